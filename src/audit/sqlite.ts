@@ -1,0 +1,84 @@
+// Default audit store: SQLite via node:sqlite (no native addon), WAL mode, inserts batched in one
+// transaction per event-loop turn so the request path only pushes onto an array.
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import type { AuditEvent, AuditQuery, AuditSink } from './event.ts';
+
+const COLUMNS = ['time', 'request_id', 'issuer', 'subject', 'client_id', 'upstream', 'route', 'http_method', 'rpc_method', 'target', 'credential_mode', 'outcome', 'status', 'latency_ms', 'detail'] as const;
+
+export class SqliteAuditSink implements AuditSink {
+  readonly #db: DatabaseSync;
+  readonly #insert: StatementSync;
+  #queue: AuditEvent[] = [];
+  #scheduled = false;
+  onError: (error: Error) => void = () => {};
+
+  constructor(path: string) {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    this.#db = new DatabaseSync(path);
+    this.#db.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;
+      CREATE TABLE IF NOT EXISTS audit_events (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        time TEXT NOT NULL, request_id TEXT NOT NULL, issuer TEXT, subject TEXT, client_id TEXT, upstream TEXT,
+        route TEXT NOT NULL, http_method TEXT NOT NULL, rpc_method TEXT, target TEXT, credential_mode TEXT,
+        outcome TEXT NOT NULL, status INTEGER NOT NULL, latency_ms REAL NOT NULL, detail TEXT);
+      CREATE INDEX IF NOT EXISTS audit_events_time ON audit_events (time);`);
+    this.#insert = this.#db.prepare(`INSERT INTO audit_events (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')})`);
+  }
+
+  write(event: AuditEvent): void {
+    this.#queue.push(event);
+    if (!this.#scheduled) {
+      this.#scheduled = true;
+      setImmediate(() => this.#drain());
+    }
+  }
+
+  async flush(): Promise<void> {
+    this.#drain();
+  }
+
+  async query(q: AuditQuery): Promise<AuditEvent[]> {
+    this.#drain();
+    const rows = this.#db
+      .prepare(`SELECT * FROM (SELECT * FROM audit_events WHERE time >= ? ORDER BY id DESC LIMIT ?) ORDER BY id ASC`)
+      .all(q.since?.toISOString() ?? '', q.limit ?? 100) as Record<string, string | number | null>[];
+    return rows.map(fromRow);
+  }
+
+  async close(): Promise<void> {
+    this.#drain();
+    this.#db.close();
+  }
+
+  #drain(): void {
+    this.#scheduled = false;
+    if (this.#queue.length === 0) return;
+    const batch = this.#queue;
+    this.#queue = [];
+    try {
+      this.#db.exec('BEGIN');
+      for (const e of batch) {
+        this.#insert.run(e.time, e.requestId, e.issuer ?? null, e.subject ?? null, e.clientId ?? null, e.upstream ?? null, e.route, e.httpMethod, e.rpcMethod ?? null, e.target ?? null, e.credentialMode ?? null, e.outcome, e.status, e.latencyMs, e.detail ?? null);
+      }
+      this.#db.exec('COMMIT');
+    } catch (error) {
+      try {
+        this.#db.exec('ROLLBACK');
+      } catch {}
+      this.#queue.unshift(...batch); // keep the events; retried on the next write or flush
+      this.onError(error as Error);
+    }
+  }
+}
+
+function fromRow(r: Record<string, string | number | null>): AuditEvent {
+  const s = (k: string) => (r[k] === null ? undefined : String(r[k]));
+  return {
+    time: String(r.time), requestId: String(r.request_id), issuer: s('issuer'), subject: s('subject'), clientId: s('client_id'),
+    upstream: s('upstream'), route: String(r.route), httpMethod: String(r.http_method), rpcMethod: s('rpc_method'), target: s('target'),
+    credentialMode: s('credential_mode') as AuditEvent['credentialMode'], outcome: String(r.outcome) as AuditEvent['outcome'],
+    status: Number(r.status), latencyMs: Number(r.latency_ms), detail: s('detail'),
+  };
+}

@@ -1,0 +1,76 @@
+// Entry point of the `deputy` CLI. Each subcommand lives in its own module and returns an exit code:
+// 0 success, 1 findings/errors the command was asked to detect, 2 usage or runtime errors.
+import { parseArgs } from 'node:util';
+
+type Command = { summary: string; load: () => Promise<{ run(argv: string[]): Promise<number> }> };
+
+const commands: Record<string, Command> = {
+  serve: { summary: 'run the gateway            deputy serve --config deputy.yaml', load: () => import('./serve.ts') },
+  check: { summary: 'validate + security lint   deputy check --config deputy.yaml [--json]', load: () => import('./check.ts') },
+  scan: { summary: 'find token passthrough     deputy scan PATH… [--format text|json|sarif] [--fail-on error|warning|none]', load: () => import('./scan.ts') },
+  audit: { summary: 'show recent audit events   deputy audit [--config F] [--since 1h] [--json]', load: () => import('./audit.ts') },
+  demo: { summary: 'self-contained demo        deputy demo (what `npm start` runs)', load: () => import('./demo.ts') },
+};
+
+export const usage = `deputy — MCP authorization gateway
+
+Usage: deputy <command> [options]
+
+Commands:
+${Object.entries(commands).map(([name, c]) => `  ${name.padEnd(7)} ${c.summary}`).join('\n')}
+
+Options:
+  -h, --help      show help (also: deputy <command> --help)
+  -v, --version   print the version
+
+Exit codes: 0 ok · 1 errors or findings · 2 usage error`;
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '-h' || name === '--help' || name === 'help') {
+    console.log(usage);
+    return 0;
+  }
+  if (name === '-v' || name === '--version') {
+    const { readFile } = await import('node:fs/promises');
+    const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8'));
+    console.log(pkg.version);
+    return 0;
+  }
+  const command = commands[name];
+  if (!command) {
+    console.error(`deputy: unknown command '${name}'\n\n${usage}`);
+    return 2;
+  }
+  return (await command.load()).run(rest);
+}
+
+/** Shared by subcommands: parse flags, turning parse errors into exit code 2 with a hint. */
+export function parseFlags<T extends NonNullable<Parameters<typeof parseArgs>[0]>['options']>(
+  command: string,
+  argv: string[],
+  options: T,
+  allowPositionals = false,
+) {
+  try {
+    return parseArgs({ args: argv, options: { help: { type: 'boolean', short: 'h' }, ...options }, allowPositionals, strict: true });
+  } catch (error) {
+    throw new UsageError(`deputy ${command}: ${(error as Error).message}\nRun 'deputy ${command} --help' for usage.`);
+  }
+}
+
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+/** Runs the CLI as a process: sets the exit code, never throws. */
+export async function cli(argv = process.argv.slice(2)): Promise<void> {
+  try {
+    process.exitCode = await main(argv);
+  } catch (error) {
+    console.error(error instanceof UsageError ? error.message : `deputy: ${(error as Error).message}`);
+    process.exitCode = 2;
+  }
+}
+
+if (import.meta.main) await cli();

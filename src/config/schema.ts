@@ -1,0 +1,416 @@
+// The configuration contract (BRIEF §4): typed shapes and the parser that validates YAML into them.
+// YAML uses snake_case; the typed config uses camelCase. Every key is documented in docs/configuration.md.
+import { ConfigError, type ConfigIssue } from './errors.ts';
+import { Reader } from './reader.ts';
+import { resolveSecret, Secret, type SecretSource } from './secrets.ts';
+
+export const CREDENTIAL_TYPES = ['static', 'client_credentials', 'token_exchange', 'passthrough'] as const;
+export const CLIENT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'] as const;
+/** Asymmetric only: HMAC with a published key is the classic algorithm-confusion hole, and `none` is never allowed. */
+export const ASYMMETRIC_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'] as const;
+const DEFAULT_ALGORITHMS = ['RS256', 'PS256', 'ES256', 'EdDSA'];
+
+export interface ServerConfig {
+  host: string;
+  port: number;
+  /** Canonical external base URL (no trailing slash); every endpoint's resource identifier derives from it. */
+  publicUrl: string;
+  /** False when public_url was derived from host/port (then port 0 resolves to the bound port). */
+  publicUrlExplicit: boolean;
+  /** Browser origins allowed to call Deputy; requests with any other `Origin` get 403 (DNS-rebinding defence). */
+  allowedOrigins: string[];
+  maxBodyBytes: number;
+}
+
+export interface IntrospectionConfig {
+  endpoint: string;
+  client: ClientAuthConfig;
+  cacheTtlSeconds: number;
+}
+
+export interface IssuerConfig {
+  issuer: string;
+  jwksUri?: string;
+  algorithms: string[];
+  /** When set, the JWT `typ` header must equal it (RFC 9068: `at+jwt`). */
+  typ?: string;
+  introspection?: IntrospectionConfig;
+}
+
+export interface AuthConfig {
+  issuers: IssuerConfig[];
+  requiredScopes: string[];
+  /** Extra audience values accepted besides the endpoint's resource URI (e.g. an Entra application ID URI). */
+  audiences: string[];
+  clockSkewSeconds: number;
+  /** Upper bound on how long a verified token stays cached (never beyond its `exp`). */
+  cacheTtlSeconds: number;
+}
+
+export interface ClientAuthConfig {
+  clientId: string;
+  method: (typeof CLIENT_AUTH_METHODS)[number];
+  clientSecret?: Secret;
+  privateKey?: Secret;
+  keyId?: string;
+  signingAlg?: string;
+}
+
+export interface TokenEndpointConfig {
+  /** Either given directly, or discovered from `issuer` metadata (RFC 8414 / OIDC discovery). */
+  tokenEndpoint?: string;
+  issuer?: string;
+  client: ClientAuthConfig;
+  scope?: string;
+  audience?: string;
+  resource?: string;
+  extraParams: Record<string, string>;
+  timeoutMs: number;
+}
+
+export interface IdentityAssertionConfig {
+  header: string;
+  ttlSeconds: number;
+}
+
+export type CredentialsConfig =
+  | { type: 'static'; headers: Record<string, Secret>; /** A bare credential placed per the API's security scheme (OpenAPI upstreams). */ token?: Secret }
+  | ({ type: 'client_credentials'; identityAssertion?: IdentityAssertionConfig } & TokenEndpointConfig)
+  | ({
+      type: 'token_exchange';
+      /** `rfc8693` (standard) or `jwt_bearer_obo` (Entra-style on-behalf-of). */
+      grant: 'rfc8693' | 'jwt_bearer_obo';
+      requestedTokenType?: string;
+      subjectTokenType: string;
+      actorToken?: Secret;
+      actorTokenType?: string;
+      /** Audience the exchanged JWT must carry; defaults to `audience`, else `resource`. */
+      expectedAudience?: string;
+    } & TokenEndpointConfig)
+  | { type: 'passthrough'; acknowledgeSpecViolation: true; requireAudience?: string };
+
+export type CredentialMode = CredentialsConfig['type'];
+
+interface UpstreamCommon {
+  name: string;
+  credentials: CredentialsConfig;
+  requiredScopes: string[];
+  timeoutMs: number;
+}
+
+export interface McpUpstreamConfig extends UpstreamCommon {
+  type: 'mcp';
+  url: string;
+}
+
+export interface OpenApiUpstreamConfig extends UpstreamCommon {
+  type: 'openapi';
+  spec: string;
+  baseUrl: string;
+  /** Type-specific options, validated by the OpenAPI upstream itself. */
+  options: Record<string, unknown>;
+}
+
+export type UpstreamConfig = McpUpstreamConfig | OpenApiUpstreamConfig;
+
+export interface AuditConfig {
+  /** `sqlite:PATH`, `postgres://…`, `stdout`, or `none`. */
+  store: string;
+}
+
+export interface DeputyConfig {
+  server: ServerConfig;
+  auth: AuthConfig;
+  upstreams: UpstreamConfig[];
+  audit: AuditConfig;
+  /** Secrets resolved from files; watched while serving. */
+  secrets: Secret[];
+  /** Non-fatal findings (e.g. passthrough enabled) shown at start-up and by `deputy check`. */
+  warnings: ConfigIssue[];
+}
+
+export interface ParseOptions {
+  baseDir: string;
+  env?: NodeJS.ProcessEnv;
+  source?: string;
+}
+
+const UPSTREAM_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/;
+/** Headers whose value is a credential: a literal here would put a secret in the config file. */
+const SENSITIVE_HEADER = /authorization|cookie|token|secret|api[-_]?key|password/i;
+/** Headers the upstream must never get from config: they would break HTTP framing or identity. */
+const FORBIDDEN_STATIC_HEADERS = new Set(['host', 'connection', 'content-length', 'transfer-encoding', 'keep-alive', 'upgrade', 'te', 'trailer', 'proxy-authorization', 'mcp-session-id', 'mcp-protocol-version']);
+
+export function parseConfig(raw: unknown, opts: ParseOptions): DeputyConfig {
+  const issues: ConfigIssue[] = [];
+  const warnings: ConfigIssue[] = [];
+  const secrets: Secret[] = [];
+  const env = opts.env ?? process.env;
+  const root = new Reader(raw ?? {}, '', issues);
+  if (!root.isObject()) throw new ConfigError([{ path: '', message: 'the file must be a YAML mapping with server, auth, upstreams and audit keys' }], opts.source);
+
+  const secret = (r: Reader, key: string, opts2: { required?: boolean } = {}): Secret | undefined => {
+    const v = r.raw(key);
+    if (v === undefined || v === null) {
+      if (opts2.required) r.fail('is required: a secret reference { env: NAME } or { file: PATH }', key);
+      return undefined;
+    }
+    return secretRef(new Reader(v, r.child(key), issues), { allowLiteral: false });
+  };
+
+  const secretRef = (r: Reader, o: { allowLiteral: boolean }): Secret | undefined => {
+    let source: SecretSource | undefined;
+    let literal: string | undefined;
+    if (typeof r.value === 'string') {
+      if (!o.allowLiteral) {
+        r.fail('literal secrets are not allowed in the config file; use { env: NAME } or { file: PATH }');
+        return undefined;
+      }
+      source = { kind: 'literal' };
+      literal = r.value;
+    } else if (r.isObject()) {
+      const name = r.string('env');
+      const path = r.string('file');
+      r.rejectUnknownKeys();
+      if (name && path) r.fail('give either env or file, not both');
+      else if (name) source = { kind: 'env', name };
+      else if (path) source = { kind: 'file', path };
+      else r.fail('expected { env: NAME } or { file: PATH }');
+    } else {
+      r.fail('expected a secret reference { env: NAME } or { file: PATH }');
+    }
+    if (!source) return undefined;
+    try {
+      const s = resolveSecret(source, opts.baseDir, env, literal);
+      if (s.source.kind === 'file') secrets.push(s);
+      return s;
+    } catch (error) {
+      r.fail((error as Error).message);
+      return undefined;
+    }
+  };
+
+  // server
+  const s = root.object('server');
+  const host = s.string('host') ?? '127.0.0.1';
+  const port = s.number('port', 8080, { min: 0, max: 65535, integer: true });
+  let publicUrl = s.url('public_url') ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  publicUrl = publicUrl.replace(/\/+$/, '');
+  if (s.has('public_url')) {
+    const u = new URL(publicUrl);
+    if (u.search || u.hash) s.fail('must not contain a query or fragment', 'public_url');
+    if (u.protocol === 'http:' && !isLoopback(u.hostname)) warnings.push({ path: 'server.public_url', message: 'uses http:// on a non-loopback host; OAuth 2.1 requires https for resource servers' });
+  }
+  const allowedOrigins = s.stringList('allowed_origins').map((o) => o.replace(/\/+$/, ''));
+  const maxBodyBytes = s.number('max_body_bytes', 1_048_576, { min: 1024, max: 64 * 1_048_576, integer: true });
+  s.rejectUnknownKeys();
+
+  // auth
+  const a = root.object('auth', true);
+  const issuerReaders = a.list('issuers', true);
+  if (a.has('issuers') && issuerReaders.length === 0) a.fail('needs at least one issuer (the authorization server whose tokens Deputy accepts)', 'issuers');
+  const issuers: IssuerConfig[] = issuerReaders.map((r) => {
+    const issuer = r.url('issuer', { required: true, hint: 'the exact `iss` value of tokens, e.g. https://idp.example.com' }) ?? '';
+    const jwksUri = r.url('jwks_uri');
+    let algorithms = DEFAULT_ALGORITHMS;
+    if (r.has('algorithms')) {
+      algorithms = r.stringList('algorithms');
+      for (const [i, alg] of algorithms.entries()) {
+        if (!(ASYMMETRIC_ALGORITHMS as readonly string[]).includes(alg)) {
+          const why = alg.toLowerCase() === 'none' ? 'unsigned tokens are never accepted' : alg.startsWith('HS') ? 'HMAC algorithms would let anyone holding the public key forge tokens' : 'unknown algorithm';
+          r.fail(`${JSON.stringify(alg)} is not allowed (${why}); use one of ${ASYMMETRIC_ALGORITHMS.join(', ')}`, `algorithms[${i}]`);
+        }
+      }
+      if (algorithms.length === 0) r.fail(`must list at least one of ${ASYMMETRIC_ALGORITHMS.join(', ')}`, 'algorithms');
+    }
+    const typ = r.string('typ');
+    let introspection: IntrospectionConfig | undefined;
+    if (r.has('introspection')) {
+      const ir = r.object('introspection');
+      const endpoint = ir.url('endpoint', { required: true, hint: 'the RFC 7662 introspection endpoint URL' }) ?? '';
+      introspection = { endpoint, client: clientAuth(ir, secret), cacheTtlSeconds: ir.number('cache_ttl_seconds', 60, { min: 0, max: 3600 }) };
+      ir.rejectUnknownKeys();
+    }
+    r.rejectUnknownKeys();
+    return { issuer, jwksUri, algorithms, typ, introspection };
+  });
+  const seenIssuers = new Set<string>();
+  for (const [i, is] of issuers.entries()) {
+    if (seenIssuers.has(is.issuer)) issues.push({ path: `auth.issuers[${i}].issuer`, message: `duplicate issuer ${is.issuer}; list each issuer once` });
+    seenIssuers.add(is.issuer);
+  }
+  const auth: AuthConfig = {
+    issuers,
+    requiredScopes: a.stringList('required_scopes'),
+    audiences: a.stringList('audiences'),
+    clockSkewSeconds: a.number('clock_skew_seconds', 30, { min: 0, max: 300 }),
+    cacheTtlSeconds: a.number('cache_ttl_seconds', 300, { min: 0, max: 3600 }),
+  };
+  a.rejectUnknownKeys();
+
+  // upstreams
+  const upstreamReaders = root.list('upstreams', true);
+  const names = new Set<string>();
+  const upstreams: UpstreamConfig[] = [];
+  for (const r of upstreamReaders) {
+    if (!r.isObject()) {
+      r.fail('expected a mapping with name, type and credentials');
+      continue;
+    }
+    const name = r.string('name', { required: true, hint: 'letters, digits, _ and -, e.g. notes' }) ?? '';
+    if (name && !UPSTREAM_NAME.test(name)) r.fail('must match [A-Za-z0-9][A-Za-z0-9_-]{0,31} (it becomes a URL path segment and a tool-name prefix)', 'name');
+    if (name && names.has(name)) r.fail(`duplicate upstream name '${name}'`, 'name');
+    names.add(name);
+    const type = r.oneOf('type', ['mcp', 'openapi'] as const);
+    const credentials = credentialsConfig(r.object('credentials', true), secret, secretRef, warnings, name);
+    const common = {
+      name,
+      credentials,
+      requiredScopes: r.stringList('required_scopes'),
+      timeoutMs: r.number('timeout_ms', 30_000, { min: 100, max: 600_000, integer: true }),
+    };
+    if (type === 'mcp') {
+      const url = r.url('url', { required: true, hint: 'the upstream MCP endpoint, e.g. http://127.0.0.1:9001/mcp' }) ?? '';
+      if (url && new URL(url).protocol === 'http:' && !isLoopback(new URL(url).hostname)) warnings.push({ path: `${r.child('url')}`, message: 'plain http:// to a non-loopback upstream: its credential travels unencrypted' });
+      upstreams.push({ ...common, type, url });
+    } else {
+      const spec = r.string('spec', { required: true, hint: 'a file path or URL of the OpenAPI document' }) ?? '';
+      const baseUrl = r.url('base_url', { required: true, hint: 'where the API is served; spec `servers` are never used' }) ?? '';
+      const options: Record<string, unknown> = {};
+      for (const key of Object.keys(r.value as object)) {
+        if (['name', 'type', 'credentials', 'required_scopes', 'timeout_ms', 'spec', 'base_url'].includes(key)) continue;
+        options[key] = r.raw(key);
+      }
+      upstreams.push({ ...common, type, spec, baseUrl: baseUrl.replace(/\/+$/, ''), options });
+    }
+    if (type === 'mcp') r.rejectUnknownKeys();
+  }
+
+  // audit
+  const au = root.object('audit');
+  const store = au.string('store') ?? 'sqlite:./deputy-audit.db';
+  if (!/^(sqlite:.+|postgres(ql)?:\/\/.+|stdout|none)$/.test(store)) au.fail('expected sqlite:PATH, postgres://…, stdout or none', 'store');
+  au.rejectUnknownKeys();
+
+  root.rejectUnknownKeys();
+  if (issues.length) {
+    for (const x of secrets) x.close();
+    throw new ConfigError(issues, opts.source);
+  }
+  return { server: { host, port, publicUrl, publicUrlExplicit: s.has('public_url'), allowedOrigins, maxBodyBytes }, auth, upstreams, audit: { store }, secrets, warnings };
+}
+
+type SecretFn = (r: Reader, key: string, o?: { required?: boolean }) => Secret | undefined;
+type SecretRefFn = (r: Reader, o: { allowLiteral: boolean }) => Secret | undefined;
+
+function clientAuth(r: Reader, secret: SecretFn): ClientAuthConfig {
+  const clientId = r.string('client_id', { required: true, hint: "Deputy's own client id at the authorization server" }) ?? '';
+  const hasKey = r.has('private_key');
+  const method = r.oneOf('client_auth', CLIENT_AUTH_METHODS, hasKey ? 'private_key_jwt' : 'client_secret_basic');
+  const out: ClientAuthConfig = { clientId, method };
+  if (method === 'private_key_jwt') {
+    out.privateKey = secret(r, 'private_key', { required: true });
+    out.keyId = r.string('key_id');
+    out.signingAlg = r.string('signing_alg');
+    if (r.has('client_secret')) r.fail('not used with client_auth: private_key_jwt; remove it', 'client_secret');
+  } else {
+    out.clientSecret = secret(r, 'client_secret', { required: true });
+  }
+  return out;
+}
+
+function credentialsConfig(r: Reader, secret: SecretFn, secretRef: SecretRefFn, warnings: ConfigIssue[], upstream: string): CredentialsConfig {
+  const type = r.oneOf('type', CREDENTIAL_TYPES);
+  let out: CredentialsConfig;
+  switch (type) {
+    case 'static': {
+      const token = r.has('token') ? secret(r, 'token') : undefined;
+      if (!r.has('headers') && !r.has('token')) r.fail('static credentials need headers (name: secret reference) or token (placed per the API security scheme)', 'headers');
+      const h = r.object('headers');
+      const headers: Record<string, Secret> = {};
+      if (h.isObject()) {
+        for (const name of Object.keys(h.value as object)) {
+          const hr = new Reader(h.raw(name), h.child(name), r.issues);
+          if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) hr.fail('is not a valid HTTP header name');
+          else if (FORBIDDEN_STATIC_HEADERS.has(name.toLowerCase())) hr.fail('is managed by Deputy and cannot be set here');
+          // Non-secret headers (X-Tenant: acme) may be literal; anything credential-like must be a reference.
+          const value = secretRef(hr, { allowLiteral: !SENSITIVE_HEADER.test(name) });
+          if (value) headers[name] = value;
+        }
+      }
+      out = { type, headers, token };
+      break;
+    }
+    case 'client_credentials': {
+      out = { type, ...tokenEndpoint(r, secret) };
+      if (r.has('identity_assertion')) {
+        const ia = r.object('identity_assertion');
+        out.identityAssertion = { header: ia.string('header') ?? 'X-Deputy-Identity', ttlSeconds: ia.number('ttl_seconds', 60, { min: 5, max: 3600 }) };
+        ia.rejectUnknownKeys();
+      }
+      break;
+    }
+    case 'token_exchange': {
+      const grant = r.oneOf('grant', ['rfc8693', 'jwt_bearer_obo'] as const, 'rfc8693');
+      const actor = r.has('actor_token') ? secret(r, 'actor_token') : undefined;
+      out = {
+        type,
+        grant,
+        ...tokenEndpoint(r, secret),
+        requestedTokenType: r.string('requested_token_type') ?? (grant === 'rfc8693' ? 'urn:ietf:params:oauth:token-type:access_token' : undefined),
+        subjectTokenType: r.string('subject_token_type') ?? 'urn:ietf:params:oauth:token-type:access_token',
+        actorToken: actor,
+        actorTokenType: actor ? (r.string('actor_token_type') ?? 'urn:ietf:params:oauth:token-type:jwt') : undefined,
+        expectedAudience: r.string('expected_audience'),
+      };
+      if (!out.audience && !out.resource && !out.scope) r.fail('needs at least one of audience, resource or scope so the exchanged token is bound to this upstream', 'audience');
+      break;
+    }
+    case 'passthrough': {
+      if (r.raw('acknowledge_spec_violation') !== true) {
+        r.fail(
+          'passthrough forwards the client\'s token to the upstream, which the MCP specification forbids (MUST NOT: it makes Deputy a confused deputy and breaks audience binding). ' +
+            'Prefer token_exchange (keeps the user\'s identity), client_credentials (service account, optionally with identity_assertion) or static. ' +
+            'If you accept the risk, set acknowledge_spec_violation: true',
+          'acknowledge_spec_violation',
+        );
+      }
+      const requireAudience = r.string('require_audience');
+      out = { type, acknowledgeSpecViolation: true, requireAudience };
+      warnings.push({
+        path: `upstreams[${upstream}].credentials.type`,
+        message: `upstream '${upstream}' uses token passthrough: clients' tokens are forwarded (violates the MCP specification's token-passthrough MUST NOT${requireAudience ? `; only tokens whose aud includes ${requireAudience} are forwarded` : '; consider require_audience'})`,
+      });
+      break;
+    }
+  }
+  r.rejectUnknownKeys();
+  return out;
+}
+
+function tokenEndpoint(r: Reader, secret: SecretFn): TokenEndpointConfig {
+  const tokenEndpoint = r.url('token_endpoint');
+  const issuer = r.url('issuer');
+  if (!tokenEndpoint && !issuer) r.fail('give token_endpoint, or issuer to discover it from the authorization server metadata', 'token_endpoint');
+  const extra = r.object('extra_params');
+  const extraParams: Record<string, string> = {};
+  for (const k of Object.keys(extra.value as object)) {
+    const v = extra.raw(k);
+    if (typeof v !== 'string') extra.fail('expected a string', k);
+    else extraParams[k] = v;
+  }
+  return {
+    tokenEndpoint,
+    issuer,
+    client: clientAuth(r, secret),
+    scope: r.stringList('scope').join(' ') || undefined,
+    audience: r.string('audience'),
+    resource: r.url('resource'),
+    extraParams,
+    timeoutMs: r.number('timeout_ms', 10_000, { min: 100, max: 120_000, integer: true }),
+  };
+}
+
+export function isLoopback(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '[::1]' || hostname === '::1' || /^127(\.\d{1,3}){3}$/.test(hostname);
+}

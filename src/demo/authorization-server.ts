@@ -1,0 +1,227 @@
+// A real OAuth 2.1 / OIDC authorization server (oidc-provider) for the demo and the test suite:
+// dynamic client registration with a headless login, authorization code + PKCE with RFC 8707
+// resource indicators, client credentials, JWT (`at+jwt`) or opaque access tokens, RFC 7662
+// introspection, and an RFC 8693 token-exchange grant. Development use only: it logs in anyone.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as jose from 'jose';
+import Provider, { errors } from 'oidc-provider';
+
+export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
+export const JWT_BEARER_GRANT = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
+export const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
+
+export interface ResourceInfo {
+  scope: string;
+  format?: 'jwt' | 'opaque';
+  ttlSeconds?: number;
+  alg?: 'ES256' | 'RS256';
+}
+
+export interface StaticClient {
+  client_id: string;
+  client_secret?: string;
+  grant_types?: string[];
+  scope?: string;
+  token_endpoint_auth_method?: string;
+  jwks?: { keys: object[] };
+  redirect_uris?: string[];
+  response_types?: string[];
+}
+
+export interface AuthorizationServerOptions {
+  port?: number;
+  /** Resource indicator → how its tokens look. Unknown resources fall back to `defaultResource`. */
+  resources?: Record<string, ResourceInfo>;
+  /** Info for resources not listed (e.g. Deputy endpoints on random ports); undefined → invalid_target. */
+  defaultResource?: (resource: string) => ResourceInfo | undefined;
+  /** Resource used when a client sends none. */
+  fallbackResource?: () => string | undefined;
+  scopes?: string[];
+  clients?: StaticClient[];
+  /** Which subject-token audiences the token-exchange grant accepts (default: any resource it issued). */
+  exchangeAcceptsAudience?: (aud: string[]) => boolean;
+  /** Account id the headless login uses. */
+  loginAs?: string;
+  /** Extra claims for user tokens (e.g. groups). */
+  accountClaims?: (accountId: string) => Record<string, unknown>;
+}
+
+export interface AuthorizationServer {
+  issuer: string;
+  provider: any;
+  /** Token endpoint requests seen, by grant_type. */
+  tokenRequests: Map<string, number>;
+  /** Details of grant errors (oidc-provider hides them from responses). */
+  grantErrors: string[];
+  clientCredentials(clientId: string, secret: string, params: Record<string, string>): Promise<{ access_token: string; expires_in: number; scope?: string }>;
+  /** Mints a user token directly (what the authorization-code flow would issue), for tests. */
+  issueUserToken(opts: { accountId: string; clientId: string; resource: string; scope: string; ttlSeconds?: number; claims?: Record<string, unknown> }): Promise<string>;
+  stop(): Promise<void>;
+  /** Listen again on the same port after stop(). */
+  restart(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startAuthorizationServer(opts: AuthorizationServerOptions = {}): Promise<AuthorizationServer> {
+  let server: Server = createServer();
+  await new Promise<void>((r) => server.listen(opts.port ?? 0, '127.0.0.1', () => r()));
+  const port = (server.address() as AddressInfo).port;
+  const issuer = `http://127.0.0.1:${port}`;
+
+  const es = await jose.generateKeyPair('ES256', { extractable: true });
+  const rs = await jose.generateKeyPair('RS256', { extractable: true });
+  const esJwk = { ...(await jose.exportJWK(es.privateKey)), kid: 'es-1', alg: 'ES256', use: 'sig' };
+  const rsJwk = { ...(await jose.exportJWK(rs.privateKey)), kid: 'rs-1', alg: 'RS256', use: 'sig' };
+  const ownKeys = jose.createLocalJWKSet({ keys: [publicOnly(esJwk), publicOnly(rsJwk)] });
+
+  const resources = opts.resources ?? {};
+  const info = (resource: string): ResourceInfo | undefined => resources[resource] ?? opts.defaultResource?.(resource);
+  const getResourceServerInfo = (_ctx: unknown, resource: string) => {
+    const i = info(resource);
+    if (!i) throw new errors.InvalidTarget(`unknown resource ${resource}`);
+    return {
+      audience: resource,
+      scope: i.scope,
+      accessTokenFormat: i.format ?? 'jwt',
+      accessTokenTTL: i.ttlSeconds ?? 300,
+      ...(i.format === 'opaque' ? {} : { jwt: { sign: { alg: i.alg ?? 'ES256' } } }),
+    };
+  };
+
+  const allScopes = new Set(['openid', 'offline_access', ...(opts.scopes ?? [])]);
+  for (const r of Object.values(resources)) for (const s of r.scope.split(' ')) allScopes.add(s);
+  for (const c of opts.clients ?? []) for (const s of (c.scope ?? '').split(' ').filter(Boolean)) allScopes.add(s);
+
+  const provider = new Provider(issuer, {
+    jwks: { keys: [esJwk, rsJwk] },
+    clientDefaults: { id_token_signed_response_alg: 'ES256' },
+    scopes: [...allScopes],
+    clients: (opts.clients ?? []).map((c) => ({ redirect_uris: [], response_types: [], grant_types: ['client_credentials'], ...c })),
+    interactions: { url: (_ctx: unknown, i: { uid: string }) => `/interaction/${i.uid}` },
+    extraTokenClaims: async (_ctx: unknown, token: any) => ({ ...(token.accountId && opts.accountClaims ? opts.accountClaims(token.accountId) : {}), ...(token.extraClaims ?? {}) }),
+    ttl: {
+      ClientCredentials: (_ctx: unknown, t: any) => t.resourceServer?.accessTokenTTL ?? 300,
+      AccessToken: (_ctx: unknown, t: any) => t.resourceServer?.accessTokenTTL ?? 300,
+    },
+    features: {
+      devInteractions: { enabled: false },
+      registration: { enabled: true },
+      clientCredentials: { enabled: true },
+      introspection: { enabled: true },
+      revocation: { enabled: true },
+      resourceIndicators: {
+        enabled: true,
+        defaultResource: () => opts.fallbackResource?.(),
+        useGrantedResource: () => true,
+        getResourceServerInfo,
+      },
+    },
+  });
+  provider.proxy = false;
+
+  const tokenRequests = new Map<string, number>();
+  const grantErrors: string[] = [];
+  const count = (ctx: any) => {
+    const grant = ctx?.oidc?.params?.grant_type ?? '?';
+    tokenRequests.set(grant, (tokenRequests.get(grant) ?? 0) + 1);
+  };
+  provider.on('grant.success', count);
+  provider.on('grant.error', (ctx: any, err: any) => {
+    count(ctx);
+    grantErrors.push(`${err.error}: ${err.error_detail ?? err.error_description ?? err.message}`);
+  });
+  provider.on('server_error', (_ctx: unknown, err: Error) => grantErrors.push(`server_error: ${err.message}`));
+
+  // RFC 8693 token exchange (and the Entra-style jwt-bearer on-behalf-of variant). The calling client is
+  // already authenticated by the token endpoint; the subject token must be one this AS issued.
+  const exchange = async (ctx: any, subjectToken: string) => {
+    const p = ctx.oidc.params;
+    let subject: jose.JWTPayload;
+    try {
+      ({ payload: subject } = await jose.jwtVerify(subjectToken, ownKeys, { issuer, typ: 'at+jwt' }));
+    } catch (e) {
+      throw new errors.InvalidGrant(`subject_token invalid: ${(e as { code?: string }).code ?? (e as Error).message}`);
+    }
+    const aud = ([] as string[]).concat((subject.aud as string | string[]) ?? []);
+    if (opts.exchangeAcceptsAudience && !opts.exchangeAcceptsAudience(aud)) throw new errors.InvalidGrant('subject_token was not issued for this client');
+    const resource = p.resource ?? p.audience;
+    if (!resource || Array.isArray(resource)) throw new errors.InvalidTarget('exactly one resource (or audience) required');
+    const ri = getResourceServerInfo(ctx, resource);
+    const wanted = (p.scope ?? ri.scope).split(' ').filter((s: string) => ri.scope.split(' ').includes(s));
+    const token = new provider.AccessToken({ accountId: subject.sub, client: ctx.oidc.client, gty: 'token_exchange', scope: wanted.join(' ') });
+    token.extraClaims = { act: { sub: ctx.oidc.client.clientId }, subject_client_id: subject.client_id };
+    token.resourceServer = new provider.ResourceServer(resource, ri);
+    ctx.oidc.entity('AccessToken', token);
+    ctx.body = { access_token: await token.save(), issued_token_type: ACCESS_TOKEN_TYPE, token_type: 'Bearer', expires_in: token.expiration, scope: token.scope };
+  };
+  provider.registerGrantType(TOKEN_EXCHANGE_GRANT, async (ctx: any) => {
+    const p = ctx.oidc.params;
+    if (p.subject_token_type !== ACCESS_TOKEN_TYPE) throw new errors.InvalidRequest('unsupported subject_token_type');
+    if (p.requested_token_type && p.requested_token_type !== ACCESS_TOKEN_TYPE) throw new errors.InvalidRequest('unsupported requested_token_type');
+    await exchange(ctx, p.subject_token);
+  }, ['subject_token', 'subject_token_type', 'actor_token', 'actor_token_type', 'requested_token_type', 'resource', 'audience', 'scope'], ['resource', 'audience']);
+  provider.registerGrantType(JWT_BEARER_GRANT, async (ctx: any) => {
+    const p = ctx.oidc.params;
+    if (p.requested_token_use !== 'on_behalf_of') throw new errors.InvalidRequest('requested_token_use must be on_behalf_of');
+    await exchange(ctx, p.assertion);
+  }, ['assertion', 'requested_token_use', 'resource', 'audience', 'scope'], ['resource', 'audience']);
+
+  const callback = provider.callback();
+  const onRequest = async (req: any, res: any) => {
+    if (!req.url.startsWith('/interaction/')) return callback(req, res);
+    try { // headless login + consent: log in as loginAs and grant whatever was asked
+      const d = await provider.interactionDetails(req, res);
+      if (d.prompt.name === 'login') return await provider.interactionFinished(req, res, { login: { accountId: opts.loginAs ?? 'alice' } }, { mergeWithLastSubmission: false });
+      const grant = d.grantId ? await provider.Grant.find(d.grantId) : new provider.Grant({ accountId: d.session.accountId, clientId: d.params.client_id });
+      const m = d.prompt.details;
+      if (m.missingOIDCScope) grant.addOIDCScope(m.missingOIDCScope.join(' '));
+      if (m.missingOIDCClaims) grant.addOIDCClaims(m.missingOIDCClaims);
+      for (const [ind, sc] of Object.entries(m.missingResourceScopes ?? {})) grant.addResourceScope(ind, (sc as string[]).join(' '));
+      return await provider.interactionFinished(req, res, { consent: { grantId: await grant.save() } }, { mergeWithLastSubmission: true });
+    } catch (e) {
+      res.statusCode = 500;
+      res.end(String((e as Error).message));
+    }
+  };
+  server.on('request', onRequest);
+
+  const shut = () => new Promise<void>((r) => {
+    server.close(() => r());
+    server.closeAllConnections();
+  });
+
+  return {
+    issuer, provider, tokenRequests, grantErrors,
+    async clientCredentials(clientId, secret, params) {
+      const res = await fetch(`${issuer}/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(secret)}`).toString('base64')}` },
+        body: new URLSearchParams({ grant_type: 'client_credentials', ...params }),
+      });
+      const body = await res.json();
+      if (!res.ok) throw new Error(`client_credentials failed: ${JSON.stringify(body)} ${grantErrors.at(-1) ?? ''}`);
+      return body;
+    },
+    async issueUserToken({ accountId, clientId, resource, scope, ttlSeconds, claims }) {
+      const client = await provider.Client.find(clientId);
+      if (!client) throw new Error(`unknown client ${clientId}`);
+      const ri = getResourceServerInfo(undefined, resource);
+      const token = new provider.AccessToken({ accountId, client, scope, gty: 'authorization_code' });
+      token.resourceServer = new provider.ResourceServer(resource, { ...ri, accessTokenTTL: ttlSeconds ?? ri.accessTokenTTL });
+      token.extraClaims = claims;
+      return token.save();
+    },
+    stop: shut,
+    async restart() {
+      server = createServer(onRequest);
+      await new Promise<void>((r) => server.listen(port, '127.0.0.1', () => r()));
+    },
+    close: shut,
+  };
+}
+
+function publicOnly(jwk: Record<string, unknown>) {
+  const { d, p, q, dp, dq, qi, ...pub } = jwk;
+  return pub;
+}

@@ -1,0 +1,24 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AuditEvent } from '../audit/event.ts';
+import type { BearerToken, Principal } from '../inbound/principal.ts';
+import type { RpcSummary } from '../protocol/jsonrpc.ts';
+
+/** One authenticated MCP request on its way through the gateway. */
+export interface McpExchange {
+  req: IncomingMessage;
+  res: ServerResponse;
+  requestId: string;
+  principal: Principal;
+  bearer: BearerToken;
+  /** Raw POST body (forwarded byte for byte) and what it contains. */
+  body?: Buffer;
+  rpc?: RpcSummary;
+  /** Filled in by handlers; status, outcome and latency are set when the response ends. */
+  event: AuditEvent;
+}
+
+/** Something that serves an MCP endpoint once the request is authenticated and authorized. */
+export interface McpHandler {
+  handle(x: McpExchange): Promise<void>;
+  close?(): Promise<void>;
+}

@@ -1,0 +1,34 @@
+// Step 5 of the request path: the credential Deputy presents to an upstream. Each mode is one module;
+// none of them forwards the client's token except the explicit, acknowledged passthrough mode.
+import type { CredentialMode, UpstreamConfig } from '../config/schema.ts';
+import type { BearerToken, Principal } from '../inbound/principal.ts';
+
+export interface CredentialContext {
+  principal: Principal;
+  bearer: BearerToken;
+}
+
+export interface OutboundCredential {
+  /** Headers to add to the upstream request. */
+  headers: Record<string, string>;
+  /** The bare access token or secret, for upstreams that place it per security scheme (OpenAPI). */
+  token?: string;
+}
+
+export interface CredentialProvider {
+  readonly mode: CredentialMode;
+  get(ctx: CredentialContext): Promise<OutboundCredential>;
+  close?(): void;
+}
+
+/** The credential for an upstream could not be obtained. The message is safe to show to the client. */
+export class CredentialError extends Error {
+  override name = 'CredentialError';
+  readonly upstream: string;
+  constructor(upstream: string, reason: string) {
+    super(`could not obtain a credential for upstream '${upstream}': ${reason}`);
+    this.upstream = upstream;
+  }
+}
+
+export type ProviderFactory = (upstream: UpstreamConfig) => CredentialProvider;

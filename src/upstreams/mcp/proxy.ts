@@ -1,0 +1,153 @@
+// `/mcp/<upstream>` for `type: mcp`: a Streamable HTTP reverse proxy. Request bytes are forwarded
+// unchanged; responses (JSON or SSE) are streamed through as they arrive. Only an allow-list of
+// headers crosses: the client's Authorization, cookies and hop-by-hop headers never reach the upstream,
+// which sees Deputy's own credential instead. Session ids are Deputy's, mapped to the upstream's.
+import type { IncomingHttpHeaders } from 'node:http';
+import { pipeline } from 'node:stream/promises';
+import { Pool } from 'undici';
+import type { McpUpstreamConfig } from '../../config/schema.ts';
+import type { McpExchange, McpHandler } from '../../http/exchange.ts';
+import { describeNetworkError } from '../../http/fetch-json.ts';
+import { sendRpcError } from '../../http/respond.ts';
+import { principalKey } from '../../inbound/principal.ts';
+import { CREDENTIAL_UNAVAILABLE, UPSTREAM_UNAVAILABLE } from '../../protocol/jsonrpc.ts';
+import { newSessionId, type SessionStore } from '../../protocol/sessions.ts';
+import { CredentialError, type CredentialProvider } from '../../outbound/provider.ts';
+import { log } from '../../log.ts';
+
+/** Request headers copied from the client; everything else is dropped. */
+const FORWARDED_REQUEST_HEADERS = ['content-type', 'accept', 'mcp-protocol-version', 'last-event-id', 'traceparent', 'tracestate'] as const;
+/** Response headers copied back to the client. */
+const FORWARDED_RESPONSE_HEADERS = ['content-type', 'cache-control', 'content-encoding'] as const;
+const SESSION_NOT_FOUND = -32001;
+
+export class McpProxy implements McpHandler {
+  readonly #cfg: McpUpstreamConfig;
+  readonly #credentials: CredentialProvider;
+  readonly #sessions: SessionStore;
+  readonly #pool: Pool;
+  readonly #path: string;
+
+  constructor(cfg: McpUpstreamConfig, credentials: CredentialProvider, sessions: SessionStore) {
+    this.#cfg = cfg;
+    this.#credentials = credentials;
+    this.#sessions = sessions;
+    const url = new URL(cfg.url);
+    this.#path = `${url.pathname}${url.search}`;
+    this.#pool = new Pool(url.origin, { connections: 256, pipelining: 1, keepAliveTimeout: 30_000, connect: { timeout: Math.min(cfg.timeoutMs, 10_000) } });
+  }
+
+  async handle(x: McpExchange): Promise<void> {
+    const { req, res, event } = x;
+    const name = this.#cfg.name;
+    const id = x.rpc?.id ?? null;
+    event.upstream = name;
+    event.credentialMode = this.#credentials.mode;
+
+    // Session: Deputy's id → the upstream's, only for the principal and route that created it.
+    const clientSession = header(req.headers, 'mcp-session-id');
+    let upstreamSession: string | undefined;
+    if (clientSession !== undefined) {
+      const rec = await this.#sessions.get(clientSession);
+      if (!rec || rec.principalKey !== principalKey(x.principal) || rec.route !== name) {
+        event.outcome = 'rejected';
+        event.detail = 'unknown session';
+        return sendRpcError(res, 404, SESSION_NOT_FOUND, 'Session not found: start a new session with initialize', id);
+      }
+      upstreamSession = rec.upstreamSessions[name];
+    }
+
+    let credential;
+    try {
+      credential = await this.#credentials.get({ principal: x.principal, bearer: x.bearer });
+    } catch (error) {
+      const message = error instanceof CredentialError ? error.message : `could not obtain a credential for upstream '${name}'`;
+      event.outcome = 'credential_error';
+      event.detail = message;
+      if (!(error instanceof CredentialError)) log.error('credential provider failed', { upstream: name, error: (error as Error).message });
+      return sendRpcError(res, 502, CREDENTIAL_UNAVAILABLE, message, id);
+    }
+
+    const headers: Record<string, string> = { 'user-agent': 'deputy', 'x-request-id': x.requestId };
+    for (const h of FORWARDED_REQUEST_HEADERS) {
+      const v = req.headers[h];
+      if (typeof v === 'string') headers[h] = v;
+    }
+    if (upstreamSession) headers['mcp-session-id'] = upstreamSession;
+    Object.assign(headers, credential.headers);
+
+    const abort = new AbortController();
+    res.once('close', () => abort.abort());
+    let upstream;
+    try {
+      upstream = await this.#pool.request({
+        path: this.#path,
+        method: req.method as 'GET' | 'POST' | 'DELETE',
+        headers,
+        body: x.body,
+        signal: abort.signal,
+        headersTimeout: this.#cfg.timeoutMs,
+        bodyTimeout: req.method === 'GET' ? 0 : Math.max(this.#cfg.timeoutMs, 300_000),
+      });
+    } catch (error) {
+      if (abort.signal.aborted) return; // client went away
+      const reason = describeNetworkError(error);
+      const timedOut = reason === 'timed out';
+      const message = timedOut ? `upstream '${name}' did not answer within ${this.#cfg.timeoutMs} ms` : `upstream '${name}' is unreachable (${reason})`;
+      event.outcome = 'upstream_error';
+      event.detail = message;
+      return sendRpcError(res, timedOut ? 504 : 502, UPSTREAM_UNAVAILABLE, message, id);
+    }
+
+    const status = upstream.statusCode;
+    if (status === 401 || status === 403) {
+      // The upstream refused *Deputy's* credential. Relaying its challenge would send the client to
+      // re-authenticate with Deputy for nothing, so it becomes a gateway error instead.
+      upstream.body.resume();
+      const message = `upstream '${name}' rejected Deputy's credential (HTTP ${status}); check the ${this.#credentials.mode} credentials configured for it`;
+      event.outcome = 'upstream_error';
+      event.detail = message;
+      return sendRpcError(res, 502, CREDENTIAL_UNAVAILABLE, message, id);
+    }
+
+    const out: Record<string, string> = { 'x-request-id': x.requestId };
+    for (const h of FORWARDED_RESPONSE_HEADERS) {
+      const v = upstream.headers[h];
+      if (typeof v === 'string') out[h] = v;
+    }
+    const newUpstreamSession = upstream.headers['mcp-session-id'];
+    if (typeof newUpstreamSession === 'string' && x.rpc?.method === 'initialize' && status < 300) {
+      const sessionId = newSessionId();
+      const now = Date.now();
+      await this.#sessions.set({ id: sessionId, principalKey: principalKey(x.principal), route: name, upstreamSessions: { [name]: newUpstreamSession }, createdAt: now, lastSeenAt: now });
+      out['mcp-session-id'] = sessionId;
+    } else if (clientSession !== undefined) {
+      out['mcp-session-id'] = clientSession;
+      // The upstream ended the session (DELETE, or it expired there): forget the mapping too.
+      if ((req.method === 'DELETE' && status < 300) || status === 404) await this.#sessions.delete(clientSession);
+    }
+    if (status >= 500) {
+      event.outcome = 'upstream_error';
+      event.detail = `upstream '${name}' answered HTTP ${status}`;
+    }
+    res.writeHead(status, out);
+    res.flushHeaders();
+    try {
+      await pipeline(upstream.body, res);
+    } catch (error) {
+      if (!abort.signal.aborted) {
+        event.outcome = 'upstream_error';
+        event.detail = `upstream '${name}' stream broke: ${describeNetworkError(error)}`;
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.#pool.close().catch(() => {});
+  }
+}
+
+function header(h: IncomingHttpHeaders, name: string): string | undefined {
+  const v = h[name];
+  return Array.isArray(v) ? v[0] : v;
+}
