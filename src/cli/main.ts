@@ -1,6 +1,8 @@
 // Entry point of the `deputy` CLI. Each subcommand lives in its own module and returns an exit code:
 // 0 success, 1 findings/errors the command was asked to detect, 2 usage or runtime errors.
-import { parseArgs } from 'node:util';
+import { UsageError } from './args.ts';
+
+export { parseFlags, UsageError } from './args.ts';
 
 type Command = { summary: string; load: () => Promise<{ run(argv: string[]): Promise<number> }> };
 
@@ -45,24 +47,6 @@ export async function main(argv: string[]): Promise<number> {
   return (await command.load()).run(rest);
 }
 
-/** Shared by subcommands: parse flags, turning parse errors into exit code 2 with a hint. */
-export function parseFlags<T extends NonNullable<Parameters<typeof parseArgs>[0]>['options']>(
-  command: string,
-  argv: string[],
-  options: T,
-  allowPositionals = false,
-) {
-  try {
-    return parseArgs({ args: argv, options: { help: { type: 'boolean', short: 'h' }, ...options }, allowPositionals, strict: true });
-  } catch (error) {
-    throw new UsageError(`deputy ${command}: ${(error as Error).message}\nRun 'deputy ${command} --help' for usage.`);
-  }
-}
-
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
-
 /** Runs the CLI as a process: sets the exit code, never throws. */
 export async function cli(argv = process.argv.slice(2)): Promise<void> {
   try {
@@ -73,4 +57,5 @@ export async function cli(argv = process.argv.slice(2)): Promise<void> {
   }
 }
 
-if (import.meta.main) await cli();
+// No top-level await: subcommand modules import from here, and awaiting would deadlock that import.
+if (import.meta.main) void cli();

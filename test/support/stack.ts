@@ -1,6 +1,6 @@
 // Test harness: a real authorization server, real SDK-built upstreams and Deputy in front, all on
 // 127.0.0.1 with ephemeral ports. Logs are captured so tests can assert nothing sensitive is written.
-import { after } from 'node:test';
+import { onCleanup } from './cleanup.ts';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { parseConfig } from '../../src/config/schema.ts';
@@ -22,13 +22,13 @@ export async function startAs(opts: AuthorizationServerOptions = {}): Promise<Au
     defaultResource: (r) => (r.startsWith('http://127.0.0.1:') ? { scope: 'mcp:tools mcp:admin notes:read', format: 'jwt' } : undefined),
     ...opts,
   });
-  after(() => as.close());
+  onCleanup(() => as.close());
   return as;
 }
 
 export async function startUpstream(opts: SampleServerOptions = {}): Promise<SampleServer> {
   const s = await startSampleMcpServer(opts);
-  after(() => s.close());
+  onCleanup(() => s.close());
   return s;
 }
 
@@ -49,7 +49,7 @@ export async function startDeputy(as: AuthorizationServer | undefined, opts: Dep
     audit: { store: opts.audit ?? 'sqlite::memory:' },
   }, { baseDir: process.cwd(), env: { ...process.env, ...opts.env } });
   const gw = await startGateway(config);
-  after(() => gw.close());
+  onCleanup(() => gw.close());
   return gw;
 }
 
@@ -61,7 +61,7 @@ export function userToken(as: AuthorizationServer, resource: string, opts: { sub
 export async function connectClient(url: string, token: string): Promise<Client> {
   const client = new Client({ name: 'test-client', version: '1.0.0' });
   await client.connect(new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers: { authorization: `Bearer ${token}` } } }));
-  after(() => client.close().catch(() => {}));
+  onCleanup(() => client.close().catch(() => {}));
   return client;
 }
 
