@@ -10,7 +10,7 @@ import { stripSlash } from './inbound/authenticate.ts';
 import { metadataUrlFor } from './inbound/metadata.ts';
 import { TokenVerifier } from './inbound/verifier.ts';
 import { log } from './log.ts';
-import { createCredentialProvider } from './outbound/index.ts';
+import { createCredentialProvider, createOutboundContext, type OutboundContext } from './outbound/index.ts';
 import { MemorySessionStore, type SessionStore } from './protocol/sessions.ts';
 import { McpProxy } from './upstreams/mcp/proxy.ts';
 
@@ -28,6 +28,8 @@ export interface Gateway {
   audit: AuditSink;
   sessions: SessionStore;
   routes: Map<string, McpRoute>;
+  /** Shared outbound state: token cache (stats for metrics), identity-assertion signer. */
+  outbound: OutboundContext;
   /** Base URL it actually listens on (port 0 resolved). */
   url: string;
   close(): Promise<void>;
@@ -51,9 +53,13 @@ export async function startGateway(config: DeputyConfig, opts: GatewayOptions = 
 
   const routes = new Map<string, McpRoute>();
   const handlers: McpHandler[] = [];
+  const outbound = await createOutboundContext(config).catch((error: Error) => {
+    server.close();
+    throw error;
+  });
 
   for (const upstream of config.upstreams) {
-    const handler = createHandler(upstream, sessions);
+    const handler = createHandler(upstream, sessions, outbound);
     handlers.push(handler);
     const path = `/mcp/${upstream.name}`;
     const scopes = [...new Set([...config.auth.requiredScopes, ...upstream.requiredScopes])];
@@ -61,13 +67,13 @@ export async function startGateway(config: DeputyConfig, opts: GatewayOptions = 
   }
 
   for (const s of config.secrets) s.watch((message) => log.warn(message));
-  server.on('request', createRequestListener({ config, verifier, audit, routes }));
+  server.on('request', createRequestListener({ config, verifier, audit, routes, extraGet: outbound.extraGet }));
   const failed = await verifier.warm();
   for (const issuer of failed) log.warn(`signing keys of ${issuer} could not be loaded yet; tokens from it get 503 until they can`);
 
   let closed = false;
   return {
-    server, config, verifier, audit, sessions, routes,
+    server, config, verifier, audit, sessions, routes, outbound,
     url,
     async close() {
       if (closed) return;
@@ -85,8 +91,8 @@ export async function startGateway(config: DeputyConfig, opts: GatewayOptions = 
   };
 }
 
-function createHandler(upstream: UpstreamConfig, sessions: SessionStore): McpHandler {
-  if (upstream.type === 'mcp') return new McpProxy(upstream, createCredentialProvider(upstream), sessions);
+function createHandler(upstream: UpstreamConfig, sessions: SessionStore, outbound: OutboundContext): McpHandler {
+  if (upstream.type === 'mcp') return new McpProxy(upstream, createCredentialProvider(upstream, outbound), sessions);
   throw new Error(`upstream '${upstream.name}': type ${upstream.type} is not supported yet`);
 }
 

@@ -73,8 +73,16 @@ export interface IdentityAssertionConfig {
   ttlSeconds: number;
 }
 
+/** Deputy's own signing keys (top-level `identity`), used for identity assertions. */
+export interface IdentityConfig {
+  /** The first key signs; all are published at /.well-known/jwks.json, so a new key can be added before the old one is removed. */
+  signingKeys: Secret[];
+  /** Overrides the algorithm derived from the key (one of ASYMMETRIC_ALGORITHMS). */
+  algorithm?: string;
+}
+
 export type CredentialsConfig =
-  | { type: 'static'; headers: Record<string, Secret>; /** A bare credential placed per the API's security scheme (OpenAPI upstreams). */ token?: Secret }
+  | { type: 'static'; headers: Record<string, Secret>; /** A bare credential placed per the API's security scheme (OpenAPI upstreams). */ token?: Secret; identityAssertion?: IdentityAssertionConfig }
   | ({ type: 'client_credentials'; identityAssertion?: IdentityAssertionConfig } & TokenEndpointConfig)
   | ({
       type: 'token_exchange';
@@ -123,6 +131,8 @@ export interface DeputyConfig {
   auth: AuthConfig;
   upstreams: UpstreamConfig[];
   audit: AuditConfig;
+  /** Deputy's signing keys for identity assertions; no keys → an ephemeral key is generated when one is needed. */
+  identity?: IdentityConfig;
   /** Secrets resolved from files; watched while serving. */
   secrets: Secret[];
   /** Non-fatal findings (e.g. passthrough enabled) shown at start-up and by `deputy check`. */
@@ -292,12 +302,21 @@ export function parseConfig(raw: unknown, opts: ParseOptions): DeputyConfig {
   if (!/^(sqlite:.+|postgres(ql)?:\/\/.+|stdout|none)$/.test(store)) au.fail('expected sqlite:PATH, postgres://…, stdout or none', 'store');
   au.rejectUnknownKeys();
 
+  // identity: keys Deputy signs identity assertions with
+  const idr = root.object('identity');
+  const signingKeys = idr.list('signing_keys').map((kr) => secretRef(kr, { allowLiteral: false })).filter((k): k is Secret => k !== undefined);
+  const identityAlgorithm = idr.has('algorithm') ? idr.oneOf('algorithm', ASYMMETRIC_ALGORITHMS) : undefined;
+  idr.rejectUnknownKeys();
+  if (signingKeys.length === 0 && upstreams.some((u) => 'identityAssertion' in u.credentials && u.credentials.identityAssertion)) {
+    warnings.push({ path: 'identity.signing_keys', message: 'not set: identity assertions are signed with an ephemeral key generated at start-up, so backends must refetch the JWKS after every restart and replicas publish different keys; configure identity.signing_keys' });
+  }
+
   root.rejectUnknownKeys();
   if (issues.length) {
     for (const x of secrets) x.close();
     throw new ConfigError(issues, opts.source);
   }
-  return { server: { host, port, publicUrl, publicUrlExplicit: s.has('public_url'), allowedOrigins, maxBodyBytes }, auth, upstreams, audit: { store }, secrets, warnings };
+  return { server: { host, port, publicUrl, publicUrlExplicit: s.has('public_url'), allowedOrigins, maxBodyBytes }, auth, upstreams, audit: { store }, identity: { signingKeys, algorithm: identityAlgorithm }, secrets, warnings };
 }
 
 type SecretFn = (r: Reader, key: string, o?: { required?: boolean }) => Secret | undefined;
@@ -338,16 +357,11 @@ function credentialsConfig(r: Reader, secret: SecretFn, secretRef: SecretRefFn, 
           if (value) headers[name] = value;
         }
       }
-      out = { type, headers, token };
+      out = { type, headers, token, identityAssertion: identityAssertion(r) };
       break;
     }
     case 'client_credentials': {
-      out = { type, ...tokenEndpoint(r, secret) };
-      if (r.has('identity_assertion')) {
-        const ia = r.object('identity_assertion');
-        out.identityAssertion = { header: ia.string('header') ?? 'X-Deputy-Identity', ttlSeconds: ia.number('ttl_seconds', 60, { min: 5, max: 3600 }) };
-        ia.rejectUnknownKeys();
-      }
+      out = { type, ...tokenEndpoint(r, secret), identityAssertion: identityAssertion(r) };
       break;
     }
     case 'token_exchange': {
@@ -388,6 +402,21 @@ function credentialsConfig(r: Reader, secret: SecretFn, secretRef: SecretRefFn, 
   return out;
 }
 
+/** `identity_assertion: { header, ttl_seconds }`: a JWT Deputy signs naming the user, for service-account upstreams. */
+function identityAssertion(r: Reader): IdentityAssertionConfig | undefined {
+  if (!r.has('identity_assertion')) return undefined;
+  const ia = r.object('identity_assertion');
+  const header = ia.string('header') ?? 'X-Deputy-Identity';
+  if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(header)) ia.fail('is not a valid HTTP header name', 'header');
+  else if (header.toLowerCase() === 'authorization' || FORBIDDEN_STATIC_HEADERS.has(header.toLowerCase())) ia.fail('would replace a header Deputy manages; use e.g. X-Deputy-Identity', 'header');
+  const out = { header, ttlSeconds: ia.number('ttl_seconds', 60, { min: 5, max: 3600, integer: true }) };
+  ia.rejectUnknownKeys();
+  return out;
+}
+
+/** Parameters Deputy sets itself; `extra_params` must not override them. */
+const RESERVED_TOKEN_PARAMS = new Set(['grant_type', 'client_id', 'client_secret', 'client_assertion', 'client_assertion_type', 'subject_token', 'subject_token_type', 'actor_token', 'actor_token_type', 'assertion', 'requested_token_use', 'requested_token_type', 'scope', 'audience', 'resource']);
+
 function tokenEndpoint(r: Reader, secret: SecretFn): TokenEndpointConfig {
   const tokenEndpoint = r.url('token_endpoint');
   const issuer = r.url('issuer');
@@ -397,6 +426,7 @@ function tokenEndpoint(r: Reader, secret: SecretFn): TokenEndpointConfig {
   for (const k of Object.keys(extra.value as object)) {
     const v = extra.raw(k);
     if (typeof v !== 'string') extra.fail('expected a string', k);
+    else if (RESERVED_TOKEN_PARAMS.has(k)) extra.fail(`is set by Deputy; ${['scope', 'audience', 'resource'].includes(k) ? `use the ${k} key of these credentials instead` : 'remove it'}`, k);
     else extraParams[k] = v;
   }
   return {

@@ -7,7 +7,12 @@ import type { ClientAuthConfig } from '../config/schema.ts';
 
 const keyCache = new Map<string, Promise<{ key: CryptoKey; kid?: string }>>();
 
-export async function clientAuthFor(cfg: ClientAuthConfig): Promise<oauth.ClientAuth> {
+export interface ClientAuthOptions {
+  /** `aud` of the private_key_jwt assertion when it must not be the issuer (e.g. only a token endpoint is known). */
+  assertionAudience?: string;
+}
+
+export async function clientAuthFor(cfg: ClientAuthConfig, opts: ClientAuthOptions = {}): Promise<oauth.ClientAuth> {
   switch (cfg.method) {
     case 'client_secret_basic':
       return oauth.ClientSecretBasic(cfg.clientSecret!.value());
@@ -21,7 +26,8 @@ export async function clientAuthFor(cfg: ClientAuthConfig): Promise<oauth.Client
         keyCache.set(material, p);
         p.catch(() => keyCache.delete(material));
       }
-      return oauth.PrivateKeyJwt(await p);
+      const audience = opts.assertionAudience;
+      return oauth.PrivateKeyJwt(await p, audience ? { [oauth.modifyAssertion]: (_header, payload) => { payload.aud = audience; } } : undefined);
     }
   }
 }
