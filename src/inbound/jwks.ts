@@ -24,7 +24,7 @@ export class JwksCache {
   readonly #timeoutMs: number;
   #keys?: ReturnType<typeof createLocalJWKSet>;
   #fetchedAt = 0;
-  #lastAttempt = 0;
+  #lastMissRefetch = 0;
   #inflight?: Promise<void>;
   /** Number of JWKS fetches made (for tests and metrics). */
   fetches = 0;
@@ -43,7 +43,8 @@ export class JwksCache {
     try {
       return await this.#keys!(header, token);
     } catch (error) {
-      if (!(error instanceof errors.JWKSNoMatchingKey) || Date.now() - this.#lastAttempt < this.#cooldownMs) throw error;
+      if (!(error instanceof errors.JWKSNoMatchingKey) || Date.now() - this.#lastMissRefetch < this.#cooldownMs) throw error;
+      this.#lastMissRefetch = Date.now();
       await this.#reload(false).catch(() => {});
       return this.#keys!(header, token);
     }
@@ -61,7 +62,6 @@ export class JwksCache {
 
   #reload(mustSucceed: boolean): Promise<void> {
     this.#inflight ??= (async () => {
-      this.#lastAttempt = Date.now();
       this.fetches++;
       try {
         const uri = await this.#resolveUri();
