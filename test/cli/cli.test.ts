@@ -1,0 +1,95 @@
+// The CLI as a user runs it: a child process on the pinned Node, exit codes, messages.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { promisify } from 'node:util';
+import { SqliteAuditSink } from '../../src/audit/sqlite.ts';
+
+const main = new URL('../../src/cli/main.ts', import.meta.url).pathname;
+const dir = mkdtempSync(join(tmpdir(), 'deputy-cli-'));
+
+async function deputy(args: string[], env: Record<string, string> = {}) {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [main, ...args], { cwd: dir, env: { ...process.env, ...env } });
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+  }
+}
+
+const goodConfig = `
+server: { port: 0 }
+auth:
+  issuers: [{ issuer: https://idp.example.com }]
+upstreams:
+  - name: notes
+    type: mcp
+    url: http://127.0.0.1:9001/mcp
+    credentials: { type: static, headers: { Authorization: { env: NOTES_AUTH } } }
+  - name: legacy
+    type: mcp
+    url: https://legacy.internal/mcp
+    credentials: { type: passthrough, acknowledge_spec_violation: true }
+`;
+
+test('--help and unknown commands', async () => {
+  const help = await deputy(['--help']);
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /Usage: deputy <command>/);
+  assert.match(help.stdout, /scan/);
+  const unknown = await deputy(['frobnicate']);
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.stderr, /unknown command 'frobnicate'/);
+  const badFlag = await deputy(['check', '--nope']);
+  assert.equal(badFlag.code, 2);
+  assert.match(badFlag.stderr, /Unknown option '--nope'/);
+});
+
+test('check: valid config with a passthrough warning → exit 0', async () => {
+  writeFileSync(join(dir, 'good.yaml'), goodConfig);
+  const r = await deputy(['check', '--config', 'good.yaml'], { NOTES_AUTH: 'Bearer x' });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /warning upstreams\[1\]\.credentials\.type: upstream 'legacy' uses token passthrough/);
+  assert.match(r.stderr, /valid, 1 warning/);
+});
+
+test('check: errors name the key → exit 1; --json for machines', async () => {
+  writeFileSync(join(dir, 'bad.yaml'), goodConfig.replace('type: static', 'type: magic'));
+  const r = await deputy(['check', '--config', 'bad.yaml']);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /error   upstreams\[0\]\.credentials\.type: expected one of static, client_credentials, token_exchange, passthrough, got "magic"/);
+  const j = await deputy(['check', '--config', 'bad.yaml', '--json']);
+  assert.equal(j.code, 1);
+  const out = JSON.parse(j.stdout);
+  assert.equal(out.valid, false);
+  assert.ok(out.errors.some((e: { path: string }) => e.path === 'upstreams[0].credentials.type'));
+});
+
+test('check: missing file and missing env var', async () => {
+  const missing = await deputy(['check', '--config', 'nope.yaml']);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /config file not found/);
+  const noEnv = await deputy(['check', '--config', 'good.yaml'], { NOTES_AUTH: '' });
+  assert.equal(noEnv.code, 1);
+  assert.match(noEnv.stderr, /environment variable NOTES_AUTH is not set/);
+});
+
+test('audit: prints recent events, --json, --since', async () => {
+  const sink = new SqliteAuditSink(join(dir, 'audit.db'));
+  sink.write({ time: new Date(Date.now() - 7200_000).toISOString(), requestId: 'old', route: '/mcp/notes', httpMethod: 'POST', outcome: 'ok', status: 200, latencyMs: 1 });
+  sink.write({ time: new Date().toISOString(), requestId: 'r1', issuer: 'https://idp', subject: 'alice', clientId: 'ide', upstream: 'notes', route: '/mcp/notes', httpMethod: 'POST', rpcMethod: 'tools/call', target: 'add', credentialMode: 'static', outcome: 'ok', status: 200, latencyMs: 3.2 });
+  await sink.close();
+  const text = await deputy(['audit', '--store', 'sqlite:audit.db']);
+  assert.equal(text.code, 0, text.stderr);
+  assert.match(text.stdout, /alice via ide\s+POST \/mcp\/notes tools\/call add \[static\]/);
+  const json = await deputy(['audit', '--store', 'sqlite:audit.db', '--since', '1h', '--json']);
+  const events = JSON.parse(json.stdout);
+  assert.deepEqual(events.map((e: { requestId: string }) => e.requestId), ['r1']);
+  const bad = await deputy(['audit', '--store', 'sqlite:audit.db', '--since', 'yesterday-ish']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--since expects a duration like 30m/);
+});
