@@ -4,7 +4,7 @@
 // /.well-known/jwks.json. Keys come from `identity.signing_keys` (the first signs, all are published,
 // so rotation is: prepend the new key, wait for JWKS caches to refresh, remove the old one); with
 // none configured, an ephemeral key is generated at start-up (config warns about it).
-import { createPublicKey, KeyObject, randomUUID } from 'node:crypto';
+import { createPublicKey, randomUUID } from 'node:crypto';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT, type JWK } from 'jose';
 import type { IdentityAssertionConfig, IdentityConfig, UpstreamConfig } from '../config/schema.ts';
 import type { Principal } from '../inbound/principal.ts';
@@ -95,7 +95,10 @@ export class IdentitySigner {
 async function importKey(material: string, algorithm: string | undefined): Promise<SigningKey> {
   const { key, kid } = await importSigningKey(material, algorithm);
   const alg = algorithm ?? algorithmOf(key);
-  const { d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...pub } = createPublicKey(KeyObject.from(key)).export({ format: 'jwk' }) as JWK;
+  // The public half comes from the material itself (the imported CryptoKey is not extractable).
+  const text = material.trim();
+  const publicKey = text.startsWith('{') ? createPublicKey({ key: JSON.parse(text) as import('node:crypto').JsonWebKey, format: 'jwk' }) : createPublicKey(text);
+  const pub = publicKey.export({ format: 'jwk' }) as JWK;
   const id = kid ?? (await calculateJwkThumbprint(pub));
   return { key, alg, kid: id, publicJwk: { ...pub, kid: id, alg, use: 'sig' } };
 }
