@@ -1,0 +1,77 @@
+// What a rule gets for one file, plus the helpers every rule needs (positions, snippets, findings).
+import type { Finding, Level } from './finding.ts';
+import type { Family, LanguageId, Node, Tree } from './parser.ts';
+
+export interface FileContext {
+  /** Display path (relative to the working directory, forward slashes). */
+  file: string;
+  source: string;
+  tree: Tree;
+  language: LanguageId;
+  family: Family;
+}
+
+const SNIPPET_MAX_LINES = 6;
+const SNIPPET_MAX_CHARS = 400;
+
+export function snippetOf(node: Node): string {
+  let text = node.text;
+  const lines = text.split('\n');
+  if (lines.length > SNIPPET_MAX_LINES) text = lines.slice(0, SNIPPET_MAX_LINES).join('\n') + '\n…';
+  if (text.length > SNIPPET_MAX_CHARS) text = text.slice(0, SNIPPET_MAX_CHARS) + '…';
+  return text;
+}
+
+/** One-line summary of a node's text for messages. */
+export function shortText(node: Node, max = 60): string {
+  const flat = node.text.replace(/\s+/g, ' ').trim();
+  return flat.length > max ? flat.slice(0, max - 1) + '…' : flat;
+}
+
+export function makeFinding(ctx: FileContext, ruleId: string, level: Level, node: Node, message: string, fix: string): Finding {
+  // tree-sitter positions are 0-based rows and UTF-16 columns here; SARIF wants 1-based, end column exclusive.
+  return {
+    ruleId,
+    level,
+    message,
+    file: ctx.file,
+    line: node.startPosition.row + 1,
+    column: node.startPosition.column + 1,
+    endLine: node.endPosition.row + 1,
+    endColumn: node.endPosition.column + 1,
+    snippet: snippetOf(node),
+    fix,
+  };
+}
+
+/** All descendants of the given types, depth first in source order (iterative: deep trees must not blow the stack). */
+export function descendants(root: Node, types: ReadonlySet<string>): Node[] {
+  const out: Node[] = [];
+  const stack: Node[] = [root];
+  while (stack.length) {
+    const node = stack.pop()!;
+    if (types.has(node.type)) out.push(node);
+    const children = node.namedChildren;
+    for (let i = children.length - 1; i >= 0; i--) {
+      const c = children[i];
+      if (c) stack.push(c);
+    }
+  }
+  return out;
+}
+
+/** The value of a plain string literal (no interpolation), or undefined. */
+export function stringValue(node: Node | null | undefined): string | undefined {
+  if (!node) return undefined;
+  if (node.type === 'string') {
+    // Python: string_start string_content string_end; JS: string_fragment between quotes.
+    if (node.namedChildren.some((c) => c?.type === 'interpolation')) return undefined;
+    const parts = node.namedChildren.filter((c) => c?.type === 'string_content' || c?.type === 'string_fragment');
+    if (parts.length) return parts.map((c) => c!.text).join('');
+    return '';
+  }
+  if (node.type === 'template_string' && !node.namedChildren.some((c) => c?.type === 'template_substitution')) {
+    return node.namedChildren.filter((c) => c?.type === 'string_fragment').map((c) => c!.text).join('');
+  }
+  return undefined;
+}

@@ -1,0 +1,114 @@
+// Finds the files to scan: walks the given paths, honours .gitignore files (from the enclosing git root down) and
+// skips dependency, build and virtualenv folders, which hold other people's code and would drown real findings.
+import { readdir, readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { isIgnored, parseGitignore, type IgnoreFile } from './gitignore.ts';
+import { languageFor, type LanguageId } from './parser.ts';
+
+/** Directory names never descended into (unless given explicitly as a scan path). */
+export const SKIPPED_DIRS: ReadonlySet<string> = new Set([
+  'node_modules', '.git', '.hg', '.svn', '__pycache__', 'dist', 'build', '.venv', 'venv',
+  '.tox', '.nox', '.mypy_cache', '.pytest_cache', '.ruff_cache', 'site-packages',
+]);
+
+export interface SourceFile {
+  abs: string;
+  language: LanguageId;
+  /** The scan path (absolute) this file was found under; groups files without a project manifest. */
+  scanRoot: string;
+}
+
+export interface WalkOptions {
+  gitignore?: boolean;
+  /** Called for paths that do not exist or cannot be read. */
+  onError?: (abs: string, message: string, kind: 'path' | 'read') => void;
+}
+
+export async function collectFiles(paths: readonly string[], options: WalkOptions = {}): Promise<SourceFile[]> {
+  const useGitignore = options.gitignore !== false;
+  const out: SourceFile[] = [];
+  const seen = new Set<string>();
+  for (const given of paths) {
+    const abs = path.resolve(given);
+    let info;
+    try {
+      info = await stat(abs);
+    } catch (error) {
+      options.onError?.(abs, `cannot read path: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, 'path');
+      continue;
+    }
+    if (info.isFile()) {
+      const language = languageFor(abs);
+      if (language && !seen.has(abs)) {
+        seen.add(abs);
+        out.push({ abs, language, scanRoot: path.dirname(abs) });
+      }
+      continue;
+    }
+    const stack = useGitignore ? await ancestorIgnores(abs) : [];
+    await walk(abs, abs, stack, useGitignore, out, seen, options);
+  }
+  return out;
+}
+
+async function walk(dir: string, scanRoot: string, ignores: IgnoreFile[], useGitignore: boolean, out: SourceFile[], seen: Set<string>, options: WalkOptions): Promise<void> {
+  let entries;
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch (error) {
+    options.onError?.(dir, `cannot read directory: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, 'read');
+    return;
+  }
+  // A virtualenv is recognised by its marker file whatever the folder is called.
+  if (dir !== scanRoot && entries.some((e) => e.name === 'pyvenv.cfg' && e.isFile())) return;
+  let stack = ignores;
+  if (useGitignore && entries.some((e) => e.name === '.gitignore' && e.isFile())) {
+    const text = await readFile(path.join(dir, '.gitignore'), 'utf8').catch(() => '');
+    stack = [...ignores, parseGitignore(dir, text)];
+  }
+  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const entry of entries) {
+    const abs = path.join(dir, entry.name);
+    if (entry.isDirectory()) {
+      if (SKIPPED_DIRS.has(entry.name)) continue;
+      if (useGitignore && isIgnored(stack, abs, true, relativeInside)) continue;
+      await walk(abs, scanRoot, stack, useGitignore, out, seen, options);
+    } else if (entry.isFile()) {
+      const language = languageFor(entry.name);
+      if (!language || seen.has(abs)) continue;
+      if (useGitignore && isIgnored(stack, abs, false, relativeInside)) continue;
+      seen.add(abs);
+      out.push({ abs, language, scanRoot });
+    }
+    // Symbolic links are not followed: they can loop, and their targets are usually scanned elsewhere.
+  }
+}
+
+/** .gitignore files between the enclosing git work tree's root and `dir` (exclusive), outermost first. */
+async function ancestorIgnores(dir: string): Promise<IgnoreFile[]> {
+  const chain: string[] = [];
+  let gitRoot: string | undefined;
+  for (let probe = dir; ; probe = path.dirname(probe)) {
+    if (probe !== dir) chain.push(probe);
+    if (await exists(path.join(probe, '.git'))) { gitRoot = probe; break; }
+    const parent = path.dirname(probe);
+    if (parent === probe) break;
+  }
+  if (!gitRoot) return [];
+  const files: IgnoreFile[] = [];
+  for (const d of chain.reverse()) {
+    const text = await readFile(path.join(d, '.gitignore'), 'utf8').catch(() => undefined);
+    if (text !== undefined) files.push(parseGitignore(d, text));
+  }
+  return files;
+}
+
+async function exists(p: string): Promise<boolean> {
+  return stat(p).then(() => true, () => false);
+}
+
+function relativeInside(dir: string, abs: string): string | undefined {
+  const rel = path.relative(dir, abs);
+  if (rel.startsWith('..') || path.isAbsolute(rel)) return undefined;
+  return rel.split(path.sep).join('/');
+}

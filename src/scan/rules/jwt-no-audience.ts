@@ -1,0 +1,240 @@
+// Rule `jwt-no-audience`: a JWT is decoded or verified without checking its audience, judged per call (a comment or
+// another call mentioning "audience" clears nothing). Not gated on MCP context: accepting tokens minted for another
+// service is a bug in any server.
+import { descendants, makeFinding, shortText, stringValue, type FileContext } from '../context.ts';
+import type { Finding, Level, RuleMeta } from '../finding.ts';
+import { qualify, type Imports } from '../imports.ts';
+import type { Node } from '../parser.ts';
+import { HELP_URI } from './authorization-passthrough.ts';
+
+export const JWT_RULE = 'jwt-no-audience';
+
+export const jwtNoAudience: RuleMeta = {
+  id: JWT_RULE,
+  name: 'JwtNoAudience',
+  shortDescription: 'JWT decoded or verified without an audience check',
+  fullDescription:
+    'A JWT is accepted without validating its `aud` claim (no audience argument, audience verification switched off, ' +
+    'or signature verification switched off). Any token with a valid signature from the same issuer, whatever service ' +
+    'it was issued for, is then accepted: the audience boundary OAuth relies on is gone.',
+  help:
+    'Pass the audience this server expects (its canonical resource URI) to every decode/verify call, and never turn ' +
+    'off `verify_aud` or `verify_signature`. For FastMCP verifiers, set `audience=`.',
+  helpMarkdown: [
+    '**JWT accepted without an audience check.** Tokens minted for other services are accepted here.',
+    '',
+    'Pass the expected audience (this server\'s canonical resource URI, RFC 8707) on every call:',
+    '',
+    '```python',
+    'claims = jwt.decode(token, key, algorithms=["RS256"], audience="https://mcp.example.com")',
+    '```',
+    '```ts',
+    "const { payload } = await jwtVerify(token, jwks, { issuer, audience: 'https://mcp.example.com' });",
+    '```',
+    '',
+    'Never pass `options={"verify_aud": False}` or `{"verify_signature": False}` for tokens you act on.',
+  ].join('\n'),
+  helpUri: HELP_URI,
+  defaultLevel: 'error',
+  tags: ['security', 'mcp', 'oauth', 'jwt', 'external/cwe/cwe-287'],
+  securitySeverity: 7.5,
+};
+
+const FIX_AUDIENCE = 'Pass the audience this server expects (its canonical resource URI), e.g. `audience=RESOURCE_URI`.';
+const FIX_OPTIONS = 'Remove the option that disables verification and pass `audience=` with this server\'s resource URI.';
+
+type Lib = 'pyjwt' | 'python-jose' | 'authlib' | 'fastmcp' | 'jose' | 'jsonwebtoken';
+
+const CALLS = new Set(['call', 'call_expression']);
+
+export function checkJwtNoAudience(ctx: FileContext, imports: Imports): Finding[] {
+  const out: Finding[] = [];
+  const py = ctx.family === 'python';
+  const authlibInstances = py ? authlibJwtInstances(ctx.tree.rootNode, imports) : new Set<string>();
+  for (const call of descendants(ctx.tree.rootNode, CALLS)) {
+    const fn = call.childForFieldName('function');
+    const q = qualify(fn, imports);
+    if (!q || !fn) continue;
+    const lib = py ? pythonLib(q, fn, authlibInstances) : jsLib(q, imports);
+    if (!lib) continue;
+    const issue = py ? pythonIssue(lib, call, ctx) : jsIssue(lib, call, ctx);
+    if (issue) out.push(makeFinding(ctx, JWT_RULE, issue.level, issue.node, issue.message, issue.fix));
+  }
+  return out;
+}
+
+// ---- Python ----
+
+function pythonLib(q: string, fn: Node, authlibInstances: Set<string>): Lib | undefined {
+  if (q === 'jwt.decode' || q === 'jwt.decode_complete' || q === 'jwt.api_jwt.decode' || q === 'jwt.api_jwt.decode_complete') return 'pyjwt';
+  if (q === 'jose.jwt.decode') return 'python-jose';
+  if (q === 'authlib.jose.jwt.decode') return 'authlib';
+  if (fn.type === 'attribute' && fn.childForFieldName('attribute')?.text === 'decode') {
+    const obj = fn.childForFieldName('object');
+    if (obj && authlibInstances.has(obj.text)) return 'authlib';
+    if (obj?.type === 'call' && qualify(obj.childForFieldName('function'), { names: new Map(), modules: new Set() })?.endsWith('JsonWebToken')) return 'authlib';
+  }
+  const last = q.split('.').pop()!;
+  if ((last === 'JWTVerifier' || last === 'BearerAuthProvider') && (q === last || q.startsWith('fastmcp.'))) return 'fastmcp';
+  return undefined;
+}
+
+/** Names bound to `authlib.jose.JsonWebToken(...)` instances. */
+function authlibJwtInstances(root: Node, imports: Imports): Set<string> {
+  const names = new Set<string>();
+  for (const a of descendants(root, new Set(['assignment']))) {
+    const right = a.childForFieldName('right');
+    if (right?.type !== 'call') continue;
+    const q = qualify(right.childForFieldName('function'), imports);
+    if (q === 'authlib.jose.JsonWebToken') names.add(a.childForFieldName('left')!.text);
+  }
+  return names;
+}
+
+interface Issue {
+  level: Level;
+  node: Node;
+  message: string;
+  fix: string;
+}
+
+function pythonIssue(lib: Lib, call: Node, ctx: FileContext): Issue | undefined {
+  const args = call.childForFieldName('arguments')?.namedChildren.filter((a): a is Node => !!a && a.type !== 'comment') ?? [];
+  const kw = new Map<string, Node>();
+  let splat = false;
+  const positional: Node[] = [];
+  for (const a of args) {
+    if (a.type === 'keyword_argument') kw.set(a.childForFieldName('name')!.text, a);
+    else if (a.type === 'dictionary_splat') splat = true;
+    else positional.push(a);
+  }
+  const label = shortText(call.childForFieldName('function')!, 40);
+  const given = (name: string, position?: number) => {
+    const k = kw.get(name);
+    if (k) return k.childForFieldName('value')?.type !== 'none';
+    return position !== undefined && positional.length > position && positional[position]!.type !== 'none';
+  };
+
+  if (lib === 'pyjwt' || lib === 'python-jose') {
+    if (lib === 'pyjwt' && kw.get('verify')?.childForFieldName('value')?.type === 'false') {
+      return { level: 'error', node: kw.get('verify')!, message: `\`${label}(…, verify=False)\` skips signature and audience verification: any token is accepted.`, fix: FIX_OPTIONS };
+    }
+    const options = kw.get('options')?.childForFieldName('value') ?? (lib === 'pyjwt' ? positional[3] : positional[3]);
+    const disabled = options ? disabledOption(options, ctx, call) : undefined;
+    if (disabled) {
+      const what = disabled.key === 'verify_signature' ? 'signature verification (and with it the audience check)' : 'the audience check';
+      return { level: 'error', node: disabled.node, message: `\`${label}\` is called with \`"${disabled.key}": False\`, which turns off ${what}: tokens issued for other services are accepted.`, fix: FIX_OPTIONS };
+    }
+    if (!given('audience', lib === 'pyjwt' ? 5 : 4) && !splat) {
+      const lname = lib === 'pyjwt' ? 'PyJWT' : 'python-jose';
+      return {
+        level: 'warning', node: call,
+        message: `\`${label}\` is called without \`audience=\`. ${lname} then only rejects tokens that carry an \`aud\` claim; tokens without one (for any service) are accepted.`,
+        fix: FIX_AUDIENCE,
+      };
+    }
+    return undefined;
+  }
+  if (lib === 'authlib') {
+    const opts = kw.get('claims_options')?.childForFieldName('value') ?? positional[2];
+    if (!splat && !(opts && dictHasKey(opts, 'aud', ctx, call))) {
+      return {
+        level: 'error', node: call,
+        message: `\`${label}\` (authlib) is called without \`claims_options\` for \`aud\`: \`claims.validate()\` then accepts a token issued for any audience.`,
+        fix: 'Pass `claims_options={"aud": {"essential": True, "value": RESOURCE_URI}}` and call `claims.validate()`.',
+      };
+    }
+    return undefined;
+  }
+  if (lib === 'fastmcp') {
+    if (!given('audience') && !splat) {
+      return {
+        level: 'error', node: call,
+        message: `\`${label}(…)\` is built without \`audience=\`: the FastMCP verifier then accepts tokens issued for any audience.`,
+        fix: 'Pass `audience=` with this server\'s resource URI (or the audience your authorization server puts in its tokens).',
+      };
+    }
+  }
+  return undefined;
+}
+
+/** `{"verify_aud": False}` / `{"verify_signature": False}` in an options dict literal or a same-file variable. */
+function disabledOption(node: Node, ctx: FileContext, call: Node): { key: string; node: Node } | undefined {
+  const dict = resolveLiteral(node, ctx, call, 'dictionary');
+  if (!dict) return undefined;
+  for (const pair of dict.namedChildren) {
+    if (pair?.type !== 'pair') continue;
+    const key = stringValue(pair.childForFieldName('key'));
+    if ((key === 'verify_aud' || key === 'verify_signature') && pair.childForFieldName('value')?.type === 'false') return { key, node: dict === node ? pair : call };
+  }
+  return undefined;
+}
+
+function dictHasKey(node: Node, key: string, ctx: FileContext, call: Node): boolean {
+  const dict = resolveLiteral(node, ctx, call, 'dictionary');
+  if (!dict) return node.type === 'identifier'; // an options variable we cannot see: give it the benefit of the doubt
+  return dict.namedChildren.some((p) => p?.type === 'dictionary_splat' || (p?.type === 'pair' && stringValue(p.childForFieldName('key')) === key));
+}
+
+/**
+ * A literal of the given type, directly or through a variable assigned in the same file (the last assignment
+ * before the call, else any). Flow-insensitive on purpose: options dicts are module constants in practice.
+ */
+function resolveLiteral(node: Node, ctx: FileContext, call: Node, type: string): Node | undefined {
+  if (node.type === type) return node;
+  if (node.type !== 'identifier') return undefined;
+  const py = ctx.family === 'python';
+  let best: Node | undefined;
+  for (const a of descendants(ctx.tree.rootNode, new Set(py ? ['assignment'] : ['variable_declarator', 'assignment_expression']))) {
+    const left = a.childForFieldName(py || a.type === 'assignment_expression' ? 'left' : 'name');
+    const right = a.childForFieldName(py || a.type === 'assignment_expression' ? 'right' : 'value');
+    if (left?.text !== node.text || !right) continue;
+    let r = right;
+    while ((r.type === 'as_expression' || r.type === 'satisfies_expression' || r.type === 'parenthesized_expression') && r.namedChildren[0]) r = r.namedChildren[0];
+    if (r.type !== type) continue;
+    if (!best || a.startIndex < call.startIndex) best = r;
+  }
+  return best;
+}
+
+// ---- JavaScript / TypeScript ----
+
+function jsLib(q: string, imports: Imports): Lib | undefined {
+  if (q === 'jose.jwtVerify' || q === 'jose.jwtDecrypt') return 'jose';
+  if (q === 'jsonwebtoken.verify') return 'jsonwebtoken';
+  // Unimported globals / bundler-provided names: recognise the usual spellings only when nothing else binds them.
+  if ((q === 'jwtVerify' || q === 'jwtDecrypt') && !imports.names.has(q)) return 'jose';
+  return undefined;
+}
+
+function jsIssue(lib: Lib, call: Node, ctx: FileContext): Issue | undefined {
+  const args = call.childForFieldName('arguments')?.namedChildren.filter((a): a is Node => !!a && a.type !== 'comment') ?? [];
+  const label = shortText(call.childForFieldName('function')!, 40);
+  let options: Node | undefined = args[2];
+  if (options && (options.type === 'arrow_function' || options.type === 'function_expression' || options.type === 'function')) options = undefined;
+  if (options && options.type !== 'object') {
+    const resolved = resolveLiteral(options, ctx, call, 'object');
+    if (!resolved) return undefined; // options from elsewhere: cannot judge, give the benefit of the doubt
+    options = resolved;
+  }
+  if (options && objectHasAudience(options)) return undefined;
+  const where = lib === 'jose' ? 'jose' : 'jsonwebtoken';
+  return {
+    level: 'error', node: call,
+    message: `\`${label}(…)\` (${where}) verifies the token without an \`audience\` option: a token issued for any audience is accepted.`,
+    fix: 'Pass `{ audience: RESOURCE_URI }` (with `issuer`) in the verify options.',
+  };
+}
+
+function objectHasAudience(obj: Node): boolean {
+  for (const c of obj.namedChildren) {
+    if (!c) continue;
+    if (c.type === 'spread_element') return true; // spread options: cannot see inside, assume set
+    if (c.type === 'shorthand_property_identifier' && c.text === 'audience') return true;
+    if (c.type === 'pair') {
+      const key = c.childForFieldName('key')!;
+      if ((stringValue(key) ?? key.text) === 'audience') return c.childForFieldName('value')?.type !== 'undefined';
+    }
+  }
+  return false;
+}

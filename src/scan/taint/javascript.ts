@@ -1,0 +1,548 @@
+// JavaScript / TypeScript walker for the passthrough taint engine (tree-sitter-javascript and -typescript node types).
+import { stringValue } from '../context.ts';
+import type { Node } from '../parser.ts';
+import {
+  AUTH_INFO_ATTRS, HTTP_CONSTRUCTORS, HTTP_METHOD_NAMES, NONE, REQUEST_ATTRS, REQUEST_NAMES, REQUEST_TYPES, TOKEN_ATTRS,
+  carriesCredential, isCredentialHeader, isLocal, isTokenExchangeName, lookup, only, retag, source, union,
+  type Frame, type Kind, type Taints,
+} from './core.ts';
+import { Engine } from './engine.ts';
+
+const STRING_METHODS = new Set([
+  'trim', 'trimStart', 'trimEnd', 'split', 'replace', 'replaceAll', 'slice', 'substring', 'substr', 'toString',
+  'concat', 'at', 'valueOf', 'toLowerCase', 'toUpperCase', 'padStart', 'padEnd', 'join', 'normalize',
+]);
+/** Global functions that return (a copy of) their argument's content. */
+const TRANSPARENT_CALLS = new Set(['String', 'btoa', 'encodeURIComponent', 'encodeURI', 'structuredClone', 'fromEntries', 'from', 'entries', 'assign']);
+const REQUEST_GETTERS = new Set(['get', 'header', 'getHeader', 'get_header', 'headers']);
+const HEADER_GETTERS = new Set(['get', 'getAll', 'getSetCookie']);
+const HEADER_VIEWS = new Set(['entries', 'toJSON', 'values', 'raw']);
+const HEADER_SETTERS = new Set(['set', 'append']);
+/** Wrappers that do not change the value (TypeScript casts, parentheses, await). */
+const WRAPPERS = new Set(['parenthesized_expression', 'await_expression', 'as_expression', 'satisfies_expression', 'non_null_expression', 'type_assertion']);
+const FUNCTIONS = new Set(['function_declaration', 'generator_function_declaration', 'function_expression', 'function', 'generator_function', 'arrow_function', 'method_definition']);
+
+export class JavaScriptEngine extends Engine {
+  readonly ctorAttrs = new Map<string, Taints>();
+
+  protected walkModule(root: Node): void {
+    this.block(root, { vars: new Map(), locals: new Set(), exempt: false });
+  }
+
+  // ---- statements ----
+
+  block(node: Node, frame: Frame): void {
+    for (const child of node.namedChildren) if (child) this.statement(child, frame);
+  }
+
+  statement(node: Node, frame: Frame): void {
+    switch (node.type) {
+      case 'expression_statement':
+        for (const c of node.namedChildren) if (c) this.eval(c, frame);
+        return;
+      case 'lexical_declaration':
+      case 'variable_declaration':
+        for (const d of node.namedChildren) if (d?.type === 'variable_declarator') this.declarator(d, frame);
+        return;
+      case 'function_declaration':
+      case 'generator_function_declaration':
+        this.functionDef(node, frame, node.childForFieldName('name')?.text);
+        return;
+      case 'class_declaration':
+      case 'abstract_class_declaration':
+      case 'class':
+        this.classDef(node, frame);
+        return;
+      case 'export_statement': {
+        for (const c of node.namedChildren) if (c) (isStatementType(c.type) ? this.statement(c, frame) : this.eval(c, frame));
+        return;
+      }
+      case 'return_statement': {
+        const value = node.namedChildren[0];
+        const t = value ? this.eval(value, frame) : NONE;
+        if (frame.summary) frame.summary.returns = union(frame.summary.returns, t);
+        return;
+      }
+      case 'for_in_statement': {
+        const right = node.childForFieldName('right');
+        const left = node.childForFieldName('left');
+        if (right && left) this.assign(left, this.eval(right, frame), frame);
+        const body = node.childForFieldName('body');
+        if (body) this.statement(body, frame);
+        return;
+      }
+      case 'statement_block':
+        this.block(node, frame);
+        return;
+      case 'interface_declaration':
+      case 'type_alias_declaration':
+      case 'enum_declaration':
+      case 'import_statement':
+      case 'ambient_declaration':
+      case 'comment':
+        return;
+      default:
+        for (const c of node.namedChildren) {
+          if (!c) continue;
+          if (isStatementType(c.type)) this.statement(c, frame);
+          else this.eval(c, frame);
+        }
+    }
+  }
+
+  declarator(d: Node, frame: Frame): void {
+    const name = d.childForFieldName('name');
+    const value = d.childForFieldName('value');
+    if (!name) return;
+    if (!value) {
+      if (name.type === 'identifier') frame.locals.add(name.text);
+      return;
+    }
+    const v = unwrap(value);
+    let t: Taints;
+    if (FUNCTIONS.has(v.type) && name.type === 'identifier') {
+      this.functionDef(v, frame, name.text);
+      t = NONE;
+    } else t = this.eval(value, frame);
+    this.assign(name, t, frame, value);
+  }
+
+  classDef(node: Node, frame: Frame): void {
+    const className = node.childForFieldName('name')?.text ?? '<class>';
+    const inner: Frame = { ...frame, className };
+    const body = node.childForFieldName('body');
+    for (const m of body?.namedChildren ?? []) {
+      if (!m) continue;
+      if (m.type === 'method_definition') this.functionDef(m, inner, m.childForFieldName('name')?.text);
+      else if (m.type === 'public_field_definition' || m.type === 'field_definition') {
+        const prop = (m.childForFieldName('name') ?? m.childForFieldName('property'))?.text;
+        const value = m.childForFieldName('value');
+        if (!prop || !value) continue;
+        const v = unwrap(value);
+        if (FUNCTIONS.has(v.type)) this.functionDef(v, inner, prop);
+        else this.addAttr(`${className}.${prop}`, this.eval(value, inner).filter((x) => x.origin));
+      }
+    }
+  }
+
+  functionDef(node: Node, outer: Frame, name: string | undefined): void {
+    const key = name ? (outer.className ? `${outer.className}.${name}` : name) : undefined;
+    const frame: Frame = {
+      vars: new Map(), locals: new Set(), parent: outer, className: outer.className,
+      summary: key ? this.summaryFor(key) : { returns: [], sinks: [] },
+      exempt: outer.exempt || (!!name && isTokenExchangeName(name)),
+    };
+    const params = node.childForFieldName('parameters') ?? node.childForFieldName('parameter');
+    const list = params?.type === 'formal_parameters' ? params.namedChildren : params ? [params] : [];
+    let index = 0;
+    for (const p of list) {
+      if (!p || p.type === 'comment') continue;
+      let pattern: Node | null = p;
+      let typeName: string | undefined;
+      if (p.type === 'required_parameter' || p.type === 'optional_parameter') {
+        pattern = p.childForFieldName('pattern');
+        typeName = typeText(p.childForFieldName('type'));
+        // TypeScript parameter properties: `constructor(private token: string)` stores the parameter on `this`.
+        if (name === 'constructor' && outer.className && pattern?.type === 'identifier' && p.namedChildren.some((c) => c?.type === 'accessibility_modifier' || c?.type === 'readonly')) {
+          this.ctorAttrs.set(`${outer.className}.${pattern.text}`, [{ kind: 'cred', param: index }]);
+        }
+      } else if (p.type === 'assignment_pattern') pattern = p.childForFieldName('left');
+      if (!pattern) continue;
+      const t = this.paramTaint(pattern, typeName, index, p);
+      if (pattern.type === 'identifier') frame.vars.set(pattern.text, t);
+      else this.destructure(pattern, t, frame, false);
+      index++;
+    }
+    const body = node.childForFieldName('body');
+    if (!body) return;
+    if (body.type === 'statement_block') this.block(body, frame);
+    else {
+      const t = this.eval(body, frame);
+      frame.summary!.returns = union(frame.summary!.returns, t);
+    }
+  }
+
+  paramTaint(pattern: Node, typeName: string | undefined, index: number, p: Node): Taints {
+    const name = pattern.type === 'identifier' ? pattern.text : undefined;
+    if ((name && REQUEST_NAMES.has(name)) || (typeName && REQUEST_TYPES.has(typeName))) return [source('request', p)];
+    if (name && AUTH_INFO_ATTRS.has(name)) return [source('tokenobj', p)];
+    if (typeName === 'AuthInfo') return [source('tokenobj', p)];
+    return [{ kind: 'cred', param: index }];
+  }
+
+  assign(target: Node, t: Taints, frame: Frame, valueNode?: Node): void {
+    switch (target.type) {
+      case 'identifier':
+        frame.vars.set(target.text, t);
+        frame.locals.add(target.text);
+        if (valueNode && this.isClientConstruction(valueNode)) this.clients.add(target.text);
+        return;
+      case 'object_pattern':
+      case 'array_pattern':
+        this.destructure(target, t, frame, true);
+        return;
+      case 'member_expression':
+      case 'subscript_expression': {
+        const path = memberPath(target);
+        if (!path) {
+          this.eval(target, frame);
+          return;
+        }
+        const { root, names } = path;
+        if (target.type === 'subscript_expression') this.eval(target.childForFieldName('index')!, frame);
+        if (root === 'this' && frame.className) {
+          const attr = names[0];
+          if (!attr) return;
+          const kept = names.length === 1 ? t : retag(carriesCredential(t), names.includes('headers') ? 'options' : 'headers');
+          this.addAttr(`${frame.className}.${attr}`, kept.filter((x) => x.origin));
+          if (names.length === 1 && valueNode && this.isClientConstruction(valueNode)) this.clients.add(`this.${attr}`);
+          if (names.length > 1 && names.includes('headers') && this.clients.has(`this.${attr}`)) {
+            this.reportSink(frame, target.parent ?? target, carriesCredential(t), 'the default headers of an outbound HTTP client');
+          }
+          return;
+        }
+        const sendsHeaders = names.includes('headers') && (!isLocal(frame, root) || this.clients.has(root));
+        if (sendsHeaders) {
+          // `config.headers.Authorization = tok` in an axios interceptor, `axios.defaults.headers.common[...] = tok`.
+          this.reportSink(frame, target.parent ?? target, carriesCredential(t), 'the headers of an outbound HTTP request');
+          return;
+        }
+        const kind: Kind = names.includes('headers') ? 'options' : 'headers';
+        if (isLocal(frame, root) || lookup(frame, root)) frame.vars.set(root, union(lookup(frame, root) ?? NONE, retag(carriesCredential(t), kind)));
+        return;
+      }
+      default:
+        if (WRAPPERS.has(target.type) && target.namedChildren[0]) this.assign(target.namedChildren[0], t, frame, valueNode);
+    }
+  }
+
+  /** Binds destructured names: `const { authorization } = req.headers`, `const [, token] = auth.split(' ')`. */
+  destructure(pattern: Node, t: Taints, frame: Frame, local: boolean): void {
+    const bind = (id: Node, value: Taints) => {
+      frame.vars.set(id.text, value);
+      if (local) frame.locals.add(id.text);
+    };
+    if (pattern.type === 'identifier') return bind(pattern, t);
+    if (pattern.type === 'assignment_pattern') {
+      const left = pattern.childForFieldName('left');
+      if (left) this.destructure(left, t, frame, local);
+      return;
+    }
+    if (pattern.type === 'object_pattern') {
+      for (const p of pattern.namedChildren) {
+        if (!p) continue;
+        if (p.type === 'shorthand_property_identifier_pattern') bind(p, this.memberOf(t, p.text, p));
+        else if (p.type === 'pair_pattern') {
+          const key = p.childForFieldName('key');
+          const value = p.childForFieldName('value');
+          const keyName = key ? (stringValue(key) ?? key.text) : undefined;
+          if (value && keyName) this.destructure(value, this.memberOf(t, keyName, p), frame, local);
+        } else if (p.type === 'object_assignment_pattern') {
+          const left = p.childForFieldName('left');
+          if (left) bind(left, this.memberOf(t, left.text, p));
+        } else if (p.type === 'rest_pattern') {
+          const id = p.namedChildren[0];
+          if (id) bind(id, t);
+        }
+      }
+      return;
+    }
+    if (pattern.type === 'array_pattern' || pattern.type === 'rest_pattern') {
+      for (const p of pattern.namedChildren) if (p) this.destructure(p, only(t, 'cred', 'headers'), frame, local);
+    }
+  }
+
+  isClientConstruction(node: Node): boolean {
+    const n = unwrap(node);
+    if (n.type !== 'call_expression' && n.type !== 'new_expression') return false;
+    const name = calleeName(n);
+    if (!name) return false;
+    return (n.type === 'new_expression' && HTTP_CONSTRUCTORS.has(name) && name !== 'Headers') || name === 'create' || name === 'extend';
+  }
+
+  // ---- expressions ----
+
+  eval(node: Node, frame: Frame): Taints {
+    switch (node.type) {
+      case 'identifier': {
+        const v = lookup(frame, node.text);
+        if (v) return v;
+        if (REQUEST_NAMES.has(node.text)) return [source('request', node)];
+        if (AUTH_INFO_ATTRS.has(node.text)) return [source('tokenobj', node)];
+        return NONE;
+      }
+      case 'member_expression': {
+        const objNode = node.childForFieldName('object')!;
+        const prop = node.childForFieldName('property')?.text ?? '';
+        let out: Taints = NONE;
+        if (objNode.type === 'this' && frame.className) out = union(out, this.attrs.get(`${frame.className}.${prop}`) ?? NONE);
+        return union(out, this.memberOf(this.eval(objNode, frame), prop, node));
+      }
+      case 'subscript_expression': {
+        const obj = this.eval(node.childForFieldName('object')!, frame);
+        const index = node.childForFieldName('index');
+        if (index) this.eval(index, frame);
+        const key = stringValue(index);
+        return this.indexOf(obj, key, node);
+      }
+      case 'call_expression':
+      case 'new_expression':
+        return this.call(node, frame);
+      case 'template_string': {
+        let t: Taints = NONE;
+        for (const c of node.namedChildren) if (c?.type === 'template_substitution' && c.namedChildren[0]) t = union(t, this.eval(c.namedChildren[0], frame));
+        return retag(carriesCredential(t), 'cred');
+      }
+      case 'binary_expression': {
+        const op = node.childForFieldName('operator')?.text;
+        const l = this.eval(node.childForFieldName('left')!, frame);
+        const r = this.eval(node.childForFieldName('right')!, frame);
+        if (op === '+') return retag(carriesCredential(union(l, r)), 'cred');
+        if (op === '??' || op === '||') return union(l, r);
+        if (op === '&&') return r;
+        return NONE;
+      }
+      case 'ternary_expression': {
+        this.eval(node.childForFieldName('condition')!, frame);
+        return union(this.eval(node.childForFieldName('consequence')!, frame), this.eval(node.childForFieldName('alternative')!, frame));
+      }
+      case 'object':
+        return this.object(node, frame);
+      case 'array': {
+        let t: Taints = NONE;
+        for (const c of node.namedChildren) if (c) t = union(t, this.eval(c, frame));
+        return t;
+      }
+      case 'spread_element':
+        return node.namedChildren[0] ? this.eval(node.namedChildren[0], frame) : NONE;
+      case 'assignment_expression': {
+        const right = node.childForFieldName('right')!;
+        const t = this.eval(right, frame);
+        this.assign(node.childForFieldName('left')!, t, frame, right);
+        return t;
+      }
+      case 'augmented_assignment_expression': {
+        const left = node.childForFieldName('left')!;
+        const t = union(this.eval(node.childForFieldName('right')!, frame), left.type === 'identifier' ? lookup(frame, left.text) ?? NONE : NONE);
+        this.assign(left, retag(carriesCredential(t), 'cred'), frame);
+        return t;
+      }
+      case 'sequence_expression': {
+        let last: Taints = NONE;
+        for (const c of node.namedChildren) if (c) last = this.eval(c, frame);
+        return last;
+      }
+      case 'arrow_function':
+      case 'function_expression':
+      case 'function':
+      case 'generator_function':
+        this.functionDef(node, frame, node.childForFieldName('name')?.text);
+        return NONE;
+      case 'class':
+        this.classDef(node, frame);
+        return NONE;
+      default:
+        if (WRAPPERS.has(node.type)) return node.namedChildren[0] ? this.eval(node.namedChildren[0], frame) : NONE;
+        for (const c of node.namedChildren) if (c) this.eval(c, frame);
+        return NONE;
+    }
+  }
+
+  memberOf(obj: Taints, prop: string, node: Node): Taints {
+    let out: Taints = NONE;
+    if (REQUEST_ATTRS.has(prop) || prop === 'raw' && obj.some((t) => t.kind === 'request')) out = union(out, [source('request', node)]);
+    if (AUTH_INFO_ATTRS.has(prop)) out = union(out, [source('tokenobj', node)]);
+    for (const t of obj) {
+      const derive = (kind: Kind) => (t.origin ? source(kind, node) : { ...t, kind });
+      if (t.kind === 'request' && prop === 'headers') out = union(out, [derive('headers')]);
+      else if (t.kind === 'request' && (prop === 'cookies' || prop === 'signedCookies')) out = union(out, [derive('headers')]);
+      else if (t.kind === 'request' && prop === 'auth') out = union(out, [derive('tokenobj')]);
+      else if (t.kind === 'headers' && isCredentialHeader(prop)) out = union(out, [derive('cred')]);
+      else if (t.kind === 'tokenobj' && TOKEN_ATTRS.has(prop)) out = union(out, [derive('cred')]);
+      else if (t.kind === 'options' && prop === 'headers') out = union(out, [{ ...t, kind: 'headers' }]);
+      else if (t.param !== undefined && prop === 'headers') out = union(out, [{ ...t, kind: 'headers' }]);
+      else if (t.param !== undefined && TOKEN_ATTRS.has(prop)) out = union(out, [{ ...t, kind: 'cred' }]);
+      else if (t.param !== undefined && isCredentialHeader(prop)) out = union(out, [{ ...t, kind: 'cred' }]);
+    }
+    return out;
+  }
+
+  indexOf(obj: Taints, key: string | undefined, node: Node): Taints {
+    let out: Taints = NONE;
+    for (const t of obj) {
+      if (t.kind === 'headers' && (key === undefined || isCredentialHeader(key))) out = union(out, [t.origin ? source('cred', node) : { ...t, kind: 'cred' }]);
+      else if (t.kind === 'cred') out = union(out, [t]);
+      else if (key !== undefined) out = union(out, this.memberOf([t], key, node));
+    }
+    return out;
+  }
+
+  object(node: Node, frame: Frame): Taints {
+    let out: Taints = NONE;
+    for (const c of node.namedChildren) {
+      if (!c) continue;
+      if (c.type === 'pair') {
+        const keyNode = c.childForFieldName('key')!;
+        const key = stringValue(keyNode) ?? (keyNode.type === 'property_identifier' ? keyNode.text : undefined);
+        const valueNode = c.childForFieldName('value')!;
+        const v = FUNCTIONS.has(unwrap(valueNode).type) ? (this.functionDef(unwrap(valueNode), frame, key), NONE) : this.eval(valueNode, frame);
+        out = union(out, retag(carriesCredential(v), key === 'headers' ? 'options' : 'headers'));
+      } else if (c.type === 'shorthand_property_identifier') {
+        const v = lookup(frame, c.text) ?? this.eval(c, frame);
+        out = union(out, retag(carriesCredential(v), c.text === 'headers' ? 'options' : 'headers'));
+      } else if (c.type === 'spread_element') {
+        const v = this.eval(c.namedChildren[0]!, frame);
+        out = union(out, only(v, 'headers', 'options'));
+      } else if (c.type === 'method_definition') {
+        this.functionDef(c, frame, c.childForFieldName('name')?.text);
+      } else this.eval(c, frame);
+    }
+    return out;
+  }
+
+  call(node: Node, frame: Frame): Taints {
+    const isNew = node.type === 'new_expression';
+    const fn = node.childForFieldName(isNew ? 'constructor' : 'function')!;
+    const argsNode = node.childForFieldName('arguments');
+    const name = calleeName(node) ?? '';
+    let receiver: Taints = NONE;
+    let receiverNode: Node | undefined;
+    const callee = unwrap(fn);
+    if (callee.type === 'member_expression') {
+      receiverNode = callee.childForFieldName('object')!;
+      receiver = this.eval(receiverNode, frame);
+    } else if (callee.type !== 'identifier') this.eval(fn, frame);
+
+    const argNodes = (argsNode?.type === 'arguments' ? argsNode.namedChildren : []).filter((a): a is Node => !!a && a.type !== 'comment');
+    const args: Taints[] = argNodes.map((a) => this.eval(a, frame));
+
+    this.sinks(node, name, receiverNode, argNodes, args, frame);
+
+    if (isTokenExchangeName(name)) return NONE;
+    let out: Taints = NONE;
+    if (receiverNode) {
+      const req = only(receiver, 'request');
+      if (req.length && REQUEST_GETTERS.has(name)) {
+        const key = stringValue(argNodes[0]);
+        if (!argNodes.length) out = union(out, req.map((t) => (t.origin ? source('headers', node) : { ...t, kind: 'headers' as Kind })));
+        else if (key === undefined || isCredentialHeader(key)) out = union(out, req.map((t) => (t.origin ? source('cred', node) : { ...t, kind: 'cred' as Kind })));
+      }
+      const hdrs = only(receiver, 'headers');
+      if (hdrs.length && HEADER_GETTERS.has(name)) {
+        const key = stringValue(argNodes[0]);
+        if (key === undefined || isCredentialHeader(key)) out = union(out, hdrs.map((t) => (t.origin ? source('cred', node) : { ...t, kind: 'cred' as Kind })));
+      }
+      if (HEADER_VIEWS.has(name)) out = union(out, only(receiver, 'headers', 'options'));
+      if (STRING_METHODS.has(name)) out = union(out, only(receiver, 'cred'));
+      if (name === 'concat' || name === 'join') for (const a of args) out = union(out, retag(carriesCredential(a), 'cred'));
+      // `headers.set('Authorization', tok)` on a Headers object being built here taints it.
+      if (HEADER_SETTERS.has(name) && args[1]) {
+        const path = memberPath(receiverNode);
+        if (path && !path.names.includes('headers') && (isLocal(frame, path.root) || lookup(frame, path.root))) {
+          frame.vars.set(path.root, union(lookup(frame, path.root) ?? NONE, retag(carriesCredential(args[1]), 'headers')));
+        }
+      }
+    }
+    if (name === 'assign' && argNodes[0]) {
+      const all = union(...args);
+      const path = memberPath(argNodes[0]);
+      if (path && path.names.includes('headers') && (!isLocal(frame, path.root) || this.clients.has(path.root))) {
+        this.reportSink(frame, node, carriesCredential(union(...args.slice(1))), 'the headers of an outbound HTTP request');
+      } else if (path && (isLocal(frame, path.root) || lookup(frame, path.root))) {
+        frame.vars.set(path.root, union(lookup(frame, path.root) ?? NONE, retag(carriesCredential(all), path.names.includes('headers') ? 'options' : 'headers')));
+      }
+      out = union(out, only(all, 'headers', 'options', 'cred'));
+    } else if (TRANSPARENT_CALLS.has(name)) {
+      for (const a of args) out = union(out, name === 'String' || name === 'btoa' || name.startsWith('encodeURI') ? retag(carriesCredential(a), 'cred') : a);
+    }
+    if (name === 'Headers') for (const a of args) out = union(out, retag(carriesCredential(only(a, 'headers', 'cred')), 'headers'));
+    // Same-file functions and methods (`helper(x)`, `this.helper(x)`).
+    const key = callee.type === 'identifier' ? name : receiverNode?.type === 'this' && frame.className ? `${frame.className}.${name}` : undefined;
+    const summary = key ? this.summaries.get(key) : undefined;
+    if (summary) out = union(out, this.applySummary(frame, summary, args, node));
+    // `new Client(tok)` for a class whose constructor stores the parameter on `this`.
+    if (isNew) {
+      for (const [attrKey, params] of this.ctorAttrs) {
+        if (!attrKey.startsWith(`${name}.`)) continue;
+        for (const p of params) for (const a of carriesCredential(args[p.param!] ?? [])) if (a.origin) this.addAttr(attrKey, [{ ...a, kind: p.kind }]);
+      }
+    }
+    return out;
+  }
+
+  sinks(node: Node, name: string, receiverNode: Node | undefined, argNodes: Node[], args: Taints[], frame: Frame): void {
+    const receiverIsClient = !!receiverNode && (this.clients.has(receiverNode.text) || this.clients.has(memberPath(receiverNode)?.root ?? ''));
+    const httpish = HTTP_METHOD_NAMES.has(name) || HTTP_CONSTRUCTORS.has(name) || name === 'axios' || name === 'got' || name === 'ky' || receiverIsClient;
+    if (!httpish || name === 'Headers') return;
+    const label = `an outbound HTTP request (\`${calleeText(node)}\`)`;
+    argNodes.forEach((arg, i) => {
+      const a = unwrap(arg);
+      if (a.type === 'object') {
+        for (const c of a.namedChildren) {
+          if (c?.type === 'pair') {
+            const keyNode = c.childForFieldName('key')!;
+            const key = stringValue(keyNode) ?? keyNode.text;
+            if (key === 'headers') this.reportSink(frame, c, this.eval(c.childForFieldName('value')!, frame), `the headers of ${label}`);
+          } else if (c?.type === 'shorthand_property_identifier' && c.text === 'headers') {
+            this.reportSink(frame, c, lookup(frame, 'headers') ?? NONE, `the headers of ${label}`);
+          } else if (c?.type === 'spread_element') {
+            this.reportSink(frame, c, retag(only(this.eval(c.namedChildren[0]!, frame), 'options'), 'headers'), `the options of ${label}`);
+          }
+        }
+      } else {
+        this.reportSink(frame, arg, retag(only(args[i] ?? NONE, 'options'), 'headers'), `the options of ${label}`);
+      }
+    });
+  }
+}
+
+function isStatementType(type: string): boolean {
+  return type.endsWith('_statement') || type.endsWith('_declaration') || type === 'statement_block' || type === 'else_clause' ||
+    type === 'catch_clause' || type === 'finally_clause' || type === 'switch_body' || type === 'switch_case' || type === 'switch_default';
+}
+
+function unwrap(node: Node): Node {
+  let n = node;
+  while (WRAPPERS.has(n.type) && n.namedChildren[0]) n = n.namedChildren[0];
+  return n;
+}
+
+function typeText(typeAnnotation: Node | null): string | undefined {
+  if (!typeAnnotation) return undefined;
+  const t = typeAnnotation.namedChildren[0];
+  if (!t) return undefined;
+  // `express.Request`, `Request<Params>` → `Request`
+  const base = t.type === 'generic_type' ? t.namedChildren[0] : t;
+  return base?.text.split('.').pop();
+}
+
+/** `a.b['c'].d` → { root: 'a', names: ['b', 'c', 'd'] }; `this.x` → root 'this'. */
+function memberPath(node: Node): { root: string; names: string[] } | undefined {
+  const names: string[] = [];
+  let n: Node | null = unwrap(node);
+  while (n && (n.type === 'member_expression' || n.type === 'subscript_expression')) {
+    if (n.type === 'member_expression') names.unshift(n.childForFieldName('property')?.text ?? '');
+    else names.unshift(stringValue(n.childForFieldName('index')) ?? '*');
+    n = n.childForFieldName('object');
+    if (n) n = unwrap(n);
+  }
+  if (!n) return undefined;
+  if (n.type === 'identifier') return { root: n.text, names };
+  if (n.type === 'this') return { root: 'this', names };
+  return undefined;
+}
+
+function calleeName(call: Node): string | undefined {
+  const fn = call.childForFieldName(call.type === 'new_expression' ? 'constructor' : 'function');
+  if (!fn) return undefined;
+  const f = unwrap(fn);
+  if (f.type === 'identifier') return f.text;
+  if (f.type === 'member_expression') return f.childForFieldName('property')?.text;
+  return undefined;
+}
+
+function calleeText(call: Node): string {
+  const fn = call.childForFieldName(call.type === 'new_expression' ? 'constructor' : 'function');
+  const t = (call.type === 'new_expression' ? 'new ' : '') + (fn?.text.replace(/\s+/g, '') ?? '');
+  return t.length > 40 ? '…' + t.slice(-39) : t;
+}

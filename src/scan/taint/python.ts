@@ -1,0 +1,536 @@
+// Python walker for the passthrough taint engine (tree-sitter-python node types).
+import { stringValue } from '../context.ts';
+import { qualify } from '../imports.ts';
+import type { Node } from '../parser.ts';
+import {
+  AUTH_INFO_ATTRS, HTTP_CONSTRUCTORS, HTTP_METHOD_NAMES, NONE, REQUEST_ATTRS, REQUEST_NAMES, REQUEST_TYPES, TOKEN_ATTRS,
+  carriesCredential, isCredentialHeader, isLocal, isTokenExchangeName, lookup, only, retag, source, union,
+  type Frame, type Taints,
+} from './core.ts';
+import { Engine } from './engine.ts';
+
+/** str methods whose result still holds the credential. */
+const STRING_METHODS = new Set([
+  'strip', 'lstrip', 'rstrip', 'split', 'rsplit', 'partition', 'rpartition', 'replace', 'removeprefix', 'removesuffix',
+  'encode', 'decode', 'format', 'join', 'lower', 'upper', 'casefold', 'title', 'splitlines', 'zfill',
+]);
+/** Functions that return (a copy of) their argument's content. */
+const TRANSPARENT_CALLS = new Set([
+  'str', 'bytes', 'dict', 'list', 'tuple', 'copy', 'deepcopy', 'b64encode', 'urlsafe_b64encode', 'standard_b64encode',
+  'quote', 'quote_plus', 'Headers', 'MutableHeaders', 'CaseInsensitiveDict', 'CIMultiDict', 'MappingProxyType', 'OrderedDict',
+]);
+/** Methods of header mappings that read one header. */
+const HEADER_GETTERS = new Set(['get', 'getlist', 'get_list', 'get_all', 'getone', 'getheader', 'get_header']);
+/** Methods of header mappings that return (part of) the mapping. */
+const HEADER_VIEWS = new Set(['items', 'copy', 'to_dict', 'values', 'mutablecopy', 'raw', 'multi_items']);
+
+/** Header-adding methods (`req.add_header("Authorization", tok)`) are sinks whatever the receiver. */
+const ADD_HEADER_METHODS = new Set(['add_header', 'add_unredirected_header', 'putheader']);
+const CLIENT_MODULES = new Set(['requests', 'httpx', 'aiohttp', 'urllib', 'urllib3', 'http']);
+
+export class PythonEngine extends Engine {
+  /** `self.x = <parameter of __init__>`: keyed `Class.x`, the parameter placeholders. */
+  readonly ctorAttrs = new Map<string, Taints>();
+  #consts: Map<string, string> | undefined;
+
+  protected walkModule(root: Node): void {
+    const frame: Frame = { vars: new Map(), locals: new Set(), exempt: false };
+    this.block(root, frame);
+  }
+
+  // ---- statements ----
+
+  block(node: Node, frame: Frame): void {
+    for (const child of node.namedChildren) if (child) this.statement(child, frame);
+  }
+
+  statement(node: Node, frame: Frame): void {
+    switch (node.type) {
+      case 'expression_statement':
+        for (const c of node.namedChildren) if (c) this.expressionStatement(c, frame);
+        return;
+      case 'function_definition':
+        this.functionDef(node, frame);
+        return;
+      case 'decorated_definition': {
+        const def = node.childForFieldName('definition');
+        if (def) this.statement(def, frame);
+        return;
+      }
+      case 'class_definition': {
+        const body = node.childForFieldName('body');
+        const name = node.childForFieldName('name')?.text;
+        if (body) this.block(body, { ...frame, className: name });
+        return;
+      }
+      case 'return_statement': {
+        const value = node.namedChildren[0];
+        const t = value ? this.eval(value, frame) : NONE;
+        if (frame.summary) frame.summary.returns = union(frame.summary.returns, t);
+        return;
+      }
+      case 'with_statement': {
+        for (const item of node.descendantsOfType('with_item')) {
+          const value = item.childForFieldName('value');
+          if (!value) continue;
+          if (value.type === 'as_pattern') {
+            const expr = value.namedChildren[0]!;
+            const t = this.eval(expr, frame);
+            const target = value.childForFieldName('alias')?.namedChildren[0];
+            if (target) this.assign(target, t, frame, expr);
+          } else this.eval(value, frame);
+        }
+        const body = node.childForFieldName('body');
+        if (body) this.block(body, frame);
+        return;
+      }
+      case 'for_statement': {
+        const t = this.eval(node.childForFieldName('right')!, frame);
+        this.assign(node.childForFieldName('left')!, t, frame);
+        for (const c of node.namedChildren) if (c?.type === 'block' || c?.type === 'else_clause') this.block(c.type === 'block' ? c : c.namedChildren[0] ?? c, frame);
+        return;
+      }
+      default:
+        // if/while/try/match and their clauses: evaluate conditions, walk nested blocks in order.
+        for (const c of node.namedChildren) {
+          if (!c) continue;
+          if (c.type === 'block') this.block(c, frame);
+          else if (/_clause$|^case_|^block$/.test(c.type)) this.statement(c, frame);
+          else if (isStatement(c.type)) this.statement(c, frame);
+          else this.eval(c, frame);
+        }
+    }
+  }
+
+  expressionStatement(node: Node, frame: Frame): void {
+    if (node.type === 'assignment' || node.type === 'augmented_assignment') {
+      const right = node.childForFieldName('right');
+      const left = node.childForFieldName('left')!;
+      if (!right) return; // annotation only
+      let t = this.eval(right, frame);
+      if (node.type === 'augmented_assignment' && left.type === 'identifier') t = union(t, lookup(frame, left.text) ?? NONE);
+      this.assign(left, t, frame, right);
+      return;
+    }
+    this.eval(node, frame);
+  }
+
+  functionDef(node: Node, outer: Frame): void {
+    const name = node.childForFieldName('name')?.text ?? '<lambda>';
+    const key = outer.className ? `${outer.className}.${name}` : name;
+    const summary = this.summaryFor(key);
+    const frame: Frame = {
+      vars: new Map(), locals: new Set(), parent: outer, summary, className: outer.className,
+      exempt: outer.exempt || isTokenExchangeName(name),
+    };
+    let index = 0;
+    for (const p of node.childForFieldName('parameters')?.namedChildren ?? []) {
+      if (!p) continue;
+      const pname = paramName(p);
+      if (!pname) continue;
+      if (outer.className && index === 0 && (pname === 'self' || pname === 'cls') && p.type === 'identifier') continue;
+      frame.vars.set(pname, this.paramTaint(p, pname, index));
+      index++;
+    }
+    const body = node.childForFieldName('body');
+    if (body) this.block(body, frame);
+  }
+
+  /** What a parameter holds: the inbound request or a credential (by name, annotation, FastAPI marker), else a placeholder. */
+  paramTaint(p: Node, name: string, index: number): Taints {
+    const type = p.childForFieldName('type')?.text.split('.').pop();
+    const def = p.childForFieldName('value');
+    if (REQUEST_NAMES.has(name) || (type && REQUEST_TYPES.has(type))) return [source('request', p)];
+    if (type === 'HTTPAuthorizationCredentials' || type === 'AccessToken') return [source('tokenobj', p)];
+    if (def?.type === 'call') {
+      const fn = def.childForFieldName('function')?.text.split('.').pop() ?? '';
+      const arg = def.childForFieldName('arguments')?.text.toLowerCase() ?? '';
+      // FastAPI: `authorization: str = Header(...)`, `token: str = Depends(oauth2_scheme)`.
+      if (fn === 'Header' && isCredentialHeader(name)) return [source('cred', p)];
+      if ((fn === 'Depends' || fn === 'Security') && /oauth2|bearer|token/.test(arg)) {
+        return [source(type === 'HTTPAuthorizationCredentials' ? 'tokenobj' : 'cred', p)];
+      }
+    }
+    return [{ kind: 'cred', param: index }];
+  }
+
+  assign(target: Node, t: Taints, frame: Frame, valueNode?: Node): void {
+    switch (target.type) {
+      case 'identifier':
+        frame.vars.set(target.text, t);
+        frame.locals.add(target.text);
+        if (valueNode && this.isClientConstruction(valueNode)) this.clients.add(target.text);
+        return;
+      case 'pattern_list':
+      case 'tuple_pattern':
+      case 'list_pattern':
+      case 'list_splat_pattern':
+        for (const c of target.namedChildren) if (c) this.assign(c, t, frame);
+        return;
+      case 'attribute': {
+        const obj = target.childForFieldName('object')!;
+        const attr = target.childForFieldName('attribute')!.text;
+        if (obj.type === 'identifier' && (obj.text === 'self' || obj.text === 'cls') && frame.className) {
+          this.addAttr(`${frame.className}.${attr}`, t.filter((x) => x.origin));
+          this.ctorParamAttr(frame, `${frame.className}.${attr}`, t);
+          if (valueNode && this.isClientConstruction(valueNode)) this.clients.add(`self.${attr}`);
+          return;
+        }
+        // `client.headers = {...}` / `session.auth = ...` on an object shared beyond this function sends it.
+        if ((attr === 'headers' || attr === 'auth') && !this.isLocalContainer(obj, frame)) {
+          this.reportSink(frame, target.parent ?? target, attr === 'auth' ? only(t, 'cred') : t, 'the default headers of an outbound HTTP client');
+          return;
+        }
+        this.taintRoot(obj, t, frame);
+        return;
+      }
+      case 'subscript': {
+        const obj = target.childForFieldName('value')!;
+        this.eval(target.childForFieldName('subscript') ?? obj, frame);
+        // `request.headers["Authorization"] = tok` in an httpx event hook / auth flow, `session.headers[...] = tok`.
+        if (obj.type === 'attribute' && obj.childForFieldName('attribute')!.text === 'headers' && !this.isLocalContainer(obj.childForFieldName('object')!, frame)) {
+          this.reportSink(frame, target.parent ?? target, retag(carriesCredential(t), 'cred'), 'the headers of an outbound HTTP request');
+          return;
+        }
+        this.taintRoot(obj, retag(carriesCredential(t), 'headers'), frame);
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  /** Records `self.x = <parameter of __init__>` so that `Cls(tainted)` taints `self.x`. */
+  ctorParamAttr(frame: Frame, key: string, t: Taints): void {
+    const params = t.filter((x) => x.param !== undefined);
+    if (!params.length || !frame.summary) return;
+    const ctorKey = `${key.split('.')[0]}.__init__`;
+    if (this.summaries.get(ctorKey) !== frame.summary) return;
+    this.ctorAttrs.set(key, union(this.ctorAttrs.get(key) ?? [], params));
+  }
+
+  /** Writes into a local container taint the container (a dict we are building is not yet a sink). */
+  taintRoot(obj: Node, t: Taints, frame: Frame): void {
+    const root = rootName(obj);
+    if (!root || !t.length) return;
+    if (root === 'self' && frame.className) {
+      const attr = obj.type === 'attribute' ? firstAttr(obj) : undefined;
+      if (attr) this.addAttr(`${frame.className}.${attr}`, t.filter((x) => x.origin));
+      return;
+    }
+    const kind = obj.type === 'identifier' ? 'headers' : 'options';
+    frame.vars.set(root, union(lookup(frame, root) ?? NONE, retag(t, kind)));
+  }
+
+  isLocalContainer(obj: Node, frame: Frame): boolean {
+    const root = rootName(obj);
+    if (!root) return false;
+    if (this.clients.has(root) || this.clients.has(obj.text)) return false;
+    return isLocal(frame, root);
+  }
+
+  isClientConstruction(node: Node): boolean {
+    let n: Node | null = node;
+    while (n && (n.type === 'await' || n.type === 'parenthesized_expression')) n = n.namedChildren[0] ?? null;
+    if (n?.type !== 'call') return false;
+    const name = lastName(n.childForFieldName('function'));
+    return !!name && HTTP_CONSTRUCTORS.has(name) && name !== 'Headers';
+  }
+
+  // ---- expressions ----
+
+  eval(node: Node, frame: Frame): Taints {
+    switch (node.type) {
+      case 'identifier': {
+        const v = lookup(frame, node.text);
+        if (v) return v;
+        return REQUEST_NAMES.has(node.text) ? [source('request', node)] : NONE;
+      }
+      case 'attribute':
+        return this.member(node, frame);
+      case 'subscript': {
+        const obj = this.eval(node.childForFieldName('value')!, frame);
+        const keyNode = node.childForFieldName('subscript');
+        if (keyNode) this.eval(keyNode, frame);
+        return this.index(obj, this.constString(keyNode, frame), node);
+      }
+      case 'call':
+        return this.call(node, frame);
+      case 'string': {
+        let t: Taints = NONE;
+        for (const c of node.namedChildren) {
+          if (c?.type === 'interpolation') {
+            const e = c.childForFieldName('expression') ?? c.namedChildren[0];
+            if (e) t = union(t, this.eval(e, frame));
+          }
+        }
+        return retag(carriesCredential(t), 'cred');
+      }
+      case 'concatenated_string':
+      case 'binary_operator': {
+        let t: Taints = NONE;
+        for (const c of node.namedChildren) if (c) t = union(t, this.eval(c, frame));
+        return retag(carriesCredential(t), 'cred');
+      }
+      case 'boolean_operator':
+      case 'conditional_expression':
+      case 'list':
+      case 'tuple':
+      case 'set':
+      case 'expression_list': {
+        let t: Taints = NONE;
+        for (const c of node.namedChildren) if (c) t = union(t, this.eval(c, frame));
+        return node.type === 'conditional_expression' ? only(t, 'cred', 'headers', 'tokenobj', 'request', 'options') : t;
+      }
+      case 'parenthesized_expression':
+      case 'await':
+        return node.namedChildren[0] ? this.eval(node.namedChildren[0], frame) : NONE;
+      case 'named_expression': {
+        const t = this.eval(node.childForFieldName('value')!, frame);
+        this.assign(node.childForFieldName('name')!, t, frame);
+        return t;
+      }
+      case 'dictionary':
+        return this.dict(node, frame);
+      case 'dictionary_comprehension':
+      case 'list_comprehension':
+      case 'set_comprehension':
+      case 'generator_expression': {
+        const inner: Frame = { ...frame, vars: new Map(), locals: new Set(), parent: frame };
+        for (const c of node.namedChildren) {
+          if (c?.type === 'for_in_clause') this.assign(c.childForFieldName('left')!, this.eval(c.childForFieldName('right')!, inner), inner);
+        }
+        const body = node.childForFieldName('body');
+        let t = body ? (body.type === 'pair' ? this.eval(body.childForFieldName('value')!, inner) : this.eval(body, inner)) : NONE;
+        if (node.type === 'dictionary_comprehension') t = retag(carriesCredential(t), 'headers');
+        return t;
+      }
+      case 'lambda': {
+        const body = node.childForFieldName('body');
+        if (body) this.eval(body, { ...frame, vars: new Map(), locals: new Set(), parent: frame, summary: undefined });
+        return NONE;
+      }
+      default:
+        for (const c of node.namedChildren) if (c) this.eval(c, frame);
+        return NONE;
+    }
+  }
+
+  member(node: Node, frame: Frame): Taints {
+    const objNode = node.childForFieldName('object')!;
+    const attr = node.childForFieldName('attribute')!.text;
+    let out: Taints = NONE;
+    if (objNode.type === 'identifier' && (objNode.text === 'self' || objNode.text === 'cls') && frame.className) {
+      out = union(out, this.attrs.get(`${frame.className}.${attr}`) ?? NONE);
+    }
+    const obj = this.eval(objNode, frame);
+    if (REQUEST_ATTRS.has(attr)) out = union(out, [source('request', node)]);
+    if (AUTH_INFO_ATTRS.has(attr)) out = union(out, [source('tokenobj', node)]);
+    for (const t of obj) {
+      const keep = { ...t, origin: t.origin ? t.origin : undefined };
+      if (t.kind === 'request' && attr === 'headers') out = union(out, [t.origin ? source('headers', node) : { ...keep, kind: 'headers' }]);
+      else if (t.kind === 'request' && attr === 'cookies') out = union(out, [source('headers', node)]);
+      else if (t.kind === 'request' && attr === 'auth') out = union(out, [source('tokenobj', node)]);
+      else if (t.kind === 'headers' && (attr === 'raw' || attr === '_list')) out = union(out, [t]);
+      else if (t.kind === 'tokenobj' && TOKEN_ATTRS.has(attr)) out = union(out, [t.origin ? source('cred', node) : { ...keep, kind: 'cred' }]);
+      else if (t.kind === 'options' && attr === 'headers') out = union(out, [{ ...t, kind: 'headers' }]);
+      else if (t.param !== undefined && attr === 'headers') out = union(out, [{ ...t, kind: 'headers' }]);
+      else if (t.param !== undefined && TOKEN_ATTRS.has(attr)) out = union(out, [{ ...t, kind: 'cred' }]);
+    }
+    return out;
+  }
+
+  index(obj: Taints, key: string | undefined, node: Node): Taints {
+    let out: Taints = NONE;
+    for (const t of obj) {
+      if (t.kind === 'headers' && (key === undefined || isCredentialHeader(key))) out = union(out, [t.origin ? source('cred', node) : { ...t, kind: 'cred' }]);
+      else if (t.kind === 'cred') out = union(out, [t]);
+      else if ((t.kind === 'options' || t.kind === 'request') && key === 'headers') out = union(out, [{ ...t, kind: 'headers' }]);
+      else if (t.kind === 'tokenobj' && key !== undefined && TOKEN_ATTRS.has(key)) out = union(out, [{ ...t, kind: 'cred' }]);
+    }
+    return out;
+  }
+
+  /** A string literal, or a module constant holding one (`AUTH_HEADER = "Authorization"`). */
+  constString(node: Node | null | undefined, frame: Frame): string | undefined {
+    const direct = stringValue(node);
+    if (direct !== undefined || !node || node.type !== 'identifier') return direct;
+    void frame;
+    this.#consts ??= this.collectConsts();
+    return this.#consts.get(node.text);
+  }
+
+  collectConsts(): Map<string, string> {
+    const consts = new Map<string, string>();
+    for (const stmt of this.ctx.tree.rootNode.namedChildren) {
+      const a = stmt?.type === 'expression_statement' ? stmt.namedChildren[0] : undefined;
+      if (a?.type !== 'assignment') continue;
+      const left = a.childForFieldName('left');
+      const value = stringValue(a.childForFieldName('right'));
+      if (left?.type === 'identifier' && value !== undefined) consts.set(left.text, value);
+    }
+    return consts;
+  }
+
+  dict(node: Node, frame: Frame): Taints {
+    let out: Taints = NONE;
+    for (const c of node.namedChildren) {
+      if (!c) continue;
+      if (c.type === 'pair') {
+        const key = stringValue(c.childForFieldName('key'));
+        const v = this.eval(c.childForFieldName('value')!, frame);
+        if (key === 'headers' && carriesCredential(v).length) out = union(out, retag(carriesCredential(v), 'options'));
+        else out = union(out, retag(carriesCredential(v), 'headers'));
+      } else if (c.type === 'dictionary_splat') {
+        const v = this.eval(c.namedChildren[0]!, frame);
+        out = union(out, only(v, 'headers', 'options'));
+      } else this.eval(c, frame);
+    }
+    return out;
+  }
+
+  call(node: Node, frame: Frame): Taints {
+    const fn = node.childForFieldName('function')!;
+    const argsNode = node.childForFieldName('arguments');
+    const name = lastName(fn) ?? '';
+    const qualified = qualify(fn, this.imports) ?? '';
+    let receiver: Taints = NONE;
+    let receiverNode: Node | undefined;
+    if (fn.type === 'attribute') {
+      receiverNode = fn.childForFieldName('object')!;
+      receiver = this.eval(receiverNode, frame);
+    } else if (fn.type !== 'identifier') this.eval(fn, frame);
+
+    const positional: Taints[] = [];
+    const keywords = new Map<string, { node: Node; taints: Taints }>();
+    const splats: { node: Node; taints: Taints }[] = [];
+    for (const a of argsNode?.namedChildren ?? []) {
+      if (!a) continue;
+      if (a.type === 'keyword_argument') {
+        const k = a.childForFieldName('name')!.text;
+        keywords.set(k, { node: a, taints: this.eval(a.childForFieldName('value')!, frame) });
+      } else if (a.type === 'dictionary_splat') {
+        splats.push({ node: a, taints: this.eval(a.namedChildren[0]!, frame) });
+      } else if (a.type === 'list_splat') {
+        positional.push(this.eval(a.namedChildren[0]!, frame));
+      } else {
+        positional.push(this.eval(a, frame));
+      }
+    }
+
+    this.sinks(node, fn, name, qualified, receiverNode, positional, keywords, splats, frame);
+
+    // Results.
+    if (isTokenExchangeName(name)) return NONE;
+    if (name === 'get_http_headers') return [source('headers', node)];
+    if (name === 'get_http_request') return [source('request', node)];
+    if (name === 'get_access_token') return [source('tokenobj', node)];
+    const args = positional;
+    let out: Taints = NONE;
+    if (fn.type === 'attribute') {
+      if (only(receiver, 'headers').length && HEADER_GETTERS.has(name)) {
+        const key = this.constString(argsNode?.namedChildren[0], frame);
+        if (key === undefined || isCredentialHeader(key)) out = union(out, retag(only(receiver, 'headers'), 'cred').map((t) => (t.origin ? source('cred', node) : t)));
+      }
+      if (HEADER_VIEWS.has(name)) out = union(out, only(receiver, 'headers', 'options'));
+      if (STRING_METHODS.has(name)) {
+        out = union(out, only(receiver, 'cred'));
+        if (name === 'format' || name === 'join') for (const a of [...args, ...[...keywords.values()].map((k) => k.taints)]) out = union(out, retag(carriesCredential(a), 'cred'));
+      }
+      // Mutating a local dict: `headers.update({...})`, `headers.setdefault(k, tok)`.
+      if ((name === 'update' || name === 'setdefault' || name === '__setitem__') && receiverNode) {
+        const incoming = union(...args, ...[...keywords.values()].map((k) => k.taints));
+        if (receiverNode.type === 'attribute' && receiverNode.childForFieldName('attribute')!.text === 'headers' && !this.isLocalContainer(receiverNode.childForFieldName('object')!, frame)) {
+          this.reportSink(frame, node, incoming, 'the headers of an outbound HTTP client');
+        } else {
+          this.taintRoot(receiverNode, retag(carriesCredential(incoming), 'headers'), frame);
+        }
+      }
+    }
+    if (TRANSPARENT_CALLS.has(name)) {
+      for (const a of [...args, ...[...keywords.values()].map((k) => k.taints)]) out = union(out, name === 'str' || name.includes('b64') || name.startsWith('quote') ? retag(carriesCredential(a), 'cred') : a);
+    }
+    // Same-file functions and methods.
+    const summaryKey = fn.type === 'identifier' ? name : receiverNode && (receiverNode.text === 'self' || receiverNode.text === 'cls') && frame.className ? `${frame.className}.${name}` : undefined;
+    const summary = summaryKey ? this.summaries.get(summaryKey) : undefined;
+    if (summary) out = union(out, this.applySummary(frame, summary, args, node));
+    // Constructors of same-file classes: `__init__` stores parameters on self.
+    if (fn.type === 'identifier') {
+      for (const [key, params] of this.ctorAttrs) {
+        if (!key.startsWith(`${name}.`)) continue;
+        for (const p of params) for (const a of carriesCredential(args[p.param!] ?? [])) if (a.origin) this.addAttr(key, [{ ...a, kind: p.kind }]);
+      }
+    }
+    // Auth helpers such as `BearerAuth(tok)` or `httpx.BasicAuth(user, tok)` carry the credential into `auth=`.
+    if (/^[A-Z]/.test(name) && !HTTP_CONSTRUCTORS.has(name) && !summary) {
+      for (const a of args) out = union(out, only(a, 'cred'));
+    }
+    return out;
+  }
+
+  sinks(node: Node, fn: Node, name: string, qualified: string, receiverNode: Node | undefined, positional: Taints[],
+    keywords: Map<string, { node: Node; taints: Taints }>, splats: { node: Node; taints: Taints }[], frame: Frame): void {
+    if (ADD_HEADER_METHODS.has(name) && positional[1]) {
+      this.reportSink(frame, node, retag(carriesCredential(positional[1]), 'cred'), `the headers of an outbound HTTP request (\`${shortCallee(fn)}\`)`);
+      return;
+    }
+    const root = qualified.split('.')[0] ?? '';
+    const httpish = CLIENT_MODULES.has(root) || HTTP_METHOD_NAMES.has(name) || HTTP_CONSTRUCTORS.has(name) ||
+      (receiverNode !== undefined && (this.clients.has(receiverNode.text) || this.clients.has(rootName(receiverNode) ?? '')));
+    if (!httpish || name === 'Headers') return;
+    const label = `an outbound HTTP request (\`${shortCallee(fn)}\`)`;
+    const headers = keywords.get('headers');
+    if (headers) this.reportSink(frame, headers.node, headers.taints, `the headers of ${label}`);
+    const auth = keywords.get('auth');
+    if (auth) this.reportSink(frame, auth.node, only(auth.taints, 'cred'), `the auth of ${label}`);
+    for (const s of splats) this.reportSink(frame, s.node, retag(only(s.taints, 'options'), 'headers'), `the options of ${label}`);
+    // urllib.request.Request(url, data, headers)
+    if (name === 'Request' && qualified.startsWith('urllib') && positional[2]) {
+      const arg = node.childForFieldName('arguments')!.namedChildren.filter((a) => a && a.type !== 'keyword_argument')[2];
+      if (arg) this.reportSink(frame, arg, positional[2], `the headers of ${label}`);
+    }
+    void fn;
+  }
+}
+
+
+function isStatement(type: string): boolean {
+  return type.endsWith('_statement') || type === 'function_definition' || type === 'class_definition' || type === 'decorated_definition';
+}
+
+function paramName(p: Node): string | undefined {
+  if (p.type === 'identifier') return p.text;
+  if (p.type === 'typed_parameter') return p.namedChildren.find((c) => c?.type === 'identifier')?.text;
+  if (p.type === 'default_parameter' || p.type === 'typed_default_parameter') return p.childForFieldName('name')?.text;
+  return undefined;
+}
+
+function lastName(fn: Node | null): string | undefined {
+  if (!fn) return undefined;
+  if (fn.type === 'identifier') return fn.text;
+  if (fn.type === 'attribute') return fn.childForFieldName('attribute')!.text;
+  return undefined;
+}
+
+function rootName(node: Node): string | undefined {
+  let n: Node | null = node;
+  while (n && (n.type === 'attribute' || n.type === 'subscript' || n.type === 'call')) {
+    n = n.childForFieldName(n.type === 'attribute' ? 'object' : n.type === 'subscript' ? 'value' : 'function');
+  }
+  return n?.type === 'identifier' ? n.text : undefined;
+}
+
+function firstAttr(node: Node): string | undefined {
+  let n: Node | null = node;
+  let last: string | undefined;
+  while (n?.type === 'attribute') {
+    last = n.childForFieldName('attribute')!.text;
+    n = n.childForFieldName('object');
+  }
+  return last;
+}
+
+function shortCallee(fn: Node): string {
+  const t = fn.text.replace(/\s+/g, '');
+  return t.length > 40 ? '…' + t.slice(-39) : t;
+}
