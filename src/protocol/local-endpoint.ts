@@ -1,0 +1,163 @@
+// An MCP Streamable HTTP endpoint served by Deputy itself (OpenAPI upstreams, the aggregated /mcp).
+// It speaks the 2025-era lifecycle (initialize, sessions bound to the principal, ping) and delegates
+// everything else to an McpService. Responses are JSON, switching to SSE only when the service emits
+// notifications (progress, list_changed) before the result and the client accepts a stream.
+import type { ServerResponse } from 'node:http';
+import type { McpExchange, McpHandler } from '../http/exchange.ts';
+import { sendJson, sendRpcError } from '../http/respond.ts';
+import { principalKey, type BearerToken, type Principal } from '../inbound/principal.ts';
+import { log } from '../log.ts';
+import { INTERNAL_ERROR, JsonRpcError, METHOD_NOT_FOUND, type JsonRpcId } from './jsonrpc.ts';
+import { newSessionId, type SessionStore } from './sessions.ts';
+import { LATEST_VERSION, STREAMABLE_HTTP_VERSIONS } from './versions.ts';
+
+export interface ServiceContext {
+  principal: Principal;
+  bearer: BearerToken;
+  requestId: string;
+  sessionId?: string;
+  signal: AbortSignal;
+  /** Send a JSON-RPC notification to the client ahead of the result (SSE). */
+  notify(method: string, params: Record<string, unknown>): void;
+  /** The client's progress token for this request, if it sent one. */
+  progressToken?: string | number;
+}
+
+export interface McpService {
+  readonly serverInfo: { name: string; version: string; title?: string };
+  capabilities(principal: Principal): Record<string, unknown>;
+  instructions?: string;
+  /** The result of a request, or a JsonRpcError. */
+  request(method: string, params: Record<string, unknown>, ctx: ServiceContext): Promise<unknown>;
+  sessionClosed?(sessionId: string): void;
+  close?(): Promise<void>;
+}
+
+const SESSION_NOT_FOUND = -32001;
+const supported = new Set<string>(STREAMABLE_HTTP_VERSIONS);
+
+export class LocalMcpEndpoint implements McpHandler {
+  readonly #route: string;
+  readonly #service: McpService;
+  readonly #sessions: SessionStore;
+
+  constructor(route: string, service: McpService, sessions: SessionStore) {
+    this.#route = route;
+    this.#service = service;
+    this.#sessions = sessions;
+  }
+
+  async handle(x: McpExchange): Promise<void> {
+    const { req, res } = x;
+    const id = x.rpc?.id ?? null;
+    const sessionId = typeof req.headers['mcp-session-id'] === 'string' ? req.headers['mcp-session-id'] : undefined;
+    if (sessionId !== undefined) {
+      const rec = await this.#sessions.get(sessionId);
+      if (!rec || rec.principalKey !== principalKey(x.principal) || rec.route !== this.#route) {
+        x.event.outcome = 'rejected';
+        x.event.detail = 'unknown session';
+        return sendRpcError(res, 404, SESSION_NOT_FOUND, 'Session not found: start a new session with initialize', id);
+      }
+      res.setHeader('mcp-session-id', sessionId);
+    }
+
+    if (req.method === 'GET') {
+      // No server-initiated stream outside of requests; list changes arrive on request streams.
+      return sendJson(res, 405, { error: 'method_not_allowed', error_description: 'this endpoint does not offer a GET stream' }, { allow: 'POST, DELETE' });
+    }
+    if (req.method === 'DELETE') {
+      if (sessionId === undefined) return sendRpcError(res, 400, -32600, 'DELETE needs an Mcp-Session-Id header');
+      await this.#sessions.delete(sessionId);
+      this.#service.sessionClosed?.(sessionId);
+      return void res.writeHead(200).end();
+    }
+
+    const rpc = x.rpc!;
+    if (rpc.kind !== 'request') return void res.writeHead(202).end(); // notifications and responses: accepted
+    const params = rpc.params ?? {};
+
+    if (rpc.method === 'initialize') {
+      const requested = typeof params.protocolVersion === 'string' ? params.protocolVersion : LATEST_VERSION;
+      const newId = newSessionId();
+      const now = Date.now();
+      await this.#sessions.set({ id: newId, principalKey: principalKey(x.principal), route: this.#route, upstreamSessions: {}, protocolVersion: requested, createdAt: now, lastSeenAt: now });
+      res.setHeader('mcp-session-id', newId);
+      return sendResult(res, id, {
+        protocolVersion: supported.has(requested) ? requested : LATEST_VERSION,
+        capabilities: this.#service.capabilities(x.principal),
+        serverInfo: this.#service.serverInfo,
+        ...(this.#service.instructions ? { instructions: this.#service.instructions } : {}),
+      });
+    }
+    if (rpc.method === 'ping') return sendResult(res, id, {});
+
+    const stream = new LazyStream(res, /text\/event-stream/.test(String(req.headers.accept ?? '')));
+    const abort = new AbortController();
+    res.once('close', () => abort.abort());
+    const meta = params._meta as { progressToken?: string | number } | undefined;
+    const ctx: ServiceContext = {
+      principal: x.principal, bearer: x.bearer, requestId: x.requestId, sessionId, signal: abort.signal,
+      progressToken: meta?.progressToken,
+      notify: (method, p) => stream.notify(method, p),
+    };
+    try {
+      const result = await this.#service.request(rpc.method!, params, ctx);
+      stream.result(id, result);
+    } catch (error) {
+      if (error instanceof JsonRpcError) {
+        x.event.outcome = error.code === METHOD_NOT_FOUND ? 'rejected' : x.event.outcome === 'ok' ? 'error' : x.event.outcome;
+        x.event.detail ??= error.message.slice(0, 200);
+        stream.error(id, error.code, error.message);
+      } else {
+        log.error('local MCP endpoint failed', { route: this.#route, method: rpc.method, error: (error as Error).message });
+        x.event.outcome = 'error';
+        stream.error(id, INTERNAL_ERROR, 'internal error');
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.#service.close?.();
+  }
+}
+
+function sendResult(res: ServerResponse, id: JsonRpcId, result: unknown): void {
+  sendJson(res, 200, JSON.stringify({ jsonrpc: '2.0', id, result }));
+}
+
+/** JSON by default; becomes an SSE stream at the first notification if the client accepts one. */
+class LazyStream {
+  readonly #res: ServerResponse;
+  readonly #sse: boolean;
+  #started = false;
+  constructor(res: ServerResponse, sseAccepted: boolean) {
+    this.#res = res;
+    this.#sse = sseAccepted;
+  }
+  notify(method: string, params: Record<string, unknown>): void {
+    if (!this.#sse || this.#res.writableEnded || this.#res.destroyed) return;
+    this.#start();
+    this.#event({ jsonrpc: '2.0', method, params });
+  }
+  result(id: JsonRpcId, result: unknown): void {
+    this.#finish({ jsonrpc: '2.0', id, result });
+  }
+  error(id: JsonRpcId, code: number, message: string): void {
+    this.#finish({ jsonrpc: '2.0', id, error: { code, message } });
+  }
+  #start(): void {
+    if (this.#started) return;
+    this.#started = true;
+    this.#res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+  }
+  #event(message: unknown): void {
+    this.#res.write(`event: message\ndata: ${JSON.stringify(message)}\n\n`);
+  }
+  #finish(message: unknown): void {
+    if (this.#res.writableEnded || this.#res.destroyed) return;
+    if (this.#started) {
+      this.#event(message);
+      this.#res.end();
+    } else sendJson(this.#res, 200, JSON.stringify(message));
+  }
+}
