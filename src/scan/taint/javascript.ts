@@ -416,7 +416,9 @@ export class JavaScriptEngine extends Engine {
     const argNodes = (argsNode?.type === 'arguments' ? argsNode.namedChildren : []).filter((a): a is Node => !!a && a.type !== 'comment');
     const args: Taints[] = argNodes.map((a) => this.eval(a, frame));
 
-    this.sinks(node, name, receiverNode, argNodes, args, frame);
+    // Sinks are recognised by what the callee really is: `undiciRequest` imported as `request` from 'undici'.
+    const importedAs = callee.type === 'identifier' ? this.imports.names.get(name)?.split('.').pop() : undefined;
+    this.sinks(node, importedAs ?? name, receiverNode, argNodes, args, frame);
 
     if (isTokenExchangeName(name)) return NONE;
     let out: Taints = NONE;
