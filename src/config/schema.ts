@@ -392,7 +392,7 @@ function credentialsConfig(r: Reader, secret: SecretFn, secretRef: SecretRefFn, 
       const requireAudience = r.string('require_audience');
       out = { type, acknowledgeSpecViolation: true, requireAudience };
       warnings.push({
-        path: `upstreams[${upstream}].credentials.type`,
+        path: r.child('type'),
         message: `upstream '${upstream}' uses token passthrough: clients' tokens are forwarded (violates the MCP specification's token-passthrough MUST NOT${requireAudience ? `; only tokens whose aud includes ${requireAudience} are forwarded` : '; consider require_audience'})`,
       });
       break;
