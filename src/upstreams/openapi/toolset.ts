@@ -1,0 +1,262 @@
+// `type: openapi` upstreams: every operation of the document is a tool Deputy serves itself. The
+// spec is loaded and converted once; listTools returns the precomputed list; callTool validates the
+// arguments (ajv, JSON Schema 2020-12), gets the upstream's own credential for the principal, places
+// it per the operation's security scheme and calls base_url with undici (keep-alive pool).
+import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
+import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import addFormatsModule from 'ajv-formats';
+import { Pool } from 'undici';
+import { ConfigError } from '../../config/errors.ts';
+import type { OpenApiUpstreamConfig } from '../../config/schema.ts';
+import type { Principal } from '../../inbound/principal.ts';
+import { CredentialError, type CredentialProvider } from '../../outbound/provider.ts';
+import { CREDENTIAL_UNAVAILABLE, INVALID_PARAMS, JsonRpcError } from '../../protocol/jsonrpc.ts';
+import type { ToolCallContext, Toolset } from '../toolset.ts';
+import { loadSpec, SpecLoadError } from './load.ts';
+import { toolNameBudget } from './names.ts';
+import { buildPlans, OverrideError, type OperationPlan } from './operations.ts';
+import { parseOpenApiOptions, type OpenApiOptions } from './options.ts';
+import { ArgumentError, buildRequest, type CredentialPlacement } from './request.ts';
+import { errorResult, toToolResult } from './response.ts';
+
+const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
+
+/** What `deputy check` shows for an OpenAPI upstream. */
+export interface OpenApiReport {
+  operations: number;
+  tools: number;
+  excluded: { operation: string; reason: string }[];
+  loadMs: number;
+  /** Non-fatal findings: parser warnings, base_url vs. spec servers. */
+  warnings: string[];
+}
+
+export interface OpenApiToolsetOptions {
+  /** Directory a relative `spec:` path is resolved against (the config file's directory). */
+  baseDir?: string;
+  /** Key path of this upstream in the config, for error messages (default `upstreams[<name>]`). */
+  configPath?: string;
+}
+
+/** Loads the spec and builds the toolset; config problems throw ConfigError, spec problems SpecLoadError. */
+export async function createOpenApiToolset(cfg: OpenApiUpstreamConfig, credentials: CredentialProvider, opts: OpenApiToolsetOptions = {}): Promise<OpenApiToolset> {
+  const started = performance.now();
+  const configPath = opts.configPath ?? `upstreams[${cfg.name}]`;
+  const options = parseOpenApiOptions(cfg.options, configPath, cfg.name);
+  let loaded;
+  try {
+    loaded = await loadSpec(cfg.spec, { baseDir: opts.baseDir ?? process.cwd(), timeoutMs: options.specTimeoutMs, maxBytes: options.specMaxBytes, validate: options.validateSpec });
+  } catch (error) {
+    if (error instanceof SpecLoadError) throw new ConfigError([{ path: `${configPath}.spec`, message: error.message }]);
+    throw error;
+  }
+  let built;
+  try {
+    built = buildPlans(loaded.doc, loaded.version, options, toolNameBudget(cfg.name));
+  } catch (error) {
+    if (error instanceof OverrideError) {
+      throw new ConfigError(error.keys.map((k) => ({ path: `${configPath}.tool_names.${k}`, message: 'matches no operation: use an operationId or "METHOD /path" exactly as in the spec' })));
+    }
+    throw error;
+  }
+  const warnings = [...loaded.warnings];
+  if (loaded.source === 'swagger2') warnings.push('Swagger 2.0 document converted to OpenAPI 3.0');
+  const server = loaded.doc.servers?.[0]?.url;
+  if (typeof server === 'string') {
+    const specPath = server.replace(/^[a-z]+:\/\/[^/]+/i, '').replace(/\/+$/, '');
+    const basePath = new URL(cfg.baseUrl).pathname.replace(/\/+$/, '');
+    if (specPath && !specPath.includes('{') && specPath !== basePath) {
+      warnings.push(`the spec's server URL ${server} has path ${specPath} but base_url has ${basePath || '/'}; operations are called at base_url + path (include ${specPath} in base_url if the API needs it)`);
+    }
+  }
+  const report: OpenApiReport = { operations: built.total, tools: built.plans.length, excluded: built.excluded, loadMs: Math.round(performance.now() - started), warnings };
+  return new OpenApiToolset(cfg, credentials, options, built.plans, report);
+}
+
+export class OpenApiToolset implements Toolset {
+  readonly upstream: string;
+  readonly report: OpenApiReport;
+  readonly #cfg: OpenApiUpstreamConfig;
+  readonly #credentials: CredentialProvider;
+  readonly #options: OpenApiOptions;
+  readonly #plans: Map<string, OperationPlan>;
+  readonly #tools: Tool[];
+  readonly #pool: Pool;
+  readonly #basePath: string;
+  readonly #ajvIn: Ajv2020;
+  readonly #ajvOut: Ajv2020;
+  readonly #inputValidators = new Map<string, ValidateFunction | Error>();
+  readonly #outputValidators = new Map<string, ValidateFunction | Error>();
+
+  constructor(cfg: OpenApiUpstreamConfig, credentials: CredentialProvider, options: OpenApiOptions, plans: OperationPlan[], report: OpenApiReport) {
+    this.upstream = cfg.name;
+    this.report = report;
+    this.#cfg = cfg;
+    this.#credentials = credentials;
+    this.#options = options;
+    this.#plans = new Map(plans.map((p) => [p.tool.name, p]));
+    this.#tools = plans.map((p) => p.tool).sort((a, b) => (a.name < b.name ? -1 : 1));
+    const base = new URL(cfg.baseUrl);
+    this.#basePath = base.pathname.replace(/\/+$/, '');
+    this.#pool = new Pool(base.origin, { connections: options.connections, keepAliveTimeout: 30_000, connect: { timeout: Math.min(cfg.timeoutMs, 10_000) } });
+    this.#ajvIn = addFormats(new Ajv2020({ strict: false, allErrors: true, logger: false }));
+    // Formats in responses are advisory: real APIs bend them (`uri`, `date-time`) more than types.
+    this.#ajvOut = new Ajv2020({ strict: false, allErrors: false, logger: false, validateFormats: false });
+  }
+
+  async listTools(_principal?: Principal): Promise<Tool[]> {
+    return this.#tools;
+  }
+
+  /** The HTTP operation behind a tool, for audit. */
+  operation(name: string): { method: string; path: string; operationId?: string } | undefined {
+    const p = this.#plans.get(name);
+    return p && { method: p.method.toUpperCase(), path: p.path, operationId: p.operationId };
+  }
+
+  async callTool(name: string, args: Record<string, unknown>, ctx: ToolCallContext): Promise<CallToolResult> {
+    const plan = this.#plans.get(name);
+    if (!plan) throw new JsonRpcError(INVALID_PARAMS, `Unknown tool: ${JSON.stringify(name.slice(0, 100))} is not a tool of upstream '${this.upstream}'`);
+    const input = args ?? {};
+    const validate = this.#validator(this.#inputValidators, this.#ajvIn, name, plan.tool.inputSchema);
+    if (validate instanceof Error) return errorResult(`${name}: the input schema derived from the OpenAPI document cannot be compiled (${validate.message}); no request was sent`);
+    if (!validate(input)) return errorResult(`Invalid arguments for ${name} (no request was sent):\n${formatErrors(validate.errors ?? [])}`);
+
+    let credential;
+    try {
+      credential = await this.#credentials.get({ principal: ctx.principal, bearer: ctx.bearer });
+    } catch (error) {
+      const message = error instanceof CredentialError ? error.message : `could not obtain a credential for upstream '${this.upstream}'`;
+      throw new JsonRpcError(CREDENTIAL_UNAVAILABLE, message);
+    }
+    const secrets = [credential.token, ...Object.values(credential.headers)].filter((s): s is string => typeof s === 'string' && s.length >= 4);
+    const redact = redactor(secrets);
+    let place: CredentialPlacement | undefined;
+    if (credential.token) {
+      const s = plan.security;
+      if (s.kind === 'schemes') place = { placements: s.placements, token: credential.token };
+      else if (s.kind === 'unspecified') place = { placements: [{ kind: 'bearer' }], token: credential.token };
+    }
+
+    let req;
+    try {
+      req = buildRequest(plan, this.#basePath, input, { headers: credential.headers, place });
+    } catch (error) {
+      if (error instanceof ArgumentError) return errorResult(`Invalid arguments for ${name} (no request was sent): ${error.message}`);
+      throw error;
+    }
+
+    const timeout = AbortSignal.timeout(this.#cfg.timeoutMs);
+    const signal = AbortSignal.any([ctx.signal, timeout]);
+    let status: number;
+    let contentType: string;
+    let body: Buffer;
+    try {
+      const res = await this.#pool.request({
+        method: req.method as never,
+        path: req.path,
+        headers: req.headers,
+        body: req.body as never,
+        signal,
+        headersTimeout: this.#cfg.timeoutMs,
+        bodyTimeout: this.#cfg.timeoutMs,
+      });
+      status = res.statusCode;
+      const ct = res.headers['content-type'];
+      contentType = Array.isArray(ct) ? (ct[0] ?? '') : (ct ?? '');
+      const declared = Number(res.headers['content-length']);
+      const max = this.#options.maxResponseBytes;
+      if (Number.isFinite(declared) && declared > max) {
+        res.body.destroy();
+        return errorResult(`${this.upstream} responded HTTP ${status} with ${declared} bytes, over the response size limit (max_response_bytes: ${max})`);
+      }
+      const chunks: Buffer[] = [];
+      let size = 0;
+      for await (const chunk of res.body) {
+        size += chunk.length;
+        if (size > max) {
+          res.body.destroy();
+          return errorResult(`${this.upstream} responded HTTP ${status} with more than ${max} bytes, over the response size limit (max_response_bytes)`);
+        }
+        chunks.push(chunk as Buffer);
+      }
+      body = Buffer.concat(chunks);
+    } catch (error) {
+      if (timeout.aborted || (error as { code?: string }).code === 'UND_ERR_HEADERS_TIMEOUT' || (error as { code?: string }).code === 'UND_ERR_BODY_TIMEOUT') {
+        return errorResult(`${this.upstream} did not respond within ${this.#cfg.timeoutMs} ms (${plan.method.toUpperCase()} ${plan.path})`);
+      }
+      if (ctx.signal.aborted) return errorResult('the call was cancelled');
+      // Network errors can echo the request target, which may hold a query-placed secret.
+      return errorResult(`${this.upstream} could not be reached for ${plan.method.toUpperCase()} ${plan.path}: ${redact(describeError(error))}`);
+    }
+    const output = plan.output;
+    return toToolResult(plan, this.upstream, { status, contentType, body }, redact, (value) => {
+      if (!output) return undefined;
+      const v = this.#validator(this.#outputValidators, this.#ajvOut, name, output.schema);
+      if (v instanceof Error) return `its schema cannot be compiled: ${v.message}`;
+      return v(value) ? undefined : formatErrors(v.errors ?? [], 'result').split('\n')[0];
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.#pool.close();
+  }
+
+  #validator(cache: Map<string, ValidateFunction | Error>, ajv: Ajv2020, name: string, schema: unknown): ValidateFunction | Error {
+    let v = cache.get(name);
+    if (!v) {
+      try {
+        v = ajv.compile(schema as object);
+      } catch (error) {
+        v = error as Error;
+      }
+      cache.set(name, v);
+    }
+    return v;
+  }
+}
+
+/** `body.pet.name: must be string` — the argument path first, so the model can fix that field. */
+function formatErrors(errors: ErrorObject[], root = ''): string {
+  const lines = errors.map((e) => {
+    const at = e.instancePath.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~')).join('.');
+    let field = [root, at].filter(Boolean).join('.');
+    let message = e.message ?? 'is invalid';
+    if (e.keyword === 'additionalProperties') {
+      const extra = (e.params as { additionalProperty: string }).additionalProperty;
+      field = [field, extra].filter(Boolean).join('.');
+      message = 'is not an accepted argument';
+    } else if (e.keyword === 'required') {
+      const missing = (e.params as { missingProperty: string }).missingProperty;
+      field = [field, missing].filter(Boolean).join('.');
+      message = 'is required';
+    } else if (e.keyword === 'enum') {
+      message = `must be one of ${JSON.stringify((e.params as { allowedValues: unknown[] }).allowedValues).slice(0, 300)}`;
+    }
+    return `- ${field || '(arguments)'}: ${message}`;
+  });
+  return [...new Set(lines)].slice(0, 20).join('\n');
+}
+
+function redactor(secrets: string[]): (text: string) => string {
+  if (!secrets.length) return (t) => t;
+  const forms = new Set<string>();
+  for (const s of secrets) {
+    forms.add(s);
+    forms.add(encodeURIComponent(s));
+    const bare = s.replace(/^(Bearer|Basic)\s+/i, '');
+    if (bare.length >= 4) forms.add(bare);
+  }
+  const list = [...forms].sort((a, b) => b.length - a.length);
+  return (text) => {
+    let out = text;
+    for (const f of list) if (out.includes(f)) out = out.split(f).join('[redacted]');
+    return out;
+  };
+}
+
+function describeError(error: unknown): string {
+  const e = error as { code?: string; message?: string; cause?: { code?: string } };
+  const code = e.cause?.code ?? e.code;
+  return code ? `${code}${e.message ? ` (${e.message})` : ''}` : (e.message ?? 'network error');
+}
