@@ -122,5 +122,5 @@ export function pythonRequirementNames(text: string): string[] {
     if (key) add(key[1]!);
     for (const q of trimmed.matchAll(/"([^"]*)"|'([^']*)'/g)) add(q[1] ?? q[2] ?? '');
   }
-  return names;
+  return [...new Set(names)];
 }
