@@ -27,11 +27,12 @@ const { values: flags } = parseArgs({
     users: { type: 'string', default: '8' },
     rate: { type: 'string', default: '2000' },
     smoke: { type: 'boolean', default: false },
+    only: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
 });
 if (flags.help) {
-  console.log('Usage: npm run bench -- [--duration 8] [--reps 2] [--connections 32] [--users 8] [--rate 2000] [--smoke]');
+  console.log('Usage: npm run bench -- [--duration 8] [--reps 2] [--connections 32] [--users 8] [--rate 2000] [--only deputy-static,nginx] [--smoke]');
   process.exit(0);
 }
 const smoke = flags.smoke!;
@@ -105,7 +106,9 @@ const config = {
 };
 writeFileSync(join(work, 'deputy.yaml'), stringify(config));
 log('starting Deputy…');
-const deputy = start(process.execPath, [join(root, 'src/cli/main.ts'), 'serve', '--config', join(work, 'deputy.yaml')], { DEPUTY_SECRET: 'deputy-secret', UPSTREAM_AUTH: 'Bearer bench-upstream-credential', DEPUTY_LOG_LEVEL: 'warn' });
+// BENCH_PROFILE=1 writes a V8 CPU profile of Deputy to bench/results/profiles/ (open it in Chrome DevTools).
+const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${join(root, 'bench/results/profiles')}`] : [];
+const deputy = start(process.execPath, [...profile, join(root, 'src/cli/main.ts'), 'serve', '--config', join(work, 'deputy.yaml')], { DEPUTY_SECRET: 'deputy-secret', UPSTREAM_AUTH: 'Bearer bench-upstream-credential', DEPUTY_LOG_LEVEL: 'warn' });
 await waitFor(`${deputyBase}/healthz`);
 
 // --- nginx, if installed
@@ -155,13 +158,17 @@ async function deputyRequests(route: string, n: number): Promise<RequestSpec[]> 
 const direct: RequestSpec[] = [{ headers: { ...base, 'mcp-session-id': 'bench-upstream-session' }, body: call }];
 
 interface Scenario { name: string; url: string; requests: RequestSpec[] }
-const scenarios: Scenario[] = [
+const allScenarios: Scenario[] = [
   { name: 'direct', url: upstream, requests: direct },
   ...(nginxUrl ? [{ name: 'nginx', url: nginxUrl, requests: direct }] : []),
   { name: 'deputy-static', url: `${deputyBase}/mcp/static`, requests: await deputyRequests('static', 1) },
   { name: 'deputy-exchange', url: `${deputyBase}/mcp/exchange`, requests: await deputyRequests('exchange', users) },
   { name: 'deputy-introspect', url: `${deputyBase}/mcp/introspect`, requests: await deputyRequests('introspect', 1) },
 ];
+
+// `--only a,b` runs a subset (profiling); `direct` is always kept as the baseline for ratios.
+const only = flags.only?.split(',');
+const scenarios = allScenarios.filter((s) => !only || s.name === 'direct' || only.includes(s.name));
 
 // --- closed-loop throughput
 const results: Record<string, LoadResult & { runs: LoadResult[] }> = {};
@@ -190,7 +197,7 @@ if (!smoke) {
   const fixedDuration = 5;
   fixed = {
     direct: await fixedRate({ url: upstream, requests: direct, connections: 16, durationSec: fixedDuration, rate }),
-    deputy: await fixedRate({ url: `${deputyBase}/mcp/static`, requests: scenarios.find((s) => s.name === 'deputy-static')!.requests, connections: 16, durationSec: fixedDuration, rate }),
+    deputy: await fixedRate({ url: `${deputyBase}/mcp/static`, requests: allScenarios.find((s) => s.name === 'deputy-static')!.requests, connections: 16, durationSec: fixedDuration, rate }),
   };
 }
 
@@ -230,8 +237,8 @@ const rows = Object.entries(results).map(([name, r]) => ({
 console.log(`\nDeputy bench — ${new Date().toISOString()} — ${hasWrk() ? 'wrk' : 'autocannon'}, ${connections} connections, ${duration}s × ${reps} runs (median), Node ${process.version}\n`);
 console.table(rows);
 const perUser = exchangeCount.calls ? ((exchangeCount.after - exchangeCount.before) / (exchangeCount.calls / users)) * 1000 : 0;
-const s3 = results['deputy-static']!;
-const s4 = results['deputy-exchange']!;
+const s3 = results['deputy-static'] ?? d;
+const s4 = results['deputy-exchange'] ?? d;
 const summary = {
   'deputy-static / nginx throughput': n ? (s3.rps / n.rps).toFixed(2) : 'n/a (no nginx)',
   'deputy-exchange / deputy-static throughput': (s4.rps / s3.rps).toFixed(2),
@@ -258,5 +265,6 @@ writeFileSync(join(dir, smoke ? 'smoke.svg' : 'latest.svg'), renderChart(rows.ma
 console.log(`\nwrote bench/results/bench-${stamp}.json and bench/results/${smoke ? 'smoke' : 'latest'}.svg`);
 
 children.forEach((c) => c.kill('SIGTERM'));
+await new Promise((r) => deputy.once('exit', r)); // lets a profiled Deputy write its profile
 await as.close();
 process.exit(0);

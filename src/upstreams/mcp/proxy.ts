@@ -2,8 +2,8 @@
 // unchanged; responses (JSON or SSE) are streamed through as they arrive. Only an allow-list of
 // headers crosses: the client's Authorization, cookies and hop-by-hop headers never reach the upstream,
 // which sees Deputy's own credential instead. Session ids are Deputy's, mapped to the upstream's.
+import { EventEmitter } from 'node:events';
 import type { IncomingHttpHeaders } from 'node:http';
-import { pipeline } from 'node:stream/promises';
 import { Pool } from 'undici';
 import type { McpUpstreamConfig } from '../../config/schema.ts';
 import type { McpExchange, McpHandler } from '../../http/exchange.ts';
@@ -18,7 +18,7 @@ import { log } from '../../log.ts';
 /** Request headers copied from the client; everything else is dropped. */
 const FORWARDED_REQUEST_HEADERS = ['content-type', 'accept', 'mcp-protocol-version', 'last-event-id', 'traceparent', 'tracestate'] as const;
 /** Response headers copied back to the client. */
-const FORWARDED_RESPONSE_HEADERS = ['content-type', 'cache-control', 'content-encoding'] as const;
+const FORWARDED_RESPONSE_HEADERS = ['content-type', 'content-length', 'cache-control', 'content-encoding'] as const;
 const SESSION_NOT_FOUND = -32001;
 
 export class McpProxy implements McpHandler {
@@ -76,8 +76,15 @@ export class McpProxy implements McpHandler {
     if (upstreamSession) headers['mcp-session-id'] = upstreamSession;
     Object.assign(headers, credential.headers);
 
-    const abort = new AbortController();
-    res.once('close', () => abort.abort());
+    // An EventEmitter signal: an AbortController per request would build a DOMException (with a stack
+    // trace) on every close, which showed up at ~3% of CPU in profiles.
+    const abort = new EventEmitter();
+    let clientGone = false;
+    res.once('close', () => {
+      if (res.writableFinished) return;
+      clientGone = true;
+      abort.emit('abort');
+    });
     let upstream;
     try {
       upstream = await this.#pool.request({
@@ -85,12 +92,12 @@ export class McpProxy implements McpHandler {
         method: req.method as 'GET' | 'POST' | 'DELETE',
         headers,
         body: x.body,
-        signal: abort.signal,
+        signal: abort,
         headersTimeout: this.#cfg.timeoutMs,
         bodyTimeout: req.method === 'GET' ? 0 : Math.max(this.#cfg.timeoutMs, 300_000),
       });
     } catch (error) {
-      if (abort.signal.aborted) return; // client went away
+      if (clientGone) return;
       const reason = describeNetworkError(error);
       const timedOut = reason === 'timed out';
       const message = timedOut ? `upstream '${name}' did not answer within ${this.#cfg.timeoutMs} ms` : `upstream '${name}' is unreachable (${reason})`;
@@ -130,16 +137,26 @@ export class McpProxy implements McpHandler {
       event.outcome = 'upstream_error';
       event.detail = `upstream '${name}' answered HTTP ${status}`;
     }
+    // No flushHeaders(): headers leave with the first body chunk, in one write (SSE included).
     res.writeHead(status, out);
-    res.flushHeaders();
-    try {
-      await pipeline(upstream.body, res);
-    } catch (error) {
-      if (!abort.signal.aborted) {
-        event.outcome = 'upstream_error';
-        event.detail = `upstream '${name}' stream broke: ${describeNetworkError(error)}`;
-      }
-    }
+    // pipe() rather than stream.pipeline(): pipeline allocates an AbortController per call and aborts
+    // it on completion (a DOMException each time) — measurable on the hot path.
+    const body = upstream.body;
+    await new Promise<void>((resolve) => {
+      body.once('error', (error) => {
+        if (!clientGone) {
+          event.outcome = 'upstream_error';
+          event.detail = `upstream '${name}' stream broke: ${describeNetworkError(error)}`;
+        }
+        res.destroy();
+        resolve();
+      });
+      res.once('close', () => {
+        if (!body.readableEnded) body.destroy();
+        resolve();
+      });
+      body.pipe(res);
+    });
   }
 
   async close(): Promise<void> {
