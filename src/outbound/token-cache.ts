@@ -20,6 +20,8 @@ export interface TokenStore {
   delete(key: string): Promise<void>;
   readonly size: number;
   clear(): void;
+  /** Optional cross-process single-flight (the Redis store): runs `fetch` unless another replica already is, then returns that result. */
+  fetchOnce?(key: string, fetch: () => Promise<CachedToken>): Promise<CachedToken>;
 }
 
 export interface TokenCacheStats {
@@ -125,7 +127,7 @@ export class TokenCache {
     this.#misses++;
     const p = (async () => {
       try {
-        const token = await fetch();
+        const token = this.#store.fetchOnce ? await this.#store.fetchOnce(key, fetch) : await fetch();
         await this.#store.set(key, token);
         return token;
       } catch (error) {
