@@ -19,12 +19,20 @@ interface CacheEntry {
   until: number;
 }
 
+/** Introspection results shared between replicas (Redis); the verifier's own map stays the first level. */
+export interface IntrospectionStore {
+  get(token: string): Promise<{ principal: Principal; until: number } | undefined>;
+  set(token: string, entry: { principal: Principal; until: number }): Promise<void>;
+}
+
 export class TokenVerifier {
   readonly #auth: AuthConfig;
   readonly #jwks = new Map<string, JwksCache>();
   readonly #cache = new Map<string, CacheEntry>();
   /** Counters for tests, metrics and the benchmark. */
-  readonly stats = { verifications: 0, cacheHits: 0, introspections: 0 };
+  readonly stats = { verifications: 0, cacheHits: 0, introspections: 0, sharedHits: 0 };
+  /** Optional second-level cache for introspection results (set by the gateway when `state` is configured). */
+  introspectionStore?: IntrospectionStore;
 
   constructor(auth: AuthConfig) {
     this.#auth = auth;
@@ -53,7 +61,7 @@ export class TokenVerifier {
       }
       this.#cache.delete(token);
     }
-    const { principal, cacheUntil } = looksLikeJwt(token) ? await this.#verifyJwt(token) : await this.#introspect(token, undefined);
+    const { principal, cacheUntil } = looksLikeJwt(token) ? await this.#verifyJwt(token) : await this.#introspectShared(token, now);
     const until = Math.min(cacheUntil, now + this.#auth.cacheTtlSeconds * 1000);
     if (until > now) {
       if (this.#cache.size >= MAX_CACHE_ENTRIES) this.#cache.delete(this.#cache.keys().next().value!);
@@ -92,6 +100,20 @@ export class TokenVerifier {
     } catch (error) {
       throw describeJoseError(error, issuer);
     }
+  }
+
+  async #introspectShared(token: string, now: number): Promise<{ principal: Principal; cacheUntil: number }> {
+    const store = this.introspectionStore;
+    if (!store) return this.#introspect(token, undefined);
+    const shared = await store.get(token);
+    if (shared && shared.until > now) {
+      this.stats.sharedHits++;
+      return { principal: shared.principal, cacheUntil: shared.until };
+    }
+    const result = await this.#introspect(token, undefined);
+    const until = Math.min(result.cacheUntil, now + this.#auth.cacheTtlSeconds * 1000);
+    if (until > now) await store.set(token, { principal: result.principal, until });
+    return result;
   }
 
   async #introspect(token: string, only: IssuerConfig | undefined): Promise<{ principal: Principal; cacheUntil: number }> {

@@ -9,7 +9,7 @@ import { IDENTITY_JWKS_PATH, identityAsserter, IdentitySigner } from './identity
 import { passthroughProvider } from './passthrough.ts';
 import type { CredentialProvider } from './provider.ts';
 import { staticProvider } from './static.ts';
-import { TokenCache } from './token-cache.ts';
+import { TokenCache, type TokenStore } from './token-cache.ts';
 import { tokenExchangeProvider } from './token-exchange.ts';
 
 export interface OutboundContext {
@@ -23,7 +23,7 @@ export interface OutboundContext {
 }
 
 /** Call after `config.server.publicUrl` is final (the gateway resolves port 0 first). */
-export async function createOutboundContext(config: DeputyConfig): Promise<OutboundContext> {
+export async function createOutboundContext(config: DeputyConfig, opts: { tokenStore?: TokenStore } = {}): Promise<OutboundContext> {
   const needsSigner = (config.identity?.signingKeys.length ?? 0) > 0 || config.upstreams.some((u) => identityAssertionOf(u) !== undefined);
   const identity = needsSigner ? await IdentitySigner.create(config.identity) : undefined;
   const extraGet = new Map<string, (req: IncomingMessage, res: ServerResponse) => void>();
@@ -35,7 +35,7 @@ export async function createOutboundContext(config: DeputyConfig): Promise<Outbo
       );
     });
   }
-  return { cache: new TokenCache(), identity, publicUrl: config.server.publicUrl, extraGet };
+  return { cache: new TokenCache(opts.tokenStore), identity, publicUrl: config.server.publicUrl, extraGet };
 }
 
 let fallbackContext: OutboundContext | undefined;
