@@ -44,20 +44,10 @@ export function makeFinding(ctx: FileContext, ruleId: string, level: Level, node
   };
 }
 
-/** All descendants of the given types, depth first in source order (iterative: deep trees must not blow the stack). */
+/** All descendants of the given types (the root included), in source order. Runs inside WASM: far faster than walking. */
 export function descendants(root: Node, types: ReadonlySet<string>): Node[] {
-  const out: Node[] = [];
-  const stack: Node[] = [root];
-  while (stack.length) {
-    const node = stack.pop()!;
-    if (types.has(node.type)) out.push(node);
-    const children = node.namedChildren;
-    for (let i = children.length - 1; i >= 0; i--) {
-      const c = children[i];
-      if (c) stack.push(c);
-    }
-  }
-  return out;
+  const found = root.descendantsOfType([...types]).filter((n): n is Node => !!n);
+  return types.has(root.type) && !found.some((n) => n.id === root.id) ? [root, ...found] : found;
 }
 
 /** The value of a plain string literal (no interpolation), or undefined. */

@@ -4,7 +4,7 @@ import type { Finding } from '../finding.ts';
 import { makeFinding, type FileContext } from '../context.ts';
 import type { Imports } from '../imports.ts';
 import type { Node } from '../parser.ts';
-import { applyReturns, carriesCredential, emptySummary, union, type Frame, type Summary, type Taints } from './core.ts';
+import { applyReturns, carriesCredential, emptySummary, sourceCounter, union, type Frame, type Summary, type Taints } from './core.ts';
 
 export const PASSTHROUGH_RULE = 'authorization-passthrough';
 const PASSES = 3;
@@ -33,7 +33,12 @@ export abstract class Engine {
   protected abstract walkModule(root: Node): void;
 
   run(): Finding[] {
-    for (this.pass = 0; this.pass < PASSES; this.pass++) this.walkModule(this.ctx.tree.rootNode);
+    const before = sourceCounter.count;
+    for (this.pass = 0; this.pass < PASSES; this.pass++) {
+      this.walkModule(this.ctx.tree.rootNode);
+      // No inbound source anywhere in the file: later passes cannot find one either.
+      if (sourceCounter.count === before) break;
+    }
     return [...this.#findings.values()];
   }
 

@@ -190,7 +190,9 @@ export class JavaScriptEngine extends Engine {
         }
         const { root, names } = path;
         if (target.type === 'subscript_expression') this.eval(target.childForFieldName('index')!, frame);
-        if (root === 'this' && frame.className) {
+        if (root === 'this') {
+          // `this` outside a class (old-style constructor functions) is an object being built, not a client.
+          if (!frame.className) return;
           const attr = names[0];
           if (!attr) return;
           const kept = names.length === 1 ? t : retag(carriesCredential(t), names.includes('headers') ? 'options' : 'headers');
