@@ -2,6 +2,8 @@
 export interface ConfigIssue {
   path: string;
   message: string;
+  /** Lint rule for warnings (`passthrough`, `plain-http`, …); errors have none. */
+  rule?: string;
 }
 
 /** Thrown when a config cannot be loaded; carries every issue found, not just the first. */
