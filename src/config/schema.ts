@@ -20,6 +20,8 @@ export interface ServerConfig {
   /** Browser origins allowed to call Deputy; requests with any other `Origin` get 403 (DNS-rebinding defence). */
   allowedOrigins: string[];
   maxBodyBytes: number;
+  /** On SIGTERM: how long in-flight requests and streams may take to finish before connections are cut. */
+  shutdownGraceMs: number;
 }
 
 export interface IntrospectionConfig {
@@ -124,6 +126,31 @@ export type UpstreamConfig = McpUpstreamConfig | OpenApiUpstreamConfig;
 export interface AuditConfig {
   /** `sqlite:PATH`, `postgres://…`, `stdout`, or `none`. */
   store: string;
+  /** PostgreSQL only: where events wait (JSON lines) while the database is unreachable. Default: next to the config. */
+  spoolDir?: string;
+  /** Names this replica's hash chain; default hostname-pid-random (a new chain per process). */
+  replicaId?: string;
+}
+
+/** Shared state for replicas: `memory` (default, per process) or `redis://…` with an encryption key. */
+export interface StateConfig {
+  store: string;
+  /** Encrypts tokens and sessions in Redis (AES-256-GCM); required with redis. */
+  encryptionKey?: Secret;
+  /** Retired keys, still accepted for reading so rotation does not invalidate what is stored. */
+  previousKeys: Secret[];
+}
+
+export interface MetricsConfig {
+  /** Serve Prometheus metrics at /metrics. */
+  enabled: boolean;
+  /** When set, /metrics requires `Authorization: Bearer <token>`. */
+  token?: Secret;
+}
+
+export interface TracingConfig {
+  /** Emit OpenTelemetry spans through the process's registered tracer provider. */
+  enabled: boolean;
 }
 
 export interface DeputyConfig {
@@ -131,6 +158,9 @@ export interface DeputyConfig {
   auth: AuthConfig;
   upstreams: UpstreamConfig[];
   audit: AuditConfig;
+  state: StateConfig;
+  metrics: MetricsConfig;
+  tracing: TracingConfig;
   /** Deputy's signing keys for identity assertions; no keys → an ephemeral key is generated when one is needed. */
   identity?: IdentityConfig;
   /** Secrets resolved from files; watched while serving. */
@@ -213,6 +243,7 @@ export function parseConfig(raw: unknown, opts: ParseOptions): DeputyConfig {
   }
   const allowedOrigins = s.stringList('allowed_origins').map((o) => o.replace(/\/+$/, ''));
   const maxBodyBytes = s.number('max_body_bytes', 1_048_576, { min: 1024, max: 64 * 1_048_576, integer: true });
+  const shutdownGraceMs = s.number('shutdown_grace_ms', 10_000, { min: 0, max: 600_000, integer: true });
   s.rejectUnknownKeys();
 
   // auth
@@ -300,7 +331,25 @@ export function parseConfig(raw: unknown, opts: ParseOptions): DeputyConfig {
   const au = root.object('audit');
   const store = au.string('store') ?? 'sqlite:./deputy-audit.db';
   if (!/^(sqlite:.+|postgres(ql)?:\/\/.+|stdout|none)$/.test(store)) au.fail('expected sqlite:PATH, postgres://…, stdout or none', 'store');
+  const spoolDir = au.string('spool_dir');
+  const replicaId = au.string('replica_id');
+  if (replicaId && !/^[\w.:-]{1,64}$/.test(replicaId)) au.fail('must be 1-64 letters, digits, _ . : or -', 'replica_id');
   au.rejectUnknownKeys();
+
+  // state: shared by replicas (Redis) or per process (memory)
+  const st = root.object('state');
+  const stateStore = st.string('store') ?? 'memory';
+  if (!/^(memory|rediss?:\/\/.+)$/.test(stateStore)) st.fail('expected memory or redis://host:port (rediss:// for TLS)', 'store');
+  const encryptionKey = secret(st, 'encryption_key', { required: stateStore !== 'memory' });
+  const previousKeys = st.list('previous_keys').map((kr) => secretRef(kr, { allowLiteral: false })).filter((k): k is Secret => k !== undefined);
+  st.rejectUnknownKeys();
+
+  const mr = root.object('metrics');
+  const metrics: MetricsConfig = { enabled: mr.boolean('enabled', false), token: secret(mr, 'token') };
+  mr.rejectUnknownKeys();
+  const tr = root.object('tracing');
+  const tracing: TracingConfig = { enabled: tr.boolean('enabled', false) };
+  tr.rejectUnknownKeys();
 
   // identity: keys Deputy signs identity assertions with
   const idr = root.object('identity');
@@ -316,7 +365,7 @@ export function parseConfig(raw: unknown, opts: ParseOptions): DeputyConfig {
     for (const x of secrets) x.close();
     throw new ConfigError(issues, opts.source);
   }
-  return { server: { host, port, publicUrl, publicUrlExplicit: s.has('public_url'), allowedOrigins, maxBodyBytes }, auth, upstreams, audit: { store }, identity: { signingKeys, algorithm: identityAlgorithm }, secrets, warnings };
+  return { server: { host, port, publicUrl, publicUrlExplicit: s.has('public_url'), allowedOrigins, maxBodyBytes, shutdownGraceMs }, auth, upstreams, audit: { store, spoolDir, replicaId }, state: { store: stateStore, encryptionKey, previousKeys }, metrics, tracing, identity: { signingKeys, algorithm: identityAlgorithm }, secrets, warnings };
 }
 
 type SecretFn = (r: Reader, key: string, o?: { required?: boolean }) => Secret | undefined;

@@ -1,0 +1,64 @@
+// Sessions in Redis, so a session created through one replica continues through any other. Each
+// replica also keeps the records it has seen in its local store: when Redis is down, sessions this
+// replica knows keep working and new sessions are created locally (they become visible to other
+// replicas once written to Redis again, i.e. on their next use after Redis returns).
+import { MemorySessionStore, type SessionRecord, type SessionStore } from '../protocol/sessions.ts';
+import type { SharedState } from './redis.ts';
+
+export class RedisSessionStore implements SessionStore {
+  readonly #state: SharedState;
+  readonly #local: MemorySessionStore;
+  readonly #idleMs: number;
+  /** Sessions created or changed while Redis was down: written back when it returns. */
+  readonly #unsynced = new Set<string>();
+
+  constructor(state: SharedState, idleMs = 60 * 60_000) {
+    this.#state = state;
+    this.#idleMs = idleMs;
+    this.#local = new MemorySessionStore(idleMs);
+  }
+
+  async get(id: string): Promise<SessionRecord | undefined> {
+    const key = this.#state.key('session', id);
+    if (this.#state.up) {
+      // GETEX refreshes the idle expiry on every use, like the local store does.
+      const raw = await this.#state.run((r) => r.getex(key, 'PX', this.#idleMs));
+      if (raw !== undefined) {
+        const plain = raw === null ? undefined : this.#state.cipher.decrypt(raw, key);
+        if (plain === undefined) {
+          // Not in Redis: written here during an outage (push it back now), else ended or expired
+          // elsewhere (forget the local copy too, so a deleted session stays deleted).
+          const local = await this.#local.get(id);
+          if (local && this.#unsynced.has(id)) {
+            if (await this.#state.setJson(key, local, this.#idleMs)) this.#unsynced.delete(id);
+            return local;
+          }
+          await this.#local.delete(id);
+          return undefined;
+        }
+        const rec = JSON.parse(plain) as SessionRecord;
+        rec.lastSeenAt = Date.now();
+        await this.#local.set(rec);
+        return rec;
+      }
+    }
+    return this.#local.get(id);
+  }
+
+  async set(record: SessionRecord): Promise<void> {
+    await this.#local.set(record);
+    if (await this.#state.setJson(this.#state.key('session', record.id), record, this.#idleMs)) this.#unsynced.delete(record.id);
+    else this.#unsynced.add(record.id);
+  }
+
+  async delete(id: string): Promise<void> {
+    await this.#local.delete(id);
+    this.#unsynced.delete(id);
+    const key = this.#state.key('session', id);
+    await this.#state.run((r) => r.del(key));
+  }
+
+  close(): void {
+    this.#local.close();
+  }
+}

@@ -1,0 +1,75 @@
+// A real PostgreSQL 15 for tests: initdb in a temp dir owned by the `postgres` user (initdb refuses
+// root), listening on 127.0.0.1 with trust auth. Stoppable and restartable mid-test.
+import { execFileSync } from 'node:child_process';
+import { chmodSync, chownSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir, userInfo } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { onCleanup } from './cleanup.ts';
+import { freePort, waitFor } from './ports.ts';
+
+const BIN = '/usr/lib/postgresql/15/bin';
+
+export interface PostgresServer {
+  url: string;
+  port: number;
+  /** Fast shutdown (connections are cut, as in an outage). */
+  stop(): Promise<void>;
+  start(): Promise<void>;
+  /** Runs SQL through a short-lived connection. */
+  query<T extends pg.QueryResultRow = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
+  destroy(): Promise<void>;
+}
+
+export async function startPostgres(): Promise<PostgresServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'deputy-pg-'));
+  const data = join(dir, 'data');
+  const port = await freePort();
+  const asRoot = userInfo().uid === 0;
+  if (asRoot) {
+    const { uid, gid } = postgresUser();
+    chownSync(dir, uid, gid);
+  }
+  chmodSync(dir, 0o700);
+  const run = (cmd: string, args: string[]) => {
+    const argv = asRoot ? ['-u', 'postgres', '--', join(BIN, cmd), ...args] : args;
+    execFileSync(asRoot ? 'runuser' : join(BIN, cmd), argv, { stdio: ['ignore', 'pipe', 'pipe'], cwd: dir });
+  };
+  run('initdb', ['-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8']);
+  const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
+  let running = false;
+
+  const query = async <T extends pg.QueryResultRow>(sql: string, params: unknown[] = []) => {
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    try {
+      return (await c.query<T>(sql, params)).rows;
+    } finally {
+      await c.end();
+    }
+  };
+  const start = async () => {
+    run('pg_ctl', ['-D', data, '-l', join(dir, 'pg.log'), '-o', `-p ${port} -c listen_addresses=127.0.0.1 -k ${dir} -c fsync=off`, '-w', 'start']);
+    await waitFor(async () => (await query('SELECT 1')).length === 1, `postgres on port ${port}`);
+    running = true;
+  };
+  const stop = async () => {
+    run('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']);
+    running = false;
+  };
+  await start();
+  const server: PostgresServer = {
+    url, port, start, stop, query,
+    async destroy() {
+      if (running) await stop().catch(() => {});
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  onCleanup(() => server.destroy());
+  return server;
+}
+
+function postgresUser(): { uid: number; gid: number } {
+  const [uid, gid] = execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim().split('\n').concat(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
+  return { uid: Number(uid), gid: Number(gid) };
+}
