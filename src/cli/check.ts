@@ -1,17 +1,39 @@
-// `deputy check`: validate a config and lint it for security problems. Exit 1 on errors.
-import { resolve } from 'node:path';
+// `deputy check`: validate a config and lint it for security problems, reported as findings in the
+// same format as `deputy scan` (text, JSON, SARIF) with the exact line of the offending key.
+import { readFile } from 'node:fs/promises';
+import { relative, resolve } from 'node:path';
+import { LineCounter, parseDocument, type Node } from 'yaml';
 import { ConfigError, type ConfigIssue } from '../config/errors.ts';
 import { loadConfig } from '../config/load.ts';
-import { parseFlags } from './args.ts';
+import type { Finding, Level, RuleMeta } from '../scan/finding.ts';
+import { formatText, toSarif } from '../scan/index.ts';
+import { formatJson } from '../scan/report/json.ts';
+import { parseFlags, UsageError } from './args.ts';
 
-const help = `Usage: deputy check --config deputy.yaml [--json]
+const help = `Usage: deputy check --config deputy.yaml [--format text|json|sarif]
 
-Validates the configuration (every problem, with the exact key and a fix) and reports security
-warnings (token passthrough, plain-http upstreams, …). Exit code 0 when valid, 1 when not.`;
+Validates the configuration (every problem, with the exact key, line and a fix) and lints it for
+security problems: token passthrough, plain http:// off loopback (upstreams, token, introspection and
+JWKS endpoints), literal secrets, ephemeral signing keys. Findings use the same format as
+'deputy scan'. Exit code 0 when the config is valid, 1 when it is not, 2 on usage errors.`;
+
+const SPEC = 'https://modelcontextprotocol.io/specification/2025-06-18/basic/security_best_practices#token-passthrough';
+const rule = (id: string, name: string, level: Level, short: string, full: string, severity: number): RuleMeta => ({
+  id, name, shortDescription: short, fullDescription: full, help: full, helpMarkdown: full, helpUri: SPEC, defaultLevel: level, tags: ['security', 'configuration'], securitySeverity: severity,
+});
+export const CONFIG_RULES: readonly RuleMeta[] = [
+  rule('config-invalid', 'InvalidConfiguration', 'error', 'The configuration cannot be loaded.', 'A key is missing, unknown or has an invalid value; Deputy refuses to start with it.', 5),
+  rule('config-literal-secret', 'LiteralSecret', 'error', 'A secret is written literally in the config file.', 'Secrets must be references ({ env: NAME } or { file: PATH }) so they stay out of the file and out of version control.', 7.5),
+  rule('config-passthrough', 'TokenPassthrough', 'warning', 'An upstream receives the clients\' own tokens.', 'Token passthrough violates the MCP specification (MUST NOT): prefer token_exchange, client_credentials or static credentials.', 8),
+  rule('config-plain-http', 'PlainHttpOffLoopback', 'warning', 'Credentials travel over plain http off loopback.', 'Use https for every endpoint that receives a credential or a token.', 6.5),
+  rule('config-ephemeral-identity-key', 'EphemeralIdentityKey', 'warning', 'Identity assertions are signed with an ephemeral key.', 'Configure identity.signing_keys so backends can pin Deputy\'s keys across restarts and replicas.', 3),
+];
 
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parseFlags('check', argv, { config: { type: 'string', short: 'c', default: 'deputy.yaml' }, json: { type: 'boolean' } });
+  const { values } = parseFlags('check', argv, { config: { type: 'string', short: 'c', default: 'deputy.yaml' }, format: { type: 'string', default: 'text' }, json: { type: 'boolean' } });
   if (values.help) return void console.log(help), 0;
+  const format = values.json ? 'json' : String(values.format);
+  if (!['text', 'json', 'sarif'].includes(format)) throw new UsageError(`deputy check: --format must be text, json or sarif (got '${format}')`);
   const path = resolve(String(values.config));
   let errors: ConfigIssue[] = [];
   let warnings: ConfigIssue[] = [];
@@ -23,12 +45,38 @@ export async function run(argv: string[]): Promise<number> {
     if (!(error instanceof ConfigError)) throw error;
     errors = error.issues;
   }
-  if (values.json) {
-    console.log(JSON.stringify({ config: path, valid: errors.length === 0, errors, warnings }, null, 2));
-  } else {
-    for (const e of errors) console.error(`error   ${e.path || '(file)'}: ${e.message}`);
-    for (const w of warnings) console.error(`warning ${w.path}: ${w.message}`);
-    console.error(errors.length ? `${path}: ${errors.length} error(s), ${warnings.length} warning(s)` : `${path}: valid, ${warnings.length} warning(s)`);
+  const text = await readFile(path, 'utf8').catch(() => '');
+  const file = relative(process.cwd(), path) || path;
+  const findings = toFindings(text, file, errors, warnings);
+  if (format === 'json') console.log(formatJson({ findings, errors: [], filesScanned: 1, durationMs: 0 }));
+  else if (format === 'sarif') console.log(JSON.stringify(toSarif(findings, { rules: CONFIG_RULES }), null, 2));
+  else {
+    if (findings.length) console.error(formatText(findings, { color: process.stderr.isTTY && !process.env.NO_COLOR }).trimEnd());
+    console.error(errors.length ? `${path}: invalid, ${errors.length} error(s), ${warnings.length} warning(s)` : `${path}: valid, ${warnings.length} warning(s)`);
   }
   return errors.length ? 1 : 0;
+}
+
+/** Maps config issues to findings positioned at the offending key in the YAML source. */
+export function toFindings(text: string, file: string, errors: ConfigIssue[], warnings: ConfigIssue[]): Finding[] {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, keepSourceTokens: true });
+  const locate = (issuePath: string) => {
+    const keys = issuePath.split(/\.|\[(\d+)\]/).filter((k) => k !== undefined && k !== '').map((k) => (/^\d+$/.test(k) ? Number(k) : k));
+    for (let n = keys.length; n > 0; n--) {
+      const node = doc.getIn(keys.slice(0, n), true) as Node | undefined;
+      if (node?.range) {
+        const start = lines.linePos(node.range[0]);
+        const end = lines.linePos(node.range[1]);
+        return { line: start.line, column: start.col, endLine: end.line, endColumn: end.col, snippet: text.split('\n')[start.line - 1]?.trim() ?? '' };
+      }
+    }
+    return { line: 1, column: 1, endLine: 1, endColumn: 1, snippet: '' };
+  };
+  const finding = (issue: ConfigIssue, level: Level): Finding => {
+    const ruleId = level === 'error' ? (/literal secrets are not allowed/.test(issue.message) ? 'config-literal-secret' : 'config-invalid') : `config-${issue.rule ?? 'invalid'}`;
+    const fix = CONFIG_RULES.find((r) => r.id === ruleId)?.fullDescription ?? '';
+    return { ruleId, level, message: `${issue.path ? `${issue.path}: ` : ''}${issue.message}`, file, ...locate(issue.path), fix };
+  };
+  return [...errors.map((e) => finding(e, 'error')), ...warnings.map((w) => finding(w, 'warning'))];
 }

@@ -1,7 +1,7 @@
 // The CLI as a user runs it: a child process on the pinned Node, exit codes, messages.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -53,20 +53,46 @@ test('check: valid config with a passthrough warning → exit 0', async () => {
   writeFileSync(join(dir, 'good.yaml'), goodConfig);
   const r = await deputy(['check', '--config', 'good.yaml'], { NOTES_AUTH: 'Bearer x' });
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stderr, /warning upstreams\[1\]\.credentials\.type: upstream 'legacy' uses token passthrough/);
-  assert.match(r.stderr, /valid, 1 warning/);
+  assert.match(r.stderr, /good\.yaml\n\s+14:\d+\s+warning\s+upstreams\[1\]\.credentials\.type: upstream 'legacy' uses token passthrough.*config-passthrough/);
+  assert.match(r.stderr, /valid, \d+ warning/);
 });
 
 test('check: errors name the key → exit 1; --json for machines', async () => {
   writeFileSync(join(dir, 'bad.yaml'), goodConfig.replace('type: static', 'type: magic'));
   const r = await deputy(['check', '--config', 'bad.yaml']);
   assert.equal(r.code, 1);
-  assert.match(r.stderr, /error   upstreams\[0\]\.credentials\.type: expected one of static, client_credentials, token_exchange, passthrough, got "magic"/);
-  const j = await deputy(['check', '--config', 'bad.yaml', '--json']);
+  assert.match(r.stderr, /9:\d+\s+error\s+upstreams\[0\]\.credentials\.type: expected one of static, client_credentials, token_exchange, passthrough, got "magic"\s+config-invalid/);
+  const j = await deputy(['check', '--config', 'bad.yaml', '--format', 'json']);
   assert.equal(j.code, 1);
   const out = JSON.parse(j.stdout);
-  assert.equal(out.valid, false);
-  assert.ok(out.errors.some((e: { path: string }) => e.path === 'upstreams[0].credentials.type'));
+  const f = out.findings.find((x: { message: string }) => x.message.startsWith('upstreams[0].credentials.type'));
+  assert.equal(f.ruleId, 'config-invalid');
+  assert.equal(f.line, 9);
+  assert.equal(f.file, 'bad.yaml');
+});
+
+test('check: SARIF, literal secrets and plain-http lint', async () => {
+  writeFileSync(join(dir, 'lint.yaml'), `
+auth:
+  issuers: [{ issuer: http://idp.corp.example }]
+upstreams:
+  - name: crm
+    type: mcp
+    url: http://crm.corp.example/mcp
+    credentials: { type: client_credentials, token_endpoint: http://idp.corp.example/token, client_id: deputy, client_secret: hunter2 }
+`);
+  const r = await deputy(['check', '--config', 'lint.yaml', '--format', 'sarif']);
+  assert.equal(r.code, 1);
+  const sarif = JSON.parse(r.stdout);
+  assert.equal(sarif.version, '2.1.0');
+  const results = sarif.runs[0].results as { ruleId: string; locations: { physicalLocation: { region: { startLine: number } } }[] }[];
+  const literal = results.find((x) => x.ruleId === 'config-literal-secret');
+  assert.equal(literal?.locations[0]!.physicalLocation.region.startLine, 8);
+  writeFileSync(join(dir, 'lint.yaml'), readFileSync(join(dir, 'lint.yaml'), 'utf8').replace('client_secret: hunter2', 'client_secret: { env: S }'));
+  const ok = await deputy(['check', '--config', 'lint.yaml', '--format', 'json'], { S: 'x' });
+  assert.equal(ok.code, 0, ok.stdout);
+  const rules = JSON.parse(ok.stdout).findings.map((x: { ruleId: string; message: string }) => `${x.ruleId} ${x.message.split(':')[0]}`).sort();
+  assert.deepEqual(rules, ['config-plain-http auth.issuers[0].issuer', 'config-plain-http upstreams[0].credentials.token_endpoint', 'config-plain-http upstreams[0].url']);
 });
 
 test('check: missing file and missing env var', async () => {
