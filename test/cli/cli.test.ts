@@ -53,7 +53,7 @@ test('check: valid config with a passthrough warning → exit 0', async () => {
   writeFileSync(join(dir, 'good.yaml'), goodConfig);
   const r = await deputy(['check', '--config', 'good.yaml'], { NOTES_AUTH: 'Bearer x' });
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stderr, /good\.yaml\n\s+14:\d+\s+warning\s+upstreams\[1\]\.credentials\.type: upstream 'legacy' uses token passthrough.*config-passthrough/);
+  assert.match(r.stderr, /good\.yaml\n\s+13:\d+\s+warning\s+upstreams\[1\]\.credentials\.type: upstream 'legacy' uses token passthrough.*config-passthrough/);
   assert.match(r.stderr, /valid, \d+ warning/);
 });
 
