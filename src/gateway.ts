@@ -13,6 +13,8 @@ import { log } from './log.ts';
 import { createCredentialProvider, createOutboundContext, type OutboundContext } from './outbound/index.ts';
 import { MemorySessionStore, type SessionStore } from './protocol/sessions.ts';
 import { McpProxy } from './upstreams/mcp/proxy.ts';
+import { LocalMcpEndpoint } from './protocol/local-endpoint.ts';
+import { createAggregateService } from './upstreams/aggregate/index.ts';
 
 export interface GatewayOptions {
   audit?: AuditSink;
@@ -64,6 +66,14 @@ export async function startGateway(config: DeputyConfig, opts: GatewayOptions = 
     const path = `/mcp/${upstream.name}`;
     const scopes = [...new Set([...config.auth.requiredScopes, ...upstream.requiredScopes])];
     routes.set(path, route(config, upstream.name, path, scopes, scopes, handler));
+  }
+
+  // `/mcp`: every upstream behind one endpoint (route scopes: the gateway's; upstream scopes apply per member).
+  if (config.upstreams.length > 0) {
+    const aggregate = new LocalMcpEndpoint('*', createAggregateService(config, outbound), sessions);
+    handlers.push(aggregate);
+    const allScopes = [...new Set([...config.auth.requiredScopes, ...config.upstreams.flatMap((u) => [...u.requiredScopes, ...(u.policy?.scopes ?? []), ...(u.policy?.tools.flatMap((t) => t.scopes) ?? [])])])];
+    routes.set('/mcp', route(config, '*', '/mcp', config.auth.requiredScopes, allScopes, aggregate));
   }
 
   for (const s of config.secrets) s.watch((message) => log.warn(message));

@@ -3,6 +3,8 @@
 import { ConfigError, type ConfigIssue } from './errors.ts';
 import { Reader } from './reader.ts';
 import { resolveSecret, Secret, type SecretSource } from './secrets.ts';
+import { parsePolicy, type UpstreamPolicy } from '../policy/config.ts';
+import { DEFAULT_AGGREGATE, parseAggregate, type AggregateConfig } from '../upstreams/aggregate/config.ts';
 
 export const CREDENTIAL_TYPES = ['static', 'client_credentials', 'token_exchange', 'passthrough'] as const;
 export const CLIENT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'] as const;
@@ -106,6 +108,8 @@ interface UpstreamCommon {
   credentials: CredentialsConfig;
   requiredScopes: string[];
   timeoutMs: number;
+  /** Who may use which tools (allow/deny globs, per-tool scopes and claim conditions); see docs/aggregation-and-policy.md. */
+  policy?: UpstreamPolicy;
 }
 
 export interface McpUpstreamConfig extends UpstreamCommon {
@@ -163,6 +167,8 @@ export interface DeputyConfig {
   tracing: TracingConfig;
   /** Deputy's signing keys for identity assertions; no keys → an ephemeral key is generated when one is needed. */
   identity?: IdentityConfig;
+  /** Naming on the aggregated /mcp endpoint. */
+  aggregate: AggregateConfig;
   /** Secrets resolved from files; watched while serving. */
   secrets: Secret[];
   /** Non-fatal findings (e.g. passthrough enabled) shown at start-up and by `deputy check`. */
@@ -309,6 +315,7 @@ export function parseConfig(raw: unknown, opts: ParseOptions): DeputyConfig {
       credentials,
       requiredScopes: r.stringList('required_scopes'),
       timeoutMs: r.number('timeout_ms', 30_000, { min: 100, max: 600_000, integer: true }),
+      policy: r.has('policy') ? parsePolicy(r.object('policy')) : undefined,
     };
     if (type === 'mcp') {
       const url = r.url('url', { required: true, hint: 'the upstream MCP endpoint, e.g. http://127.0.0.1:9001/mcp' }) ?? '';
@@ -319,7 +326,7 @@ export function parseConfig(raw: unknown, opts: ParseOptions): DeputyConfig {
       const baseUrl = r.url('base_url', { required: true, hint: 'where the API is served; spec `servers` are never used' }) ?? '';
       const options: Record<string, unknown> = {};
       for (const key of Object.keys(r.value as object)) {
-        if (['name', 'type', 'credentials', 'required_scopes', 'timeout_ms', 'spec', 'base_url'].includes(key)) continue;
+        if (['name', 'type', 'credentials', 'required_scopes', 'timeout_ms', 'policy', 'spec', 'base_url'].includes(key)) continue;
         options[key] = r.raw(key);
       }
       upstreams.push({ ...common, type, spec, baseUrl: baseUrl.replace(/\/+$/, ''), options });
@@ -360,12 +367,14 @@ export function parseConfig(raw: unknown, opts: ParseOptions): DeputyConfig {
     warnings.push({ path: 'identity.signing_keys', message: 'not set: identity assertions are signed with an ephemeral key generated at start-up, so backends must refetch the JWKS after every restart and replicas publish different keys; configure identity.signing_keys' });
   }
 
+  const aggregate = root.has('aggregate') ? parseAggregate(root.object('aggregate'), upstreams.map((u) => u.name)) : DEFAULT_AGGREGATE;
+
   root.rejectUnknownKeys();
   if (issues.length) {
     for (const x of secrets) x.close();
     throw new ConfigError(issues, opts.source);
   }
-  return { server: { host, port, publicUrl, publicUrlExplicit: s.has('public_url'), allowedOrigins, maxBodyBytes, shutdownGraceMs }, auth, upstreams, audit: { store, spoolDir, replicaId }, state: { store: stateStore, encryptionKey, previousKeys }, metrics, tracing, identity: { signingKeys, algorithm: identityAlgorithm }, secrets, warnings };
+  return { server: { host, port, publicUrl, publicUrlExplicit: s.has('public_url'), allowedOrigins, maxBodyBytes, shutdownGraceMs }, auth, upstreams, audit: { store, spoolDir, replicaId }, state: { store: stateStore, encryptionKey, previousKeys }, metrics, tracing, identity: { signingKeys, algorithm: identityAlgorithm }, aggregate, secrets, warnings };
 }
 
 type SecretFn = (r: Reader, key: string, o?: { required?: boolean }) => Secret | undefined;

@@ -6,7 +6,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AuditEvent, AuditSink } from '../audit/event.ts';
 import type { DeputyConfig } from '../config/schema.ts';
 import { authenticate } from '../inbound/authenticate.ts';
-import { AuthError } from '../inbound/errors.ts';
+import { AuthError, insufficientScope } from '../inbound/errors.ts';
 import { metadataUrlFor, protectedResourceMetadata, WELL_KNOWN_PRM } from '../inbound/metadata.ts';
 import type { TokenVerifier } from '../inbound/verifier.ts';
 import { log } from '../log.ts';
@@ -164,7 +164,17 @@ export function createRequestListener(deps: HttpDeps): (req: IncomingMessage, re
         throw error;
       }
     }
-    await route.handler.handle(x);
+    try {
+      await route.handler.handle(x);
+    } catch (error) {
+      // A handler may refuse after authentication, e.g. per-tool policy needing a scope (step-up):
+      // the same challenge as the gate above, rendered with this route's metadata.
+      if (!(error instanceof AuthError) || res.headersSent) throw error;
+      reject(error.status === 403 ? 'denied' : 'error', event.detail ?? error.message);
+      // The challenge names everything needed (RFC 6750 §3): the route's scopes and the tool's.
+      const needed = error.error === 'insufficient_scope' ? insufficientScope([...new Set([...route.requiredScopes, ...(error.scopes ?? [])])]) : error;
+      return sendAuthError(res, needed, route.metadataUrl, route.requiredScopes);
+    }
   }
 
   return listener;

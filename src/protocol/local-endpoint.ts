@@ -2,9 +2,12 @@
 // It speaks the 2025-era lifecycle (initialize, sessions bound to the principal, ping) and delegates
 // everything else to an McpService. Responses are JSON, switching to SSE only when the service emits
 // notifications (progress, list_changed) before the result and the client accepts a stream.
+import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
+import type { AuditEvent } from '../audit/event.ts';
 import type { McpExchange, McpHandler } from '../http/exchange.ts';
 import { sendJson, sendRpcError } from '../http/respond.ts';
+import { AuthError } from '../inbound/errors.ts';
 import { principalKey, type BearerToken, type Principal } from '../inbound/principal.ts';
 import { log } from '../log.ts';
 import { INTERNAL_ERROR, JsonRpcError, METHOD_NOT_FOUND, type JsonRpcId } from './jsonrpc.ts';
@@ -21,11 +24,20 @@ export interface ServiceContext {
   notify(method: string, params: Record<string, unknown>): void;
   /** The client's progress token for this request, if it sent one. */
   progressToken?: string | number;
+  /**
+   * Send a request to the client (sampling, elicitation, roots) on this request's SSE stream and wait
+   * for the client's response, which it POSTs on the same session. Rejects with a JsonRpcError when
+   * the client cannot receive it (no session, or no text/event-stream in Accept).
+   */
+  request(method: string, params: Record<string, unknown>): Promise<unknown>;
+  /** This request's audit event: services add the upstream, target, policy outcome and detail. */
+  event: AuditEvent;
 }
 
 export interface McpService {
   readonly serverInfo: { name: string; version: string; title?: string };
-  capabilities(principal: Principal): Record<string, unknown>;
+  /** May connect upstreams (the aggregated endpoint unions theirs), hence the bearer for credential modes that need it. */
+  capabilities(principal: Principal, bearer?: BearerToken): Record<string, unknown> | Promise<Record<string, unknown>>;
   instructions?: string;
   /** The result of a request, or a JsonRpcError. */
   request(method: string, params: Record<string, unknown>, ctx: ServiceContext): Promise<unknown>;
@@ -40,6 +52,8 @@ export class LocalMcpEndpoint implements McpHandler {
   readonly #route: string;
   readonly #service: McpService;
   readonly #sessions: SessionStore;
+  /** Server→client requests awaiting the client's response, by the id Deputy gave them. */
+  readonly #pending = new Map<string, { sessionId: string; resolve(message: Record<string, unknown>): void }>();
 
   constructor(route: string, service: McpService, sessions: SessionStore) {
     this.#route = route;
@@ -73,6 +87,14 @@ export class LocalMcpEndpoint implements McpHandler {
     }
 
     const rpc = x.rpc!;
+    if (rpc.kind === 'response' && typeof rpc.id === 'string') {
+      // The client answering a request Deputy relayed (sampling, elicitation): only on the session it was sent on.
+      const waiting = this.#pending.get(rpc.id);
+      if (waiting && waiting.sessionId === sessionId) {
+        this.#pending.delete(rpc.id);
+        waiting.resolve(JSON.parse(x.body!.toString('utf8')) as Record<string, unknown>);
+      }
+    }
     if (rpc.kind !== 'request') return void res.writeHead(202).end(); // notifications and responses: accepted
     const params = rpc.params ?? {};
 
@@ -84,7 +106,7 @@ export class LocalMcpEndpoint implements McpHandler {
       res.setHeader('mcp-session-id', newId);
       return sendResult(res, id, {
         protocolVersion: supported.has(requested) ? requested : LATEST_VERSION,
-        capabilities: this.#service.capabilities(x.principal),
+        capabilities: await this.#service.capabilities(x.principal, x.bearer),
         serverInfo: this.#service.serverInfo,
         ...(this.#service.instructions ? { instructions: this.#service.instructions } : {}),
       });
@@ -99,11 +121,15 @@ export class LocalMcpEndpoint implements McpHandler {
       principal: x.principal, bearer: x.bearer, requestId: x.requestId, sessionId, signal: abort.signal,
       progressToken: meta?.progressToken,
       notify: (method, p) => stream.notify(method, p),
+      request: (method, p) => this.#clientRequest(stream, sessionId, abort.signal, method, p),
+      event: x.event,
     };
     try {
       const result = await this.#service.request(rpc.method!, params, ctx);
       stream.result(id, result);
     } catch (error) {
+      // Per-tool step-up (403 insufficient_scope): the HTTP layer renders the challenge with this route's metadata.
+      if (error instanceof AuthError && !stream.started) throw error;
       if (error instanceof JsonRpcError) {
         x.event.outcome = error.code === METHOD_NOT_FOUND ? 'rejected' : x.event.outcome === 'ok' ? 'error' : x.event.outcome;
         x.event.detail ??= error.message.slice(0, 200);
@@ -119,6 +145,30 @@ export class LocalMcpEndpoint implements McpHandler {
   async close(): Promise<void> {
     await this.#service.close?.();
   }
+
+  #clientRequest(stream: LazyStream, sessionId: string | undefined, signal: AbortSignal, method: string, params: Record<string, unknown>): Promise<unknown> {
+    if (sessionId === undefined || !stream.sse) {
+      return Promise.reject(new JsonRpcError(METHOD_NOT_FOUND, `the client cannot receive ${method} requests (it needs a session and Accept: text/event-stream)`));
+    }
+    const id = `deputy-${randomUUID()}`;
+    return new Promise((resolve, reject) => {
+      const onAbort = () => {
+        this.#pending.delete(id);
+        reject(new JsonRpcError(INTERNAL_ERROR, `the client disconnected before answering ${method}`));
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.#pending.set(id, {
+        sessionId,
+        resolve: (message) => {
+          signal.removeEventListener('abort', onAbort);
+          const error = message.error as { code?: number; message?: string } | undefined;
+          if (error) reject(new JsonRpcError(typeof error.code === 'number' ? error.code : INTERNAL_ERROR, String(error.message ?? 'error')));
+          else resolve(message.result);
+        },
+      });
+      stream.request(id, method, params);
+    });
+  }
 }
 
 function sendResult(res: ServerResponse, id: JsonRpcId, result: unknown): void {
@@ -128,16 +178,24 @@ function sendResult(res: ServerResponse, id: JsonRpcId, result: unknown): void {
 /** JSON by default; becomes an SSE stream at the first notification if the client accepts one. */
 class LazyStream {
   readonly #res: ServerResponse;
-  readonly #sse: boolean;
+  readonly sse: boolean;
   #started = false;
   constructor(res: ServerResponse, sseAccepted: boolean) {
     this.#res = res;
-    this.#sse = sseAccepted;
+    this.sse = sseAccepted;
+  }
+  get started(): boolean {
+    return this.#started;
   }
   notify(method: string, params: Record<string, unknown>): void {
-    if (!this.#sse || this.#res.writableEnded || this.#res.destroyed) return;
+    if (!this.sse || this.#res.writableEnded || this.#res.destroyed) return;
     this.#start();
     this.#event({ jsonrpc: '2.0', method, params });
+  }
+  request(id: string, method: string, params: Record<string, unknown>): void {
+    if (this.#res.writableEnded || this.#res.destroyed) return;
+    this.#start();
+    this.#event({ jsonrpc: '2.0', id, method, params });
   }
   result(id: JsonRpcId, result: unknown): void {
     this.#finish({ jsonrpc: '2.0', id, result });

@@ -10,10 +10,12 @@ import type { McpExchange, McpHandler } from '../../http/exchange.ts';
 import { describeNetworkError } from '../../http/fetch-json.ts';
 import { sendRpcError } from '../../http/respond.ts';
 import { principalKey } from '../../inbound/principal.ts';
-import { CREDENTIAL_UNAVAILABLE, UPSTREAM_UNAVAILABLE } from '../../protocol/jsonrpc.ts';
+import { CREDENTIAL_UNAVAILABLE, FORBIDDEN, UPSTREAM_UNAVAILABLE } from '../../protocol/jsonrpc.ts';
 import { newSessionId, type SessionStore } from '../../protocol/sessions.ts';
 import { CredentialError, type CredentialProvider } from '../../outbound/provider.ts';
 import { log } from '../../log.ts';
+import { filterToolsList, policyRefusal } from '../../policy/enforce.ts';
+import { ToolPolicy } from '../../policy/tools.ts';
 
 /** Request headers copied from the client; everything else is dropped. */
 const FORWARDED_REQUEST_HEADERS = ['content-type', 'accept', 'mcp-protocol-version', 'last-event-id', 'traceparent', 'tracestate'] as const;
@@ -27,9 +29,12 @@ export class McpProxy implements McpHandler {
   readonly #sessions: SessionStore;
   readonly #pool: Pool;
   readonly #path: string;
+  /** required_scopes are already enforced by the route; the policy adds claims and per-tool rules. */
+  readonly #policy: ToolPolicy;
 
   constructor(cfg: McpUpstreamConfig, credentials: CredentialProvider, sessions: SessionStore) {
     this.#cfg = cfg;
+    this.#policy = new ToolPolicy(cfg.name, cfg.policy);
     this.#credentials = credentials;
     this.#sessions = sessions;
     const url = new URL(cfg.url);
@@ -55,6 +60,10 @@ export class McpProxy implements McpHandler {
         return sendRpcError(res, 404, SESSION_NOT_FOUND, 'Session not found: start a new session with initialize', id);
       }
       upstreamSession = rec.upstreamSessions[name];
+    }
+    if (this.#cfg.policy) {
+      const refusal = policyRefusal(this.#policy, x); // throws for step-up (403 insufficient_scope)
+      if (refusal) return sendRpcError(res, 200, FORBIDDEN, refusal, id);
     }
 
     let credential;
@@ -136,6 +145,14 @@ export class McpProxy implements McpHandler {
     if (status >= 500) {
       event.outcome = 'upstream_error';
       event.detail = `upstream '${name}' answered HTTP ${status}`;
+    }
+    if (this.#policy.perTool && x.rpc?.method === 'tools/list' && status === 200) {
+      // The one buffered answer: tools/list is rewritten to list only what this principal may call.
+      const filtered = await filterToolsList(upstream.body, out['content-type'] ?? '', this.#policy, x.principal).catch(() => undefined);
+      if (filtered === undefined) return void res.destroy();
+      if (filtered.hidden) event.detail = `policy hid ${filtered.hidden} tool${filtered.hidden > 1 ? 's' : ''}`;
+      out['content-length'] = String(Buffer.byteLength(filtered.body));
+      return void res.writeHead(status, out).end(filtered.body);
     }
     // No flushHeaders(): headers leave with the first body chunk, in one write (SSE included).
     res.writeHead(status, out);

@@ -1,0 +1,25 @@
+// Builds the aggregated endpoint's service from config: one member per upstream, each with its policy.
+// MCP upstreams are wired here; other kinds (OpenAPI Toolsets) join through `extraMembers`.
+import type { DeputyConfig } from '../../config/schema.ts';
+import { createCredentialProvider, type OutboundContext } from '../../outbound/index.ts';
+import { ToolPolicy } from '../../policy/tools.ts';
+import type { AggregateMember } from './member.ts';
+import { McpMember } from './mcp-member.ts';
+import { AggregateService } from './service.ts';
+
+export { AggregateService } from './service.ts';
+export { McpMember } from './mcp-member.ts';
+export { toolsetMember } from './toolset-member.ts';
+export type { AggregateMember, MemberContext } from './member.ts';
+
+/** `extraMembers`: members for upstreams that are not `type: mcp` (e.g. toolsetMember(name, openApiToolset, …)). */
+export function createAggregateService(config: DeputyConfig, outbound: OutboundContext, extraMembers: AggregateMember[] = []): AggregateService {
+  const byName = new Map(extraMembers.map((m) => [m.name, m]));
+  const entries = [];
+  for (const upstream of config.upstreams) {
+    const member = byName.get(upstream.name) ?? (upstream.type === 'mcp' ? new McpMember(upstream, createCredentialProvider(upstream, outbound)) : undefined);
+    if (!member) continue;
+    entries.push({ member, policy: new ToolPolicy(upstream.name, upstream.policy, upstream.requiredScopes) });
+  }
+  return new AggregateService({ entries, config: config.aggregate, routeScopes: config.auth.requiredScopes });
+}

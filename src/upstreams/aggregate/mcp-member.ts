@@ -1,0 +1,318 @@
+// An MCP upstream as a member of the aggregated endpoint: a lean Streamable HTTP client over an undici
+// Pool. Why not the SDK Client: the aggregator must know which upstream messages belong to which
+// client request. Progress, log messages and sampling/elicitation requests arrive on the SSE stream of
+// the POST they relate to, and the SDK Client delivers them to global handlers, losing that link once
+// one upstream session is shared by several concurrent client requests. Here every POST's stream is
+// read by the request that opened it, so each message goes back to exactly the right client request.
+//
+// Sessions: one upstream session per (principal, upstream), opened lazily, reused by every Deputy
+// session of that principal, closed when the principal's last Deputy session ends or after idling.
+// Every request carries the upstream's own credential from its CredentialProvider — never the client's token.
+import { Pool } from 'undici';
+import type { McpUpstreamConfig } from '../../config/schema.ts';
+import { describeNetworkError } from '../../http/fetch-json.ts';
+import { principalKey } from '../../inbound/principal.ts';
+import { log } from '../../log.ts';
+import { CredentialError, type CredentialProvider } from '../../outbound/provider.ts';
+import { INTERNAL_ERROR, JsonRpcError } from '../../protocol/jsonrpc.ts';
+import { LATEST_VERSION } from '../../protocol/versions.ts';
+import { MemberUnavailable, type AggregateMember, type MemberContext, type ServerNotificationListener } from './member.ts';
+import { readSse } from './sse.ts';
+
+const MAX_JSON_BYTES = 16 * 1_048_576;
+const CLIENT_CAPABILITIES = { sampling: {}, elicitation: {}, roots: { listChanged: true } };
+
+interface UpstreamSession {
+  id?: string;
+  protocolVersion: string;
+  capabilities: Record<string, unknown>;
+  /** The latest caller, so a reconnecting notification stream can obtain a fresh credential. */
+  caller: Pick<MemberContext, 'principal' | 'bearer'>;
+  lastUsed: number;
+  closed: boolean;
+  listen?: AbortController;
+}
+
+type Message = Record<string, unknown>;
+
+export interface McpMemberOptions {
+  /** Upstream sessions unused this long are closed (default 10 minutes). */
+  idleMs?: number;
+}
+
+export class McpMember implements AggregateMember {
+  readonly name: string;
+  readonly credentialMode;
+  readonly timeoutMs: number;
+  readonly #credentials: CredentialProvider;
+  readonly #pool: Pool;
+  readonly #path: string;
+  readonly #sessions = new Map<string, Promise<UpstreamSession>>();
+  readonly #idleMs: number;
+  readonly #sweeper: NodeJS.Timeout;
+  #listener: ServerNotificationListener = () => {};
+  #nextId = 1;
+
+  constructor(cfg: McpUpstreamConfig, credentials: CredentialProvider, opts: McpMemberOptions = {}) {
+    this.name = cfg.name;
+    this.credentialMode = credentials.mode;
+    this.timeoutMs = cfg.timeoutMs;
+    this.#credentials = credentials;
+    const url = new URL(cfg.url);
+    this.#path = `${url.pathname}${url.search}`;
+    this.#pool = new Pool(url.origin, { connections: 64, pipelining: 1, keepAliveTimeout: 30_000, connect: { timeout: Math.min(cfg.timeoutMs, 10_000) } });
+    this.#idleMs = opts.idleMs ?? 10 * 60_000;
+    this.#sweeper = setInterval(() => this.#sweep(), Math.min(this.#idleMs, 60_000)).unref();
+  }
+
+  listen(listener: ServerNotificationListener): void {
+    this.#listener = listener;
+  }
+
+  async capabilities(ctx: MemberContext): Promise<Record<string, unknown>> {
+    return (await this.#session(ctx)).capabilities;
+  }
+
+  async request(method: string, params: Record<string, unknown>, ctx: MemberContext): Promise<Message> {
+    const session = await this.#session(ctx);
+    try {
+      return await this.#call(session, method, params, ctx);
+    } catch (error) {
+      if (!(error instanceof SessionExpired)) throw error;
+      // The upstream forgot the session (restart, its own expiry): open a new one and retry once.
+      this.#drop(principalKey(ctx.principal), session);
+      return this.#call(await this.#session(ctx), method, params, ctx);
+    }
+  }
+
+  release(key: string): void {
+    const s = this.#sessions.get(key);
+    this.#sessions.delete(key);
+    s?.then((session) => this.#end(session)).catch(() => {});
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.#sweeper);
+    const all = [...this.#sessions.values()];
+    this.#sessions.clear();
+    await Promise.all(all.map((p) => p.then((s) => this.#end(s)).catch(() => {})));
+    await this.#pool.destroy().catch(() => {});
+  }
+
+  #session(ctx: MemberContext): Promise<UpstreamSession> {
+    const key = principalKey(ctx.principal);
+    let pending = this.#sessions.get(key);
+    if (!pending) {
+      pending = this.#initialize(ctx);
+      this.#sessions.set(key, pending);
+      pending.catch(() => {
+        if (this.#sessions.get(key) === pending) this.#sessions.delete(key);
+      });
+    }
+    return pending.then((s) => {
+      s.lastUsed = Date.now();
+      s.caller = { principal: ctx.principal, bearer: ctx.bearer };
+      return s;
+    });
+  }
+
+  async #initialize(ctx: MemberContext): Promise<UpstreamSession> {
+    // Shared by every caller of this principal, so bounded by the upstream's timeout, not one caller's signal.
+    const signal = AbortSignal.timeout(this.timeoutMs);
+    const draft: UpstreamSession = { protocolVersion: LATEST_VERSION, capabilities: {}, caller: ctx, lastUsed: Date.now(), closed: false };
+    const init = { protocolVersion: LATEST_VERSION, capabilities: CLIENT_CAPABILITIES, clientInfo: { name: 'deputy', version: '1.0.0' } };
+    const { result, sessionId } = await this.#exchange(draft, { jsonrpc: '2.0', id: this.#nextId++, method: 'initialize', params: init }, { ...ctx, signal }, true);
+    draft.id = sessionId;
+    draft.protocolVersion = typeof result.protocolVersion === 'string' ? result.protocolVersion : LATEST_VERSION;
+    draft.capabilities = (result.capabilities as Record<string, unknown>) ?? {};
+    await this.#exchange(draft, { jsonrpc: '2.0', method: 'notifications/initialized' }, { ...ctx, signal }, false);
+    if (draft.id !== undefined && wantsNotifications(draft.capabilities)) this.#openNotificationStream(draft, principalKey(ctx.principal), 0);
+    return draft;
+  }
+
+  async #call(session: UpstreamSession, method: string, params: Record<string, unknown>, ctx: MemberContext): Promise<Message> {
+    const meta = { ...(params._meta as Record<string, unknown> | undefined) };
+    if (ctx.progressToken !== undefined) meta.progressToken = ctx.progressToken;
+    const body = { jsonrpc: '2.0', id: this.#nextId++, method, params: Object.keys(meta).length ? { ...params, _meta: meta } : params };
+    return (await this.#exchange(session, body, ctx, true)).result;
+  }
+
+  /** POST one message; for requests, read the JSON or SSE answer, relaying what arrives before it. */
+  async #exchange(session: UpstreamSession, message: Message, ctx: MemberContext, expectAnswer: boolean): Promise<{ result: Message; sessionId?: string }> {
+    const res = await this.#send(session, 'POST', JSON.stringify(message), ctx, expectAnswer ? this.timeoutMs : this.timeoutMs);
+    const status = res.statusCode;
+    const sessionHeader = res.headers['mcp-session-id'];
+    const sessionId = typeof sessionHeader === 'string' ? sessionHeader : undefined;
+    if (status === 404 && session.id !== undefined) {
+      res.body.resume();
+      throw new SessionExpired();
+    }
+    if (status === 401 || status === 403) {
+      res.body.resume();
+      throw new MemberUnavailable(this.name, `upstream '${this.name}' rejected Deputy's credential (HTTP ${status}); check the ${this.credentialMode} credentials configured for it`);
+    }
+    if (!expectAnswer) {
+      res.body.resume();
+      if (status >= 300) throw new MemberUnavailable(this.name, `upstream '${this.name}' answered HTTP ${status} to ${String(message.method)}`);
+      return { result: {}, sessionId };
+    }
+    const type = String(res.headers['content-type'] ?? '');
+    if (type.startsWith('text/event-stream') && status < 300) {
+      for await (const event of readSse(res.body)) {
+        if (!event.data) continue;
+        let m: Message;
+        try {
+          m = JSON.parse(event.data) as Message;
+        } catch {
+          continue;
+        }
+        if (m.id === message.id && m.method === undefined) {
+          res.body.destroy();
+          return { result: answer(this.name, m), sessionId };
+        }
+        this.#onStreamMessage(session, m, ctx);
+      }
+      throw new MemberUnavailable(this.name, `upstream '${this.name}' closed the stream before answering ${String(message.method)}`);
+    }
+    const text = await readText(res.body, MAX_JSON_BYTES);
+    let m: Message | undefined;
+    try {
+      m = JSON.parse(text) as Message;
+    } catch {
+      m = undefined;
+    }
+    if (m && (m.result !== undefined || m.error !== undefined)) return { result: answer(this.name, m), sessionId };
+    throw new MemberUnavailable(this.name, `upstream '${this.name}' answered HTTP ${status} without a JSON-RPC response to ${String(message.method)}`);
+  }
+
+  /** Something the upstream sent on a request's stream ahead of the answer. */
+  #onStreamMessage(session: UpstreamSession, m: Message, ctx: MemberContext): void {
+    if (typeof m.method !== 'string') return;
+    const params = (m.params as Record<string, unknown>) ?? {};
+    if (m.id === undefined) {
+      if (m.method.endsWith('/list_changed') || m.method === 'notifications/resources/updated') this.#listener(principalKey(ctx.principal), m.method, params);
+      else ctx.onNotification?.(m.method, params);
+      return;
+    }
+    // A request to the client (sampling, elicitation, roots): relay it, then POST the answer back.
+    const reply = ctx.onRequest ? ctx.onRequest(m.method, params) : Promise.reject(new JsonRpcError(-32601, `Method not found: ${m.method}`));
+    reply
+      .then(
+        (result) => ({ jsonrpc: '2.0', id: m.id, result }),
+        (error: unknown) => ({ jsonrpc: '2.0', id: m.id, error: error instanceof JsonRpcError ? { code: error.code, message: error.message } : { code: INTERNAL_ERROR, message: 'the client request failed' } }),
+      )
+      .then((response) => this.#exchange(session, response, { ...ctx, signal: AbortSignal.timeout(this.timeoutMs) }, false))
+      .catch((error: unknown) => log.warn('could not answer an upstream request', { upstream: this.name, method: m.method, error: (error as Error).message }));
+  }
+
+  async #send(session: UpstreamSession, method: 'POST' | 'GET' | 'DELETE', body: string | undefined, ctx: Pick<MemberContext, 'principal' | 'bearer' | 'signal'> & { requestId?: string }, headersTimeout: number) {
+    let credential;
+    try {
+      credential = await this.#credentials.get({ principal: ctx.principal, bearer: ctx.bearer });
+    } catch (error) {
+      if (!(error instanceof CredentialError)) log.error('credential provider failed', { upstream: this.name, error: (error as Error).message });
+      throw new MemberUnavailable(this.name, error instanceof CredentialError ? error.message : `could not obtain a credential for upstream '${this.name}'`);
+    }
+    const headers: Record<string, string> = { 'user-agent': 'deputy', accept: method === 'GET' ? 'text/event-stream' : 'application/json, text/event-stream' };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    if (ctx.requestId) headers['x-request-id'] = ctx.requestId;
+    if (session.id !== undefined) {
+      headers['mcp-session-id'] = session.id;
+      headers['mcp-protocol-version'] = session.protocolVersion;
+    }
+    Object.assign(headers, credential.headers);
+    try {
+      return await this.#pool.request({ path: this.#path, method, headers, body, signal: ctx.signal, headersTimeout, bodyTimeout: method === 'GET' ? 0 : Math.max(this.timeoutMs, 300_000) });
+    } catch (error) {
+      if (ctx.signal.aborted && (ctx.signal.reason as Error)?.name !== 'TimeoutError') throw error;
+      const reason = describeNetworkError(error);
+      const timedOut = reason === 'timed out' || (ctx.signal.reason as Error)?.name === 'TimeoutError';
+      throw new MemberUnavailable(this.name, timedOut ? `upstream '${this.name}' did not answer within ${this.timeoutMs} ms` : `upstream '${this.name}' is unreachable (${reason})`, timedOut);
+    }
+  }
+
+  /** The standalone GET stream: list_changed and resources/updated for this principal's session. */
+  #openNotificationStream(session: UpstreamSession, key: string, failures: number): void {
+    if (session.closed) return;
+    const abort = new AbortController();
+    session.listen = abort;
+    void (async () => {
+      let opened = false;
+      try {
+        const res = await this.#send(session, 'GET', undefined, { ...session.caller, signal: abort.signal }, this.timeoutMs);
+        if (res.statusCode !== 200) {
+          res.body.resume();
+          return; // 405: the upstream offers no such stream; nothing to relay.
+        }
+        opened = true;
+        for await (const event of readSse(res.body)) {
+          if (!event.data) continue;
+          try {
+            const m = JSON.parse(event.data) as Message;
+            if (typeof m.method === 'string' && m.id === undefined) this.#listener(key, m.method, (m.params as Record<string, unknown>) ?? {});
+          } catch {
+            // not JSON: ignore the event
+          }
+        }
+      } catch {
+        // fall through to reconnect
+      }
+      if (session.closed || abort.signal.aborted) return;
+      const next = opened ? 0 : failures + 1;
+      if (next > 3) return log.warn('giving up on the upstream notification stream', { upstream: this.name });
+      setTimeout(() => this.#openNotificationStream(session, key, next), 1000 * Math.max(1, next)).unref();
+    })();
+  }
+
+  #drop(key: string, session: UpstreamSession): void {
+    const current = this.#sessions.get(key);
+    current?.then((s) => {
+      if (s === session && this.#sessions.get(key) === current) this.#sessions.delete(key);
+    });
+    if (current) this.#sessions.delete(key);
+    this.#end(session, false);
+  }
+
+  #end(session: UpstreamSession, sendDelete = true): void {
+    if (session.closed) return;
+    session.closed = true;
+    session.listen?.abort();
+    if (!sendDelete || session.id === undefined) return;
+    this.#send(session, 'DELETE', undefined, { ...session.caller, signal: AbortSignal.timeout(Math.min(this.timeoutMs, 5000)) }, this.timeoutMs)
+      .then((res) => res.body.resume())
+      .catch(() => {});
+  }
+
+  #sweep(): void {
+    const cutoff = Date.now() - this.#idleMs;
+    for (const [key, pending] of this.#sessions) {
+      pending.then((s) => {
+        if (s.lastUsed < cutoff && this.#sessions.get(key) === pending) this.release(key);
+      }).catch(() => {});
+    }
+  }
+}
+
+class SessionExpired extends Error {}
+
+function wantsNotifications(caps: Record<string, unknown>): boolean {
+  const flag = (k: string, f: string) => Boolean((caps[k] as Record<string, unknown> | undefined)?.[f]);
+  return flag('tools', 'listChanged') || flag('prompts', 'listChanged') || flag('resources', 'listChanged') || flag('resources', 'subscribe');
+}
+
+function answer(upstream: string, m: Message): Message {
+  const error = m.error as { code?: unknown; message?: unknown; data?: unknown } | undefined;
+  if (error) throw new JsonRpcError(typeof error.code === 'number' ? error.code : INTERNAL_ERROR, typeof error.message === 'string' ? error.message : `upstream '${upstream}' returned an error`);
+  return (m.result as Message) ?? {};
+}
+
+async function readText(body: AsyncIterable<Buffer>, max: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of body) {
+    size += c.length;
+    if (size > max) throw new MemberUnavailable('?', `upstream response larger than ${max} bytes`);
+    chunks.push(c);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}

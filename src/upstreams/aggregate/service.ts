@@ -1,0 +1,379 @@
+// The aggregated endpoint `/mcp`: one MCP server merging every upstream the principal may use.
+// Listings fan out to all members in parallel, each bounded by its timeout_ms; a member that is down
+// or slow is left out (logged, noted in the audit event) instead of failing the listing. Names are
+// namespaced (names.ts), calls are routed back by name or URI, and per-tool policy decides what is
+// listed and what may be called, with the same decision on /mcp/<upstream>.
+import { AuthError, insufficientScope } from '../../inbound/errors.ts';
+import { principalKey, type Principal } from '../../inbound/principal.ts';
+import { log } from '../../log.ts';
+import type { Decision } from '../../policy/tools.ts';
+import type { ToolPolicy } from '../../policy/tools.ts';
+import { FORBIDDEN, INVALID_PARAMS, JsonRpcError, METHOD_NOT_FOUND, UPSTREAM_UNAVAILABLE } from '../../protocol/jsonrpc.ts';
+import type { McpService, ServiceContext } from '../../protocol/local-endpoint.ts';
+import type { BearerToken } from '../../inbound/principal.ts';
+import type { AggregateConfig } from './config.ts';
+import { decodeCursor, encodeCursor, type MemberCursors } from './cursor.ts';
+import { MemberUnavailable, type AggregateMember, type MemberContext } from './member.ts';
+import { NameMapper, NameRegistry, type Target } from './names.ts';
+
+export interface AggregateEntry {
+  member: AggregateMember;
+  policy: ToolPolicy;
+}
+
+export interface AggregateOptions {
+  entries: AggregateEntry[];
+  config: AggregateConfig;
+  /** Scopes the /mcp route itself requires: part of every step-up challenge (RFC 6750 lists all needed). */
+  routeScopes: string[];
+  version?: string;
+}
+
+type Kind = 'tools' | 'prompts' | 'resources' | 'resourceTemplates';
+const LIST_METHODS: Record<string, Kind> = { 'tools/list': 'tools', 'prompts/list': 'prompts', 'resources/list': 'resources', 'resources/templates/list': 'resourceTemplates' };
+const CAPABILITY: Record<Kind, string> = { tools: 'tools', prompts: 'prompts', resources: 'resources', resourceTemplates: 'resources' };
+const MAX_QUEUED = 100;
+/** Bound on initialize waiting for upstream capabilities it has never seen. */
+const CAPABILITY_WAIT_MS = 5000;
+
+type Item = Record<string, unknown>;
+type Notification = { method: string; params: Record<string, unknown> };
+
+export class AggregateService implements McpService {
+  readonly serverInfo: { name: string; version: string; title?: string };
+  readonly instructions = 'Deputy: tools, prompts and resources of several MCP servers. Names are <upstream>__<name>; resource URIs are deputy://<upstream>/<uri>.';
+  readonly #entries = new Map<string, AggregateEntry>();
+  readonly #mapper: NameMapper;
+  readonly #routeScopes: string[];
+  /** Capabilities last seen per member, so initialize does not have to reconnect every time. */
+  readonly #knownCapabilities = new Map<string, Record<string, unknown>>();
+  readonly #registries = new Map<string, { tools: NameRegistry; prompts: NameRegistry }>();
+  /** Deputy sessions per principal, and what to tell them on their next request. */
+  readonly #sessionsOf = new Map<string, Set<string>>();
+  readonly #principalOf = new Map<string, string>();
+  readonly #queued = new Map<string, Notification[]>();
+  /** Requests in flight per Deputy session: notifications go out on their streams right away. */
+  readonly #active = new Map<string, Set<ServiceContext>>();
+
+  constructor(opts: AggregateOptions) {
+    this.serverInfo = { name: 'deputy', title: 'Deputy (all upstreams)', version: opts.version ?? '1.0.0' };
+    for (const e of opts.entries) this.#entries.set(e.member.name, e);
+    this.#mapper = new NameMapper([...this.#entries.keys()], opts.config.separator, opts.config.unprefixed);
+    this.#routeScopes = opts.routeScopes;
+    for (const e of opts.entries) e.member.listen?.((key, method, params) => this.#serverNotification(e.member.name, key, method, params));
+  }
+
+  async capabilities(principal: Principal, bearer?: BearerToken): Promise<Record<string, unknown>> {
+    const usable = this.#usable(principal);
+    const unknown = usable.filter((e) => !this.#knownCapabilities.has(e.member.name));
+    if (unknown.length && bearer) {
+      const ctx = { principal, bearer, requestId: 'initialize', signal: AbortSignal.timeout(CAPABILITY_WAIT_MS) };
+      await Promise.allSettled(unknown.map((e) => this.#capabilitiesOf(e.member, ctx)));
+    }
+    const caps = usable.map((e) => this.#knownCapabilities.get(e.member.name) ?? {});
+    const has = (k: string) => caps.some((c) => c[k] !== undefined);
+    const flag = (k: string, f: string) => caps.some((c) => Boolean((c[k] as Record<string, unknown> | undefined)?.[f]));
+    // Tools are always offered (members that are down now may come back); list changes are relayed.
+    const out: Record<string, unknown> = { tools: { listChanged: true } };
+    if (has('prompts')) out.prompts = { listChanged: true };
+    if (has('resources')) out.resources = { listChanged: true, ...(flag('resources', 'subscribe') ? { subscribe: true } : {}) };
+    if (has('completions')) out.completions = {};
+    if (has('logging')) out.logging = {};
+    return out;
+  }
+
+  async request(method: string, params: Record<string, unknown>, ctx: ServiceContext): Promise<unknown> {
+    const sessionId = ctx.sessionId;
+    if (sessionId !== undefined) this.#track(sessionId, ctx);
+    try {
+      this.#flush(ctx);
+      const result = await this.#dispatch(method, params, ctx);
+      this.#flush(ctx);
+      return result;
+    } finally {
+      if (sessionId !== undefined) this.#active.get(sessionId)?.delete(ctx);
+    }
+  }
+
+  sessionClosed(sessionId: string): void {
+    const key = this.#principalOf.get(sessionId);
+    this.#principalOf.delete(sessionId);
+    this.#queued.delete(sessionId);
+    this.#active.delete(sessionId);
+    if (key === undefined) return;
+    const sessions = this.#sessionsOf.get(key);
+    sessions?.delete(sessionId);
+    if (sessions && sessions.size > 0) return;
+    // The principal's last Deputy session ended: close its upstream sessions too.
+    this.#sessionsOf.delete(key);
+    this.#registries.delete(key);
+    for (const e of this.#entries.values()) e.member.release?.(key);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.#entries.values()].map((e) => e.member.close().catch(() => {})));
+  }
+
+  async #dispatch(method: string, params: Record<string, unknown>, ctx: ServiceContext): Promise<unknown> {
+    const kind = LIST_METHODS[method];
+    if (kind) return this.#list(kind, params.cursor, ctx);
+    switch (method) {
+      case 'tools/call':
+        return this.#callNamed('tools', method, params, ctx);
+      case 'prompts/get':
+        return this.#callNamed('prompts', method, params, ctx);
+      case 'resources/read':
+      case 'resources/subscribe':
+      case 'resources/unsubscribe':
+        return this.#callUri(method, params, ctx);
+      case 'completion/complete':
+        return this.#complete(params, ctx);
+      case 'logging/setLevel':
+        return this.#setLevel(params, ctx);
+      default:
+        throw new JsonRpcError(METHOD_NOT_FOUND, `Method not found: ${method}`);
+    }
+  }
+
+  /** One merged page: every member with pages left, in parallel, each bounded by its own timeout. */
+  async #list(kind: Kind, cursor: unknown, ctx: ServiceContext): Promise<Item> {
+    const method = Object.keys(LIST_METHODS).find((m) => LIST_METHODS[m] === kind)!;
+    const cursors = decodeCursor(kind, cursor, new Set(this.#entries.keys()));
+    const entries = this.#usable(ctx.principal).filter((e) => cursors === undefined || cursors[e.member.name] !== undefined);
+    const settled = await Promise.allSettled(entries.map(async (e) => {
+      const mctx = this.#memberContext(ctx);
+      return bounded(e.member, ctx.signal, async (signal) => {
+        const caps = await this.#capabilitiesOf(e.member, { ...mctx, signal });
+        if (caps[CAPABILITY[kind]] === undefined) return {} as Item;
+        const memberCursor = cursors?.[e.member.name];
+        return e.member.request(method, memberCursor === undefined ? {} : { cursor: memberCursor }, { ...mctx, signal });
+      });
+    }));
+
+    const failures: string[] = [];
+    const next: MemberCursors = {};
+    const found: { entry: AggregateEntry; item: Item }[] = [];
+    let hidden = 0;
+    settled.forEach((s, i) => {
+      const entry = entries[i]!;
+      if (s.status === 'rejected') {
+        const why = s.reason instanceof MemberUnavailable || s.reason instanceof JsonRpcError ? s.reason.message : 'internal error';
+        failures.push(`${entry.member.name}: ${why}`);
+        log.warn(`aggregate ${method}: upstream left out`, { upstream: entry.member.name, error: why, requestId: ctx.requestId });
+        return;
+      }
+      const page = s.value;
+      if (typeof page.nextCursor === 'string') next[entry.member.name] = page.nextCursor;
+      const items = Array.isArray(page[kind]) ? (page[kind] as Item[]) : [];
+      for (const item of items) {
+        if (!item || typeof item !== 'object') continue;
+        if (kind === 'tools' && !entry.policy.tool(ctx.principal, String(item.name)).allowed) {
+          hidden++;
+          continue;
+        }
+        found.push({ entry, item });
+      }
+    });
+
+    const out = this.#publish(kind, found, ctx.principal);
+    const notes = [];
+    if (failures.length) notes.push(`upstreams left out: ${failures.join('; ')}`);
+    if (hidden) notes.push(`policy hid ${hidden} tool${hidden > 1 ? 's' : ''}`);
+    if (notes.length) ctx.event.detail = notes.join('; ').slice(0, 500);
+    const nextCursor = encodeCursor(kind, next);
+    return nextCursor ? { [kind]: out, nextCursor } : { [kind]: out };
+  }
+
+  /** Rename for the merged view. Names are assigned in a sorted pass so collisions resolve the same way every time. */
+  #publish(kind: Kind, found: { entry: AggregateEntry; item: Item }[], principal: Principal): Item[] {
+    if (kind === 'resources') return found.map(({ entry, item }) => ({ ...item, uri: this.#mapper.uri(entry.member.name, String(item.uri)) }));
+    if (kind === 'resourceTemplates') return found.map(({ entry, item }) => ({ ...item, uriTemplate: this.#mapper.uri(entry.member.name, String(item.uriTemplate)) }));
+    const registry = this.#registry(principal)[kind];
+    const order = found.map((f, i) => i).sort((a, b) => compare(found[a]!, found[b]!));
+    const names = new Map<number, string>();
+    for (const i of order) names.set(i, registry.assign(found[i]!.entry.member.name, String(found[i]!.item.name)));
+    return found.map(({ item }, i) => ({ ...item, name: names.get(i)! }));
+  }
+
+  async #callNamed(kind: 'tools' | 'prompts', method: string, params: Record<string, unknown>, ctx: ServiceContext): Promise<unknown> {
+    const name = params.name;
+    if (typeof name !== 'string') throw new JsonRpcError(INVALID_PARAMS, `Invalid params: ${method} needs params.name`);
+    const target = await this.#resolve(kind, name, ctx);
+    const what = kind === 'tools' ? 'tool' : 'prompt';
+    if (!target) throw new JsonRpcError(INVALID_PARAMS, `Unknown ${what}: ${name}`);
+    const entry = this.#entries.get(target.member)!;
+    this.#authorize(entry, kind === 'tools' ? entry.policy.tool(ctx.principal, target.original) : entry.policy.upstreamAccess(ctx.principal), ctx);
+    return this.#forward(entry, method, { ...params, name: target.original }, ctx);
+  }
+
+  async #callUri(method: string, params: Record<string, unknown>, ctx: ServiceContext): Promise<unknown> {
+    const uri = params.uri;
+    if (typeof uri !== 'string') throw new JsonRpcError(INVALID_PARAMS, `Invalid params: ${method} needs params.uri`);
+    const target = this.#mapper.parseUri(uri);
+    const entry = target && this.#entries.get(target.member);
+    if (!target || !entry) throw new JsonRpcError(INVALID_PARAMS, `Unknown resource ${uri}: resources on this endpoint are deputy://<upstream>/<uri>, as listed by resources/list`);
+    this.#authorize(entry, entry.policy.upstreamAccess(ctx.principal), ctx);
+    const result = (await this.#forward(entry, method, { ...params, uri: target.original }, ctx)) as Item;
+    if (method === 'resources/read' && Array.isArray(result.contents)) {
+      return { ...result, contents: (result.contents as Item[]).map((c) => (typeof c?.uri === 'string' ? { ...c, uri: this.#mapper.uri(entry.member.name, c.uri) } : c)) };
+    }
+    return result;
+  }
+
+  async #complete(params: Record<string, unknown>, ctx: ServiceContext): Promise<unknown> {
+    const ref = params.ref as Item | undefined;
+    let target: Target | undefined;
+    let mapped: Item | undefined;
+    if (ref?.type === 'ref/prompt' && typeof ref.name === 'string') {
+      target = await this.#resolve('prompts', ref.name, ctx);
+      if (target) mapped = { ...ref, name: target.original };
+    } else if (ref?.type === 'ref/resource' && typeof ref.uri === 'string') {
+      target = this.#mapper.parseUri(ref.uri);
+      if (target) mapped = { ...ref, uri: target.original };
+    }
+    const entry = target && this.#entries.get(target.member);
+    if (!entry || !mapped) throw new JsonRpcError(INVALID_PARAMS, 'Invalid params: completion/complete needs a ref to a listed prompt or resource template');
+    this.#authorize(entry, entry.policy.upstreamAccess(ctx.principal), ctx);
+    return this.#forward(entry, 'completion/complete', { ...params, ref: mapped }, ctx);
+  }
+
+  /** Sets the level on every member that logs; members that fail are skipped (and noted in the audit event). */
+  async #setLevel(params: Record<string, unknown>, ctx: ServiceContext): Promise<unknown> {
+    const failures: string[] = [];
+    await Promise.all(this.#usable(ctx.principal).map(async (e) => {
+      try {
+        await bounded(e.member, ctx.signal, async (signal) => {
+          const mctx = { ...this.#memberContext(ctx), signal };
+          if ((await this.#capabilitiesOf(e.member, mctx)).logging !== undefined) await e.member.request('logging/setLevel', params, mctx);
+        });
+      } catch (error) {
+        failures.push(`${e.member.name}: ${(error as Error).message}`);
+      }
+    }));
+    if (failures.length) ctx.event.detail = `logging/setLevel not applied on: ${failures.join('; ')}`.slice(0, 500);
+    return {};
+  }
+
+  async #forward(entry: AggregateEntry, method: string, params: Record<string, unknown>, ctx: ServiceContext): Promise<unknown> {
+    ctx.event.upstream = entry.member.name;
+    ctx.event.credentialMode = entry.member.credentialMode;
+    try {
+      return await entry.member.request(method, params, this.#memberContext(ctx));
+    } catch (error) {
+      if (error instanceof MemberUnavailable) {
+        ctx.event.outcome = 'upstream_error';
+        ctx.event.detail = error.message;
+        throw new JsonRpcError(UPSTREAM_UNAVAILABLE, error.message);
+      }
+      throw error;
+    }
+  }
+
+  /** Refuse per policy: 403 step-up when scopes would help, otherwise a JSON-RPC error naming the reason. */
+  #authorize(entry: AggregateEntry, decision: Decision, ctx: ServiceContext): void {
+    if (decision.allowed) return;
+    ctx.event.upstream = entry.member.name;
+    ctx.event.outcome = 'denied';
+    ctx.event.detail = `policy: ${decision.reason}`.slice(0, 500);
+    if (decision.scopes) throw insufficientScope(decision.scopes); // the HTTP layer adds the route's scopes
+    throw new JsonRpcError(FORBIDDEN, `Forbidden: ${decision.reason}`);
+  }
+
+  /** Name → member: the names this principal was shown, else re-list once, else a plain-name parse. */
+  async #resolve(kind: 'tools' | 'prompts', name: string, ctx: ServiceContext): Promise<Target | undefined> {
+    const registry = this.#registry(ctx.principal)[kind];
+    let target = registry.resolve(name);
+    if (!target) {
+      let cursor: unknown;
+      for (let page = 0; page < 20 && !registry.resolve(name); page++) {
+        const saved = ctx.event.detail;
+        const r = await this.#list(kind, cursor, ctx);
+        ctx.event.detail = saved;
+        cursor = r.nextCursor;
+        if (cursor === undefined) break;
+      }
+      target = registry.resolve(name) ?? this.#mapper.parse(name);
+    }
+    return target && this.#entries.has(target.member) ? target : undefined;
+  }
+
+  #usable(principal: Principal): AggregateEntry[] {
+    // Upstream-wide conditions (required_scopes, policy scopes/claims) hide a member from this principal entirely.
+    return [...this.#entries.values()].filter((e) => e.policy.upstreamAccess(principal).allowed);
+  }
+
+  async #capabilitiesOf(member: AggregateMember, ctx: MemberContext): Promise<Record<string, unknown>> {
+    const caps = await member.capabilities(ctx);
+    this.#knownCapabilities.set(member.name, caps);
+    return caps;
+  }
+
+  #memberContext(ctx: ServiceContext): MemberContext {
+    return {
+      principal: ctx.principal, bearer: ctx.bearer, requestId: ctx.requestId, signal: ctx.signal, progressToken: ctx.progressToken,
+      onNotification: (method, params) => ctx.notify(method, params),
+      onRequest: (method, params) => ctx.request(method, params),
+    };
+  }
+
+  #registry(principal: Principal): { tools: NameRegistry; prompts: NameRegistry } {
+    const key = principalKey(principal);
+    let r = this.#registries.get(key);
+    if (!r) this.#registries.set(key, (r = { tools: new NameRegistry(this.#mapper), prompts: new NameRegistry(this.#mapper) }));
+    return r;
+  }
+
+  #track(sessionId: string, ctx: ServiceContext): void {
+    const key = principalKey(ctx.principal);
+    if (!this.#principalOf.has(sessionId)) {
+      this.#principalOf.set(sessionId, key);
+      let set = this.#sessionsOf.get(key);
+      if (!set) this.#sessionsOf.set(key, (set = new Set()));
+      set.add(sessionId);
+    }
+    let active = this.#active.get(sessionId);
+    if (!active) this.#active.set(sessionId, (active = new Set()));
+    active.add(ctx);
+  }
+
+  /** An upstream notification outside any request: to the principal's open streams, else queued for its next request. */
+  #serverNotification(member: string, key: string, method: string, params: Record<string, unknown>): void {
+    let out = params;
+    if (method === 'notifications/resources/updated' && typeof params.uri === 'string') out = { ...params, uri: this.#mapper.uri(member, params.uri) };
+    for (const sessionId of this.#sessionsOf.get(key) ?? []) {
+      const active = this.#active.get(sessionId);
+      const ctx = active && [...active][0];
+      if (ctx) {
+        ctx.notify(method, out);
+        continue;
+      }
+      const queue = this.#queued.get(sessionId) ?? [];
+      // list_changed carries no data: one pending instance per method is enough.
+      if (!(method.endsWith('/list_changed') && queue.some((n) => n.method === method)) && queue.length < MAX_QUEUED) queue.push({ method, params: out });
+      this.#queued.set(sessionId, queue);
+    }
+  }
+
+  #flush(ctx: ServiceContext): void {
+    if (ctx.sessionId === undefined) return;
+    const queue = this.#queued.get(ctx.sessionId);
+    if (!queue?.length) return;
+    this.#queued.delete(ctx.sessionId);
+    for (const n of queue) ctx.notify(n.method, n.params);
+  }
+}
+
+function compare(a: { entry: AggregateEntry; item: Item }, b: { entry: AggregateEntry; item: Item }): number {
+  return a.entry.member.name.localeCompare(b.entry.member.name) || String(a.item.name).localeCompare(String(b.item.name));
+}
+
+/** Run with the member's timeout; a member that ignores the abort still cannot hold the caller longer. */
+function bounded<T>(member: AggregateMember, parent: AbortSignal, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const signal = AbortSignal.any([parent, AbortSignal.timeout(member.timeoutMs)]);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new MemberUnavailable(member.name, parent.aborted ? 'the client went away' : `upstream '${member.name}' did not answer within ${member.timeoutMs} ms`, true));
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    fn(signal).then(resolve, (error: unknown) => reject(error instanceof AuthError ? error : error)).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
