@@ -24,6 +24,8 @@ export interface SampleServerOptions {
   requireAuthorization?: string;
   /** Extra tools: name → handler returning text. */
   extraTools?: Record<string, (args: Record<string, unknown>) => string>;
+  /** Adds a `register_tool` tool that registers a new tool at run time (the server then sends tools/list_changed). */
+  dynamicTools?: boolean;
 }
 
 export interface SampleServer {
@@ -32,8 +34,14 @@ export interface SampleServer {
   close(): Promise<void>;
 }
 
-function buildServer(name: string, notes: string[], extra: SampleServerOptions['extraTools']): McpServer {
+function buildServer(name: string, notes: string[], extra: SampleServerOptions['extraTools'], dynamic = false): McpServer {
   const server = new McpServer({ name, version: '1.0.0' }, { capabilities: { logging: {} } });
+  if (dynamic) {
+    server.registerTool('register_tool', { description: 'Register a new tool at run time', inputSchema: { name: z.string().regex(/^[a-z_]{1,32}$/) } }, async ({ name: tool }) => {
+      server.registerTool(tool, { description: `tool ${tool}, added at run time` }, async () => ({ content: [{ type: 'text', text: `${tool} ran` }] }));
+      return { content: [{ type: 'text', text: `registered ${tool}` }] };
+    });
+  }
   server.registerTool('echo', { description: 'Echo back the given text', inputSchema: { text: z.string() } }, async ({ text }) => ({
     content: [{ type: 'text', text }],
   }));
@@ -88,7 +96,7 @@ export async function startSampleMcpServer(opts: SampleServerOptions = {}): Prom
     const body = raw ? JSON.parse(raw) : undefined;
     try {
       if (opts.stateless) {
-        const server = buildServer(name, notes, opts.extraTools);
+        const server = buildServer(name, notes, opts.extraTools, opts.dynamicTools);
         const t = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
         res.on('close', () => { t.close(); server.close(); });
         await server.connect(t);
@@ -103,7 +111,7 @@ export async function startSampleMcpServer(opts: SampleServerOptions = {}): Prom
         }
         const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: () => randomUUID(), onsessioninitialized: (id) => { transports.set(id, transport); } });
         transport.onclose = () => { if (transport.sessionId) transports.delete(transport.sessionId); };
-        await buildServer(name, notes, opts.extraTools).connect(transport);
+        await buildServer(name, notes, opts.extraTools, opts.dynamicTools).connect(transport);
         t = transport;
       }
       await t.handleRequest(req, res, body);
