@@ -41,6 +41,8 @@ export interface OperationPlan {
   method: string;
   path: string;
   operationId?: string;
+  /** The response schema exceeded max_output_schema_bytes, so no outputSchema is advertised. */
+  outputTooLarge: boolean;
   tool: Tool;
   params: ParamBinding[];
   body?: BodyBinding;
@@ -178,7 +180,14 @@ function buildPlan(r: RawOperation, name: string, doc: OpenApiDocument, conv: Sc
   }
   const inputSchema = conv.withDefs({ type: 'object', properties, ...(required.length ? { required } : {}), additionalProperties: false }, 'input');
 
-  const output = options.outputSchema ? outputPlan(op, conv) : undefined;
+  let output = options.outputSchema ? outputPlan(op, conv, options.maxOutputSchemaBytes) : undefined;
+  // Some APIs (Stripe) reach their whole object graph from every response: such a schema would weigh
+  // hundreds of KB per tool. Results are still structured; only the schema is not advertised.
+  let outputTooLarge = false;
+  if (output === 'too-large') {
+    output = undefined;
+    outputTooLarge = true;
+  }
   const readOnly = method === 'get' || method === 'head' || method === 'options';
   const summary = typeof op.summary === 'string' ? op.summary.trim() : '';
   const description = [summary, typeof op.description === 'string' ? op.description.trim() : '', `${method.toUpperCase()} ${path}${r.deprecated ? ' (deprecated)' : ''}`].filter(Boolean).join('\n\n');
@@ -201,11 +210,12 @@ function buildPlan(r: RawOperation, name: string, doc: OpenApiDocument, conv: Sc
     method,
     path,
     operationId: r.operationId,
+    outputTooLarge,
     tool,
     params: bindings,
     body: body?.binding,
     security: securityPlan(doc, op, deref),
-    output,
+    output: output as OperationPlan['output'],
     accept: acceptFor(op, deref),
   };
 }
@@ -311,7 +321,7 @@ function successResponses(op: Obj, deref: (x: unknown) => Obj): { status: string
 }
 
 /** outputSchema only when every 2xx response is JSON with a schema (otherwise a result could not match it). */
-function outputPlan(op: Obj, conv: SchemaConverter): { schema: Obj; wrap: boolean } | undefined {
+function outputPlan(op: Obj, conv: SchemaConverter, maxBytes: number): { schema: Obj; wrap: boolean } | 'too-large' | undefined {
   const ok = successResponses(op, (x) => conv.deref(x));
   if (!ok.length) return undefined;
   const schemas: JsonSchema[] = [];
@@ -331,6 +341,7 @@ function outputPlan(op: Obj, conv: SchemaConverter): { schema: Obj; wrap: boolea
     ? { type: 'object', properties: { result: combined === true ? {} : combined }, required: ['result'] }
     : { type: 'object', ...(typeof combined === 'object' ? combined : {}) };
   if (!wrap) top.type = 'object';
+  if (conv.sizeWithDefs(top, 'output') > maxBytes) return 'too-large';
   return { schema: conv.withDefs(top, 'output'), wrap };
 }
 

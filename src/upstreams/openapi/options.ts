@@ -28,6 +28,8 @@ export interface OpenApiOptions {
   /** Advertise outputSchema (and return structuredContent) where the spec has a JSON 2xx schema. */
   outputSchema: boolean;
   maxResponseBytes: number;
+  /** Larger output schemas are not advertised (the result is still structured). */
+  maxOutputSchemaBytes: number;
   specTimeoutMs: number;
   specMaxBytes: number;
   /** Validate the document with @readme/openapi-parser at start-up (invalid documents are refused). */
@@ -36,7 +38,7 @@ export interface OpenApiOptions {
   connections: number;
 }
 
-const OPTION_KEYS = ['include', 'exclude', 'read_only', 'include_deprecated', 'tool_names', 'output_schema', 'max_response_bytes', 'spec_timeout_ms', 'spec_max_bytes', 'validate_spec', 'connections'];
+const OPTION_KEYS = ['include', 'exclude', 'read_only', 'include_deprecated', 'tool_names', 'output_schema', 'max_response_bytes', 'max_output_schema_bytes', 'spec_timeout_ms', 'spec_max_bytes', 'validate_spec', 'connections'];
 
 /**
  * Validates `options` of an OpenAPI upstream. `path` is the upstream's key path (`upstreams[2]`), so
@@ -75,6 +77,7 @@ export function parseOpenApiOptions(options: Record<string, unknown>, path: stri
     toolNames,
     outputSchema: r.boolean('output_schema', true),
     maxResponseBytes: r.number('max_response_bytes', 1_048_576, { min: 1024, max: 64 * 1_048_576, integer: true }),
+    maxOutputSchemaBytes: r.number('max_output_schema_bytes', 65_536, { min: 1024, max: 16 * 1_048_576, integer: true }),
     specTimeoutMs: r.number('spec_timeout_ms', 10_000, { min: 100, max: 120_000, integer: true }),
     specMaxBytes: r.number('spec_max_bytes', 32 * 1_048_576, { min: 1024, max: 256 * 1_048_576, integer: true }),
     validateSpec: r.boolean('validate_spec', true),

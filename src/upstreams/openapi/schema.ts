@@ -35,6 +35,7 @@ export class SchemaConverter {
   readonly #pointerByKey = new Map<string, string>();
   readonly #defs: Record<SchemaMode, Map<string, DefEntry>> = { input: new Map(), output: new Map() };
   readonly #deps: Record<SchemaMode, Map<string, string[]>> = { input: new Map(), output: new Map() };
+  readonly #sizes: Record<SchemaMode, Map<string, number>> = { input: new Map(), output: new Map() };
 
   constructor(doc: OpenApiDocument, version: '3.0' | '3.1') {
     this.#doc = doc;
@@ -82,6 +83,26 @@ export class SchemaConverter {
     const $defs: Obj = {};
     for (const k of [...keys].sort()) $defs[k] = this.#defs[mode].get(k)!.schema;
     return { ...schema, $defs };
+  }
+
+  /** Serialized size of `withDefs(schema)`, from cached per-definition sizes (no big stringify). */
+  sizeWithDefs(schema: Obj, mode: SchemaMode): number {
+    let size = JSON.stringify(schema).length;
+    const seen = new Set<string>();
+    const queue = refKeys(schema);
+    while (queue.length) {
+      const k = queue.pop()!;
+      if (seen.has(k)) continue;
+      seen.add(k);
+      let n = this.#sizes[mode].get(k);
+      if (n === undefined) {
+        n = JSON.stringify(this.#defs[mode].get(k)?.schema ?? {}).length + k.length + 4;
+        this.#sizes[mode].set(k, n);
+      }
+      size += n;
+      queue.push(...this.#depsOf(k, mode));
+    }
+    return size;
   }
 
   /** The converted schema behind a `{ $ref: '#/$defs/k' }` (one or more hops), or the schema itself. */
@@ -196,15 +217,19 @@ export class SchemaConverter {
       out.type = 'string';
       out.format = 'binary';
     }
-    if (this.#is30) {
-      for (const [bool, bound] of [['exclusiveMinimum', 'minimum'], ['exclusiveMaximum', 'maximum']] as const) {
-        if (typeof out[bool] === 'boolean') {
-          if (out[bool] && typeof out[bound] === 'number') {
-            out[bool] = out[bound];
-            delete out[bound];
-          } else delete out[bool];
-        }
+    // 3.0's boolean exclusiveMinimum/Maximum (also seen in documents that claim 3.1) → 2020-12 numbers.
+    for (const [bool, bound] of [['exclusiveMinimum', 'minimum'], ['exclusiveMaximum', 'maximum']] as const) {
+      if (typeof out[bool] === 'boolean') {
+        if (out[bool] && typeof out[bound] === 'number') {
+          out[bool] = out[bound];
+          delete out[bound];
+        } else delete out[bool];
       }
+    }
+    // JSON Schema patterns are ECMA-262 with the `u` flag; one that does not compile would break every validator.
+    if (typeof out.pattern === 'string' && !validPattern(out.pattern)) delete out.pattern;
+    if (out.patternProperties) {
+      for (const k of Object.keys(out.patternProperties)) if (!validPattern(k)) delete out.patternProperties[k];
     }
     if (mode === 'input' && out.format === 'binary' && (out.type === 'string' || out.type === undefined) && out.contentEncoding === undefined) {
       out.type = 'string';
@@ -284,6 +309,15 @@ function refKeys(node: unknown, out: string[] = []): string[] {
     }
   }
   return out;
+}
+
+function validPattern(p: string): boolean {
+  try {
+    new RegExp(p, 'u');
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function safeDecode(s: string): string {

@@ -69,6 +69,8 @@ export async function createOpenApiToolset(cfg: OpenApiUpstreamConfig, credentia
       warnings.push(`the spec's server URL ${server} has path ${specPath} but base_url has ${basePath || '/'}; operations are called at base_url + path (include ${specPath} in base_url if the API needs it)`);
     }
   }
+  const large = built.plans.filter((p) => p.outputTooLarge).length;
+  if (large) warnings.push(`${large} tool${large > 1 ? 's' : ''} advertise no outputSchema: the response schema is larger than max_output_schema_bytes (${options.maxOutputSchemaBytes})`);
   const report: OpenApiReport = { operations: built.total, tools: built.plans.length, excluded: built.excluded, loadMs: Math.round(performance.now() - started), warnings };
   return new OpenApiToolset(cfg, credentials, options, built.plans, report);
 }
@@ -176,7 +178,7 @@ export class OpenApiToolset implements Toolset {
         size += chunk.length;
         if (size > max) {
           res.body.destroy();
-          return errorResult(`${this.upstream} responded HTTP ${status} with more than ${max} bytes, over the response size limit (max_response_bytes)`);
+          return errorResult(`${this.upstream} responded HTTP ${status} with more than ${max} bytes, over the response size limit (max_response_bytes: ${max})`);
         }
         chunks.push(chunk as Buffer);
       }
