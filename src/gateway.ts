@@ -2,7 +2,7 @@
 // handlers per upstream, audit sink, and the HTTP server that routes between them.
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import { openAuditSink, type AuditSink } from './audit/index.ts';
+import type { AuditSink } from './audit/index.ts';
 import type { DeputyConfig, UpstreamConfig } from './config/schema.ts';
 import type { McpHandler } from './http/exchange.ts';
 import { createBareServer, createRequestListener, type McpRoute } from './http/server.ts';
@@ -11,7 +11,8 @@ import { metadataUrlFor } from './inbound/metadata.ts';
 import { TokenVerifier } from './inbound/verifier.ts';
 import { log } from './log.ts';
 import { createCredentialProvider, createOutboundContext, type OutboundContext } from './outbound/index.ts';
-import { MemorySessionStore, type SessionStore } from './protocol/sessions.ts';
+import type { SessionStore } from './protocol/sessions.ts';
+import { drainServer, instrument, openSharedResources, type SharedResources } from './observability/operations.ts';
 import { McpProxy } from './upstreams/mcp/proxy.ts';
 import { LocalMcpEndpoint } from './protocol/local-endpoint.ts';
 import { createAggregateService } from './upstreams/aggregate/index.ts';
@@ -21,6 +22,8 @@ export interface GatewayOptions {
   sessions?: SessionStore;
   /** Base directory for relative paths (audit database, specs); defaults to the working directory. */
   baseDir?: string;
+  /** Internal (config reload): build a new pipeline on this listening server, keeping these resources. */
+  reuse?: { server: Server; shared: SharedResources };
 }
 
 export interface Gateway {
@@ -34,20 +37,34 @@ export interface Gateway {
   outbound: OutboundContext;
   /** Base URL it actually listens on (port 0 resolved). */
   url: string;
-  close(): Promise<void>;
+  /** What outlives a reload: shared state (Redis), audit sink, sessions, metrics, readiness flags. */
+  shared: SharedResources;
+  /**
+   * Applies a new config without dropping connections: a new pipeline (verifier, credentials, routes)
+   * is built and swapped in; requests in flight finish on the old one. Listener address, audit and
+   * state stores are kept (changing those needs a restart). Throws, keeping the old pipeline, on error.
+   */
+  reload(next: DeputyConfig): Promise<void>;
+  /** Stops accepting, lets in-flight requests and streams finish within `graceMs`, flushes the audit trail. */
+  close(graceMs?: number): Promise<void>;
 }
 
 export async function startGateway(config: DeputyConfig, opts: GatewayOptions = {}): Promise<Gateway> {
   for (const w of config.warnings) log.warn(`config: ${w.path}: ${w.message}`);
   const verifier = new TokenVerifier(config.auth);
-  const audit = opts.audit ?? (await openAuditSink(config.audit.store, opts.baseDir));
-  const sessions = opts.sessions ?? new MemorySessionStore();
+  const shared = opts.reuse?.shared ?? (await openSharedResources(config, opts));
+  const { audit, sessions } = shared;
   // Listen first: with port 0 and no explicit public_url, resource URIs derive from the bound port.
-  const server = createBareServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.server.port, config.server.host, () => resolve());
-  });
+  const server = opts.reuse?.server ?? createBareServer();
+  if (!opts.reuse) {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.server.port, config.server.host, () => resolve());
+    }).catch(async (error) => {
+      await shared.close();
+      throw error;
+    });
+  }
   const { port } = server.address() as AddressInfo;
   const host = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host;
   const url = `http://${host}:${port}`;
@@ -55,8 +72,9 @@ export async function startGateway(config: DeputyConfig, opts: GatewayOptions = 
 
   const routes = new Map<string, McpRoute>();
   const handlers: McpHandler[] = [];
-  const outbound = await createOutboundContext(config).catch((error: Error) => {
-    server.close();
+  verifier.introspectionStore = shared.state?.introspection;
+  const outbound = await createOutboundContext(config, { tokenStore: shared.state?.tokens }).catch((error: Error) => {
+    if (!opts.reuse) server.close();
     throw error;
   });
 
@@ -77,28 +95,66 @@ export async function startGateway(config: DeputyConfig, opts: GatewayOptions = 
   }
 
   for (const s of config.secrets) s.watch((message) => log.warn(message));
-  server.on('request', createRequestListener({ config, verifier, audit, routes, extraGet: outbound.extraGet }));
+  const pipeline = { config, verifier, outbound, routes, failedIssuers: [] as string[] };
+  const ops = instrument(pipeline, shared);
+  const listener = ops.wrap(createRequestListener({ config, verifier, audit: ops.audit, routes, extraGet: ops.extraGet }));
+  const activate = () => {
+    shared.current = pipeline;
+    shared.dispatch = listener;
+  };
+  // First start: serve while keys load. Reload: the new pipeline takes traffic only once warmed.
+  if (!opts.reuse) {
+    activate();
+    server.on('request', (req, res) => shared.dispatch(req, res));
+  }
   const failed = await verifier.warm();
+  pipeline.failedIssuers = failed;
   for (const issuer of failed) log.warn(`signing keys of ${issuer} could not be loaded yet; tokens from it get 503 until they can`);
+  if (opts.reuse) activate();
 
   let closed = false;
-  return {
-    server, config, verifier, audit, sessions, routes, outbound,
+  /** Closes this pipeline's own parts (upstream pools, secret watchers). */
+  const closePipeline = async () => {
+    await Promise.all(handlers.map((h) => h.close?.()));
+    for (const s of config.secrets) s.close();
+  };
+  let activeClose = closePipeline;
+  const retiring = new Set<() => Promise<void>>();
+  const gateway: Gateway = {
+    server, config, verifier, audit, sessions, routes, outbound, shared,
     url,
-    async close() {
+    async reload(next: DeputyConfig) {
+      const now = gateway.config;
+      for (const [what, a, b] of [['server.host', now.server.host, next.server.host], ['server.port', now.server.port, next.server.port], ['audit.store', now.audit.store, next.audit.store], ['state.store', now.state.store, next.state.store], ['metrics.enabled', now.metrics.enabled, next.metrics.enabled]] as const) {
+        if (a !== b) log.warn(`config reload: ${what} changed; that takes effect after a restart`);
+      }
+      next.server.host = now.server.host;
+      next.server.port = now.server.port;
+      const fresh = await startGateway(next, { baseDir: opts.baseDir, reuse: { server, shared } });
+      shared.reloads++;
+      shared.loadedAt = new Date();
+      Object.assign(gateway, { config: fresh.config, verifier: fresh.verifier, routes: fresh.routes, outbound: fresh.outbound });
+      // Requests already on the old pipeline keep its upstream pools until the grace period ends.
+      const retire = activeClose;
+      activeClose = () => fresh.close();
+      retiring.add(retire);
+      setTimeout(() => {
+        if (retiring.delete(retire)) void retire();
+      }, now.server.shutdownGraceMs).unref();
+    },
+    async close(graceMs = 2000) {
       if (closed) return;
       closed = true;
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-        setTimeout(() => server.closeAllConnections(), 2000).unref();
-      });
-      await Promise.all(handlers.map((h) => h.close?.()));
-      for (const s of config.secrets) s.close();
-      sessions.close?.();
-      await audit.close();
+      if (opts.reuse) return closePipeline();
+      shared.draining = true;
+      await drainServer(server, graceMs);
+      await activeClose();
+      await Promise.all([...retiring].map((c) => c()));
+      retiring.clear();
+      await shared.close();
     },
   };
+  return gateway;
 }
 
 function createHandler(upstream: UpstreamConfig, sessions: SessionStore, outbound: OutboundContext): McpHandler {

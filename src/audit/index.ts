@@ -1,17 +1,32 @@
 import { isAbsolute, resolve } from 'node:path';
 import type { AuditSink } from './event.ts';
+import { PostgresAuditSink } from './postgres.ts';
 import { SqliteAuditSink } from './sqlite.ts';
 import { JsonLinesAuditSink, NullAuditSink } from './stream.ts';
 
 export type { AuditEvent, AuditSink, Outcome } from './event.ts';
 
-/** Opens the store named by `audit.store` (`sqlite:PATH`, `stdout`, `none`); relative paths resolve against baseDir. */
-export async function openAuditSink(store: string, baseDir = process.cwd()): Promise<AuditSink> {
+export interface AuditSinkOptions {
+  /** Names this process's hash chain (default: hostname-pid-random). */
+  replicaId?: string;
+  /** PostgreSQL: where events are spooled while the database is unreachable (default: baseDir). */
+  spoolDir?: string;
+  /** Reading only (CLI): PostgreSQL gets no spool. */
+  readOnly?: boolean;
+}
+
+/** Opens the store named by `audit.store` (`sqlite:PATH`, `postgres://…`, `stdout`, `none`); relative paths resolve against baseDir. */
+export async function openAuditSink(store: string, baseDir = process.cwd(), opts: AuditSinkOptions = {}): Promise<AuditSink> {
   if (store === 'none') return new NullAuditSink();
   if (store === 'stdout') return new JsonLinesAuditSink();
   if (store.startsWith('sqlite:')) {
     const path = store.slice('sqlite:'.length);
-    return new SqliteAuditSink(path === ':memory:' || isAbsolute(path) ? path : resolve(baseDir, path));
+    return new SqliteAuditSink(path === ':memory:' || isAbsolute(path) ? path : resolve(baseDir, path), { replicaId: opts.replicaId });
+  }
+  if (/^postgres(ql)?:\/\//.test(store)) {
+    const sink = new PostgresAuditSink(store, { spoolDir: resolve(baseDir, opts.spoolDir ?? '.'), replicaId: opts.replicaId, readOnly: opts.readOnly });
+    await sink.start();
+    return sink;
   }
   throw new Error(`audit store ${store} is not supported yet`);
 }

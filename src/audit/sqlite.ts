@@ -3,18 +3,22 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import { ChainHead, defaultReplicaId, type ChainRow } from './chain.ts';
 import type { AuditEvent, AuditQuery, AuditSink } from './event.ts';
 
-const COLUMNS = ['time', 'request_id', 'issuer', 'subject', 'client_id', 'upstream', 'route', 'http_method', 'rpc_method', 'target', 'credential_mode', 'outcome', 'status', 'latency_ms', 'detail'] as const;
+const COLUMNS = ['time', 'request_id', 'issuer', 'subject', 'client_id', 'upstream', 'route', 'http_method', 'rpc_method', 'target', 'credential_mode', 'outcome', 'status', 'latency_ms', 'detail', 'replica_id', 'seq', 'prev_hash', 'hash'] as const;
+/** Hash-chain columns (see chain.ts), added to databases created before the chain existed. */
+const CHAIN_COLUMNS = [['replica_id', 'TEXT'], ['seq', 'INTEGER'], ['prev_hash', 'TEXT'], ['hash', 'TEXT']] as const;
 
 export class SqliteAuditSink implements AuditSink {
   readonly #db: DatabaseSync;
   readonly #insert: StatementSync;
   #queue: AuditEvent[] = [];
   #scheduled = false;
+  readonly #chain: ChainHead;
   onError: (error: Error) => void = () => {};
 
-  constructor(path: string) {
+  constructor(path: string, opts: { replicaId?: string } = {}) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     this.#db = new DatabaseSync(path);
     this.#db.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;
@@ -24,6 +28,10 @@ export class SqliteAuditSink implements AuditSink {
         route TEXT NOT NULL, http_method TEXT NOT NULL, rpc_method TEXT, target TEXT, credential_mode TEXT,
         outcome TEXT NOT NULL, status INTEGER NOT NULL, latency_ms REAL NOT NULL, detail TEXT);
       CREATE INDEX IF NOT EXISTS audit_events_time ON audit_events (time);`);
+    const existing = new Set((this.#db.prepare('PRAGMA table_info(audit_events)').all() as { name: string }[]).map((c) => c.name));
+    for (const [name, type] of CHAIN_COLUMNS) if (!existing.has(name)) this.#db.exec(`ALTER TABLE audit_events ADD COLUMN ${name} ${type}`);
+    this.#db.exec('CREATE UNIQUE INDEX IF NOT EXISTS audit_events_chain ON audit_events (replica_id, seq)');
+    this.#chain = new ChainHead(opts.replicaId ?? defaultReplicaId());
     this.#insert = this.#db.prepare(`INSERT INTO audit_events (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')})`);
   }
 
@@ -52,17 +60,38 @@ export class SqliteAuditSink implements AuditSink {
     this.#db.close();
   }
 
+  /** Events waiting to be written (for metrics). */
+  get queueDepth(): number {
+    return this.#queue.length;
+  }
+
+  /** Chained rows in (replica, seq) order, for `deputy audit verify`; plus the count of rows from before the chain. */
+  chainRows(): { rows: Iterable<ChainRow>; unchained: number } {
+    this.#drain();
+    const unchained = Number((this.#db.prepare('SELECT count(*) AS n FROM audit_events WHERE hash IS NULL').get() as { n: number }).n);
+    const iter = this.#db.prepare('SELECT * FROM audit_events WHERE hash IS NOT NULL ORDER BY replica_id, seq').iterate() as Iterable<Record<string, string | number | null>>;
+    function* rows(): Iterable<ChainRow> {
+      for (const r of iter) yield { ...fromRow(r), id: Number(r.id), replicaId: String(r.replica_id), seq: Number(r.seq), prevHash: String(r.prev_hash), hash: String(r.hash) };
+    }
+    return { rows: rows(), unchained };
+  }
+
   #drain(): void {
     this.#scheduled = false;
     if (this.#queue.length === 0) return;
     const batch = this.#queue;
     this.#queue = [];
+    // Linked here (off the request path); the head only advances once the batch is committed.
+    const head = new ChainHead(this.#chain.replicaId, this.#chain.seq, this.#chain.hash);
     try {
       this.#db.exec('BEGIN');
-      for (const e of batch) {
-        this.#insert.run(e.time, e.requestId, e.issuer ?? null, e.subject ?? null, e.clientId ?? null, e.upstream ?? null, e.route, e.httpMethod, e.rpcMethod ?? null, e.target ?? null, e.credentialMode ?? null, e.outcome, e.status, e.latencyMs, e.detail ?? null);
+      for (const event of batch) {
+        const e = head.link(event);
+        this.#insert.run(e.time, e.requestId, e.issuer ?? null, e.subject ?? null, e.clientId ?? null, e.upstream ?? null, e.route, e.httpMethod, e.rpcMethod ?? null, e.target ?? null, e.credentialMode ?? null, e.outcome, e.status, e.latencyMs, e.detail ?? null, e.replicaId, e.seq, e.prevHash, e.hash);
       }
       this.#db.exec('COMMIT');
+      this.#chain.seq = head.seq;
+      this.#chain.hash = head.hash;
     } catch (error) {
       try {
         this.#db.exec('ROLLBACK');

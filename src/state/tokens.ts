@@ -18,6 +18,8 @@ export class RedisTokenStore implements TokenStore {
   readonly #now: () => number;
   /** Tokens obtained from another replica's fetch (for tests and metrics). */
   sharedHits = 0;
+  /** Token-endpoint round trips this replica made (the others were served by Redis). */
+  fetches = 0;
 
   constructor(state: SharedState, opts: { maxEntries?: number; now?: () => number } = {}) {
     this.#state = state;
@@ -75,6 +77,7 @@ export class RedisTokenStore implements TokenStore {
             this.sharedHits++;
             return done;
           }
+          this.fetches++;
           const token = await fetch();
           await this.set(key, token);
           return token;
@@ -94,7 +97,10 @@ export class RedisTokenStore implements TokenStore {
         const held = await this.#state.run((r) => r.exists(lockKey));
         if (held !== 1) break; // released without a result (their fetch failed) or Redis went away: try ourselves
       }
-      if (this.#now() >= deadline) return fetch();
+      if (this.#now() >= deadline) {
+        this.fetches++;
+        return fetch();
+      }
     }
   }
 

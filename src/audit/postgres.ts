@@ -1,0 +1,258 @@
+// Audit store in PostgreSQL (`audit.store: postgres://…`), for replicas that share one audit trail.
+// The request path only pushes onto an array; a single pump links events into this replica's hash
+// chain and inserts them in batches. When the database is unreachable the pump appends to an on-disk
+// spool instead and drains it, in order, once the database answers again: no event is lost and none
+// is written twice (inserts are idempotent on (replica_id, seq)). The schema is created or migrated
+// at start-up (or on first contact), recorded in deputy_schema_version.
+import pg from 'pg';
+import { log } from '../log.ts';
+import { ChainHead, defaultReplicaId, type ChainedEvent, type ChainRow } from './chain.ts';
+import type { AuditEvent, AuditQuery, AuditSink } from './event.ts';
+import { Spool } from './spool.ts';
+
+const MIGRATIONS: string[] = [
+  `CREATE TABLE IF NOT EXISTS audit_events (
+     id BIGSERIAL PRIMARY KEY,
+     time TIMESTAMPTZ NOT NULL, request_id TEXT NOT NULL, issuer TEXT, subject TEXT, client_id TEXT, upstream TEXT,
+     route TEXT NOT NULL, http_method TEXT NOT NULL, rpc_method TEXT, target TEXT, credential_mode TEXT,
+     outcome TEXT NOT NULL, status INTEGER NOT NULL, latency_ms DOUBLE PRECISION NOT NULL, detail TEXT,
+     replica_id TEXT NOT NULL, seq BIGINT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL,
+     UNIQUE (replica_id, seq));
+   CREATE INDEX IF NOT EXISTS audit_events_time ON audit_events (time);`,
+];
+const COLUMNS = ['time', 'request_id', 'issuer', 'subject', 'client_id', 'upstream', 'route', 'http_method', 'rpc_method', 'target', 'credential_mode', 'outcome', 'status', 'latency_ms', 'detail', 'replica_id', 'seq', 'prev_hash', 'hash'];
+/** Rows per INSERT statement (19 parameters each; PostgreSQL allows 65535). */
+const CHUNK = 1000;
+/** Arbitrary constant: serialises concurrent migrations of replicas starting together. */
+const MIGRATION_LOCK = 7_305_012_001;
+
+export interface PostgresAuditOptions {
+  /** Directory of the spool file. */
+  spoolDir: string;
+  replicaId?: string;
+  /** Reading only (`deputy audit`): no spool, nothing adopted. */
+  readOnly?: boolean;
+}
+
+export interface AuditStoreStatus {
+  store: 'postgres';
+  status: 'up' | 'spooling';
+  spooled: number;
+  queued: number;
+  lastError?: string;
+}
+
+export class PostgresAuditSink implements AuditSink {
+  readonly #pool: pg.Pool;
+  readonly #spool?: Spool;
+  readonly #chain: ChainHead;
+  #queue: AuditEvent[] = [];
+  #pumping?: Promise<void>;
+  #down = false;
+  #migrated = false;
+  #retry?: NodeJS.Timeout;
+  #backoffMs = 250;
+  #lastError?: string;
+  #closed = false;
+  onError: (error: Error) => void = () => {};
+
+  constructor(url: string, opts: PostgresAuditOptions) {
+    this.#pool = new pg.Pool({ connectionString: url, max: 2, connectionTimeoutMillis: 2000, idleTimeoutMillis: 10_000, query_timeout: 10_000 });
+    this.#pool.on('error', () => {}); // idle clients dying with the server: the next query reports it
+    this.#chain = new ChainHead(opts.replicaId ?? defaultReplicaId());
+    if (!opts.readOnly) this.#spool = new Spool(opts.spoolDir, this.#chain.replicaId);
+  }
+
+  /** Creates or migrates the schema; when the database is unreachable, starts spooling instead (warns once). */
+  async start(): Promise<void> {
+    try {
+      await this.#migrate();
+      // Events a crashed predecessor spooled go in before ours.
+      if (this.#spool && this.#spool.files().length) await this.#drainSpool();
+    } catch (error) {
+      this.#markDown(error as Error);
+    }
+  }
+
+  get replicaId(): string {
+    return this.#chain.replicaId;
+  }
+
+  write(event: AuditEvent): void {
+    this.#queue.push(event);
+    if (!this.#pumping) this.#pumping = new Promise<void>((r) => setImmediate(r)).then(() => this.#pump());
+  }
+
+  /** Waits until every event written so far is in the database, or in the spool while it is down. */
+  async flush(): Promise<void> {
+    if (this.#down && this.#spool?.size) await this.#tryRecover();
+    while (this.#pumping || this.#queue.length) {
+      if (!this.#pumping) this.#pumping = this.#pump();
+      await this.#pumping;
+    }
+  }
+
+  async query(q: AuditQuery): Promise<AuditEvent[]> {
+    await this.flush();
+    const { rows } = await this.#pool.query(
+      'SELECT * FROM (SELECT * FROM audit_events WHERE time >= $1 ORDER BY id DESC LIMIT $2) t ORDER BY id ASC',
+      [q.since ?? new Date(0), q.limit ?? 100],
+    );
+    return rows.map(fromRow);
+  }
+
+  /** Chained rows in (replica, seq) order, for `deputy audit verify`, read in pages. */
+  async *chainRows(): AsyncIterable<ChainRow> {
+    await this.flush();
+    let after: [string, number] = ['', 0];
+    for (;;) {
+      const { rows } = await this.#pool.query('SELECT * FROM audit_events WHERE (replica_id, seq) > ($1, $2) ORDER BY replica_id, seq LIMIT 5000', after);
+      for (const r of rows) yield { ...fromRow(r), id: String(r.id), replicaId: r.replica_id, seq: Number(r.seq), prevHash: r.prev_hash, hash: r.hash };
+      if (rows.length < 5000) return;
+      const last = rows.at(-1)!;
+      after = [last.replica_id, Number(last.seq)];
+    }
+  }
+
+  status(): AuditStoreStatus {
+    return { store: 'postgres', status: this.#down ? 'spooling' : 'up', spooled: this.#spool?.size ?? 0, queued: this.#queue.length, lastError: this.#down ? this.#lastError : undefined };
+  }
+
+  get queueDepth(): number {
+    return this.#queue.length + (this.#spool?.size ?? 0);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    await this.flush();
+    this.#closed = true;
+    clearTimeout(this.#retry);
+    if (this.#down && this.#spool?.size) log.warn('audit: PostgreSQL still unreachable at shutdown; events stay in the spool and are inserted by the next start', { spool: this.#spool.path, events: this.#spool.size });
+    this.#spool?.close();
+    await this.#pool.end().catch(() => {});
+  }
+
+  /** Drains the queue: chain-links each batch, then inserts it (spool first) or spools it. */
+  async #pump(): Promise<void> {
+    try {
+      while (this.#queue.length) {
+        const batch = this.#queue.splice(0, CHUNK).map((e) => this.#chain.link({ ...e, time: new Date(e.time).toISOString() }));
+        if (!this.#down) {
+          try {
+            if (this.#spool?.size) await this.#drainSpool();
+            await this.#insert(batch);
+            continue;
+          } catch (error) {
+            this.#markDown(error as Error);
+          }
+        }
+        if (!this.#spool) throw new Error('the audit database is unreachable');
+        this.#spool.append(batch);
+      }
+    } catch (error) {
+      this.onError(error as Error);
+    } finally {
+      this.#pumping = undefined;
+    }
+  }
+
+  async #insert(events: ChainedEvent[]): Promise<void> {
+    if (!this.#migrated) await this.#migrate();
+    for (let i = 0; i < events.length; i += CHUNK) {
+      const chunk = events.slice(i, i + CHUNK);
+      const values: unknown[] = [];
+      const tuples = chunk.map((e, j) => {
+        values.push(e.time, e.requestId, e.issuer ?? null, e.subject ?? null, e.clientId ?? null, e.upstream ?? null, e.route, e.httpMethod, e.rpcMethod ?? null, e.target ?? null, e.credentialMode ?? null, e.outcome, e.status, e.latencyMs, e.detail ?? null, e.replicaId, e.seq, e.prevHash, e.hash);
+        return `(${COLUMNS.map((_, k) => `$${j * COLUMNS.length + k + 1}`).join(', ')})`;
+      });
+      // Idempotent: a batch whose commit was acknowledged too late (and so was spooled too) is not doubled.
+      await this.#pool.query(`INSERT INTO audit_events (${COLUMNS.join(', ')}) VALUES ${tuples.join(', ')} ON CONFLICT (replica_id, seq) DO NOTHING`, values);
+    }
+  }
+
+  async #drainSpool(): Promise<void> {
+    const spool = this.#spool!;
+    for (const path of spool.files()) {
+      const { events, torn } = Spool.read(path);
+      if (torn) log.warn('audit: spool file has unreadable lines (torn write at a crash?); they are skipped', { spool: path, lines: torn });
+      await this.#insert(events);
+      spool.remove(path);
+    }
+  }
+
+  async #migrate(): Promise<void> {
+    const client = await this.#pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+      await client.query('CREATE TABLE IF NOT EXISTS deputy_schema_version (component TEXT PRIMARY KEY, version INTEGER NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())');
+      const { rows } = await client.query("SELECT version FROM deputy_schema_version WHERE component = 'audit'");
+      const current = rows[0]?.version ?? 0;
+      if (current > MIGRATIONS.length) throw new Error(`the audit schema is version ${current}, newer than this Deputy understands (${MIGRATIONS.length}); upgrade Deputy`);
+      for (let v = current; v < MIGRATIONS.length; v++) await client.query(MIGRATIONS[v]!);
+      if (current < MIGRATIONS.length) {
+        await client.query("INSERT INTO deputy_schema_version (component, version) VALUES ('audit', $1) ON CONFLICT (component) DO UPDATE SET version = $1, applied_at = now()", [MIGRATIONS.length]);
+      }
+      await client.query('COMMIT');
+      this.#migrated = true;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  #markDown(error: Error): void {
+    this.#lastError = error.message || String(error);
+    if (!this.#down) {
+      this.#down = true;
+      log.warn('audit: PostgreSQL is unreachable; spooling events to disk until it returns', { spool: this.#spool?.path, reason: this.#lastError });
+    }
+    this.#scheduleRetry();
+  }
+
+  #scheduleRetry(): void {
+    if (this.#retry || this.#closed) return;
+    this.#retry = setTimeout(() => {
+      this.#retry = undefined;
+      void this.#tryRecover();
+    }, this.#backoffMs);
+    this.#retry.unref();
+    this.#backoffMs = Math.min(this.#backoffMs * 2, 5000);
+  }
+
+  /** While down: try the database; on success drain the spool and switch back to direct inserts. */
+  async #tryRecover(): Promise<void> {
+    if (!this.#down) return;
+    // Serialised with the pump so spooled events are inserted before anything newer.
+    while (this.#pumping) await this.#pumping;
+    this.#pumping = (async () => {
+      try {
+        await this.#migrate();
+        const spooled = this.#spool?.size ?? 0;
+        if (this.#spool) await this.#drainSpool();
+        this.#down = false;
+        this.#backoffMs = 250;
+        log.info('audit: PostgreSQL is reachable again; spooled events inserted', { events: spooled });
+      } catch (error) {
+        this.#lastError = (error as Error).message;
+        this.#scheduleRetry();
+      } finally {
+        this.#pumping = undefined;
+      }
+    })();
+    await this.#pumping;
+    if (this.#queue.length && !this.#pumping) this.#pumping = this.#pump();
+  }
+}
+
+function fromRow(r: Record<string, unknown>): AuditEvent {
+  const s = (k: string) => (r[k] === null || r[k] === undefined ? undefined : String(r[k]));
+  return {
+    time: (r.time as Date).toISOString(), requestId: String(r.request_id), issuer: s('issuer'), subject: s('subject'), clientId: s('client_id'),
+    upstream: s('upstream'), route: String(r.route), httpMethod: String(r.http_method), rpcMethod: s('rpc_method'), target: s('target'),
+    credentialMode: s('credential_mode') as AuditEvent['credentialMode'], outcome: String(r.outcome) as AuditEvent['outcome'],
+    status: Number(r.status), latencyMs: Number(r.latency_ms), detail: s('detail'),
+  };
+}

@@ -1,0 +1,98 @@
+// Prometheus metrics for one gateway (its own Registry, so several gateways can run in one process).
+// Per-request cost is one counter and one histogram observation, made where the audit event is
+// written; everything else (token cache, verifier, audit queue, Redis) is read from the counters
+// those components keep already, only when /metrics is scraped.
+import { timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { AuditEvent } from '../audit/event.ts';
+import type { Secret } from '../config/secrets.ts';
+import type { TokenCacheStats } from '../outbound/token-cache.ts';
+
+export interface MetricSources {
+  tokenCache(): TokenCacheStats;
+  /** Token-endpoint round trips made by this replica (differs from misses when replicas share tokens). */
+  tokenEndpointRequests?(): number;
+  /** Outbound tokens obtained from another replica through Redis. */
+  sharedTokenHits?(): number;
+  verifier(): { verifications: number; cacheHits: number; introspections: number; sharedHits?: number };
+  auditQueueDepth(): number;
+  /** 1 when the shared-state store (Redis) is reachable; absent without one. */
+  stateUp?(): boolean;
+  /** 1 when the audit store accepts writes directly (0: spooling). */
+  auditStoreUp?(): boolean;
+}
+
+const HTTP_METHODS = new Set(['GET', 'POST', 'DELETE', 'OPTIONS', 'HEAD', 'PUT', 'PATCH']);
+const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+
+export class GatewayMetrics {
+  readonly registry = new Registry();
+  readonly #requests: Counter<'route' | 'upstream' | 'method' | 'outcome'>;
+  readonly #duration: Histogram<'route' | 'outcome'>;
+  readonly #upstreamErrors: Counter<'upstream'>;
+  /** Label children by key: prom-client hashes labels on every call otherwise. */
+  readonly #children = new Map<string, { requests: Counter.Internal; duration: Histogram.Internal<'route' | 'outcome'> }>();
+
+  constructor(sources: () => MetricSources) {
+    const r = this.registry;
+    this.#requests = new Counter({ name: 'deputy_requests_total', help: 'MCP requests by route, upstream, HTTP method and outcome', labelNames: ['route', 'upstream', 'method', 'outcome'], registers: [r] });
+    this.#duration = new Histogram({ name: 'deputy_request_duration_seconds', help: 'Time from request to response end (streams: to stream end)', labelNames: ['route', 'outcome'], buckets: DURATION_BUCKETS, registers: [r] });
+    this.#upstreamErrors = new Counter({ name: 'deputy_upstream_errors_total', help: 'Requests that failed at or because of the upstream', labelNames: ['upstream'], registers: [r] });
+
+    // Snapshot metrics: set from component counters at scrape time.
+    const counter = (name: string, help: string, read: (s: MetricSources) => number | undefined) =>
+      new Counter({ name, help, registers: [r], collect() { const v = read(sources()); this.reset(); if (v) this.inc(v); } });
+    const gauge = (name: string, help: string, read: (s: MetricSources) => number | undefined) =>
+      new Gauge({ name, help, registers: [r], collect() { const v = read(sources()); if (v !== undefined) this.set(v); } });
+    counter('deputy_token_cache_hits_total', 'Outbound tokens served from the cache', (s) => s.tokenCache().hits);
+    counter('deputy_token_cache_misses_total', 'Outbound token lookups that needed a new token', (s) => s.tokenCache().misses);
+    counter('deputy_token_cache_coalesced_total', 'Callers that joined a token request already in flight', (s) => s.tokenCache().coalesced);
+    counter('deputy_token_endpoint_requests_total', 'Token-endpoint round trips (client credentials, token exchange) made by this replica', (s) => s.tokenEndpointRequests?.() ?? s.tokenCache().misses);
+    counter('deputy_token_endpoint_failures_total', 'Failed token-endpoint round trips', (s) => s.tokenCache().failures);
+    counter('deputy_token_shared_hits_total', 'Outbound tokens obtained from another replica via shared state', (s) => s.sharedTokenHits?.() ?? 0);
+    gauge('deputy_token_cache_entries', 'Outbound tokens held by this replica', (s) => s.tokenCache().size);
+    counter('deputy_verifier_cache_hits_total', 'Inbound tokens accepted from the verified-token cache', (s) => s.verifier().cacheHits);
+    counter('deputy_verifier_jwt_verifications_total', 'Inbound JWT signature verifications', (s) => s.verifier().verifications);
+    counter('deputy_verifier_introspections_total', 'Token introspection requests to authorization servers', (s) => s.verifier().introspections);
+    counter('deputy_verifier_shared_hits_total', 'Introspection results reused from shared state', (s) => s.verifier().sharedHits ?? 0);
+    gauge('deputy_audit_queue_depth', 'Audit events not yet in the audit store (queued or spooled)', (s) => s.auditQueueDepth());
+    gauge('deputy_audit_store_up', '1 when the audit store accepts writes, 0 while spooling', (s) => (s.auditStoreUp ? Number(s.auditStoreUp()) : undefined));
+    gauge('deputy_state_up', '1 when shared state (Redis) is reachable, 0 while degraded to local caches', (s) => (s.stateUp ? Number(s.stateUp()) : undefined));
+  }
+
+  /** Called once per MCP request, with its audit event. */
+  observe(e: AuditEvent): void {
+    const method = HTTP_METHODS.has(e.httpMethod) ? e.httpMethod : 'other';
+    const key = `${e.route}\u0000${e.upstream ?? ''}\u0000${method}\u0000${e.outcome}`;
+    let c = this.#children.get(key);
+    if (!c) {
+      c = { requests: this.#requests.labels(e.route, e.upstream ?? '', method, e.outcome), duration: this.#duration.labels(e.route, e.outcome) };
+      this.#children.set(key, c);
+    }
+    c.requests.inc();
+    c.duration.observe(e.latencyMs / 1000);
+    if (e.outcome === 'upstream_error') this.#upstreamErrors.labels(e.upstream ?? '').inc();
+  }
+
+  /** GET /metrics; with a token configured, only `Authorization: Bearer <token>` gets in. */
+  handler(token?: Secret): (req: IncomingMessage, res: ServerResponse) => void {
+    return (req, res) => {
+      if (token && !bearerMatches(req.headers.authorization, token.value())) {
+        res.writeHead(401, { 'content-type': 'application/json', 'www-authenticate': 'Bearer realm="deputy-metrics"' });
+        return void res.end(JSON.stringify({ error: 'unauthorized', error_description: '/metrics requires the metrics token (metrics.token) as a bearer token' }));
+      }
+      this.registry.metrics().then(
+        (text) => res.writeHead(200, { 'content-type': this.registry.contentType, 'cache-control': 'no-store' }).end(req.method === 'HEAD' ? undefined : text),
+        (error: Error) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`metrics collection failed: ${error.message}`),
+      );
+    };
+  }
+}
+
+function bearerMatches(header: string | undefined, expected: string): boolean {
+  if (!header || !/^bearer /i.test(header)) return false;
+  const given = Buffer.from(header.slice(7).trim());
+  const want = Buffer.from(expected);
+  return given.length === want.length && timingSafeEqual(given, want);
+}

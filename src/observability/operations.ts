@@ -1,0 +1,155 @@
+// What the gateway needs to run as one of several replicas: the resources that outlive a config
+// reload (shared state, audit sink, sessions, metrics registry, the request dispatcher), the
+// instrumentation of one request pipeline (metrics, readiness, tracing), and graceful shutdown.
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { openAuditSink, type AuditSink } from '../audit/index.ts';
+import type { AuditEvent } from '../audit/event.ts';
+import { PostgresAuditSink } from '../audit/postgres.ts';
+import type { DeputyConfig } from '../config/schema.ts';
+import type { McpRoute } from '../http/server.ts';
+import type { TokenVerifier } from '../inbound/verifier.ts';
+import type { OutboundContext } from '../outbound/index.ts';
+import { MemorySessionStore, type SessionStore } from '../protocol/sessions.ts';
+import { openSharedState, type SharedStores } from '../state/index.ts';
+import { readiness, readinessHandler, type ComponentStatus, type Readiness } from './health.ts';
+import { GatewayMetrics } from './metrics.ts';
+import { traceHandler, traceRequests, traceTokenCache, traceVerifier } from './tracing.ts';
+
+type Listener = (req: IncomingMessage, res: ServerResponse) => void;
+
+/** The pipeline currently serving: replaced as a whole on reload. */
+export interface Pipeline {
+  config: DeputyConfig;
+  verifier: TokenVerifier;
+  outbound: OutboundContext;
+  routes: Map<string, McpRoute>;
+  /** Issuers whose keys could not be loaded at the last check. */
+  failedIssuers: string[];
+}
+
+export interface SharedResources {
+  state?: SharedStores;
+  audit: AuditSink;
+  sessions: SessionStore;
+  /** Present when `metrics.enabled`. */
+  metrics?: GatewayMetrics;
+  current?: Pipeline;
+  /** Serves every request; swapped atomically by a reload. */
+  dispatch: Listener;
+  draining: boolean;
+  loadedAt: Date;
+  reloads: number;
+  close(): Promise<void>;
+}
+
+export async function openSharedResources(config: DeputyConfig, opts: { audit?: AuditSink; sessions?: SessionStore; baseDir?: string }): Promise<SharedResources> {
+  const state = await openSharedState(config.state);
+  const audit = opts.audit ?? (await openAuditSink(config.audit.store, opts.baseDir, { replicaId: config.audit.replicaId, spoolDir: config.audit.spoolDir }));
+  const sessions = opts.sessions ?? state?.sessions ?? new MemorySessionStore();
+  const shared: SharedResources = {
+    state, audit, sessions,
+    dispatch: (_req, res) => void res.writeHead(503, { 'content-type': 'application/json' }).end('{"error":"temporarily_unavailable","error_description":"starting"}'),
+    draining: false,
+    loadedAt: new Date(),
+    reloads: 0,
+    async close() {
+      sessions.close?.();
+      await audit.close();
+      await state?.state.close();
+    },
+  };
+  if (config.metrics.enabled) {
+    shared.metrics = new GatewayMetrics(() => {
+      const p = shared.current!;
+      return {
+        tokenCache: () => p.outbound.cache.stats(),
+        tokenEndpointRequests: state ? () => state.tokens.fetches : undefined,
+        sharedTokenHits: state ? () => state.tokens.sharedHits : undefined,
+        verifier: () => p.verifier.stats,
+        auditQueueDepth: () => queueDepth(audit),
+        stateUp: state ? () => state.state.up : undefined,
+        auditStoreUp: audit instanceof PostgresAuditSink ? () => audit.status().status === 'up' : undefined,
+      };
+    });
+  }
+  return shared;
+}
+
+/**
+ * Adds metrics, readiness and (when enabled) tracing to a freshly built pipeline. Returns the audit
+ * sink the request listener must write to, the extra GET endpoints, and a wrapper for the listener.
+ */
+export function instrument(p: Pipeline, shared: SharedResources): { audit: AuditSink; extraGet: Map<string, Listener>; wrap(listener: Listener): Listener } {
+  const extraGet = p.outbound.extraGet;
+  const metrics = shared.metrics;
+  if (metrics) extraGet.set('/metrics', metrics.handler(p.config.metrics.token));
+  extraGet.set('/readyz', readinessHandler(() => checkReadiness(p, shared)));
+  const audit = metrics ? observedSink(shared.audit, metrics) : shared.audit;
+  if (!p.config.tracing.enabled) return { audit, extraGet, wrap: (l) => l };
+  traceVerifier(p.verifier);
+  traceTokenCache(p.outbound.cache);
+  for (const r of p.routes.values()) r.handler = traceHandler(r.handler, r.name);
+  return { audit, extraGet, wrap: traceRequests };
+}
+
+/** Per-request metrics ride on the audit event: one call where the event is written, nothing else on the hot path. */
+function observedSink(sink: AuditSink, metrics: GatewayMetrics): AuditSink {
+  return {
+    write(e: AuditEvent) {
+      metrics.observe(e);
+      sink.write(e);
+    },
+    flush: () => sink.flush(),
+    query: (q) => sink.query(q),
+    close: () => sink.close(),
+  };
+}
+
+let lastKeyCheck = 0;
+
+async function checkReadiness(p: Pipeline, shared: SharedResources): Promise<Readiness> {
+  const components: Record<string, ComponentStatus> = {};
+  const fatal: string[] = [];
+  components.config = { status: 'ok', loaded_at: shared.loadedAt.toISOString(), reloads: shared.reloads, upstreams: p.config.upstreams.map((u) => u.name) };
+  if (shared.draining) {
+    components.server = { status: 'draining' };
+    fatal.push('shutting down');
+  }
+  // Keys that failed to load are retried here (at most every 10 s), so readiness recovers by itself.
+  if (p.failedIssuers.length && Date.now() - lastKeyCheck > 10_000) {
+    lastKeyCheck = Date.now();
+    p.failedIssuers = await p.verifier.warm();
+  }
+  const jwtIssuers = p.config.auth.issuers.filter((i) => !(i.introspection && !i.jwksUri));
+  components.keys = p.failedIssuers.length ? { status: 'degraded', unavailable: p.failedIssuers } : { status: 'ok', issuers: p.config.auth.issuers.length };
+  const canVerifyAnything = p.config.auth.issuers.some((i) => i.introspection) || jwtIssuers.some((i) => !p.failedIssuers.includes(i.issuer));
+  if (!canVerifyAnything) fatal.push('no issuer keys available');
+  const st = shared.state?.state.status();
+  components.state = st ? { ...st, status: st.status } : { status: 'ok', store: 'memory' };
+  const audit = shared.audit;
+  components.audit = audit instanceof PostgresAuditSink ? { ...audit.status() } : { status: 'ok', store: p.config.audit.store.split(':')[0], queued: queueDepth(audit) };
+  return readiness(components, fatal);
+}
+
+function queueDepth(audit: AuditSink): number {
+  const d = (audit as { queueDepth?: number }).queueDepth;
+  return typeof d === 'number' ? d : 0;
+}
+
+/**
+ * Stops accepting connections, lets in-flight requests and streams finish for up to `graceMs`, closes
+ * keep-alive connections as they become idle, then cuts whatever is left.
+ */
+export async function drainServer(server: Server, graceMs: number): Promise<void> {
+  await new Promise<void>((resolve) => {
+    const idle = setInterval(() => server.closeIdleConnections(), 100);
+    const deadline = setTimeout(() => server.closeAllConnections(), graceMs);
+    deadline.unref();
+    server.close(() => {
+      clearInterval(idle);
+      clearTimeout(deadline);
+      resolve();
+    });
+    server.closeIdleConnections();
+  });
+}
