@@ -39,6 +39,8 @@ export interface DeputyOptions {
   server?: Record<string, unknown>;
   env?: Record<string, string>;
   audit?: string;
+  /** Top-level `aggregate:` (naming on /mcp). */
+  aggregate?: Record<string, unknown>;
 }
 
 export async function startDeputy(as: AuthorizationServer | undefined, opts: DeputyOptions): Promise<Gateway> {
@@ -47,6 +49,7 @@ export async function startDeputy(as: AuthorizationServer | undefined, opts: Dep
     auth: { issuers: opts.issuers ?? [{ issuer: as!.issuer }], ...opts.auth },
     upstreams: opts.upstreams,
     audit: { store: opts.audit ?? 'sqlite::memory:' },
+    ...(opts.aggregate ? { aggregate: opts.aggregate } : {}),
   }, { baseDir: process.cwd(), env: { ...process.env, ...opts.env } });
   const gw = await startGateway(config);
   onCleanup(() => gw.close());
