@@ -32,8 +32,8 @@ function runSuite(url: string): Promise<Run> {
       const passed = new Set<string>();
       const failed = new Set<string>();
       for (const m of output.matchAll(/^([✓✗])\s+([\w-]+): (\d+) passed, (\d+) failed/gm)) (m[1] === '✓' ? passed : failed).add(m[2]!);
-      // Warnings count as failures for the baseline (the suite's own rule).
-      for (const m of output.matchAll(/^\s+✗ ([\w-]+)$/gm)) { passed.delete(m[1]!); failed.add(m[1]!); }
+      // Warnings count as failures for the baseline (the suite's own rule): unexpected (✗) or expected (~).
+      for (const m of output.matchAll(/^\s+[✗~] ([\w-]+)$/gm)) { passed.delete(m[1]!); failed.add(m[1]!); }
       const total = /Total: (\d+) passed, (\d+) failed/.exec(output);
       resolve({ passed, failed, checks: { passed: Number(total?.[1] ?? 0), failed: Number(total?.[2] ?? 0) }, output });
     });
