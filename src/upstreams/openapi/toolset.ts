@@ -70,7 +70,7 @@ export async function createOpenApiToolset(cfg: OpenApiUpstreamConfig, credentia
     }
   }
   const large = built.plans.filter((p) => p.outputTooLarge).length;
-  if (large) warnings.push(`${large} tool${large > 1 ? 's' : ''} advertise no outputSchema: the response schema is larger than max_output_schema_bytes (${options.maxOutputSchemaBytes})`);
+  if (large) warnings.push(`${large} tool${large > 1 ? 's advertise' : ' advertises'} no outputSchema: the response schema is larger than max_output_schema_bytes (${options.maxOutputSchemaBytes})`);
   const report: OpenApiReport = { operations: built.total, tools: built.plans.length, excluded: built.excluded, loadMs: Math.round(performance.now() - started), warnings };
   return new OpenApiToolset(cfg, credentials, options, built.plans, report);
 }
