@@ -21,5 +21,5 @@ export function createAggregateService(config: DeputyConfig, outbound: OutboundC
     if (!member) continue;
     entries.push({ member, policy: new ToolPolicy(upstream.name, upstream.policy, upstream.requiredScopes) });
   }
-  return new AggregateService({ entries, config: config.aggregate, routeScopes: config.auth.requiredScopes });
+  return new AggregateService({ entries, config: config.aggregate });
 }

@@ -139,7 +139,7 @@ export class McpMember implements AggregateMember {
 
   /** POST one message; for requests, read the JSON or SSE answer, relaying what arrives before it. */
   async #exchange(session: UpstreamSession, message: Message, ctx: MemberContext, expectAnswer: boolean): Promise<{ result: Message; sessionId?: string }> {
-    const res = await this.#send(session, 'POST', JSON.stringify(message), ctx, expectAnswer ? this.timeoutMs : this.timeoutMs);
+    const res = await this.#send(session, 'POST', JSON.stringify(message), ctx, this.timeoutMs);
     const status = res.statusCode;
     const sessionHeader = res.headers['mcp-session-id'];
     const sessionId = typeof sessionHeader === 'string' ? sessionHeader : undefined;
@@ -174,7 +174,7 @@ export class McpMember implements AggregateMember {
       }
       throw new MemberUnavailable(this.name, `upstream '${this.name}' closed the stream before answering ${String(message.method)}`);
     }
-    const text = await readText(res.body, MAX_JSON_BYTES);
+    const text = await readText(this.name, res.body, MAX_JSON_BYTES);
     let m: Message | undefined;
     try {
       m = JSON.parse(text) as Message;
@@ -306,12 +306,12 @@ function answer(upstream: string, m: Message): Message {
   return (m.result as Message) ?? {};
 }
 
-async function readText(body: AsyncIterable<Buffer>, max: number): Promise<string> {
+async function readText(upstream: string, body: AsyncIterable<Buffer>, max: number): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const c of body) {
     size += c.length;
-    if (size > max) throw new MemberUnavailable('?', `upstream response larger than ${max} bytes`);
+    if (size > max) throw new MemberUnavailable(upstream, `upstream '${upstream}' answered with more than ${max} bytes`);
     chunks.push(c);
   }
   return Buffer.concat(chunks).toString('utf8');

@@ -3,7 +3,7 @@
 // or slow is left out (logged, noted in the audit event) instead of failing the listing. Names are
 // namespaced (names.ts), calls are routed back by name or URI, and per-tool policy decides what is
 // listed and what may be called, with the same decision on /mcp/<upstream>.
-import { AuthError, insufficientScope } from '../../inbound/errors.ts';
+import { insufficientScope } from '../../inbound/errors.ts';
 import { principalKey, type Principal } from '../../inbound/principal.ts';
 import { log } from '../../log.ts';
 import type { Decision } from '../../policy/tools.ts';
@@ -24,8 +24,6 @@ export interface AggregateEntry {
 export interface AggregateOptions {
   entries: AggregateEntry[];
   config: AggregateConfig;
-  /** Scopes the /mcp route itself requires: part of every step-up challenge (RFC 6750 lists all needed). */
-  routeScopes: string[];
   version?: string;
 }
 
@@ -44,7 +42,6 @@ export class AggregateService implements McpService {
   readonly instructions = 'Deputy: tools, prompts and resources of several MCP servers. Names are <upstream>__<name>; resource URIs are deputy://<upstream>/<uri>.';
   readonly #entries = new Map<string, AggregateEntry>();
   readonly #mapper: NameMapper;
-  readonly #routeScopes: string[];
   /** Capabilities last seen per member, so initialize does not have to reconnect every time. */
   readonly #knownCapabilities = new Map<string, Record<string, unknown>>();
   readonly #registries = new Map<string, { tools: NameRegistry; prompts: NameRegistry }>();
@@ -59,7 +56,6 @@ export class AggregateService implements McpService {
     this.serverInfo = { name: 'deputy', title: 'Deputy (all upstreams)', version: opts.version ?? '1.0.0' };
     for (const e of opts.entries) this.#entries.set(e.member.name, e);
     this.#mapper = new NameMapper([...this.#entries.keys()], opts.config.separator, opts.config.unprefixed);
-    this.#routeScopes = opts.routeScopes;
     for (const e of opts.entries) e.member.listen?.((key, method, params) => this.#serverNotification(e.member.name, key, method, params));
   }
 
@@ -374,6 +370,6 @@ function bounded<T>(member: AggregateMember, parent: AbortSignal, fn: (signal: A
     const onAbort = () => reject(new MemberUnavailable(member.name, parent.aborted ? 'the client went away' : `upstream '${member.name}' did not answer within ${member.timeoutMs} ms`, true));
     if (signal.aborted) return onAbort();
     signal.addEventListener('abort', onAbort, { once: true });
-    fn(signal).then(resolve, (error: unknown) => reject(error instanceof AuthError ? error : error)).finally(() => signal.removeEventListener('abort', onAbort));
+    fn(signal).then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
   });
 }
