@@ -15,7 +15,10 @@ import type { SessionStore } from './protocol/sessions.ts';
 import { drainServer, instrument, openSharedResources, type SharedResources } from './observability/operations.ts';
 import { McpProxy } from './upstreams/mcp/proxy.ts';
 import { LocalMcpEndpoint } from './protocol/local-endpoint.ts';
-import { createAggregateService } from './upstreams/aggregate/index.ts';
+import { createAggregateService, toolsetMember } from './upstreams/aggregate/index.ts';
+import { createOpenApiToolset, type OpenApiToolset } from './upstreams/openapi/index.ts';
+import { toolsetService } from './upstreams/toolset-service.ts';
+import { ToolPolicy } from './policy/tools.ts';
 
 export interface GatewayOptions {
   audit?: AuditSink;
@@ -78,8 +81,24 @@ export async function startGateway(config: DeputyConfig, opts: GatewayOptions = 
     throw error;
   });
 
+  // OpenAPI upstreams load (and validate) their specs now: a bad spec fails start-up, not a request.
+  const toolsets = new Map<string, OpenApiToolset>();
+  try {
+    for (const [i, upstream] of config.upstreams.entries()) {
+      if (upstream.type !== 'openapi') continue;
+      const toolset = await createOpenApiToolset(upstream, createCredentialProvider(upstream, outbound), { baseDir: opts.baseDir, configPath: `upstreams[${i}]` });
+      toolsets.set(upstream.name, toolset);
+      for (const w of toolset.report.warnings) log.warn(`upstream '${upstream.name}': ${w}`);
+      log.info(`upstream '${upstream.name}': ${toolset.report.tools} tools from ${toolset.report.operations} operations (${toolset.report.excluded.length} excluded) in ${Math.round(toolset.report.loadMs)} ms`);
+    }
+  } catch (error) {
+    await Promise.all([...toolsets.values()].map((t) => t.close()));
+    if (!opts.reuse) server.close();
+    throw error;
+  }
+
   for (const upstream of config.upstreams) {
-    const handler = createHandler(upstream, sessions, outbound);
+    const handler = createHandler(upstream, sessions, outbound, toolsets);
     handlers.push(handler);
     const path = `/mcp/${upstream.name}`;
     const scopes = [...new Set([...config.auth.requiredScopes, ...upstream.requiredScopes])];
@@ -88,7 +107,8 @@ export async function startGateway(config: DeputyConfig, opts: GatewayOptions = 
 
   // `/mcp`: every upstream behind one endpoint (route scopes: the gateway's; upstream scopes apply per member).
   if (config.upstreams.length > 0) {
-    const aggregate = new LocalMcpEndpoint('*', createAggregateService(config, outbound), sessions);
+    const members = config.upstreams.filter((u) => toolsets.has(u.name)).map((u) => toolsetMember(u.name, toolsets.get(u.name)!, { credentialMode: u.credentials.type, timeoutMs: u.timeoutMs }));
+    const aggregate = new LocalMcpEndpoint('*', createAggregateService(config, outbound, members), sessions);
     handlers.push(aggregate);
     const allScopes = [...new Set([...config.auth.requiredScopes, ...config.upstreams.flatMap((u) => [...u.requiredScopes, ...(u.policy?.scopes ?? []), ...(u.policy?.tools.flatMap((t) => t.scopes) ?? [])])])];
     routes.set('/mcp', route(config, '*', '/mcp', config.auth.requiredScopes, allScopes, aggregate));
@@ -157,9 +177,10 @@ export async function startGateway(config: DeputyConfig, opts: GatewayOptions = 
   return gateway;
 }
 
-function createHandler(upstream: UpstreamConfig, sessions: SessionStore, outbound: OutboundContext): McpHandler {
+function createHandler(upstream: UpstreamConfig, sessions: SessionStore, outbound: OutboundContext, toolsets: Map<string, OpenApiToolset>): McpHandler {
   if (upstream.type === 'mcp') return new McpProxy(upstream, createCredentialProvider(upstream, outbound), sessions);
-  throw new Error(`upstream '${upstream.name}': type ${upstream.type} is not supported yet`);
+  const policy = new ToolPolicy(upstream.name, upstream.policy, upstream.requiredScopes);
+  return new LocalMcpEndpoint(upstream.name, toolsetService(upstream.name, toolsets.get(upstream.name)!, { credentialMode: upstream.credentials.type, policy }), sessions);
 }
 
 function route(config: DeputyConfig, name: string, path: string, requiredScopes: string[], scopesSupported: string[], handler: McpHandler): McpRoute {

@@ -1,22 +1,48 @@
 // Serves a Toolset as an MCP service: tools/list with pagination, tools/call with progress relayed.
 import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
-import { INVALID_PARAMS, JsonRpcError, METHOD_NOT_FOUND } from '../protocol/jsonrpc.ts';
+import type { CredentialMode } from '../config/schema.ts';
+import { insufficientScope } from '../inbound/errors.ts';
+import type { Decision, ToolPolicy } from '../policy/tools.ts';
+import { FORBIDDEN, INVALID_PARAMS, JsonRpcError, METHOD_NOT_FOUND } from '../protocol/jsonrpc.ts';
 import type { McpService, ServiceContext } from '../protocol/local-endpoint.ts';
 import type { Toolset } from './toolset.ts';
 
 export const PAGE_SIZE = 100;
 
-export function toolsetService(name: string, toolset: Toolset, version = '1.0.0'): McpService {
+export interface ToolsetServiceOptions {
+  credentialMode: CredentialMode;
+  /** The upstream's policy: tools/list shows only callable tools; tools/call is refused otherwise. */
+  policy?: ToolPolicy;
+  version?: string;
+}
+
+export function toolsetService(name: string, toolset: Toolset, opts: ToolsetServiceOptions): McpService {
+  const { policy } = opts;
+  // Same decision function as the aggregated endpoint: refuse with a 403 step-up when scopes would
+  // help, otherwise a JSON-RPC error naming the reason; both recorded on the audit event.
+  const authorize = (decision: Decision, ctx: ServiceContext) => {
+    if (decision.allowed) return;
+    ctx.event.outcome = 'denied';
+    ctx.event.detail = `policy: ${decision.reason}`.slice(0, 500);
+    if (decision.scopes) throw insufficientScope(decision.scopes);
+    throw new JsonRpcError(FORBIDDEN, `Forbidden: ${decision.reason}`);
+  };
   return {
-    serverInfo: { name: `deputy/${name}`, version },
+    serverInfo: { name: `deputy/${name}`, version: opts.version ?? '1.0.0' },
     capabilities: () => ({ tools: { listChanged: false } }),
     async request(method: string, params: Record<string, unknown>, ctx: ServiceContext) {
+      ctx.event.upstream = name;
+      ctx.event.credentialMode = opts.credentialMode;
+      if (policy) authorize(policy.upstreamAccess(ctx.principal), ctx);
       switch (method) {
-        case 'tools/list':
-          return paginate(await toolset.listTools(ctx.principal), params.cursor);
+        case 'tools/list': {
+          const tools = await toolset.listTools(ctx.principal);
+          return paginate(policy?.perTool ? tools.filter((t) => policy.tool(ctx.principal, t.name).allowed) : tools, params.cursor);
+        }
         case 'tools/call': {
           const args = params.arguments ?? {};
           if (typeof args !== 'object' || args === null || Array.isArray(args)) throw new JsonRpcError(INVALID_PARAMS, 'Invalid params: tools/call arguments must be an object');
+          if (policy) authorize(policy.tool(ctx.principal, String(params.name)), ctx);
           return callWithProgress(toolset, String(params.name), args as Record<string, unknown>, ctx);
         }
         default:
