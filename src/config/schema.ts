@@ -1,6 +1,7 @@
 // The configuration contract (BRIEF §4): typed shapes and the parser that validates YAML into them.
 // YAML uses snake_case; the typed config uses camelCase. Every key is documented in docs/configuration.md.
 import { ConfigError, type ConfigIssue } from './errors.ts';
+import { lintConfig } from './lint.ts';
 import { Reader } from './reader.ts';
 import { resolveSecret, Secret, type SecretSource } from './secrets.ts';
 import { parsePolicy, type UpstreamPolicy } from '../policy/config.ts';
@@ -245,7 +246,6 @@ export function parseConfig(raw: unknown, opts: ParseOptions): DeputyConfig {
   if (s.has('public_url')) {
     const u = new URL(publicUrl);
     if (u.search || u.hash) s.fail('must not contain a query or fragment', 'public_url');
-    if (u.protocol === 'http:' && !isLoopback(u.hostname)) warnings.push({ path: 'server.public_url', message: 'uses http:// on a non-loopback host; OAuth 2.1 requires https for resource servers' });
   }
   const allowedOrigins = s.stringList('allowed_origins').map((o) => o.replace(/\/+$/, ''));
   const maxBodyBytes = s.number('max_body_bytes', 1_048_576, { min: 1024, max: 64 * 1_048_576, integer: true });
@@ -319,7 +319,6 @@ export function parseConfig(raw: unknown, opts: ParseOptions): DeputyConfig {
     };
     if (type === 'mcp') {
       const url = r.url('url', { required: true, hint: 'the upstream MCP endpoint, e.g. http://127.0.0.1:9001/mcp' }) ?? '';
-      if (url && new URL(url).protocol === 'http:' && !isLoopback(new URL(url).hostname)) warnings.push({ path: `${r.child('url')}`, message: 'plain http:// to a non-loopback upstream: its credential travels unencrypted' });
       upstreams.push({ ...common, type, url });
     } else {
       const spec = r.string('spec', { required: true, hint: 'a file path or URL of the OpenAPI document' }) ?? '';
@@ -364,7 +363,7 @@ export function parseConfig(raw: unknown, opts: ParseOptions): DeputyConfig {
   const identityAlgorithm = idr.has('algorithm') ? idr.oneOf('algorithm', ASYMMETRIC_ALGORITHMS) : undefined;
   idr.rejectUnknownKeys();
   if (signingKeys.length === 0 && upstreams.some((u) => 'identityAssertion' in u.credentials && u.credentials.identityAssertion)) {
-    warnings.push({ path: 'identity.signing_keys', message: 'not set: identity assertions are signed with an ephemeral key generated at start-up, so backends must refetch the JWKS after every restart and replicas publish different keys; configure identity.signing_keys' });
+    warnings.push({ path: 'identity.signing_keys', rule: 'ephemeral-identity-key', message: 'not set: identity assertions are signed with an ephemeral key generated at start-up, so backends must refetch the JWKS after every restart and replicas publish different keys; configure identity.signing_keys' });
   }
 
   const aggregate = root.has('aggregate') ? parseAggregate(root.object('aggregate'), upstreams.map((u) => u.name)) : DEFAULT_AGGREGATE;
@@ -374,7 +373,9 @@ export function parseConfig(raw: unknown, opts: ParseOptions): DeputyConfig {
     for (const x of secrets) x.close();
     throw new ConfigError(issues, opts.source);
   }
-  return { server: { host, port, publicUrl, publicUrlExplicit: s.has('public_url'), allowedOrigins, maxBodyBytes, shutdownGraceMs }, auth, upstreams, audit: { store, spoolDir, replicaId }, state: { store: stateStore, encryptionKey, previousKeys }, metrics, tracing, identity: { signingKeys, algorithm: identityAlgorithm }, aggregate, secrets, warnings };
+  const config: DeputyConfig = { server: { host, port, publicUrl, publicUrlExplicit: s.has('public_url'), allowedOrigins, maxBodyBytes, shutdownGraceMs }, auth, upstreams, audit: { store, spoolDir, replicaId }, state: { store: stateStore, encryptionKey, previousKeys }, metrics, tracing, identity: { signingKeys, algorithm: identityAlgorithm }, aggregate, secrets, warnings };
+  warnings.push(...lintConfig(config));
+  return config;
 }
 
 type SecretFn = (r: Reader, key: string, o?: { required?: boolean }) => Secret | undefined;
@@ -451,6 +452,7 @@ function credentialsConfig(r: Reader, secret: SecretFn, secretRef: SecretRefFn, 
       out = { type, acknowledgeSpecViolation: true, requireAudience };
       warnings.push({
         path: r.child('type'),
+        rule: 'passthrough',
         message: `upstream '${upstream}' uses token passthrough: clients' tokens are forwarded (violates the MCP specification's token-passthrough MUST NOT${requireAudience ? `; only tokens whose aud includes ${requireAudience} are forwarded` : '; consider require_audience'})`,
       });
       break;
