@@ -1,10 +1,13 @@
 // `deputy check`: validate a config and lint it for security problems, reported as findings in the
 // same format as `deputy scan` (text, JSON, SARIF) with the exact line of the offending key.
 import { readFile } from 'node:fs/promises';
-import { relative, resolve } from 'node:path';
+import { dirname, relative, resolve } from 'node:path';
 import { LineCounter, parseDocument, type Node } from 'yaml';
 import { ConfigError, type ConfigIssue } from '../config/errors.ts';
 import { loadConfig } from '../config/load.ts';
+import type { DeputyConfig } from '../config/schema.ts';
+import type { CredentialProvider } from '../outbound/provider.ts';
+import { createOpenApiToolset } from '../upstreams/openapi/index.ts';
 import type { Finding, Level, RuleMeta } from '../scan/finding.ts';
 import { formatText, toSarif } from '../scan/index.ts';
 import { formatJson } from '../scan/report/json.ts';
@@ -26,6 +29,9 @@ export const CONFIG_RULES: readonly RuleMeta[] = [
   rule('config-literal-secret', 'LiteralSecret', 'error', 'A secret is written literally in the config file.', 'Secrets must be references ({ env: NAME } or { file: PATH }) so they stay out of the file and out of version control.', 7.5),
   rule('config-passthrough', 'TokenPassthrough', 'warning', 'An upstream receives the clients\' own tokens.', 'Token passthrough violates the MCP specification (MUST NOT): prefer token_exchange, client_credentials or static credentials.', 8),
   rule('config-plain-http', 'PlainHttpOffLoopback', 'warning', 'Credentials travel over plain http off loopback.', 'Use https for every endpoint that receives a credential or a token.', 6.5),
+  rule('openapi-excluded-operation', 'OpenApiOperationExcluded', 'note', 'An OpenAPI operation is not exposed as a tool.', 'The operation was filtered out by configuration or cannot be called safely (e.g. an unsupported request body); it is never exposed without its body.', 0),
+  rule('openapi-summary', 'OpenApiSummary', 'note', 'What an OpenAPI upstream exposes.', 'How many operations the spec has and how many became tools.', 0),
+  rule('openapi-warning', 'OpenApiWarning', 'warning', 'The OpenAPI document needs attention.', 'Deputy loaded the spec but noticed something that may surprise you (conversion, oversized schemas, server paths).', 2),
   rule('config-ephemeral-identity-key', 'EphemeralIdentityKey', 'warning', 'Identity assertions are signed with an ephemeral key.', 'Configure identity.signing_keys so backends can pin Deputy\'s keys across restarts and replicas.', 3),
 ];
 
@@ -39,7 +45,7 @@ export async function run(argv: string[]): Promise<number> {
   let warnings: ConfigIssue[] = [];
   try {
     const config = await loadConfig(path);
-    warnings = config.warnings;
+    warnings = [...config.warnings, ...(await openApiIssues(config, dirname(path), errors))];
     for (const s of config.secrets) s.close();
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
@@ -52,9 +58,32 @@ export async function run(argv: string[]): Promise<number> {
   else if (format === 'sarif') console.log(JSON.stringify(toSarif(findings, { rules: CONFIG_RULES }), null, 2));
   else {
     if (findings.length) console.error(formatText(findings, { color: process.stderr.isTTY && !process.env.NO_COLOR }).trimEnd());
-    console.error(errors.length ? `${path}: invalid, ${errors.length} error(s), ${warnings.length} warning(s)` : `${path}: valid, ${warnings.length} warning(s)`);
+    const count = (level: Level) => findings.filter((f) => f.level === level).length;
+    console.error(`${path}: ${errors.length ? 'invalid' : 'valid'}, ${count('error')} error(s), ${count('warning')} warning(s), ${count('note')} note(s)`);
   }
   return errors.length ? 1 : 0;
+}
+
+/** Loads each OpenAPI spec as serving would, reporting excluded operations and spec problems. */
+async function openApiIssues(config: DeputyConfig, baseDir: string, errors: ConfigIssue[]): Promise<ConfigIssue[]> {
+  const out: ConfigIssue[] = [];
+  for (const [i, u] of config.upstreams.entries()) {
+    if (u.type !== 'openapi') continue;
+    const path = `upstreams[${i}]`;
+    // Never called: check only loads the spec, it does not make requests.
+    const credentials: CredentialProvider = { mode: u.credentials.type, get: () => Promise.reject(new Error('not available in deputy check')) };
+    try {
+      const toolset = await createOpenApiToolset(u, credentials, { baseDir, configPath: path });
+      for (const w of toolset.report.warnings) out.push({ path: `${path}.spec`, rule: 'openapi-warning', message: w });
+      for (const e of toolset.report.excluded) out.push({ path: `${path}.spec`, rule: 'openapi-excluded-operation', message: `${e.operation}: ${e.reason}` });
+      out.push({ path, rule: 'openapi-summary', message: `upstream '${u.name}': ${toolset.report.tools} tools from ${toolset.report.operations} operations, ${toolset.report.excluded.length} excluded` });
+      await toolset.close();
+    } catch (error) {
+      if (error instanceof ConfigError) errors.push(...error.issues);
+      else errors.push({ path: `${path}.spec`, message: (error as Error).message });
+    }
+  }
+  return out;
 }
 
 /** Maps config issues to findings positioned at the offending key in the YAML source. */
@@ -74,7 +103,10 @@ export function toFindings(text: string, file: string, errors: ConfigIssue[], wa
     return { line: 1, column: 1, endLine: 1, endColumn: 1, snippet: '' };
   };
   const finding = (issue: ConfigIssue, level: Level): Finding => {
-    const ruleId = level === 'error' ? (/literal secrets are not allowed/.test(issue.message) ? 'config-literal-secret' : 'config-invalid') : `config-${issue.rule ?? 'invalid'}`;
+    if (issue.rule === 'openapi-excluded-operation' || issue.rule === 'openapi-summary') level = 'note';
+    const ruleId = level === 'error'
+      ? (/literal secrets are not allowed/.test(issue.message) ? 'config-literal-secret' : 'config-invalid')
+      : issue.rule?.startsWith('openapi-') ? issue.rule : `config-${issue.rule ?? 'invalid'}`;
     const fix = CONFIG_RULES.find((r) => r.id === ruleId)?.fullDescription ?? '';
     return { ruleId, level, message: `${issue.path ? `${issue.path}: ` : ''}${issue.message}`, file, ...locate(issue.path), fix };
   };

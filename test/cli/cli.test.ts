@@ -54,7 +54,7 @@ test('check: valid config with a passthrough warning → exit 0', async () => {
   const r = await deputy(['check', '--config', 'good.yaml'], { NOTES_AUTH: 'Bearer x' });
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /good\.yaml\n\s+13:\d+\s+warning\s+upstreams\[1\]\.credentials\.type: upstream 'legacy' uses token passthrough.*config-passthrough/);
-  assert.match(r.stderr, /valid, \d+ warning/);
+  assert.match(r.stderr, /valid, 0 error\(s\), 1 warning\(s\)/);
 });
 
 test('check: errors name the key → exit 1; --json for machines', async () => {
@@ -118,4 +118,12 @@ test('audit: prints recent events, --json, --since', async () => {
   const bad = await deputy(['audit', '--store', 'sqlite:audit.db', '--since', 'yesterday-ish']);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--since expects a duration like 30m/);
+});
+
+test('check: the shipped deputy.example.yaml is valid and reports its passthrough upstream and OpenAPI summary', async () => {
+  const example = new URL('../../deputy.example.yaml', import.meta.url).pathname;
+  const r = await deputy(['check', '--config', example, '--format', 'json'], { NOTES_AUTHORIZATION: 'x', INTROSPECT_SECRET: 'x', DEPUTY_CLIENT_SECRET: 'x' });
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  const rules = JSON.parse(r.stdout).findings.map((f: { ruleId: string }) => f.ruleId).sort();
+  assert.deepEqual(rules, ['config-passthrough', 'openapi-excluded-operation', 'openapi-summary']);
 });
