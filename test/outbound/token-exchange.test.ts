@@ -1,3 +1,4 @@
+import { decodeJwt } from 'jose';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -48,7 +49,8 @@ test('token_exchange: the upstream gets a token for itself that names the user a
 test('token_exchange caching: 100 calls by one user → 1 exchange, a second user → 1 more, after the user token expires → a new one', async () => {
   const { as, deputy, endpoint } = await stack();
   const before = tokenRequests(as, TOKEN_EXCHANGE_GRANT);
-  const alice = await userToken(as, endpoint, { sub: 'alice', ttlSeconds: 2 });
+  // Long enough for 100 calls on a loaded CI machine; the test then waits for this exact expiry.
+  const alice = await userToken(as, endpoint, { sub: 'alice', ttlSeconds: 8 });
   const aliceClient = await connectClient(endpoint, alice);
   for (let i = 0; i < 100; i++) await aliceClient.callTool({ name: 'add', arguments: { a: i, b: 1 } });
   const afterAlice = tokenRequests(as, TOKEN_EXCHANGE_GRANT) - before;
@@ -60,7 +62,7 @@ test('token_exchange caching: 100 calls by one user → 1 exchange, a second use
   assert.equal(afterBob, 2, 'a second user gets an exchange of their own');
 
   // The cached exchange never outlives the user token it came from.
-  await sleep(2100);
+  await sleep(Math.max(0, (decodeJwt(alice).exp as number) * 1000 + 150 - Date.now()));
   const alice2 = await userToken(as, endpoint, { sub: 'alice' });
   assert.equal((await post(endpoint, alice2)).status, 200);
   assert.equal((await post(endpoint, alice2, 2)).status, 200);
