@@ -3,6 +3,8 @@
 import { createServer } from 'node:http';
 
 const port = Number(process.argv[2] ?? 0);
+/** Optional artificial latency (ms) for initialize and tools/list, to model slower upstreams. */
+const delayMs = Number(process.argv[3] ?? 0);
 const server = createServer((req, res) => {
   const chunks: Buffer[] = [];
   req.on('data', (c: Buffer) => chunks.push(c));
@@ -23,7 +25,8 @@ const server = createServer((req, res) => {
     const body = JSON.stringify({ jsonrpc: '2.0', id: msg.id, result });
     const headers: Record<string, string | number> = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) };
     if (msg.method === 'initialize') headers['mcp-session-id'] = 'bench-upstream-session';
-    res.writeHead(200, headers).end(body);
+    if (delayMs && (msg.method === 'initialize' || msg.method === 'tools/list')) setTimeout(() => res.writeHead(200, headers).end(body), delayMs);
+    else res.writeHead(200, headers).end(body);
   });
 });
 server.keepAliveTimeout = 65_000;

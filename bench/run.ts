@@ -79,6 +79,14 @@ const responder = start(process.execPath, [join(root, 'bench/responder.ts')]);
 const upstreamPort = Number(await new Promise<string>((r) => responder.stdout!.once('data', (d) => r(String(d).trim()))));
 const upstream = `http://127.0.0.1:${upstreamPort}/mcp`;
 
+// --- five more responders with increasing latency, for the cold tools/list fan-out measurement
+const fanout: { name: string; url: string; delay: number }[] = [];
+for (const [i, delay] of [5, 10, 15, 20, 25].entries()) {
+  const child = start(process.execPath, [join(root, 'bench/responder.ts'), '0', String(delay)]);
+  const port = Number(await new Promise<string>((r) => child.stdout!.once('data', (d) => r(String(d).trim()))));
+  fanout.push({ name: `fan${i + 1}`, url: `http://127.0.0.1:${port}/mcp`, delay });
+}
+
 // --- the authorization server (in this process; idle in steady state)
 const deputyPort = await freePort();
 const deputyBase = `http://127.0.0.1:${deputyPort}`;
@@ -101,6 +109,7 @@ const config = {
     { name: 'static', type: 'mcp', url: upstream, credentials: { type: 'static', headers: { Authorization: { env: 'UPSTREAM_AUTH' } } } },
     { name: 'exchange', type: 'mcp', url: upstream, credentials: { type: 'token_exchange', token_endpoint: `${as.issuer}/token`, client_id: 'deputy', client_secret: { env: 'DEPUTY_SECRET' }, resource: BACKEND, scope: 'api:read' } },
     { name: 'introspect', type: 'mcp', url: upstream, credentials: { type: 'static', headers: { Authorization: { env: 'UPSTREAM_AUTH' } } } },
+    ...fanout.map((f) => ({ name: f.name, type: 'mcp', url: f.url, credentials: { type: 'static', headers: { Authorization: { env: 'UPSTREAM_AUTH' } } } })),
   ],
   audit: { store: `sqlite:${join(work, 'audit.db')}` },
 };
@@ -201,6 +210,31 @@ if (!smoke) {
   };
 }
 
+// --- cold tools/list: /mcp over 5 upstreams (5–25 ms each) vs the slowest upstream alone. Cold means a
+// principal with no upstream sessions yet: initialize + tools/list, fresh user each time.
+log('cold tools/list: /mcp over 5 upstreams vs the slowest alone…');
+async function coldList(route: string, user: string): Promise<number> {
+  const url = `${deputyBase}${route}`;
+  const token = await as.issueUserToken({ accountId: user, clientId: 'bench-client', resource: url, scope: 'mcp:tools' });
+  const h = { ...base, authorization: `Bearer ${token}` };
+  const t0 = performance.now();
+  const init = await fetch(url, { method: 'POST', headers: h, body: JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'bench', version: '1' } } }) });
+  await init.text();
+  const list = await fetch(url, { method: 'POST', headers: { ...h, 'mcp-session-id': init.headers.get('mcp-session-id')! }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }) });
+  const body = await list.text();
+  if (list.status !== 200 || !body.includes('echo')) throw new Error(`cold tools/list on ${route} failed: ${list.status} ${body.slice(0, 200)}`);
+  return performance.now() - t0;
+}
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const coldTrials = smoke ? 3 : 9;
+const coldAll: number[] = [];
+const coldSlowest: number[] = [];
+for (let i = 0; i < coldTrials; i++) {
+  coldAll.push(await coldList('/mcp', `cold-all-${i}`));
+  coldSlowest.push(await coldList('/mcp/fan5', `cold-one-${i}`));
+}
+const cold = { aggregatedMs: median(coldAll), slowestAloneMs: median(coldSlowest), trials: coldTrials };
+
 // --- JWT verification cost, with and without the verified-token cache (in this process)
 log('JWT verification cost…');
 const jwtResource = `${deputyBase}/mcp/static`;
@@ -249,6 +283,8 @@ const summary = {
     'p50 added by Deputy': `${((fixed.deputy.p50Us - fixed.direct.p50Us) / 1000).toFixed(3)} ms`,
   } : {}),
   'token exchanges during scenario 4 (steady state)': `${exchangeCount.after - exchangeCount.before} for ${exchangeCount.calls} calls by ${users} users = ${perUser.toFixed(3)} per 1,000 calls per user`,
+  'cold initialize+tools/list, /mcp over 5 upstreams (median)': `${cold.aggregatedMs.toFixed(1)} ms`,
+  'cold initialize+tools/list, slowest upstream alone (median)': `${cold.slowestAloneMs.toFixed(1)} ms (ratio ${(cold.aggregatedMs / cold.slowestAloneMs).toFixed(2)})`,
   'JWT verify, no cache (ops/s)': Math.round(verifyUncached),
   'JWT verify, with cache (ops/s)': Math.round(verifyCached),
   'Deputy peak RSS': `${peakRssMb.toFixed(0)} MB`,
@@ -256,7 +292,7 @@ const summary = {
 console.table(summary);
 if (nginxNote) console.log(nginxNote);
 
-const out = { time: new Date().toISOString(), node: process.version, loadTool: hasWrk() ? 'wrk' : 'autocannon', connections, duration, reps, users, smoke, results, fixed, exchangeCount, verify: { uncached: verifyUncached, cached: verifyCached }, peakRssMb, nginx: !!nginxUrl };
+const out = { time: new Date().toISOString(), node: process.version, loadTool: hasWrk() ? 'wrk' : 'autocannon', connections, duration, reps, users, smoke, results, fixed, cold, exchangeCount, verify: { uncached: verifyUncached, cached: verifyCached }, peakRssMb, nginx: !!nginxUrl };
 const dir = join(root, 'bench/results');
 mkdirSync(dir, { recursive: true });
 const stamp = out.time.replace(/[:.]/g, '-');
