@@ -80,16 +80,27 @@ export class PostgresAuditSink implements AuditSink {
 
   write(event: AuditEvent): void {
     this.#queue.push(event);
-    if (!this.#pumping) this.#pumping = new Promise<void>((r) => setImmediate(r)).then(() => this.#pump());
+    if (!this.#pumping) this.#kick(true);
+  }
+
+  /** Starts the pump unless it runs; `batch` waits one event-loop turn so a burst goes in one INSERT. */
+  #kick(batch = false): Promise<void> {
+    this.#pumping ??= (async () => {
+      // Always yield first: `#pumping` must be assigned before the pump can finish and clear it.
+      await new Promise<void>((r) => (batch ? setImmediate(r) : queueMicrotask(r)));
+      try {
+        await this.#pump();
+      } finally {
+        this.#pumping = undefined;
+      }
+    })();
+    return this.#pumping;
   }
 
   /** Waits until every event written so far is in the database, or in the spool while it is down. */
   async flush(): Promise<void> {
     if (this.#down && this.#spool?.size) await this.#tryRecover();
-    while (this.#pumping || this.#queue.length) {
-      if (!this.#pumping) this.#pumping = this.#pump();
-      await this.#pumping;
-    }
+    while (this.#pumping || this.#queue.length) await (this.#pumping ?? this.#kick());
   }
 
   async query(q: AuditQuery): Promise<AuditEvent[]> {
@@ -151,8 +162,6 @@ export class PostgresAuditSink implements AuditSink {
       }
     } catch (error) {
       this.onError(error as Error);
-    } finally {
-      this.#pumping = undefined;
     }
   }
 
@@ -243,7 +252,7 @@ export class PostgresAuditSink implements AuditSink {
       }
     })();
     await this.#pumping;
-    if (this.#queue.length && !this.#pumping) this.#pumping = this.#pump();
+    if (this.#queue.length) void this.#kick();
   }
 }
 

@@ -1,6 +1,7 @@
 // A real PostgreSQL 15 for tests: initdb in a temp dir owned by the `postgres` user (initdb refuses
 // root), listening on 127.0.0.1 with trust auth. Stoppable and restartable mid-test.
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { chmodSync, chownSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -31,11 +32,12 @@ export async function startPostgres(): Promise<PostgresServer> {
     chownSync(dir, uid, gid);
   }
   chmodSync(dir, 0o700);
-  const run = (cmd: string, args: string[]) => {
+  // Asynchronous, so servers under test in this process keep running while PostgreSQL stops or starts.
+  const run = async (cmd: string, args: string[]) => {
     const argv = asRoot ? ['-u', 'postgres', '--', join(BIN, cmd), ...args] : args;
-    execFileSync(asRoot ? 'runuser' : join(BIN, cmd), argv, { stdio: ['ignore', 'pipe', 'pipe'], cwd: dir });
+    await promisify(execFile)(asRoot ? 'runuser' : join(BIN, cmd), argv, { cwd: dir });
   };
-  run('initdb', ['-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8']);
+  await run('initdb', ['-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8']);
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
   let running = false;
 
@@ -49,12 +51,12 @@ export async function startPostgres(): Promise<PostgresServer> {
     }
   };
   const start = async () => {
-    run('pg_ctl', ['-D', data, '-l', join(dir, 'pg.log'), '-o', `-p ${port} -c listen_addresses=127.0.0.1 -k ${dir} -c fsync=off`, '-w', 'start']);
+    await run('pg_ctl', ['-D', data, '-l', join(dir, 'pg.log'), '-o', `-p ${port} -c listen_addresses=127.0.0.1 -k ${dir} -c fsync=off`, '-w', 'start']);
     await waitFor(async () => (await query('SELECT 1')).length === 1, `postgres on port ${port}`);
     running = true;
   };
   const stop = async () => {
-    run('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']);
+    await run('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']);
     running = false;
   };
   await start();
