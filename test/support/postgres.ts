@@ -2,14 +2,20 @@
 // root), listening on 127.0.0.1 with trust auth. Stoppable and restartable mid-test.
 import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
-import { chmodSync, chownSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { onCleanup } from './cleanup.ts';
 import { freePort, waitFor } from './ports.ts';
 
-const BIN = '/usr/lib/postgresql/15/bin';
+/** Debian's layout: /usr/lib/postgresql/<major>/bin (15 on bookworm); the newest installed major wins. */
+const BIN = (() => {
+  const root = '/usr/lib/postgresql';
+  const majors = existsSync(root) ? readdirSync(root).filter((v) => /^\d+$/.test(v)).sort((x, y) => Number(y) - Number(x)) : [];
+  if (!majors.length) throw new Error('PostgreSQL is not installed (apt-get install postgresql); .ci/run installs it');
+  return join(root, majors[0]!, 'bin');
+})();
 
 export interface PostgresServer {
   url: string;
