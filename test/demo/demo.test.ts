@@ -1,0 +1,55 @@
+// `npm start` as a newcomer meets it: the printed commands work — a token from the demo AS, a tool
+// call through Deputy, the REST API reached through token exchange as the user, and the audit trail.
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import * as jose from 'jose';
+import { instructions, startDemo } from '../../src/demo/run.ts';
+import { onCleanup } from '../support/cleanup.ts';
+import { freePort } from '../support/ports.ts';
+
+test('the demo serves an authenticated tool call on each endpoint and prints working commands', async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'deputy-demo-'));
+  const demo = await startDemo({ port: await freePort(), asPort: await freePort(), upstreamPort: await freePort(), apiPort: await freePort(), dataDir });
+  onCleanup(() => demo.close());
+  const base = demo.gateway.config.server.publicUrl;
+  const text = instructions(demo, dataDir);
+  assert.match(text, new RegExp(`-d resource=${base}/mcp/notes -d scope=mcp:tools ${demo.issuer}/token`));
+
+  const token = async (resource: string) => {
+    const res = await fetch(`${demo.issuer}/token`, {
+      method: 'POST',
+      headers: { authorization: `Basic ${Buffer.from('demo-client:demo-secret').toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'client_credentials', resource, scope: 'mcp:tools' }),
+    });
+    return ((await res.json()) as { access_token: string }).access_token;
+  };
+  const call = async (url: string, bearer: string, name: string, args: unknown) => {
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name, arguments: args } }),
+    });
+    assert.equal(res.status, 200);
+    return res.text();
+  };
+
+  const notesToken = await token(`${base}/mcp/notes`);
+  assert.match(await call(`${base}/mcp/notes`, notesToken, 'add_note', { text: 'hello' }), /saved note #1/);
+
+  const tasksToken = await token(`${base}/mcp/tasks`);
+  const who = await call(`${base}/mcp/tasks`, tasksToken, 'whoami', {});
+  assert.match(who, /\\"user\\":\\"demo-client\\",\\"acting_client\\":\\"deputy\\"/);
+  assert.equal(demo.api.calls.at(-1)!.actor, 'deputy');
+  assert.equal(jose.decodeJwt(tasksToken).aud, `${base}/mcp/tasks`);
+
+  const unauthenticated = await fetch(`${base}/mcp/notes`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+  assert.equal(unauthenticated.status, 401);
+
+  await demo.gateway.audit.flush();
+  const events = await demo.gateway.audit.query({});
+  assert.ok(events.some((e) => e.upstream === 'tasks' && e.credentialMode === 'token_exchange' && e.outcome === 'ok'));
+  assert.ok(!JSON.stringify(events).includes(tasksToken));
+});
