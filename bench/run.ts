@@ -1,6 +1,7 @@
 // `npm run bench`: Deputy against the floor, in one run, under the same load generator and concurrency.
 //   1 direct            client → upstream
 //   2 nginx             client → nginx (generated keep-alive reverse proxy) → upstream: what any proxy hop costs
+//     node-proxy        client → bare node:http + undici proxy → upstream: the floor for anything on Node
 //   3 deputy-static     JWT verified (cached), static upstream credential
 //   4 deputy-exchange   JWT + RFC 8693 token exchange, steady state (cached exchanged tokens), several users
 //   5 deputy-introspect opaque tokens, cached RFC 7662 introspection
@@ -111,7 +112,8 @@ const config = {
     { name: 'introspect', type: 'mcp', url: upstream, credentials: { type: 'static', headers: { Authorization: { env: 'UPSTREAM_AUTH' } } } },
     ...fanout.map((f) => ({ name: f.name, type: 'mcp', url: f.url, credentials: { type: 'static', headers: { Authorization: { env: 'UPSTREAM_AUTH' } } } })),
   ],
-  audit: { store: `sqlite:${join(work, 'audit.db')}` },
+  // BENCH_AUDIT=none|stdout|… measures the cost of the audit store itself.
+  audit: { store: process.env.BENCH_AUDIT ?? `sqlite:${join(work, 'audit.db')}` },
 };
 writeFileSync(join(work, 'deputy.yaml'), stringify(config));
 log('starting Deputy…');
@@ -150,6 +152,10 @@ http {
   log(nginxNote);
 }
 
+// --- the Node floor: a bare node:http + undici proxy (what any Node proxy costs on this machine)
+const nodeProxy = start(process.execPath, [join(root, 'bench/node-proxy.ts'), upstream]);
+const nodeProxyUrl = `http://127.0.0.1:${Number(await new Promise<string>((r) => nodeProxy.stdout!.once('data', (d) => r(String(d).trim()))))}/mcp`;
+
 // --- tokens and sessions
 const call = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'echo', arguments: { text: 'hello' } } });
 const base = { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-06-18' };
@@ -170,6 +176,7 @@ interface Scenario { name: string; url: string; requests: RequestSpec[] }
 const allScenarios: Scenario[] = [
   { name: 'direct', url: upstream, requests: direct },
   ...(nginxUrl ? [{ name: 'nginx', url: nginxUrl, requests: direct }] : []),
+  { name: 'node-proxy', url: nodeProxyUrl, requests: direct },
   { name: 'deputy-static', url: `${deputyBase}/mcp/static`, requests: await deputyRequests('static', 1) },
   { name: 'deputy-exchange', url: `${deputyBase}/mcp/exchange`, requests: await deputyRequests('exchange', users) },
   { name: 'deputy-introspect', url: `${deputyBase}/mcp/introspect`, requests: await deputyRequests('introspect', 1) },
@@ -275,6 +282,7 @@ const s3 = results['deputy-static'] ?? d;
 const s4 = results['deputy-exchange'] ?? d;
 const summary = {
   'deputy-static / nginx throughput': n ? (s3.rps / n.rps).toFixed(2) : 'n/a (no nginx)',
+  'deputy-static / node-proxy throughput': results['node-proxy'] ? (s3.rps / results['node-proxy'].rps).toFixed(2) : 'n/a',
   'deputy-exchange / deputy-static throughput': (s4.rps / s3.rps).toFixed(2),
   ...(fixed ? {
     [`p99 at ${rate} req/s: direct`]: `${(fixed.direct.p99Us / 1000).toFixed(3)} ms`,
