@@ -40,6 +40,7 @@ test('/metrics: request counters, latency histogram, token cache, verifier and a
   const token = await userToken(as, url, { sub: 'mia' });
   for (let i = 0; i < 7; i++) assert.equal((await mcpPost(url, initializeMessage(i), { authorization: `Bearer ${token}` })).status, 200);
   assert.equal((await mcpPost(url, initializeMessage(99), { authorization: 'Bearer nope' })).status, 401);
+  await gw.audit.flush(); // audit writes are batched (at most 50 ms in memory)
 
   const anonymous = await fetch(`${gw.url}/metrics`);
   assert.equal(anonymous.status, 401, 'the metrics token is required');
