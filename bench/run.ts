@@ -208,12 +208,13 @@ for (const s of scenarios) {
 }
 
 // --- fixed rate: added p99 latency at a moderate load
-let fixed: { direct: Awaited<ReturnType<typeof fixedRate>>; deputy: Awaited<ReturnType<typeof fixedRate>> } | undefined;
+let fixed: { direct: Awaited<ReturnType<typeof fixedRate>>; nodeProxy: Awaited<ReturnType<typeof fixedRate>>; deputy: Awaited<ReturnType<typeof fixedRate>> } | undefined;
 if (!smoke) {
-  log(`fixed rate ${rate} req/s: direct, then deputy-static…`);
+  log(`fixed rate ${rate} req/s: direct, node-proxy, then deputy-static…`);
   const fixedDuration = 5;
   fixed = {
     direct: await fixedRate({ url: upstream, requests: direct, connections: 16, durationSec: fixedDuration, rate }),
+    nodeProxy: await fixedRate({ url: nodeProxyUrl, requests: direct, connections: 16, durationSec: fixedDuration, rate }),
     deputy: await fixedRate({ url: `${deputyBase}/mcp/static`, requests: allScenarios.find((s) => s.name === 'deputy-static')!.requests, connections: 16, durationSec: fixedDuration, rate }),
   };
 }
@@ -292,6 +293,7 @@ const summary = {
   'deputy-exchange / deputy-static throughput': (s4.rps / s3.rps).toFixed(2),
   ...(fixed ? {
     [`p99 at ${rate} req/s: direct`]: `${(fixed.direct.p99Us / 1000).toFixed(3)} ms`,
+    [`p99 at ${rate} req/s: node-proxy`]: `${(fixed.nodeProxy.p99Us / 1000).toFixed(3)} ms`,
     [`p99 at ${rate} req/s: deputy-static`]: `${(fixed.deputy.p99Us / 1000).toFixed(3)} ms`,
     'p99 added by Deputy': `${((fixed.deputy.p99Us - fixed.direct.p99Us) / 1000).toFixed(3)} ms`,
     'p50 added by Deputy': `${((fixed.deputy.p50Us - fixed.direct.p50Us) / 1000).toFixed(3)} ms`,
