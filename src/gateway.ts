@@ -16,7 +16,7 @@ import { drainServer, instrument, openSharedResources, type SharedResources } fr
 import { McpProxy } from './upstreams/mcp/proxy.ts';
 import { LocalMcpEndpoint } from './protocol/local-endpoint.ts';
 import { createAggregateService, toolsetMember } from './upstreams/aggregate/index.ts';
-import { createOpenApiToolset, type OpenApiToolset } from './upstreams/openapi/index.ts';
+import type { OpenApiToolset } from './upstreams/openapi/index.ts';
 import { toolsetService } from './upstreams/toolset-service.ts';
 import { ToolPolicy } from './policy/tools.ts';
 
@@ -86,6 +86,8 @@ export async function startGateway(config: DeputyConfig, opts: GatewayOptions = 
   try {
     for (const [i, upstream] of config.upstreams.entries()) {
       if (upstream.type !== 'openapi') continue;
+      // Loaded on demand: the parser and validator are heavy, and MCP-only deployments never need them.
+      const { createOpenApiToolset } = await import('./upstreams/openapi/index.ts');
       const toolset = await createOpenApiToolset(upstream, createCredentialProvider(upstream, outbound), { baseDir: opts.baseDir, configPath: `upstreams[${i}]` });
       toolsets.set(upstream.name, toolset);
       for (const w of toolset.report.warnings) log.warn(`upstream '${upstream.name}': ${w}`);

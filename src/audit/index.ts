@@ -1,6 +1,5 @@
 import { isAbsolute, resolve } from 'node:path';
 import type { AuditSink } from './event.ts';
-import { PostgresAuditSink } from './postgres.ts';
 import { SqliteAuditSink } from './sqlite.ts';
 import { JsonLinesAuditSink, NullAuditSink } from './stream.ts';
 
@@ -24,6 +23,7 @@ export async function openAuditSink(store: string, baseDir = process.cwd(), opts
     return new SqliteAuditSink(path === ':memory:' || isAbsolute(path) ? path : resolve(baseDir, path), { replicaId: opts.replicaId });
   }
   if (/^postgres(ql)?:\/\//.test(store)) {
+    const { PostgresAuditSink } = await import('./postgres.ts'); // only deployments that use it load `pg`
     const sink = new PostgresAuditSink(store, { spoolDir: resolve(baseDir, opts.spoolDir ?? '.'), replicaId: opts.replicaId, readOnly: opts.readOnly });
     await sink.start();
     return sink;

@@ -4,7 +4,7 @@ import { dirname, resolve } from 'node:path';
 import { existsSync } from 'node:fs';
 import { verifyChain, type ChainReport } from '../audit/chain.ts';
 import { openAuditSink, type AuditEvent, type AuditSink } from '../audit/index.ts';
-import { PostgresAuditSink } from '../audit/postgres.ts';
+import { isPostgresSink } from '../audit/postgres-guard.ts';
 import { SqliteAuditSink } from '../audit/sqlite.ts';
 import { loadConfig } from '../config/load.ts';
 import { parseFlags, UsageError } from './args.ts';
@@ -56,7 +56,7 @@ async function verify(argv: string[]): Promise<number> {
     if (sink instanceof SqliteAuditSink) {
       const { rows, unchained } = sink.chainRows();
       report = await verifyChain(rows, unchained);
-    } else if (sink instanceof PostgresAuditSink) {
+    } else if (isPostgresSink(sink)) {
       report = await verifyChain(sink.chainRows());
     } else {
       console.error('deputy audit verify: only sqlite: and postgres:// stores keep a hash chain');

@@ -4,7 +4,7 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { openAuditSink, type AuditSink } from '../audit/index.ts';
 import type { AuditEvent } from '../audit/event.ts';
-import { PostgresAuditSink } from '../audit/postgres.ts';
+import { isPostgresSink } from '../audit/postgres-guard.ts';
 import type { DeputyConfig } from '../config/schema.ts';
 import type { McpRoute } from '../http/server.ts';
 import type { TokenVerifier } from '../inbound/verifier.ts';
@@ -12,7 +12,7 @@ import type { OutboundContext } from '../outbound/index.ts';
 import { MemorySessionStore, type SessionStore } from '../protocol/sessions.ts';
 import { openSharedState, type SharedStores } from '../state/index.ts';
 import { readiness, readinessHandler, type ComponentStatus, type Readiness } from './health.ts';
-import { GatewayMetrics } from './metrics.ts';
+import type { GatewayMetrics } from './metrics.ts';
 import { traceHandler, traceRequests, traceTokenCache, traceVerifier } from './tracing.ts';
 
 type Listener = (req: IncomingMessage, res: ServerResponse) => void;
@@ -59,6 +59,7 @@ export async function openSharedResources(config: DeputyConfig, opts: { audit?: 
     },
   };
   if (config.metrics.enabled) {
+    const { GatewayMetrics } = await import('./metrics.ts'); // prom-client only when metrics are on
     shared.metrics = new GatewayMetrics(() => {
       const p = shared.current!;
       return {
@@ -68,7 +69,7 @@ export async function openSharedResources(config: DeputyConfig, opts: { audit?: 
         verifier: () => p.verifier.stats,
         auditQueueDepth: () => queueDepth(audit),
         stateUp: state ? () => state.state.up : undefined,
-        auditStoreUp: audit instanceof PostgresAuditSink ? () => audit.status().status === 'up' : undefined,
+        auditStoreUp: isPostgresSink(audit) ? () => audit.status().status === 'up' : undefined,
       };
     });
   }
@@ -127,7 +128,7 @@ async function checkReadiness(p: Pipeline, shared: SharedResources): Promise<Rea
   const st = shared.state?.state.status();
   components.state = st ? { ...st, status: st.status } : { status: 'ok', store: 'memory' };
   const audit = shared.audit;
-  components.audit = audit instanceof PostgresAuditSink ? { ...audit.status() } : { status: 'ok', store: p.config.audit.store.split(':')[0], queued: queueDepth(audit) };
+  components.audit = isPostgresSink(audit) ? { ...audit.status() } : { status: 'ok', store: p.config.audit.store.split(':')[0], queued: queueDepth(audit) };
   return readiness(components, fatal);
 }
 

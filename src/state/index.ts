@@ -1,13 +1,12 @@
 // Shared state for replicas (`state.store: redis://…`): sessions, outbound tokens and introspection
 // results in Redis, encrypted. Without `state`, everything stays in process memory as before.
 import type { StateConfig } from '../config/schema.ts';
-import { StateCipher } from './crypto.ts';
-import { RedisIntrospectionStore } from './introspection.ts';
-import { SharedState } from './redis.ts';
-import { RedisSessionStore } from './sessions.ts';
-import { RedisTokenStore } from './tokens.ts';
+import type { RedisIntrospectionStore } from './introspection.ts';
+import type { SharedState } from './redis.ts';
+import type { RedisSessionStore } from './sessions.ts';
+import type { RedisTokenStore } from './tokens.ts';
 
-export { SharedState } from './redis.ts';
+export type { SharedState } from './redis.ts';
 
 export interface SharedStores {
   state: SharedState;
@@ -19,6 +18,10 @@ export interface SharedStores {
 /** Connects (waiting briefly for Redis; starting degraded when it is not there yet). */
 export async function openSharedState(cfg: StateConfig): Promise<SharedStores | undefined> {
   if (cfg.store === 'memory' || !cfg.encryptionKey) return undefined;
+  // Loaded only when configured: a memory-only deployment never pays for the Redis client.
+  const [{ StateCipher }, { SharedState }, { RedisSessionStore }, { RedisTokenStore }, { RedisIntrospectionStore }] = await Promise.all([
+    import('./crypto.ts'), import('./redis.ts'), import('./sessions.ts'), import('./tokens.ts'), import('./introspection.ts'),
+  ]);
   const state = new SharedState(cfg.store, new StateCipher(cfg.encryptionKey, cfg.previousKeys));
   await state.waitUntilReady();
   return { state, sessions: new RedisSessionStore(state), tokens: new RedisTokenStore(state), introspection: new RedisIntrospectionStore(state) };
