@@ -1,5 +1,6 @@
 // Small JSON GET used for metadata and JWKS: bounded time and size, specific error messages.
 import { request } from 'undici';
+import { readCapped } from './read-capped.ts';
 
 export class FetchError extends Error {
   override name = 'FetchError';
@@ -21,19 +22,11 @@ export async function fetchJson(url: string, opts: { timeoutMs?: number; maxByte
   } catch (error) {
     throw new FetchError(`GET ${url} failed: ${describeNetworkError(error)}`);
   }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of res.body) {
-    size += chunk.length;
-    if (size > maxBytes) {
-      res.body.destroy();
-      throw new FetchError(`GET ${url}: response larger than ${maxBytes} bytes`);
-    }
-    chunks.push(chunk);
-  }
+  const body = await readCapped(res.body, maxBytes);
+  if (!body) throw new FetchError(`GET ${url}: response larger than ${maxBytes} bytes`);
   if (res.statusCode !== 200) throw new FetchError(`GET ${url}: HTTP ${res.statusCode}`);
   try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    return JSON.parse(body.toString('utf8'));
   } catch {
     throw new FetchError(`GET ${url}: response is not JSON`);
   }

@@ -7,7 +7,7 @@ import type { AuditEvent, AuditSink } from '../audit/event.ts';
 import type { DeputyConfig } from '../config/schema.ts';
 import { authenticate } from '../inbound/authenticate.ts';
 import { AuthError, insufficientScope } from '../inbound/errors.ts';
-import { metadataUrlFor, protectedResourceMetadata, WELL_KNOWN_PRM } from '../inbound/metadata.ts';
+import { protectedResourceMetadata, WELL_KNOWN_PRM } from '../inbound/metadata.ts';
 import type { TokenVerifier } from '../inbound/verifier.ts';
 import { log } from '../log.ts';
 import { requireScopes } from '../policy/scopes.ts';

@@ -9,6 +9,7 @@
 // session of that principal, closed when the principal's last Deputy session ends or after idling.
 // Every request carries the upstream's own credential from its CredentialProvider — never the client's token.
 import { Pool } from 'undici';
+import { readCapped } from '../../http/read-capped.ts';
 import type { McpUpstreamConfig } from '../../config/schema.ts';
 import { describeNetworkError } from '../../http/fetch-json.ts';
 import { principalKey } from '../../inbound/principal.ts';
@@ -307,12 +308,7 @@ function answer(upstream: string, m: Message): Message {
 }
 
 async function readText(upstream: string, body: AsyncIterable<Buffer>, max: number): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const c of body) {
-    size += c.length;
-    if (size > max) throw new MemberUnavailable(upstream, `upstream '${upstream}' answered with more than ${max} bytes`);
-    chunks.push(c);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+  const read = await readCapped(body, max);
+  if (!read) throw new MemberUnavailable(upstream, `upstream '${upstream}' answered with more than ${max} bytes`);
+  return read.toString('utf8');
 }

@@ -3,6 +3,7 @@
 // @readme/openapi-parser (on a copy: validation dereferences) and kept with its `$ref`s intact,
 // because tool schemas turn them into local `$defs` rather than inlining (cycles stay finite).
 import { readFile, stat } from 'node:fs/promises';
+import { readCapped } from '../../http/read-capped.ts';
 import { resolve } from 'node:path';
 import { compileErrors, validate } from '@readme/openapi-parser';
 import { request } from 'undici';
@@ -80,17 +81,9 @@ async function fetchSpec(url: string, opts: LoadOptions): Promise<string> {
       await res.body.dump();
       throw new SpecLoadError(`spec ${url} is ${declared} bytes, over spec_max_bytes (${opts.maxBytes})`);
     }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of res.body) {
-      size += chunk.length;
-      if (size > opts.maxBytes) {
-        res.body.destroy();
-        throw new SpecLoadError(`spec ${url} is larger than spec_max_bytes (${opts.maxBytes})`);
-      }
-      chunks.push(chunk);
-    }
-    return Buffer.concat(chunks).toString('utf8');
+    const body = await readCapped(res.body, opts.maxBytes);
+    if (!body) throw new SpecLoadError(`spec ${url} is larger than spec_max_bytes (${opts.maxBytes})`);
+    return body.toString('utf8');
   } catch (error) {
     if (error instanceof SpecLoadError) throw error;
     if (signal.aborted) throw new SpecLoadError(`fetching spec ${url} timed out after ${opts.timeoutMs} ms (spec_timeout_ms)`);

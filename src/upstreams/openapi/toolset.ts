@@ -3,6 +3,7 @@
 // arguments (ajv, JSON Schema 2020-12), gets the upstream's own credential for the principal, places
 // it per the operation's security scheme and calls base_url with undici (keep-alive pool).
 import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
+import { readCapped } from '../../http/read-capped.ts';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import { Pool } from 'undici';
@@ -172,17 +173,9 @@ export class OpenApiToolset implements Toolset {
         res.body.destroy();
         return errorResult(`${this.upstream} responded HTTP ${status} with ${declared} bytes, over the response size limit (max_response_bytes: ${max})`);
       }
-      const chunks: Buffer[] = [];
-      let size = 0;
-      for await (const chunk of res.body) {
-        size += chunk.length;
-        if (size > max) {
-          res.body.destroy();
-          return errorResult(`${this.upstream} responded HTTP ${status} with more than ${max} bytes, over the response size limit (max_response_bytes: ${max})`);
-        }
-        chunks.push(chunk as Buffer);
-      }
-      body = Buffer.concat(chunks);
+      const read = await readCapped(res.body, max);
+      if (!read) return errorResult(`${this.upstream} responded HTTP ${status} with more than ${max} bytes, over the response size limit (max_response_bytes: ${max})`);
+      body = read;
     } catch (error) {
       if (timeout.aborted || (error as { code?: string }).code === 'UND_ERR_HEADERS_TIMEOUT' || (error as { code?: string }).code === 'UND_ERR_BODY_TIMEOUT') {
         return errorResult(`${this.upstream} did not respond within ${this.#cfg.timeoutMs} ms (${plan.method.toUpperCase()} ${plan.path})`);
