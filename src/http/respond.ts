@@ -2,7 +2,9 @@
 import type { ServerResponse } from 'node:http';
 import { challenge } from '../inbound/challenge.ts';
 import type { AuthError } from '../inbound/errors.ts';
+import type { AuditEvent } from '../audit/event.ts';
 import { errorBody, type JsonRpcId } from '../protocol/jsonrpc.ts';
+import { SESSION_NOT_FOUND } from '../protocol/sessions.ts';
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   if (res.headersSent) {
@@ -16,6 +18,13 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
 
 export function sendRpcError(res: ServerResponse, status: number, code: number, message: string, id: JsonRpcId = null): void {
   sendJson(res, status, errorBody(code, message, id));
+}
+
+/** 404 for a session that does not exist (or is not the caller's), recorded on the audit event. */
+export function sendSessionNotFound(res: ServerResponse, event: AuditEvent, id: JsonRpcId): void {
+  event.outcome = 'rejected';
+  event.detail = 'unknown session';
+  sendRpcError(res, 404, SESSION_NOT_FOUND, 'Session not found: start a new session with initialize', id);
 }
 
 export function sendAuthError(res: ServerResponse, err: AuthError, resourceMetadata: string, scopes: string[]): void {

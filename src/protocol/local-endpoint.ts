@@ -6,12 +6,12 @@ import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import type { AuditEvent } from '../audit/event.ts';
 import type { McpExchange, McpHandler } from '../http/exchange.ts';
-import { sendJson, sendRpcError } from '../http/respond.ts';
+import { sendJson, sendRpcError, sendSessionNotFound } from '../http/respond.ts';
 import { AuthError } from '../inbound/errors.ts';
 import { principalKey, type BearerToken, type Principal } from '../inbound/principal.ts';
 import { log } from '../log.ts';
 import { INTERNAL_ERROR, JsonRpcError, METHOD_NOT_FOUND, type JsonRpcId } from './jsonrpc.ts';
-import { newSessionId, type SessionStore } from './sessions.ts';
+import { findOwnSession, newSessionId, type SessionStore } from './sessions.ts';
 import { LATEST_VERSION, STREAMABLE_HTTP_VERSIONS } from './versions.ts';
 
 export interface ServiceContext {
@@ -45,7 +45,6 @@ export interface McpService {
   close?(): Promise<void>;
 }
 
-const SESSION_NOT_FOUND = -32001;
 const supported = new Set<string>(STREAMABLE_HTTP_VERSIONS);
 
 export class LocalMcpEndpoint implements McpHandler {
@@ -66,12 +65,8 @@ export class LocalMcpEndpoint implements McpHandler {
     const id = x.rpc?.id ?? null;
     const sessionId = typeof req.headers['mcp-session-id'] === 'string' ? req.headers['mcp-session-id'] : undefined;
     if (sessionId !== undefined) {
-      const rec = await this.#sessions.get(sessionId);
-      if (!rec || rec.principalKey !== principalKey(x.principal) || rec.route !== this.#route) {
-        x.event.outcome = 'rejected';
-        x.event.detail = 'unknown session';
-        return sendRpcError(res, 404, SESSION_NOT_FOUND, 'Session not found: start a new session with initialize', id);
-      }
+      const rec = await findOwnSession(this.#sessions, sessionId, principalKey(x.principal), this.#route);
+      if (!rec) return sendSessionNotFound(res, x.event, id);
       res.setHeader('mcp-session-id', sessionId);
     }
 

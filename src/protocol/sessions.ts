@@ -22,6 +22,18 @@ export interface SessionStore {
   close?(): void;
 }
 
+/** JSON-RPC code the SDKs use for an unknown session (answered with HTTP 404). */
+export const SESSION_NOT_FOUND = -32001;
+
+/**
+ * The session `id` names, only if it belongs to this principal and route: any other session is
+ * reported exactly like a missing one, so ids cannot be used to ride someone else's session.
+ */
+export async function findOwnSession(store: SessionStore, id: string, principalKey: string, route: string): Promise<SessionRecord | undefined> {
+  const rec = await store.get(id);
+  return rec && rec.principalKey === principalKey && rec.route === route ? rec : undefined;
+}
+
 export function newSessionId(): string {
   return randomBytes(24).toString('base64url');
 }

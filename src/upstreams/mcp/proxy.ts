@@ -8,10 +8,10 @@ import { Pool } from 'undici';
 import type { McpUpstreamConfig } from '../../config/schema.ts';
 import type { McpExchange, McpHandler } from '../../http/exchange.ts';
 import { describeNetworkError } from '../../http/fetch-json.ts';
-import { sendRpcError } from '../../http/respond.ts';
+import { sendRpcError, sendSessionNotFound } from '../../http/respond.ts';
 import { principalKey } from '../../inbound/principal.ts';
 import { CREDENTIAL_UNAVAILABLE, FORBIDDEN, UPSTREAM_UNAVAILABLE } from '../../protocol/jsonrpc.ts';
-import { newSessionId, type SessionStore } from '../../protocol/sessions.ts';
+import { findOwnSession, newSessionId, type SessionStore } from '../../protocol/sessions.ts';
 import { CredentialError, type CredentialProvider } from '../../outbound/provider.ts';
 import { log } from '../../log.ts';
 import { filterToolsList, policyRefusal } from '../../policy/enforce.ts';
@@ -21,7 +21,6 @@ import { ToolPolicy } from '../../policy/tools.ts';
 const FORWARDED_REQUEST_HEADERS = ['content-type', 'accept', 'mcp-protocol-version', 'last-event-id', 'traceparent', 'tracestate'] as const;
 /** Response headers copied back to the client. */
 const FORWARDED_RESPONSE_HEADERS = ['content-type', 'content-length', 'cache-control', 'content-encoding'] as const;
-const SESSION_NOT_FOUND = -32001;
 
 export class McpProxy implements McpHandler {
   readonly #cfg: McpUpstreamConfig;
@@ -53,12 +52,8 @@ export class McpProxy implements McpHandler {
     const clientSession = header(req.headers, 'mcp-session-id');
     let upstreamSession: string | undefined;
     if (clientSession !== undefined) {
-      const rec = await this.#sessions.get(clientSession);
-      if (!rec || rec.principalKey !== principalKey(x.principal) || rec.route !== name) {
-        event.outcome = 'rejected';
-        event.detail = 'unknown session';
-        return sendRpcError(res, 404, SESSION_NOT_FOUND, 'Session not found: start a new session with initialize', id);
-      }
+      const rec = await findOwnSession(this.#sessions, clientSession, principalKey(x.principal), name);
+      if (!rec) return sendSessionNotFound(res, event, id);
       upstreamSession = rec.upstreamSessions[name];
     }
     if (this.#cfg.policy) {
