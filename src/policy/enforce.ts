@@ -30,7 +30,7 @@ export function policyRefusal(policy: ToolPolicy, x: McpExchange): string | unde
  * Rewrites a buffered tools/list answer (JSON or SSE) so it lists only tools the principal may call.
  * Returns the new body and how many tools were hidden; other messages on the stream pass unchanged.
  */
-export async function filterToolsList(body: AsyncIterable<Buffer>, contentType: string, policy: ToolPolicy, principal: Principal): Promise<{ body: string; hidden: number }> {
+export async function filterToolsList(body: AsyncIterable<Buffer> | Iterable<Buffer>, contentType: string, policy: ToolPolicy, principal: Principal): Promise<{ body: string; hidden: number }> {
   let hidden = 0;
   const filter = (message: unknown): unknown => {
     const m = message as { result?: { tools?: { name?: unknown }[] } };

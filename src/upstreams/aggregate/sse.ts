@@ -6,7 +6,7 @@ export interface SseEvent {
   event?: string;
 }
 
-export async function* readSse(body: AsyncIterable<Buffer | string>): AsyncGenerator<SseEvent> {
+export async function* readSse(body: AsyncIterable<Buffer | string> | Iterable<Buffer | string>): AsyncGenerator<SseEvent> {
   const decoder = new TextDecoder();
   let buffer = '';
   let data: string[] = [];

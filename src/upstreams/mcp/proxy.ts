@@ -7,6 +7,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { Pool } from 'undici';
 import type { McpUpstreamConfig } from '../../config/schema.ts';
 import type { McpExchange, McpHandler } from '../../http/exchange.ts';
+import { dispatch } from '../../http/dispatch.ts';
 import { describeNetworkError } from '../../http/fetch-json.ts';
 import { sendRpcError, sendSessionNotFound } from '../../http/respond.ts';
 import { principalKey } from '../../inbound/principal.ts';
@@ -21,6 +22,8 @@ import { ToolPolicy } from '../../policy/tools.ts';
 const FORWARDED_REQUEST_HEADERS = ['content-type', 'accept', 'mcp-protocol-version', 'last-event-id', 'traceparent', 'tracestate'] as const;
 /** Response headers copied back to the client. */
 const FORWARDED_RESPONSE_HEADERS = ['content-type', 'content-length', 'cache-control', 'content-encoding'] as const;
+/** A tools/list answer larger than this is refused rather than buffered for filtering. */
+const MAX_TOOLS_LIST_BYTES = 16 * 1024 * 1024;
 
 export class McpProxy implements McpHandler {
   readonly #cfg: McpUpstreamConfig;
@@ -91,15 +94,14 @@ export class McpProxy implements McpHandler {
     });
     let upstream;
     try {
-      upstream = await this.#pool.request({
+      upstream = await dispatch(this.#pool, {
         path: this.#path,
         method: req.method as 'GET' | 'POST' | 'DELETE',
         headers,
         body: x.body,
-        signal: abort,
         headersTimeout: this.#cfg.timeoutMs,
         bodyTimeout: req.method === 'GET' ? 0 : Math.max(this.#cfg.timeoutMs, 300_000),
-      });
+      }, abort);
     } catch (error) {
       if (clientGone) return;
       const reason = describeNetworkError(error);
@@ -110,11 +112,11 @@ export class McpProxy implements McpHandler {
       return sendRpcError(res, timedOut ? 504 : 502, UPSTREAM_UNAVAILABLE, message, id);
     }
 
-    const status = upstream.statusCode;
+    const status = upstream.status;
     if (status === 401 || status === 403) {
       // The upstream refused *Deputy's* credential. Relaying its challenge would send the client to
       // re-authenticate with Deputy for nothing, so it becomes a gateway error instead.
-      upstream.body.resume();
+      upstream.discard();
       const message = `upstream '${name}' rejected Deputy's credential (HTTP ${status}); check the ${this.#credentials.mode} credentials configured for it`;
       event.outcome = 'upstream_error';
       event.detail = message;
@@ -143,32 +145,20 @@ export class McpProxy implements McpHandler {
     }
     if (this.#policy.perTool && x.rpc?.method === 'tools/list' && status === 200) {
       // The one buffered answer: tools/list is rewritten to list only what this principal may call.
-      const filtered = await filterToolsList(upstream.body, out['content-type'] ?? '', this.#policy, x.principal).catch(() => undefined);
-      if (filtered === undefined) return void res.destroy();
+      const body = await upstream.read(MAX_TOOLS_LIST_BYTES).catch(() => undefined);
+      const filtered = body && (await filterToolsList([body], out['content-type'] ?? '', this.#policy, x.principal).catch(() => undefined));
+      if (!filtered) return void res.destroy();
       if (filtered.hidden) event.detail = `policy hid ${filtered.hidden} tool${filtered.hidden > 1 ? 's' : ''}`;
       out['content-length'] = String(Buffer.byteLength(filtered.body));
       return void res.writeHead(status, out).end(filtered.body);
     }
     // No flushHeaders(): headers leave with the first body chunk, in one write (SSE included).
     res.writeHead(status, out);
-    // pipe() rather than stream.pipeline(): pipeline allocates an AbortController per call and aborts
-    // it on completion (a DOMException each time) — measurable on the hot path.
-    const body = upstream.body;
-    await new Promise<void>((resolve) => {
-      body.once('error', (error) => {
-        if (!clientGone) {
-          event.outcome = 'upstream_error';
-          event.detail = `upstream '${name}' stream broke: ${describeNetworkError(error)}`;
-        }
-        res.destroy();
-        resolve();
-      });
-      res.once('close', () => {
-        if (!body.readableEnded) body.destroy();
-        resolve();
-      });
-      body.pipe(res);
-    });
+    const { error } = await upstream.pipeTo(res);
+    if (error && !clientGone) {
+      event.outcome = 'upstream_error';
+      event.detail = `upstream '${name}' stream broke: ${describeNetworkError(error)}`;
+    }
   }
 
   async close(): Promise<void> {
