@@ -12,6 +12,8 @@ export interface AuditSinkOptions {
   spoolDir?: string;
   /** Reading only (CLI): PostgreSQL gets no spool. */
   readOnly?: boolean;
+  /** Told when events cannot be written (they are kept and retried where the store can). */
+  onError?: (error: Error) => void;
 }
 
 /** Opens the store named by `audit.store` (`sqlite:PATH`, `postgres://…`, `stdout`, `none`); relative paths resolve against baseDir. */
@@ -20,11 +22,14 @@ export async function openAuditSink(store: string, baseDir = process.cwd(), opts
   if (store === 'stdout') return new JsonLinesAuditSink();
   if (store.startsWith('sqlite:')) {
     const path = store.slice('sqlite:'.length);
-    return new SqliteAuditSink(path === ':memory:' || isAbsolute(path) ? path : resolve(baseDir, path), { replicaId: opts.replicaId });
+    const sink = new SqliteAuditSink(path === ':memory:' || isAbsolute(path) ? path : resolve(baseDir, path), { replicaId: opts.replicaId });
+    if (opts.onError) sink.onError = opts.onError;
+    return sink;
   }
   if (/^postgres(ql)?:\/\//.test(store)) {
     const { PostgresAuditSink } = await import('./postgres.ts'); // only deployments that use it load `pg`
     const sink = new PostgresAuditSink(store, { spoolDir: resolve(baseDir, opts.spoolDir ?? '.'), replicaId: opts.replicaId, readOnly: opts.readOnly });
+    if (opts.onError) sink.onError = opts.onError;
     await sink.start();
     return sink;
   }

@@ -4,6 +4,7 @@
 // spool instead and drains it, in order, once the database answers again: no event is lost and none
 // is written twice (inserts are idempotent on (replica_id, seq)). The schema is created or migrated
 // at start-up (or on first contact), recorded in deputy_schema_version.
+import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { log } from '../log.ts';
 import { ChainHead, defaultReplicaId, type ChainedEvent, type ChainRow } from './chain.ts';
@@ -45,7 +46,9 @@ export interface AuditStoreStatus {
 export class PostgresAuditSink implements AuditSink {
   readonly #pool: pg.Pool;
   readonly #spool?: Spool;
-  readonly #chain: ChainHead;
+  #chain: ChainHead;
+  /** Whether #chain continues what the database holds for this replica id (a configured id outlives restarts). */
+  #headKnown: boolean;
   #queue: AuditEvent[] = [];
   #pumping?: Promise<void>;
   #down = false;
@@ -60,6 +63,7 @@ export class PostgresAuditSink implements AuditSink {
     this.#pool = new pg.Pool({ connectionString: url, max: 2, connectionTimeoutMillis: 2000, idleTimeoutMillis: 10_000, query_timeout: 10_000 });
     this.#pool.on('error', () => {}); // idle clients dying with the server: the next query reports it
     this.#chain = new ChainHead(opts.replicaId ?? defaultReplicaId());
+    this.#headKnown = opts.replicaId === undefined; // a fresh default id has no earlier rows
     if (!opts.readOnly) this.#spool = new Spool(opts.spoolDir, this.#chain.replicaId);
   }
 
@@ -69,9 +73,30 @@ export class PostgresAuditSink implements AuditSink {
       await this.#migrate();
       // Events a crashed predecessor spooled go in before ours.
       if (this.#spool && this.#spool.files().length) await this.#drainSpool();
+      await this.#loadHead();
     } catch (error) {
       this.#markDown(error as Error);
     }
+  }
+
+  /** Continues this replica's chain from its last stored event (after any spool of a predecessor went in). */
+  async #loadHead(): Promise<void> {
+    if (this.#headKnown) return;
+    const { rows } = await this.#pool.query('SELECT seq, hash FROM audit_events WHERE replica_id = $1 ORDER BY seq DESC LIMIT 1', [this.#chain.replicaId]);
+    if (rows[0]) this.#chain = new ChainHead(this.#chain.replicaId, Number(rows[0].seq), rows[0].hash);
+    this.#headKnown = true;
+  }
+
+  /**
+   * Events must be linked now but the database, which knows where this replica's chain ended, is
+   * unreachable: start a new chain under a derived name instead of guessing (a guessed seq would
+   * collide with stored rows, and the idempotent insert would then drop the new events).
+   */
+  #forkChain(): void {
+    const from = this.#chain.replicaId;
+    this.#chain = new ChainHead(`${from}.${randomBytes(3).toString('hex')}`);
+    this.#headKnown = true;
+    log.warn('audit: where this replica\'s hash chain ended is unknown while the database is down; this process starts a new chain', { replicaId: from, newChain: this.#chain.replicaId });
   }
 
   get replicaId(): string {
@@ -147,6 +172,8 @@ export class PostgresAuditSink implements AuditSink {
   async #pump(): Promise<void> {
     try {
       while (this.#queue.length) {
+        if (!this.#headKnown && !this.#down) await this.#loadHead().catch((error) => this.#markDown(error as Error));
+        if (!this.#headKnown) this.#forkChain();
         const batch = this.#queue.splice(0, CHUNK).map((e) => this.#chain.link({ ...e, time: new Date(e.time).toISOString() }));
         if (!this.#down) {
           try {

@@ -54,7 +54,7 @@ async function verify(argv: string[]): Promise<number> {
   let report: ChainReport;
   try {
     if (sink instanceof SqliteAuditSink) {
-      const { rows, unchained } = sink.chainRows();
+      const { rows, unchained } = await sink.chainRows();
       report = await verifyChain(rows, unchained);
     } else if (isPostgresSink(sink)) {
       report = await verifyChain(sink.chainRows());

@@ -9,6 +9,7 @@ import type { DeputyConfig } from '../config/schema.ts';
 import type { McpRoute } from '../http/server.ts';
 import type { TokenVerifier } from '../inbound/verifier.ts';
 import type { OutboundContext } from '../outbound/index.ts';
+import { log } from '../log.ts';
 import { MemorySessionStore, type SessionStore } from '../protocol/sessions.ts';
 import { openSharedState, type SharedStores } from '../state/index.ts';
 import { readiness, readinessHandler, type ComponentStatus, type Readiness } from './health.ts';
@@ -44,7 +45,7 @@ export interface SharedResources {
 
 export async function openSharedResources(config: DeputyConfig, opts: { audit?: AuditSink; sessions?: SessionStore; baseDir?: string }): Promise<SharedResources> {
   const state = await openSharedState(config.state);
-  const audit = opts.audit ?? (await openAuditSink(config.audit.store, opts.baseDir, { replicaId: config.audit.replicaId, spoolDir: config.audit.spoolDir }));
+  const audit = opts.audit ?? (await openAuditSink(config.audit.store, opts.baseDir, { replicaId: config.audit.replicaId, spoolDir: config.audit.spoolDir, onError: auditErrorLog() }));
   const sessions = opts.sessions ?? state?.sessions ?? new MemorySessionStore();
   const shared: SharedResources = {
     state, audit, sessions,
@@ -153,4 +154,17 @@ export async function drainServer(server: Server, graceMs: number): Promise<void
     });
     server.closeIdleConnections();
   });
+}
+
+/** Audit write failures, logged at most once per 10 s (with how many were folded in) so a broken disk cannot flood the log. */
+function auditErrorLog(): (error: Error) => void {
+  let last = 0;
+  let folded = 0;
+  return (error) => {
+    const now = Date.now();
+    if (now - last < 10_000) return void folded++;
+    log.error('audit: events could not be written', { error: error.message, ...(folded ? { similarErrorsSinceLastLine: folded } : {}) });
+    last = now;
+    folded = 0;
+  };
 }

@@ -88,3 +88,47 @@ test('SQLite: tampering with one row → deputy audit verify names it (exit 1); 
   assert.equal(deleted.code, 1);
   assert.match(deleted.stdout, /first broken row: id 7, seq 7: seq 6 missing before this row: events were deleted/);
 });
+
+test('SQLite: a replica id kept across restarts continues its chain, and writes happen off the request thread', async () => {
+  const path = join(dir, 'restart.db');
+  for (const run of [1, 2]) {
+    const sink = new SqliteAuditSink(path, { replicaId: 'deputy-0' });
+    for (let i = 0; i < 5; i++) sink.write({ ...event(i), requestId: `run${run}-${i}` });
+    if (run === 1) {
+      // Not yet written: the batch waits for the flush timer, then goes to the writer thread.
+      const db = new DatabaseSync(path);
+      assert.equal((db.prepare('SELECT count(*) AS n FROM audit_events').get() as { n: number }).n, 0);
+      db.close();
+      assert.equal(sink.queueDepth, 5);
+    }
+    await sink.close();
+  }
+  const db = new DatabaseSync(path);
+  const rows = db.prepare("SELECT request_id, seq FROM audit_events WHERE replica_id = 'deputy-0' ORDER BY seq").all() as { request_id: string; seq: number }[];
+  db.close();
+  assert.deepEqual(rows.map((r) => [r.request_id, r.seq]), [1, 2].flatMap((run) => Array.from({ length: 5 }, (_, i) => [`run${run}-${i}`, (run - 1) * 5 + i + 1])));
+  const r = await deputyCli(['audit', 'verify', '--store', `sqlite:${path}`]);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stderr, /chain intact: 10 event\(s\) in 1 replica chain/);
+});
+
+test('SQLite: a write failure is reported through onError and the events are retried, not dropped', async () => {
+  const path = join(dir, 'locked.db');
+  const sink = new SqliteAuditSink(path, { replicaId: 'locked' });
+  const errors: string[] = [];
+  sink.onError = (e) => errors.push(e.message);
+  // Another connection holds the write lock past the writer's busy timeout.
+  const blocker = new DatabaseSync(path);
+  blocker.exec('PRAGMA busy_timeout = 0; BEGIN IMMEDIATE');
+  for (let i = 0; i < 3; i++) sink.write(event(i));
+  const until = Date.now() + 15_000;
+  while (errors.length === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+  assert.match(errors[0] ?? '', /audit events could not be written to .*locked\.db: database is locked/);
+  blocker.exec('COMMIT');
+  blocker.close();
+  await sink.flush(); // the writer retries what it holds
+  assert.equal(sink.queueDepth, 0);
+  const rows = await sink.query({ limit: 10 });
+  assert.equal(rows.length, 3);
+  await sink.close();
+});

@@ -117,5 +117,30 @@ test('a replica started while PostgreSQL is down serves, spools, then creates th
   for (let i = 10; i < 15; i++) assert.equal(await call(url, token, `late-${i}`), 200);
   const events = await gw.audit.query({ limit: 100 });
   assert.deepEqual(events.map((e) => e.requestId), Array.from({ length: 15 }, (_, i) => `late-${i}`), 'in order, once each');
+  // Where a configured replica's chain ended could not be read, so it started a new one under a derived name.
+  const chains = await pg.query<{ replica_id: string; n: string }>('SELECT replica_id, count(*) AS n FROM audit_events GROUP BY replica_id');
+  assert.equal(chains.length, 1);
+  assert.match(chains[0]!.replica_id, /^late-db\.[0-9a-f]{6}$/);
+  assert.equal(chains[0]!.n, '15');
+  assert.ok(logLines.some((l) => l.includes('starts a new chain') && l.includes(chains[0]!.replica_id)));
   assert.equal((await deputyCli(['audit', 'verify', '--store', pg.url])).code, 0);
+});
+
+test('a replica id kept across restarts (audit.replica_id) continues its chain: nothing dropped, verify passes', async () => {
+  const pg = await startPostgres();
+  const as = await startAs();
+  const up = await startUpstream({ stateless: true });
+  const spoolDir = mkdtempSync(join(tmpdir(), 'deputy-spool-'));
+  for (const run of [1, 2]) {
+    const gw = await gateway({ as, upstreamUrl: up.url, pgUrl: pg.url, spoolDir, replicaId: 'deputy-0' });
+    const url = `${gw.url}/mcp/notes`;
+    const token = await userToken(as, url, { sub: 'rita' });
+    for (let i = 0; i < 5; i++) assert.equal(await call(url, token, `run${run}-${i}`), 200);
+    await gw.close();
+  }
+  const rows = await pg.query<{ request_id: string; seq: string }>("SELECT request_id, seq FROM audit_events WHERE replica_id = 'deputy-0' ORDER BY seq");
+  assert.deepEqual(rows.map((r) => [r.request_id, Number(r.seq)]), [1, 2].flatMap((run) => Array.from({ length: 5 }, (_, i) => [`run${run}-${i}`, (run - 1) * 5 + i + 1])));
+  const verified = await deputyCli(['audit', 'verify', '--store', pg.url]);
+  assert.equal(verified.code, 0, verified.stdout + verified.stderr);
+  assert.match(verified.stderr, /chain intact: 10 event\(s\) in 1 replica chain/);
 });
