@@ -30,7 +30,8 @@ export interface LoadResult {
 }
 
 const run = promisify(execFile);
-export const hasWrk = () => spawnSync('wrk', ['--version']).error === undefined;
+/** wrk when installed, unless BENCH_LOAD_TOOL=autocannon asks for the fallback (what a machine without wrk runs). */
+export const hasWrk = () => process.env.BENCH_LOAD_TOOL !== 'autocannon' && spawnSync('wrk', ['--version']).error === undefined;
 
 export async function closedLoop(spec: LoadSpec): Promise<LoadResult> {
   return hasWrk() ? wrk(spec) : autocannon(spec);
@@ -68,7 +69,9 @@ export interface FixedRateResult {
   rate: number;
   sent: number;
   p50Us: number;
+  p90Us: number;
   p99Us: number;
+  p999Us: number;
   maxUs: number;
   errors: number;
 }

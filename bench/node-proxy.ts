@@ -1,5 +1,6 @@
-// The Node floor: the leanest proxy Node can be (node:http server + undici keep-alive pool, no auth,
-// no parsing, no audit). Deputy runs on the same runtime, so this is what it can at best approach.
+// The Node floor: the leanest proxy Node can be (node:http server + undici keep-alive pool through the
+// low-level dispatch API, no auth, no parsing, no audit). Deputy runs on the same runtime and the same
+// dispatch path, so this is what it can at best approach.
 import { createServer } from 'node:http';
 import { Pool } from 'undici';
 
@@ -10,10 +11,23 @@ const server = createServer((req, res) => {
   const chunks: Buffer[] = [];
   req.on('data', (c: Buffer) => chunks.push(c));
   req.on('end', () => {
-    pool.request({ path: u.pathname, method: 'POST', headers: { 'content-type': 'application/json', accept: String(req.headers.accept), 'mcp-session-id': String(req.headers['mcp-session-id']) }, body: Buffer.concat(chunks) }).then((up) => {
-      res.writeHead(up.statusCode, { 'content-type': String(up.headers['content-type']), 'content-length': String(up.headers['content-length']) });
-      up.body.pipe(res);
-    }, () => res.writeHead(502).end());
+    const headers = { 'content-type': 'application/json', accept: String(req.headers.accept), 'mcp-session-id': String(req.headers['mcp-session-id']) };
+    pool.dispatch({ path: u.pathname, method: 'POST', headers, body: Buffer.concat(chunks) }, {
+      onRequestStart() {}, // marks this as a new-API handler
+      onResponseStart(_c, status, h) {
+        res.writeHead(status, { 'content-type': String(h['content-type']), 'content-length': String(h['content-length']) });
+      },
+      onResponseData(_c, chunk) {
+        res.write(chunk);
+      },
+      onResponseEnd() {
+        res.end();
+      },
+      onResponseError() {
+        if (!res.headersSent) res.writeHead(502);
+        res.end();
+      },
+    });
   });
 });
 server.listen(port, '127.0.0.1', () => process.stdout.write(`${(server.address() as { port: number }).port}\n`));
