@@ -22,21 +22,30 @@ export interface UpstreamResponse {
 /** Chunks held before a consumer attaches; past this the upstream socket is paused. */
 const HOLD_BYTES = 64 * 1024;
 
-/**
- * Sends the request; resolves with the response head once it arrives, rejects on a network error or
- * timeout before it. `abort` (e.g. the client went away) cancels it at any point.
- */
-export function dispatch(dispatcher: Dispatcher, opts: Dispatcher.DispatchOptions, abort?: { once(event: 'abort', fn: () => void): unknown }): Promise<UpstreamResponse> {
-  return new Promise((resolve, reject) => {
-    let controller: Controller | undefined;
+export interface UpstreamCall {
+  /** The response head once it arrives; rejects on a network error or timeout before it. */
+  response: Promise<UpstreamResponse>;
+  /** Cancels the request at any point (e.g. the client went away); a no-op once it completed. */
+  abort(): void;
+}
+
+/** Sends the request. */
+export function dispatch(dispatcher: Dispatcher, opts: Dispatcher.DispatchOptions): UpstreamCall {
+  let controller: Controller | undefined;
+  let ended = false;
+  let abortedEarly = false;
+  const abort = () => {
+    if (ended) return;
+    if (controller) controller.abort(new Error('client went away'));
+    else abortedEarly = true;
+  };
+  const response = new Promise<UpstreamResponse>((resolve, reject) => {
     let held: Buffer[] = [];
     let heldBytes = 0;
-    let ended = false;
     let failure: Error | undefined;
     /** Set once a consumer attaches: gets every chunk from then on. */
     let sink: ((chunk: Buffer) => void) | undefined;
     let settle: (() => void) | undefined;
-    abort?.once('abort', () => controller?.abort(new Error('client went away')));
 
     const response = (status: number, headers: Headers): UpstreamResponse => ({
       status,
@@ -58,9 +67,6 @@ export function dispatch(dispatcher: Dispatcher, opts: Dispatcher.DispatchOption
             if (!res.write(chunk)) controller?.pause();
           };
           settle = finish;
-          res.once('close', () => {
-            if (!ended) controller?.abort(new Error('client went away'));
-          });
           for (const c of held) sink(c);
           held = [];
           if (ended) finish();
@@ -97,6 +103,7 @@ export function dispatch(dispatcher: Dispatcher, opts: Dispatcher.DispatchOption
     const handler: Dispatcher.DispatchHandler = {
       onRequestStart(c) {
         controller = c;
+        if (abortedEarly) c.abort(new Error('client went away'));
       },
       onResponseStart(_c, status, headers) {
         if (status < 200) return; // 1xx informational: the final head follows
@@ -121,4 +128,5 @@ export function dispatch(dispatcher: Dispatcher, opts: Dispatcher.DispatchOption
     };
     dispatcher.dispatch(opts, handler);
   });
+  return { response, abort };
 }

@@ -1,12 +1,16 @@
 // The Streamable HTTP proxy: streaming, sessions bound to principals, protocol checks, bad input and
 // unreachable upstreams — against a real SDK upstream and tokens from the real authorization server.
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { before, test } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { AuthorizationServer } from '../../../src/demo/authorization-server.ts';
 import type { SampleServer } from '../../../src/demo/sample-mcp-server.ts';
 import type { Gateway } from '../../../src/gateway.ts';
+import { onCleanup } from '../../support/cleanup.ts';
+import { waitFor } from '../../support/ports.ts';
 import { connectClient, initializeMessage, logLines, mcpPost, startAs, startDeputy, startUpstream, userToken } from '../../support/stack.ts';
 
 let as: AuthorizationServer;
@@ -236,4 +240,38 @@ test('an SDK client session works end to end across several calls', async () => 
   const res = await client.readResource({ uri: 'notes://readme' });
   assert.match(String((res.contents[0] as { text: string }).text), /sample MCP server/);
   await client.close();
+});
+
+test('streaming edge cases on a raw upstream: a 3 MB answer arrives intact; a client leaving an SSE stream closes it upstream', { timeout: 30_000 }, async () => {
+  const big = JSON.stringify({ jsonrpc: '2.0', id: 7, result: { content: [{ type: 'text', text: 'x'.repeat(3 * 1024 * 1024) }] } });
+  let sseClosed = false;
+  const raw = createServer((req, res) => {
+    if (req.method === 'GET') {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write('event: message\ndata: {"jsonrpc":"2.0","method":"notifications/message","params":{}}\n\n');
+      res.on('close', () => (sseClosed = true));
+      return;
+    }
+    req.resume().on('end', () => res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(big) }).end(big));
+  });
+  await new Promise<void>((r) => raw.listen(0, '127.0.0.1', r));
+  onCleanup(() => new Promise((r) => (raw.closeAllConnections(), raw.close(r))));
+  const gw = await startDeputy(as, { upstreams: [{ name: 'raw', type: 'mcp', url: `http://127.0.0.1:${(raw.address() as AddressInfo).port}/mcp`, credentials: { type: 'static', headers: { Authorization: { env: 'UP' } } } }], env: { UP: 'Bearer service-credential' } });
+  const url = `${gw.url}/mcp/raw`;
+  const token = await userToken(as, url, { sub: 'alice' });
+
+  const res = await mcpPost(url, { jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'big', arguments: {} } }, auth(token));
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get('content-length'), String(Buffer.byteLength(big)));
+  assert.equal(await res.text(), big);
+
+  const ac = new AbortController();
+  const sse = await fetch(url, { headers: { ...auth(token), accept: 'text/event-stream', 'mcp-protocol-version': '2025-06-18' }, signal: ac.signal });
+  assert.equal(sse.status, 200);
+  const first = await sse.body!.getReader().read();
+  assert.match(Buffer.from(first.value!).toString(), /notifications\/message/);
+  ac.abort();
+  await waitFor(() => sseClosed, 'the upstream SSE response to close after the client left');
+  await gw.audit.flush();
+  await waitFor(async () => (await gw.audit.query({ limit: 10 })).some((e) => e.httpMethod === 'GET' && e.detail === 'client disconnected before the response completed'), 'the audit event of the abandoned stream');
 });
