@@ -125,16 +125,21 @@ export class McpProxy implements McpHandler {
       const v = upstream.headers[h];
       if (typeof v === 'string') out[h] = v;
     }
-    const newUpstreamSession = upstream.headers['mcp-session-id'];
-    if (typeof newUpstreamSession === 'string' && x.rpc?.method === 'initialize' && status < 300) {
-      const sessionId = newSessionId();
-      const now = Date.now();
-      await this.#sessions.set({ id: sessionId, principalKey: principalKey(x.principal), route: name, upstreamSessions: { [name]: newUpstreamSession }, createdAt: now, lastSeenAt: now });
-      out['mcp-session-id'] = sessionId;
-    } else if (clientSession !== undefined) {
-      out['mcp-session-id'] = clientSession;
-      // The upstream ended the session (DELETE, or it expired there): forget the mapping too.
-      if ((req.method === 'DELETE' && status < 300) || status === 404) await this.#sessions.delete(clientSession);
+    try {
+      const newUpstreamSession = upstream.headers['mcp-session-id'];
+      if (typeof newUpstreamSession === 'string' && x.rpc?.method === 'initialize' && status < 300) {
+        const sessionId = newSessionId();
+        const now = Date.now();
+        await this.#sessions.set({ id: sessionId, principalKey: principalKey(x.principal), route: name, upstreamSessions: { [name]: newUpstreamSession }, createdAt: now, lastSeenAt: now });
+        out['mcp-session-id'] = sessionId;
+      } else if (clientSession !== undefined) {
+        out['mcp-session-id'] = clientSession;
+        // The upstream ended the session (DELETE, or it expired there): forget the mapping too.
+        if ((req.method === 'DELETE' && status < 300) || status === 404) await this.#sessions.delete(clientSession);
+      }
+    } catch (error) {
+      upstream.discard(); // an unread response would hold its pooled connection until the body timeout
+      throw error;
     }
     if (status >= 500) {
       event.outcome = 'upstream_error';
