@@ -108,6 +108,7 @@ export class SqliteAuditSink implements AuditSink {
     const thread = this.#thread;
     if (!thread) return Promise.resolve();
     const id = ++this.#nextAck;
+    thread.ref(); // whoever awaits this keeps the process alive until it is answered
     return new Promise((resolve) => {
       this.#acks.set(id, resolve);
       thread.postMessage({ [what]: id });
@@ -124,6 +125,7 @@ export class SqliteAuditSink implements AuditSink {
       else if (m.acked !== undefined) {
         this.#acks.get(m.acked)?.();
         this.#acks.delete(m.acked);
+        if (this.#acks.size === 0) thread.unref();
       }
     });
     thread.on('error', (error) => this.onError(error));
