@@ -2,7 +2,7 @@
 // carries replica_id, seq (1, 2, 3… per replica), prev_hash (the previous event's hash, or 64 zeros)
 // and hash = SHA-256(prev_hash + "\n" + canonical(event)). Editing a row breaks its hash; deleting
 // one leaves a seq gap and a prev_hash that matches nothing. Shared by the SQLite and PostgreSQL stores.
-import { createHash, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { AuditEvent } from './event.ts';
 
@@ -29,7 +29,8 @@ export function canonical(e: AuditEvent, replicaId: string, seq: number): string
 }
 
 export function chainHash(prevHash: string, e: AuditEvent, replicaId: string, seq: number): string {
-  return createHash('sha256').update(prevHash).update('\n').update(canonical(e, replicaId, seq)).digest('hex');
+  // One-shot hash(): the same bytes as a streamed createHash(), without a Hash object per event.
+  return hash('sha256', `${prevHash}\n${canonical(e, replicaId, seq)}`, 'hex');
 }
 
 /** A new replica id per process by default: replicas never share a chain, and restarts never need the old head. */

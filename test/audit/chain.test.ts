@@ -6,11 +6,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { test } from 'node:test';
-import { ChainHead, verifyChain, type ChainRow } from '../../src/audit/chain.ts';
+import { createHash } from 'node:crypto';
+import { canonical, chainHash, ChainHead, GENESIS_HASH, verifyChain, type ChainRow } from '../../src/audit/chain.ts';
 import { SqliteAuditSink } from '../../src/audit/sqlite.ts';
 import { deputyCli, event } from './helpers.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'deputy-chain-'));
+
+test('chainHash is SHA-256 over prev_hash, a newline and the canonical row (chains written by earlier versions still verify)', () => {
+  const e = event(1, { detail: 'ünïcode détail' });
+  const streamed = createHash('sha256').update(GENESIS_HASH).update('\n').update(canonical(e, 'r1', 1)).digest('hex');
+  assert.equal(chainHash(GENESIS_HASH, e, 'r1', 1), streamed);
+});
 
 test('verifyChain: intact chains pass; edits, deletions, reordering and a missing start are each named', async () => {
   const head = new ChainHead('r1');
