@@ -9,6 +9,7 @@ import pg from 'pg';
 import { log } from '../log.ts';
 import { ChainHead, defaultReplicaId, type ChainedEvent, type ChainRow } from './chain.ts';
 import type { AuditEvent, AuditQuery, AuditSink } from './event.ts';
+import { COLUMNS, rowValues } from './row.ts';
 import { Spool } from './spool.ts';
 
 const MIGRATIONS: string[] = [
@@ -21,7 +22,6 @@ const MIGRATIONS: string[] = [
      UNIQUE (replica_id, seq));
    CREATE INDEX IF NOT EXISTS audit_events_time ON audit_events (time);`,
 ];
-const COLUMNS = ['time', 'request_id', 'issuer', 'subject', 'client_id', 'upstream', 'route', 'http_method', 'rpc_method', 'target', 'credential_mode', 'outcome', 'status', 'latency_ms', 'detail', 'replica_id', 'seq', 'prev_hash', 'hash'];
 /** Rows per INSERT statement (19 parameters each; PostgreSQL allows 65535). */
 const CHUNK = 1000;
 /** Arbitrary constant: serialises concurrent migrations of replicas starting together. */
@@ -198,7 +198,7 @@ export class PostgresAuditSink implements AuditSink {
       const chunk = events.slice(i, i + CHUNK);
       const values: unknown[] = [];
       const tuples = chunk.map((e, j) => {
-        values.push(e.time, e.requestId, e.issuer ?? null, e.subject ?? null, e.clientId ?? null, e.upstream ?? null, e.route, e.httpMethod, e.rpcMethod ?? null, e.target ?? null, e.credentialMode ?? null, e.outcome, e.status, e.latencyMs, e.detail ?? null, e.replicaId, e.seq, e.prevHash, e.hash);
+        values.push(...rowValues(e));
         return `(${COLUMNS.map((_, k) => `$${j * COLUMNS.length + k + 1}`).join(', ')})`;
       });
       // Idempotent: a batch whose commit was acknowledged too late (and so was spooled too) is not doubled.

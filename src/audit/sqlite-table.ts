@@ -1,22 +1,28 @@
-// The SQLite audit table: schema and migrations, the chained batch writer, and row mapping. Used by
+// The SQLite audit table: schema and migrations, the chained batch writer, and reading rows back. Used by
 // the sink on the main thread (schema, reads) and by its writer thread (inserts).
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
-import { ChainHead, type ChainedEvent } from './chain.ts';
+import { ChainHead } from './chain.ts';
 import type { AuditEvent } from './event.ts';
+import { COLUMNS, rowValues } from './row.ts';
 
-const COLUMNS = ['time', 'request_id', 'issuer', 'subject', 'client_id', 'upstream', 'route', 'http_method', 'rpc_method', 'target', 'credential_mode', 'outcome', 'status', 'latency_ms', 'detail', 'replica_id', 'seq', 'prev_hash', 'hash'] as const;
 const ROWS_PER_STATEMENT = 32;
 /** Hash-chain columns (see chain.ts), added to databases created before the chain existed. */
 const CHAIN_COLUMNS = [['replica_id', 'TEXT'], ['seq', 'INTEGER'], ['prev_hash', 'TEXT'], ['hash', 'TEXT']] as const;
 
-/** Opens (creating or migrating) the audit database: WAL, so the writer thread and readers never block each other. */
+/** A connection with Deputy's settings: WAL, so the writer thread and readers never block each other. */
+export function connectAuditDatabase(path: string): DatabaseSync {
+  const db = new DatabaseSync(path);
+  db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;');
+  return db;
+}
+
+/** Opens the audit database, creating or migrating its schema. */
 export function openAuditDatabase(path: string): DatabaseSync {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-  const db = new DatabaseSync(path);
-  db.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;
-    CREATE TABLE IF NOT EXISTS audit_events (
+  const db = connectAuditDatabase(path);
+  db.exec(`CREATE TABLE IF NOT EXISTS audit_events (
       id INTEGER PRIMARY KEY AUTOINCREMENT,
       time TEXT NOT NULL, request_id TEXT NOT NULL, issuer TEXT, subject TEXT, client_id TEXT, upstream TEXT,
       route TEXT NOT NULL, http_method TEXT NOT NULL, rpc_method TEXT, target TEXT, credential_mode TEXT,
@@ -66,12 +72,6 @@ export class ChainedWriter {
     this.#chain.seq = head.seq;
     this.#chain.hash = head.hash;
   }
-}
-
-type SqlValue = string | number | null;
-
-function rowValues(e: ChainedEvent): SqlValue[] {
-  return [e.time, e.requestId, e.issuer ?? null, e.subject ?? null, e.clientId ?? null, e.upstream ?? null, e.route, e.httpMethod, e.rpcMethod ?? null, e.target ?? null, e.credentialMode ?? null, e.outcome, e.status, e.latencyMs, e.detail ?? null, e.replicaId, e.seq, e.prevHash, e.hash];
 }
 
 export function fromRow(r: Record<string, string | number | null>): AuditEvent {

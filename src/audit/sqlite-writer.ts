@@ -5,11 +5,11 @@
 // writer → main: { written: n } | { failed: message } | { acked: id }.
 import { parentPort, workerData } from 'node:worker_threads';
 import type { AuditEvent } from './event.ts';
-import { ChainedWriter, openAuditDatabase } from './sqlite-table.ts';
+import { ChainedWriter, connectAuditDatabase } from './sqlite-table.ts';
 
 const RETRY_MS = 1000;
 const { path, replicaId } = workerData as { path: string; replicaId: string };
-const db = openAuditDatabase(path);
+const db = connectAuditDatabase(path); // the sink created or migrated the schema before starting this thread
 const writer = new ChainedWriter(db, replicaId);
 /** Events not yet committed, oldest first; a failed batch stays here and is retried. */
 let pending: AuditEvent[] = [];
