@@ -5,7 +5,7 @@ import type { Server } from 'node:http';
 import type { AuditSink } from './audit/index.ts';
 import type { DeputyConfig, UpstreamConfig } from './config/schema.ts';
 import type { McpHandler } from './http/exchange.ts';
-import { createBareServer, createRequestListener, type McpRoute } from './http/server.ts';
+import { createBareServer, createRequestListener, handleClientErrors, type McpRoute } from './http/server.ts';
 import { stripSlash } from './inbound/authenticate.ts';
 import { metadataUrlFor } from './inbound/metadata.ts';
 import { TokenVerifier } from './inbound/verifier.ts';
@@ -58,8 +58,11 @@ export async function startGateway(config: DeputyConfig, opts: GatewayOptions = 
   const shared = opts.reuse?.shared ?? (await openSharedResources(config, opts));
   const { audit, sessions } = shared;
   // Listen first: with port 0 and no explicit public_url, resource URIs derive from the bound port.
-  const server = opts.reuse?.server ?? createBareServer();
+  const server = opts.reuse?.server ?? createBareServer(config.server);
   if (!opts.reuse) {
+    // Answer from the first byte: until the pipeline is ready, shared.dispatch says "starting" (503).
+    server.on('request', (req, res) => shared.dispatch(req, res));
+    handleClientErrors(server, () => shared.audit);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(config.server.port, config.server.host, () => resolve());
@@ -125,10 +128,7 @@ export async function startGateway(config: DeputyConfig, opts: GatewayOptions = 
     shared.dispatch = listener;
   };
   // First start: serve while keys load. Reload: the new pipeline takes traffic only once warmed.
-  if (!opts.reuse) {
-    activate();
-    server.on('request', (req, res) => shared.dispatch(req, res));
-  }
+  if (!opts.reuse) activate();
   const failed = await verifier.warm();
   pipeline.failedIssuers = failed;
   for (const issuer of failed) log.warn(`signing keys of ${issuer} could not be loaded yet; tokens from it get 503 until they can`);

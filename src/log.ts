@@ -21,3 +21,20 @@ export const log = {
   warn: (msg: string, fields?: Record<string, unknown>) => emit('warn', msg, fields),
   error: (msg: string, fields?: Record<string, unknown>) => emit('error', msg, fields),
 };
+
+/**
+ * For warnings a request can trigger (an upstream down during every listing, a flood of malformed
+ * requests): the first occurrence per key is logged at once, then at most one line per `intervalMs`
+ * per key, carrying how many were folded into it. At most 1,000 keys are tracked.
+ */
+export function throttledWarning(msg: string, intervalMs = 60_000): (key: string, fields?: Record<string, unknown>) => void {
+  const seen = new Map<string, { last: number; folded: number }>();
+  return (key, fields) => {
+    const now = Date.now();
+    const s = seen.get(key);
+    if (s && now - s.last < intervalMs) return void s.folded++;
+    if (!s && seen.size >= 1000) seen.delete(seen.keys().next().value!);
+    emit('warn', msg, { key, ...fields, ...(s?.folded ? { similarSinceLastLine: s.folded } : {}) });
+    seen.set(key, { last: now, folded: 0 });
+  };
+}

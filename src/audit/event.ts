@@ -2,7 +2,11 @@
 // free-form "request" or "headers" field through which a token could slip into the audit trail.
 import type { CredentialMode } from '../config/schema.ts';
 
-export type Outcome = 'ok' | 'denied' | 'unauthenticated' | 'rejected' | 'upstream_error' | 'credential_error' | 'error';
+/**
+ * `overloaded`: refused by a concurrency limit (503); `throttled`: refused by a quota (429);
+ * `aborted`: the client went away before its request was complete.
+ */
+export type Outcome = 'ok' | 'denied' | 'unauthenticated' | 'rejected' | 'upstream_error' | 'credential_error' | 'overloaded' | 'throttled' | 'aborted' | 'error';
 
 export interface AuditEvent {
   time: string;
@@ -35,4 +39,25 @@ export interface AuditSink {
   flush(): Promise<void>;
   query(q: AuditQuery): Promise<AuditEvent[]>;
   close(): Promise<void>;
+}
+
+/** Longest value kept for names (method, tool, identity fields) and for `detail`; longer values are cut with `…`. */
+export const MAX_NAME_CHARS = 256;
+export const MAX_DETAIL_CHARS = 1000;
+
+/** Cuts a string to `max` characters, marking the cut. */
+export function clip(s: string, max: number): string {
+  return s.length <= max ? s : `${s.slice(0, max - 1)}…`;
+}
+
+/** Caps every client-influenced field, so no request can make its audit row large. Mutates and returns `e`. */
+export function clipEvent(e: AuditEvent): AuditEvent {
+  if (e.rpcMethod !== undefined) e.rpcMethod = clip(e.rpcMethod, MAX_NAME_CHARS);
+  if (e.target !== undefined) e.target = clip(e.target, MAX_NAME_CHARS);
+  if (e.subject !== undefined) e.subject = clip(e.subject, MAX_NAME_CHARS);
+  if (e.clientId !== undefined) e.clientId = clip(e.clientId, MAX_NAME_CHARS);
+  if (e.issuer !== undefined) e.issuer = clip(e.issuer, MAX_NAME_CHARS);
+  if (e.detail !== undefined) e.detail = clip(e.detail, MAX_DETAIL_CHARS);
+  e.httpMethod = clip(e.httpMethod, 16);
+  return e;
 }

@@ -2,6 +2,7 @@
 // YAML uses snake_case; the typed config uses camelCase. Every key is documented in docs/configuration.md.
 import { ConfigError, type ConfigIssue } from './errors.ts';
 import { lintConfig } from './lint.ts';
+import { parseGatewayLimits, parseUpstreamLimits, type GatewayLimits, type UpstreamLimits } from './limits.ts';
 import { Reader } from './reader.ts';
 import { resolveSecret, Secret, type SecretSource } from './secrets.ts';
 import { parsePolicy, type UpstreamPolicy } from '../policy/config.ts';
@@ -25,6 +26,16 @@ export interface ServerConfig {
   maxBodyBytes: number;
   /** On SIGTERM: how long in-flight requests and streams may take to finish before connections are cut. */
   shutdownGraceMs: number;
+  /** A client must send its request headers within this (slow-loris clients are cut; 408). */
+  headersTimeoutMs: number;
+  /** … and its whole request, body included, within this (408). */
+  requestTimeoutMs: number;
+  /** Idle keep-alive connections are closed after this. */
+  keepAliveTimeoutMs: number;
+  /** Larger request headers get 431. */
+  maxHeaderBytes: number;
+  /** Open client connections at most (0: no limit beyond the process's file descriptors). */
+  maxConnections: number;
 }
 
 export interface IntrospectionConfig {
@@ -109,6 +120,8 @@ interface UpstreamCommon {
   credentials: CredentialsConfig;
   requiredScopes: string[];
   timeoutMs: number;
+  /** Concurrency, stream, deadline and size limits for calls to this upstream. */
+  limits: UpstreamLimits;
   /** Who may use which tools (allow/deny globs, per-tool scopes and claim conditions); see docs/aggregation-and-policy.md. */
   policy?: UpstreamPolicy;
 }
@@ -160,6 +173,8 @@ export interface TracingConfig {
 
 export interface DeputyConfig {
   server: ServerConfig;
+  /** Overload protection: requests in flight, streams and sessions. */
+  limits: GatewayLimits;
   auth: AuthConfig;
   upstreams: UpstreamConfig[];
   audit: AuditConfig;
@@ -250,7 +265,14 @@ export function parseConfig(raw: unknown, opts: ParseOptions): DeputyConfig {
   const allowedOrigins = s.stringList('allowed_origins').map((o) => o.replace(/\/+$/, ''));
   const maxBodyBytes = s.number('max_body_bytes', 1_048_576, { min: 1024, max: 64 * 1_048_576, integer: true });
   const shutdownGraceMs = s.number('shutdown_grace_ms', 10_000, { min: 0, max: 600_000, integer: true });
+  const headersTimeoutMs = s.number('headers_timeout_ms', 10_000, { min: 100, max: 600_000, integer: true });
+  const requestTimeoutMs = s.number('request_timeout_ms', 30_000, { min: 100, max: 3_600_000, integer: true });
+  if (requestTimeoutMs < headersTimeoutMs) s.fail(`must be at least headers_timeout_ms (${headersTimeoutMs}): the whole request includes its headers`, 'request_timeout_ms');
+  const keepAliveTimeoutMs = s.number('keep_alive_timeout_ms', 5_000, { min: 100, max: 600_000, integer: true });
+  const maxHeaderBytes = s.number('max_header_bytes', 32 * 1024, { min: 8 * 1024, max: 1_048_576, integer: true });
+  const maxConnections = s.number('max_connections', 0, { min: 0, max: 10_000_000, integer: true });
   s.rejectUnknownKeys();
+  const limits = parseGatewayLimits(root.object('limits'));
 
   // auth
   const a = root.object('auth', true);
@@ -315,6 +337,7 @@ export function parseConfig(raw: unknown, opts: ParseOptions): DeputyConfig {
       credentials,
       requiredScopes: r.stringList('required_scopes'),
       timeoutMs: r.number('timeout_ms', 30_000, { min: 100, max: 600_000, integer: true }),
+      limits: parseUpstreamLimits(r.object('limits')),
       policy: r.has('policy') ? parsePolicy(r.object('policy')) : undefined,
     };
     if (type === 'mcp') {
@@ -325,7 +348,7 @@ export function parseConfig(raw: unknown, opts: ParseOptions): DeputyConfig {
       const baseUrl = r.url('base_url', { required: true, hint: 'where the API is served; spec `servers` are never used' }) ?? '';
       const options: Record<string, unknown> = {};
       for (const key of Object.keys(r.value as object)) {
-        if (['name', 'type', 'credentials', 'required_scopes', 'timeout_ms', 'policy', 'spec', 'base_url'].includes(key)) continue;
+        if (['name', 'type', 'credentials', 'required_scopes', 'timeout_ms', 'limits', 'policy', 'spec', 'base_url'].includes(key)) continue;
         options[key] = r.raw(key);
       }
       upstreams.push({ ...common, type, spec, baseUrl: baseUrl.replace(/\/+$/, ''), options });
@@ -373,7 +396,7 @@ export function parseConfig(raw: unknown, opts: ParseOptions): DeputyConfig {
     for (const x of secrets) x.close();
     throw new ConfigError(issues, opts.source);
   }
-  const config: DeputyConfig = { server: { host, port, publicUrl, publicUrlExplicit: s.has('public_url'), allowedOrigins, maxBodyBytes, shutdownGraceMs }, auth, upstreams, audit: { store, spoolDir, replicaId }, state: { store: stateStore, encryptionKey, previousKeys }, metrics, tracing, identity: { signingKeys, algorithm: identityAlgorithm }, aggregate, secrets, warnings };
+  const config: DeputyConfig = { server: { host, port, publicUrl, publicUrlExplicit: s.has('public_url'), allowedOrigins, maxBodyBytes, shutdownGraceMs, headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs, maxHeaderBytes, maxConnections }, limits, auth, upstreams, audit: { store, spoolDir, replicaId }, state: { store: stateStore, encryptionKey, previousKeys }, metrics, tracing, identity: { signingKeys, algorithm: identityAlgorithm }, aggregate, secrets, warnings };
   warnings.push(...lintConfig(config));
   return config;
 }

@@ -1,10 +1,15 @@
 // Reads a request body into memory with a hard size cap (413 before buffering anything when the
 // declared Content-Length is already too large). Event listeners, not `for await`: the async
-// iterator machinery showed up in hot-path profiles.
+// iterator machinery showed up in hot-path profiles. A client that goes away mid-body is its own
+// error, so it is audited as `aborted` rather than logged as a failure of Deputy's.
 import type { IncomingMessage } from 'node:http';
 
 export class BodyTooLargeError extends Error {
   override name = 'BodyTooLargeError';
+}
+
+export class ClientAbortedError extends Error {
+  override name = 'ClientAbortedError';
 }
 
 export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
@@ -23,8 +28,12 @@ export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer
       }
       chunks.push(chunk);
     };
+    const aborted = () => reject(new ClientAbortedError(`the client disconnected after sending ${size} bytes of the request body`));
     req.on('data', onData);
     req.once('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)));
-    req.once('error', reject);
+    req.once('error', aborted);
+    req.once('close', () => {
+      if (!req.complete) aborted();
+    });
   });
 }

@@ -2,19 +2,20 @@
 // Origin → bearer token → audience → scopes → protocol version → body size → JSON-RPC envelope, and
 // leaves exactly one audit event behind, whatever happens.
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AuditEvent, AuditSink } from '../audit/event.ts';
-import type { DeputyConfig } from '../config/schema.ts';
+import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { clipEvent, type AuditEvent, type AuditSink } from '../audit/event.ts';
+import type { DeputyConfig, ServerConfig } from '../config/schema.ts';
 import { authenticate } from '../inbound/authenticate.ts';
 import { AuthError, insufficientScope } from '../inbound/errors.ts';
 import { protectedResourceMetadata, WELL_KNOWN_PRM } from '../inbound/metadata.ts';
 import type { TokenVerifier } from '../inbound/verifier.ts';
-import { log } from '../log.ts';
+import { log, throttledWarning } from '../log.ts';
 import { requireScopes } from '../policy/scopes.ts';
 import { INVALID_REQUEST, JsonRpcError, parseMessage } from '../protocol/jsonrpc.ts';
 import { originAllowed } from '../protocol/origin.ts';
 import { checkProtocolVersion } from '../protocol/versions.ts';
-import { BodyTooLargeError, readBody } from './body.ts';
+import { BodyTooLargeError, ClientAbortedError, readBody } from './body.ts';
 import type { McpExchange, McpHandler } from './exchange.ts';
 import { sendAuthError, sendJson, sendRpcError } from './respond.ts';
 
@@ -88,11 +89,12 @@ export function createRequestListener(deps: HttpDeps): (req: IncomingMessage, re
     let outcomeSet = false;
     res.setHeader('x-request-id', requestId);
     res.once('close', () => {
-      event.status = res.statusCode;
+      // Nothing sent: the client left first (recorded as 499, nginx's "client closed request").
+      event.status = res.headersSent ? res.statusCode : 499;
       event.latencyMs = Math.round((performance.now() - started) * 1000) / 1000;
-      if (!outcomeSet && event.outcome === 'ok') event.outcome = classify(res.statusCode);
-      if (!res.writableFinished && event.outcome === 'ok') event.detail = 'client disconnected before the response completed';
-      deps.audit.write(event);
+      if (!outcomeSet && event.outcome === 'ok') event.outcome = res.headersSent ? classify(res.statusCode) : 'aborted';
+      if (!res.writableFinished && (event.outcome === 'ok' || event.outcome === 'aborted')) event.detail ??= 'client disconnected before the response completed';
+      deps.audit.write(clipEvent(event));
     });
     const reject = (outcome: AuditEvent['outcome'], detail: string) => {
       event.outcome = outcome;
@@ -121,7 +123,7 @@ export function createRequestListener(deps: HttpDeps): (req: IncomingMessage, re
 
     let x: McpExchange;
     try {
-      const { principal, bearer } = await authenticate(deps.verifier, req.headers, url, route.acceptedAudiences);
+      const { principal, bearer } = await authenticate(deps.verifier, req, route.acceptedAudiences);
       event.issuer = principal.issuer;
       event.subject = principal.subject;
       event.clientId = principal.clientId;
@@ -158,8 +160,12 @@ export function createRequestListener(deps: HttpDeps): (req: IncomingMessage, re
           return sendRpcError(res, 413, INVALID_REQUEST, error.message);
         }
         if (error instanceof JsonRpcError) {
-          reject('rejected', error.message.slice(0, 200));
+          reject('rejected', error.message);
           return sendRpcError(res, 400, error.code, error.message, error.id);
+        }
+        if (error instanceof ClientAbortedError) {
+          reject('aborted', error.message);
+          return void res.destroy();
         }
         throw error;
       }
@@ -180,9 +186,55 @@ export function createRequestListener(deps: HttpDeps): (req: IncomingMessage, re
   return listener;
 }
 
-/** The HTTP server: 32 KiB header limit (bigger tokens get 431), no request timeout (SSE streams are long-lived). */
-export function createBareServer(): Server {
-  return createServer({ maxHeaderSize: 32 * 1024, requestTimeout: 0, keepAliveTimeout: 65_000 });
+/**
+ * The HTTP server with the listener limits from `server.*`: a client must send its headers within
+ * headers_timeout_ms and its whole request within request_timeout_ms (slow-loris and never-ending
+ * bodies are cut), idle keep-alive connections close after keep_alive_timeout_ms, and headers larger
+ * than max_header_bytes get 431. Responses (SSE streams) are not limited here: upstream deadlines are.
+ */
+export function createBareServer(limits: ServerConfig): Server {
+  const server = createServer({
+    maxHeaderSize: limits.maxHeaderBytes,
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    // How often Node checks the two timeouts above: a tenth of the shorter one, at most every second.
+    connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs) / 10))),
+  });
+  if (limits.maxConnections > 0) server.maxConnections = limits.maxConnections;
+  return server;
+}
+
+/** Answers for requests that arrive before the pipeline is ready: alive, not ready, come back shortly. */
+export function startingListener(req: IncomingMessage, res: ServerResponse): void {
+  const path = (req.url ?? '/').split('?')[0];
+  if (path === '/healthz') return sendJson(res, 200, { status: 'ok', phase: 'starting' });
+  if (path === '/readyz') return sendJson(res, 503, { status: 'not_ready', components: { server: { status: 'starting' } } }, { 'cache-control': 'no-store', 'retry-after': '1' });
+  sendJson(res, 503, { error: 'temporarily_unavailable', error_description: 'Deputy is starting (loading keys and upstream specs); retry shortly' }, { 'retry-after': '1' });
+}
+
+const PARSER_REFUSALS: Record<string, [number, string]> = {
+  HPE_HEADER_OVERFLOW: [431, 'request headers too large'],
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'request not received in time'],
+  ERR_HTTP_HEADERS_TIMEOUT: [408, 'request headers not received in time'],
+};
+
+/**
+ * Requests the HTTP parser refuses (oversized or malformed headers, slow clients) never reach a
+ * route: they are answered here, recorded in the audit trail like any other refusal, and counted in
+ * one throttled log line so a flood of them is visible without flooding the log.
+ */
+export function handleClientErrors(server: Server, audit: () => AuditSink): void {
+  const note = throttledWarning('HTTP requests refused before routing (malformed, oversized or too slow)');
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
+    const code = error.code ?? '';
+    if (code === 'ECONNRESET' || !socket.writable) return void socket.destroy(); // the client is gone: nothing to answer
+    const [status, detail] = PARSER_REFUSALS[code] ?? [400, 'malformed HTTP request'];
+    const body = JSON.stringify({ error: status === 408 ? 'request_timeout' : 'invalid_request', error_description: detail });
+    socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`);
+    audit().write(clipEvent({ time: new Date().toISOString(), requestId: randomUUID(), route: '-', httpMethod: '-', outcome: 'rejected', status, latencyMs: 0, detail: `${detail} (${code || 'parse error'})` }));
+    note(code || 'parse error');
+  });
 }
 
 function classify(status: number): AuditEvent['outcome'] {

@@ -7,7 +7,13 @@ export const MAX_TOKEN_BYTES = 16_384;
 /** RFC 6750 b64token. */
 const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
 
-export function extractBearer(headers: IncomingHttpHeaders, url: string): string {
+/**
+ * The bearer token of a request. `rawHeaders`, when given, is checked for a repeated Authorization
+ * header: Node keeps the first and drops the rest, and two credentials on one request is ambiguous
+ * (a smuggling shape), so it is refused rather than resolved.
+ */
+export function extractBearer(headers: IncomingHttpHeaders, url: string, rawHeaders?: readonly string[]): string {
+  if (rawHeaders && countHeader(rawHeaders, 'authorization') > 1) throw invalidRequest('the request has more than one Authorization header; send exactly one');
   if (hasQueryToken(url)) throw invalidRequest('access tokens in the query string are not accepted; send them in the Authorization header');
   const header = headers.authorization;
   if (header === undefined) throw missingToken();
@@ -24,4 +30,10 @@ export function extractBearer(headers: IncomingHttpHeaders, url: string): string
 function hasQueryToken(url: string): boolean {
   const q = url.indexOf('?');
   return q !== -1 && new URLSearchParams(url.slice(q + 1)).has('access_token');
+}
+
+function countHeader(raw: readonly string[], name: string): number {
+  let n = 0;
+  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.length === name.length && raw[i]!.toLowerCase() === name) n++;
+  return n;
 }

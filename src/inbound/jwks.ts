@@ -1,7 +1,9 @@
 // A JWKS cache that keeps serving: keys are refreshed in the background when stale, refetched once
 // (rate-limited) when a token names an unknown `kid` (key rotation), and the last good key set stays
 // in use when the JWKS endpoint is unreachable. jose's remote set would fail closed on a stale
-// refresh error; a gateway must not reject every user because the IdP blipped.
+// refresh error; a gateway must not reject every user because the IdP blipped. After a failed fetch,
+// no other is made for `failureCooldownMs`: tokens arriving meanwhile get 503 at once instead of each
+// starting a fetch of their own (a fetch storm against an IdP that is already struggling).
 import { createLocalJWKSet, errors, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
 import { fetchJson } from '../http/fetch-json.ts';
 
@@ -11,6 +13,8 @@ export interface JwksOptions {
   /** Minimum interval between refetches triggered by unknown `kid`s. */
   cooldownMs?: number;
   timeoutMs?: number;
+  /** After a failed fetch, no new fetch for this long. */
+  failureCooldownMs?: number;
 }
 
 export class JwksUnavailableError extends Error {
@@ -22,6 +26,9 @@ export class JwksCache {
   readonly #maxAgeMs: number;
   readonly #cooldownMs: number;
   readonly #timeoutMs: number;
+  readonly #failureCooldownMs: number;
+  #failedAt = 0;
+  #lastError = '';
   #keys?: ReturnType<typeof createLocalJWKSet>;
   #fetchedAt = 0;
   #lastMissRefetch = 0;
@@ -34,6 +41,7 @@ export class JwksCache {
     this.#maxAgeMs = opts.maxAgeMs ?? 10 * 60_000;
     this.#cooldownMs = opts.cooldownMs ?? 30_000;
     this.#timeoutMs = opts.timeoutMs ?? 5000;
+    this.#failureCooldownMs = opts.failureCooldownMs ?? 2000;
   }
 
   /** A jose key resolver. */
@@ -61,6 +69,9 @@ export class JwksCache {
   }
 
   #reload(mustSucceed: boolean): Promise<void> {
+    if (!this.#inflight && Date.now() - this.#failedAt < this.#failureCooldownMs) {
+      return mustSucceed && !this.#keys ? Promise.reject(new JwksUnavailableError(this.#lastError)) : Promise.resolve();
+    }
     this.#inflight ??= (async () => {
       this.fetches++;
       try {
@@ -69,6 +80,11 @@ export class JwksCache {
         if (!body || !Array.isArray(body.keys)) throw new Error(`${uri} is not a JWK Set (no "keys" array)`);
         this.#keys = createLocalJWKSet(body);
         this.#fetchedAt = Date.now();
+        this.#failedAt = 0;
+      } catch (error) {
+        this.#failedAt = Date.now();
+        this.#lastError = (error as Error).message;
+        throw error;
       } finally {
         this.#inflight = undefined;
       }

@@ -6,7 +6,7 @@ import { openAuditSink, type AuditSink } from '../audit/index.ts';
 import type { AuditEvent } from '../audit/event.ts';
 import { isPostgresSink } from '../audit/postgres-guard.ts';
 import type { DeputyConfig } from '../config/schema.ts';
-import type { McpRoute } from '../http/server.ts';
+import { startingListener, type McpRoute } from '../http/server.ts';
 import type { TokenVerifier } from '../inbound/verifier.ts';
 import type { OutboundContext } from '../outbound/index.ts';
 import { log } from '../log.ts';
@@ -49,7 +49,7 @@ export async function openSharedResources(config: DeputyConfig, opts: { audit?: 
   const sessions = opts.sessions ?? state?.sessions ?? new MemorySessionStore();
   const shared: SharedResources = {
     state, audit, sessions,
-    dispatch: (_req, res) => void res.writeHead(503, { 'content-type': 'application/json' }).end('{"error":"temporarily_unavailable","error_description":"starting"}'),
+    dispatch: startingListener,
     draining: false,
     loadedAt: new Date(),
     reloads: 0,

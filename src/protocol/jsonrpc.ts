@@ -1,5 +1,6 @@
 // JSON-RPC 2.0 envelope checks for MCP POST bodies. Deputy inspects only what routing, policy and
 // audit need (method, id, tool name) and forwards the original bytes untouched.
+import { clip } from '../audit/event.ts';
 export type JsonRpcId = string | number | null;
 
 export interface RpcSummary {
@@ -11,12 +12,15 @@ export interface RpcSummary {
   params?: Record<string, unknown>;
 }
 
+/** Error messages can quote client input (an unknown method or tool name): they are cut at this length. */
+export const MAX_MESSAGE_CHARS = 512;
+
 export class JsonRpcError extends Error {
   override name = 'JsonRpcError';
   readonly code: number;
   readonly id: JsonRpcId;
   constructor(code: number, message: string, id: JsonRpcId = null) {
-    super(message);
+    super(clip(message, MAX_MESSAGE_CHARS));
     this.code = code;
     this.id = id;
   }
@@ -37,7 +41,8 @@ export function parseMessage(body: Buffer): { message: Record<string, unknown>; 
   try {
     message = JSON.parse(body.toString('utf8'));
   } catch (error) {
-    throw new JsonRpcError(PARSE_ERROR, `Parse error: the request body is not valid JSON (${(error as Error).message})`);
+    // Never quote the parser's message: it copies the start of the body, which can be a token.
+    throw new JsonRpcError(PARSE_ERROR, `Parse error: the request body (${body.length} bytes) is not valid JSON${jsonErrorPosition(error)}`);
   }
   if (Array.isArray(message)) throw new JsonRpcError(INVALID_REQUEST, 'Invalid Request: JSON-RPC batches are not supported (removed in MCP 2025-06-18); send one message per POST');
   if (typeof message !== 'object' || message === null) throw new JsonRpcError(INVALID_REQUEST, 'Invalid Request: expected a JSON-RPC object');
@@ -66,5 +71,11 @@ export function parseMessage(body: Buffer): { message: Record<string, unknown>; 
 }
 
 export function errorBody(code: number, message: string, id: JsonRpcId = null): string {
-  return JSON.stringify({ jsonrpc: '2.0', id, error: { code, message } });
+  return JSON.stringify({ jsonrpc: '2.0', id: typeof id === 'string' ? clip(id, MAX_MESSAGE_CHARS) : id, error: { code, message: clip(message, MAX_MESSAGE_CHARS) } });
+}
+
+/** " at position N" when the parser says where it stopped; nothing of the input itself. */
+function jsonErrorPosition(error: unknown): string {
+  const m = /position (\d+)/.exec((error as Error).message);
+  return m ? ` (at position ${m[1]})` : '';
 }

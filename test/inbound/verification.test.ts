@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as jose from 'jose';
 import { startKeyIssuer } from '../support/key-issuer.ts';
+import { waitFor } from '../support/ports.ts';
 import { initializeMessage, mcpPost, startAs, startDeputy, startUpstream, userToken } from '../support/stack.ts';
 
 const staticUp = (url: string, name = 'notes') => ({ name, type: 'mcp', url, credentials: { type: 'static', headers: { Authorization: { env: 'UP' } } } });
@@ -56,7 +57,8 @@ test('JWKS: no keys at all → 503 with a clear message, then recovery', async (
   assert.match(JSON.parse(down.body).error_description, new RegExp(`cannot verify tokens of ${ki.issuer}: its signing keys are unavailable \\(GET ${ki.jwksUri}: HTTP 503\\)`));
   assert.ok(!down.body.includes(token));
   ki.setAvailable(true);
-  assert.equal((await call(url, token)).status, 200);
+  // After a failed fetch the next one waits out a short cooldown (no fetch storm), then keys load.
+  await waitFor(async () => (await call(url, token)).status === 200, 'recovery once the JWKS is back', 5000);
 });
 
 test('JWKS: jwks_uri discovered from issuer metadata', async () => {
@@ -141,4 +143,23 @@ test('introspection endpoint down → 503, not an accept', async () => {
   const r = await call(`${deputy.url}/mcp/notes`, 'some-opaque-token');
   assert.equal(r.status, 503);
   assert.match(JSON.parse(r.body).error_description, /token introspection at http:\/\/127.0.0.1:9\/introspect failed/);
+});
+
+test('JWKS: with no keys loaded yet, a burst of tokens makes one fetch, not one each (cooldown after a failure)', async () => {
+  const ki = await startKeyIssuer();
+  let jwksHits = 0;
+  const { createServer } = await import('node:http');
+  const broken = createServer((_req, res) => (jwksHits++, res.writeHead(503).end()));
+  await new Promise<void>((r) => broken.listen(0, '127.0.0.1', () => r()));
+  const jwksUri = `http://127.0.0.1:${(broken.address() as import('node:net').AddressInfo).port}/jwks`;
+  const up = await startUpstream({ stateless: true });
+  const deputy = await startDeputy(undefined, { issuers: [{ issuer: ki.issuer, jwks_uri: jwksUri }], upstreams: [staticUp(up.url)], env });
+  const url = `${deputy.url}/mcp/notes`;
+  const token = await ki.sign({ aud: url });
+  const hitsAfterStart = jwksHits;
+  const answers = await Promise.all(Array.from({ length: 200 }, () => call(url, token)));
+  assert.ok(answers.every((a) => a.status === 503), `statuses: ${[...new Set(answers.map((a) => a.status))]}`);
+  assert.ok(jwksHits - hitsAfterStart <= 1, `${jwksHits - hitsAfterStart} JWKS fetches for 200 requests`);
+  broken.close();
+  await deputy.close();
 });

@@ -5,7 +5,7 @@
 // listed and what may be called, with the same decision on /mcp/<upstream>.
 import { insufficientScope } from '../../inbound/errors.ts';
 import { principalKey, type Principal } from '../../inbound/principal.ts';
-import { log } from '../../log.ts';
+import { throttledWarning } from '../../log.ts';
 import type { Decision } from '../../policy/tools.ts';
 import type { ToolPolicy } from '../../policy/tools.ts';
 import { FORBIDDEN, INVALID_PARAMS, JsonRpcError, METHOD_NOT_FOUND, UPSTREAM_UNAVAILABLE } from '../../protocol/jsonrpc.ts';
@@ -31,6 +31,8 @@ type Kind = 'tools' | 'prompts' | 'resources' | 'resourceTemplates';
 const LIST_METHODS: Record<string, Kind> = { 'tools/list': 'tools', 'prompts/list': 'prompts', 'resources/list': 'resources', 'resources/templates/list': 'resourceTemplates' };
 const CAPABILITY: Record<Kind, string> = { tools: 'tools', prompts: 'prompts', resources: 'resources', resourceTemplates: 'resources' };
 const MAX_QUEUED = 100;
+/** A member that is down is left out of every listing: one log line per member per minute, not one per listing. */
+const leftOut = throttledWarning('aggregate listing: upstream left out');
 /** Bound on initialize waiting for upstream capabilities it has never seen. */
 const CAPABILITY_WAIT_MS = 5000;
 
@@ -155,7 +157,7 @@ export class AggregateService implements McpService {
       if (s.status === 'rejected') {
         const why = s.reason instanceof MemberUnavailable || s.reason instanceof JsonRpcError ? s.reason.message : 'internal error';
         failures.push(`${entry.member.name}: ${why}`);
-        log.warn(`aggregate ${method}: upstream left out`, { upstream: entry.member.name, error: why, requestId: ctx.requestId });
+        leftOut(entry.member.name, { method, error: why, requestId: ctx.requestId });
         return;
       }
       const page = s.value;
