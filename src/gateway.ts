@@ -5,7 +5,7 @@ import type { Server } from 'node:http';
 import type { AuditSink } from './audit/index.ts';
 import type { DeputyConfig, UpstreamConfig } from './config/schema.ts';
 import type { McpHandler } from './http/exchange.ts';
-import { createBareServer, createRequestListener, handleClientErrors, type McpRoute } from './http/server.ts';
+import { createAdmission, createBareServer, createRequestListener, handleClientErrors, type McpRoute } from './http/server.ts';
 import { stripSlash } from './inbound/authenticate.ts';
 import { metadataUrlFor } from './inbound/metadata.ts';
 import { TokenVerifier } from './inbound/verifier.ts';
@@ -14,6 +14,7 @@ import { createCredentialProvider, createOutboundContext, type OutboundContext }
 import type { SessionStore } from './protocol/sessions.ts';
 import { drainServer, instrument, openSharedResources, type SharedResources } from './observability/operations.ts';
 import { McpProxy } from './upstreams/mcp/proxy.ts';
+import { UpstreamLink } from './upstreams/link.ts';
 import { LocalMcpEndpoint } from './protocol/local-endpoint.ts';
 import { createAggregateService, toolsetMember } from './upstreams/aggregate/index.ts';
 import type { OpenApiToolset } from './upstreams/openapi/index.ts';
@@ -102,8 +103,10 @@ export async function startGateway(config: DeputyConfig, opts: GatewayOptions = 
     throw error;
   }
 
+  // Each MCP upstream's connections and limits, shared by its /mcp/<name> proxy and the /mcp member.
+  const links = new Map(config.upstreams.filter((u) => u.type === 'mcp').map((u) => [u.name, new UpstreamLink(u, config.limits)]));
   for (const upstream of config.upstreams) {
-    const handler = createHandler(upstream, sessions, outbound, toolsets);
+    const handler = createHandler(upstream, sessions, outbound, toolsets, links);
     handlers.push(handler);
     const path = `/mcp/${upstream.name}`;
     const scopes = [...new Set([...config.auth.requiredScopes, ...upstream.requiredScopes])];
@@ -113,16 +116,17 @@ export async function startGateway(config: DeputyConfig, opts: GatewayOptions = 
   // `/mcp`: every upstream behind one endpoint (route scopes: the gateway's; upstream scopes apply per member).
   if (config.upstreams.length > 0) {
     const members = config.upstreams.filter((u) => toolsets.has(u.name)).map((u) => toolsetMember(u.name, toolsets.get(u.name)!, { credentialMode: u.credentials.type, timeoutMs: u.timeoutMs }));
-    const aggregate = new LocalMcpEndpoint('*', createAggregateService(config, outbound, members), sessions);
+    const aggregate = new LocalMcpEndpoint('*', createAggregateService(config, outbound, links, members), sessions);
     handlers.push(aggregate);
     const allScopes = [...new Set([...config.auth.requiredScopes, ...config.upstreams.flatMap((u) => [...u.requiredScopes, ...(u.policy?.scopes ?? []), ...(u.policy?.tools.flatMap((t) => t.scopes) ?? [])])])];
     routes.set('/mcp', route(config, '*', '/mcp', config.auth.requiredScopes, allScopes, aggregate));
   }
 
   for (const s of config.secrets) s.watch((message) => log.warn(message));
-  const pipeline = { config, verifier, outbound, routes, failedIssuers: [] as string[] };
+  const admission = createAdmission(config.limits);
+  const pipeline = { config, verifier, outbound, routes, failedIssuers: [] as string[], admission };
   const ops = instrument(pipeline, shared);
-  const listener = ops.wrap(createRequestListener({ config, verifier, audit: ops.audit, routes, extraGet: ops.extraGet }));
+  const listener = ops.wrap(createRequestListener({ config, verifier, audit: ops.audit, routes, extraGet: ops.extraGet, admission }));
   const activate = () => {
     shared.current = pipeline;
     shared.dispatch = listener;
@@ -138,6 +142,7 @@ export async function startGateway(config: DeputyConfig, opts: GatewayOptions = 
   /** Closes this pipeline's own parts (upstream pools, secret watchers). */
   const closePipeline = async () => {
     await Promise.all(handlers.map((h) => h.close?.()));
+    await Promise.all([...links.values()].map((l) => l.close()));
     for (const s of config.secrets) s.close();
   };
   let activeClose = closePipeline;
@@ -179,8 +184,8 @@ export async function startGateway(config: DeputyConfig, opts: GatewayOptions = 
   return gateway;
 }
 
-function createHandler(upstream: UpstreamConfig, sessions: SessionStore, outbound: OutboundContext, toolsets: Map<string, OpenApiToolset>): McpHandler {
-  if (upstream.type === 'mcp') return new McpProxy(upstream, createCredentialProvider(upstream, outbound), sessions);
+function createHandler(upstream: UpstreamConfig, sessions: SessionStore, outbound: OutboundContext, toolsets: Map<string, OpenApiToolset>, links: Map<string, UpstreamLink>): McpHandler {
+  if (upstream.type === 'mcp') return new McpProxy(upstream, createCredentialProvider(upstream, outbound), sessions, links.get(upstream.name)!);
   const policy = new ToolPolicy(upstream.name, upstream.policy, upstream.requiredScopes);
   return new LocalMcpEndpoint(upstream.name, toolsetService(upstream.name, toolsets.get(upstream.name)!, { credentialMode: upstream.credentials.type, policy }), sessions);
 }

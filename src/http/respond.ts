@@ -1,9 +1,10 @@
 // Response helpers shared by every route. All bodies Deputy writes itself are small JSON documents.
 import type { ServerResponse } from 'node:http';
 import { challenge } from '../inbound/challenge.ts';
+import type { OverloadedError } from '../admission/concurrency.ts';
 import type { AuthError } from '../inbound/errors.ts';
 import type { AuditEvent } from '../audit/event.ts';
-import { errorBody, type JsonRpcId } from '../protocol/jsonrpc.ts';
+import { errorBody, OVERLOADED, type JsonRpcId } from '../protocol/jsonrpc.ts';
 import { SESSION_NOT_FOUND } from '../protocol/sessions.ts';
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -32,4 +33,14 @@ export function sendAuthError(res: ServerResponse, err: AuthError, resourceMetad
   if (err.status === 401 || err.status === 403 || err.status === 400) headers['www-authenticate'] = challenge(err, { resourceMetadata, scopes });
   if (err.status === 503) headers['retry-after'] = '5';
   sendJson(res, err.status, { error: err.error ?? (err.status === 503 ? 'temporarily_unavailable' : 'unauthorized'), error_description: err.message }, headers);
+}
+
+/**
+ * A limit was reached: 503 (a shared limit) or 429 (the caller's own), Retry-After, and the JSON-RPC
+ * error the client's request would otherwise have answered; audited as `overloaded`/`throttled`.
+ */
+export function sendOverloaded(res: ServerResponse, event: AuditEvent, error: OverloadedError, id: JsonRpcId, status: 503 | 429 = 503): void {
+  event.outcome = status === 429 ? 'throttled' : 'overloaded';
+  event.detail = error.message;
+  sendJson(res, status, errorBody(OVERLOADED, error.message, id), { 'retry-after': String(error.retryAfterSeconds) });
 }

@@ -5,10 +5,13 @@ import { randomUUID } from 'node:crypto';
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { clipEvent, type AuditEvent, type AuditSink } from '../audit/event.ts';
+import { ConcurrencyLimiter, KeyedCounter, OverloadedError } from '../admission/concurrency.ts';
+import type { GatewayLimits } from '../config/limits.ts';
 import type { DeputyConfig, ServerConfig } from '../config/schema.ts';
 import { authenticate } from '../inbound/authenticate.ts';
 import { AuthError, insufficientScope } from '../inbound/errors.ts';
 import { protectedResourceMetadata, WELL_KNOWN_PRM } from '../inbound/metadata.ts';
+import { principalKey } from '../inbound/principal.ts';
 import type { TokenVerifier } from '../inbound/verifier.ts';
 import { log, throttledWarning } from '../log.ts';
 import { requireScopes } from '../policy/scopes.ts';
@@ -17,7 +20,7 @@ import { originAllowed } from '../protocol/origin.ts';
 import { checkProtocolVersion } from '../protocol/versions.ts';
 import { BodyTooLargeError, ClientAbortedError, readBody } from './body.ts';
 import type { McpExchange, McpHandler } from './exchange.ts';
-import { sendAuthError, sendJson, sendRpcError } from './respond.ts';
+import { sendAuthError, sendJson, sendOverloaded, sendRpcError } from './respond.ts';
 
 /** An MCP endpoint: `/mcp` (aggregated) or `/mcp/<upstream>`. */
 export interface McpRoute {
@@ -40,6 +43,20 @@ export interface HttpDeps {
   routes: Map<string, McpRoute>;
   /** Extra GET endpoints (e.g. Deputy's own JWKS for identity assertions). */
   extraGet?: Map<string, (req: IncomingMessage, res: ServerResponse) => void>;
+  /** Gateway-wide admission: requests in flight, and GET streams per principal. */
+  admission: Admission;
+}
+
+export interface Admission {
+  requests: ConcurrencyLimiter;
+  streams: KeyedCounter;
+}
+
+export function createAdmission(limits: GatewayLimits): Admission {
+  return {
+    requests: new ConcurrencyLimiter('gateway', limits.maxInFlight, { maxQueued: limits.maxQueued, queueTimeoutMs: limits.queueTimeoutMs }),
+    streams: new KeyedCounter(limits.maxStreamsPerPrincipal),
+  };
 }
 
 const CORS_ALLOW_HEADERS = 'authorization, content-type, accept, mcp-session-id, mcp-protocol-version, last-event-id';
@@ -121,6 +138,22 @@ export function createRequestListener(deps: HttpDeps): (req: IncomingMessage, re
       return sendJson(res, 405, { error: 'method_not_allowed', error_description: 'MCP endpoints accept POST, GET and DELETE' }, { allow: 'GET, POST, DELETE' });
     }
 
+    // Requests take one of the gateway's slots (a short queue, then 503) before any work is done on
+    // them; GET streams are long-lived and counted per principal instead, once the principal is known.
+    if (req.method !== 'GET') {
+      let release = deps.admission.requests.tryAcquire();
+      if (!release) {
+        try {
+          release = await deps.admission.requests.acquire();
+        } catch (error) {
+          if (!(error instanceof OverloadedError)) throw error;
+          return sendOverloaded(res, event, error, null);
+        }
+        if (res.destroyed) return release();
+      }
+      res.once('close', release);
+    }
+
     let x: McpExchange;
     try {
       const { principal, bearer } = await authenticate(deps.verifier, req, route.acceptedAudiences);
@@ -133,6 +166,15 @@ export function createRequestListener(deps: HttpDeps): (req: IncomingMessage, re
       if (!(error instanceof AuthError)) throw error;
       reject(error.status === 403 ? 'denied' : error.status === 503 ? 'error' : 'unauthenticated', error.message);
       return sendAuthError(res, error, route.metadataUrl, route.requiredScopes);
+    }
+
+    if (req.method === 'GET') {
+      const release = deps.admission.streams.tryAcquire(principalKey(x.principal));
+      if (!release) {
+        const error = new OverloadedError('streams', `this principal already holds ${deps.admission.streams.max} open streams (limits.max_streams_per_principal); close one first`, 5);
+        return sendOverloaded(res, event, error, null, 429);
+      }
+      res.once('close', release);
     }
 
     const versionProblem = checkProtocolVersion(req.headers['mcp-protocol-version']);

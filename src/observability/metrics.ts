@@ -4,10 +4,11 @@
 // those components keep already, only when /metrics is scraped.
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { AuditEvent } from '../audit/event.ts';
 import type { Secret } from '../config/secrets.ts';
 import type { TokenCacheStats } from '../outbound/token-cache.ts';
+import type { SessionStats } from '../protocol/sessions.ts';
 
 export interface MetricSources {
   tokenCache(): TokenCacheStats;
@@ -21,6 +22,9 @@ export interface MetricSources {
   stateUp?(): boolean;
   /** 1 when the audit store accepts writes directly (0: spooling). */
   auditStoreUp?(): boolean;
+  sessions(): SessionStats;
+  /** Gateway-wide requests in flight and waiting for a slot. */
+  admission(): { inFlight: number; queued: number };
 }
 
 const HTTP_METHODS = new Set(['GET', 'POST', 'DELETE', 'OPTIONS', 'HEAD', 'PUT', 'PATCH']);
@@ -36,6 +40,8 @@ export class GatewayMetrics {
 
   constructor(sources: () => MetricSources) {
     const r = this.registry;
+    // Process metrics (RSS, heap, handles, event-loop delay, GC), prefixed deputy_process_… / deputy_nodejs_….
+    collectDefaultMetrics({ register: r, prefix: 'deputy_' });
     this.#requests = new Counter({ name: 'deputy_requests_total', help: 'MCP requests by route, upstream, HTTP method and outcome', labelNames: ['route', 'upstream', 'method', 'outcome'], registers: [r] });
     this.#duration = new Histogram({ name: 'deputy_request_duration_seconds', help: 'Time from request to response end (streams: to stream end)', labelNames: ['route', 'outcome'], buckets: DURATION_BUCKETS, registers: [r] });
     this.#upstreamErrors = new Counter({ name: 'deputy_upstream_errors_total', help: 'Requests that failed at or because of the upstream', labelNames: ['upstream'], registers: [r] });
@@ -58,6 +64,13 @@ export class GatewayMetrics {
     counter('deputy_verifier_shared_hits_total', 'Introspection results reused from shared state', (s) => s.verifier().sharedHits ?? 0);
     gauge('deputy_audit_queue_depth', 'Audit events not yet in the audit store (queued or spooled)', (s) => s.auditQueueDepth());
     gauge('deputy_audit_store_up', '1 when the audit store accepts writes, 0 while spooling', (s) => (s.auditStoreUp ? Number(s.auditStoreUp()) : undefined));
+    gauge('deputy_sessions', 'MCP sessions held (handshake-era Mcp-Session-Id), all routes', (s) => s.sessions().sessions);
+    gauge('deputy_session_principals', 'Principals holding at least one session', (s) => s.sessions().principals);
+    counter('deputy_sessions_expired_total', 'Sessions ended by idle expiry (limits.session_idle_ms)', (s) => s.sessions().expired);
+    counter('deputy_sessions_evicted_total', "Sessions ended because their principal opened more than limits.max_sessions_per_principal", (s) => s.sessions().evicted);
+    counter('deputy_sessions_refused_total', 'initialize refused because the session table was full (limits.max_sessions)', (s) => s.sessions().refused);
+    gauge('deputy_requests_in_flight', 'Requests holding one of the gateway slots (limits.max_in_flight)', (s) => s.admission().inFlight);
+    gauge('deputy_requests_queued', 'Requests waiting for a gateway slot', (s) => s.admission().queued);
     gauge('deputy_state_up', '1 when shared state (Redis) is reachable, 0 while degraded to local caches', (s) => (s.stateUp ? Number(s.stateUp()) : undefined));
   }
 

@@ -6,7 +6,7 @@ import { openAuditSink, type AuditSink } from '../audit/index.ts';
 import type { AuditEvent } from '../audit/event.ts';
 import { isPostgresSink } from '../audit/postgres-guard.ts';
 import type { DeputyConfig } from '../config/schema.ts';
-import { startingListener, type McpRoute } from '../http/server.ts';
+import { startingListener, type Admission, type McpRoute } from '../http/server.ts';
 import type { TokenVerifier } from '../inbound/verifier.ts';
 import type { OutboundContext } from '../outbound/index.ts';
 import { log } from '../log.ts';
@@ -26,6 +26,7 @@ export interface Pipeline {
   routes: Map<string, McpRoute>;
   /** Issuers whose keys could not be loaded at the last check. */
   failedIssuers: string[];
+  admission: Admission;
 }
 
 export interface SharedResources {
@@ -44,9 +45,11 @@ export interface SharedResources {
 }
 
 export async function openSharedResources(config: DeputyConfig, opts: { audit?: AuditSink; sessions?: SessionStore; baseDir?: string }): Promise<SharedResources> {
-  const state = await openSharedState(config.state);
+  const l = config.limits;
+  const sessionLimits = { idleMs: l.sessionIdleMs, maxPerPrincipal: l.maxSessionsPerPrincipal, maxTotal: l.maxSessions };
+  const state = await openSharedState(config.state, sessionLimits);
   const audit = opts.audit ?? (await openAuditSink(config.audit.store, opts.baseDir, { replicaId: config.audit.replicaId, spoolDir: config.audit.spoolDir, onError: auditErrorLog() }));
-  const sessions = opts.sessions ?? state?.sessions ?? new MemorySessionStore();
+  const sessions = opts.sessions ?? state?.sessions ?? new MemorySessionStore(sessionLimits);
   const shared: SharedResources = {
     state, audit, sessions,
     dispatch: startingListener,
@@ -71,6 +74,8 @@ export async function openSharedResources(config: DeputyConfig, opts: { audit?: 
         auditQueueDepth: () => queueDepth(audit),
         stateUp: state ? () => state.state.up : undefined,
         auditStoreUp: isPostgresSink(audit) ? () => audit.status().status === 'up' : undefined,
+        sessions: () => sessions.stats(),
+        admission: () => ({ inFlight: p.admission.requests.active, queued: p.admission.requests.queued }),
       };
     });
   }
@@ -126,6 +131,9 @@ async function checkReadiness(p: Pipeline, shared: SharedResources): Promise<Rea
   components.keys = p.failedIssuers.length ? { status: 'degraded', unavailable: p.failedIssuers } : { status: 'ok', issuers: p.config.auth.issuers.length };
   const canVerifyAnything = p.config.auth.issuers.some((i) => i.introspection) || jwtIssuers.some((i) => !p.failedIssuers.includes(i.issuer));
   if (!canVerifyAnything) fatal.push('no issuer keys available');
+  const ss = shared.sessions.stats();
+  components.sessions = { status: 'ok', sessions: ss.sessions, principals: ss.principals, max: p.config.limits.maxSessions };
+  components.admission = { status: 'ok', in_flight: p.admission.requests.active, queued: p.admission.requests.queued, max_in_flight: p.admission.requests.max };
   const st = shared.state?.state.status();
   components.state = st ? { ...st, status: st.status } : { status: 'ok', store: 'memory' };
   const audit = shared.audit;

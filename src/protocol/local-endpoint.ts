@@ -6,12 +6,13 @@ import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import type { AuditEvent } from '../audit/event.ts';
 import type { McpExchange, McpHandler } from '../http/exchange.ts';
-import { sendJson, sendRpcError, sendSessionNotFound } from '../http/respond.ts';
+import { OverloadedError } from '../admission/concurrency.ts';
+import { sendJson, sendOverloaded, sendRpcError, sendSessionNotFound } from '../http/respond.ts';
 import { AuthError } from '../inbound/errors.ts';
 import { principalKey, type BearerToken, type Principal } from '../inbound/principal.ts';
 import { log } from '../log.ts';
 import { INTERNAL_ERROR, JsonRpcError, METHOD_NOT_FOUND, type JsonRpcId } from './jsonrpc.ts';
-import { findOwnSession, newSessionId, type SessionStore } from './sessions.ts';
+import { findOwnSession, newSessionId, SessionLimitError, type SessionStore } from './sessions.ts';
 import { LATEST_VERSION, STREAMABLE_HTTP_VERSIONS } from './versions.ts';
 
 export interface ServiceContext {
@@ -54,10 +55,16 @@ export class LocalMcpEndpoint implements McpHandler {
   /** Server→client requests awaiting the client's response, by the id Deputy gave them. */
   readonly #pending = new Map<string, { sessionId: string; resolve(message: Record<string, unknown>): void }>();
 
+  readonly #unsubscribe: () => void;
+
   constructor(route: string, service: McpService, sessions: SessionStore) {
     this.#route = route;
     this.#service = service;
     this.#sessions = sessions;
+    // Sessions that expire or are evicted take the service's per-session state with them.
+    this.#unsubscribe = sessions.onEnd((rec) => {
+      if (rec.route === route) this.#service.sessionClosed?.(rec.id);
+    });
   }
 
   async handle(x: McpExchange): Promise<void> {
@@ -97,7 +104,12 @@ export class LocalMcpEndpoint implements McpHandler {
       const requested = typeof params.protocolVersion === 'string' ? params.protocolVersion : LATEST_VERSION;
       const newId = newSessionId();
       const now = Date.now();
-      await this.#sessions.set({ id: newId, principalKey: principalKey(x.principal), route: this.#route, upstreamSessions: {}, protocolVersion: requested, createdAt: now, lastSeenAt: now });
+      try {
+        await this.#sessions.set({ id: newId, principalKey: principalKey(x.principal), route: this.#route, upstreamSessions: {}, protocolVersion: requested, createdAt: now, lastSeenAt: now });
+      } catch (error) {
+        if (!(error instanceof SessionLimitError)) throw error;
+        return sendOverloaded(res, x.event, new OverloadedError('sessions', error.message, 5), id);
+      }
       res.setHeader('mcp-session-id', newId);
       return sendResult(res, id, {
         protocolVersion: supported.has(requested) ? requested : LATEST_VERSION,
@@ -138,6 +150,7 @@ export class LocalMcpEndpoint implements McpHandler {
   }
 
   async close(): Promise<void> {
+    this.#unsubscribe();
     await this.#service.close?.();
   }
 

@@ -1,6 +1,7 @@
 // Shared state for replicas (`state.store: redis://…`): sessions, outbound tokens and introspection
 // results in Redis, encrypted. Without `state`, everything stays in process memory as before.
 import type { StateConfig } from '../config/schema.ts';
+import type { SessionLimits } from '../protocol/sessions.ts';
 import type { RedisIntrospectionStore } from './introspection.ts';
 import type { SharedState } from './redis.ts';
 import type { RedisSessionStore } from './sessions.ts';
@@ -16,7 +17,7 @@ export interface SharedStores {
 }
 
 /** Connects (waiting briefly for Redis; starting degraded when it is not there yet). */
-export async function openSharedState(cfg: StateConfig): Promise<SharedStores | undefined> {
+export async function openSharedState(cfg: StateConfig, sessionLimits: Partial<SessionLimits> = {}): Promise<SharedStores | undefined> {
   if (cfg.store === 'memory' || !cfg.encryptionKey) return undefined;
   // Loaded only when configured: a memory-only deployment never pays for the Redis client.
   const [{ StateCipher }, { SharedState }, { RedisSessionStore }, { RedisTokenStore }, { RedisIntrospectionStore }] = await Promise.all([
@@ -24,5 +25,5 @@ export async function openSharedState(cfg: StateConfig): Promise<SharedStores | 
   ]);
   const state = new SharedState(cfg.store, new StateCipher(cfg.encryptionKey, cfg.previousKeys));
   await state.waitUntilReady();
-  return { state, sessions: new RedisSessionStore(state), tokens: new RedisTokenStore(state), introspection: new RedisIntrospectionStore(state) };
+  return { state, sessions: new RedisSessionStore(state, sessionLimits), tokens: new RedisTokenStore(state), introspection: new RedisIntrospectionStore(state) };
 }

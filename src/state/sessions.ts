@@ -1,8 +1,10 @@
 // Sessions in Redis, so a session created through one replica continues through any other. Each
 // replica also keeps the records it has seen in its local store: when Redis is down, sessions this
 // replica knows keep working and new sessions are created locally (they become visible to other
-// replicas once written to Redis again, i.e. on their next use after Redis returns).
-import { MemorySessionStore, type SessionRecord, type SessionStore } from '../protocol/sessions.ts';
+// replicas once written to Redis again, i.e. on their next use after Redis returns). The local store
+// enforces the session limits; a session it evicts or expires is deleted from Redis too, so Redis
+// holds at most what the replicas' tables hold.
+import { MemorySessionStore, type SessionEndReason, type SessionLimits, type SessionRecord, type SessionStats, type SessionStore } from '../protocol/sessions.ts';
 import type { SharedState } from './redis.ts';
 
 export class RedisSessionStore implements SessionStore {
@@ -12,10 +14,23 @@ export class RedisSessionStore implements SessionStore {
   /** Sessions created or changed while Redis was down: written back when it returns. */
   readonly #unsynced = new Set<string>();
 
-  constructor(state: SharedState, idleMs = 60 * 60_000) {
+  constructor(state: SharedState, limits: Partial<SessionLimits> = {}) {
     this.#state = state;
-    this.#idleMs = idleMs;
-    this.#local = new MemorySessionStore(idleMs);
+    this.#idleMs = limits.idleMs ?? 30 * 60_000;
+    this.#local = new MemorySessionStore(limits);
+    this.#local.onEnd((rec) => {
+      this.#unsynced.delete(rec.id);
+      const key = this.#state.key('session', rec.id);
+      void this.#state.run((r) => r.del(key));
+    });
+  }
+
+  onEnd(listener: (record: SessionRecord, reason: SessionEndReason) => void): () => void {
+    return this.#local.onEnd(listener);
+  }
+
+  stats(): SessionStats {
+    return this.#local.stats();
   }
 
   async get(id: string): Promise<SessionRecord | undefined> {

@@ -56,6 +56,7 @@ async function startTokenShim(): Promise<{ origin: string; target(base: string, 
       for (const [k, v] of Object.entries(up.headers)) if (typeof v === 'string' && !['connection', 'transfer-encoding', 'keep-alive'].includes(k)) out[k] = v;
       res.writeHead(up.statusCode, out);
       res.on('close', () => up.body.destroy());
+      up.body.on('error', () => res.destroy()); // the stream ended from either side: nothing to report
       up.body.pipe(res);
     } catch {
       if (!res.headersSent) res.writeHead(502).end();

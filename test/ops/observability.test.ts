@@ -73,7 +73,7 @@ test('/metrics disabled by default; /healthz and /readyz always answer', async (
   assert.equal(ready.status, 200);
   const body = (await ready.json()) as { status: string; components: Record<string, { status: string; store?: string }> };
   assert.equal(body.status, 'ready');
-  assert.deepEqual(Object.keys(body.components).sort(), ['audit', 'config', 'keys', 'state']);
+  assert.deepEqual(Object.keys(body.components).sort(), ['admission', 'audit', 'config', 'keys', 'sessions', 'state']);
   assert.equal(body.components.state!.store, 'memory');
 });
 

@@ -41,6 +41,11 @@ export interface DeputyOptions {
   audit?: string;
   /** Top-level `aggregate:` (naming on /mcp). */
   aggregate?: Record<string, unknown>;
+  /** Top-level `limits:` (overload protection). */
+  limits?: Record<string, unknown>;
+  /** Top-level `quotas:`. */
+  quotas?: Record<string, unknown>;
+  state?: Record<string, unknown>;
 }
 
 export async function startDeputy(as: AuthorizationServer | undefined, opts: DeputyOptions): Promise<Gateway> {
@@ -50,6 +55,9 @@ export async function startDeputy(as: AuthorizationServer | undefined, opts: Dep
     upstreams: opts.upstreams,
     audit: { store: opts.audit ?? 'sqlite::memory:' },
     ...(opts.aggregate ? { aggregate: opts.aggregate } : {}),
+    ...(opts.limits ? { limits: opts.limits } : {}),
+    ...(opts.quotas ? { quotas: opts.quotas } : {}),
+    ...(opts.state ? { state: opts.state } : {}),
   }, { baseDir: process.cwd(), env: { ...process.env, ...opts.env } });
   const gw = await startGateway(config);
   onCleanup(() => gw.close());

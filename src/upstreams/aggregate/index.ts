@@ -6,18 +6,19 @@ import { ToolPolicy } from '../../policy/tools.ts';
 import type { AggregateMember } from './member.ts';
 import { McpMember } from './mcp-member.ts';
 import { AggregateService } from './service.ts';
+import type { UpstreamLink } from '../link.ts';
 
 export { AggregateService } from './service.ts';
 export { McpMember } from './mcp-member.ts';
 export { toolsetMember } from './toolset-member.ts';
 export type { AggregateMember, MemberContext } from './member.ts';
 
-/** `extraMembers`: members for upstreams that are not `type: mcp` (e.g. toolsetMember(name, openApiToolset, …)). */
-export function createAggregateService(config: DeputyConfig, outbound: OutboundContext, extraMembers: AggregateMember[] = []): AggregateService {
+/** `links`: each MCP upstream's connections (shared with its /mcp/<name> proxy). `extraMembers`: members for upstreams that are not `type: mcp` (e.g. toolsetMember(name, openApiToolset, …)). */
+export function createAggregateService(config: DeputyConfig, outbound: OutboundContext, links: ReadonlyMap<string, UpstreamLink>, extraMembers: AggregateMember[] = []): AggregateService {
   const byName = new Map(extraMembers.map((m) => [m.name, m]));
   const entries = [];
   for (const upstream of config.upstreams) {
-    const member = byName.get(upstream.name) ?? (upstream.type === 'mcp' ? new McpMember(upstream, createCredentialProvider(upstream, outbound)) : undefined);
+    const member = byName.get(upstream.name) ?? (upstream.type === 'mcp' ? new McpMember(upstream, createCredentialProvider(upstream, outbound), links.get(upstream.name)!) : undefined);
     if (!member) continue;
     entries.push({ member, policy: new ToolPolicy(upstream.name, upstream.policy, upstream.requiredScopes) });
   }

@@ -8,7 +8,8 @@
 // Sessions: one upstream session per (principal, upstream), opened lazily, reused by every Deputy
 // session of that principal, closed when the principal's last Deputy session ends or after idling.
 // Every request carries the upstream's own credential from its CredentialProvider — never the client's token.
-import { Pool } from 'undici';
+import { OverloadedError } from '../../admission/concurrency.ts';
+import type { UpstreamLink } from '../link.ts';
 import { readCapped } from '../../http/read-capped.ts';
 import type { McpUpstreamConfig } from '../../config/schema.ts';
 import { describeNetworkError } from '../../http/fetch-json.ts';
@@ -46,22 +47,19 @@ export class McpMember implements AggregateMember {
   readonly credentialMode;
   readonly timeoutMs: number;
   readonly #credentials: CredentialProvider;
-  readonly #pool: Pool;
-  readonly #path: string;
+  readonly #link: UpstreamLink;
   readonly #sessions = new Map<string, Promise<UpstreamSession>>();
   readonly #idleMs: number;
   readonly #sweeper: NodeJS.Timeout;
   #listener: ServerNotificationListener = () => {};
   #nextId = 1;
 
-  constructor(cfg: McpUpstreamConfig, credentials: CredentialProvider, opts: McpMemberOptions = {}) {
+  constructor(cfg: McpUpstreamConfig, credentials: CredentialProvider, link: UpstreamLink, opts: McpMemberOptions = {}) {
     this.name = cfg.name;
     this.credentialMode = credentials.mode;
     this.timeoutMs = cfg.timeoutMs;
     this.#credentials = credentials;
-    const url = new URL(cfg.url);
-    this.#path = `${url.pathname}${url.search}`;
-    this.#pool = new Pool(url.origin, { connections: 64, pipelining: 1, keepAliveTimeout: 30_000, connect: { timeout: Math.min(cfg.timeoutMs, 10_000) } });
+    this.#link = link;
     this.#idleMs = opts.idleMs ?? 10 * 60_000;
     this.#sweeper = setInterval(() => this.#sweep(), Math.min(this.#idleMs, 60_000)).unref();
   }
@@ -97,7 +95,6 @@ export class McpMember implements AggregateMember {
     const all = [...this.#sessions.values()];
     this.#sessions.clear();
     await Promise.all(all.map((p) => p.then((s) => this.#end(s)).catch(() => {})));
-    await this.#pool.destroy().catch(() => {});
   }
 
   #session(ctx: MemberContext): Promise<UpstreamSession> {
@@ -222,9 +219,26 @@ export class McpMember implements AggregateMember {
       headers['mcp-protocol-version'] = session.protocolVersion;
     }
     Object.assign(headers, credential.headers);
+    // The same admission as /mcp/<name>: streams and requests each within the upstream's own budget.
+    const limiter = method === 'GET' ? this.#link.streamSlots : this.#link.calls;
+    let release;
     try {
-      return await this.#pool.request({ path: this.#path, method, headers, body, signal: ctx.signal, headersTimeout, bodyTimeout: method === 'GET' ? 0 : Math.max(this.timeoutMs, 300_000) });
+      release = limiter.tryAcquire() ?? (method === 'GET' ? undefined : await limiter.acquire(ctx.signal));
     } catch (error) {
+      if (error instanceof OverloadedError) throw new MemberUnavailable(this.name, error.message);
+      throw error;
+    }
+    if (!release) throw new MemberUnavailable(this.name, `upstream '${this.name}' is at its limit of ${this.#link.limits.maxStreams} concurrent streams`);
+    try {
+      const res = await (method === 'GET' ? this.#link.streams : this.#link.requests).request({ path: this.#link.path, method, headers, body, signal: ctx.signal, headersTimeout, bodyTimeout: method === 'GET' ? 0 : Math.max(this.timeoutMs, 300_000) });
+      let released = false;
+      const done = () => {
+        if (!released) (released = true), release();
+      };
+      res.body.once('close', done).once('end', done).once('error', done);
+      return res;
+    } catch (error) {
+      release();
       if (ctx.signal.aborted && (ctx.signal.reason as Error)?.name !== 'TimeoutError') throw error;
       const reason = describeNetworkError(error);
       const timedOut = reason === 'timed out' || (ctx.signal.reason as Error)?.name === 'TimeoutError';

@@ -1,17 +1,21 @@
 // `/mcp/<upstream>` for `type: mcp`: a Streamable HTTP reverse proxy. Request bytes are forwarded
 // unchanged; responses (JSON or SSE) are streamed through as they arrive. Only an allow-list of
 // headers crosses: the client's Authorization, cookies and hop-by-hop headers never reach the upstream,
-// which sees Deputy's own credential instead. Session ids are Deputy's, mapped to the upstream's.
+// which sees Deputy's own credential instead, and that credential is overwritten wherever the
+// upstream echoes it back. Session ids are Deputy's, mapped to the upstream's. Requests and GET
+// streams go through the upstream's link (separate limits and pools); every request has a deadline.
 import type { IncomingHttpHeaders } from 'node:http';
-import { Pool } from 'undici';
+import { OverloadedError, type Release } from '../../admission/concurrency.ts';
 import type { McpUpstreamConfig } from '../../config/schema.ts';
 import type { McpExchange, McpHandler } from '../../http/exchange.ts';
-import { dispatch } from '../../http/dispatch.ts';
+import { DeadlineError, dispatch, ResponseTooLargeError } from '../../http/dispatch.ts';
 import { describeNetworkError } from '../../http/fetch-json.ts';
-import { sendRpcError, sendSessionNotFound } from '../../http/respond.ts';
+import { secretPatterns } from '../../http/redact.ts';
+import { sendOverloaded, sendRpcError, sendSessionNotFound } from '../../http/respond.ts';
+import type { UpstreamLink } from '../link.ts';
 import { principalKey } from '../../inbound/principal.ts';
 import { CREDENTIAL_UNAVAILABLE, FORBIDDEN, UPSTREAM_UNAVAILABLE } from '../../protocol/jsonrpc.ts';
-import { findOwnSession, newSessionId, type SessionStore } from '../../protocol/sessions.ts';
+import { findOwnSession, newSessionId, SessionLimitError, type SessionStore } from '../../protocol/sessions.ts';
 import { CredentialError, type CredentialProvider } from '../../outbound/provider.ts';
 import { log } from '../../log.ts';
 import { filterToolsList, policyRefusal } from '../../policy/enforce.ts';
@@ -21,6 +25,8 @@ import { ToolPolicy } from '../../policy/tools.ts';
 const FORWARDED_REQUEST_HEADERS = ['content-type', 'accept', 'mcp-protocol-version', 'last-event-id', 'traceparent', 'tracestate'] as const;
 /** Response headers copied back to the client. */
 const FORWARDED_RESPONSE_HEADERS = ['content-type', 'content-length', 'cache-control', 'content-encoding'] as const;
+/** Credential headers whose values are overwritten if the upstream echoes them (other static headers, e.g. a tenant id, are not secrets). */
+const SECRET_HEADER = /authorization|cookie|token|secret|api[-_]?key|password|signature|assertion/i;
 /** A tools/list answer larger than this is refused rather than buffered for filtering. */
 const MAX_TOOLS_LIST_BYTES = 16 * 1024 * 1024;
 
@@ -28,19 +34,16 @@ export class McpProxy implements McpHandler {
   readonly #cfg: McpUpstreamConfig;
   readonly #credentials: CredentialProvider;
   readonly #sessions: SessionStore;
-  readonly #pool: Pool;
-  readonly #path: string;
+  readonly #link: UpstreamLink;
   /** required_scopes are already enforced by the route; the policy adds claims and per-tool rules. */
   readonly #policy: ToolPolicy;
 
-  constructor(cfg: McpUpstreamConfig, credentials: CredentialProvider, sessions: SessionStore) {
+  constructor(cfg: McpUpstreamConfig, credentials: CredentialProvider, sessions: SessionStore, link: UpstreamLink) {
     this.#cfg = cfg;
     this.#policy = new ToolPolicy(cfg.name, cfg.policy);
     this.#credentials = credentials;
     this.#sessions = sessions;
-    const url = new URL(cfg.url);
-    this.#path = `${url.pathname}${url.search}`;
-    this.#pool = new Pool(url.origin, { connections: 256, pipelining: 1, keepAliveTimeout: 30_000, connect: { timeout: Math.min(cfg.timeoutMs, 10_000) } });
+    this.#link = link;
   }
 
   async handle(x: McpExchange): Promise<void> {
@@ -63,6 +66,20 @@ export class McpProxy implements McpHandler {
       if (refusal) return sendRpcError(res, 200, FORBIDDEN, refusal, id);
     }
 
+    // Admission: a GET stream takes a stream slot (none free: 503 at once); anything else a request
+    // slot, waiting briefly in the queue. Held until the response ends.
+    const stream = req.method === 'GET';
+    let release: Release | undefined;
+    try {
+      release = stream ? this.#link.streamSlots.tryAcquire() : (this.#link.calls.tryAcquire() ?? (await this.#link.calls.acquire()));
+      if (!release) throw new OverloadedError(this.#link.streamSlots.scope, `upstream '${name}' is at its limit of ${this.#link.limits.maxStreams} concurrent streams; retry shortly`);
+    } catch (error) {
+      if (!(error instanceof OverloadedError)) throw error;
+      return sendOverloaded(res, event, error, id);
+    }
+    if (res.destroyed) return release(); // the client left while queued
+    res.once('close', release);
+
     let credential;
     try {
       credential = await this.#credentials.get({ principal: x.principal, bearer: x.bearer });
@@ -82,13 +99,19 @@ export class McpProxy implements McpHandler {
     if (upstreamSession) headers['mcp-session-id'] = upstreamSession;
     Object.assign(headers, credential.headers);
 
-    const call = dispatch(this.#pool, {
-      path: this.#path,
+    const limits = this.#link.limits;
+    const call = dispatch(stream ? this.#link.streams : this.#link.requests, {
+      path: this.#link.path,
       method: req.method as 'GET' | 'POST' | 'DELETE',
       headers,
       body: x.body,
       headersTimeout: this.#cfg.timeoutMs,
-      bodyTimeout: req.method === 'GET' ? 0 : Math.max(this.#cfg.timeoutMs, 300_000),
+      bodyTimeout: stream ? 0 : Math.max(this.#cfg.timeoutMs, 300_000),
+    }, {
+      // Streams are long-lived by design: no deadline or size cap, but their own budget (above).
+      deadlineMs: stream ? undefined : limits.maxCallMs,
+      maxBytes: stream ? undefined : limits.maxResponseBytes,
+      redact: secretPatterns([credential.token, ...Object.entries(credential.headers).filter(([h]) => SECRET_HEADER.test(h)).map(([, v]) => v)]),
     });
     let clientGone = false;
     res.once('close', () => {
@@ -102,8 +125,8 @@ export class McpProxy implements McpHandler {
     } catch (error) {
       if (clientGone) return;
       const reason = describeNetworkError(error);
-      const timedOut = reason === 'timed out';
-      const message = timedOut ? `upstream '${name}' did not answer within ${this.#cfg.timeoutMs} ms` : `upstream '${name}' is unreachable (${reason})`;
+      const timedOut = reason === 'timed out' || error instanceof DeadlineError;
+      const message = error instanceof DeadlineError ? `upstream '${name}' did not answer within ${limits.maxCallMs} ms (max_call_ms)` : timedOut ? `upstream '${name}' did not answer within ${this.#cfg.timeoutMs} ms` : `upstream '${name}' is unreachable (${reason})`;
       event.outcome = 'upstream_error';
       event.detail = message;
       return sendRpcError(res, timedOut ? 504 : 502, UPSTREAM_UNAVAILABLE, message, id);
@@ -130,7 +153,13 @@ export class McpProxy implements McpHandler {
       if (typeof newUpstreamSession === 'string' && x.rpc?.method === 'initialize' && status < 300) {
         const sessionId = newSessionId();
         const now = Date.now();
-        await this.#sessions.set({ id: sessionId, principalKey: principalKey(x.principal), route: name, upstreamSessions: { [name]: newUpstreamSession }, createdAt: now, lastSeenAt: now });
+        try {
+          await this.#sessions.set({ id: sessionId, principalKey: principalKey(x.principal), route: name, upstreamSessions: { [name]: newUpstreamSession }, createdAt: now, lastSeenAt: now });
+        } catch (error) {
+          if (!(error instanceof SessionLimitError)) throw error;
+          upstream.discard();
+          return sendOverloaded(res, event, new OverloadedError('sessions', error.message, 5), id);
+        }
         out['mcp-session-id'] = sessionId;
       } else if (clientSession !== undefined) {
         out['mcp-session-id'] = clientSession;
@@ -140,6 +169,14 @@ export class McpProxy implements McpHandler {
     } catch (error) {
       upstream.discard(); // an unread response would hold its pooled connection until the body timeout
       throw error;
+    }
+    const declared = Number(upstream.headers['content-length']);
+    if (!stream && declared > limits.maxResponseBytes) {
+      upstream.discard();
+      const message = `upstream '${name}' answered with ${declared} bytes, more than max_response_bytes (${limits.maxResponseBytes})`;
+      event.outcome = 'upstream_error';
+      event.detail = message;
+      return sendRpcError(res, 502, UPSTREAM_UNAVAILABLE, message, id);
     }
     if (status >= 500) {
       event.outcome = 'upstream_error';
@@ -154,17 +191,16 @@ export class McpProxy implements McpHandler {
       out['content-length'] = String(Buffer.byteLength(filtered.body));
       return void res.writeHead(status, out).end(filtered.body);
     }
-    // No flushHeaders(): headers leave with the first body chunk, in one write (SSE included).
-    res.writeHead(status, out);
-    const { error } = await upstream.pipeTo(res);
+    // A stream may stay silent for a long time (a GET stream until the first notification): its head goes out at once.
+    const { error, redacted, unsent } = await upstream.pipeTo(res, { status, headers: out, flush: out['content-type']?.startsWith('text/event-stream') });
     if (error && !clientGone) {
       event.outcome = 'upstream_error';
-      event.detail = `upstream '${name}' stream broke: ${describeNetworkError(error)}`;
+      event.detail = error instanceof DeadlineError ? `upstream '${name}' answer cut: not complete within ${limits.maxCallMs} ms (max_call_ms)`
+        : error instanceof ResponseTooLargeError ? `upstream '${name}' answer cut: more than ${limits.maxResponseBytes} bytes (max_response_bytes)`
+          : `upstream '${name}' stream broke: ${describeNetworkError(error)}`;
+      if (unsent) sendRpcError(res, error instanceof DeadlineError ? 504 : 502, UPSTREAM_UNAVAILABLE, event.detail, id);
     }
-  }
-
-  async close(): Promise<void> {
-    await this.#pool.close().catch(() => {});
+    if (redacted) event.detail = `${event.detail ? `${event.detail}; ` : ''}the upstream echoed Deputy's credential: overwritten in the answer`;
   }
 }
 
