@@ -15,6 +15,7 @@ import type { SessionStore } from './protocol/sessions.ts';
 import { drainServer, instrument, openSharedResources, type SharedResources } from './observability/operations.ts';
 import { McpProxy } from './upstreams/mcp/proxy.ts';
 import { UpstreamLink } from './upstreams/link.ts';
+import { Quotas } from './admission/quota.ts';
 import { LocalMcpEndpoint } from './protocol/local-endpoint.ts';
 import { createAggregateService, toolsetMember } from './upstreams/aggregate/index.ts';
 import type { OpenApiToolset } from './upstreams/openapi/index.ts';
@@ -103,10 +104,12 @@ export async function startGateway(config: DeputyConfig, opts: GatewayOptions = 
     throw error;
   }
 
+  const admission = createAdmission(config.limits);
+  const quotas = new Quotas(config.quotas, new Map(config.upstreams.filter((u) => u.quotas).map((u) => [u.name, u.quotas!])), shared.quotaStore);
   // Each MCP upstream's connections and limits, shared by its /mcp/<name> proxy and the /mcp member.
   const links = new Map(config.upstreams.filter((u) => u.type === 'mcp').map((u) => [u.name, new UpstreamLink(u, config.limits)]));
   for (const upstream of config.upstreams) {
-    const handler = createHandler(upstream, sessions, outbound, toolsets, links);
+    const handler = createHandler(upstream, sessions, outbound, toolsets, links, quotas);
     handlers.push(handler);
     const path = `/mcp/${upstream.name}`;
     const scopes = [...new Set([...config.auth.requiredScopes, ...upstream.requiredScopes])];
@@ -116,17 +119,16 @@ export async function startGateway(config: DeputyConfig, opts: GatewayOptions = 
   // `/mcp`: every upstream behind one endpoint (route scopes: the gateway's; upstream scopes apply per member).
   if (config.upstreams.length > 0) {
     const members = config.upstreams.filter((u) => toolsets.has(u.name)).map((u) => toolsetMember(u.name, toolsets.get(u.name)!, { credentialMode: u.credentials.type, timeoutMs: u.timeoutMs }));
-    const aggregate = new LocalMcpEndpoint('*', createAggregateService(config, outbound, links, members), sessions);
+    const aggregate = new LocalMcpEndpoint('*', createAggregateService(config, outbound, links, quotas, members), sessions);
     handlers.push(aggregate);
     const allScopes = [...new Set([...config.auth.requiredScopes, ...config.upstreams.flatMap((u) => [...u.requiredScopes, ...(u.policy?.scopes ?? []), ...(u.policy?.tools.flatMap((t) => t.scopes) ?? [])])])];
     routes.set('/mcp', route(config, '*', '/mcp', config.auth.requiredScopes, allScopes, aggregate));
   }
 
   for (const s of config.secrets) s.watch((message) => log.warn(message));
-  const admission = createAdmission(config.limits);
-  const pipeline = { config, verifier, outbound, routes, failedIssuers: [] as string[], admission };
+  const pipeline = { config, verifier, outbound, routes, failedIssuers: [] as string[], admission, quotas };
   const ops = instrument(pipeline, shared);
-  const listener = ops.wrap(createRequestListener({ config, verifier, audit: ops.audit, routes, extraGet: ops.extraGet, admission }));
+  const listener = ops.wrap(createRequestListener({ config, verifier, audit: ops.audit, routes, extraGet: ops.extraGet, admission, quotas }));
   const activate = () => {
     shared.current = pipeline;
     shared.dispatch = listener;
@@ -184,10 +186,10 @@ export async function startGateway(config: DeputyConfig, opts: GatewayOptions = 
   return gateway;
 }
 
-function createHandler(upstream: UpstreamConfig, sessions: SessionStore, outbound: OutboundContext, toolsets: Map<string, OpenApiToolset>, links: Map<string, UpstreamLink>): McpHandler {
-  if (upstream.type === 'mcp') return new McpProxy(upstream, createCredentialProvider(upstream, outbound), sessions, links.get(upstream.name)!);
+function createHandler(upstream: UpstreamConfig, sessions: SessionStore, outbound: OutboundContext, toolsets: Map<string, OpenApiToolset>, links: Map<string, UpstreamLink>, quotas: Quotas): McpHandler {
+  if (upstream.type === 'mcp') return new McpProxy(upstream, createCredentialProvider(upstream, outbound), sessions, links.get(upstream.name)!, quotas);
   const policy = new ToolPolicy(upstream.name, upstream.policy, upstream.requiredScopes);
-  return new LocalMcpEndpoint(upstream.name, toolsetService(upstream.name, toolsets.get(upstream.name)!, { credentialMode: upstream.credentials.type, policy }), sessions);
+  return new LocalMcpEndpoint(upstream.name, toolsetService(upstream.name, toolsets.get(upstream.name)!, { credentialMode: upstream.credentials.type, policy, quotas }), sessions);
 }
 
 function route(config: DeputyConfig, name: string, path: string, requiredScopes: string[], scopesSupported: string[], handler: McpHandler): McpRoute {

@@ -3,6 +3,7 @@
 import { ConfigError, type ConfigIssue } from './errors.ts';
 import { lintConfig } from './lint.ts';
 import { parseGatewayLimits, parseUpstreamLimits, type GatewayLimits, type UpstreamLimits } from './limits.ts';
+import { parseQuotas, parseUpstreamQuotas, type QuotaConfig, type UpstreamQuotaConfig } from './quotas.ts';
 import { Reader } from './reader.ts';
 import { resolveSecret, Secret, type SecretSource } from './secrets.ts';
 import { parsePolicy, type UpstreamPolicy } from '../policy/config.ts';
@@ -122,6 +123,8 @@ interface UpstreamCommon {
   timeoutMs: number;
   /** Concurrency, stream, deadline and size limits for calls to this upstream. */
   limits: UpstreamLimits;
+  /** Per-user and per-tool rate limits on this upstream. */
+  quotas?: UpstreamQuotaConfig;
   /** Who may use which tools (allow/deny globs, per-tool scopes and claim conditions); see docs/aggregation-and-policy.md. */
   policy?: UpstreamPolicy;
 }
@@ -175,6 +178,8 @@ export interface DeputyConfig {
   server: ServerConfig;
   /** Overload protection: requests in flight, streams and sessions. */
   limits: GatewayLimits;
+  /** Gateway-wide rate limits per user and per client, and where buckets live. */
+  quotas: QuotaConfig;
   auth: AuthConfig;
   upstreams: UpstreamConfig[];
   audit: AuditConfig;
@@ -273,6 +278,7 @@ export function parseConfig(raw: unknown, opts: ParseOptions): DeputyConfig {
   const maxConnections = s.number('max_connections', 0, { min: 0, max: 10_000_000, integer: true });
   s.rejectUnknownKeys();
   const limits = parseGatewayLimits(root.object('limits'));
+  const quotas = parseQuotas(root.object('quotas'));
 
   // auth
   const a = root.object('auth', true);
@@ -338,6 +344,7 @@ export function parseConfig(raw: unknown, opts: ParseOptions): DeputyConfig {
       requiredScopes: r.stringList('required_scopes'),
       timeoutMs: r.number('timeout_ms', 30_000, { min: 100, max: 600_000, integer: true }),
       limits: parseUpstreamLimits(r.object('limits')),
+      quotas: r.has('quotas') ? parseUpstreamQuotas(r.object('quotas')) : undefined,
       policy: r.has('policy') ? parsePolicy(r.object('policy')) : undefined,
     };
     if (type === 'mcp') {
@@ -348,7 +355,7 @@ export function parseConfig(raw: unknown, opts: ParseOptions): DeputyConfig {
       const baseUrl = r.url('base_url', { required: true, hint: 'where the API is served; spec `servers` are never used' }) ?? '';
       const options: Record<string, unknown> = {};
       for (const key of Object.keys(r.value as object)) {
-        if (['name', 'type', 'credentials', 'required_scopes', 'timeout_ms', 'limits', 'policy', 'spec', 'base_url'].includes(key)) continue;
+        if (['name', 'type', 'credentials', 'required_scopes', 'timeout_ms', 'limits', 'quotas', 'policy', 'spec', 'base_url'].includes(key)) continue;
         options[key] = r.raw(key);
       }
       upstreams.push({ ...common, type, spec, baseUrl: baseUrl.replace(/\/+$/, ''), options });
@@ -370,6 +377,7 @@ export function parseConfig(raw: unknown, opts: ParseOptions): DeputyConfig {
   const stateStore = st.string('store') ?? 'memory';
   if (!/^(memory|rediss?:\/\/.+)$/.test(stateStore)) st.fail('expected memory or redis://host:port (rediss:// for TLS)', 'store');
   const encryptionKey = secret(st, 'encryption_key', { required: stateStore !== 'memory' });
+  if (quotas.shared && stateStore === 'memory') issues.push({ path: 'quotas.shared', message: 'needs shared state: set state.store to redis://host:port (or set quotas.shared: false for per-replica buckets)' });
   const previousKeys = st.list('previous_keys').map((kr) => secretRef(kr, { allowLiteral: false })).filter((k): k is Secret => k !== undefined);
   st.rejectUnknownKeys();
 
@@ -396,7 +404,7 @@ export function parseConfig(raw: unknown, opts: ParseOptions): DeputyConfig {
     for (const x of secrets) x.close();
     throw new ConfigError(issues, opts.source);
   }
-  const config: DeputyConfig = { server: { host, port, publicUrl, publicUrlExplicit: s.has('public_url'), allowedOrigins, maxBodyBytes, shutdownGraceMs, headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs, maxHeaderBytes, maxConnections }, limits, auth, upstreams, audit: { store, spoolDir, replicaId }, state: { store: stateStore, encryptionKey, previousKeys }, metrics, tracing, identity: { signingKeys, algorithm: identityAlgorithm }, aggregate, secrets, warnings };
+  const config: DeputyConfig = { server: { host, port, publicUrl, publicUrlExplicit: s.has('public_url'), allowedOrigins, maxBodyBytes, shutdownGraceMs, headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs, maxHeaderBytes, maxConnections }, limits, quotas, auth, upstreams, audit: { store, spoolDir, replicaId }, state: { store: stateStore, encryptionKey, previousKeys }, metrics, tracing, identity: { signingKeys, algorithm: identityAlgorithm }, aggregate, secrets, warnings };
   warnings.push(...lintConfig(config));
   return config;
 }

@@ -2,6 +2,7 @@
 import type { ServerResponse } from 'node:http';
 import { challenge } from '../inbound/challenge.ts';
 import type { OverloadedError } from '../admission/concurrency.ts';
+import type { QuotaExceededError } from '../admission/quota.ts';
 import type { AuthError } from '../inbound/errors.ts';
 import type { AuditEvent } from '../audit/event.ts';
 import { errorBody, OVERLOADED, type JsonRpcId } from '../protocol/jsonrpc.ts';
@@ -43,4 +44,19 @@ export function sendOverloaded(res: ServerResponse, event: AuditEvent, error: Ov
   event.outcome = status === 429 ? 'throttled' : 'overloaded';
   event.detail = error.message;
   sendJson(res, status, errorBody(OVERLOADED, error.message, id), { 'retry-after': String(error.retryAfterSeconds) });
+}
+
+/**
+ * A quota is used up: 429 with Retry-After and a JSON-RPC error carrying the retry time in `data`
+ * (503 when the quota store is unreachable and the quota fails closed); audited as `throttled`.
+ */
+export function sendQuotaExceeded(res: ServerResponse, event: AuditEvent, error: QuotaExceededError, id: JsonRpcId): void {
+  event.outcome = 'throttled';
+  event.detail = error.message;
+  sendJson(res, error.storeDown ? 503 : 429, JSON.stringify({ jsonrpc: '2.0', id, error: quotaError(error) }), { 'retry-after': String(error.retryAfterSeconds) });
+}
+
+/** The JSON-RPC error object for a used-up quota, also sent in-band (inside an SSE stream or on /mcp). */
+export function quotaError(error: QuotaExceededError): { code: number; message: string; data: { retryAfterMs: number; scope: string } } {
+  return { code: OVERLOADED, message: error.message, data: { retryAfterMs: error.retryAfterMs, scope: error.scope } };
 }

@@ -6,6 +6,7 @@ import { createServer, STATUS_CODES, type IncomingMessage, type Server, type Ser
 import type { Duplex } from 'node:stream';
 import { clipEvent, type AuditEvent, type AuditSink } from '../audit/event.ts';
 import { ConcurrencyLimiter, KeyedCounter, OverloadedError } from '../admission/concurrency.ts';
+import { QuotaExceededError, type Quotas } from '../admission/quota.ts';
 import type { GatewayLimits } from '../config/limits.ts';
 import type { DeputyConfig, ServerConfig } from '../config/schema.ts';
 import { authenticate } from '../inbound/authenticate.ts';
@@ -20,7 +21,7 @@ import { originAllowed } from '../protocol/origin.ts';
 import { checkProtocolVersion } from '../protocol/versions.ts';
 import { BodyTooLargeError, ClientAbortedError, readBody } from './body.ts';
 import type { McpExchange, McpHandler } from './exchange.ts';
-import { sendAuthError, sendJson, sendOverloaded, sendRpcError } from './respond.ts';
+import { sendAuthError, sendJson, sendOverloaded, sendQuotaExceeded, sendRpcError } from './respond.ts';
 
 /** An MCP endpoint: `/mcp` (aggregated) or `/mcp/<upstream>`. */
 export interface McpRoute {
@@ -45,6 +46,8 @@ export interface HttpDeps {
   extraGet?: Map<string, (req: IncomingMessage, res: ServerResponse) => void>;
   /** Gateway-wide admission: requests in flight, and GET streams per principal. */
   admission: Admission;
+  /** Rate limits per user/client (here) and per upstream/tool (in the handlers, after policy). */
+  quotas: Quotas;
 }
 
 export interface Admission {
@@ -210,6 +213,15 @@ export function createRequestListener(deps: HttpDeps): (req: IncomingMessage, re
           return void res.destroy();
         }
         throw error;
+      }
+    }
+    if (x.rpc?.kind === 'request' && deps.quotas.active) {
+      try {
+        await deps.quotas.checkRequest(x.principal);
+      } catch (error) {
+        if (!(error instanceof QuotaExceededError)) throw error;
+        outcomeSet = true;
+        return sendQuotaExceeded(res, event, error, x.rpc.id);
       }
     }
     try {

@@ -25,6 +25,8 @@ export interface MetricSources {
   sessions(): SessionStats;
   /** Gateway-wide requests in flight and waiting for a slot. */
   admission(): { inFlight: number; queued: number };
+  /** Quota decisions by "scope\0result". */
+  quotaDecisions(): ReadonlyMap<string, number>;
 }
 
 const HTTP_METHODS = new Set(['GET', 'POST', 'DELETE', 'OPTIONS', 'HEAD', 'PUT', 'PATCH']);
@@ -71,6 +73,17 @@ export class GatewayMetrics {
     counter('deputy_sessions_refused_total', 'initialize refused because the session table was full (limits.max_sessions)', (s) => s.sessions().refused);
     gauge('deputy_requests_in_flight', 'Requests holding one of the gateway slots (limits.max_in_flight)', (s) => s.admission().inFlight);
     gauge('deputy_requests_queued', 'Requests waiting for a gateway slot', (s) => s.admission().queued);
+    new Counter({
+      name: 'deputy_quota_decisions_total', help: 'Quota decisions by scope (user, client, upstream, tool) and result (allowed, throttled, store_down_open, store_down_closed)',
+      labelNames: ['scope', 'result'], registers: [r],
+      collect() {
+        this.reset();
+        for (const [k, n] of sources().quotaDecisions()) {
+          const [scope, result] = k.split('\u0000');
+          this.labels(scope!, result!).inc(n);
+        }
+      },
+    });
     gauge('deputy_state_up', '1 when shared state (Redis) is reachable, 0 while degraded to local caches', (s) => (s.stateUp ? Number(s.stateUp()) : undefined));
   }
 

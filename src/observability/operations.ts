@@ -2,6 +2,7 @@
 // reload (shared state, audit sink, sessions, metrics registry, the request dispatcher), the
 // instrumentation of one request pipeline (metrics, readiness, tracing), and graceful shutdown.
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { LocalBucketStore, RedisBucketStore, type BucketStore, type Quotas } from '../admission/quota.ts';
 import { openAuditSink, type AuditSink } from '../audit/index.ts';
 import type { AuditEvent } from '../audit/event.ts';
 import { isPostgresSink } from '../audit/postgres-guard.ts';
@@ -27,12 +28,15 @@ export interface Pipeline {
   /** Issuers whose keys could not be loaded at the last check. */
   failedIssuers: string[];
   admission: Admission;
+  quotas: Quotas;
 }
 
 export interface SharedResources {
   state?: SharedStores;
   audit: AuditSink;
   sessions: SessionStore;
+  /** Quota buckets: in Redis with `quotas.shared`, else in this process; they outlive a reload. */
+  quotaStore: BucketStore;
   /** Present when `metrics.enabled`. */
   metrics?: GatewayMetrics;
   current?: Pipeline;
@@ -50,14 +54,16 @@ export async function openSharedResources(config: DeputyConfig, opts: { audit?: 
   const state = await openSharedState(config.state, sessionLimits);
   const audit = opts.audit ?? (await openAuditSink(config.audit.store, opts.baseDir, { replicaId: config.audit.replicaId, spoolDir: config.audit.spoolDir, onError: auditErrorLog() }));
   const sessions = opts.sessions ?? state?.sessions ?? new MemorySessionStore(sessionLimits);
+  const quotaStore: BucketStore = config.quotas.shared && state ? new RedisBucketStore(state.state) : new LocalBucketStore();
   const shared: SharedResources = {
-    state, audit, sessions,
+    state, audit, sessions, quotaStore,
     dispatch: startingListener,
     draining: false,
     loadedAt: new Date(),
     reloads: 0,
     async close() {
       sessions.close?.();
+      quotaStore.close?.();
       await audit.close();
       await state?.state.close();
     },
@@ -76,6 +82,7 @@ export async function openSharedResources(config: DeputyConfig, opts: { audit?: 
         auditStoreUp: isPostgresSink(audit) ? () => audit.status().status === 'up' : undefined,
         sessions: () => sessions.stats(),
         admission: () => ({ inFlight: p.admission.requests.active, queued: p.admission.requests.queued }),
+        quotaDecisions: () => p.quotas.decisions,
       };
     });
   }

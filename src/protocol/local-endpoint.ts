@@ -7,7 +7,8 @@ import type { ServerResponse } from 'node:http';
 import type { AuditEvent } from '../audit/event.ts';
 import type { McpExchange, McpHandler } from '../http/exchange.ts';
 import { OverloadedError } from '../admission/concurrency.ts';
-import { sendJson, sendOverloaded, sendRpcError, sendSessionNotFound } from '../http/respond.ts';
+import { quotaError, sendJson, sendOverloaded, sendQuotaExceeded, sendRpcError, sendSessionNotFound } from '../http/respond.ts';
+import { QuotaExceededError } from '../admission/quota.ts';
 import { AuthError } from '../inbound/errors.ts';
 import { principalKey, type BearerToken, type Principal } from '../inbound/principal.ts';
 import { log } from '../log.ts';
@@ -137,6 +138,13 @@ export class LocalMcpEndpoint implements McpHandler {
     } catch (error) {
       // Per-tool step-up (403 insufficient_scope): the HTTP layer renders the challenge with this route's metadata.
       if (error instanceof AuthError && !stream.started) throw error;
+      if (error instanceof QuotaExceededError) {
+        // A whole request on /mcp/<upstream> gets 429; inside a stream or on /mcp, an in-band error with the retry time.
+        if (this.#route !== '*' && !stream.started) return sendQuotaExceeded(res, x.event, error, id);
+        x.event.outcome = 'throttled';
+        x.event.detail = error.message;
+        return stream.errorObject(id, quotaError(error));
+      }
       if (error instanceof JsonRpcError) {
         x.event.outcome = error.code === METHOD_NOT_FOUND ? 'rejected' : x.event.outcome === 'ok' ? 'error' : x.event.outcome;
         x.event.detail ??= error.message.slice(0, 200);
@@ -210,6 +218,9 @@ class LazyStream {
   }
   error(id: JsonRpcId, code: number, message: string): void {
     this.#finish({ jsonrpc: '2.0', id, error: { code, message } });
+  }
+  errorObject(id: JsonRpcId, error: { code: number; message: string; data?: unknown }): void {
+    this.#finish({ jsonrpc: '2.0', id, error });
   }
   #start(): void {
     if (this.#started) return;

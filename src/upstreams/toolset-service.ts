@@ -6,6 +6,7 @@ import type { Decision, ToolPolicy } from '../policy/tools.ts';
 import { FORBIDDEN, INVALID_PARAMS, JsonRpcError, METHOD_NOT_FOUND } from '../protocol/jsonrpc.ts';
 import type { McpService, ServiceContext } from '../protocol/local-endpoint.ts';
 import type { Toolset } from './toolset.ts';
+import type { Quotas, ToolHints } from '../admission/quota.ts';
 
 export const PAGE_SIZE = 100;
 
@@ -13,6 +14,8 @@ export interface ToolsetServiceOptions {
   credentialMode: CredentialMode;
   /** The upstream's policy: tools/list shows only callable tools; tools/call is refused otherwise. */
   policy?: ToolPolicy;
+  /** Spent after policy, per user and per tool (the tool's annotations decide fail-open/closed). */
+  quotas?: Quotas;
   version?: string;
 }
 
@@ -43,6 +46,7 @@ export function toolsetService(name: string, toolset: Toolset, opts: ToolsetServ
           const args = params.arguments ?? {};
           if (typeof args !== 'object' || args === null || Array.isArray(args)) throw new JsonRpcError(INVALID_PARAMS, 'Invalid params: tools/call arguments must be an object');
           if (policy) authorize(policy.tool(ctx.principal, String(params.name)), ctx);
+          if (opts.quotas?.covers(name)) await opts.quotas.checkUpstream(ctx.principal, name, String(params.name), await toolHints(toolset, ctx, String(params.name)));
           return callWithProgress(toolset, String(params.name), args as Record<string, unknown>, ctx);
         }
         default:
@@ -74,3 +78,9 @@ export function paginate(tools: Tool[], cursor: unknown): { tools: Tool[]; nextC
   return next < tools.length ? { tools: page, nextCursor: Buffer.from(String(next)).toString('base64url') } : { tools: page };
 }
 
+
+/** The tool's read-only/destructive annotations, when the toolset lists it. */
+async function toolHints(toolset: Toolset, ctx: ServiceContext, tool: string): Promise<ToolHints | undefined> {
+  const t = (await toolset.listTools(ctx.principal)).find((x) => x.name === tool);
+  return t?.annotations;
+}

@@ -7,6 +7,7 @@ import type { AggregateMember } from './member.ts';
 import { McpMember } from './mcp-member.ts';
 import { AggregateService } from './service.ts';
 import type { UpstreamLink } from '../link.ts';
+import type { Quotas } from '../../admission/quota.ts';
 
 export { AggregateService } from './service.ts';
 export { McpMember } from './mcp-member.ts';
@@ -14,7 +15,7 @@ export { toolsetMember } from './toolset-member.ts';
 export type { AggregateMember, MemberContext } from './member.ts';
 
 /** `links`: each MCP upstream's connections (shared with its /mcp/<name> proxy). `extraMembers`: members for upstreams that are not `type: mcp` (e.g. toolsetMember(name, openApiToolset, …)). */
-export function createAggregateService(config: DeputyConfig, outbound: OutboundContext, links: ReadonlyMap<string, UpstreamLink>, extraMembers: AggregateMember[] = []): AggregateService {
+export function createAggregateService(config: DeputyConfig, outbound: OutboundContext, links: ReadonlyMap<string, UpstreamLink>, quotas: Quotas, extraMembers: AggregateMember[] = []): AggregateService {
   const byName = new Map(extraMembers.map((m) => [m.name, m]));
   const entries = [];
   for (const upstream of config.upstreams) {
@@ -22,5 +23,5 @@ export function createAggregateService(config: DeputyConfig, outbound: OutboundC
     if (!member) continue;
     entries.push({ member, policy: new ToolPolicy(upstream.name, upstream.policy, upstream.requiredScopes) });
   }
-  return new AggregateService({ entries, config: config.aggregate });
+  return new AggregateService({ entries, config: config.aggregate, quotas });
 }

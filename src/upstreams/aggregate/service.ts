@@ -14,6 +14,7 @@ import type { BearerToken } from '../../inbound/principal.ts';
 import type { AggregateConfig } from './config.ts';
 import { decodeCursor, encodeCursor, type MemberCursors } from './cursor.ts';
 import { MemberUnavailable, type AggregateMember, type MemberContext } from './member.ts';
+import type { Quotas, ToolHints } from '../../admission/quota.ts';
 import { NameMapper, NameRegistry, type Target } from './names.ts';
 
 export interface AggregateEntry {
@@ -24,6 +25,7 @@ export interface AggregateEntry {
 export interface AggregateOptions {
   entries: AggregateEntry[];
   config: AggregateConfig;
+  quotas?: Quotas;
   version?: string;
 }
 
@@ -44,6 +46,9 @@ export class AggregateService implements McpService {
   readonly instructions = 'Deputy: tools, prompts and resources of several MCP servers. Names are <upstream>__<name>; resource URIs are deputy://<upstream>/<uri>.';
   readonly #entries = new Map<string, AggregateEntry>();
   readonly #mapper: NameMapper;
+  readonly #quotas?: Quotas;
+  /** Tool annotations last listed per member (read-only/destructive hints for quota fail-open/closed). */
+  readonly #hints = new Map<string, ToolHints>();
   /** Capabilities last seen per member, so initialize does not have to reconnect every time. */
   readonly #knownCapabilities = new Map<string, Record<string, unknown>>();
   readonly #registries = new Map<string, { tools: NameRegistry; prompts: NameRegistry }>();
@@ -56,6 +61,7 @@ export class AggregateService implements McpService {
 
   constructor(opts: AggregateOptions) {
     this.serverInfo = { name: 'deputy', title: 'Deputy (all upstreams)', version: opts.version ?? '1.0.0' };
+    this.#quotas = opts.quotas;
     for (const e of opts.entries) this.#entries.set(e.member.name, e);
     this.#mapper = new NameMapper([...this.#entries.keys()], opts.config.separator, opts.config.unprefixed);
     for (const e of opts.entries) e.member.listen?.((key, method, params) => this.#serverNotification(e.member.name, key, method, params));
@@ -165,6 +171,7 @@ export class AggregateService implements McpService {
       const items = Array.isArray(page[kind]) ? (page[kind] as Item[]) : [];
       for (const item of items) {
         if (!item || typeof item !== 'object') continue;
+        if (kind === 'tools' && item.annotations && typeof item.annotations === 'object') this.#rememberHints(entry.member.name, String(item.name), item.annotations as ToolHints);
         if (kind === 'tools' && !entry.policy.tool(ctx.principal, String(item.name)).allowed) {
           hidden++;
           continue;
@@ -255,6 +262,8 @@ export class AggregateService implements McpService {
   async #forward(entry: AggregateEntry, method: string, params: Record<string, unknown>, ctx: ServiceContext): Promise<unknown> {
     ctx.event.upstream = entry.member.name;
     ctx.event.credentialMode = entry.member.credentialMode;
+    const tool = method === 'tools/call' ? String(params.name) : undefined;
+    await this.#quotas?.checkUpstream(ctx.principal, entry.member.name, tool, tool === undefined ? undefined : this.#hints.get(`${entry.member.name}\u0000${tool}`));
     try {
       return await entry.member.request(method, params, this.#memberContext(ctx));
     } catch (error) {
@@ -293,6 +302,12 @@ export class AggregateService implements McpService {
       target = registry.resolve(name) ?? this.#mapper.parse(name);
     }
     return target && this.#entries.has(target.member) ? target : undefined;
+  }
+
+  #rememberHints(member: string, tool: string, a: ToolHints): void {
+    const key = `${member}\u0000${tool}`;
+    if (!this.#hints.has(key) && this.#hints.size >= 10_000) return; // bounded: upstreams choose the names
+    this.#hints.set(key, { readOnlyHint: a.readOnlyHint === true ? true : undefined, destructiveHint: a.destructiveHint === false ? false : undefined });
   }
 
   #usable(principal: Principal): AggregateEntry[] {

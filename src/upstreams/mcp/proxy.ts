@@ -11,7 +11,8 @@ import type { McpExchange, McpHandler } from '../../http/exchange.ts';
 import { DeadlineError, dispatch, ResponseTooLargeError } from '../../http/dispatch.ts';
 import { describeNetworkError } from '../../http/fetch-json.ts';
 import { secretPatterns } from '../../http/redact.ts';
-import { sendOverloaded, sendRpcError, sendSessionNotFound } from '../../http/respond.ts';
+import { sendOverloaded, sendQuotaExceeded, sendRpcError, sendSessionNotFound } from '../../http/respond.ts';
+import { QuotaExceededError, type Quotas } from '../../admission/quota.ts';
 import type { UpstreamLink } from '../link.ts';
 import { principalKey } from '../../inbound/principal.ts';
 import { CREDENTIAL_UNAVAILABLE, FORBIDDEN, UPSTREAM_UNAVAILABLE } from '../../protocol/jsonrpc.ts';
@@ -35,10 +36,12 @@ export class McpProxy implements McpHandler {
   readonly #credentials: CredentialProvider;
   readonly #sessions: SessionStore;
   readonly #link: UpstreamLink;
+  readonly #quotas: Quotas;
   /** required_scopes are already enforced by the route; the policy adds claims and per-tool rules. */
   readonly #policy: ToolPolicy;
 
-  constructor(cfg: McpUpstreamConfig, credentials: CredentialProvider, sessions: SessionStore, link: UpstreamLink) {
+  constructor(cfg: McpUpstreamConfig, credentials: CredentialProvider, sessions: SessionStore, link: UpstreamLink, quotas: Quotas) {
+    this.#quotas = quotas;
     this.#cfg = cfg;
     this.#policy = new ToolPolicy(cfg.name, cfg.policy);
     this.#credentials = credentials;
@@ -64,6 +67,17 @@ export class McpProxy implements McpHandler {
     if (this.#cfg.policy) {
       const refusal = policyRefusal(this.#policy, x); // throws for step-up (403 insufficient_scope)
       if (refusal) return sendRpcError(res, 200, FORBIDDEN, refusal, id);
+    }
+
+    // Quota after policy: a refused request spends nothing. Tool annotations are not known here, so a
+    // tools/call fails closed when the quota store is down (unless on_store_failure says open).
+    if (x.rpc?.kind === 'request') {
+      try {
+        await this.#quotas.checkUpstream(x.principal, name, x.rpc.method === 'tools/call' ? x.rpc.target : undefined);
+      } catch (error) {
+        if (!(error instanceof QuotaExceededError)) throw error;
+        return sendQuotaExceeded(res, event, error, id);
+      }
     }
 
     // Admission: a GET stream takes a stream slot (none free: 503 at once); anything else a request
