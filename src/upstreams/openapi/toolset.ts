@@ -7,7 +7,8 @@ import { readCapped } from '../../http/read-capped.ts';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import { Pool } from 'undici';
-import { ConfigError } from '../../config/errors.ts';
+import { Worker } from 'node:worker_threads';
+import { ConfigError, type ConfigIssue } from '../../config/errors.ts';
 import type { OpenApiUpstreamConfig } from '../../config/schema.ts';
 import type { Principal } from '../../inbound/principal.ts';
 import { CredentialError, type CredentialProvider } from '../../outbound/provider.ts';
@@ -37,6 +38,8 @@ export interface OpenApiToolsetOptions {
   baseDir?: string;
   /** Key path of this upstream in the config, for error messages (default `upstreams[<name>]`). */
   configPath?: string;
+  /** Build on the calling thread instead of a worker (tests of the conversion itself). */
+  inProcess?: boolean;
 }
 
 /** Loads the spec and builds the toolset; config problems throw ConfigError, spec problems SpecLoadError. */
@@ -44,16 +47,45 @@ export async function createOpenApiToolset(cfg: OpenApiUpstreamConfig, credentia
   const started = performance.now();
   const configPath = opts.configPath ?? `upstreams[${cfg.name}]`;
   const options = parseOpenApiOptions(cfg.options, configPath, cfg.name);
+  const input: PrepareInput = { spec: cfg.spec, baseDir: opts.baseDir ?? process.cwd(), baseUrl: cfg.baseUrl, name: cfg.name, configPath, options: cfg.options };
+  // A large spec takes seconds to validate and convert: on a worker thread, so requests (and a reload's
+  // old pipeline) keep being served meanwhile.
+  const prepared = await (opts.inProcess ? prepareToolset(input) : prepareInWorker(input));
+  const report: OpenApiReport = { operations: prepared.total, tools: prepared.plans.length, excluded: prepared.excluded, loadMs: Math.round(performance.now() - started), warnings: prepared.warnings };
+  return new OpenApiToolset(cfg, credentials, options, prepared.plans, report);
+}
+
+export interface PrepareInput {
+  spec: string;
+  baseDir: string;
+  baseUrl: string;
+  name: string;
+  configPath: string;
+  /** The upstream's raw options (parsed again where the work happens). */
+  options: Record<string, unknown>;
+}
+
+export interface Prepared {
+  plans: OperationPlan[];
+  total: number;
+  excluded: { operation: string; reason: string }[];
+  warnings: string[];
+}
+
+/** Load, validate and convert: the CPU-heavy part, pure data in and out (it runs on a worker thread). */
+export async function prepareToolset(input: PrepareInput): Promise<Prepared> {
+  const { configPath } = input;
+  const options = parseOpenApiOptions(input.options, configPath, input.name);
   let loaded;
   try {
-    loaded = await loadSpec(cfg.spec, { baseDir: opts.baseDir ?? process.cwd(), timeoutMs: options.specTimeoutMs, maxBytes: options.specMaxBytes, validate: options.validateSpec });
+    loaded = await loadSpec(input.spec, { baseDir: input.baseDir, timeoutMs: options.specTimeoutMs, maxBytes: options.specMaxBytes, validate: options.validateSpec });
   } catch (error) {
     if (error instanceof SpecLoadError) throw new ConfigError([{ path: `${configPath}.spec`, message: error.message }]);
     throw error;
   }
   let built;
   try {
-    built = buildPlans(loaded.doc, loaded.version, options, toolNameBudget(cfg.name));
+    built = buildPlans(loaded.doc, loaded.version, options, toolNameBudget(input.name));
   } catch (error) {
     if (error instanceof OverrideError) {
       throw new ConfigError(error.keys.map((k) => ({ path: `${configPath}.tool_names.${k}`, message: 'matches no operation: use an operationId or "METHOD /path" exactly as in the spec' })));
@@ -65,15 +97,36 @@ export async function createOpenApiToolset(cfg: OpenApiUpstreamConfig, credentia
   const server = loaded.doc.servers?.[0]?.url;
   if (typeof server === 'string') {
     const specPath = server.replace(/^[a-z]+:\/\/[^/]+/i, '').replace(/\/+$/, '');
-    const basePath = new URL(cfg.baseUrl).pathname.replace(/\/+$/, '');
+    const basePath = new URL(input.baseUrl).pathname.replace(/\/+$/, '');
     if (specPath && !specPath.includes('{') && specPath !== basePath) {
       warnings.push(`the spec's server URL ${server} has path ${specPath} but base_url has ${basePath || '/'}; operations are called at base_url + path (include ${specPath} in base_url if the API needs it)`);
     }
   }
   const large = built.plans.filter((p) => p.outputTooLarge).length;
   if (large) warnings.push(`${large} tool${large > 1 ? 's advertise' : ' advertises'} no outputSchema: the response schema is larger than max_output_schema_bytes (${options.maxOutputSchemaBytes})`);
-  const report: OpenApiReport = { operations: built.total, tools: built.plans.length, excluded: built.excluded, loadMs: Math.round(performance.now() - started), warnings };
-  return new OpenApiToolset(cfg, credentials, options, built.plans, report);
+  return { plans: built.plans, total: built.total, excluded: built.excluded, warnings };
+}
+
+/** prepareToolset on a worker thread; its ConfigError comes back as one. */
+function prepareInWorker(input: PrepareInput): Promise<Prepared> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(new URL('./prepare-worker.ts', import.meta.url), { workerData: input });
+    let settled = false;
+    const plans: OperationPlan[] = [];
+    worker.on('message', (m: { plans: OperationPlan[] } | { ok: true; prepared: Prepared } | { ok: false; issues?: ConfigIssue[]; message: string }) => {
+      if ('plans' in m) return void plans.push(...m.plans);
+      settled = true;
+      if (m.ok) resolve({ ...m.prepared, plans });
+      else reject(m.issues ? new ConfigError(m.issues) : new Error(m.message));
+      void worker.terminate();
+    });
+    worker.once('error', (error) => {
+      if (!settled) reject(error);
+    });
+    worker.once('exit', (code) => {
+      if (!settled) reject(new Error(`the OpenAPI worker for upstream '${input.name}' exited (code ${code}) before finishing`));
+    });
+  });
 }
 
 export class OpenApiToolset implements Toolset {
