@@ -21,7 +21,6 @@ import { LATEST_VERSION } from '../../protocol/versions.ts';
 import { MemberUnavailable, type AggregateMember, type MemberContext, type ServerNotificationListener } from './member.ts';
 import { readSse } from './sse.ts';
 
-const MAX_JSON_BYTES = 16 * 1_048_576;
 const CLIENT_CAPABILITIES = { sampling: {}, elicitation: {}, roots: { listChanged: true } };
 
 interface UpstreamSession {
@@ -73,14 +72,26 @@ export class McpMember implements AggregateMember {
   }
 
   async request(method: string, params: Record<string, unknown>, ctx: MemberContext): Promise<Message> {
-    const session = await this.#session(ctx);
+    // The whole exchange, a streamed answer included, ends by max_call_ms whatever the upstream does.
+    const maxCallMs = this.#link.limits.maxCallMs;
+    const deadline = AbortSignal.timeout(maxCallMs);
+    const call = { ...ctx, signal: AbortSignal.any([ctx.signal, deadline]) };
     try {
-      return await this.#call(session, method, params, ctx);
+      const session = await this.#session(call);
+      try {
+        return await this.#call(session, method, params, call);
+      } catch (error) {
+        if (!(error instanceof SessionExpired)) throw error;
+        // The upstream forgot the session (restart, its own expiry): open a new one and retry once.
+        this.#drop(principalKey(ctx.principal), session);
+        return await this.#call(await this.#session(call), method, params, call);
+      }
     } catch (error) {
-      if (!(error instanceof SessionExpired)) throw error;
-      // The upstream forgot the session (restart, its own expiry): open a new one and retry once.
-      this.#drop(principalKey(ctx.principal), session);
-      return this.#call(await this.#session(ctx), method, params, ctx);
+      if (error instanceof JsonRpcError || error instanceof MemberUnavailable) throw error;
+      if (deadline.aborted && !ctx.signal.aborted) throw new MemberUnavailable(this.name, `upstream '${this.name}' did not complete ${method} within ${maxCallMs} ms (max_call_ms)`, true);
+      if (ctx.signal.aborted) throw error; // the client went away: nothing to report to it
+      // A connection reset or a broken stream while reading the answer.
+      throw new MemberUnavailable(this.name, `upstream '${this.name}' broke off its answer to ${method}: ${describeNetworkError(error)}`);
     }
   }
 
@@ -172,7 +183,7 @@ export class McpMember implements AggregateMember {
       }
       throw new MemberUnavailable(this.name, `upstream '${this.name}' closed the stream before answering ${String(message.method)}`);
     }
-    const text = await readText(this.name, res.body, MAX_JSON_BYTES);
+    const text = await readText(this.name, res.body, this.#link.limits.maxResponseBytes);
     let m: Message | undefined;
     try {
       m = JSON.parse(text) as Message;
