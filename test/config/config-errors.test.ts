@@ -64,6 +64,16 @@ const table: [string, unknown, string][] = [
   ['bad audit store', { ...base(), audit: { store: 'mysql://x' } }, 'audit.store: expected sqlite:PATH, postgres://…, stdout or none'],
   ['secret ref with both env and file', { ...base(), upstreams: [{ ...upstream, credentials: { type: 'static', headers: { Authorization: { env: 'SECRET', file: 'secret.txt' } } } }] },
     'upstreams[0].credentials.headers.Authorization: give either env or file, not both'],
+  ['request timeout shorter than the headers timeout', { ...base(), server: { headers_timeout_ms: 5000, request_timeout_ms: 1000 } },
+    'server.request_timeout_ms: must be at least headers_timeout_ms (5000): the whole request includes its headers'],
+  ['a typo in limits', { ...base(), limits: { max_sesions: 3 } },
+    "limits.max_sesions: unknown key (did you mean 'max_sessions'?); allowed here: max_in_flight, max_queued, queue_timeout_ms, max_streams_per_principal, session_idle_ms, max_sessions_per_principal, max_sessions"],
+  ['a rate with an unknown unit', { ...base(), quotas: { per_user: '10/fortnight' } },
+    'quotas.per_user: expected a rate such as "120/min" (units: s, min, h, day), or { rate: "120/min", burst: 20 }'],
+  ['shared quotas without shared state', { ...base(), quotas: { shared: true } },
+    'quotas.shared: needs shared state: set state.store to redis://host:port (or set quotas.shared: false for per-replica buckets)'],
+  ['a zero burst on a tool quota', { ...base(), upstreams: [{ ...upstream, quotas: { tools: { add: { rate: '5/min', burst: 0 } } } }] },
+    'upstreams[0].quotas.tools.add.burst: must be between 1 and 1000000, got 0'],
 ];
 
 for (const [name, raw, expected] of table) {
