@@ -22,5 +22,12 @@ export function parseConfigText(text: string, opts: { baseDir: string; env?: Nod
   if (doc.errors.length) {
     throw new ConfigError(doc.errors.map((e) => ({ path: '', message: `YAML syntax: ${e.message.split('\n')[0]}` })), opts.source);
   }
-  return parseConfig(doc.toJS(), opts);
+  let raw: unknown;
+  try {
+    // Aliases are expanded here: a "billion laughs" document or an unresolved alias fails as a config error.
+    raw = doc.toJS({ maxAliasCount: 1000 });
+  } catch (error) {
+    throw new ConfigError([{ path: '', message: `YAML: ${(error as Error).message.split('\n')[0]}` }], opts.source);
+  }
+  return parseConfig(raw, opts);
 }

@@ -260,6 +260,7 @@ export function parseConfig(raw: unknown, opts: ParseOptions): DeputyConfig {
   // server
   const s = root.object('server');
   const host = s.string('host') ?? '127.0.0.1';
+  if (!/^(\[?[0-9A-Fa-f:.]+\]?|[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*)$/.test(host)) s.fail('expected an IP address or a host name to listen on, e.g. 127.0.0.1 or 0.0.0.0 (public_url is where the URL goes)', 'host');
   const port = s.number('port', 8080, { min: 0, max: 65535, integer: true });
   let publicUrl = s.url('public_url') ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   publicUrl = publicUrl.replace(/\/+$/, '');

@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { clipEvent, type AuditEvent, type AuditSink } from '../audit/event.ts';
+import { clip, clipEvent, type AuditEvent, type AuditSink } from '../audit/event.ts';
 import { ConcurrencyLimiter, KeyedCounter, OverloadedError } from '../admission/concurrency.ts';
 import { QuotaExceededError, type Quotas } from '../admission/quota.ts';
 import type { GatewayLimits } from '../config/limits.ts';
@@ -98,7 +98,7 @@ export function createRequestListener(deps: HttpDeps): (req: IncomingMessage, re
       if (extra) return extra(req, res);
     }
     if (req.method === 'OPTIONS' && path.startsWith(WELL_KNOWN_PRM)) return void res.writeHead(204, { 'access-control-allow-origin': '*', 'access-control-allow-methods': 'GET' }).end();
-    sendJson(res, 404, { error: 'not_found', error_description: `no route for ${req.method} ${path}; MCP endpoints: ${[...deps.routes.keys()].join(', ')}` });
+    sendJson(res, 404, { error: 'not_found', error_description: `no route for ${clip(req.method ?? '', 16)} ${clip(path, 100)}; MCP endpoints: ${[...deps.routes.keys()].join(', ')}` });
   }
 
   async function handleMcp(route: McpRoute, req: IncomingMessage, res: ServerResponse, url: string): Promise<void> {
@@ -125,7 +125,8 @@ export function createRequestListener(deps: HttpDeps): (req: IncomingMessage, re
     const origin = req.headers.origin;
     if (!originAllowed(origin, allowedOrigins)) {
       reject('rejected', 'origin not allowed');
-      return sendJson(res, 403, { error: 'forbidden', error_description: `Origin ${origin} is not allowed; add it to server.allowed_origins` });
+      const shown = origin && origin.length <= 200 && /^[a-z][a-z0-9+.-]*:\/\/[^\s/]+$/i.test(origin) ? origin : 'of this request';
+      return sendJson(res, 403, { error: 'forbidden', error_description: `the Origin ${shown} is not allowed; add it to server.allowed_origins` });
     }
     if (origin !== undefined) {
       res.setHeader('access-control-allow-origin', origin);
@@ -171,6 +172,12 @@ export function createRequestListener(deps: HttpDeps): (req: IncomingMessage, re
       return sendAuthError(res, error, route.metadataUrl, route.requiredScopes);
     }
 
+    if (req.method !== 'POST' && (req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0)) {
+      // An unread body would hide the client's disconnect (and hold a stream) until request_timeout_ms.
+      reject('rejected', `${req.method} with a request body`);
+      res.setHeader('connection', 'close');
+      return sendRpcError(res, 400, INVALID_REQUEST, `${req.method} requests on MCP endpoints take no body`);
+    }
     if (req.method === 'GET') {
       const release = deps.admission.streams.tryAcquire(principalKey(x.principal));
       if (!release) {

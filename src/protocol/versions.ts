@@ -9,5 +9,7 @@ export function checkProtocolVersion(header: string | string[] | undefined): str
   if (header === undefined) return undefined;
   const v = Array.isArray(header) ? header[0] : header;
   if (v !== undefined && supported.has(v)) return undefined;
-  return `unsupported MCP-Protocol-Version ${JSON.stringify(v)}; supported: ${STREAMABLE_HTTP_VERSIONS.join(', ')}`;
+  // Quoted back only when it looks like a revision: any other value could be a misplaced credential.
+  const shown = v !== undefined && /^\d{4}-\d{2}-\d{2}$/.test(v) ? JSON.stringify(v) : `(a value of ${v?.length ?? 0} characters that is not a revision date)`;
+  return `unsupported MCP-Protocol-Version ${shown}; supported: ${STREAMABLE_HTTP_VERSIONS.join(', ')}`;
 }
