@@ -48,10 +48,16 @@ export class JwksCache {
   readonly getKey: JWTVerifyGetKey = async (header, token) => {
     if (!this.#keys) await this.#reload(true);
     else if (Date.now() - this.#fetchedAt > this.#maxAgeMs) this.#reload(false).catch(() => {}); // stale-while-revalidate
+    const keys = this.#keys!;
     try {
-      return await this.#keys!(header, token);
+      return await keys(header, token);
     } catch (error) {
-      if (!(error instanceof errors.JWKSNoMatchingKey) || Date.now() - this.#lastMissRefetch < this.#cooldownMs) throw error;
+      if (!(error instanceof errors.JWKSNoMatchingKey)) throw error;
+      // Key rotation: every token with the new kid waits for the one refetch already under way (or
+      // uses the key set it brought) instead of failing inside the cooldown.
+      if (this.#inflight) await this.#inflight.catch(() => {});
+      if (this.#keys !== keys) return this.#keys!(header, token);
+      if (Date.now() - this.#lastMissRefetch < this.#cooldownMs) throw error;
       this.#lastMissRefetch = Date.now();
       await this.#reload(false).catch(() => {});
       return this.#keys!(header, token);

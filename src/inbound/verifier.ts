@@ -65,6 +65,13 @@ export class TokenVerifier {
     const until = Math.min(cacheUntil, now + this.#auth.cacheTtlSeconds * 1000);
     if (until > now) {
       if (this.#cache.size >= MAX_CACHE_ENTRIES) this.#cache.delete(this.#cache.keys().next().value!);
+      // Entries go in roughly in expiry order: dropping expired ones from the front as new ones arrive
+      // keeps the cache at the live tokens, without a timer.
+      for (let i = 0; i < 2; i++) {
+        const first = this.#cache.entries().next().value;
+        if (!first || first[1].until > now) break;
+        this.#cache.delete(first[0]);
+      }
       this.#cache.set(token, { principal, until });
     }
     return principal;

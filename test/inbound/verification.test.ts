@@ -163,3 +163,17 @@ test('JWKS: with no keys loaded yet, a burst of tokens makes one fetch, not one 
   broken.close();
   await deputy.close();
 });
+
+test('JWKS: after a key rotation, concurrent first tokens with the new kid all pass on one refetch', async () => {
+  const ki = await startKeyIssuer();
+  const up = await startUpstream({ stateless: true });
+  const deputy = await startDeputy(undefined, { issuers: [{ issuer: ki.issuer }], upstreams: [staticUp(up.url)], env });
+  const url = `${deputy.url}/mcp/notes`;
+  assert.equal((await call(url, await ki.sign({ aud: url }))).status, 200);
+  const before = ki.jwksFetches;
+  await ki.rotate();
+  const tokens = await Promise.all(Array.from({ length: 10 }, (_, i) => ki.sign({ aud: url, sub: `user-${i}` })));
+  const statuses = await Promise.all(tokens.map(async (t) => (await call(url, t)).status));
+  assert.deepEqual(statuses, Array(10).fill(200));
+  assert.equal(ki.jwksFetches, before + 1);
+});
