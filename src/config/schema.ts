@@ -339,6 +339,7 @@ export function parseConfig(raw: unknown, opts: ParseOptions): DeputyConfig {
     names.add(name);
     const type = r.oneOf('type', ['mcp', 'openapi'] as const);
     const credentials = credentialsConfig(r.object('credentials', true), secret, secretRef, warnings, name);
+    if (type === 'openapi' && r.has('limits')) r.fail('applies to type: mcp upstreams; an OpenAPI upstream is bounded by timeout_ms (the whole call), connections and max_response_bytes', 'limits');
     const common = {
       name,
       credentials,

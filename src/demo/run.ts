@@ -51,7 +51,11 @@ export async function startDemo(opts: DemoOptions): Promise<Demo> {
     server: { host: '127.0.0.1', port: opts.port, public_url: base },
     auth: { issuers: [{ issuer: as.issuer }], required_scopes: ['mcp:tools'] },
     upstreams: [
-      { name: 'notes', type: 'mcp', url: upstream.url, credentials: { type: 'static', headers: { Authorization: { env: 'DEPUTY_DEMO_UPSTREAM_AUTHORIZATION' } } } },
+      {
+        name: 'notes', type: 'mcp', url: upstream.url, credentials: { type: 'static', headers: { Authorization: { env: 'DEPUTY_DEMO_UPSTREAM_AUTHORIZATION' } } },
+        // Each user may add 5 notes a minute; the sixth gets 429 with Retry-After.
+        quotas: { tools: { add_note: '5/min' } },
+      },
       {
         name: 'tasks', type: 'openapi', spec: `${api.url}/openapi.json`, base_url: api.url,
         credentials: { type: 'token_exchange', token_endpoint: `${as.issuer}/token`, client_id: 'deputy', client_secret: { env: 'DEPUTY_DEMO_CLIENT_SECRET' }, resource: api.url, scope: 'tasks' },
@@ -111,7 +115,14 @@ ${call(tasks, 'TASKS_TOKEN', 'whoami', '{}')}
    Any MCP client with OAuth support (e.g. MCP Inspector) can connect to ${base}/mcp: it discovers
    the authorization server, registers itself and logs in headlessly.
 
-4) See the audit trail (who, what, which credential — never a token):
+4) Quotas and limits: each user may add 5 notes a minute. Run the call from step 2 six times; the
+   sixth answers HTTP 429 with Retry-After and a JSON-RPC error saying when to retry:
+
+  for i in 1 2 3 4 5 6; do curl -s -o /dev/null -w '%{http_code} ' ${notes} -H "authorization: Bearer $TOKEN" \
+    -H 'content-type: application/json' -H 'accept: application/json, text/event-stream' \
+    -d '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"add_note","arguments":{"text":"x"}}}'; done; echo
+
+5) See the audit trail (who, what, which credential — never a token; the 429s are "throttled"):
 
   npm run deputy -- audit --store sqlite:${resolve(dataDir, 'audit.db')}
 `;

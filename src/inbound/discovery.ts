@@ -1,6 +1,6 @@
 // Authorization server metadata discovery (OpenID Connect Discovery, then RFC 8414), with the issuer
 // identifier checked exactly so a metadata document cannot vouch for another issuer.
-import { fetchJson } from '../http/fetch-json.ts';
+import { fetchJson } from '../client/fetch-json.ts';
 
 export interface AuthorizationServerMetadata {
   issuer: string;

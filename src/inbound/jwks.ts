@@ -5,7 +5,7 @@
 // no other is made for `failureCooldownMs`: tokens arriving meanwhile get 503 at once instead of each
 // starting a fetch of their own (a fetch storm against an IdP that is already struggling).
 import { createLocalJWKSet, errors, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
-import { fetchJson } from '../http/fetch-json.ts';
+import { fetchJson } from '../client/fetch-json.ts';
 
 export interface JwksOptions {
   /** Background refresh after this age. */

@@ -6,7 +6,7 @@ import { decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify, type
 import * as oauth from 'oauth4webapi';
 import type { AuthConfig, IssuerConfig } from '../config/schema.ts';
 import { clientAuthFor, requestOptions } from '../outbound/client-auth.ts';
-import { describeNetworkError } from '../http/fetch-json.ts';
+import { describeNetworkError } from '../client/fetch-json.ts';
 import { discover } from './discovery.ts';
 import { AuthError, invalidToken, verifierUnavailable } from './errors.ts';
 import { JwksCache, JwksUnavailableError } from './jwks.ts';

@@ -5,7 +5,7 @@
 import { decodeJwt } from 'jose';
 import * as oauth from 'oauth4webapi';
 import type { TokenEndpointConfig } from '../config/schema.ts';
-import { describeNetworkError } from '../http/fetch-json.ts';
+import { describeNetworkError } from '../client/fetch-json.ts';
 import { discover } from '../inbound/discovery.ts';
 import { clientAuthFor, requestOptions } from './client-auth.ts';
 import { CredentialError } from './provider.ts';

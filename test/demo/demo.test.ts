@@ -39,6 +39,12 @@ test('the demo serves an authenticated tool call on each endpoint and prints wor
   const notesToken = await token(`${base}/mcp/notes`);
   assert.match(await call(`${base}/mcp/notes`, notesToken, 'add_note', { text: 'hello' }), /saved note #1/);
 
+  // The demo's quota: 5 add_note per user per minute; the sixth is 429 with Retry-After (step 4).
+  for (let i = 2; i <= 5; i++) assert.match(await call(`${base}/mcp/notes`, notesToken, 'add_note', { text: `n${i}` }), new RegExp(`saved note #${i}`));
+  const sixth = await fetch(`${base}/mcp/notes`, { method: 'POST', headers: { authorization: `Bearer ${notesToken}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, body: JSON.stringify({ jsonrpc: '2.0', id: 6, method: 'tools/call', params: { name: 'add_note', arguments: { text: 'n6' } } }) });
+  assert.equal(sixth.status, 429);
+  assert.ok(Number(sixth.headers.get('retry-after')) > 0);
+
   const tasksToken = await token(`${base}/mcp/tasks`);
   const who = await call(`${base}/mcp/tasks`, tasksToken, 'whoami', {});
   assert.match(who, /\\"user\\":\\"demo-client\\",\\"acting_client\\":\\"deputy\\"/);

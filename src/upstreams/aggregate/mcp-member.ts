@@ -10,9 +10,9 @@
 // Every request carries the upstream's own credential from its CredentialProvider — never the client's token.
 import { OverloadedError } from '../../admission/concurrency.ts';
 import type { UpstreamLink } from '../link.ts';
-import { readCapped } from '../../http/read-capped.ts';
+import { readCapped } from '../../client/read-capped.ts';
 import type { McpUpstreamConfig } from '../../config/schema.ts';
-import { describeNetworkError } from '../../http/fetch-json.ts';
+import { describeNetworkError } from '../../client/fetch-json.ts';
 import { principalKey } from '../../inbound/principal.ts';
 import { log } from '../../log.ts';
 import { CredentialError, type CredentialProvider } from '../../outbound/provider.ts';

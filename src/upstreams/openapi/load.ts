@@ -3,7 +3,7 @@
 // @readme/openapi-parser (on a copy: validation dereferences) and kept with its `$ref`s intact,
 // because tool schemas turn them into local `$defs` rather than inlining (cycles stay finite).
 import { readFile, stat } from 'node:fs/promises';
-import { readCapped } from '../../http/read-capped.ts';
+import { readCapped } from '../../client/read-capped.ts';
 import { resolve } from 'node:path';
 import { compileErrors, validate } from '@readme/openapi-parser';
 import { request } from 'undici';

@@ -3,7 +3,7 @@
 // arguments (ajv, JSON Schema 2020-12), gets the upstream's own credential for the principal, places
 // it per the operation's security scheme and calls base_url with undici (keep-alive pool).
 import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
-import { readCapped } from '../../http/read-capped.ts';
+import { readCapped } from '../../client/read-capped.ts';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import { Pool } from 'undici';
