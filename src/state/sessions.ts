@@ -2,8 +2,8 @@
 // replica also keeps the records it has seen in its local store: when Redis is down, sessions this
 // replica knows keep working and new sessions are created locally (they become visible to other
 // replicas once written to Redis again, i.e. on their next use after Redis returns). The local store
-// enforces the session limits; a session it evicts or expires is deleted from Redis too, so Redis
-// holds at most what the replicas' tables hold.
+// enforces the session limits; a session it evicts is deleted from Redis too (one that merely idles
+// out locally is left to Redis's own idle expiry: another replica may be using it).
 import { MemorySessionStore, type SessionEndReason, type SessionLimits, type SessionRecord, type SessionStats, type SessionStore } from '../protocol/sessions.ts';
 import type { SharedState } from './redis.ts';
 
@@ -18,8 +18,11 @@ export class RedisSessionStore implements SessionStore {
     this.#state = state;
     this.#idleMs = limits.idleMs ?? 30 * 60_000;
     this.#local = new MemorySessionStore(limits);
-    this.#local.onEnd((rec) => {
+    this.#local.onEnd((rec, reason) => {
       this.#unsynced.delete(rec.id);
+      // Idle here is not idle everywhere: the session may be in use through another replica, and
+      // Redis expires it by itself (every use refreshes its TTL). An eviction is final.
+      if (reason !== 'evicted') return;
       const key = this.#state.key('session', rec.id);
       void this.#state.run((r) => r.del(key));
     });
@@ -53,7 +56,7 @@ export class RedisSessionStore implements SessionStore {
         }
         const rec = JSON.parse(plain) as SessionRecord;
         rec.lastSeenAt = Date.now();
-        await this.#local.set(rec);
+        await this.#local.set(rec).catch(() => {}); // a full local table only means no local copy
         return rec;
       }
     }
