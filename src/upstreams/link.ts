@@ -18,6 +18,11 @@ export class UpstreamLink {
   readonly streams: Pool;
   readonly calls: ConcurrencyLimiter;
   readonly streamSlots: ConcurrencyLimiter;
+  /**
+   * The /mcp member's own notification streams (one per principal with a session there) may take at
+   * most half of max_streams, so clients' GET streams on /mcp/<name> always keep the other half.
+   */
+  readonly backgroundStreams: ConcurrencyLimiter;
 
   constructor(cfg: McpUpstreamConfig, gateway: Pick<GatewayLimits, 'queueTimeoutMs'>) {
     const url = new URL(cfg.url);
@@ -31,6 +36,7 @@ export class UpstreamLink {
     this.streams = new Pool(url.origin, { connections: Math.max(1, cfg.limits.maxStreams), pipelining: 1, keepAliveTimeout: 30_000, connect });
     this.calls = new ConcurrencyLimiter(`upstream:${cfg.name}`, cfg.limits.maxInFlight, { maxQueued: cfg.limits.maxQueued, queueTimeoutMs: Math.min(gateway.queueTimeoutMs, cfg.timeoutMs) });
     this.streamSlots = new ConcurrencyLimiter(`streams:${cfg.name}`, cfg.limits.maxStreams);
+    this.backgroundStreams = new ConcurrencyLimiter(`streams:${cfg.name}`, Math.ceil(cfg.limits.maxStreams / 2));
   }
 
   /** Lets requests in flight finish for up to `graceMs`, then cuts what is left (streams never finish by themselves). */

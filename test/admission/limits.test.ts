@@ -199,3 +199,19 @@ test('sessions: a principal past max_sessions_per_principal loses its least rece
   assert.match((await dave.json()).error.message, /session table is full/);
   assert.equal(await ping(ids[4]!), 200);
 });
+
+test('the /mcp member\'s per-principal notification streams take at most half of max_streams: clients keep the rest', async () => {
+  const deputy = await startDeputy(as, { upstreams: [{ name: 'notes', type: 'mcp', url: upstream.url, credentials: staticCreds, limits: { max_streams: 2 } }], env });
+  const agg = `${deputy.url}/mcp`;
+  // Three principals on /mcp: each gets an upstream session whose notification stream wants a slot.
+  for (const sub of ['p1', 'p2', 'p3']) {
+    const t = await userToken(as, agg, { sub });
+    const session = await initialize(agg, t);
+    await mcpPost(agg, { jsonrpc: '2.0', id: 2, method: 'tools/list' }, { ...bearer(t), 'mcp-session-id': session, 'mcp-protocol-version': '2025-06-18' }).then((r) => r.text());
+  }
+  await new Promise((r) => setTimeout(r, 300));
+  const url = `${deputy.url}/mcp/notes`;
+  const alice = await userToken(as, url, { sub: 'alice' });
+  const stream = await openStream(url, alice, await initialize(url, alice));
+  assert.equal(stream.status, 200, 'a client stream still finds a slot');
+});

@@ -14,7 +14,7 @@ import { readCapped } from '../../client/read-capped.ts';
 import type { McpUpstreamConfig } from '../../config/schema.ts';
 import { describeNetworkError } from '../../client/fetch-json.ts';
 import { principalKey } from '../../inbound/principal.ts';
-import { log } from '../../log.ts';
+import { log, throttledWarning } from '../../log.ts';
 import { CredentialError, type CredentialProvider } from '../../outbound/provider.ts';
 import { INTERNAL_ERROR, JsonRpcError } from '../../protocol/jsonrpc.ts';
 import { LATEST_VERSION } from '../../protocol/versions.ts';
@@ -231,15 +231,22 @@ export class McpMember implements AggregateMember {
     }
     Object.assign(headers, credential.headers);
     // The same admission as /mcp/<name>: streams and requests each within the upstream's own budget.
-    const limiter = method === 'GET' ? this.#link.streamSlots : this.#link.calls;
-    let release;
+    let release: (() => void) | undefined;
     try {
-      release = limiter.tryAcquire() ?? (method === 'GET' ? undefined : await limiter.acquire(ctx.signal));
+      if (method === 'GET') {
+        // A notification stream needs a background slot (at most half the budget) and a stream slot.
+        const background = this.#link.backgroundStreams.tryAcquire();
+        const stream = background && this.#link.streamSlots.tryAcquire();
+        if (background && stream) release = () => (stream(), background());
+        else background?.();
+      } else {
+        release = this.#link.calls.tryAcquire() ?? (await this.#link.calls.acquire(ctx.signal));
+      }
     } catch (error) {
       if (error instanceof OverloadedError) throw new MemberUnavailable(this.name, error.message);
       throw error;
     }
-    if (!release) throw new MemberUnavailable(this.name, `upstream '${this.name}' is at its limit of ${this.#link.limits.maxStreams} concurrent streams`);
+    if (!release) throw new MemberUnavailable(this.name, `upstream '${this.name}' has no stream left for /mcp notifications (limits.max_streams ${this.#link.limits.maxStreams}, half of it for /mcp)`);
     try {
       const res = await (method === 'GET' ? this.#link.streams : this.#link.requests).request({ path: this.#link.path, method, headers, body, signal: ctx.signal, headersTimeout, bodyTimeout: method === 'GET' ? 0 : Math.max(this.timeoutMs, 300_000) });
       let released = false;
@@ -285,7 +292,7 @@ export class McpMember implements AggregateMember {
       }
       if (session.closed || abort.signal.aborted) return;
       const next = opened ? 0 : failures + 1;
-      if (next > 3) return log.warn('giving up on the upstream notification stream', { upstream: this.name });
+      if (next > 3) return givingUp(this.name);
       setTimeout(() => this.#openNotificationStream(session, key, next), 1000 * Math.max(1, next)).unref();
     })();
   }
@@ -320,6 +327,9 @@ export class McpMember implements AggregateMember {
 }
 
 class SessionExpired extends Error {}
+
+/** Per upstream, at most one line a minute: with many principals this can happen for each of them. */
+const givingUp = throttledWarning('giving up on an upstream notification stream for /mcp (list changes from it reach that principal only when they arrive during a request)');
 
 function wantsNotifications(caps: Record<string, unknown>): boolean {
   const flag = (k: string, f: string) => Boolean((caps[k] as Record<string, unknown> | undefined)?.[f]);
