@@ -1,6 +1,7 @@
 // `npm run bench:sessions`: session churn against a real `deputy serve` process. 100,000 initialize
-// calls by one principal, then 100,000 by many (10 each), then idle; prints Deputy's RSS, V8 heap and
-// session count after each phase, so "memory returns to its baseline" is a measurement, not a claim.
+// calls by one principal, then 100,000 by many (10 each), then idle; prints Deputy's RSS, V8 heap (after
+// a full GC, see gc-on-signal.ts) and session count after each phase, so "memory returns to its
+// baseline" is a measurement, not a claim.
 // Not part of `npm test`.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -53,7 +54,7 @@ upstreams:
 audit: { store: "sqlite:${join(dir, 'audit.db')}" }
 metrics: { enabled: true }
 `);
-const child = spawn(process.execPath, [join(import.meta.dirname, '../src/cli/main.ts'), 'serve', '--config', join(dir, 'deputy.yaml'), '--no-watch'], { stdio: ['ignore', 'ignore', 'pipe'] });
+const child = spawn(process.execPath, ['--expose-gc', '--import', join(import.meta.dirname, 'gc-on-signal.ts'), join(import.meta.dirname, '../src/cli/main.ts'), 'serve', '--config', join(dir, 'deputy.yaml'), '--no-watch'], { stdio: ['ignore', 'ignore', 'pipe'] });
 child.stderr!.on('data', (d) => process.env.BENCH_VERBOSE && process.stderr.write(d));
 const stop = () => child.exitCode === null && child.kill('SIGKILL');
 process.on('exit', stop);
@@ -101,6 +102,8 @@ async function churn(n: number, subject: (i: number) => string, label: string): 
 }
 
 async function sample(phase: string) {
+  child.kill('SIGUSR2'); // full GC first: retained memory, not garbage waiting for collection
+  await new Promise((r) => setTimeout(r, 1000));
   const rss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))![1]) / 1024;
   const metrics = await (await fetch(`${base}/metrics`)).text();
   const metric = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? ([\\d.e+]+)$`, 'm').exec(metrics)?.[1] ?? NaN);
