@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AuditEvent } from '../audit/event.ts';
 import type { BearerToken, Principal } from '../inbound/principal.ts';
 import type { RpcSummary } from '../protocol/jsonrpc.ts';
+import type { Era } from '../protocol/era.ts';
 
 /** One authenticated MCP request on its way through the gateway. */
 export interface McpExchange {
@@ -13,6 +14,8 @@ export interface McpExchange {
   /** Raw POST body (forwarded byte for byte) and what it contains. */
   body?: Buffer;
   rpc?: RpcSummary;
+  /** Handshake era (2025-11-25 and before: initialize, sessions) or 2026-07-28 (stateless). */
+  era: Era;
   /** Filled in by handlers; status, outcome and latency are set when the response ends. */
   event: AuditEvent;
 }

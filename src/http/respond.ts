@@ -4,6 +4,7 @@ import { challenge } from '../inbound/challenge.ts';
 import type { OverloadedError } from '../admission/concurrency.ts';
 import type { QuotaExceededError } from '../admission/quota.ts';
 import type { AuthError } from '../inbound/errors.ts';
+import type { EraError } from '../protocol/era.ts';
 import type { AuditEvent } from '../audit/event.ts';
 import { errorBody, OVERLOADED, type JsonRpcId } from '../protocol/jsonrpc.ts';
 import { SESSION_NOT_FOUND } from '../protocol/sessions.ts';
@@ -59,4 +60,9 @@ export function sendQuotaExceeded(res: ServerResponse, event: AuditEvent, error:
 /** The JSON-RPC error object for a used-up quota, also sent in-band (inside an SSE stream or on /mcp). */
 export function quotaError(error: QuotaExceededError): { code: number; message: string; data: { retryAfterMs: number; scope: string } } {
   return { code: OVERLOADED, message: error.message, data: { retryAfterMs: error.retryAfterMs, scope: error.scope } };
+}
+
+/** A 2026-era refusal: its JSON-RPC error with `data` (the supported versions, for -32022). */
+export function eraErrorBody(error: EraError): string {
+  return JSON.stringify({ jsonrpc: '2.0', id: error.id, error: { code: error.code, message: error.message, ...(error.data === undefined ? {} : { data: error.data }) } });
 }

@@ -18,10 +18,10 @@ import { log, throttledWarning } from '../log.ts';
 import { requireScopes } from '../policy/scopes.ts';
 import { INVALID_REQUEST, JsonRpcError, parseMessage } from '../protocol/jsonrpc.ts';
 import { originAllowed } from '../protocol/origin.ts';
-import { checkProtocolVersion } from '../protocol/versions.ts';
+import { decideEra, EraError } from '../protocol/era.ts';
 import { BodyTooLargeError, ClientAbortedError, readBody } from './body.ts';
 import type { McpExchange, McpHandler } from './exchange.ts';
-import { sendAuthError, sendJson, sendOverloaded, sendQuotaExceeded, sendRpcError } from './respond.ts';
+import { eraErrorBody, sendAuthError, sendJson, sendOverloaded, sendQuotaExceeded, sendRpcError } from './respond.ts';
 
 /** An MCP endpoint: `/mcp` (aggregated) or `/mcp/<upstream>`. */
 export interface McpRoute {
@@ -165,7 +165,7 @@ export function createRequestListener(deps: HttpDeps): (req: IncomingMessage, re
       event.subject = principal.subject;
       event.clientId = principal.clientId;
       requireScopes(principal, route.requiredScopes);
-      x = { req, res, requestId, principal, bearer, event };
+      x = { req, res, requestId, principal, bearer, event, era: 'handshake' };
     } catch (error) {
       if (!(error instanceof AuthError)) throw error;
       reject(error.status === 403 ? 'denied' : error.status === 503 ? 'error' : 'unauthenticated', error.message);
@@ -185,12 +185,6 @@ export function createRequestListener(deps: HttpDeps): (req: IncomingMessage, re
         return sendOverloaded(res, event, error, null, 429);
       }
       res.once('close', release);
-    }
-
-    const versionProblem = checkProtocolVersion(req.headers['mcp-protocol-version']);
-    if (versionProblem) {
-      reject('rejected', versionProblem);
-      return sendRpcError(res, 400, INVALID_REQUEST, versionProblem);
     }
 
     if (req.method === 'POST') {
@@ -221,6 +215,14 @@ export function createRequestListener(deps: HttpDeps): (req: IncomingMessage, re
         }
         throw error;
       }
+    }
+    // The era (handshake or 2026-07-28) and, for 2026, the header/body agreement: before any policy.
+    try {
+      x.era = decideEra(req.method!, req.headers, x.rpc);
+    } catch (error) {
+      if (!(error instanceof EraError)) throw error;
+      reject('rejected', error.message);
+      return sendJson(res, error.status, eraErrorBody(error), error.headers);
     }
     if (x.rpc?.kind === 'request' && deps.quotas.active) {
       try {

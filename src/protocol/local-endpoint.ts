@@ -7,7 +7,8 @@ import type { ServerResponse } from 'node:http';
 import type { AuditEvent } from '../audit/event.ts';
 import type { McpExchange, McpHandler } from '../http/exchange.ts';
 import { OverloadedError } from '../admission/concurrency.ts';
-import { quotaError, sendJson, sendOverloaded, sendQuotaExceeded, sendRpcError, sendSessionNotFound } from '../http/respond.ts';
+import { eraErrorBody, quotaError, sendJson, sendOverloaded, sendQuotaExceeded, sendRpcError, sendSessionNotFound } from '../http/respond.ts';
+import { META_SERVER_INFO, methodNotFound, MODERN_VERSIONS, REMOVED_IN_MODERN, type EraError } from './era.ts';
 import { QuotaExceededError } from '../admission/quota.ts';
 import { AuthError } from '../inbound/errors.ts';
 import { principalKey, type BearerToken, type Principal } from '../inbound/principal.ts';
@@ -69,6 +70,7 @@ export class LocalMcpEndpoint implements McpHandler {
   }
 
   async handle(x: McpExchange): Promise<void> {
+    if (x.era === 'modern') return this.#handleModern(x);
     const { req, res } = x;
     const id = x.rpc?.id ?? null;
     const sessionId = typeof req.headers['mcp-session-id'] === 'string' ? req.headers['mcp-session-id'] : undefined;
@@ -157,6 +159,72 @@ export class LocalMcpEndpoint implements McpHandler {
     }
   }
 
+  /**
+   * MCP 2026-07-28: stateless. `server/discover` describes this endpoint; every result carries
+   * `resultType`, lists and reads carry `ttlMs`/`cacheScope` ("private": what Deputy lists depends on
+   * the caller's policy and credentials), and removed or unknown methods are 404 -32601.
+   */
+  async #handleModern(x: McpExchange): Promise<void> {
+    const { res } = x;
+    const rpc = x.rpc!;
+    const id = rpc.id;
+    if (rpc.kind !== 'request') return void res.writeHead(202).end();
+    const params = rpc.params ?? {};
+    const serverMeta = { [META_SERVER_INFO]: this.#service.serverInfo };
+    if (rpc.method === 'server/discover') {
+      return sendResult(res, id, {
+        resultType: 'complete',
+        supportedVersions: [...MODERN_VERSIONS],
+        capabilities: modernCapabilities(await this.#service.capabilities(x.principal, x.bearer)),
+        ...(this.#service.instructions ? { instructions: this.#service.instructions } : {}),
+        ttlMs: 0,
+        cacheScope: 'private',
+        _meta: serverMeta,
+      });
+    }
+    if (REMOVED_IN_MODERN.has(rpc.method!)) return this.#modernError(x, methodNotFound(rpc.method!, id));
+    const stream = new LazyStream(res, /text\/event-stream/.test(String(x.req.headers.accept ?? '')));
+    const abort = new AbortController();
+    res.once('close', () => abort.abort());
+    const meta = params._meta as { progressToken?: string | number } | undefined;
+    const ctx: ServiceContext = {
+      principal: x.principal, bearer: x.bearer, requestId: x.requestId, signal: abort.signal,
+      progressToken: meta?.progressToken,
+      notify: (method, p) => stream.notify(method, p),
+      // No server-to-client requests in this era (they became input_required results).
+      request: (method) => Promise.reject(new JsonRpcError(METHOD_NOT_FOUND, `the client cannot receive ${method} requests in MCP 2026-07-28`)),
+      event: x.event,
+    };
+    try {
+      const result = (await this.#service.request(rpc.method!, params, ctx)) as Record<string, unknown>;
+      const cacheable = CACHEABLE.has(rpc.method!) ? { ttlMs: 0, cacheScope: 'private' } : {};
+      stream.result(id, { resultType: 'complete', ...result, ...cacheable, _meta: { ...(result._meta as object | undefined), ...serverMeta } });
+    } catch (error) {
+      if (error instanceof AuthError && !stream.started) throw error;
+      if (error instanceof QuotaExceededError) {
+        if (this.#route !== '*' && !stream.started) return sendQuotaExceeded(res, x.event, error, id);
+        x.event.outcome = 'throttled';
+        x.event.detail = error.message;
+        return stream.errorObject(id, quotaError(error));
+      }
+      if (error instanceof JsonRpcError && error.code === METHOD_NOT_FOUND && !stream.started) return this.#modernError(x, methodNotFound(rpc.method!, id));
+      if (error instanceof JsonRpcError) {
+        x.event.outcome = x.event.outcome === 'ok' ? 'error' : x.event.outcome;
+        x.event.detail ??= error.message.slice(0, 200);
+        return stream.error(id, error.code, error.message);
+      }
+      log.error('local MCP endpoint failed', { route: this.#route, method: rpc.method, error: (error as Error).message });
+      x.event.outcome = 'error';
+      stream.error(id, INTERNAL_ERROR, 'internal error');
+    }
+  }
+
+  #modernError(x: McpExchange, error: EraError): void {
+    x.event.outcome = 'rejected';
+    x.event.detail = error.message;
+    sendJson(x.res, error.status, eraErrorBody(error), error.headers);
+  }
+
   async close(): Promise<void> {
     this.#unsubscribe();
     await this.#service.close?.();
@@ -185,6 +253,20 @@ export class LocalMcpEndpoint implements McpHandler {
       stream.request(id, method, params);
     });
   }
+}
+
+/** Results that carry ttlMs/cacheScope in the 2026 era. */
+const CACHEABLE = new Set(['tools/list', 'prompts/list', 'resources/list', 'resources/templates/list', 'resources/read']);
+
+/** Handshake-era capabilities without what 2026 removed (logging/setLevel, resources/subscribe). */
+function modernCapabilities(caps: Record<string, unknown>): Record<string, unknown> {
+  const out = { ...caps };
+  delete out.logging;
+  if (out.resources && typeof out.resources === 'object') {
+    const { subscribe: _subscribe, ...rest } = out.resources as Record<string, unknown>;
+    out.resources = rest;
+  }
+  return out;
 }
 
 function sendResult(res: ServerResponse, id: JsonRpcId, result: unknown): void {

@@ -56,8 +56,9 @@ export class McpProxy implements McpHandler {
     event.upstream = name;
     event.credentialMode = this.#credentials.mode;
 
-    // Session: Deputy's id → the upstream's, only for the principal and route that created it.
-    const clientSession = header(req.headers, 'mcp-session-id');
+    // Session: Deputy's id → the upstream's, only for the principal and route that created it. The
+    // 2026 era has no sessions: an Mcp-Session-Id there is ignored (spec), never forwarded.
+    const clientSession = x.era === 'modern' ? undefined : header(req.headers, 'mcp-session-id');
     let upstreamSession: string | undefined;
     if (clientSession !== undefined) {
       const rec = await findOwnSession(this.#sessions, clientSession, principalKey(x.principal), name);
@@ -109,6 +110,13 @@ export class McpProxy implements McpHandler {
     for (const h of FORWARDED_REQUEST_HEADERS) {
       const v = req.headers[h];
       if (typeof v === 'string') headers[h] = v;
+    }
+    if (x.era === 'modern') {
+      // The 2026 era's mirrored headers, already checked against the body; Mcp-Param-* are the
+      // upstream's to validate against its tool schemas (the spec: intermediaries forward them).
+      for (const [h, v] of Object.entries(req.headers)) {
+        if (typeof v === 'string' && (h === 'mcp-method' || h === 'mcp-name' || h.startsWith('mcp-param-'))) headers[h] = v;
+      }
     }
     if (upstreamSession) headers['mcp-session-id'] = upstreamSession;
     Object.assign(headers, credential.headers);
@@ -164,7 +172,7 @@ export class McpProxy implements McpHandler {
     }
     try {
       const newUpstreamSession = upstream.headers['mcp-session-id'];
-      if (typeof newUpstreamSession === 'string' && x.rpc?.method === 'initialize' && status < 300) {
+      if (typeof newUpstreamSession === 'string' && x.era === 'handshake' && x.rpc?.method === 'initialize' && status < 300) {
         const sessionId = newSessionId();
         const now = Date.now();
         try {

@@ -1,0 +1,158 @@
+// MCP 2026-07-28 beside the handshake era, with real peers of both: the SDK v2 client pinned to
+// 2026-07-28 and in auto mode, the SDK 1.x client, an SDK v2 modern-only upstream and SDK 1.x
+// upstreams. Each case asserts the era actually negotiated and a real tool call; the 2026 header
+// rules are checked with exact answers.
+import assert from 'node:assert/strict';
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { before, test } from 'node:test';
+import { Client as ClientV2, StreamableHTTPClientTransport as TransportV2 } from '@modelcontextprotocol/client';
+import { createMcpHandler, McpServer as McpServerV2 } from '@modelcontextprotocol/server';
+import { toNodeHandler } from '@modelcontextprotocol/node';
+import * as z from 'zod/v4';
+import type { AuthorizationServer } from '../../src/demo/authorization-server.ts';
+import type { Gateway } from '../../src/gateway.ts';
+import { onCleanup } from '../support/cleanup.ts';
+import { connectClient, logLines, mcpPost, startAs, startDeputy, startUpstream, userToken } from '../support/stack.ts';
+
+let as: AuthorizationServer;
+let deputy: Gateway;
+const modernSeen: IncomingHttpHeaders[] = [];
+const SECRET = 'Bearer modern-upstream-secret-42';
+
+/** An SDK v2 server that speaks only 2026-07-28 (`legacy: 'reject'`), or both eras. */
+async function v2Upstream(legacy: 'reject' | 'stateless', seen?: IncomingHttpHeaders[]): Promise<string> {
+  const handler = toNodeHandler(createMcpHandler(({ era }: { era: string }) => {
+    const s = new McpServerV2({ name: `v2-${legacy}`, version: '1.0.0' });
+    s.registerTool('echo', { description: 'Echo', inputSchema: z.object({ text: z.string() }) }, async ({ text }: { text: string }) => ({ content: [{ type: 'text', text: `${text} (${era})` }] }));
+    return s;
+  }, { legacy }));
+  const server = createServer((req, res) => {
+    seen?.push(req.headers);
+    if (req.headers.authorization !== SECRET) return void res.writeHead(401).end();
+    handler(req, res);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  onCleanup(() => (server.closeAllConnections(), server.close()));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`;
+}
+
+before(async () => {
+  as = await startAs();
+  const notes = await startUpstream({ stateless: true });
+  deputy = await startDeputy(as, {
+    upstreams: [
+      { name: 'notes', type: 'mcp', url: notes.url, credentials: { type: 'static', headers: { Authorization: { env: 'UP' } } } },
+      { name: 'modern', type: 'mcp', url: await v2Upstream('reject', modernSeen), credentials: { type: 'static', headers: { Authorization: { env: 'UP' } } } },
+      { name: 'dual', type: 'mcp', url: await v2Upstream('stateless'), credentials: { type: 'static', headers: { Authorization: { env: 'UP' } } } },
+    ],
+    env: { UP: SECRET },
+  });
+});
+
+async function v2Client(path: string, mode: 'auto' | { pin: string }, sub = 'alice'): Promise<{ client: ClientV2; token: string }> {
+  const token = await userToken(as, `${deputy.url}${path}`, { sub });
+  const client = new ClientV2({ name: 'era-test', version: '1.0.0' }, { versionNegotiation: { mode } } as never);
+  await client.connect(new TransportV2(new URL(`${deputy.url}${path}`), { requestInit: { headers: { authorization: `Bearer ${token}` } } }));
+  onCleanup(() => client.close().catch(() => {}));
+  return { client, token };
+}
+
+const text = (r: unknown) => ((r as { content: { text: string }[] }).content[0]!.text);
+
+test('a 2026-07-28 client on /mcp: modern era, server/discover from Deputy, a real call to a handshake-era upstream', async () => {
+  const { client } = await v2Client('/mcp', { pin: '2026-07-28' });
+  assert.equal(client.getProtocolEra(), 'modern');
+  assert.equal(client.getNegotiatedProtocolVersion(), '2026-07-28');
+  const discover = client.getDiscoverResult() as Record<string, unknown>;
+  assert.deepEqual(discover.supportedVersions, ['2026-07-28']);
+  assert.equal(discover.cacheScope, 'private');
+  const tools = await client.listTools();
+  assert.ok(tools.tools.some((t) => t.name === 'notes__add'));
+  assert.equal((tools as { cacheScope?: string }).cacheScope, 'private');
+  const sum = await client.callTool({ name: 'notes__add', arguments: { a: 2, b: 3 } });
+  assert.equal(text(sum), '5');
+  assert.equal(deputy.sessions.stats().sessions, 0, 'no session in the 2026 era');
+});
+
+test('/mcp/<upstream>: a 2026 client reaches a 2026-only upstream in the 2026 era; the upstream gets Deputy\'s credential and no session', async () => {
+  const { client, token } = await v2Client('/mcp/modern', 'auto');
+  assert.equal(client.getProtocolEra(), 'modern');
+  assert.equal(text(await client.callTool({ name: 'echo', arguments: { text: 'hi' } })), 'hi (modern)');
+  assert.ok(modernSeen.length > 0);
+  for (const h of modernSeen) {
+    assert.equal(h.authorization, SECRET);
+    assert.equal(h['mcp-session-id'], undefined);
+    assert.ok(!JSON.stringify(h).includes(token));
+  }
+  assert.ok(modernSeen.some((h) => h['mcp-method'] === 'tools/call' && h['mcp-name'] === 'echo' && h['mcp-protocol-version'] === '2026-07-28'));
+  assert.ok(!logLines.some((l) => l.includes(token)));
+});
+
+test('an auto client on a handshake-only upstream falls back to the handshake era (as it would directly), and calls work', async () => {
+  const { client } = await v2Client('/mcp/notes', 'auto');
+  assert.equal(client.getProtocolEra(), 'legacy');
+  assert.equal(text(await client.callTool({ name: 'add', arguments: { a: 1, b: 1 } })), '2');
+});
+
+test('an SDK 1.x client reaches a dual-era SDK v2 upstream in the handshake era', async () => {
+  const token = await userToken(as, `${deputy.url}/mcp/dual`);
+  const client = await connectClient(`${deputy.url}/mcp/dual`, token);
+  const r = await client.callTool({ name: 'echo', arguments: { text: 'old' } });
+  assert.equal((r.content as { text: string }[])[0]!.text, 'old (legacy)');
+});
+
+const META = { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': {} };
+async function modernPost(body: Record<string, unknown>, headers: Record<string, string>, path = '/mcp') {
+  const token = await userToken(as, `${deputy.url}${path}`);
+  const res = await mcpPost(`${deputy.url}${path}`, { jsonrpc: '2.0', id: 7, ...body }, { authorization: `Bearer ${token}`, ...headers });
+  return { status: res.status, allow: res.headers.get('allow'), body: await res.json().catch(() => undefined) as { error?: { code: number; message: string; data?: unknown }; result?: Record<string, unknown> } };
+}
+const h = (method: string, extra: Record<string, string> = {}) => ({ 'mcp-protocol-version': '2026-07-28', 'mcp-method': method, ...extra });
+
+test('2026 header rules: mismatches -32020, unsupported version -32022 with the supported list, missing _meta -32602, unknown and removed methods 404', async () => {
+  const list = { method: 'tools/list', params: { _meta: META } };
+  assert.equal((await modernPost(list, h('tools/list'))).status, 200);
+  let r = await modernPost(list, h('tools/list', { 'mcp-protocol-version': '2025-11-25' }));
+  assert.deepEqual([r.status, r.body.error?.code], [400, -32020]);
+  r = await modernPost(list, h('TOOLS/LIST'));
+  assert.deepEqual([r.status, r.body.error?.code], [400, -32020]);
+  r = await modernPost(list, { 'mcp-protocol-version': '2026-07-28' });
+  assert.deepEqual([r.status, r.body.error?.code], [400, -32020], 'missing Mcp-Method');
+  r = await modernPost({ method: 'tools/list', params: { _meta: { ...META, 'io.modelcontextprotocol/protocolVersion': '2027-01-01' } } }, h('tools/list', { 'mcp-protocol-version': '2027-01-01' }));
+  assert.deepEqual([r.status, r.body.error?.code, r.body.error?.data], [400, -32022, { supported: ['2026-07-28'], requested: '2027-01-01' }]);
+  r = await modernPost({ method: 'tools/list', params: { _meta: { 'io.modelcontextprotocol/protocolVersion': '2026-07-28' } } }, h('tools/list'));
+  assert.deepEqual([r.status, r.body.error?.code], [400, -32602], 'missing clientCapabilities');
+  r = await modernPost({ method: 'tools/list' }, h('tools/list'));
+  assert.deepEqual([r.status, r.body.error?.code], [400, -32602], 'a 2026 header without _meta');
+  const call = { method: 'tools/call', params: { name: 'notes__add', arguments: { a: 1, b: 2 }, _meta: META } };
+  r = await modernPost(call, h('tools/call'));
+  assert.deepEqual([r.status, r.body.error?.code], [400, -32020], 'missing Mcp-Name');
+  r = await modernPost(call, h('tools/call', { 'mcp-name': 'notes__other' }));
+  assert.deepEqual([r.status, r.body.error?.code], [400, -32020], 'Mcp-Name mismatch');
+  r = await modernPost(call, h('tools/call', { 'mcp-name': `=?base64?${Buffer.from('notes__add').toString('base64')}?=` }));
+  assert.equal(r.status, 200, 'the base64 form is decoded');
+  assert.equal(r.body.result?.resultType, 'complete');
+  r = await modernPost(call, h('tools/call', { 'mcp-name': '=?base64?bm90ZXNfX2FkZA?=' }));
+  assert.deepEqual([r.status, r.body.error?.code], [400, -32020], 'base64 without padding is refused');
+  r = await modernPost({ method: 'nope/nothing', params: { _meta: META } }, h('nope/nothing'));
+  assert.deepEqual([r.status, r.body.error?.code], [404, -32601]);
+  r = await modernPost({ method: 'ping', params: { _meta: META } }, h('ping'));
+  assert.deepEqual([r.status, r.body.error?.code], [404, -32601], 'ping was removed in 2026-07-28');
+  r = await modernPost(list, h('tools/list', { 'mcp-session-id': 'whatever' }));
+  assert.equal(r.status, 200, 'an Mcp-Session-Id on a 2026 request is ignored (spec)');
+});
+
+test('2026 era on GET/DELETE: 405 with Allow: POST; the discover answer of /mcp is exact', async () => {
+  const token = await userToken(as, `${deputy.url}/mcp`);
+  const get = await fetch(`${deputy.url}/mcp`, { headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream', 'mcp-protocol-version': '2026-07-28' } });
+  assert.equal(get.status, 405);
+  assert.equal(get.headers.get('allow'), 'POST');
+  const r = await modernPost({ method: 'server/discover', params: { _meta: META } }, h('server/discover'));
+  assert.equal(r.status, 200);
+  const d = r.body.result!;
+  assert.deepEqual([d.resultType, d.supportedVersions, d.ttlMs, d.cacheScope], ['complete', ['2026-07-28'], 0, 'private']);
+  assert.deepEqual((d._meta as Record<string, unknown>)['io.modelcontextprotocol/serverInfo'], { name: 'deputy', title: 'Deputy (all upstreams)', version: '1.0.0' });
+  assert.ok((d.capabilities as Record<string, unknown>).tools);
+  assert.equal((d.capabilities as Record<string, unknown>).logging, undefined, 'logging/setLevel does not exist in 2026');
+});
