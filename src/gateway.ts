@@ -17,7 +17,7 @@ import { McpProxy } from './upstreams/mcp/proxy.ts';
 import { UpstreamLink } from './upstreams/link.ts';
 import { Quotas } from './admission/quota.ts';
 import { LocalMcpEndpoint } from './protocol/local-endpoint.ts';
-import { createAggregateService, toolsetMember } from './upstreams/aggregate/index.ts';
+import { AggregateService, createAggregateService, McpMember, toolsetMember } from './upstreams/aggregate/index.ts';
 import type { OpenApiToolset } from './upstreams/openapi/index.ts';
 import { toolsetService } from './upstreams/toolset-service.ts';
 import { ToolPolicy } from './policy/tools.ts';
@@ -108,8 +108,10 @@ export async function startGateway(config: DeputyConfig, opts: GatewayOptions = 
   const quotas = new Quotas(config.quotas, new Map(config.upstreams.filter((u) => u.quotas).map((u) => [u.name, u.quotas!])), shared.quotaStore);
   // Each MCP upstream's connections and limits, shared by its /mcp/<name> proxy and the /mcp member.
   const links = new Map(config.upstreams.filter((u) => u.type === 'mcp').map((u) => [u.name, new UpstreamLink(u, config.limits)]));
+  // One MCP client per upstream, shared by /mcp and by /mcp/<name>'s 2026 translation.
+  const members = new Map(config.upstreams.filter((u) => u.type === 'mcp').map((u) => [u.name, new McpMember(u, createCredentialProvider(u, outbound), links.get(u.name)!)]));
   for (const upstream of config.upstreams) {
-    const handler = createHandler(upstream, sessions, outbound, toolsets, links, quotas);
+    const handler = createHandler(upstream, sessions, outbound, toolsets, links, quotas, members);
     handlers.push(handler);
     const path = `/mcp/${upstream.name}`;
     const scopes = [...new Set([...config.auth.requiredScopes, ...upstream.requiredScopes])];
@@ -118,8 +120,8 @@ export async function startGateway(config: DeputyConfig, opts: GatewayOptions = 
 
   // `/mcp`: every upstream behind one endpoint (route scopes: the gateway's; upstream scopes apply per member).
   if (config.upstreams.length > 0) {
-    const members = config.upstreams.filter((u) => toolsets.has(u.name)).map((u) => toolsetMember(u.name, toolsets.get(u.name)!, { credentialMode: u.credentials.type, timeoutMs: u.timeoutMs }));
-    const aggregate = new LocalMcpEndpoint('*', createAggregateService(config, outbound, links, quotas, members), sessions);
+    const extra = [...members.values(), ...config.upstreams.filter((u) => toolsets.has(u.name)).map((u) => toolsetMember(u.name, toolsets.get(u.name)!, { credentialMode: u.credentials.type, timeoutMs: u.timeoutMs }))];
+    const aggregate = new LocalMcpEndpoint('*', createAggregateService(config, outbound, links, quotas, extra), sessions);
     handlers.push(aggregate);
     const allScopes = [...new Set([...config.auth.requiredScopes, ...config.upstreams.flatMap((u) => [...u.requiredScopes, ...(u.policy?.scopes ?? []), ...(u.policy?.tools.flatMap((t) => t.scopes) ?? [])])])];
     routes.set('/mcp', route(config, '*', '/mcp', config.auth.requiredScopes, allScopes, aggregate));
@@ -144,6 +146,7 @@ export async function startGateway(config: DeputyConfig, opts: GatewayOptions = 
   /** Closes this pipeline's own parts (upstream pools, secret watchers). */
   const closePipeline = async () => {
     await Promise.all(handlers.map((h) => h.close?.()));
+    await Promise.all([...members.values()].map((m) => m.close()));
     await Promise.all([...links.values()].map((l) => l.close()));
     for (const s of config.secrets) s.close();
   };
@@ -186,8 +189,17 @@ export async function startGateway(config: DeputyConfig, opts: GatewayOptions = 
   return gateway;
 }
 
-function createHandler(upstream: UpstreamConfig, sessions: SessionStore, outbound: OutboundContext, toolsets: Map<string, OpenApiToolset>, links: Map<string, UpstreamLink>, quotas: Quotas): McpHandler {
-  if (upstream.type === 'mcp') return new McpProxy(upstream, createCredentialProvider(upstream, outbound), sessions, links.get(upstream.name)!, quotas);
+function createHandler(upstream: UpstreamConfig, sessions: SessionStore, outbound: OutboundContext, toolsets: Map<string, OpenApiToolset>, links: Map<string, UpstreamLink>, quotas: Quotas, members: Map<string, McpMember>): McpHandler {
+  if (upstream.type === 'mcp') {
+    // 2026-era clients of a handshake-only upstream: served by Deputy over the shared upstream client.
+    const service = new AggregateService({
+      entries: [{ member: members.get(upstream.name)!, policy: new ToolPolicy(upstream.name, upstream.policy, upstream.requiredScopes) }],
+      config: { separator: '__', unprefixed: upstream.name }, quotas,
+      serverInfo: { name: `deputy/${upstream.name}`, title: `Deputy: ${upstream.name}`, version: '1.0.0' },
+    });
+    const translator = new LocalMcpEndpoint(upstream.name, service, sessions);
+    return new McpProxy(upstream, createCredentialProvider(upstream, outbound), sessions, links.get(upstream.name)!, quotas, translator);
+  }
   const policy = new ToolPolicy(upstream.name, upstream.policy, upstream.requiredScopes);
   return new LocalMcpEndpoint(upstream.name, toolsetService(upstream.name, toolsets.get(upstream.name)!, { credentialMode: upstream.credentials.type, policy, quotas }), sessions);
 }

@@ -132,6 +132,8 @@ interface UpstreamCommon {
 export interface McpUpstreamConfig extends UpstreamCommon {
   type: 'mcp';
   url: string;
+  /** The upstream's MCP era: `auto` probes server/discover at first use (see docs/protocol-eras.md). */
+  protocol: 'auto' | '2025-11-25' | '2026-07-28';
 }
 
 export interface OpenApiUpstreamConfig extends UpstreamCommon {
@@ -351,7 +353,8 @@ export function parseConfig(raw: unknown, opts: ParseOptions): DeputyConfig {
     };
     if (type === 'mcp') {
       const url = r.url('url', { required: true, hint: 'the upstream MCP endpoint, e.g. http://127.0.0.1:9001/mcp' }) ?? '';
-      upstreams.push({ ...common, type, url });
+      const protocol = r.oneOf('protocol', ['auto', '2025-11-25', '2026-07-28'] as const, 'auto');
+      upstreams.push({ ...common, type, url, protocol });
     } else {
       const spec = r.string('spec', { required: true, hint: 'a file path or URL of the OpenAPI document' }) ?? '';
       const baseUrl = r.url('base_url', { required: true, hint: 'where the API is served; spec `servers` are never used' }) ?? '';

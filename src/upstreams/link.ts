@@ -3,6 +3,8 @@
 // limit, so long-lived streams can never take the connections request traffic needs. A request past
 // the limit waits briefly in a queue, then gets 503; a stream past it gets 503 at once.
 import { Pool } from 'undici';
+import { readCapped } from '../client/read-capped.ts';
+import { META_CAPABILITIES, META_VERSION, MODERN_VERSION, type Era } from '../protocol/era.ts';
 import { ConcurrencyLimiter } from '../admission/concurrency.ts';
 import type { GatewayLimits, UpstreamLimits } from '../config/limits.ts';
 import type { McpUpstreamConfig } from '../config/schema.ts';
@@ -40,6 +42,54 @@ export class UpstreamLink {
   }
 
   /** Lets requests in flight finish for up to `graceMs`, then cuts what is left (streams never finish by themselves). */
+  /** The upstream's era: configured, or probed once (server/discover) and kept until forgetEra(). */
+  #era?: Era;
+  #probing?: Promise<Era>;
+
+  /**
+   * `protocol: auto`: POST server/discover with Deputy's credential; a result naming 2026-07-28 means
+   * the 2026 era, any other answer (a handshake-only server refuses the unknown method) the handshake
+   * era. Network failures are not cached: the next request probes again.
+   */
+  upstreamEra(protocol: McpUpstreamConfig['protocol'], credentialHeaders: Record<string, string>): Promise<Era> {
+    if (protocol !== 'auto') return Promise.resolve(protocol === '2026-07-28' ? 'modern' : 'handshake');
+    if (this.#era) return Promise.resolve(this.#era);
+    this.#probing ??= this.#probe(credentialHeaders).then(
+      (era) => ((this.#era = era), (this.#probing = undefined), era),
+      (error: unknown) => {
+        this.#probing = undefined;
+        throw error;
+      },
+    );
+    return this.#probing;
+  }
+
+  /** After an upstream error: probe again on the next use (it may have been upgraded or replaced). */
+  forgetEra(): void {
+    this.#era = undefined;
+  }
+
+  async #probe(credentialHeaders: Record<string, string>): Promise<Era> {
+    const body = JSON.stringify({ jsonrpc: '2.0', id: 'deputy-discover', method: 'server/discover', params: { _meta: { [META_VERSION]: MODERN_VERSION, [META_CAPABILITIES]: {}, 'io.modelcontextprotocol/clientInfo': { name: 'deputy', version: '1.0.0' } } } });
+    const res = await this.requests.request({
+      path: this.path, method: 'POST', body,
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': MODERN_VERSION, 'mcp-method': 'server/discover', 'user-agent': 'deputy', ...credentialHeaders },
+      headersTimeout: this.timeoutMs, bodyTimeout: this.timeoutMs,
+    });
+    const text = (await readCapped(res.body, 1_048_576))?.toString('utf8') ?? '';
+    // Deputy's credential refused, or the upstream failing: no verdict (nothing is cached).
+    if (res.statusCode === 401 || res.statusCode === 403 || res.statusCode >= 500) throw new Error(`server/discover answered HTTP ${res.statusCode}`);
+    if (res.statusCode !== 200) return 'handshake';
+    // JSON, or an SSE stream whose data line carries the answer.
+    const json = /^\s*\{/.test(text) ? text : (/^data: (.*)$/m.exec(text)?.[1] ?? '');
+    try {
+      const versions = (JSON.parse(json) as { result?: { supportedVersions?: unknown } }).result?.supportedVersions;
+      return Array.isArray(versions) && versions.includes(MODERN_VERSION) ? 'modern' : 'handshake';
+    } catch {
+      return 'handshake';
+    }
+  }
+
   async close(graceMs = 1000): Promise<void> {
     const closed = Promise.all([this.requests.close(), this.streams.close()]).catch(() => {});
     let timer: NodeJS.Timeout | undefined;

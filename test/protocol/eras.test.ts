@@ -89,10 +89,19 @@ test('/mcp/<upstream>: a 2026 client reaches a 2026-only upstream in the 2026 er
   assert.ok(!logLines.some((l) => l.includes(token)));
 });
 
-test('an auto client on a handshake-only upstream falls back to the handshake era (as it would directly), and calls work', async () => {
-  const { client } = await v2Client('/mcp/notes', 'auto');
-  assert.equal(client.getProtocolEra(), 'legacy');
-  assert.equal(text(await client.callTool({ name: 'add', arguments: { a: 1, b: 1 } })), '2');
+test('/mcp/<upstream>: a 2026 client (pinned or auto) reaches a handshake-only upstream in the 2026 era, Deputy translating', async () => {
+  for (const mode of [{ pin: '2026-07-28' }, 'auto'] as const) {
+    const { client } = await v2Client('/mcp/notes', mode);
+    assert.equal(client.getProtocolEra(), 'modern', JSON.stringify(mode));
+    assert.equal((client.getDiscoverResult() as { _meta: Record<string, { name: string }> })._meta['io.modelcontextprotocol/serverInfo']!.name, 'deputy/notes');
+    const tools = await client.listTools();
+    assert.ok(tools.tools.some((t) => t.name === 'add'), 'the upstream\'s own tool names');
+    assert.equal(text(await client.callTool({ name: 'add', arguments: { a: 1, b: 1 } })), '2');
+  }
+  // Handshake-era clients still get the upstream as it is (proxied, with sessions).
+  const token = await userToken(as, `${deputy.url}/mcp/notes`);
+  const old = await connectClient(`${deputy.url}/mcp/notes`, token);
+  assert.equal(((await old.callTool({ name: 'add', arguments: { a: 2, b: 2 } })).content as { text: string }[])[0]!.text, '4');
 });
 
 test('an SDK 1.x client reaches a dual-era SDK v2 upstream in the handshake era', async () => {

@@ -50,7 +50,8 @@ export class McpMember implements AggregateMember {
   readonly #sessions = new Map<string, Promise<UpstreamSession>>();
   readonly #idleMs: number;
   readonly #sweeper: NodeJS.Timeout;
-  #listener: ServerNotificationListener = () => {};
+  /** The /mcp service and /mcp/<name>'s 2026 translation both hear this upstream's notifications. */
+  readonly #listeners = new Set<ServerNotificationListener>();
   #nextId = 1;
 
   constructor(cfg: McpUpstreamConfig, credentials: CredentialProvider, link: UpstreamLink, opts: McpMemberOptions = {}) {
@@ -64,7 +65,11 @@ export class McpMember implements AggregateMember {
   }
 
   listen(listener: ServerNotificationListener): void {
-    this.#listener = listener;
+    this.#listeners.add(listener);
+  }
+
+  #notify(key: string, method: string, params: Record<string, unknown>): void {
+    for (const l of this.#listeners) l(key, method, params);
   }
 
   async capabilities(ctx: MemberContext): Promise<Record<string, unknown>> {
@@ -199,7 +204,7 @@ export class McpMember implements AggregateMember {
     if (typeof m.method !== 'string') return;
     const params = (m.params as Record<string, unknown>) ?? {};
     if (m.id === undefined) {
-      if (m.method.endsWith('/list_changed') || m.method === 'notifications/resources/updated') this.#listener(principalKey(ctx.principal), m.method, params);
+      if (m.method.endsWith('/list_changed') || m.method === 'notifications/resources/updated') this.#notify(principalKey(ctx.principal), m.method, params);
       else ctx.onNotification?.(m.method, params);
       return;
     }
@@ -282,7 +287,7 @@ export class McpMember implements AggregateMember {
           if (!event.data) continue;
           try {
             const m = JSON.parse(event.data) as Message;
-            if (typeof m.method === 'string' && m.id === undefined) this.#listener(key, m.method, (m.params as Record<string, unknown>) ?? {});
+            if (typeof m.method === 'string' && m.id === undefined) this.#notify(key, m.method, (m.params as Record<string, unknown>) ?? {});
           } catch {
             // not JSON: ignore the event
           }

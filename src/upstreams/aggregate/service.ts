@@ -27,6 +27,9 @@ export interface AggregateOptions {
   config: AggregateConfig;
   quotas?: Quotas;
   version?: string;
+  /** Serving one upstream under its own names (2026 translation on /mcp/<name>): its identity. */
+  serverInfo?: { name: string; version: string; title?: string };
+  instructions?: string;
 }
 
 type Kind = 'tools' | 'prompts' | 'resources' | 'resourceTemplates';
@@ -43,7 +46,7 @@ type Notification = { method: string; params: Record<string, unknown> };
 
 export class AggregateService implements McpService {
   readonly serverInfo: { name: string; version: string; title?: string };
-  readonly instructions = 'Deputy: tools, prompts and resources of several MCP servers. Names are <upstream>__<name>; resource URIs are deputy://<upstream>/<uri>.';
+  readonly instructions: string | undefined;
   readonly #entries = new Map<string, AggregateEntry>();
   readonly #mapper: NameMapper;
   readonly #quotas?: Quotas;
@@ -60,7 +63,8 @@ export class AggregateService implements McpService {
   readonly #active = new Map<string, Set<ServiceContext>>();
 
   constructor(opts: AggregateOptions) {
-    this.serverInfo = { name: 'deputy', title: 'Deputy (all upstreams)', version: opts.version ?? '1.0.0' };
+    this.serverInfo = opts.serverInfo ?? { name: 'deputy', title: 'Deputy (all upstreams)', version: opts.version ?? '1.0.0' };
+    this.instructions = opts.serverInfo ? opts.instructions : 'Deputy: tools, prompts and resources of several MCP servers. Names are <upstream>__<name>; resource URIs are deputy://<upstream>/<uri>.';
     this.#quotas = opts.quotas;
     for (const e of opts.entries) this.#entries.set(e.member.name, e);
     this.#mapper = new NameMapper([...this.#entries.keys()], opts.config.separator, opts.config.unprefixed);

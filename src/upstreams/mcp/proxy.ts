@@ -37,11 +37,14 @@ export class McpProxy implements McpHandler {
   readonly #sessions: SessionStore;
   readonly #link: UpstreamLink;
   readonly #quotas: Quotas;
+  /** Serves 2026-era clients when the upstream speaks only the handshake era (one upstream session per principal). */
+  readonly #translator?: McpHandler;
   /** required_scopes are already enforced by the route; the policy adds claims and per-tool rules. */
   readonly #policy: ToolPolicy;
 
-  constructor(cfg: McpUpstreamConfig, credentials: CredentialProvider, sessions: SessionStore, link: UpstreamLink, quotas: Quotas) {
+  constructor(cfg: McpUpstreamConfig, credentials: CredentialProvider, sessions: SessionStore, link: UpstreamLink, quotas: Quotas, translator?: McpHandler) {
     this.#quotas = quotas;
+    this.#translator = translator;
     this.#cfg = cfg;
     this.#policy = new ToolPolicy(cfg.name, cfg.policy);
     this.#credentials = credentials;
@@ -55,6 +58,21 @@ export class McpProxy implements McpHandler {
     const id = x.rpc?.id ?? null;
     event.upstream = name;
     event.credentialMode = this.#credentials.mode;
+
+    // A 2026-era client and a handshake-only upstream: Deputy translates (policy and quotas apply there).
+    if (x.era === 'modern' && this.#translator && this.#cfg.protocol !== '2026-07-28') {
+      let upstreamEra;
+      try {
+        const probe = await this.#credentials.get({ principal: x.principal, bearer: x.bearer });
+        upstreamEra = await this.#link.upstreamEra(this.#cfg.protocol, probe.headers);
+      } catch (error) {
+        const message = error instanceof CredentialError ? error.message : `upstream '${name}' could not be asked for its protocol era (${describeNetworkError(error)})`;
+        event.outcome = error instanceof CredentialError ? 'credential_error' : 'upstream_error';
+        event.detail = message;
+        return sendRpcError(res, 502, error instanceof CredentialError ? CREDENTIAL_UNAVAILABLE : UPSTREAM_UNAVAILABLE, message, id);
+      }
+      if (upstreamEra === 'handshake') return this.#translator.handle(x);
+    }
 
     // Session: Deputy's id → the upstream's, only for the principal and route that created it. The
     // 2026 era has no sessions: an Mcp-Session-Id there is ignored (spec), never forwarded.
@@ -151,6 +169,7 @@ export class McpProxy implements McpHandler {
       const message = error instanceof DeadlineError ? `upstream '${name}' did not answer within ${limits.maxCallMs} ms (max_call_ms)` : timedOut ? `upstream '${name}' did not answer within ${this.#cfg.timeoutMs} ms` : `upstream '${name}' is unreachable (${reason})`;
       event.outcome = 'upstream_error';
       event.detail = message;
+      this.#link.forgetEra();
       return sendRpcError(res, timedOut ? 504 : 502, UPSTREAM_UNAVAILABLE, message, id);
     }
 
@@ -201,6 +220,7 @@ export class McpProxy implements McpHandler {
       return sendRpcError(res, 502, UPSTREAM_UNAVAILABLE, message, id);
     }
     if (status >= 500) {
+      this.#link.forgetEra();
       event.outcome = 'upstream_error';
       event.detail = `upstream '${name}' answered HTTP ${status}`;
     }
@@ -223,6 +243,10 @@ export class McpProxy implements McpHandler {
       if (unsent) sendRpcError(res, error instanceof DeadlineError ? 504 : 502, UPSTREAM_UNAVAILABLE, event.detail, id);
     }
     if (redacted) event.detail = `${event.detail ? `${event.detail}; ` : ''}the upstream echoed Deputy's credential: overwritten in the answer`;
+  }
+
+  async close(): Promise<void> {
+    await this.#translator?.close?.();
   }
 }
 
