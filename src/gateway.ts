@@ -18,6 +18,7 @@ import { UpstreamLink } from './upstreams/link.ts';
 import { Quotas } from './admission/quota.ts';
 import { LocalMcpEndpoint } from './protocol/local-endpoint.ts';
 import { AggregateService, createAggregateService, McpMember, toolsetMember } from './upstreams/aggregate/index.ts';
+import { UpstreamClient } from './upstreams/aggregate/modern-member.ts';
 import type { OpenApiToolset } from './upstreams/openapi/index.ts';
 import { toolsetService } from './upstreams/toolset-service.ts';
 import { ToolPolicy } from './policy/tools.ts';
@@ -109,7 +110,10 @@ export async function startGateway(config: DeputyConfig, opts: GatewayOptions = 
   // Each MCP upstream's connections and limits, shared by its /mcp/<name> proxy and the /mcp member.
   const links = new Map(config.upstreams.filter((u) => u.type === 'mcp').map((u) => [u.name, new UpstreamLink(u, config.limits)]));
   // One MCP client per upstream, shared by /mcp and by /mcp/<name>'s 2026 translation.
-  const members = new Map(config.upstreams.filter((u) => u.type === 'mcp').map((u) => [u.name, new McpMember(u, createCredentialProvider(u, outbound), links.get(u.name)!)]));
+  const members = new Map(config.upstreams.filter((u) => u.type === 'mcp').map((u) => {
+    const credentials = createCredentialProvider(u, outbound);
+    return [u.name, new UpstreamClient(u, credentials, links.get(u.name)!, new McpMember(u, credentials, links.get(u.name)!))];
+  }));
   for (const upstream of config.upstreams) {
     const handler = createHandler(upstream, sessions, outbound, toolsets, links, quotas, members);
     handlers.push(handler);
@@ -189,16 +193,16 @@ export async function startGateway(config: DeputyConfig, opts: GatewayOptions = 
   return gateway;
 }
 
-function createHandler(upstream: UpstreamConfig, sessions: SessionStore, outbound: OutboundContext, toolsets: Map<string, OpenApiToolset>, links: Map<string, UpstreamLink>, quotas: Quotas, members: Map<string, McpMember>): McpHandler {
+function createHandler(upstream: UpstreamConfig, sessions: SessionStore, outbound: OutboundContext, toolsets: Map<string, OpenApiToolset>, links: Map<string, UpstreamLink>, quotas: Quotas, members: Map<string, UpstreamClient>): McpHandler {
   if (upstream.type === 'mcp') {
-    // 2026-era clients of a handshake-only upstream: served by Deputy over the shared upstream client.
+    // A client whose era the upstream does not speak: served by Deputy over the shared upstream client.
     const service = new AggregateService({
       entries: [{ member: members.get(upstream.name)!, policy: new ToolPolicy(upstream.name, upstream.policy, upstream.requiredScopes) }],
       config: { separator: '__', unprefixed: upstream.name }, quotas,
       serverInfo: { name: `deputy/${upstream.name}`, title: `Deputy: ${upstream.name}`, version: '1.0.0' },
     });
     const translator = new LocalMcpEndpoint(upstream.name, service, sessions);
-    return new McpProxy(upstream, createCredentialProvider(upstream, outbound), sessions, links.get(upstream.name)!, quotas, translator);
+    return new McpProxy(upstream, createCredentialProvider(upstream, outbound), sessions, links.get(upstream.name)!, quotas, { endpoint: translator, client: members.get(upstream.name)! });
   }
   const policy = new ToolPolicy(upstream.name, upstream.policy, upstream.requiredScopes);
   return new LocalMcpEndpoint(upstream.name, toolsetService(upstream.name, toolsets.get(upstream.name)!, { credentialMode: upstream.credentials.type, policy, quotas }), sessions);

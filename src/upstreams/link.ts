@@ -42,6 +42,9 @@ export class UpstreamLink {
   }
 
   /** Lets requests in flight finish for up to `graceMs`, then cuts what is left (streams never finish by themselves). */
+  /** The upstream refused a handshake-era initialize as an unsupported version (it is 2026-only). */
+  handshakeRefused = false;
+
   /** The upstream's era: configured, or probed once (server/discover) and kept until forgetEra(). */
   #era?: Era;
   #probing?: Promise<Era>;
@@ -67,6 +70,7 @@ export class UpstreamLink {
   /** After an upstream error: probe again on the next use (it may have been upgraded or replaced). */
   forgetEra(): void {
     this.#era = undefined;
+    this.handshakeRefused = false;
   }
 
   async #probe(credentialHeaders: Record<string, string>): Promise<Era> {

@@ -7,7 +7,10 @@ import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { before, test } from 'node:test';
 import { Client as ClientV2, StreamableHTTPClientTransport as TransportV2 } from '@modelcontextprotocol/client';
-import { createMcpHandler, McpServer as McpServerV2 } from '@modelcontextprotocol/server';
+import { acceptedContent, createMcpHandler, inputRequired, McpServer as McpServerV2 } from '@modelcontextprotocol/server';
+import { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport as TransportV1 } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { toNodeHandler } from '@modelcontextprotocol/node';
 import * as z from 'zod/v4';
 import type { AuthorizationServer } from '../../src/demo/authorization-server.ts';
@@ -25,6 +28,11 @@ async function v2Upstream(legacy: 'reject' | 'stateless', seen?: IncomingHttpHea
   const handler = toNodeHandler(createMcpHandler(({ era }: { era: string }) => {
     const s = new McpServerV2({ name: `v2-${legacy}`, version: '1.0.0' });
     s.registerTool('echo', { description: 'Echo', inputSchema: z.object({ text: z.string() }) }, async ({ text }: { text: string }) => ({ content: [{ type: 'text', text: `${text} (${era})` }] }));
+    s.registerTool('ask', { description: 'Ask the user for a name (multi round-trip)', inputSchema: z.object({}) }, async (_a: unknown, ctx: { mcpReq: { inputResponses?: unknown } }) => {
+      const got = acceptedContent(ctx.mcpReq.inputResponses as never, 'who', z.object({ name: z.string() }));
+      if (!got) return inputRequired({ inputRequests: { who: inputRequired.elicit({ message: 'Name?', requestedSchema: { type: 'object', properties: { name: { type: 'string' } }, required: ['name'] } }) } });
+      return { content: [{ type: 'text', text: `hello ${got.name}` }] };
+    });
     return s;
   }, { legacy }));
   const server = createServer((req, res) => {
@@ -164,4 +172,22 @@ test('2026 era on GET/DELETE: 405 with Allow: POST; the discover answer of /mcp 
   assert.deepEqual((d._meta as Record<string, unknown>)['io.modelcontextprotocol/serverInfo'], { name: 'deputy', title: 'Deputy (all upstreams)', version: '1.0.0' });
   assert.ok((d.capabilities as Record<string, unknown>).tools);
   assert.equal((d.capabilities as Record<string, unknown>).logging, undefined, 'logging/setLevel does not exist in 2026');
+});
+
+test('handshake-era clients reach a 2026-only upstream: on /mcp/<upstream> and /mcp, with its multi round-trip input asked of the client', async () => {
+  for (const [path, tool] of [['/mcp/modern', 'ask'], ['/mcp', 'modern__ask']] as const) {
+    const token = await userToken(as, `${deputy.url}${path}`, { sub: 'bob' });
+    const client = new ClientV1({ name: 'old-client', version: '1.0.0' }, { capabilities: { elicitation: {} } });
+    client.setRequestHandler(ElicitRequestSchema, async (req) => {
+      assert.equal(req.params.message, 'Name?');
+      return { action: 'accept', content: { name: 'ada' } };
+    });
+    await client.connect(new TransportV1(new URL(`${deputy.url}${path}`), { requestInit: { headers: { authorization: `Bearer ${token}` } } }));
+    onCleanup(() => client.close().catch(() => {}));
+    const echo = await client.callTool({ name: tool.replace('ask', 'echo'), arguments: { text: 'hey' } });
+    assert.equal((echo.content as { text: string }[])[0]!.text, 'hey (modern)', path);
+    const asked = await client.callTool({ name: tool, arguments: {} });
+    assert.equal((asked.content as { text: string }[])[0]!.text, 'hello ada', path);
+  }
+  for (const h of modernSeen) assert.equal(h.authorization, SECRET);
 });

@@ -14,6 +14,9 @@ import { secretPatterns } from '../../client/redact.ts';
 import { sendOverloaded, sendQuotaExceeded, sendRpcError, sendSessionNotFound } from '../../http/respond.ts';
 import { QuotaExceededError, type Quotas } from '../../admission/quota.ts';
 import type { UpstreamLink } from '../link.ts';
+import { UNSUPPORTED_PROTOCOL_VERSION } from '../../protocol/era.ts';
+import { MemberUnavailable } from '../aggregate/member.ts';
+import type { UpstreamClient } from '../aggregate/modern-member.ts';
 import { principalKey } from '../../inbound/principal.ts';
 import { CREDENTIAL_UNAVAILABLE, FORBIDDEN, UPSTREAM_UNAVAILABLE } from '../../protocol/jsonrpc.ts';
 import { findOwnSession, newSessionId, SessionLimitError, type SessionStore } from '../../protocol/sessions.ts';
@@ -37,12 +40,15 @@ export class McpProxy implements McpHandler {
   readonly #sessions: SessionStore;
   readonly #link: UpstreamLink;
   readonly #quotas: Quotas;
-  /** Serves 2026-era clients when the upstream speaks only the handshake era (one upstream session per principal). */
-  readonly #translator?: McpHandler;
+  /**
+   * Serves clients whose era the upstream does not speak (a 2026 client of a handshake-only upstream,
+   * or the reverse), through Deputy's own endpoint over the upstream client shared with /mcp.
+   */
+  readonly #translator?: { endpoint: McpHandler; client: UpstreamClient };
   /** required_scopes are already enforced by the route; the policy adds claims and per-tool rules. */
   readonly #policy: ToolPolicy;
 
-  constructor(cfg: McpUpstreamConfig, credentials: CredentialProvider, sessions: SessionStore, link: UpstreamLink, quotas: Quotas, translator?: McpHandler) {
+  constructor(cfg: McpUpstreamConfig, credentials: CredentialProvider, sessions: SessionStore, link: UpstreamLink, quotas: Quotas, translator?: { endpoint: McpHandler; client: UpstreamClient }) {
     this.#quotas = quotas;
     this.#translator = translator;
     this.#cfg = cfg;
@@ -59,20 +65,23 @@ export class McpProxy implements McpHandler {
     event.upstream = name;
     event.credentialMode = this.#credentials.mode;
 
-    // A 2026-era client and a handshake-only upstream: Deputy translates (policy and quotas apply there).
-    if (x.era === 'modern' && this.#translator && this.#cfg.protocol !== '2026-07-28') {
+    // A client of one era and an upstream of the other: Deputy translates (policy and quotas apply
+    // there). A 2026 client is translated when the upstream speaks only the handshake era (probed);
+    // a handshake client when the upstream is 2026-only (configured, or learnt from its refusal of
+    // initialize below): a dual-era upstream serves each client in its own era.
+    if (this.#translator && x.era === 'modern' && this.#cfg.protocol !== '2026-07-28') {
       let upstreamEra;
       try {
-        const probe = await this.#credentials.get({ principal: x.principal, bearer: x.bearer });
-        upstreamEra = await this.#link.upstreamEra(this.#cfg.protocol, probe.headers);
+        upstreamEra = await this.#translator.client.era({ principal: x.principal, bearer: x.bearer });
       } catch (error) {
-        const message = error instanceof CredentialError ? error.message : `upstream '${name}' could not be asked for its protocol era (${describeNetworkError(error)})`;
-        event.outcome = error instanceof CredentialError ? 'credential_error' : 'upstream_error';
-        event.detail = message;
-        return sendRpcError(res, 502, error instanceof CredentialError ? CREDENTIAL_UNAVAILABLE : UPSTREAM_UNAVAILABLE, message, id);
+        if (!(error instanceof MemberUnavailable)) throw error;
+        event.outcome = 'upstream_error';
+        event.detail = error.message;
+        return sendRpcError(res, 502, UPSTREAM_UNAVAILABLE, error.message, id);
       }
-      if (upstreamEra === 'handshake') return this.#translator.handle(x);
+      if (upstreamEra === 'handshake') return this.#translator.endpoint.handle(x);
     }
+    if (this.#translator && x.era === 'handshake' && (this.#cfg.protocol === '2026-07-28' || this.#link.handshakeRefused)) return this.#translator.endpoint.handle(x);
 
     // Session: Deputy's id → the upstream's, only for the principal and route that created it. The
     // 2026 era has no sessions: an Mcp-Session-Id there is ignored (spec), never forwarded.
@@ -211,6 +220,17 @@ export class McpProxy implements McpHandler {
       upstream.discard(); // an unread response would hold its pooled connection until the body timeout
       throw error;
     }
+    if (status === 400 && this.#translator && x.era === 'handshake' && x.rpc?.method === 'initialize') {
+      // A 2026-only upstream refuses initialize with -32022: remember it and serve this client by translation.
+      const body = await upstream.read(64 * 1024).catch(() => undefined);
+      if (body && isUnsupportedVersion(body)) {
+        this.#link.handshakeRefused = true;
+        return this.#translator.endpoint.handle(x);
+      }
+      if (!body) return void res.destroy();
+      out['content-length'] = String(body.length);
+      return void res.writeHead(status, out).end(body);
+    }
     const declared = Number(upstream.headers['content-length']);
     if (!stream && declared > limits.maxResponseBytes) {
       upstream.discard();
@@ -246,11 +266,19 @@ export class McpProxy implements McpHandler {
   }
 
   async close(): Promise<void> {
-    await this.#translator?.close?.();
+    await this.#translator?.endpoint.close?.();
   }
 }
 
 function header(h: IncomingHttpHeaders, name: string): string | undefined {
   const v = h[name];
   return Array.isArray(v) ? v[0] : v;
+}
+
+function isUnsupportedVersion(body: Buffer): boolean {
+  try {
+    return (JSON.parse(body.toString('utf8')) as { error?: { code?: unknown } }).error?.code === UNSUPPORTED_PROTOCOL_VERSION;
+  } catch {
+    return false;
+  }
 }
