@@ -5,6 +5,7 @@
 //   3 deputy-static     JWT verified (cached), static upstream credential
 //   4 deputy-exchange   JWT + RFC 8693 token exchange, steady state (cached exchanged tokens), several users
 //   5 deputy-introspect opaque tokens, cached RFC 7662 introspection
+//   6 deputy-modern     as deputy-static, but an MCP 2026-07-28 request (stateless: no session lookup)
 // Plus: a fixed-rate run (p99 added latency), token-endpoint requests per 1,000 calls per user, and JWT
 // verification cost with and without the verified-token cache. Prints a table, writes JSON and an SVG
 // chart to bench/results/. Never part of `npm test`.
@@ -110,6 +111,7 @@ const config = {
     { name: 'static', type: 'mcp', url: upstream, credentials: { type: 'static', headers: { Authorization: { env: 'UPSTREAM_AUTH' } } } },
     { name: 'exchange', type: 'mcp', url: upstream, credentials: { type: 'token_exchange', token_endpoint: `${as.issuer}/token`, client_id: 'deputy', client_secret: { env: 'DEPUTY_SECRET' }, resource: BACKEND, scope: 'api:read' } },
     { name: 'introspect', type: 'mcp', url: upstream, credentials: { type: 'static', headers: { Authorization: { env: 'UPSTREAM_AUTH' } } } },
+    { name: 'modern', type: 'mcp', url: upstream, protocol: '2026-07-28', credentials: { type: 'static', headers: { Authorization: { env: 'UPSTREAM_AUTH' } } } },
     ...fanout.map((f) => ({ name: f.name, type: 'mcp', url: f.url, credentials: { type: 'static', headers: { Authorization: { env: 'UPSTREAM_AUTH' } } } })),
   ],
   // BENCH_AUDIT=none|stdout|… measures the cost of the audit store itself.
@@ -174,6 +176,12 @@ async function deputyRequests(route: string, n: number, counter?: typeof exchang
   return out;
 }
 const direct: RequestSpec[] = [{ headers: { ...base, 'mcp-session-id': 'bench-upstream-session' }, body: call }];
+/** A 2026-07-28 call: per-request _meta and mirrored headers instead of a session. */
+async function modernRequests(route: string): Promise<RequestSpec[]> {
+  const token = await as.issueUserToken({ accountId: 'user-modern', clientId: 'bench-client', resource: `${deputyBase}/mcp/${route}`, scope: 'mcp:tools' });
+  const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'echo', arguments: { text: 'hello' }, _meta: { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': {} } } });
+  return [{ headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': 'echo', authorization: `Bearer ${token}` }, body }];
+}
 
 interface Scenario { name: string; url: string; requests: RequestSpec[] }
 const allScenarios: Scenario[] = [
@@ -183,6 +191,7 @@ const allScenarios: Scenario[] = [
   { name: 'deputy-static', url: `${deputyBase}/mcp/static`, requests: await deputyRequests('static', 1) },
   { name: 'deputy-exchange', url: `${deputyBase}/mcp/exchange`, requests: await deputyRequests('exchange', users, exchangeCount) },
   { name: 'deputy-introspect', url: `${deputyBase}/mcp/introspect`, requests: await deputyRequests('introspect', 1) },
+  { name: 'deputy-modern', url: `${deputyBase}/mcp/modern`, requests: await modernRequests('modern') },
 ];
 
 // `--only a,b` runs a subset (profiling); `direct` is always kept as the baseline for ratios.
@@ -306,6 +315,7 @@ const summary = {
   'deputy-static / nginx throughput': n ? (s3.rps / n.rps).toFixed(2) : 'n/a (no nginx)',
   'deputy-static / node-proxy throughput': results['node-proxy'] ? (s3.rps / results['node-proxy'].rps).toFixed(2) : 'n/a',
   'deputy-exchange / deputy-static throughput': (s4.rps / s3.rps).toFixed(2),
+  'deputy-modern (2026-07-28) / deputy-static throughput': results['deputy-modern'] ? (results['deputy-modern'].rps / s3.rps).toFixed(2) : 'n/a',
   ...(fixed.direct ? Object.fromEntries(Object.entries(fixed).flatMap(([name, f]) => [
     [`at ${rate} req/s: ${name} p50 / p90 / p99 (median of ${f.runs.length})`, `${ms(f.p50Us)} / ${ms(f.p90Us)} / ${ms(f.p99Us)} ms`],
     ...(name === 'direct' ? [] : [[`p99 added over direct: ${name}`, `${ms(f.p99Us - fixed.direct!.p99Us)} ms`]]),

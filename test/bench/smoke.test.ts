@@ -15,7 +15,7 @@ test('bench --smoke: every scenario and the fixed-rate run complete without erro
   const written = /wrote (bench\/results\/bench-[\w-]+\.json)/.exec(stdout);
   assert.ok(written, stdout);
   const out = JSON.parse(readFileSync(join(root, written[1]!), 'utf8'));
-  for (const name of ['direct', 'node-proxy', 'deputy-static', 'deputy-exchange', 'deputy-introspect']) {
+  for (const name of ['direct', 'node-proxy', 'deputy-static', 'deputy-exchange', 'deputy-introspect', 'deputy-modern']) {
     assert.ok(out.results[name]?.requests > 0, `${name} ran`);
     assert.equal(out.results[name].errors, 0, `${name} had no errors`);
   }
