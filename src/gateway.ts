@@ -16,6 +16,7 @@ import { drainServer, instrument, openSharedResources, type SharedResources } fr
 import { McpProxy } from './upstreams/mcp/proxy.ts';
 import { UpstreamLink } from './upstreams/link.ts';
 import { Quotas } from './admission/quota.ts';
+import { RequestStateSealer } from './protocol/request-state.ts';
 import { LocalMcpEndpoint } from './protocol/local-endpoint.ts';
 import { AggregateService, createAggregateService, McpMember, toolsetMember } from './upstreams/aggregate/index.ts';
 import { UpstreamClient } from './upstreams/aggregate/modern-member.ts';
@@ -109,13 +110,15 @@ export async function startGateway(config: DeputyConfig, opts: GatewayOptions = 
   const quotas = new Quotas(config.quotas, new Map(config.upstreams.filter((u) => u.quotas).map((u) => [u.name, u.quotas!])), shared.quotaStore);
   // Each MCP upstream's connections and limits, shared by its /mcp/<name> proxy and the /mcp member.
   const links = new Map(config.upstreams.filter((u) => u.type === 'mcp').map((u) => [u.name, new UpstreamLink(u, config.limits)]));
+  // Seals relayed MCP requestState (shared key with replicas when state.encryption_key is set).
+  const sealer = new RequestStateSealer(config.state.encryptionKey?.value());
   // One MCP client per upstream, shared by /mcp and by /mcp/<name>'s 2026 translation.
   const members = new Map(config.upstreams.filter((u) => u.type === 'mcp').map((u) => {
     const credentials = createCredentialProvider(u, outbound);
     return [u.name, new UpstreamClient(u, credentials, links.get(u.name)!, new McpMember(u, credentials, links.get(u.name)!))];
   }));
   for (const upstream of config.upstreams) {
-    const handler = createHandler(upstream, sessions, outbound, toolsets, links, quotas, members);
+    const handler = createHandler(upstream, sessions, outbound, toolsets, links, quotas, members, sealer);
     handlers.push(handler);
     const path = `/mcp/${upstream.name}`;
     const scopes = [...new Set([...config.auth.requiredScopes, ...upstream.requiredScopes])];
@@ -193,7 +196,7 @@ export async function startGateway(config: DeputyConfig, opts: GatewayOptions = 
   return gateway;
 }
 
-function createHandler(upstream: UpstreamConfig, sessions: SessionStore, outbound: OutboundContext, toolsets: Map<string, OpenApiToolset>, links: Map<string, UpstreamLink>, quotas: Quotas, members: Map<string, UpstreamClient>): McpHandler {
+function createHandler(upstream: UpstreamConfig, sessions: SessionStore, outbound: OutboundContext, toolsets: Map<string, OpenApiToolset>, links: Map<string, UpstreamLink>, quotas: Quotas, members: Map<string, UpstreamClient>, sealer: RequestStateSealer): McpHandler {
   if (upstream.type === 'mcp') {
     // A client whose era the upstream does not speak: served by Deputy over the shared upstream client.
     const service = new AggregateService({
@@ -202,7 +205,7 @@ function createHandler(upstream: UpstreamConfig, sessions: SessionStore, outboun
       serverInfo: { name: `deputy/${upstream.name}`, title: `Deputy: ${upstream.name}`, version: '1.0.0' },
     });
     const translator = new LocalMcpEndpoint(upstream.name, service, sessions);
-    return new McpProxy(upstream, createCredentialProvider(upstream, outbound), sessions, links.get(upstream.name)!, quotas, { endpoint: translator, client: members.get(upstream.name)! });
+    return new McpProxy(upstream, createCredentialProvider(upstream, outbound), sessions, links.get(upstream.name)!, quotas, sealer, { endpoint: translator, client: members.get(upstream.name)! });
   }
   const policy = new ToolPolicy(upstream.name, upstream.policy, upstream.requiredScopes);
   return new LocalMcpEndpoint(upstream.name, toolsetService(upstream.name, toolsets.get(upstream.name)!, { credentialMode: upstream.credentials.type, policy, quotas }), sessions);

@@ -19,6 +19,12 @@ export class ResponseTooLargeError extends Error {
   override name = 'ResponseTooLargeError';
 }
 
+/** A rewrite of a relayed body, chunk by chunk: `push` returns what can be sent now, `end` the rest. */
+export interface BodyTransform {
+  push(chunk: Buffer): Buffer;
+  end(): Buffer;
+}
+
 export interface CallLimits {
   /** The whole exchange, waiting for a connection included, must end within this; then it is aborted. */
   deadlineMs?: number;
@@ -34,9 +40,10 @@ export interface UpstreamResponse {
   /**
    * Streams the body to `res` with backpressure, writing `head` with the first chunk (at once with
    * `flush`, for streams that may stay silent). Resolves when done or broken; `unsent` when it broke
-   * before anything reached the client, which can then still get a proper error answer.
+   * before anything reached the client, which can then still get a proper error answer. `rewrite`
+   * (before redaction) lets the caller change the body, e.g. seal MCP requestState.
    */
-  pipeTo(res: ServerResponse, head: { status: number; headers: Record<string, string>; flush?: boolean }): Promise<{ error?: Error; redacted?: boolean; unsent?: boolean }>;
+  pipeTo(res: ServerResponse, head: { status: number; headers: Record<string, string>; flush?: boolean; rewrite?: BodyTransform }): Promise<{ error?: Error; redacted?: boolean; unsent?: boolean }>;
   /** The whole body (for the one answer Deputy rewrites). Capped by the caller's `maxBytes`. */
   read(maxBytes: number): Promise<Buffer>;
   /** Drops the body and the request. */
@@ -83,6 +90,7 @@ export function dispatch(dispatcher: Dispatcher, opts: Dispatcher.DispatchOption
       headers,
       pipeTo(res, head) {
         const redactor = limits.redact?.length ? new StreamRedactor(limits.redact) : undefined;
+        const rewrite = head.rewrite;
         return new Promise((done) => {
           const onDrain = () => controller?.resume();
           res.on('drain', onDrain);
@@ -102,11 +110,17 @@ export function dispatch(dispatcher: Dispatcher, opts: Dispatcher.DispatchOption
             // Failed before a byte was relayed: the caller can still answer with an error of its own.
             if (failure && !headSent) return done({ error: failure, redacted, unsent: true });
             if (failure) res.destroy();
-            else (sendHead(), res.end(redactor?.end()));
+            else {
+              const tail = rewrite?.end();
+              const last = redactor ? Buffer.concat([redactor.push(tail ?? Buffer.alloc(0)), redactor.end()]) : tail;
+              sendHead();
+              res.end(last);
+            }
             done(failure ? { error: failure, redacted } : { redacted });
           };
           sink = (chunk) => {
-            const out = redactor ? redactor.push(chunk) : chunk;
+            const rewritten = rewrite ? rewrite.push(chunk) : chunk;
+            const out = redactor ? redactor.push(rewritten) : rewritten;
             if (!out.length) return;
             sendHead(); // headers leave with the first body chunk, in one write
             if (!res.write(out)) controller?.pause();

@@ -33,6 +33,11 @@ async function v2Upstream(legacy: 'reject' | 'stateless', seen?: IncomingHttpHea
       if (!got) return inputRequired({ inputRequests: { who: inputRequired.elicit({ message: 'Name?', requestedSchema: { type: 'object', properties: { name: { type: 'string' } }, required: ['name'] } }) } });
       return { content: [{ type: 'text', text: `hello ${got.name}` }] };
     });
+    s.registerTool('ask_state', { description: 'Multi round-trip with requestState', inputSchema: z.object({}) }, async (_a: unknown, ctx: { mcpReq: { inputResponses?: unknown; requestState(): string | undefined } }) => {
+      const got = acceptedContent(ctx.mcpReq.inputResponses as never, 'who', z.object({ name: z.string() }));
+      if (!got) return inputRequired({ inputRequests: { who: inputRequired.elicit({ message: 'Name?', requestedSchema: { type: 'object', properties: { name: { type: 'string' } }, required: ['name'] } }) }, requestState: 'upstream-state-123' });
+      return { content: [{ type: 'text', text: `hello ${got.name} (state ${ctx.mcpReq.requestState() === 'upstream-state-123' ? 'ok' : 'wrong'})` }] };
+    });
     return s;
   }, { legacy }));
   const server = createServer((req, res) => {
@@ -58,9 +63,10 @@ before(async () => {
   });
 });
 
-async function v2Client(path: string, mode: 'auto' | { pin: string }, sub = 'alice'): Promise<{ client: ClientV2; token: string }> {
+async function v2Client(path: string, mode: 'auto' | { pin: string }, sub = 'alice', elicit?: () => unknown): Promise<{ client: ClientV2; token: string }> {
   const token = await userToken(as, `${deputy.url}${path}`, { sub });
-  const client = new ClientV2({ name: 'era-test', version: '1.0.0' }, { versionNegotiation: { mode } } as never);
+  const client = new ClientV2({ name: 'era-test', version: '1.0.0' }, { versionNegotiation: { mode }, ...(elicit ? { capabilities: { elicitation: { form: {} } } } : {}) } as never);
+  if (elicit) client.setRequestHandler('elicitation/create' as never, (async () => elicit()) as never);
   await client.connect(new TransportV2(new URL(`${deputy.url}${path}`), { requestInit: { headers: { authorization: `Bearer ${token}` } } }));
   onCleanup(() => client.close().catch(() => {}));
   return { client, token };
@@ -190,4 +196,28 @@ test('handshake-era clients reach a 2026-only upstream: on /mcp/<upstream> and /
     assert.equal((asked.content as { text: string }[])[0]!.text, 'hello ada', path);
   }
   for (const h of modernSeen) assert.equal(h.authorization, SECRET);
+});
+
+test('relayed multi round-trip: the upstream\'s requestState reaches the client sealed for that principal; forged or another principal\'s state is refused', async () => {
+  // The SDK client answers the elicitation and retries with the state it got (Deputy's envelope).
+  const { client } = await v2Client('/mcp/modern', { pin: '2026-07-28' }, 'alice', () => ({ action: 'accept', content: { name: 'ada' } }));
+  assert.equal(text(await client.callTool({ name: 'ask_state', arguments: {} })), 'hello ada (state ok)');
+
+  const call = (extra: Record<string, unknown>) => ({ method: 'tools/call', params: { name: 'ask_state', arguments: {}, ...extra, _meta: { ...META, 'io.modelcontextprotocol/clientCapabilities': { elicitation: { form: {} } } } } });
+  const first = await modernPost(call({}), h('tools/call', { 'mcp-name': 'ask_state' }), '/mcp/modern');
+  assert.equal(first.status, 200);
+  const sealed = first.body.result!.requestState as string;
+  assert.match(sealed, /^dps1\./);
+  const answers = { inputResponses: { who: { action: 'accept', content: { name: 'eve' } } } };
+  const ok = await modernPost(call({ ...answers, requestState: sealed }), h('tools/call', { 'mcp-name': 'ask_state' }), '/mcp/modern');
+  assert.equal((ok.body.result!.content as { text: string }[])[0]!.text, 'hello eve (state ok)');
+  for (const forged of ['upstream-state-123', `${sealed.slice(0, -2)}xx`, 'dps1.e30.AAAA']) {
+    const r = await modernPost(call({ ...answers, requestState: forged }), h('tools/call', { 'mcp-name': 'ask_state' }), '/mcp/modern');
+    assert.deepEqual([r.status, r.body.error?.code, r.body.error?.message], [400, -32602, 'Invalid or expired requestState']);
+  }
+  // Another principal presenting alice's envelope.
+  const bob = await userToken(as, `${deputy.url}/mcp/modern`, { sub: 'bob' });
+  const stolen = await mcpPost(`${deputy.url}/mcp/modern`, { jsonrpc: '2.0', id: 9, ...call({ ...answers, requestState: sealed }) }, { authorization: `Bearer ${bob}`, ...h('tools/call', { 'mcp-name': 'ask_state' }) });
+  assert.equal(stolen.status, 400);
+  assert.equal((await stolen.json()).error.code, -32602);
 });

@@ -18,7 +18,8 @@ import { UNSUPPORTED_PROTOCOL_VERSION } from '../../protocol/era.ts';
 import { MemberUnavailable } from '../aggregate/member.ts';
 import type { UpstreamClient } from '../aggregate/modern-member.ts';
 import { principalKey } from '../../inbound/principal.ts';
-import { CREDENTIAL_UNAVAILABLE, FORBIDDEN, UPSTREAM_UNAVAILABLE } from '../../protocol/jsonrpc.ts';
+import { CREDENTIAL_UNAVAILABLE, FORBIDDEN, INVALID_PARAMS, UPSTREAM_UNAVAILABLE } from '../../protocol/jsonrpc.ts';
+import { MRTR_METHODS, type RequestStateSealer } from '../../protocol/request-state.ts';
 import { findOwnSession, newSessionId, SessionLimitError, type SessionStore } from '../../protocol/sessions.ts';
 import { CredentialError, type CredentialProvider } from '../../outbound/provider.ts';
 import { log } from '../../log.ts';
@@ -40,6 +41,7 @@ export class McpProxy implements McpHandler {
   readonly #sessions: SessionStore;
   readonly #link: UpstreamLink;
   readonly #quotas: Quotas;
+  readonly #sealer: RequestStateSealer;
   /**
    * Serves clients whose era the upstream does not speak (a 2026 client of a handshake-only upstream,
    * or the reverse), through Deputy's own endpoint over the upstream client shared with /mcp.
@@ -48,9 +50,10 @@ export class McpProxy implements McpHandler {
   /** required_scopes are already enforced by the route; the policy adds claims and per-tool rules. */
   readonly #policy: ToolPolicy;
 
-  constructor(cfg: McpUpstreamConfig, credentials: CredentialProvider, sessions: SessionStore, link: UpstreamLink, quotas: Quotas, translator?: { endpoint: McpHandler; client: UpstreamClient }) {
+  constructor(cfg: McpUpstreamConfig, credentials: CredentialProvider, sessions: SessionStore, link: UpstreamLink, quotas: Quotas, sealer: RequestStateSealer, translator?: { endpoint: McpHandler; client: UpstreamClient }) {
     this.#quotas = quotas;
     this.#translator = translator;
+    this.#sealer = sealer;
     this.#cfg = cfg;
     this.#policy = new ToolPolicy(cfg.name, cfg.policy);
     this.#credentials = credentials;
@@ -133,6 +136,23 @@ export class McpProxy implements McpHandler {
       return sendRpcError(res, 502, CREDENTIAL_UNAVAILABLE, message, id);
     }
 
+    // MCP 2026 multi round-trip: the requestState this client got from Deputy is opened (bound to the
+    // principal and this upstream); anything else is refused before the upstream sees it.
+    const mrtr = x.era === 'modern' && x.rpc?.kind === 'request' && MRTR_METHODS.has(x.rpc.method!);
+    let body = x.body;
+    if (mrtr && x.rpc!.params?.requestState !== undefined) {
+      const sealed = x.rpc!.params.requestState;
+      const state = typeof sealed === 'string' ? this.#sealer.open(sealed, principalKey(x.principal), name) : undefined;
+      if (state === undefined) {
+        event.outcome = 'rejected';
+        event.detail = 'requestState not issued by Deputy for this principal and upstream, altered or expired';
+        return sendRpcError(res, 400, INVALID_PARAMS, 'Invalid or expired requestState', id);
+      }
+      const message = JSON.parse(x.body!.toString('utf8')) as { params: Record<string, unknown> };
+      message.params.requestState = state;
+      body = Buffer.from(JSON.stringify(message));
+    }
+
     const headers: Record<string, string> = { 'user-agent': 'deputy', 'x-request-id': x.requestId };
     for (const h of FORWARDED_REQUEST_HEADERS) {
       const v = req.headers[h];
@@ -153,7 +173,7 @@ export class McpProxy implements McpHandler {
       path: this.#link.path,
       method: req.method as 'GET' | 'POST' | 'DELETE',
       headers,
-      body: x.body,
+      body,
       headersTimeout: this.#cfg.timeoutMs,
       bodyTimeout: stream ? 0 : Math.max(this.#cfg.timeoutMs, 300_000),
     }, {
@@ -254,7 +274,11 @@ export class McpProxy implements McpHandler {
       return void res.writeHead(status, out).end(filtered.body);
     }
     // A stream may stay silent for a long time (a GET stream until the first notification): its head goes out at once.
-    const { error, redacted, unsent } = await upstream.pipeTo(res, { status, headers: out, flush: out['content-type']?.startsWith('text/event-stream') });
+    const sse = out['content-type']?.startsWith('text/event-stream') ?? false;
+    // An input_required answer's requestState is sealed on its way to the client (length changes: no Content-Length).
+    const rewrite = mrtr && status === 200 ? this.#sealer.rewriter(principalKey(x.principal), name, sse) : undefined;
+    if (rewrite) delete out['content-length'];
+    const { error, redacted, unsent } = await upstream.pipeTo(res, { status, headers: out, flush: sse, rewrite });
     if (error && !clientGone) {
       event.outcome = 'upstream_error';
       event.detail = error instanceof DeadlineError ? `upstream '${name}' answer cut: not complete within ${limits.maxCallMs} ms (max_call_ms)`
