@@ -221,3 +221,32 @@ test('relayed multi round-trip: the upstream\'s requestState reaches the client 
   assert.equal(stolen.status, 400);
   assert.equal((await stolen.json()).error.code, -32602);
 });
+
+test('the era matrix: client era × upstream era × route, each with the era negotiated and a real call', async () => {
+  const upstreams = { notes: { tool: 'add', args: { a: 1, b: 2 }, expect: /^3$/ }, modern: { tool: 'echo', args: { text: 'm' }, expect: /^m \(modern\)$/ }, dual: { tool: 'echo', args: { text: 'd' }, expect: /^d \((modern|legacy)\)$/ } } as const;
+  const cells: string[] = [];
+  for (const [name, u] of Object.entries(upstreams)) {
+    for (const route of [`/mcp/${name}`, '/mcp']) {
+      const tool = route === '/mcp' ? `${name}__${u.tool}` : u.tool;
+      for (const clientEra of ['2026-07-28', 'auto', 'sdk-1.x'] as const) {
+        let era: string;
+        let out: string;
+        if (clientEra === 'sdk-1.x') {
+          const c = await connectClient(`${deputy.url}${route}`, await userToken(as, `${deputy.url}${route}`, { sub: 'matrix' }));
+          era = 'legacy';
+          out = ((await c.callTool({ name: tool, arguments: u.args })).content as { text: string }[])[0]!.text;
+        } else {
+          const { client } = await v2Client(route, clientEra === 'auto' ? 'auto' : { pin: clientEra }, 'matrix');
+          era = client.getProtocolEra() ?? "none";
+          out = text(await client.callTool({ name: tool, arguments: u.args }));
+        }
+        assert.match(out, u.expect, `${clientEra} → ${route}`);
+        // v2 clients always reach the 2026 era (no downgrade); SDK 1.x clients stay in the handshake era.
+        assert.equal(era, clientEra === 'sdk-1.x' ? 'legacy' : 'modern', `${clientEra} → ${route}`);
+        cells.push(`${clientEra} → ${route} (${name}): ${era}`);
+      }
+    }
+  }
+  assert.equal(cells.length, 18);
+  console.log(`era matrix (client → route: negotiated era):\n  ${cells.join('\n  ')}`);
+});
