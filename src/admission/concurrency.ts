@@ -2,15 +2,16 @@
 // refusal beyond that. A gateway that queues without bound turns overload into hangs for everyone;
 // one that refuses at once turns a burst into errors. A short queue absorbs bursts, then the client
 // gets 503 with Retry-After and can come back.
+import { DeputyError } from '../errors.ts';
 
-/** A limit was reached: answer 503 (or 429 when the limit is the caller's own), with Retry-After. */
-export class OverloadedError extends Error {
-  override name = 'OverloadedError';
+/** A limit was reached: 503 (a shared limit) or 429 (the caller's own), with Retry-After. */
+export class OverloadedError extends DeputyError {
   readonly retryAfterSeconds: number;
-  /** What was full, for the audit detail and metrics: `gateway`, `upstream:<name>`, `streams:<name>`. */
+  /** What was full, for the audit detail and metrics: `gateway`, `upstream:<name>`, `streams:<name>`, `sessions`. */
   readonly scope: string;
-  constructor(scope: string, message: string, retryAfterSeconds = 1) {
-    super(message);
+  constructor(scope: string, message: string, retryAfterSeconds = 1, code: 'ERR_OVERLOADED' | 'ERR_STREAM_LIMIT' = 'ERR_OVERLOADED') {
+    super(code, message, { headers: { 'retry-after': String(retryAfterSeconds) } });
+    this.name = 'OverloadedError';
     this.scope = scope;
     this.retryAfterSeconds = retryAfterSeconds;
   }

@@ -3,19 +3,21 @@
 // not reset a bucket. Local to the replica by default; `quotas.shared: true` keeps them in Redis with
 // one atomic script per decision, so replicas enforce one limit together. Policy runs first: a request
 // the policy refuses never spends quota.
+import { DeputyError } from '../errors.ts';
 import type { Principal } from '../inbound/principal.ts';
 import type { SharedState } from '../state/redis.ts';
 import type { QuotaConfig, RateSpec, UpstreamQuotaConfig } from '../config/quotas.ts';
 
 /** A quota was spent: 429 with Retry-After (or an in-band JSON-RPC error inside a /mcp exchange). */
-export class QuotaExceededError extends Error {
-  override name = 'QuotaExceededError';
+export class QuotaExceededError extends DeputyError {
   readonly retryAfterMs: number;
   readonly scope: string;
   /** The store was unreachable and the quota fails closed (503 rather than 429). */
   readonly storeDown: boolean;
   constructor(scope: string, message: string, retryAfterMs: number, storeDown = false) {
-    super(message);
+    const seconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
+    super(storeDown ? 'ERR_QUOTA_STORE_DOWN' : 'ERR_QUOTA_EXCEEDED', message, { data: { retryAfterMs, scope }, headers: { 'retry-after': String(seconds) } });
+    this.name = 'QuotaExceededError';
     this.scope = scope;
     this.retryAfterMs = retryAfterMs;
     this.storeDown = storeDown;

@@ -32,10 +32,18 @@ export async function fetchJson(url: string, opts: { timeoutMs?: number; maxByte
   }
 }
 
+const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
+
+/** A timeout, recognised by error name or code (never by message text). */
+export function isTimeout(error: unknown): boolean {
+  const e = error as { name?: string; code?: string; cause?: { name?: string; code?: string } } | undefined;
+  return e?.name === 'TimeoutError' || TIMEOUT_CODES.has(e?.code ?? '') || e?.cause?.name === 'TimeoutError' || TIMEOUT_CODES.has(e?.cause?.code ?? '');
+}
+
 /** `ECONNREFUSED 127.0.0.1:9` instead of undici's nested `fetch failed`. */
 export function describeNetworkError(error: unknown): string {
   const e = error as { name?: string; code?: string; message?: string; cause?: { code?: string; message?: string } };
-  if (e?.name === 'TimeoutError' || e?.code === 'UND_ERR_HEADERS_TIMEOUT' || e?.code === 'UND_ERR_BODY_TIMEOUT' || e?.code === 'UND_ERR_CONNECT_TIMEOUT') return 'timed out';
+  if (isTimeout(error)) return 'timed out';
   const code = e?.cause?.code ?? e?.code;
   const message = e?.cause?.message ?? e?.message ?? String(error);
   return code && !message.includes(code) ? `${code} ${message}` : message;

@@ -1,12 +1,10 @@
 // Response helpers shared by every route. All bodies Deputy writes itself are small JSON documents.
 import type { ServerResponse } from 'node:http';
 import { challenge } from '../inbound/challenge.ts';
-import type { OverloadedError } from '../admission/concurrency.ts';
-import type { QuotaExceededError } from '../admission/quota.ts';
+import type { DeputyError } from '../errors.ts';
 import type { AuthError } from '../inbound/errors.ts';
-import type { EraError } from '../protocol/era.ts';
 import type { AuditEvent } from '../audit/event.ts';
-import { errorBody, OVERLOADED, type JsonRpcId } from '../protocol/jsonrpc.ts';
+import { errorBody, type JsonRpcId } from '../protocol/jsonrpc.ts';
 import { SESSION_NOT_FOUND } from '../protocol/sessions.ts';
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -38,31 +36,11 @@ export function sendAuthError(res: ServerResponse, err: AuthError, resourceMetad
 }
 
 /**
- * A limit was reached: 503 (a shared limit) or 429 (the caller's own), Retry-After, and the JSON-RPC
- * error the client's request would otherwise have answered; audited as `overloaded`/`throttled`.
+ * A refusal with a stable code (limits, quotas, 2026-era rules): its status, headers (Retry-After,
+ * Allow) and JSON-RPC error from the one table in src/errors.ts, and the audit outcome with it.
  */
-export function sendOverloaded(res: ServerResponse, event: AuditEvent, error: OverloadedError, id: JsonRpcId, status: 503 | 429 = 503): void {
-  event.outcome = status === 429 ? 'throttled' : 'overloaded';
+export function sendError(res: ServerResponse, event: AuditEvent, error: DeputyError, id: JsonRpcId): void {
+  event.outcome = error.outcome;
   event.detail = error.message;
-  sendJson(res, status, errorBody(OVERLOADED, error.message, id), { 'retry-after': String(error.retryAfterSeconds) });
-}
-
-/**
- * A quota is used up: 429 with Retry-After and a JSON-RPC error carrying the retry time in `data`
- * (503 when the quota store is unreachable and the quota fails closed); audited as `throttled`.
- */
-export function sendQuotaExceeded(res: ServerResponse, event: AuditEvent, error: QuotaExceededError, id: JsonRpcId): void {
-  event.outcome = 'throttled';
-  event.detail = error.message;
-  sendJson(res, error.storeDown ? 503 : 429, JSON.stringify({ jsonrpc: '2.0', id, error: quotaError(error) }), { 'retry-after': String(error.retryAfterSeconds) });
-}
-
-/** The JSON-RPC error object for a used-up quota, also sent in-band (inside an SSE stream or on /mcp). */
-export function quotaError(error: QuotaExceededError): { code: number; message: string; data: { retryAfterMs: number; scope: string } } {
-  return { code: OVERLOADED, message: error.message, data: { retryAfterMs: error.retryAfterMs, scope: error.scope } };
-}
-
-/** A 2026-era refusal: its JSON-RPC error with `data` (the supported versions, for -32022). */
-export function eraErrorBody(error: EraError): string {
-  return JSON.stringify({ jsonrpc: '2.0', id: error.id, error: { code: error.code, message: error.message, ...(error.data === undefined ? {} : { data: error.data }) } });
+  sendJson(res, error.status, JSON.stringify({ jsonrpc: '2.0', id, error: error.toJsonRpc() }), error.headers);
 }

@@ -21,7 +21,7 @@ import { originAllowed } from '../protocol/origin.ts';
 import { decideEra, EraError } from '../protocol/era.ts';
 import { BodyTooLargeError, ClientAbortedError, readBody } from './body.ts';
 import type { McpExchange, McpHandler } from './exchange.ts';
-import { eraErrorBody, sendAuthError, sendJson, sendOverloaded, sendQuotaExceeded, sendRpcError } from './respond.ts';
+import { sendAuthError, sendError, sendJson, sendRpcError } from './respond.ts';
 
 /** An MCP endpoint: `/mcp` (aggregated) or `/mcp/<upstream>`. */
 export interface McpRoute {
@@ -151,7 +151,7 @@ export function createRequestListener(deps: HttpDeps): (req: IncomingMessage, re
           release = await deps.admission.requests.acquire();
         } catch (error) {
           if (!(error instanceof OverloadedError)) throw error;
-          return sendOverloaded(res, event, error, null);
+          return sendError(res, event, error, null);
         }
         if (res.destroyed) return release();
       }
@@ -181,8 +181,8 @@ export function createRequestListener(deps: HttpDeps): (req: IncomingMessage, re
     if (req.method === 'GET') {
       const release = deps.admission.streams.tryAcquire(principalKey(x.principal));
       if (!release) {
-        const error = new OverloadedError('streams', `this principal already holds ${deps.admission.streams.max} open streams (limits.max_streams_per_principal); close one first`, 5);
-        return sendOverloaded(res, event, error, null, 429);
+        const error = new OverloadedError('streams', `this principal already holds ${deps.admission.streams.max} open streams (limits.max_streams_per_principal); close one first`, 5, 'ERR_STREAM_LIMIT');
+        return sendError(res, event, error, null);
       }
       res.once('close', release);
     }
@@ -221,8 +221,8 @@ export function createRequestListener(deps: HttpDeps): (req: IncomingMessage, re
       x.era = decideEra(req.method!, req.headers, x.rpc);
     } catch (error) {
       if (!(error instanceof EraError)) throw error;
-      reject('rejected', error.message);
-      return sendJson(res, error.status, eraErrorBody(error), error.headers);
+      outcomeSet = true;
+      return sendError(res, event, error, error.id);
     }
     if (x.rpc?.kind === 'request' && deps.quotas.active) {
       try {
@@ -230,7 +230,7 @@ export function createRequestListener(deps: HttpDeps): (req: IncomingMessage, re
       } catch (error) {
         if (!(error instanceof QuotaExceededError)) throw error;
         outcomeSet = true;
-        return sendQuotaExceeded(res, event, error, x.rpc.id);
+        return sendError(res, event, error, x.rpc.id);
       }
     }
     try {

@@ -7,7 +7,8 @@
 // Checks follow the order the SDK and the conformance suite use: mismatches, then the version, then
 // missing headers. See docs/protocol-eras.md.
 import type { IncomingHttpHeaders } from 'node:http';
-import { INVALID_PARAMS, INVALID_REQUEST, JsonRpcError, METHOD_NOT_FOUND, type JsonRpcId, type RpcSummary } from './jsonrpc.ts';
+import { DeputyError, type ErrorCode } from '../errors.ts';
+import type { JsonRpcId, RpcSummary } from './jsonrpc.ts';
 import { checkProtocolVersion } from './versions.ts';
 
 /** 2026-era revisions Deputy serves. */
@@ -23,17 +24,13 @@ export const REMOVED_IN_MODERN = new Set(['initialize', 'notifications/initializ
 
 export type Era = 'handshake' | 'modern';
 
-/** A request refused by the era rules: its HTTP status, JSON-RPC code and `data`. */
-export class EraError extends JsonRpcError {
-  override name = 'EraError';
-  readonly status: number;
-  readonly data?: unknown;
-  readonly headers: Record<string, string>;
-  constructor(status: number, code: number, message: string, id: JsonRpcId, data?: unknown, headers: Record<string, string> = {}) {
-    super(code, message, id);
-    this.status = status;
-    this.data = data;
-    this.headers = headers;
+/** A request refused by the era rules (see ERRORS for each code's status and JSON-RPC code). */
+export class EraError extends DeputyError {
+  readonly id: JsonRpcId;
+  constructor(code: ErrorCode, message: string, id: JsonRpcId, opts: { data?: unknown; headers?: Record<string, string> } = {}) {
+    super(code, message, opts);
+    this.name = 'EraError';
+    this.id = id;
   }
 }
 
@@ -48,7 +45,7 @@ export function decideEra(httpMethod: string, headers: IncomingHttpHeaders, rpc?
   if (httpMethod !== 'POST') {
     // The 2026 era is POST only; a GET stream or DELETE naming a 2026 version has nothing to reach.
     if (headerVersion !== undefined && looksModern(headerVersion)) {
-      throw new EraError(405, -32000, 'Method not allowed: MCP 2026-07-28 requests are POSTs (no GET streams or DELETE)', null, undefined, { allow: 'POST' });
+      throw new EraError('ERR_METHOD_NOT_ALLOWED', 'Method not allowed: MCP 2026-07-28 requests are POSTs (no GET streams or DELETE)', null, { headers: { allow: 'POST' } });
     }
     return handshake(headerVersion, null);
   }
@@ -57,44 +54,44 @@ export function decideEra(httpMethod: string, headers: IncomingHttpHeaders, rpc?
   const claim = meta && typeof meta === 'object' ? meta[META_VERSION] : undefined;
   if (claim === undefined) {
     if (headerVersion !== undefined && looksModern(headerVersion)) {
-      if (rpc?.method === 'initialize') throw new EraError(400, HEADER_MISMATCH, `Header mismatch: MCP-Protocol-Version ${headerVersion} names the 2026 era, but initialize belongs to the handshake era`, id);
-      throw new EraError(400, INVALID_PARAMS, `Invalid params: a ${headerVersion} request needs params._meta["${META_VERSION}"] (and "${META_CAPABILITIES}")`, id);
+      if (rpc?.method === 'initialize') throw new EraError('ERR_HEADER_MISMATCH', `Header mismatch: MCP-Protocol-Version ${headerVersion} names the 2026 era, but initialize belongs to the handshake era`, id);
+      throw new EraError('ERR_INVALID_PARAMS', `Invalid params: a ${headerVersion} request needs params._meta["${META_VERSION}"] (and "${META_CAPABILITIES}")`, id);
     }
     return handshake(headerVersion, id);
   }
-  if (typeof claim !== 'string' || claim === '') throw new EraError(400, INVALID_PARAMS, `Invalid params: _meta["${META_VERSION}"] must be a protocol version string`, id);
+  if (typeof claim !== 'string' || claim === '') throw new EraError('ERR_INVALID_PARAMS', `Invalid params: _meta["${META_VERSION}"] must be a protocol version string`, id);
   if (headerVersion === undefined && rpc?.kind === 'notification') return 'modern'; // notification headers are not defined by 2026-07-28
   if (headerVersion !== undefined && headerVersion !== claim) {
-    throw new EraError(400, HEADER_MISMATCH, `Header mismatch: MCP-Protocol-Version says ${headerVersion} but _meta says ${clipValue(claim)}`, id);
+    throw new EraError('ERR_HEADER_MISMATCH', `Header mismatch: MCP-Protocol-Version says ${headerVersion} but _meta says ${clipValue(claim)}`, id);
   }
   const mcpMethod = stripOws(single(headers['mcp-method']));
   if (mcpMethod !== undefined && mcpMethod !== rpc?.method) {
-    throw new EraError(400, HEADER_MISMATCH, `Header mismatch: Mcp-Method says ${clipValue(mcpMethod)} but the body's method is ${clipValue(rpc?.method ?? '')}`, id);
+    throw new EraError('ERR_HEADER_MISMATCH', `Header mismatch: Mcp-Method says ${clipValue(mcpMethod)} but the body's method is ${clipValue(rpc?.method ?? '')}`, id);
   }
   if (!modern.has(claim)) {
-    throw new EraError(400, UNSUPPORTED_PROTOCOL_VERSION, `Unsupported protocol version: ${clipValue(claim)}`, id, { supported: [...MODERN_VERSIONS], requested: /^[\w.-]{1,32}$/.test(claim) ? claim : '(not a version)' });
+    throw new EraError('ERR_UNSUPPORTED_VERSION', `Unsupported protocol version: ${clipValue(claim)}`, id, { data: { supported: [...MODERN_VERSIONS], requested: /^[\w.-]{1,32}$/.test(claim) ? claim : '(not a version)' } });
   }
   if (rpc?.kind === 'notification') return 'modern';
-  if (headerVersion === undefined) throw new EraError(400, HEADER_MISMATCH, 'Header mismatch: the MCP-Protocol-Version header is required', id);
-  if (mcpMethod === undefined) throw new EraError(400, HEADER_MISMATCH, 'Header mismatch: the Mcp-Method header is required', id);
+  if (headerVersion === undefined) throw new EraError('ERR_HEADER_MISMATCH', 'Header mismatch: the MCP-Protocol-Version header is required', id);
+  if (mcpMethod === undefined) throw new EraError('ERR_HEADER_MISMATCH', 'Header mismatch: the Mcp-Method header is required', id);
   const capabilities = meta![META_CAPABILITIES];
   if (typeof capabilities !== 'object' || capabilities === null || Array.isArray(capabilities)) {
-    throw new EraError(400, INVALID_PARAMS, `Invalid params: _meta["${META_CAPABILITIES}"] is required (an object; {} for none)`, id);
+    throw new EraError('ERR_INVALID_PARAMS', `Invalid params: _meta["${META_CAPABILITIES}"] is required (an object; {} for none)`, id);
   }
   const named = rpc?.method === 'resources/read' ? rpc.params?.uri : rpc?.method === 'tools/call' || rpc?.method === 'prompts/get' ? rpc.params?.name : undefined;
   if (named !== undefined) {
     const raw = single(headers['mcp-name']);
-    if (raw === undefined) throw new EraError(400, HEADER_MISMATCH, `Header mismatch: ${rpc!.method} needs the Mcp-Name header`, id);
+    if (raw === undefined) throw new EraError('ERR_HEADER_MISMATCH', `Header mismatch: ${rpc!.method} needs the Mcp-Name header`, id);
     const decoded = decodeHeaderValue(stripOws(raw)!);
-    if (decoded === undefined) throw new EraError(400, HEADER_MISMATCH, 'Header mismatch: Mcp-Name is not valid (=?base64?…?= needs canonical padded base64 of UTF-8)', id);
-    if (decoded !== named) throw new EraError(400, HEADER_MISMATCH, `Header mismatch: Mcp-Name does not match params.${rpc!.method === 'resources/read' ? 'uri' : 'name'}`, id);
+    if (decoded === undefined) throw new EraError('ERR_HEADER_MISMATCH', 'Header mismatch: Mcp-Name is not valid (=?base64?…?= needs canonical padded base64 of UTF-8)', id);
+    if (decoded !== named) throw new EraError('ERR_HEADER_MISMATCH', `Header mismatch: Mcp-Name does not match params.${rpc!.method === 'resources/read' ? 'uri' : 'name'}`, id);
   }
   return 'modern';
 }
 
 /** JSON-RPC "method not found" in the 2026 era is HTTP 404. */
 export function methodNotFound(method: string, id: JsonRpcId): EraError {
-  return new EraError(404, METHOD_NOT_FOUND, REMOVED_IN_MODERN.has(method) ? `Method not found: ${method} (removed in MCP 2026-07-28)` : `Method not found: ${method}`, id);
+  return new EraError('ERR_METHOD_NOT_FOUND', REMOVED_IN_MODERN.has(method) ? `Method not found: ${method} (removed in MCP 2026-07-28)` : `Method not found: ${method}`, id);
 }
 
 /** `=?base64?…?=` (canonical, padded, UTF-8) or a plain value; undefined when malformed. */
@@ -110,7 +107,7 @@ export function decodeHeaderValue(v: string): string | undefined {
 
 function handshake(headerVersion: string | undefined, id: JsonRpcId): Era {
   const problem = checkProtocolVersion(headerVersion);
-  if (problem) throw new EraError(400, INVALID_REQUEST, problem, id);
+  if (problem) throw new EraError('ERR_UNSUPPORTED_HANDSHAKE_VERSION', problem, id);
   return 'handshake';
 }
 

@@ -35,8 +35,8 @@ export const INTERNAL_ERROR = -32603;
 export const UPSTREAM_UNAVAILABLE = -32010;
 export const CREDENTIAL_UNAVAILABLE = -32011;
 export const FORBIDDEN = -32012;
-/** A limit or quota was reached; the error says when to retry (HTTP: 503/429 with Retry-After). */
-export const OVERLOADED = -32013;
+// -32013 (a limit or quota reached) and the 2026 era's -32020/-32022 come with their HTTP status from
+// the one table in src/errors.ts.
 
 export function parseMessage(body: Buffer): { message: Record<string, unknown>; summary: RpcSummary } {
   let message: unknown;

@@ -7,7 +7,7 @@ import type { ServerResponse } from 'node:http';
 import type { AuditEvent } from '../audit/event.ts';
 import type { McpExchange, McpHandler } from '../http/exchange.ts';
 import { OverloadedError } from '../admission/concurrency.ts';
-import { eraErrorBody, quotaError, sendJson, sendOverloaded, sendQuotaExceeded, sendRpcError, sendSessionNotFound } from '../http/respond.ts';
+import { sendError, sendJson, sendRpcError, sendSessionNotFound } from '../http/respond.ts';
 import { META_SERVER_INFO, methodNotFound, MODERN_VERSIONS, REMOVED_IN_MODERN, type EraError } from './era.ts';
 import { QuotaExceededError } from '../admission/quota.ts';
 import { AuthError } from '../inbound/errors.ts';
@@ -111,7 +111,7 @@ export class LocalMcpEndpoint implements McpHandler {
         await this.#sessions.set({ id: newId, principalKey: principalKey(x.principal), route: this.#route, upstreamSessions: {}, protocolVersion: requested, createdAt: now, lastSeenAt: now });
       } catch (error) {
         if (!(error instanceof SessionLimitError)) throw error;
-        return sendOverloaded(res, x.event, new OverloadedError('sessions', error.message, 5), id);
+        return sendError(res, x.event, new OverloadedError('sessions', error.message, 5), id);
       }
       res.setHeader('mcp-session-id', newId);
       return sendResult(res, id, {
@@ -142,10 +142,10 @@ export class LocalMcpEndpoint implements McpHandler {
       if (error instanceof AuthError && !stream.started) throw error;
       if (error instanceof QuotaExceededError) {
         // A whole request on /mcp/<upstream> gets 429; inside a stream or on /mcp, an in-band error with the retry time.
-        if (this.#route !== '*' && !stream.started) return sendQuotaExceeded(res, x.event, error, id);
-        x.event.outcome = 'throttled';
+        if (this.#route !== '*' && !stream.started) return sendError(res, x.event, error, id);
+        x.event.outcome = error.outcome;
         x.event.detail = error.message;
-        return stream.errorObject(id, quotaError(error));
+        return stream.errorObject(id, error.toJsonRpc());
       }
       if (error instanceof JsonRpcError) {
         x.event.outcome = error.code === METHOD_NOT_FOUND ? 'rejected' : x.event.outcome === 'ok' ? 'error' : x.event.outcome;
@@ -202,10 +202,10 @@ export class LocalMcpEndpoint implements McpHandler {
     } catch (error) {
       if (error instanceof AuthError && !stream.started) throw error;
       if (error instanceof QuotaExceededError) {
-        if (this.#route !== '*' && !stream.started) return sendQuotaExceeded(res, x.event, error, id);
-        x.event.outcome = 'throttled';
+        if (this.#route !== '*' && !stream.started) return sendError(res, x.event, error, id);
+        x.event.outcome = error.outcome;
         x.event.detail = error.message;
-        return stream.errorObject(id, quotaError(error));
+        return stream.errorObject(id, error.toJsonRpc());
       }
       if (error instanceof JsonRpcError && error.code === METHOD_NOT_FOUND && !stream.started) return this.#modernError(x, methodNotFound(rpc.method!, id));
       if (error instanceof JsonRpcError) {
@@ -220,9 +220,7 @@ export class LocalMcpEndpoint implements McpHandler {
   }
 
   #modernError(x: McpExchange, error: EraError): void {
-    x.event.outcome = 'rejected';
-    x.event.detail = error.message;
-    sendJson(x.res, error.status, eraErrorBody(error), error.headers);
+    sendError(x.res, x.event, error, error.id);
   }
 
   async close(): Promise<void> {

@@ -12,7 +12,7 @@ import { OverloadedError } from '../../admission/concurrency.ts';
 import type { UpstreamLink } from '../link.ts';
 import { readCapped } from '../../client/read-capped.ts';
 import type { McpUpstreamConfig } from '../../config/schema.ts';
-import { describeNetworkError } from '../../client/fetch-json.ts';
+import { describeNetworkError, isTimeout } from '../../client/fetch-json.ts';
 import { principalKey } from '../../inbound/principal.ts';
 import { log, throttledWarning } from '../../log.ts';
 import { CredentialError, type CredentialProvider } from '../../outbound/provider.ts';
@@ -264,7 +264,7 @@ export class McpMember implements AggregateMember {
       release();
       if (ctx.signal.aborted && (ctx.signal.reason as Error)?.name !== 'TimeoutError') throw error;
       const reason = describeNetworkError(error);
-      const timedOut = reason === 'timed out' || (ctx.signal.reason as Error)?.name === 'TimeoutError';
+      const timedOut = isTimeout(error) || (ctx.signal.reason as Error)?.name === 'TimeoutError';
       throw new MemberUnavailable(this.name, timedOut ? `upstream '${this.name}' did not answer within ${this.timeoutMs} ms` : `upstream '${this.name}' is unreachable (${reason})`, timedOut);
     }
   }

@@ -6,7 +6,7 @@
 // put to the client as handshake-era requests (elicitation/create, sampling, roots), and the call is
 // retried with their answers and the upstream's requestState, byte for byte.
 import { readCapped } from '../../client/read-capped.ts';
-import { describeNetworkError } from '../../client/fetch-json.ts';
+import { describeNetworkError, isTimeout } from '../../client/fetch-json.ts';
 import type { McpUpstreamConfig } from '../../config/schema.ts';
 import { CredentialError, type CredentialProvider } from '../../outbound/provider.ts';
 import { decodeHeaderValue, META_CAPABILITIES, META_VERSION, MODERN_VERSION } from '../../protocol/era.ts';
@@ -124,7 +124,7 @@ export class ModernMember implements AggregateMember {
     } catch (error) {
       if (error instanceof JsonRpcError || error instanceof MemberUnavailable) throw error;
       if (ctx.signal.aborted) throw error;
-      const timedOut = deadline.aborted || describeNetworkError(error) === 'timed out';
+      const timedOut = deadline.aborted || isTimeout(error);
       throw new MemberUnavailable(this.name, timedOut ? `upstream '${this.name}' did not answer ${method} in time` : `upstream '${this.name}' is unreachable (${describeNetworkError(error)})`, timedOut);
     } finally {
       release();
@@ -189,7 +189,7 @@ export class UpstreamClient implements AggregateMember {
       return await this.#link.upstreamEra(this.#cfg.protocol, credential.headers);
     } catch (error) {
       const reason = describeNetworkError(error);
-      if (reason === 'timed out') throw new MemberUnavailable(this.name, `upstream '${this.name}' did not answer within ${this.timeoutMs} ms`, true);
+      if (isTimeout(error)) throw new MemberUnavailable(this.name, `upstream '${this.name}' did not answer within ${this.timeoutMs} ms`, true);
       throw new MemberUnavailable(this.name, `upstream '${this.name}' could not be asked for its protocol era (${reason})`);
     }
   }

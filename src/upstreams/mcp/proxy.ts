@@ -9,9 +9,9 @@ import { OverloadedError, type Release } from '../../admission/concurrency.ts';
 import type { McpUpstreamConfig } from '../../config/schema.ts';
 import type { McpExchange, McpHandler } from '../../http/exchange.ts';
 import { DeadlineError, dispatch, ResponseTooLargeError } from '../../client/dispatch.ts';
-import { describeNetworkError } from '../../client/fetch-json.ts';
+import { describeNetworkError, isTimeout } from '../../client/fetch-json.ts';
 import { secretPatterns } from '../../client/redact.ts';
-import { sendOverloaded, sendQuotaExceeded, sendRpcError, sendSessionNotFound } from '../../http/respond.ts';
+import { sendError, sendRpcError, sendSessionNotFound } from '../../http/respond.ts';
 import { QuotaExceededError, type Quotas } from '../../admission/quota.ts';
 import type { UpstreamLink } from '../link.ts';
 import { UNSUPPORTED_PROTOCOL_VERSION } from '../../protocol/era.ts';
@@ -107,7 +107,7 @@ export class McpProxy implements McpHandler {
         await this.#quotas.checkUpstream(x.principal, name, x.rpc.method === 'tools/call' ? x.rpc.target : undefined);
       } catch (error) {
         if (!(error instanceof QuotaExceededError)) throw error;
-        return sendQuotaExceeded(res, event, error, id);
+        return sendError(res, event, error, id);
       }
     }
 
@@ -120,7 +120,7 @@ export class McpProxy implements McpHandler {
       if (!release) throw new OverloadedError(this.#link.streamSlots.scope, `upstream '${name}' is at its limit of ${this.#link.limits.maxStreams} concurrent streams; retry shortly`);
     } catch (error) {
       if (!(error instanceof OverloadedError)) throw error;
-      return sendOverloaded(res, event, error, id);
+      return sendError(res, event, error, id);
     }
     if (res.destroyed) return release(); // the client left while queued
     res.once('close', release);
@@ -194,7 +194,7 @@ export class McpProxy implements McpHandler {
     } catch (error) {
       if (clientGone) return;
       const reason = describeNetworkError(error);
-      const timedOut = reason === 'timed out' || error instanceof DeadlineError;
+      const timedOut = isTimeout(error) || error instanceof DeadlineError;
       const message = error instanceof DeadlineError ? `upstream '${name}' did not answer within ${limits.maxCallMs} ms (max_call_ms)` : timedOut ? `upstream '${name}' did not answer within ${this.#cfg.timeoutMs} ms` : `upstream '${name}' is unreachable (${reason})`;
       event.outcome = 'upstream_error';
       event.detail = message;
@@ -228,7 +228,7 @@ export class McpProxy implements McpHandler {
         } catch (error) {
           if (!(error instanceof SessionLimitError)) throw error;
           upstream.discard();
-          return sendOverloaded(res, event, new OverloadedError('sessions', error.message, 5), id);
+          return sendError(res, event, new OverloadedError('sessions', error.message, 5), id);
         }
         out['mcp-session-id'] = sessionId;
       } else if (clientSession !== undefined) {

@@ -1,0 +1,58 @@
+// Refusals Deputy answers with carry a stable `code` (as jose's errors do), and this one table maps
+// each code to the HTTP status, the JSON-RPC error code and the audit outcome: a refusal reads the
+// same on every route, in every answer and in every audit row, and tests can match the code instead
+// of a message. Messages are for people; codes are the contract.
+import type { Outcome } from './audit/event.ts';
+
+export const ERRORS = {
+  /** A shared concurrency limit (gateway, upstream, streams of an upstream, the session table). */
+  ERR_OVERLOADED: { http: 503, rpc: -32013, outcome: 'overloaded' },
+  /** The caller's own limit (GET streams per principal). */
+  ERR_STREAM_LIMIT: { http: 429, rpc: -32013, outcome: 'throttled' },
+  ERR_QUOTA_EXCEEDED: { http: 429, rpc: -32013, outcome: 'throttled' },
+  /** The quota store is unreachable and the quota fails closed. */
+  ERR_QUOTA_STORE_DOWN: { http: 503, rpc: -32013, outcome: 'throttled' },
+  /** MCP 2026-07-28: a mirrored header disagrees with the body, is missing or malformed. */
+  ERR_HEADER_MISMATCH: { http: 400, rpc: -32020, outcome: 'rejected' },
+  ERR_UNSUPPORTED_VERSION: { http: 400, rpc: -32022, outcome: 'rejected' },
+  /** A handshake-era MCP-Protocol-Version Deputy does not speak. */
+  ERR_UNSUPPORTED_HANDSHAKE_VERSION: { http: 400, rpc: -32600, outcome: 'rejected' },
+  /** Missing or malformed 2026 `_meta`, or a requestState Deputy did not issue to this principal. */
+  ERR_INVALID_PARAMS: { http: 400, rpc: -32602, outcome: 'rejected' },
+  ERR_METHOD_NOT_ALLOWED: { http: 405, rpc: -32000, outcome: 'rejected' },
+  ERR_METHOD_NOT_FOUND: { http: 404, rpc: -32601, outcome: 'rejected' },
+} as const satisfies Record<string, { http: number; rpc: number; outcome: Outcome }>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+export class DeputyError extends Error {
+  readonly code: ErrorCode;
+  /** JSON-RPC `error.data` (e.g. the supported versions for ERR_UNSUPPORTED_VERSION). */
+  readonly data?: unknown;
+  /** Extra response headers (Allow, Retry-After). */
+  readonly headers: Record<string, string>;
+  constructor(code: ErrorCode, message: string, opts: { data?: unknown; headers?: Record<string, string> } = {}) {
+    super(message);
+    this.name = 'DeputyError';
+    this.code = code;
+    this.data = opts.data;
+    this.headers = opts.headers ?? {};
+  }
+
+  get status(): number {
+    return ERRORS[this.code].http;
+  }
+
+  get rpcCode(): number {
+    return ERRORS[this.code].rpc;
+  }
+
+  get outcome(): Outcome {
+    return ERRORS[this.code].outcome;
+  }
+
+  /** The JSON-RPC error object, for an answer or an in-band error inside a stream. */
+  toJsonRpc(): { code: number; message: string; data?: unknown } {
+    return { code: this.rpcCode, message: this.message, ...(this.data === undefined ? {} : { data: this.data }) };
+  }
+}
