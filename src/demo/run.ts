@@ -122,7 +122,15 @@ ${call(tasks, 'TASKS_TOKEN', 'whoami', '{}')}
     -H 'content-type: application/json' -H 'accept: application/json, text/event-stream' \
     -d '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"add_note","arguments":{"text":"x"}}}'; done; echo
 
-5) See the audit trail (who, what, which credential — never a token; the 429s are "throttled"):
+5) MCP 2026-07-28 (stateless: no initialize, no session) on the same endpoints. The mirrored headers
+   must agree with the body; try changing Mcp-Name to get 400 -32020:
+
+  curl -s ${notes} -H "authorization: Bearer $TOKEN" \
+    -H 'content-type: application/json' -H 'accept: application/json, text/event-stream' \
+    -H 'mcp-protocol-version: 2026-07-28' -H 'mcp-method: tools/call' -H 'mcp-name: list_notes' \
+    -d '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"list_notes","arguments":{},"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}}}'
+
+6) See the audit trail (who, what, which credential — never a token; the 429s are "throttled"):
 
   npm run deputy -- audit --store sqlite:${resolve(dataDir, 'audit.db')}
 `;

@@ -45,6 +45,17 @@ test('the demo serves an authenticated tool call on each endpoint and prints wor
   assert.equal(sixth.status, 429);
   assert.ok(Number(sixth.headers.get('retry-after')) > 0);
 
+  // Step 5: a 2026-07-28 call, exactly as the printed instructions send it.
+  const modern = await fetch(`${base}/mcp/notes`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${notesToken}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': 'list_notes' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'list_notes', arguments: {}, _meta: { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': {} } } }),
+  });
+  assert.equal(modern.status, 200);
+  const modernBody = await modern.json();
+  assert.equal(modernBody.result.resultType, 'complete');
+  assert.match(modernBody.result.content[0].text, /hello/);
+
   const tasksToken = await token(`${base}/mcp/tasks`);
   const who = await call(`${base}/mcp/tasks`, tasksToken, 'whoami', {});
   assert.match(who, /\\"user\\":\\"demo-client\\",\\"acting_client\\":\\"deputy\\"/);
