@@ -5,14 +5,12 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { before, test } from 'node:test';
-import { request } from 'undici';
 import { onCleanup } from '../support/cleanup.ts';
 import { startAs, startDeputy, startUpstream, userToken } from '../support/stack.ts';
 import { startFixtureServer } from './fixture-server.ts';
+import { startTokenShim } from '../support/token-shim.ts';
 
 const SUITE = fileURLToPath(new URL('../../node_modules/@modelcontextprotocol/conformance/dist/index.js', import.meta.url));
 const BASELINE = fileURLToPath(new URL('./expected-failures.yml', import.meta.url));
@@ -38,33 +36,6 @@ function runSuite(url: string): Promise<Run> {
       resolve({ passed, failed, checks: { passed: Number(total?.[1] ?? 0), failed: Number(total?.[2] ?? 0) }, output });
     });
   });
-}
-
-/** Loopback shim: forwards to Deputy with a bearer token, streaming responses (SSE) through. */
-async function startTokenShim(): Promise<{ origin: string; target(base: string, token: () => string): void }> {
-  let base = '';
-  let token = () => '';
-  const shim = createServer(async (req, res) => {
-    const headers: Record<string, string> = {};
-    for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string' && !['host', 'connection', 'content-length', 'authorization'].includes(k)) headers[k] = v;
-    headers.authorization = `Bearer ${token()}`;
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
-    try {
-      const up = await request(`${base}${req.url}`, { method: req.method as 'POST', headers, body: chunks.length ? Buffer.concat(chunks) : undefined, bodyTimeout: 0 });
-      const out: Record<string, string> = {};
-      for (const [k, v] of Object.entries(up.headers)) if (typeof v === 'string' && !['connection', 'transfer-encoding', 'keep-alive'].includes(k)) out[k] = v;
-      res.writeHead(up.statusCode, out);
-      res.on('close', () => up.body.destroy());
-      up.body.on('error', () => res.destroy()); // the stream ended from either side: nothing to report
-      up.body.pipe(res);
-    } catch {
-      if (!res.headersSent) res.writeHead(502).end();
-    }
-  });
-  await new Promise<void>((r) => shim.listen(0, '127.0.0.1', () => r()));
-  onCleanup(() => new Promise<void>((r) => { shim.close(() => r()); shim.closeAllConnections(); }));
-  return { origin: `http://127.0.0.1:${(shim.address() as AddressInfo).port}`, target: (b, t) => { base = b; token = t; } };
 }
 
 let direct: Run;
