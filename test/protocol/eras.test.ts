@@ -20,6 +20,8 @@ import { connectClient, logLines, mcpPost, startAs, startDeputy, startUpstream, 
 
 let as: AuthorizationServer;
 let deputy: Gateway;
+let notesRequests: { headers: IncomingHttpHeaders; body: string }[];
+const dualSeen: IncomingHttpHeaders[] = [];
 const modernSeen: IncomingHttpHeaders[] = [];
 const SECRET = 'Bearer modern-upstream-secret-42';
 
@@ -53,11 +55,12 @@ async function v2Upstream(legacy: 'reject' | 'stateless', seen?: IncomingHttpHea
 before(async () => {
   as = await startAs();
   const notes = await startUpstream({ stateless: true });
+  notesRequests = notes.requests;
   deputy = await startDeputy(as, {
     upstreams: [
       { name: 'notes', type: 'mcp', url: notes.url, credentials: { type: 'static', headers: { Authorization: { env: 'UP' } } } },
       { name: 'modern', type: 'mcp', url: await v2Upstream('reject', modernSeen), credentials: { type: 'static', headers: { Authorization: { env: 'UP' } } } },
-      { name: 'dual', type: 'mcp', url: await v2Upstream('stateless'), credentials: { type: 'static', headers: { Authorization: { env: 'UP' } } } },
+      { name: 'dual', type: 'mcp', url: await v2Upstream('stateless', dualSeen), credentials: { type: 'static', headers: { Authorization: { env: 'UP' } } } },
     ],
     env: { UP: SECRET },
   });
@@ -249,4 +252,44 @@ test('the era matrix: client era × upstream era × route, each with the era neg
   }
   assert.equal(cells.length, 18);
   console.log(`era matrix (client → route: negotiated era):\n  ${cells.join('\n  ')}`);
+});
+
+test('canary on every era path: no client token in any upstream request, log line, audit row or answer', async () => {
+  const tokens: string[] = [];
+  const bodies: string[] = [];
+  const track = async <T>(p: Promise<{ client: ClientV2; token: string }>, use: (c: ClientV2) => Promise<T>) => {
+    const { client, token } = await p;
+    tokens.push(token);
+    bodies.push(JSON.stringify(await use(client)));
+  };
+  // 2026 → handshake upstream (translated), 2026 → 2026 upstream (relayed, with MRTR), 2026 → /mcp.
+  await track(v2Client('/mcp/notes', { pin: '2026-07-28' }, 'canary'), (c) => c.callTool({ name: 'echo', arguments: { text: 'x' } }));
+  await track(v2Client('/mcp/modern', { pin: '2026-07-28' }, 'canary', () => ({ action: 'accept', content: { name: 'c' } })), (c) => c.callTool({ name: 'ask_state', arguments: {} }));
+  await track(v2Client('/mcp', 'auto', 'canary'), (c) => c.callTool({ name: 'dual__echo', arguments: { text: 'y' } }));
+  // Handshake → 2026-only upstream (translated, with its input request).
+  const token = await userToken(as, `${deputy.url}/mcp/modern`, { sub: 'canary' });
+  tokens.push(token);
+  const old = new ClientV1({ name: 'old', version: '1' }, { capabilities: { elicitation: {} } });
+  old.setRequestHandler(ElicitRequestSchema, async () => ({ action: 'accept', content: { name: 'c' } }));
+  await old.connect(new TransportV1(new URL(`${deputy.url}/mcp/modern`), { requestInit: { headers: { authorization: `Bearer ${token}` } } }));
+  onCleanup(() => old.close().catch(() => {}));
+  bodies.push(JSON.stringify(await old.callTool({ name: 'ask', arguments: {} })));
+  // Refusals on the new paths.
+  for (const t of tokens) {
+    const r = await mcpPost(`${deputy.url}/mcp/modern`, { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'ask_state', arguments: {}, requestState: t, _meta: META } }, { authorization: `Bearer ${t}`, ...h('tools/call', { 'mcp-name': 'ask_state' }) });
+    bodies.push(await r.text());
+    const r2 = await mcpPost(`${deputy.url}/mcp/modern`, { jsonrpc: '2.0', id: 1, method: 'tools/list', params: { _meta: { ...META, 'io.modelcontextprotocol/protocolVersion': t } } }, { authorization: `Bearer ${t}`, ...h('tools/list', { 'mcp-protocol-version': t }) });
+    bodies.push(await r2.text());
+  }
+  await deputy.audit.flush();
+  const audit = JSON.stringify(await deputy.audit.query({ limit: 10_000 }));
+  const upstreamSide = JSON.stringify([notesRequests, modernSeen, dualSeen]);
+  for (const t of tokens) {
+    const piece = t.slice(-24);
+    assert.ok(!upstreamSide.includes(piece), 'an upstream saw the client token');
+    assert.ok(!logLines.some((l) => l.includes(piece)), 'a log line holds the client token');
+    assert.ok(!audit.includes(piece), 'an audit row holds the client token');
+    assert.ok(!bodies.some((b) => b.includes(piece)), 'an answer holds the client token');
+  }
+  assert.ok(upstreamSide.includes(SECRET), 'upstreams got Deputy\'s credential');
 });
