@@ -144,6 +144,7 @@ export function createRequestListener(deps: HttpDeps): (req: IncomingMessage, re
 
     // Requests take one of the gateway's slots (a short queue, then 503) before any work is done on
     // them; GET streams are long-lived and counted per principal instead, once the principal is known.
+    let releaseSlot: (() => void) | undefined;
     if (req.method !== 'GET') {
       let release = deps.admission.requests.tryAcquire();
       if (!release) {
@@ -156,6 +157,7 @@ export function createRequestListener(deps: HttpDeps): (req: IncomingMessage, re
         if (res.destroyed) return release();
       }
       res.once('close', release);
+      releaseSlot = release;
     }
 
     let x: McpExchange;
@@ -223,6 +225,14 @@ export function createRequestListener(deps: HttpDeps): (req: IncomingMessage, re
       if (!(error instanceof EraError)) throw error;
       outcomeSet = true;
       return sendError(res, event, error, error.id);
+    }
+    if (x.era === 'modern' && x.rpc?.method === 'subscriptions/listen') {
+      // A 2026 listen is long-lived like a GET stream: it gives back its request slot and counts
+      // against the principal's streams instead.
+      releaseSlot?.();
+      const release = deps.admission.streams.tryAcquire(principalKey(x.principal));
+      if (!release) return sendError(res, event, new OverloadedError('streams', `this principal already holds ${deps.admission.streams.max} open streams (limits.max_streams_per_principal); close one first`, 5, 'ERR_STREAM_LIMIT'), x.rpc.id);
+      res.once('close', release);
     }
     if (x.rpc?.kind === 'request' && deps.quotas.active) {
       try {

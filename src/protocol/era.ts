@@ -19,6 +19,7 @@ export const UNSUPPORTED_PROTOCOL_VERSION = -32022;
 export const META_VERSION = 'io.modelcontextprotocol/protocolVersion';
 export const META_CAPABILITIES = 'io.modelcontextprotocol/clientCapabilities';
 export const META_SERVER_INFO = 'io.modelcontextprotocol/serverInfo';
+export const META_SUBSCRIPTION = 'io.modelcontextprotocol/subscriptionId';
 /** Methods the 2026 era removed: answered 404 -32601 like any unknown method. */
 export const REMOVED_IN_MODERN = new Set(['initialize', 'notifications/initialized', 'ping', 'logging/setLevel', 'resources/subscribe', 'resources/unsubscribe']);
 

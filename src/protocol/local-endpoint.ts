@@ -8,7 +8,7 @@ import type { AuditEvent } from '../audit/event.ts';
 import type { McpExchange, McpHandler } from '../http/exchange.ts';
 import { OverloadedError } from '../admission/concurrency.ts';
 import { sendError, sendJson, sendRpcError, sendSessionNotFound } from '../http/respond.ts';
-import { META_SERVER_INFO, methodNotFound, MODERN_VERSIONS, REMOVED_IN_MODERN, type EraError } from './era.ts';
+import { META_SERVER_INFO, META_SUBSCRIPTION, methodNotFound, MODERN_VERSIONS, REMOVED_IN_MODERN, type EraError } from './era.ts';
 import { QuotaExceededError } from '../admission/quota.ts';
 import { AuthError } from '../inbound/errors.ts';
 import { principalKey, type BearerToken, type Principal } from '../inbound/principal.ts';
@@ -45,6 +45,11 @@ export interface McpService {
   /** The result of a request, or a JsonRpcError. */
   request(method: string, params: Record<string, unknown>, ctx: ServiceContext): Promise<unknown>;
   sessionClosed?(sessionId: string): void;
+  /**
+   * MCP 2026-07-28 `subscriptions/listen`: list changes and resource updates for this principal, as
+   * they arrive from the upstreams, until the returned function is called.
+   */
+  subscribe?(principal: Principal, listener: (method: string, params: Record<string, unknown>) => void): () => void;
   close?(): Promise<void>;
 }
 
@@ -183,6 +188,7 @@ export class LocalMcpEndpoint implements McpHandler {
       });
     }
     if (REMOVED_IN_MODERN.has(rpc.method!)) return this.#modernError(x, methodNotFound(rpc.method!, id));
+    if (rpc.method === 'subscriptions/listen') return this.#listen(x, params);
     const stream = new LazyStream(res, /text\/event-stream/.test(String(x.req.headers.accept ?? '')));
     const abort = new AbortController();
     res.once('close', () => abort.abort());
@@ -217,6 +223,40 @@ export class LocalMcpEndpoint implements McpHandler {
       x.event.outcome = 'error';
       stream.error(id, INTERNAL_ERROR, 'internal error');
     }
+  }
+
+  /**
+   * `subscriptions/listen`: an SSE stream that opens with the acknowledgement (the subset of the
+   * requested notifications this endpoint can send), then carries each matching notification tagged
+   * with the subscription id, until the client closes it.
+   */
+  async #listen(x: McpExchange, params: Record<string, unknown>): Promise<void> {
+    const { res } = x;
+    const id = x.rpc!.id;
+    if (!this.#service.subscribe) return this.#modernError(x, methodNotFound('subscriptions/listen', id));
+    const wanted = (params.notifications ?? {}) as Record<string, unknown>;
+    const caps = modernCapabilities(await this.#service.capabilities(x.principal, x.bearer));
+    const honored: Record<string, unknown> = {};
+    if (wanted.toolsListChanged === true && caps.tools) honored.toolsListChanged = true;
+    if (wanted.promptsListChanged === true && caps.prompts) honored.promptsListChanged = true;
+    if (wanted.resourcesListChanged === true && caps.resources) honored.resourcesListChanged = true;
+    const methods = new Set<string>([
+      ...(honored.toolsListChanged ? ['notifications/tools/list_changed'] : []),
+      ...(honored.promptsListChanged ? ['notifications/prompts/list_changed'] : []),
+      ...(honored.resourcesListChanged ? ['notifications/resources/list_changed'] : []),
+    ]);
+    const tag = { [META_SUBSCRIPTION]: id };
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' });
+    const send = (message: unknown) => !res.writableEnded && !res.destroyed && res.write(`event: message\ndata: ${JSON.stringify(message)}\n\n`);
+    send({ jsonrpc: '2.0', method: 'notifications/subscriptions/acknowledged', params: { notifications: honored, _meta: tag } });
+    const unsubscribe = this.#service.subscribe(x.principal, (method, p) => {
+      if (methods.has(method)) send({ jsonrpc: '2.0', method, params: { ...p, _meta: { ...(p._meta as object | undefined), ...tag } } });
+    });
+    const keepAlive = setInterval(() => !res.writableEnded && res.write(': keep-alive\n\n'), 15_000);
+    res.once('close', () => {
+      clearInterval(keepAlive);
+      unsubscribe();
+    });
   }
 
   #modernError(x: McpExchange, error: EraError): void {

@@ -16,6 +16,7 @@ import * as z from 'zod/v4';
 import type { AuthorizationServer } from '../../src/demo/authorization-server.ts';
 import type { Gateway } from '../../src/gateway.ts';
 import { onCleanup } from '../support/cleanup.ts';
+import { waitFor } from '../support/ports.ts';
 import { connectClient, logLines, mcpPost, startAs, startDeputy, startUpstream, userToken } from '../support/stack.ts';
 
 let as: AuthorizationServer;
@@ -61,6 +62,7 @@ before(async () => {
       { name: 'notes', type: 'mcp', url: notes.url, credentials: { type: 'static', headers: { Authorization: { env: 'UP' } } } },
       { name: 'modern', type: 'mcp', url: await v2Upstream('reject', modernSeen), credentials: { type: 'static', headers: { Authorization: { env: 'UP' } } } },
       { name: 'dual', type: 'mcp', url: await v2Upstream('stateless', dualSeen), credentials: { type: 'static', headers: { Authorization: { env: 'UP' } } } },
+      { name: 'dyn', type: 'mcp', url: (await startUpstream({ dynamicTools: true, name: 'dyn' })).url, credentials: { type: 'static', headers: { Authorization: { env: 'UP' } } } },
     ],
     env: { UP: SECRET },
   });
@@ -292,4 +294,18 @@ test('canary on every era path: no client token in any upstream request, log lin
     assert.ok(!bodies.some((b) => b.includes(piece)), 'an answer holds the client token');
   }
   assert.ok(upstreamSide.includes(SECRET), 'upstreams got Deputy\'s credential');
+});
+
+test('subscriptions/listen on /mcp: acknowledged with what can be sent, then the upstreams\' list changes tagged with the subscription', async () => {
+  const { client } = await v2Client('/mcp', { pin: '2026-07-28' }, 'listener');
+  await client.listTools(); // the principal's upstream sessions (and their notification streams) exist from here
+  const changed: unknown[] = [];
+  (client as unknown as { setNotificationHandler(m: string, h: (n: unknown) => void): void }).setNotificationHandler('notifications/tools/list_changed', (n) => void changed.push(n));
+  const sub = await (client as unknown as { listen(f: object): Promise<{ honoredFilter: unknown; close(): Promise<void> }> }).listen({ toolsListChanged: true, promptsListChanged: true });
+  assert.deepEqual(sub.honoredFilter, { toolsListChanged: true, promptsListChanged: true });
+  const r = await client.callTool({ name: 'dyn__register_tool', arguments: { name: 'fresh_tool' } });
+  assert.match(text(r), /registered fresh_tool/);
+  await waitFor(() => changed.length > 0, 'the list change on the listen stream', 5000);
+  assert.ok((await client.listTools()).tools.some((t) => t.name === 'dyn__fresh_tool'));
+  await sub.close();
 });

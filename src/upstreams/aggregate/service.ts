@@ -59,6 +59,8 @@ export class AggregateService implements McpService {
   readonly #sessionsOf = new Map<string, Set<string>>();
   readonly #principalOf = new Map<string, string>();
   readonly #queued = new Map<string, Notification[]>();
+  /** 2026-era listens per principal (subscriptions/listen). */
+  readonly #listens = new Map<string, Set<(method: string, params: Record<string, unknown>) => void>>();
   /** Requests in flight per Deputy session: notifications go out on their streams right away. */
   readonly #active = new Map<string, Set<ServiceContext>>();
 
@@ -101,6 +103,17 @@ export class AggregateService implements McpService {
     } finally {
       if (sessionId !== undefined) this.#active.get(sessionId)?.delete(ctx);
     }
+  }
+
+  subscribe(principal: Principal, listener: (method: string, params: Record<string, unknown>) => void): () => void {
+    const key = principalKey(principal);
+    let set = this.#listens.get(key);
+    if (!set) this.#listens.set(key, (set = new Set()));
+    set.add(listener);
+    return () => {
+      set.delete(listener);
+      if (set.size === 0 && this.#listens.get(key) === set) this.#listens.delete(key);
+    };
   }
 
   sessionClosed(sessionId: string): void {
@@ -357,6 +370,7 @@ export class AggregateService implements McpService {
   #serverNotification(member: string, key: string, method: string, params: Record<string, unknown>): void {
     let out = params;
     if (method === 'notifications/resources/updated' && typeof params.uri === 'string') out = { ...params, uri: this.#mapper.uri(member, params.uri) };
+    for (const listener of this.#listens.get(key) ?? []) listener(method, out);
     for (const sessionId of this.#sessionsOf.get(key) ?? []) {
       const active = this.#active.get(sessionId);
       const ctx = active && [...active][0];

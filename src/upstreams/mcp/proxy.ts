@@ -113,7 +113,8 @@ export class McpProxy implements McpHandler {
 
     // Admission: a GET stream takes a stream slot (none free: 503 at once); anything else a request
     // slot, waiting briefly in the queue. Held until the response ends.
-    const stream = req.method === 'GET';
+    // GET streams, and 2026 listens (long-lived POSTs), use the stream budget and have no deadline.
+    const stream = req.method === 'GET' || (x.era === 'modern' && x.rpc?.method === 'subscriptions/listen');
     let release: Release | undefined;
     try {
       release = stream ? this.#link.streamSlots.tryAcquire() : (this.#link.calls.tryAcquire() ?? (await this.#link.calls.acquire()));
