@@ -19,7 +19,7 @@ import { Quotas } from './admission/quota.ts';
 import { RequestStateSealer } from './protocol/request-state.ts';
 import { LocalMcpEndpoint } from './protocol/local-endpoint.ts';
 import { AggregateService, createAggregateService, McpMember, toolsetMember } from './upstreams/aggregate/index.ts';
-import { UpstreamClient } from './upstreams/aggregate/modern-member.ts';
+import { UpstreamClient } from './upstreams/aggregate/upstream-client.ts';
 import type { OpenApiToolset } from './upstreams/openapi/index.ts';
 import { toolsetService } from './upstreams/toolset-service.ts';
 import { ToolPolicy } from './policy/tools.ts';

@@ -143,24 +143,7 @@ export class LocalMcpEndpoint implements McpHandler {
       const result = await this.#service.request(rpc.method!, params, ctx);
       stream.result(id, result);
     } catch (error) {
-      // Per-tool step-up (403 insufficient_scope): the HTTP layer renders the challenge with this route's metadata.
-      if (error instanceof AuthError && !stream.started) throw error;
-      if (error instanceof QuotaExceededError) {
-        // A whole request on /mcp/<upstream> gets 429; inside a stream or on /mcp, an in-band error with the retry time.
-        if (this.#route !== '*' && !stream.started) return sendError(res, x.event, error, id);
-        x.event.outcome = error.outcome;
-        x.event.detail = error.message;
-        return stream.errorObject(id, error.toJsonRpc());
-      }
-      if (error instanceof JsonRpcError) {
-        x.event.outcome = error.code === METHOD_NOT_FOUND ? 'rejected' : x.event.outcome === 'ok' ? 'error' : x.event.outcome;
-        x.event.detail ??= error.message.slice(0, 200);
-        stream.error(id, error.code, error.message);
-      } else {
-        log.error('local MCP endpoint failed', { route: this.#route, method: rpc.method, error: (error as Error).message });
-        x.event.outcome = 'error';
-        stream.error(id, INTERNAL_ERROR, 'internal error');
-      }
+      this.#answerError(x, stream, error);
     }
   }
 
@@ -206,23 +189,33 @@ export class LocalMcpEndpoint implements McpHandler {
       const cacheable = CACHEABLE.has(rpc.method!) ? { ttlMs: 0, cacheScope: 'private' } : {};
       stream.result(id, { resultType: 'complete', ...result, ...cacheable, _meta: { ...(result._meta as object | undefined), ...serverMeta } });
     } catch (error) {
-      if (error instanceof AuthError && !stream.started) throw error;
-      if (error instanceof QuotaExceededError) {
-        if (this.#route !== '*' && !stream.started) return sendError(res, x.event, error, id);
-        x.event.outcome = error.outcome;
-        x.event.detail = error.message;
-        return stream.errorObject(id, error.toJsonRpc());
-      }
-      if (error instanceof JsonRpcError && error.code === METHOD_NOT_FOUND && !stream.started) return this.#modernError(x, methodNotFound(rpc.method!, id));
-      if (error instanceof JsonRpcError) {
-        x.event.outcome = x.event.outcome === 'ok' ? 'error' : x.event.outcome;
-        x.event.detail ??= error.message.slice(0, 200);
-        return stream.error(id, error.code, error.message);
-      }
-      log.error('local MCP endpoint failed', { route: this.#route, method: rpc.method, error: (error as Error).message });
-      x.event.outcome = 'error';
-      stream.error(id, INTERNAL_ERROR, 'internal error');
+      this.#answerError(x, stream, error);
     }
+  }
+
+  /** A service's failure as the answer, for both eras (one mapping; a step-up challenge is rethrown to the HTTP layer). */
+  #answerError(x: McpExchange, stream: LazyStream, error: unknown): void {
+    const id = x.rpc!.id;
+    const method = x.rpc!.method!;
+    // Per-tool step-up (403 insufficient_scope): the HTTP layer renders the challenge with this route's metadata.
+    if (error instanceof AuthError && !stream.started) throw error;
+    if (error instanceof QuotaExceededError) {
+      // A whole request on /mcp/<upstream> gets 429; inside a stream or on /mcp, an in-band error with the retry time.
+      if (this.#route !== '*' && !stream.started) return sendError(x.res, x.event, error, id);
+      x.event.outcome = error.outcome;
+      x.event.detail = error.message;
+      return stream.errorObject(id, error.toJsonRpc());
+    }
+    // The 2026 era answers an unknown method with HTTP 404.
+    if (x.era === 'modern' && error instanceof JsonRpcError && error.code === METHOD_NOT_FOUND && !stream.started) return this.#modernError(x, methodNotFound(method, id));
+    if (error instanceof JsonRpcError) {
+      x.event.outcome = error.code === METHOD_NOT_FOUND ? 'rejected' : x.event.outcome === 'ok' ? 'error' : x.event.outcome;
+      x.event.detail ??= error.message.slice(0, 200);
+      return stream.error(id, error.code, error.message);
+    }
+    log.error('local MCP endpoint failed', { route: this.#route, method, error: (error as Error).message });
+    x.event.outcome = 'error';
+    stream.error(id, INTERNAL_ERROR, 'internal error');
   }
 
   /**

@@ -1,5 +1,6 @@
 // Builds the aggregated endpoint's service from config: one member per upstream, each with its policy.
-// MCP upstreams are wired here; other kinds (OpenAPI Toolsets) join through `extraMembers`.
+// MCP upstreams come in as UpstreamClients (handshake-era McpMember or 2026-era ModernMember, by the
+// upstream's era) through `extraMembers`, as do OpenAPI Toolsets.
 import type { DeputyConfig } from '../../config/schema.ts';
 import { createCredentialProvider, type OutboundContext } from '../../outbound/index.ts';
 import { ToolPolicy } from '../../policy/tools.ts';
@@ -11,6 +12,8 @@ import type { Quotas } from '../../admission/quota.ts';
 
 export { AggregateService } from './service.ts';
 export { McpMember } from './mcp-member.ts';
+export { ModernMember } from './modern-member.ts';
+export { UpstreamClient } from './upstream-client.ts';
 export { toolsetMember } from './toolset-member.ts';
 export type { AggregateMember, MemberContext } from './member.ts';
 

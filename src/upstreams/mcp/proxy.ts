@@ -16,7 +16,7 @@ import { QuotaExceededError, type Quotas } from '../../admission/quota.ts';
 import type { UpstreamLink } from '../link.ts';
 import { UNSUPPORTED_PROTOCOL_VERSION } from '../../protocol/era.ts';
 import { MemberUnavailable } from '../aggregate/member.ts';
-import type { UpstreamClient } from '../aggregate/modern-member.ts';
+import type { UpstreamClient } from '../aggregate/upstream-client.ts';
 import { principalKey } from '../../inbound/principal.ts';
 import { CREDENTIAL_UNAVAILABLE, FORBIDDEN, INVALID_PARAMS, UPSTREAM_UNAVAILABLE } from '../../protocol/jsonrpc.ts';
 import { MRTR_METHODS, type RequestStateSealer } from '../../protocol/request-state.ts';

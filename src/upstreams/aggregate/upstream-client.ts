@@ -1,0 +1,88 @@
+// One MCP upstream as Deputy's own endpoints reach it (/mcp, and /mcp/<name> when it translates between
+// eras): its era decided once, then every call goes to the handshake-era client (McpMember: a session
+// per principal) or the 2026-era one (ModernMember: stateless). Shared by /mcp and /mcp/<name>.
+import { describeNetworkError, isTimeout } from '../../client/fetch-json.ts';
+import type { McpUpstreamConfig } from '../../config/schema.ts';
+import { CredentialError, type CredentialProvider } from '../../outbound/provider.ts';
+import type { UpstreamLink } from '../link.ts';
+import { MemberUnavailable, type AggregateMember, type MemberContext } from './member.ts';
+import { ModernMember } from './modern-member.ts';
+
+type Message = Record<string, unknown>;
+
+/**
+ * One MCP upstream as /mcp and the translations see it: its era decided once (`protocol`, or probed
+ * with server/discover), then every call goes to the handshake-era client (a session per principal)
+ * or the 2026-era one (stateless).
+ */
+export class UpstreamClient implements AggregateMember {
+  readonly name: string;
+  readonly credentialMode;
+  readonly timeoutMs: number;
+  readonly #cfg: McpUpstreamConfig;
+  readonly #credentials: CredentialProvider;
+  readonly #link: UpstreamLink;
+  readonly #handshake: AggregateMember;
+  readonly #modern: ModernMember;
+
+  constructor(cfg: McpUpstreamConfig, credentials: CredentialProvider, link: UpstreamLink, handshake: AggregateMember) {
+    this.name = cfg.name;
+    this.credentialMode = credentials.mode;
+    this.timeoutMs = cfg.timeoutMs;
+    this.#cfg = cfg;
+    this.#credentials = credentials;
+    this.#link = link;
+    this.#handshake = handshake;
+    this.#modern = new ModernMember(cfg, credentials, link);
+  }
+
+  /** The upstream's era (probing it on first use when `protocol: auto`). */
+  async era(ctx: Pick<MemberContext, 'principal' | 'bearer'>): Promise<'handshake' | 'modern'> {
+    if (this.#cfg.protocol !== 'auto') return this.#cfg.protocol === '2026-07-28' ? 'modern' : 'handshake';
+    let credential;
+    try {
+      credential = await this.#credentials.get(ctx);
+    } catch (error) {
+      throw new MemberUnavailable(this.name, error instanceof CredentialError ? error.message : `could not obtain a credential for upstream '${this.name}'`);
+    }
+    try {
+      return await this.#link.upstreamEra(this.#cfg.protocol, credential.headers);
+    } catch (error) {
+      const reason = describeNetworkError(error);
+      if (isTimeout(error)) throw new MemberUnavailable(this.name, `upstream '${this.name}' did not answer within ${this.timeoutMs} ms`, true);
+      throw new MemberUnavailable(this.name, `upstream '${this.name}' could not be asked for its protocol era (${reason})`);
+    }
+  }
+
+  /** A 2026-capable upstream is reached statelessly; a handshake-only one over a session per principal. */
+  async #client(ctx: MemberContext): Promise<AggregateMember> {
+    if (this.#cfg.protocol === '2026-07-28' || this.#link.handshakeRefused) return this.#modern;
+    if (this.#cfg.protocol === '2025-11-25') return this.#handshake;
+    return (await this.era(ctx)) === 'modern' ? this.#modern : this.#handshake;
+  }
+
+  async capabilities(ctx: MemberContext): Promise<Record<string, unknown>> {
+    return (await this.#client(ctx)).capabilities(ctx);
+  }
+
+  async request(method: string, params: Record<string, unknown>, ctx: MemberContext): Promise<Message> {
+    try {
+      return await (await this.#client(ctx)).request(method, params, ctx);
+    } catch (error) {
+      if (error instanceof MemberUnavailable) this.#link.forgetEra();
+      throw error;
+    }
+  }
+
+  listen(listener: Parameters<NonNullable<AggregateMember['listen']>>[0]): void {
+    this.#handshake.listen?.(listener);
+  }
+
+  release(key: string): void {
+    this.#handshake.release?.(key);
+  }
+
+  async close(): Promise<void> {
+    await this.#handshake.close();
+  }
+}
