@@ -17,7 +17,7 @@ export const ERRORS = {
   ERR_UNSUPPORTED_VERSION: { http: 400, rpc: -32022, outcome: 'rejected' },
   /** A handshake-era MCP-Protocol-Version Deputy does not speak. */
   ERR_UNSUPPORTED_HANDSHAKE_VERSION: { http: 400, rpc: -32600, outcome: 'rejected' },
-  /** Missing or malformed 2026 `_meta`, or a requestState Deputy did not issue to this principal. */
+  /** Missing or malformed 2026 `_meta`. */
   ERR_INVALID_PARAMS: { http: 400, rpc: -32602, outcome: 'rejected' },
   ERR_METHOD_NOT_ALLOWED: { http: 405, rpc: -32000, outcome: 'rejected' },
   ERR_METHOD_NOT_FOUND: { http: 404, rpc: -32601, outcome: 'rejected' },

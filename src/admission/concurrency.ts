@@ -6,14 +6,12 @@ import { DeputyError } from '../errors.ts';
 
 /** A limit was reached: 503 (a shared limit) or 429 (the caller's own), with Retry-After. */
 export class OverloadedError extends DeputyError {
-  readonly retryAfterSeconds: number;
   /** What was full, for the audit detail and metrics: `gateway`, `upstream:<name>`, `streams:<name>`, `sessions`. */
   readonly scope: string;
   constructor(scope: string, message: string, retryAfterSeconds = 1, code: 'ERR_OVERLOADED' | 'ERR_STREAM_LIMIT' = 'ERR_OVERLOADED') {
     super(code, message, { headers: { 'retry-after': String(retryAfterSeconds) } });
     this.name = 'OverloadedError';
     this.scope = scope;
-    this.retryAfterSeconds = retryAfterSeconds;
   }
 }
 
@@ -31,8 +29,6 @@ export class ConcurrencyLimiter {
   readonly queueTimeoutMs: number;
   #active = 0;
   readonly #queue: Waiter[] = [];
-  /** Refusals since start (for metrics). */
-  refused = 0;
 
   constructor(scope: string, max: number, opts: { maxQueued?: number; queueTimeoutMs?: number } = {}) {
     this.scope = scope;
@@ -92,7 +88,6 @@ export class ConcurrencyLimiter {
   }
 
   #refuse(): OverloadedError {
-    this.refused++;
     return new OverloadedError(this.scope, `${describe(this.scope)} is at its limit of ${this.max} concurrent ${this.scope.startsWith('streams') ? 'streams' : 'requests'}; retry shortly`);
   }
 
@@ -129,10 +124,6 @@ export class KeyedCounter {
       if (left <= 0) this.#counts.delete(key);
       else this.#counts.set(key, left);
     };
-  }
-
-  get size(): number {
-    return this.#counts.size;
   }
 }
 

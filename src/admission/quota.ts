@@ -15,17 +15,17 @@ export class QuotaExceededError extends DeputyError {
   /** The store was unreachable and the quota fails closed (503 rather than 429). */
   readonly storeDown: boolean;
   constructor(scope: string, message: string, retryAfterMs: number, storeDown = false) {
-    const seconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
-    super(storeDown ? 'ERR_QUOTA_STORE_DOWN' : 'ERR_QUOTA_EXCEEDED', message, { data: { retryAfterMs, scope }, headers: { 'retry-after': String(seconds) } });
+    super(storeDown ? 'ERR_QUOTA_STORE_DOWN' : 'ERR_QUOTA_EXCEEDED', message, { data: { retryAfterMs, scope }, headers: { 'retry-after': String(retrySeconds(retryAfterMs)) } });
     this.name = 'QuotaExceededError';
     this.scope = scope;
     this.retryAfterMs = retryAfterMs;
     this.storeDown = storeDown;
   }
+}
 
-  get retryAfterSeconds(): number {
-    return Math.max(1, Math.ceil(this.retryAfterMs / 1000));
-  }
+/** Whole seconds for Retry-After and messages, at least 1. */
+function retrySeconds(ms: number): number {
+  return Math.max(1, Math.ceil(ms / 1000));
 }
 
 export interface BucketStore {
@@ -40,10 +40,7 @@ export class LocalBucketStore implements BucketStore {
   readonly #sweeper = setInterval(() => this.#sweep(), 60_000).unref();
 
   async take(key: string, rate: RateSpec): Promise<{ allowed: boolean; retryAfterMs: number }> {
-    return this.takeNow(key, rate, Date.now());
-  }
-
-  takeNow(key: string, rate: RateSpec, now: number): { allowed: boolean; retryAfterMs: number } {
+    const now = Date.now();
     let b = this.#buckets.get(key);
     if (!b) this.#buckets.set(key, (b = { tokens: rate.burst, at: now, rate }));
     b.tokens = Math.min(rate.burst, b.tokens + (now - b.at) * rate.perMs);
@@ -53,10 +50,6 @@ export class LocalBucketStore implements BucketStore {
       return { allowed: true, retryAfterMs: 0 };
     }
     return { allowed: false, retryAfterMs: Math.ceil((1 - b.tokens) / rate.perMs) };
-  }
-
-  get size(): number {
-    return this.#buckets.size;
   }
 
   close(): void {
@@ -168,7 +161,7 @@ export class Quotas {
     if (result === 'store_down_closed') throw new QuotaExceededError(scope, `${name} cannot be checked (the quota store is unreachable) and fails closed; retry shortly`, 5000, true);
     if (result === 'throttled') {
       const retry = r!.retryAfterMs;
-      throw new QuotaExceededError(scope, `quota ${name} (${rate.text}) is used up; retry in ${Math.max(1, Math.ceil(retry / 1000))} s`, retry);
+      throw new QuotaExceededError(scope, `quota ${name} (${rate.text}) is used up; retry in ${retrySeconds(retry)} s`, retry);
     }
   }
 

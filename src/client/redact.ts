@@ -19,6 +19,24 @@ export function secretPatterns(values: Iterable<string | undefined>): Buffer[] {
   return [...forms].filter((f) => f.length >= MIN_SECRET_LENGTH).sort((a, b) => b.length - a.length).map((f) => Buffer.from(f));
 }
 
+/**
+ * secretPatterns, remembered for the last set of values: a static credential is the same on every
+ * request, so the per-request cost is one string join, not new buffers and a sort.
+ */
+export class SecretPatternCache {
+  #key?: string;
+  #patterns: Buffer[] = [];
+
+  of(values: readonly (string | undefined)[]): Buffer[] {
+    const key = values.join('\u0000');
+    if (key !== this.#key) {
+      this.#key = key;
+      this.#patterns = secretPatterns(values);
+    }
+    return this.#patterns;
+  }
+}
+
 /** Overwrites every occurrence in place; returns whether anything was found. */
 export function redactInPlace(buf: Buffer, patterns: readonly Buffer[]): boolean {
   let found = false;

@@ -1,7 +1,8 @@
 // `quotas:` (gateway-wide, per user and per OAuth client) and `upstreams[].quotas:` (per user on one
 // upstream, with per-tool rules). A rate is "N/unit" (unit: s, min, h, day), optionally with a burst:
 // { rate: 120/min, burst: 20 }. See docs/configuration.md#quotas.
-import { globToRegExp } from '../policy/glob.ts';
+import { TOOL_PATTERN, TOOL_PATTERN_HINT } from '../policy/config.ts';
+import { globToRegExp, isGlob } from '../policy/glob.ts';
 import type { Reader } from './reader.ts';
 
 export interface RateSpec {
@@ -68,13 +69,13 @@ export function parseUpstreamQuotas(r: Reader): UpstreamQuotaConfig {
   const tr = r.object('tools');
   if (tr.isObject()) {
     for (const pattern of Object.keys(tr.value as object)) {
-      if (!/^[A-Za-z0-9_\-.*?/:]{1,128}$/.test(pattern)) tr.fail('is not a tool name or pattern (letters, digits, _ - . / : and the wildcards * ?)', pattern);
+      if (!TOOL_PATTERN.test(pattern)) tr.fail(TOOL_PATTERN_HINT, pattern);
       const rate = parseRate(tr, pattern);
       if (rate) tools.push({ pattern, match: globToRegExp(pattern), rate });
     }
   }
   // Exact names before patterns, so `delete_all` can be stricter than `delete_*`.
-  tools.sort((a, b) => Number(a.pattern.includes('*') || a.pattern.includes('?')) - Number(b.pattern.includes('*') || b.pattern.includes('?')));
+  tools.sort((a, b) => Number(isGlob(a.pattern)) - Number(isGlob(b.pattern)));
   const cfg: UpstreamQuotaConfig = {
     perUser: parseRate(r, 'per_user'),
     tools,

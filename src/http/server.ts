@@ -180,15 +180,6 @@ export function createRequestListener(deps: HttpDeps): (req: IncomingMessage, re
       res.setHeader('connection', 'close');
       return sendRpcError(res, 400, INVALID_REQUEST, `${req.method} requests on MCP endpoints take no body`);
     }
-    if (req.method === 'GET') {
-      const release = deps.admission.streams.tryAcquire(principalKey(x.principal));
-      if (!release) {
-        const error = new OverloadedError('streams', `this principal already holds ${deps.admission.streams.max} open streams (limits.max_streams_per_principal); close one first`, 5, 'ERR_STREAM_LIMIT');
-        return sendError(res, event, error, null);
-      }
-      res.once('close', release);
-    }
-
     if (req.method === 'POST') {
       const type = req.headers['content-type'] ?? '';
       if (!/^application\/json\b/i.test(type)) {
@@ -223,15 +214,14 @@ export function createRequestListener(deps: HttpDeps): (req: IncomingMessage, re
       x.era = decideEra(req.method!, req.headers, x.rpc);
     } catch (error) {
       if (!(error instanceof EraError)) throw error;
-      outcomeSet = true;
       return sendError(res, event, error, error.id);
     }
-    if (x.era === 'modern' && x.rpc?.method === 'subscriptions/listen') {
-      // A 2026 listen is long-lived like a GET stream: it gives back its request slot and counts
-      // against the principal's streams instead.
+    if (req.method === 'GET' || (x.era === 'modern' && x.rpc?.method === 'subscriptions/listen')) {
+      // GET streams and 2026 listens are long-lived: a listen gives back its request slot, and both
+      // count against the principal's streams instead.
       releaseSlot?.();
       const release = deps.admission.streams.tryAcquire(principalKey(x.principal));
-      if (!release) return sendError(res, event, new OverloadedError('streams', `this principal already holds ${deps.admission.streams.max} open streams (limits.max_streams_per_principal); close one first`, 5, 'ERR_STREAM_LIMIT'), x.rpc.id);
+      if (!release) return sendError(res, event, new OverloadedError('streams', `this principal already holds ${deps.admission.streams.max} open streams (limits.max_streams_per_principal); close one first`, 5, 'ERR_STREAM_LIMIT'), x.rpc?.id ?? null);
       res.once('close', release);
     }
     if (x.rpc?.kind === 'request' && deps.quotas.active) {
@@ -239,7 +229,6 @@ export function createRequestListener(deps: HttpDeps): (req: IncomingMessage, re
         await deps.quotas.checkRequest(x.principal);
       } catch (error) {
         if (!(error instanceof QuotaExceededError)) throw error;
-        outcomeSet = true;
         return sendError(res, event, error, x.rpc.id);
       }
     }

@@ -32,3 +32,8 @@ export class CredentialError extends Error {
 }
 
 export type ProviderFactory = (upstream: UpstreamConfig) => CredentialProvider;
+
+/** Why the credential could not be had, in words safe for the client (a provider's own bug is not described). */
+export function credentialFailure(upstream: string, error: unknown): string {
+  return error instanceof CredentialError ? error.message : `could not obtain a credential for upstream '${upstream}'`;
+}

@@ -29,7 +29,9 @@ export interface UpstreamPolicy {
   tools: ToolRule[];
 }
 
-const PATTERN = /^[A-Za-z0-9_\-.*?/:]{1,128}$/;
+/** A tool name or glob as config may name it (policy and quotas). */
+export const TOOL_PATTERN = /^[A-Za-z0-9_\-.*?/:]{1,128}$/;
+export const TOOL_PATTERN_HINT = 'is not a tool name or pattern (letters, digits, _ - . / : and the wildcards * ?)';
 const CLAIM_NAME = /^[A-Za-z0-9_\-.:/]{1,64}$/;
 
 export function parsePolicy(r: Reader): UpstreamPolicy {
@@ -43,7 +45,7 @@ export function parsePolicy(r: Reader): UpstreamPolicy {
   const t = r.object('tools');
   for (const key of Object.keys(t.value as object)) {
     const tr = t.object(key);
-    if (!PATTERN.test(key)) t.fail('is not a tool name or pattern (letters, digits, _ - . / : and the wildcards * ?)', key);
+    if (!TOOL_PATTERN.test(key)) t.fail(TOOL_PATTERN_HINT, key);
     if (!tr.isObject() || Object.keys(tr.value as object).length === 0) {
       t.fail('expected a mapping with scopes and/or claims, e.g. { scopes: [notes:write] }', key);
       continue;
@@ -72,7 +74,7 @@ function patterns(r: Reader, key: string): string[] {
   }
   const list = r.stringList(key);
   for (const [i, p] of list.entries()) {
-    if (!PATTERN.test(p)) r.fail(`${JSON.stringify(p)} is not a tool name or pattern (letters, digits, _ - . / : and the wildcards * ?)`, `${key}[${i}]`);
+    if (!TOOL_PATTERN.test(p)) r.fail(`${JSON.stringify(p)} ${TOOL_PATTERN_HINT}`, `${key}[${i}]`);
   }
   return list;
 }

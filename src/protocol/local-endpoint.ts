@@ -6,7 +6,6 @@ import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import type { AuditEvent } from '../audit/event.ts';
 import type { McpExchange, McpHandler } from '../http/exchange.ts';
-import { OverloadedError } from '../admission/concurrency.ts';
 import { sendError, sendJson, sendRpcError, sendSessionNotFound } from '../http/respond.ts';
 import { META_SERVER_INFO, META_SUBSCRIPTION, methodNotFound, MODERN_VERSIONS, REMOVED_IN_MODERN, type EraError } from './era.ts';
 import { QuotaExceededError } from '../admission/quota.ts';
@@ -116,7 +115,7 @@ export class LocalMcpEndpoint implements McpHandler {
         await this.#sessions.set({ id: newId, principalKey: principalKey(x.principal), route: this.#route, upstreamSessions: {}, protocolVersion: requested, createdAt: now, lastSeenAt: now });
       } catch (error) {
         if (!(error instanceof SessionLimitError)) throw error;
-        return sendError(res, x.event, new OverloadedError('sessions', error.message, 5), id);
+        return sendError(res, x.event, error, id);
       }
       res.setHeader('mcp-session-id', newId);
       return sendResult(res, id, {

@@ -5,6 +5,7 @@
 // one or an expired one is refused before the upstream sees it. The key comes from
 // state.encryption_key when set (replicas open each other's envelopes), else it is per process.
 import { createHash, createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
+import { StringDecoder } from 'node:string_decoder';
 import type { BodyTransform } from '../client/dispatch.ts';
 
 const PREFIX = 'dps1.';
@@ -20,7 +21,7 @@ export class RequestStateSealer {
   }
 
   #mac(payload: string): string {
-    return macOf(this.#key, payload);
+    return createHmac('sha256', this.#key).update(payload).digest('base64url');
   }
 
   seal(state: string, principalKey: string, upstream: string, now = Date.now()): string {
@@ -61,10 +62,12 @@ export class RequestStateSealer {
         return text;
       }
     };
+    // A chunk may end inside a multi-byte character: the decoder keeps the partial bytes for the next.
+    const decoder = new StringDecoder('utf8');
     let held = '';
     return {
       push(chunk) {
-        held += chunk.toString('utf8');
+        held += decoder.write(chunk);
         if (!sse) return Buffer.alloc(0);
         let out = '';
         for (let end = held.indexOf('\n\n'); end !== -1; end = held.indexOf('\n\n')) {
@@ -75,6 +78,7 @@ export class RequestStateSealer {
         return Buffer.from(out);
       },
       end() {
+        held += decoder.end();
         const rest = sse ? held : sealResult(held);
         held = '';
         return Buffer.from(rest);
@@ -85,8 +89,4 @@ export class RequestStateSealer {
 
 function bind(principalKey: string): string {
   return createHash('sha256').update(principalKey).digest('base64url').slice(0, 22);
-}
-
-export function macOf(key: Buffer, payload: string): string {
-  return createHmac('sha256', key).update(payload).digest('base64url');
 }

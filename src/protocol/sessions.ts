@@ -2,6 +2,7 @@
 // the principal that created it: another principal presenting the id gets 404, exactly as if the
 // session did not exist, so session ids cannot be used to ride someone else's upstream session.
 import { randomBytes } from 'node:crypto';
+import { OverloadedError } from '../admission/concurrency.ts';
 
 export interface SessionRecord {
   id: string;
@@ -46,8 +47,11 @@ export interface SessionLimits {
 }
 
 /** The session table is full: initialize gets 503 with Retry-After until sessions end or expire. */
-export class SessionLimitError extends Error {
-  override name = 'SessionLimitError';
+export class SessionLimitError extends OverloadedError {
+  constructor(message: string) {
+    super('sessions', message, 5);
+    this.name = 'SessionLimitError';
+  }
 }
 
 /** JSON-RPC code the SDKs use for an unknown session (answered with HTTP 404). */

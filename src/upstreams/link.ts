@@ -11,7 +11,6 @@ import type { McpUpstreamConfig } from '../config/schema.ts';
 
 export class UpstreamLink {
   readonly name: string;
-  readonly origin: string;
   /** Path and query of the MCP endpoint. */
   readonly path: string;
   readonly timeoutMs: number;
@@ -29,7 +28,6 @@ export class UpstreamLink {
   constructor(cfg: McpUpstreamConfig, gateway: Pick<GatewayLimits, 'queueTimeoutMs'>) {
     const url = new URL(cfg.url);
     this.name = cfg.name;
-    this.origin = url.origin;
     this.path = `${url.pathname}${url.search}`;
     this.timeoutMs = cfg.timeoutMs;
     this.limits = cfg.limits;
@@ -41,7 +39,6 @@ export class UpstreamLink {
     this.backgroundStreams = new ConcurrencyLimiter(`streams:${cfg.name}`, Math.ceil(cfg.limits.maxStreams / 2));
   }
 
-  /** Lets requests in flight finish for up to `graceMs`, then cuts what is left (streams never finish by themselves). */
   /** The upstream refused a handshake-era initialize as an unsupported version (it is 2026-only). */
   handshakeRefused = false;
 
@@ -49,14 +46,18 @@ export class UpstreamLink {
   #era?: Era;
   #probing?: Promise<Era>;
 
+  /** The era when it needs no probe: configured, or probed before. */
+  knownEra(protocol: McpUpstreamConfig['protocol']): Era | undefined {
+    if (protocol !== 'auto') return protocol === '2026-07-28' ? 'modern' : 'handshake';
+    return this.#era;
+  }
+
   /**
    * `protocol: auto`: POST server/discover with Deputy's credential; a result naming 2026-07-28 means
    * the 2026 era, any other answer (a handshake-only server refuses the unknown method) the handshake
-   * era. Network failures are not cached: the next request probes again.
+   * era. One probe at a time; network failures are not cached: the next request probes again.
    */
-  upstreamEra(protocol: McpUpstreamConfig['protocol'], credentialHeaders: Record<string, string>): Promise<Era> {
-    if (protocol !== 'auto') return Promise.resolve(protocol === '2026-07-28' ? 'modern' : 'handshake');
-    if (this.#era) return Promise.resolve(this.#era);
+  probeEra(credentialHeaders: Record<string, string>): Promise<Era> {
     this.#probing ??= this.#probe(credentialHeaders).then(
       (era) => ((this.#era = era), (this.#probing = undefined), era),
       (error: unknown) => {
@@ -94,6 +95,7 @@ export class UpstreamLink {
     }
   }
 
+  /** Lets requests in flight finish for up to `graceMs`, then cuts what is left (streams never finish by themselves). */
   async close(graceMs = 1000): Promise<void> {
     const closed = Promise.all([this.requests.close(), this.streams.close()]).catch(() => {});
     let timer: NodeJS.Timeout | undefined;

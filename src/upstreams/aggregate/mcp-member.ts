@@ -15,7 +15,7 @@ import type { McpUpstreamConfig } from '../../config/schema.ts';
 import { describeNetworkError, isTimeout } from '../../client/fetch-json.ts';
 import { principalKey } from '../../inbound/principal.ts';
 import { log, throttledWarning } from '../../log.ts';
-import { CredentialError, type CredentialProvider } from '../../outbound/provider.ts';
+import { credentialFailure, CredentialError, type CredentialProvider } from '../../outbound/provider.ts';
 import { INTERNAL_ERROR, JsonRpcError } from '../../protocol/jsonrpc.ts';
 import { LATEST_VERSION } from '../../protocol/versions.ts';
 import { MemberUnavailable, type AggregateMember, type MemberContext, type ServerNotificationListener } from './member.ts';
@@ -225,7 +225,7 @@ export class McpMember implements AggregateMember {
       credential = await this.#credentials.get({ principal: ctx.principal, bearer: ctx.bearer });
     } catch (error) {
       if (!(error instanceof CredentialError)) log.error('credential provider failed', { upstream: this.name, error: (error as Error).message });
-      throw new MemberUnavailable(this.name, error instanceof CredentialError ? error.message : `could not obtain a credential for upstream '${this.name}'`);
+      throw new MemberUnavailable(this.name, credentialFailure(this.name, error));
     }
     const headers: Record<string, string> = { 'user-agent': 'deputy', accept: method === 'GET' ? 'text/event-stream' : 'application/json, text/event-stream' };
     if (body !== undefined) headers['content-type'] = 'application/json';

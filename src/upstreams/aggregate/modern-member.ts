@@ -8,7 +8,7 @@
 import { readCapped } from '../../client/read-capped.ts';
 import { describeNetworkError, isTimeout } from '../../client/fetch-json.ts';
 import type { McpUpstreamConfig } from '../../config/schema.ts';
-import { CredentialError, type CredentialProvider } from '../../outbound/provider.ts';
+import { credentialFailure, type CredentialProvider } from '../../outbound/provider.ts';
 import { decodeHeaderValue, META_CAPABILITIES, META_VERSION, MODERN_VERSION } from '../../protocol/era.ts';
 import { INTERNAL_ERROR, JsonRpcError } from '../../protocol/jsonrpc.ts';
 import type { UpstreamLink } from '../link.ts';
@@ -73,7 +73,7 @@ export class ModernMember implements AggregateMember {
     try {
       credential = await this.#credentials.get({ principal: ctx.principal, bearer: ctx.bearer });
     } catch (error) {
-      throw new MemberUnavailable(this.name, error instanceof CredentialError ? error.message : `could not obtain a credential for upstream '${this.name}'`);
+      throw new MemberUnavailable(this.name, credentialFailure(this.name, error));
     }
     const meta: Message = { ...(params._meta as Message | undefined), [META_VERSION]: MODERN_VERSION, [META_CAPABILITIES]: ctx.onRequest ? { elicitation: { form: {}, url: {} }, sampling: {}, roots: {} } : {}, 'io.modelcontextprotocol/clientInfo': { name: 'deputy', version: '1.0.0' } };
     if (ctx.progressToken !== undefined) meta.progressToken = ctx.progressToken;

@@ -3,7 +3,7 @@
 // per principal) or the 2026-era one (ModernMember: stateless). Shared by /mcp and /mcp/<name>.
 import { describeNetworkError, isTimeout } from '../../client/fetch-json.ts';
 import type { McpUpstreamConfig } from '../../config/schema.ts';
-import { CredentialError, type CredentialProvider } from '../../outbound/provider.ts';
+import { credentialFailure, type CredentialProvider } from '../../outbound/provider.ts';
 import type { UpstreamLink } from '../link.ts';
 import { MemberUnavailable, type AggregateMember, type MemberContext } from './member.ts';
 import { ModernMember } from './modern-member.ts';
@@ -38,15 +38,16 @@ export class UpstreamClient implements AggregateMember {
 
   /** The upstream's era (probing it on first use when `protocol: auto`). */
   async era(ctx: Pick<MemberContext, 'principal' | 'bearer'>): Promise<'handshake' | 'modern'> {
-    if (this.#cfg.protocol !== 'auto') return this.#cfg.protocol === '2026-07-28' ? 'modern' : 'handshake';
+    const known = this.#link.knownEra(this.#cfg.protocol);
+    if (known) return known; // no credential needed to ask again
     let credential;
     try {
       credential = await this.#credentials.get(ctx);
     } catch (error) {
-      throw new MemberUnavailable(this.name, error instanceof CredentialError ? error.message : `could not obtain a credential for upstream '${this.name}'`);
+      throw new MemberUnavailable(this.name, credentialFailure(this.name, error));
     }
     try {
-      return await this.#link.upstreamEra(this.#cfg.protocol, credential.headers);
+      return await this.#link.probeEra(credential.headers);
     } catch (error) {
       const reason = describeNetworkError(error);
       if (isTimeout(error)) throw new MemberUnavailable(this.name, `upstream '${this.name}' did not answer within ${this.timeoutMs} ms`, true);
@@ -56,8 +57,7 @@ export class UpstreamClient implements AggregateMember {
 
   /** A 2026-capable upstream is reached statelessly; a handshake-only one over a session per principal. */
   async #client(ctx: MemberContext): Promise<AggregateMember> {
-    if (this.#cfg.protocol === '2026-07-28' || this.#link.handshakeRefused) return this.#modern;
-    if (this.#cfg.protocol === '2025-11-25') return this.#handshake;
+    if (this.#link.handshakeRefused) return this.#modern;
     return (await this.era(ctx)) === 'modern' ? this.#modern : this.#handshake;
   }
 

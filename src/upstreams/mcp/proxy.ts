@@ -10,7 +10,7 @@ import type { McpUpstreamConfig } from '../../config/schema.ts';
 import type { McpExchange, McpHandler } from '../../http/exchange.ts';
 import { DeadlineError, dispatch, ResponseTooLargeError } from '../../client/dispatch.ts';
 import { describeNetworkError, isTimeout } from '../../client/fetch-json.ts';
-import { secretPatterns } from '../../client/redact.ts';
+import { SecretPatternCache } from '../../client/redact.ts';
 import { sendError, sendRpcError, sendSessionNotFound } from '../../http/respond.ts';
 import { QuotaExceededError, type Quotas } from '../../admission/quota.ts';
 import type { UpstreamLink } from '../link.ts';
@@ -21,7 +21,7 @@ import { principalKey } from '../../inbound/principal.ts';
 import { CREDENTIAL_UNAVAILABLE, FORBIDDEN, INVALID_PARAMS, UPSTREAM_UNAVAILABLE } from '../../protocol/jsonrpc.ts';
 import { MRTR_METHODS, type RequestStateSealer } from '../../protocol/request-state.ts';
 import { findOwnSession, newSessionId, SessionLimitError, type SessionStore } from '../../protocol/sessions.ts';
-import { CredentialError, type CredentialProvider } from '../../outbound/provider.ts';
+import { credentialFailure, CredentialError, type CredentialProvider } from '../../outbound/provider.ts';
 import { log } from '../../log.ts';
 import { filterToolsList, policyRefusal } from '../../policy/enforce.ts';
 import { ToolPolicy } from '../../policy/tools.ts';
@@ -42,6 +42,7 @@ export class McpProxy implements McpHandler {
   readonly #link: UpstreamLink;
   readonly #quotas: Quotas;
   readonly #sealer: RequestStateSealer;
+  readonly #secretPatterns = new SecretPatternCache();
   /**
    * Serves clients whose era the upstream does not speak (a 2026 client of a handshake-only upstream,
    * or the reverse), through Deputy's own endpoint over the upstream client shared with /mcp.
@@ -130,7 +131,7 @@ export class McpProxy implements McpHandler {
     try {
       credential = await this.#credentials.get({ principal: x.principal, bearer: x.bearer });
     } catch (error) {
-      const message = error instanceof CredentialError ? error.message : `could not obtain a credential for upstream '${name}'`;
+      const message = credentialFailure(name, error);
       event.outcome = 'credential_error';
       event.detail = message;
       if (!(error instanceof CredentialError)) log.error('credential provider failed', { upstream: name, error: (error as Error).message });
@@ -181,7 +182,7 @@ export class McpProxy implements McpHandler {
       // Streams are long-lived by design: no deadline or size cap, but their own budget (above).
       deadlineMs: stream ? undefined : limits.maxCallMs,
       maxBytes: stream ? undefined : limits.maxResponseBytes,
-      redact: secretPatterns([credential.token, ...Object.entries(credential.headers).filter(([h]) => SECRET_HEADER.test(h)).map(([, v]) => v)]),
+      redact: this.#secretPatterns.of([credential.token, ...Object.entries(credential.headers).filter(([h]) => SECRET_HEADER.test(h)).map(([, v]) => v)]),
     });
     let clientGone = false;
     res.once('close', () => {
@@ -229,7 +230,7 @@ export class McpProxy implements McpHandler {
         } catch (error) {
           if (!(error instanceof SessionLimitError)) throw error;
           upstream.discard();
-          return sendError(res, event, new OverloadedError('sessions', error.message, 5), id);
+          return sendError(res, event, error, id);
         }
         out['mcp-session-id'] = sessionId;
       } else if (clientSession !== undefined) {
