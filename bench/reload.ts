@@ -5,12 +5,10 @@
 // src/cli/main.ts (e.g. to compare with a version that converted specs on the main thread).
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import * as jose from 'jose';
+import { freePort, startLocalIssuer, waitUntilReady } from './support.ts';
 import { Pool } from 'undici';
 import { startSampleMcpServer } from '../src/demo/sample-mcp-server.ts';
 
@@ -32,19 +30,15 @@ const spec = resolve(flags.spec!);
 if (!existsSync(spec)) throw new Error(`${spec} is missing: run node scripts/fetch-openapi-fixtures.ts`);
 const say = (s: string) => !flags.json && console.log(s);
 
-const { privateKey, publicKey } = await jose.generateKeyPair('ES256');
-const jwk = { ...(await jose.exportJWK(publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' };
-const idp = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [jwk] })));
-await new Promise<void>((r) => idp.listen(0, '127.0.0.1', () => r()));
-const issuer = `http://127.0.0.1:${(idp.address() as AddressInfo).port}`;
+const idp = await startLocalIssuer();
 const notes = await startSampleMcpServer({ stateless: true });
 
 const dir = mkdtempSync(join(tmpdir(), 'deputy-reload-'));
-const port = await new Promise<number>((r) => { const s = createServer(); s.listen(0, '127.0.0.1', () => { const p = (s.address() as AddressInfo).port; s.close(() => r(p)); }); });
+const port = await freePort();
 const base = `http://127.0.0.1:${port}`;
 const config = (n: number) => `# reload ${n}
 server: { host: 127.0.0.1, port: ${port} }
-auth: { issuers: [{ issuer: ${issuer}, jwks_uri: ${issuer}/jwks, algorithms: [ES256] }] }
+auth: { issuers: [${idp.yaml}] }
 upstreams:
   - { name: notes, type: mcp, url: ${notes.url}, credentials: { type: static, headers: { X-Tenant: bench } } }
   - { name: k8s, type: openapi, spec: ${spec}, base_url: http://127.0.0.1:9/api, credentials: { type: static, headers: { X-Tenant: bench } } }
@@ -58,15 +52,9 @@ child.stderr!.on('data', (d: Buffer) => {
   if (process.env.BENCH_VERBOSE) process.stderr.write(d);
 });
 process.on('exit', () => child.exitCode === null && child.kill('SIGKILL'));
-for (let i = 0; ; i++) {
-  try {
-    if ((await fetch(`${base}/readyz`)).status === 200) break;
-  } catch {}
-  if (i > 600) throw new Error('deputy did not become ready');
-  await new Promise((r) => setTimeout(r, 100));
-}
+await waitUntilReady(base, 60_000);
 
-const token = async (path: string) => new jose.SignJWT({ scope: 'mcp:tools' }).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).setIssuer(issuer).setSubject('bench').setAudience(`${base}${path}`).setIssuedAt().setExpirationTime('1h').sign(privateKey);
+const token = (path: string) => idp.token('bench', `${base}${path}`);
 const targets = [{ path: '/mcp/notes', token: await token('/mcp/notes') }, { path: '/mcp/k8s', token: await token('/mcp/k8s') }];
 const pool = new Pool(base, { connections: 16 });
 const list = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' });

@@ -5,12 +5,10 @@
 // Not part of `npm test`.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import * as jose from 'jose';
+import { freePort, startLocalIssuer, waitUntilReady } from './support.ts';
 import { Pool } from 'undici';
 
 const { values: flags } = parseArgs({
@@ -33,21 +31,12 @@ const idleMs = Number(flags['idle-ms']);
 const concurrency = Number(flags.concurrency);
 const say = (s: string) => !flags.json && console.log(s);
 
-// A local issuer: ES256 key, JWKS over HTTP.
-const { privateKey, publicKey } = await jose.generateKeyPair('ES256');
-const jwk = { ...(await jose.exportJWK(publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' };
-const idp = createServer((req, res) => {
-  if (req.url === '/jwks') return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [jwk] }));
-  res.writeHead(404).end();
-});
-await new Promise<void>((r) => idp.listen(0, '127.0.0.1', () => r()));
-const issuer = `http://127.0.0.1:${(idp.address() as AddressInfo).port}`;
-
+const idp = await startLocalIssuer();
 const dir = mkdtempSync(join(tmpdir(), 'deputy-sessions-'));
-const port = await new Promise<number>((r) => { const s = createServer(); s.listen(0, '127.0.0.1', () => { const p = (s.address() as AddressInfo).port; s.close(() => r(p)); }); });
+const port = await freePort();
 const base = `http://127.0.0.1:${port}`;
 writeFileSync(join(dir, 'deputy.yaml'), `server: { host: 127.0.0.1, port: ${port} }
-auth: { issuers: [{ issuer: ${issuer}, jwks_uri: ${issuer}/jwks, algorithms: [ES256] }] }
+auth: { issuers: [${idp.yaml}] }
 limits: { session_idle_ms: ${idleMs} }
 upstreams:
   - { name: bank, type: openapi, spec: ${join(import.meta.dirname, '../test/upstreams/openapi/fixtures/bank.openapi.yaml')}, base_url: http://127.0.0.1:9/api, credentials: { type: static, headers: { X-Tenant: bench } } }
@@ -58,20 +47,14 @@ const child = spawn(process.execPath, ['--expose-gc', '--import', join(import.me
 child.stderr!.on('data', (d) => process.env.BENCH_VERBOSE && process.stderr.write(d));
 const stop = () => child.exitCode === null && child.kill('SIGKILL');
 process.on('exit', stop);
-for (let i = 0; ; i++) {
-  try {
-    if ((await fetch(`${base}/readyz`)).status === 200) break;
-  } catch {}
-  if (i > 300) throw new Error('deputy did not become ready');
-  await new Promise((r) => setTimeout(r, 100));
-}
+await waitUntilReady(base, 30_000);
 
 const pool = new Pool(base, { connections: concurrency });
 const tokens = new Map<string, string>();
 async function token(sub: string): Promise<string> {
   let t = tokens.get(sub);
   if (!t) {
-    t = await new jose.SignJWT({ scope: 'mcp:tools' }).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).setIssuer(issuer).setSubject(sub).setAudience(`${base}/mcp/bank`).setIssuedAt().setExpirationTime('2h').sign(privateKey);
+    t = await idp.token(sub, `${base}/mcp/bank`);
     if (tokens.size < 20_000) tokens.set(sub, t);
   }
   return t;
