@@ -21,6 +21,31 @@ export const ERRORS = {
   ERR_INVALID_PARAMS: { http: 400, rpc: -32602, outcome: 'rejected' },
   ERR_METHOD_NOT_ALLOWED: { http: 405, rpc: -32000, outcome: 'rejected' },
   ERR_METHOD_NOT_FOUND: { http: 404, rpc: -32601, outcome: 'rejected' },
+
+  // Inbound authentication (RFC 6750). These are answered as OAuth error bodies with a challenge,
+  // not JSON-RPC; the rpc code is what an in-band copy would carry.
+  ERR_TOKEN_MISSING: { http: 401, rpc: -32600, outcome: 'unauthenticated' },
+  ERR_TOKEN_INVALID: { http: 401, rpc: -32600, outcome: 'unauthenticated' },
+  ERR_AUTH_REQUEST_INVALID: { http: 400, rpc: -32600, outcome: 'rejected' },
+  ERR_INSUFFICIENT_SCOPE: { http: 403, rpc: -32012, outcome: 'denied' },
+  /** The token could not be checked now (JWKS or introspection down). */
+  ERR_VERIFIER_UNAVAILABLE: { http: 503, rpc: -32603, outcome: 'error' },
+
+  /**
+   * Policy refuses a tool or an upstream, and no scope would help (otherwise ERR_INSUFFICIENT_SCOPE).
+   * Answered in-band (HTTP 200): a 403 would send clients into re-authorization no token can fix.
+   */
+  ERR_FORBIDDEN: { http: 200, rpc: -32012, outcome: 'denied' },
+  ERR_SESSION_NOT_FOUND: { http: 404, rpc: -32001, outcome: 'rejected' },
+  /** MCP 2026 requestState not issued by Deputy for this principal and upstream, altered or expired. */
+  ERR_INVALID_REQUEST_STATE: { http: 400, rpc: -32602, outcome: 'rejected' },
+
+  // The upstream side.
+  ERR_CREDENTIAL_UNAVAILABLE: { http: 502, rpc: -32011, outcome: 'credential_error' },
+  /** The upstream answered 401/403 to Deputy's own credential (not the client's problem: a gateway error). */
+  ERR_UPSTREAM_REFUSED_CREDENTIAL: { http: 502, rpc: -32011, outcome: 'upstream_error' },
+  ERR_UPSTREAM_UNAVAILABLE: { http: 502, rpc: -32010, outcome: 'upstream_error' },
+  ERR_UPSTREAM_TIMEOUT: { http: 504, rpc: -32010, outcome: 'upstream_error' },
 } as const satisfies Record<string, { http: number; rpc: number; outcome: Outcome }>;
 
 export type ErrorCode = keyof typeof ERRORS;
@@ -33,7 +58,7 @@ export class DeputyError extends Error {
   readonly headers: Record<string, string>;
   constructor(code: ErrorCode, message: string, opts: { data?: unknown; headers?: Record<string, string> } = {}) {
     super(message);
-    this.name = 'DeputyError';
+    this.name = new.target.name;
     this.code = code;
     this.data = opts.data;
     this.headers = opts.headers ?? {};

@@ -10,7 +10,6 @@ export class OverloadedError extends DeputyError {
   readonly scope: string;
   constructor(scope: string, message: string, retryAfterSeconds = 1, code: 'ERR_OVERLOADED' | 'ERR_STREAM_LIMIT' = 'ERR_OVERLOADED') {
     super(code, message, { headers: { 'retry-after': String(retryAfterSeconds) } });
-    this.name = 'OverloadedError';
     this.scope = scope;
   }
 }

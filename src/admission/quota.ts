@@ -16,7 +16,6 @@ export class QuotaExceededError extends DeputyError {
   readonly storeDown: boolean;
   constructor(scope: string, message: string, retryAfterMs: number, storeDown = false) {
     super(storeDown ? 'ERR_QUOTA_STORE_DOWN' : 'ERR_QUOTA_EXCEEDED', message, { data: { retryAfterMs, scope }, headers: { 'retry-after': String(retrySeconds(retryAfterMs)) } });
-    this.name = 'QuotaExceededError';
     this.scope = scope;
     this.retryAfterMs = retryAfterMs;
     this.storeDown = storeDown;

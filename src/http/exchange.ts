@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AuditEvent } from '../audit/event.ts';
+import type { AuditRecord } from '../audit/record.ts';
 import type { BearerToken, Principal } from '../inbound/principal.ts';
 import type { RpcSummary } from '../protocol/jsonrpc.ts';
 import type { Era } from '../protocol/era.ts';
@@ -16,8 +16,8 @@ export interface McpExchange {
   rpc?: RpcSummary;
   /** Handshake era (2025-11-25 and before: initialize, sessions) or 2026-07-28 (stateless). */
   era: Era;
-  /** Filled in by handlers; status, outcome and latency are set when the response ends. */
-  event: AuditEvent;
+  /** This request's audit record: the first step to decide the outcome wins; written when the response ends. */
+  audit: AuditRecord;
 }
 
 /** Something that serves an MCP endpoint once the request is authenticated and authorized. */

@@ -1,11 +1,10 @@
 // Response helpers shared by every route. All bodies Deputy writes itself are small JSON documents.
 import type { ServerResponse } from 'node:http';
 import { challenge } from '../inbound/challenge.ts';
-import type { DeputyError } from '../errors.ts';
+import { DeputyError } from '../errors.ts';
 import type { AuthError } from '../inbound/errors.ts';
-import type { AuditEvent } from '../audit/event.ts';
+import type { AuditRecord } from '../audit/record.ts';
 import { errorBody, type JsonRpcId } from '../protocol/jsonrpc.ts';
-import { SESSION_NOT_FOUND } from '../protocol/sessions.ts';
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   if (res.headersSent) {
@@ -22,16 +21,13 @@ export function sendRpcError(res: ServerResponse, status: number, code: number, 
 }
 
 /** 404 for a session that does not exist (or is not the caller's), recorded on the audit event. */
-export function sendSessionNotFound(res: ServerResponse, event: AuditEvent, id: JsonRpcId): void {
-  event.outcome = 'rejected';
-  event.detail = 'unknown session';
-  sendRpcError(res, 404, SESSION_NOT_FOUND, 'Session not found: start a new session with initialize', id);
+export function sendSessionNotFound(res: ServerResponse, audit: AuditRecord, id: JsonRpcId): void {
+  sendError(res, audit, new DeputyError('ERR_SESSION_NOT_FOUND', 'Session not found: start a new session with initialize'), id);
 }
 
 export function sendAuthError(res: ServerResponse, err: AuthError, resourceMetadata: string, scopes: string[]): void {
-  const headers: Record<string, string> = {};
-  if (err.status === 401 || err.status === 403 || err.status === 400) headers['www-authenticate'] = challenge(err, { resourceMetadata, scopes });
-  if (err.status === 503) headers['retry-after'] = '5';
+  const headers: Record<string, string> = { ...err.headers };
+  if (err.status !== 503) headers['www-authenticate'] = challenge(err, { resourceMetadata, scopes });
   sendJson(res, err.status, { error: err.error ?? (err.status === 503 ? 'temporarily_unavailable' : 'unauthorized'), error_description: err.message }, headers);
 }
 
@@ -39,8 +35,7 @@ export function sendAuthError(res: ServerResponse, err: AuthError, resourceMetad
  * A refusal with a stable code (limits, quotas, 2026-era rules): its status, headers (Retry-After,
  * Allow) and JSON-RPC error from the one table in src/errors.ts, and the audit outcome with it.
  */
-export function sendError(res: ServerResponse, event: AuditEvent, error: DeputyError, id: JsonRpcId): void {
-  event.outcome = error.outcome;
-  event.detail = error.message;
+export function sendError(res: ServerResponse, audit: AuditRecord, error: DeputyError, id: JsonRpcId): void {
+  audit.refuse(error);
   sendJson(res, error.status, JSON.stringify({ jsonrpc: '2.0', id, error: error.toJsonRpc() }), error.headers);
 }

@@ -4,7 +4,8 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { clip, clipEvent, type AuditEvent, type AuditSink } from '../audit/event.ts';
+import { clip, clipEvent, type AuditSink, type Outcome } from '../audit/event.ts';
+import { AuditRecord } from '../audit/record.ts';
 import { ConcurrencyLimiter, KeyedCounter, OverloadedError } from '../admission/concurrency.ts';
 import { QuotaExceededError, type Quotas } from '../admission/quota.ts';
 import type { GatewayLimits } from '../config/limits.ts';
@@ -105,22 +106,10 @@ export function createRequestListener(deps: HttpDeps): (req: IncomingMessage, re
     const started = performance.now();
     const incomingId = req.headers['x-request-id'];
     const requestId = typeof incomingId === 'string' && REQUEST_ID.test(incomingId) ? incomingId : randomUUID();
-    const event: AuditEvent = { time: new Date().toISOString(), requestId, route: route.path, httpMethod: req.method ?? '?', outcome: 'ok', status: 0, latencyMs: 0 };
-    let outcomeSet = false;
+    const audit = new AuditRecord({ requestId, route: route.path, httpMethod: req.method ?? '?' });
     res.setHeader('x-request-id', requestId);
-    res.once('close', () => {
-      // Nothing sent: the client left first (recorded as 499, nginx's "client closed request").
-      event.status = res.headersSent ? res.statusCode : 499;
-      event.latencyMs = Math.round((performance.now() - started) * 1000) / 1000;
-      if (!outcomeSet && event.outcome === 'ok') event.outcome = res.headersSent ? classify(res.statusCode) : 'aborted';
-      if (!res.writableFinished && (event.outcome === 'ok' || event.outcome === 'aborted')) event.detail ??= 'client disconnected before the response completed';
-      deps.audit.write(clipEvent(event));
-    });
-    const reject = (outcome: AuditEvent['outcome'], detail: string) => {
-      event.outcome = outcome;
-      event.detail = detail;
-      outcomeSet = true;
-    };
+    res.once('close', () => audit.close(deps.audit, res, performance.now() - started));
+    const reject = (outcome: Outcome, detail: string) => audit.decide(outcome, detail);
 
     const origin = req.headers.origin;
     if (!originAllowed(origin, allowedOrigins)) {
@@ -152,7 +141,7 @@ export function createRequestListener(deps: HttpDeps): (req: IncomingMessage, re
           release = await deps.admission.requests.acquire();
         } catch (error) {
           if (!(error instanceof OverloadedError)) throw error;
-          return sendError(res, event, error, null);
+          return sendError(res, audit, error, null);
         }
         if (res.destroyed) return release();
       }
@@ -163,14 +152,12 @@ export function createRequestListener(deps: HttpDeps): (req: IncomingMessage, re
     let x: McpExchange;
     try {
       const { principal, bearer } = await authenticate(deps.verifier, req, route.acceptedAudiences);
-      event.issuer = principal.issuer;
-      event.subject = principal.subject;
-      event.clientId = principal.clientId;
+      audit.principal(principal);
       requireScopes(principal, route.requiredScopes);
-      x = { req, res, requestId, principal, bearer, event, era: 'handshake' };
+      x = { req, res, requestId, principal, bearer, audit, era: 'handshake' };
     } catch (error) {
       if (!(error instanceof AuthError)) throw error;
-      reject(error.status === 403 ? 'denied' : error.status === 503 ? 'error' : 'unauthenticated', error.message);
+      audit.refuse(error);
       return sendAuthError(res, error, route.metadataUrl, route.requiredScopes);
     }
 
@@ -190,8 +177,7 @@ export function createRequestListener(deps: HttpDeps): (req: IncomingMessage, re
         x.body = await readBody(req, deps.config.server.maxBodyBytes);
         const { summary } = parseMessage(x.body);
         x.rpc = summary;
-        event.rpcMethod = summary.method;
-        event.target = summary.target;
+        audit.rpc(summary.method, summary.target);
       } catch (error) {
         if (error instanceof BodyTooLargeError) {
           reject('rejected', error.message);
@@ -214,14 +200,14 @@ export function createRequestListener(deps: HttpDeps): (req: IncomingMessage, re
       x.era = decideEra(req.method!, req.headers, x.rpc);
     } catch (error) {
       if (!(error instanceof EraError)) throw error;
-      return sendError(res, event, error, error.id);
+      return sendError(res, audit, error, error.id);
     }
     if (req.method === 'GET' || (x.era === 'modern' && x.rpc?.method === 'subscriptions/listen')) {
       // GET streams and 2026 listens are long-lived: a listen gives back its request slot, and both
       // count against the principal's streams instead.
       releaseSlot?.();
       const release = deps.admission.streams.tryAcquire(principalKey(x.principal));
-      if (!release) return sendError(res, event, new OverloadedError('streams', `this principal already holds ${deps.admission.streams.max} open streams (limits.max_streams_per_principal); close one first`, 5, 'ERR_STREAM_LIMIT'), x.rpc?.id ?? null);
+      if (!release) return sendError(res, audit, new OverloadedError('streams', `this principal already holds ${deps.admission.streams.max} open streams (limits.max_streams_per_principal); close one first`, 5, 'ERR_STREAM_LIMIT'), x.rpc?.id ?? null);
       res.once('close', release);
     }
     if (x.rpc?.kind === 'request' && deps.quotas.active) {
@@ -229,7 +215,7 @@ export function createRequestListener(deps: HttpDeps): (req: IncomingMessage, re
         await deps.quotas.checkRequest(x.principal);
       } catch (error) {
         if (!(error instanceof QuotaExceededError)) throw error;
-        return sendError(res, event, error, x.rpc.id);
+        return sendError(res, audit, error, x.rpc.id);
       }
     }
     try {
@@ -238,7 +224,7 @@ export function createRequestListener(deps: HttpDeps): (req: IncomingMessage, re
       // A handler may refuse after authentication, e.g. per-tool policy needing a scope (step-up):
       // the same challenge as the gate above, rendered with this route's metadata.
       if (!(error instanceof AuthError) || res.headersSent) throw error;
-      reject(error.status === 403 ? 'denied' : 'error', event.detail ?? error.message);
+      audit.refuse(error); // policy has already recorded the denial with its reason: the first outcome stands
       // The challenge names everything needed (RFC 6750 §3): the route's scopes and the tool's.
       const needed = error.error === 'insufficient_scope' ? insufficientScope([...new Set([...route.requiredScopes, ...(error.scopes ?? [])])]) : error;
       return sendAuthError(res, needed, route.metadataUrl, route.requiredScopes);
@@ -297,12 +283,4 @@ export function handleClientErrors(server: Server, audit: () => AuditSink): void
     audit().write(clipEvent({ time: new Date().toISOString(), requestId: randomUUID(), route: '-', httpMethod: '-', outcome: 'rejected', status, latencyMs: 0, detail: `${detail} (${code || 'parse error'})` }));
     note(code || 'parse error');
   });
-}
-
-function classify(status: number): AuditEvent['outcome'] {
-  if (status < 400) return 'ok';
-  if (status === 401) return 'unauthenticated';
-  if (status === 403) return 'denied';
-  if (status === 502 || status === 504) return 'upstream_error';
-  return status >= 500 ? 'error' : 'rejected';
 }

@@ -74,7 +74,7 @@ export function traceHandler(handler: McpHandler, upstream: string): McpHandler 
         x.req.headers.traceparent = formatTraceparent(sc);
       }
       x.res.once('close', () => {
-        if (x.event.outcome !== 'ok') span.setStatus({ code: SpanStatusCode.ERROR, message: x.event.outcome });
+        if (x.audit.outcome !== 'ok') span.setStatus({ code: SpanStatusCode.ERROR, message: x.audit.outcome });
         span.end();
       });
       return context.with(trace.setSpan(parent, span), () => handler.handle(x));

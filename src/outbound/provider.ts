@@ -1,5 +1,6 @@
 // Step 5 of the request path: the credential Deputy presents to an upstream. Each mode is one module;
 // none of them forwards the client's token except the explicit, acknowledged passthrough mode.
+import { DeputyError } from '../errors.ts';
 import type { CredentialMode, UpstreamConfig } from '../config/schema.ts';
 import type { BearerToken, Principal } from '../inbound/principal.ts';
 
@@ -22,11 +23,10 @@ export interface CredentialProvider {
 }
 
 /** The credential for an upstream could not be obtained. The message is safe to show to the client. */
-export class CredentialError extends Error {
-  override name = 'CredentialError';
+export class CredentialError extends DeputyError {
   readonly upstream: string;
   constructor(upstream: string, reason: string) {
-    super(`could not obtain a credential for upstream '${upstream}': ${reason}`);
+    super('ERR_CREDENTIAL_UNAVAILABLE', `could not obtain a credential for upstream '${upstream}': ${reason}`);
     this.upstream = upstream;
   }
 }

@@ -1,29 +1,42 @@
-// Policy at the /mcp/<upstream> proxy: refuse tools/call (and anything, when upstream-wide conditions
-// fail) before it is forwarded, and filter the upstream's tools/list answer to what the principal may call.
-import type { McpExchange } from '../http/exchange.ts';
+// The one policy step, for every route: decide (upstream-wide conditions, then the tool's) and
+// enforce (record the denial, then refuse): a 403 step-up challenge when more scopes would allow the
+// request, otherwise a PolicyDenied answered in-band. The proxy, the aggregated /mcp and OpenAPI
+// toolsets all call these two functions, so a refusal reads the same everywhere.
+import type { AuditRecord } from '../audit/record.ts';
+import { DeputyError } from '../errors.ts';
 import { insufficientScope } from '../inbound/errors.ts';
 import type { Principal } from '../inbound/principal.ts';
 import { readSse, writeSse } from '../upstreams/aggregate/sse.ts';
 import type { Decision, ToolPolicy } from './tools.ts';
 
 /** Methods that only set up the connection: never refused by per-upstream policy. */
-const LIFECYCLE = new Set(['initialize', 'ping']);
+const LIFECYCLE = new Set(['initialize', 'ping', 'server/discover']);
+const ALLOWED: Decision = { allowed: true };
+
+/** Policy refuses and no scope would help (ERR_FORBIDDEN: 403 as a whole answer, -32012 in-band). */
+export class PolicyDenied extends DeputyError {
+  constructor(reason: string) {
+    super('ERR_FORBIDDEN', `Forbidden: ${reason}`);
+  }
+}
+
+/** May this principal send `method` (targeting `tool`, for tools/call) to the upstream behind `policy`? */
+export function decide(policy: ToolPolicy, principal: Principal, method: string | undefined, tool?: string): Decision {
+  if (!method || LIFECYCLE.has(method)) return ALLOWED;
+  if (method === 'tools/call' && tool !== undefined) return policy.tool(principal, tool); // includes the upstream-wide conditions
+  return policy.upstreamAccess(principal);
+}
 
 /**
- * undefined when the request may proceed; a JSON-RPC error message when it is not allowed. Throws an
- * insufficient_scope AuthError when more scopes would allow it (the HTTP layer renders the 403 challenge).
- * Either way the refusal is recorded on the audit event.
+ * Records a refusal on the request's audit record and throws it: an insufficient_scope AuthError
+ * when scopes would allow the request (the HTTP layer renders the challenge with the route's
+ * metadata), else a PolicyDenied.
  */
-export function policyRefusal(policy: ToolPolicy, x: McpExchange): string | undefined {
-  const rpc = x.rpc;
-  if (rpc?.kind !== 'request' || !rpc.method || LIFECYCLE.has(rpc.method)) return undefined;
-  let decision: Decision = policy.upstreamAccess(x.principal);
-  if (decision.allowed && rpc.method === 'tools/call' && rpc.target !== undefined) decision = policy.tool(x.principal, rpc.target);
-  if (decision.allowed) return undefined;
-  x.event.outcome = 'denied';
-  x.event.detail = `policy: ${decision.reason}`.slice(0, 500);
+export function enforce(decision: Decision, audit: AuditRecord): void {
+  if (decision.allowed) return;
+  audit.deny(`policy: ${decision.reason}`);
   if (decision.scopes) throw insufficientScope(decision.scopes);
-  return `Forbidden: ${decision.reason}`;
+  throw new PolicyDenied(decision.reason);
 }
 
 /**

@@ -30,7 +30,6 @@ export class EraError extends DeputyError {
   readonly id: JsonRpcId;
   constructor(code: ErrorCode, message: string, id: JsonRpcId, opts: { data?: unknown; headers?: Record<string, string> } = {}) {
     super(code, message, opts);
-    this.name = 'EraError';
     this.id = id;
   }
 }

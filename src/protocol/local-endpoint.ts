@@ -4,7 +4,8 @@
 // notifications (progress, list_changed) before the result and the client accepts a stream.
 import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
-import type { AuditEvent } from '../audit/event.ts';
+import type { AuditRecord } from '../audit/record.ts';
+import { DeputyError } from '../errors.ts';
 import type { McpExchange, McpHandler } from '../http/exchange.ts';
 import { sendError, sendJson, sendRpcError, sendSessionNotFound } from '../http/respond.ts';
 import { META_SERVER_INFO, META_SUBSCRIPTION, methodNotFound, MODERN_VERSIONS, REMOVED_IN_MODERN, type EraError } from './era.ts';
@@ -32,8 +33,8 @@ export interface ServiceContext {
    * the client cannot receive it (no session, or no text/event-stream in Accept).
    */
   request(method: string, params: Record<string, unknown>): Promise<unknown>;
-  /** This request's audit event: services add the upstream, target, policy outcome and detail. */
-  event: AuditEvent;
+  /** This request's audit record: services add the upstream and notes, and decide refusals (first wins). */
+  audit: AuditRecord;
 }
 
 export interface McpService {
@@ -80,7 +81,7 @@ export class LocalMcpEndpoint implements McpHandler {
     const sessionId = typeof req.headers['mcp-session-id'] === 'string' ? req.headers['mcp-session-id'] : undefined;
     if (sessionId !== undefined) {
       const rec = await findOwnSession(this.#sessions, sessionId, principalKey(x.principal), this.#route);
-      if (!rec) return sendSessionNotFound(res, x.event, id);
+      if (!rec) return sendSessionNotFound(res, x.audit, id);
       res.setHeader('mcp-session-id', sessionId);
     }
 
@@ -115,7 +116,7 @@ export class LocalMcpEndpoint implements McpHandler {
         await this.#sessions.set({ id: newId, principalKey: principalKey(x.principal), route: this.#route, upstreamSessions: {}, protocolVersion: requested, createdAt: now, lastSeenAt: now });
       } catch (error) {
         if (!(error instanceof SessionLimitError)) throw error;
-        return sendError(res, x.event, error, id);
+        return sendError(res, x.audit, error, id);
       }
       res.setHeader('mcp-session-id', newId);
       return sendResult(res, id, {
@@ -136,7 +137,7 @@ export class LocalMcpEndpoint implements McpHandler {
       progressToken: meta?.progressToken,
       notify: (method, p) => stream.notify(method, p),
       request: (method, p) => this.#clientRequest(stream, sessionId, abort.signal, method, p),
-      event: x.event,
+      audit: x.audit,
     };
     try {
       const result = await this.#service.request(rpc.method!, params, ctx);
@@ -181,7 +182,7 @@ export class LocalMcpEndpoint implements McpHandler {
       notify: (method, p) => stream.notify(method, p),
       // No server-to-client requests in this era (they became input_required results).
       request: (method) => Promise.reject(new JsonRpcError(METHOD_NOT_FOUND, `the client cannot receive ${method} requests in MCP 2026-07-28`)),
-      event: x.event,
+      audit: x.audit,
     };
     try {
       const result = (await this.#service.request(rpc.method!, params, ctx)) as Record<string, unknown>;
@@ -198,22 +199,25 @@ export class LocalMcpEndpoint implements McpHandler {
     const method = x.rpc!.method!;
     // Per-tool step-up (403 insufficient_scope): the HTTP layer renders the challenge with this route's metadata.
     if (error instanceof AuthError && !stream.started) throw error;
-    if (error instanceof QuotaExceededError) {
+    if (error instanceof QuotaExceededError && this.#route !== '*' && !stream.started) {
       // A whole request on /mcp/<upstream> gets 429; inside a stream or on /mcp, an in-band error with the retry time.
-      if (this.#route !== '*' && !stream.started) return sendError(x.res, x.event, error, id);
-      x.event.outcome = error.outcome;
-      x.event.detail = error.message;
-      return stream.errorObject(id, error.toJsonRpc());
+      return sendError(x.res, x.audit, error, id);
     }
     // The 2026 era answers an unknown method with HTTP 404.
     if (x.era === 'modern' && error instanceof JsonRpcError && error.code === METHOD_NOT_FOUND && !stream.started) return this.#modernError(x, methodNotFound(method, id));
+    // Typed refusals (policy, quotas, an unavailable upstream or credential) answer in-band, with the
+    // JSON-RPC code and audit outcome from the one table in src/errors.ts.
+    if (error instanceof DeputyError) {
+      x.audit.refuse(error);
+      return stream.errorObject(id, error.toJsonRpc());
+    }
     if (error instanceof JsonRpcError) {
-      x.event.outcome = error.code === METHOD_NOT_FOUND ? 'rejected' : x.event.outcome === 'ok' ? 'error' : x.event.outcome;
-      x.event.detail ??= error.message.slice(0, 200);
+      if (error.code === METHOD_NOT_FOUND) x.audit.reject(error.message);
+      else x.audit.error(error.message);
       return stream.error(id, error.code, error.message);
     }
     log.error('local MCP endpoint failed', { route: this.#route, method, error: (error as Error).message });
-    x.event.outcome = 'error';
+    x.audit.error('internal error');
     stream.error(id, INTERNAL_ERROR, 'internal error');
   }
 
@@ -252,7 +256,7 @@ export class LocalMcpEndpoint implements McpHandler {
   }
 
   #modernError(x: McpExchange, error: EraError): void {
-    sendError(x.res, x.event, error, error.id);
+    sendError(x.res, x.audit, error, error.id);
   }
 
   async close(): Promise<void> {

@@ -1,9 +1,9 @@
 // Serves a Toolset as an MCP service: tools/list with pagination, tools/call with progress relayed.
 import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { CredentialMode } from '../config/schema.ts';
-import { insufficientScope } from '../inbound/errors.ts';
-import type { Decision, ToolPolicy } from '../policy/tools.ts';
-import { FORBIDDEN, INVALID_PARAMS, JsonRpcError, METHOD_NOT_FOUND } from '../protocol/jsonrpc.ts';
+import { decide, enforce } from '../policy/enforce.ts';
+import type { ToolPolicy } from '../policy/tools.ts';
+import { INVALID_PARAMS, JsonRpcError, METHOD_NOT_FOUND } from '../protocol/jsonrpc.ts';
 import type { McpService, ServiceContext } from '../protocol/local-endpoint.ts';
 import type { Toolset } from './toolset.ts';
 import type { Quotas, ToolHints } from '../admission/quota.ts';
@@ -21,22 +21,13 @@ export interface ToolsetServiceOptions {
 
 export function toolsetService(name: string, toolset: Toolset, opts: ToolsetServiceOptions): McpService {
   const { policy } = opts;
-  // Same decision function as the aggregated endpoint: refuse with a 403 step-up when scopes would
-  // help, otherwise a JSON-RPC error naming the reason; both recorded on the audit event.
-  const authorize = (decision: Decision, ctx: ServiceContext) => {
-    if (decision.allowed) return;
-    ctx.event.outcome = 'denied';
-    ctx.event.detail = `policy: ${decision.reason}`.slice(0, 500);
-    if (decision.scopes) throw insufficientScope(decision.scopes);
-    throw new JsonRpcError(FORBIDDEN, `Forbidden: ${decision.reason}`);
-  };
   return {
     serverInfo: { name: `deputy/${name}`, version: opts.version ?? '1.0.0' },
     capabilities: () => ({ tools: { listChanged: false } }),
     async request(method: string, params: Record<string, unknown>, ctx: ServiceContext) {
-      ctx.event.upstream = name;
-      ctx.event.credentialMode = opts.credentialMode;
-      if (policy) authorize(policy.upstreamAccess(ctx.principal), ctx);
+      ctx.audit.upstream(name, opts.credentialMode);
+      // The same policy step as every other route (step-up challenge, or an in-band refusal).
+      if (policy) enforce(decide(policy, ctx.principal, method), ctx.audit);
       switch (method) {
         case 'tools/list': {
           const tools = await toolset.listTools(ctx.principal);
@@ -45,7 +36,7 @@ export function toolsetService(name: string, toolset: Toolset, opts: ToolsetServ
         case 'tools/call': {
           const args = params.arguments ?? {};
           if (typeof args !== 'object' || args === null || Array.isArray(args)) throw new JsonRpcError(INVALID_PARAMS, 'Invalid params: tools/call arguments must be an object');
-          if (policy) authorize(policy.tool(ctx.principal, String(params.name)), ctx);
+          if (policy) enforce(decide(policy, ctx.principal, method, String(params.name)), ctx.audit);
           if (opts.quotas?.covers(name)) await opts.quotas.checkUpstream(ctx.principal, name, String(params.name), await toolHints(toolset, ctx, String(params.name)));
           return callWithProgress(toolset, String(params.name), args as Record<string, unknown>, ctx);
         }

@@ -1,6 +1,7 @@
 // The small per-upstream interface the aggregator is built on. An MCP upstream (a client session per
 // principal) and a Toolset (OpenAPI operations, served by Deputy itself) both satisfy it, so /mcp can
 // merge either kind without knowing which it is talking to.
+import { DeputyError } from '../../errors.ts';
 import type { CredentialMode } from '../../config/schema.ts';
 import type { BearerToken, Principal } from '../../inbound/principal.ts';
 
@@ -40,13 +41,14 @@ export interface AggregateMember {
 }
 
 /** The upstream could not be reached or answered outside the protocol. The message is safe for clients. */
-export class MemberUnavailable extends Error {
-  override name = 'MemberUnavailable';
+export class MemberUnavailable extends DeputyError {
   readonly upstream: string;
-  readonly timedOut: boolean;
   constructor(upstream: string, message: string, timedOut = false) {
-    super(message);
+    super(timedOut ? 'ERR_UPSTREAM_TIMEOUT' : 'ERR_UPSTREAM_UNAVAILABLE', message);
     this.upstream = upstream;
-    this.timedOut = timedOut;
+  }
+
+  get timedOut(): boolean {
+    return this.code === 'ERR_UPSTREAM_TIMEOUT';
   }
 }

@@ -3,12 +3,11 @@
 // or slow is left out (logged, noted in the audit event) instead of failing the listing. Names are
 // namespaced (names.ts), calls are routed back by name or URI, and per-tool policy decides what is
 // listed and what may be called, with the same decision on /mcp/<upstream>.
-import { insufficientScope } from '../../inbound/errors.ts';
 import { principalKey, type Principal } from '../../inbound/principal.ts';
 import { throttledWarning } from '../../log.ts';
-import type { Decision } from '../../policy/tools.ts';
+import { decide, enforce } from '../../policy/enforce.ts';
 import type { ToolPolicy } from '../../policy/tools.ts';
-import { FORBIDDEN, INVALID_PARAMS, JsonRpcError, METHOD_NOT_FOUND, UPSTREAM_UNAVAILABLE } from '../../protocol/jsonrpc.ts';
+import { INVALID_PARAMS, JsonRpcError, METHOD_NOT_FOUND } from '../../protocol/jsonrpc.ts';
 import type { McpService, ServiceContext } from '../../protocol/local-endpoint.ts';
 import type { BearerToken } from '../../inbound/principal.ts';
 import type { AggregateConfig } from './config.ts';
@@ -157,7 +156,8 @@ export class AggregateService implements McpService {
   }
 
   /** One merged page: every member with pages left, in parallel, each bounded by its own timeout. */
-  async #list(kind: Kind, cursor: unknown, ctx: ServiceContext): Promise<Item> {
+  /** One page of the merged list; `noted`: whether left-out members and hidden tools go into the audit detail. */
+  async #list(kind: Kind, cursor: unknown, ctx: ServiceContext, noted = true): Promise<Item> {
     const method = Object.keys(LIST_METHODS).find((m) => LIST_METHODS[m] === kind)!;
     const cursors = decodeCursor(kind, cursor, new Set(this.#entries.keys()));
     const entries = this.#usable(ctx.principal).filter((e) => cursors === undefined || cursors[e.member.name] !== undefined);
@@ -201,7 +201,7 @@ export class AggregateService implements McpService {
     const notes = [];
     if (failures.length) notes.push(`upstreams left out: ${failures.join('; ')}`);
     if (hidden) notes.push(`policy hid ${hidden} tool${hidden > 1 ? 's' : ''}`);
-    if (notes.length) ctx.event.detail = notes.join('; ').slice(0, 500);
+    if (notes.length && noted) ctx.audit.note(notes.join('; '));
     const nextCursor = encodeCursor(kind, next);
     return nextCursor ? { [kind]: out, nextCursor } : { [kind]: out };
   }
@@ -224,7 +224,7 @@ export class AggregateService implements McpService {
     const what = kind === 'tools' ? 'tool' : 'prompt';
     if (!target) throw new JsonRpcError(INVALID_PARAMS, `Unknown ${what}: ${name}`);
     const entry = this.#entries.get(target.member)!;
-    this.#authorize(entry, kind === 'tools' ? entry.policy.tool(ctx.principal, target.original) : entry.policy.upstreamAccess(ctx.principal), ctx);
+    this.#authorize(entry, method, target.original, ctx);
     return this.#forward(entry, method, { ...params, name: target.original }, ctx);
   }
 
@@ -234,7 +234,7 @@ export class AggregateService implements McpService {
     const target = this.#mapper.parseUri(uri);
     const entry = target && this.#entries.get(target.member);
     if (!target || !entry) throw new JsonRpcError(INVALID_PARAMS, `Unknown resource ${uri}: resources on this endpoint are deputy://<upstream>/<uri>, as listed by resources/list`);
-    this.#authorize(entry, entry.policy.upstreamAccess(ctx.principal), ctx);
+    this.#authorize(entry, method, undefined, ctx);
     const result = (await this.#forward(entry, method, { ...params, uri: target.original }, ctx)) as Item;
     if (method === 'resources/read' && Array.isArray(result.contents)) {
       return { ...result, contents: (result.contents as Item[]).map((c) => (typeof c?.uri === 'string' ? { ...c, uri: this.#mapper.uri(entry.member.name, c.uri) } : c)) };
@@ -255,7 +255,7 @@ export class AggregateService implements McpService {
     }
     const entry = target && this.#entries.get(target.member);
     if (!entry || !mapped) throw new JsonRpcError(INVALID_PARAMS, 'Invalid params: completion/complete needs a ref to a listed prompt or resource template');
-    this.#authorize(entry, entry.policy.upstreamAccess(ctx.principal), ctx);
+    this.#authorize(entry, 'completion/complete', undefined, ctx);
     return this.#forward(entry, 'completion/complete', { ...params, ref: mapped }, ctx);
   }
 
@@ -272,35 +272,22 @@ export class AggregateService implements McpService {
         failures.push(`${e.member.name}: ${(error as Error).message}`);
       }
     }));
-    if (failures.length) ctx.event.detail = `logging/setLevel not applied on: ${failures.join('; ')}`.slice(0, 500);
+    if (failures.length) ctx.audit.note(`logging/setLevel not applied on: ${failures.join('; ')}`);
     return {};
   }
 
   async #forward(entry: AggregateEntry, method: string, params: Record<string, unknown>, ctx: ServiceContext): Promise<unknown> {
-    ctx.event.upstream = entry.member.name;
-    ctx.event.credentialMode = entry.member.credentialMode;
+    ctx.audit.upstream(entry.member.name, entry.member.credentialMode);
     const tool = method === 'tools/call' ? String(params.name) : undefined;
     await this.#quotas?.checkUpstream(ctx.principal, entry.member.name, tool, tool === undefined ? undefined : this.#hints.get(`${entry.member.name}\u0000${tool}`));
-    try {
-      return await entry.member.request(method, params, this.#memberContext(ctx));
-    } catch (error) {
-      if (error instanceof MemberUnavailable) {
-        ctx.event.outcome = 'upstream_error';
-        ctx.event.detail = error.message;
-        throw new JsonRpcError(UPSTREAM_UNAVAILABLE, error.message);
-      }
-      throw error;
-    }
+    return entry.member.request(method, params, this.#memberContext(ctx)); // a MemberUnavailable is answered in-band (ERR_UPSTREAM_*)
   }
 
-  /** Refuse per policy: 403 step-up when scopes would help, otherwise a JSON-RPC error naming the reason. */
-  #authorize(entry: AggregateEntry, decision: Decision, ctx: ServiceContext): void {
-    if (decision.allowed) return;
-    ctx.event.upstream = entry.member.name;
-    ctx.event.outcome = 'denied';
-    ctx.event.detail = `policy: ${decision.reason}`.slice(0, 500);
-    if (decision.scopes) throw insufficientScope(decision.scopes); // the HTTP layer adds the route's scopes
-    throw new JsonRpcError(FORBIDDEN, `Forbidden: ${decision.reason}`);
+  /** The one policy step, once the member is known (the HTTP layer adds the route's scopes to a step-up). */
+  #authorize(entry: AggregateEntry, method: string, tool: string | undefined, ctx: ServiceContext): void {
+    const decision = decide(entry.policy, ctx.principal, method, tool);
+    if (!decision.allowed) ctx.audit.upstream(entry.member.name);
+    enforce(decision, ctx.audit);
   }
 
   /** Name → member: the names this principal was shown, else re-list once, else a plain-name parse. */
@@ -310,9 +297,7 @@ export class AggregateService implements McpService {
     if (!target) {
       let cursor: unknown;
       for (let page = 0; page < 20 && !registry.resolve(name); page++) {
-        const saved = ctx.event.detail;
-        const r = await this.#list(kind, cursor, ctx);
-        ctx.event.detail = saved;
+        const r = await this.#list(kind, cursor, ctx, false);
         cursor = r.nextCursor;
         if (cursor === undefined) break;
       }

@@ -11,19 +11,19 @@ import type { McpExchange, McpHandler } from '../../http/exchange.ts';
 import { DeadlineError, dispatch, ResponseTooLargeError } from '../../client/dispatch.ts';
 import { describeNetworkError, isTimeout } from '../../client/fetch-json.ts';
 import { SecretPatternCache } from '../../client/redact.ts';
-import { sendError, sendRpcError, sendSessionNotFound } from '../../http/respond.ts';
+import { sendError, sendSessionNotFound } from '../../http/respond.ts';
+import { DeputyError } from '../../errors.ts';
 import { QuotaExceededError, type Quotas } from '../../admission/quota.ts';
 import type { UpstreamLink } from '../link.ts';
 import { UNSUPPORTED_PROTOCOL_VERSION } from '../../protocol/era.ts';
 import { MemberUnavailable } from '../aggregate/member.ts';
 import type { UpstreamClient } from '../aggregate/upstream-client.ts';
 import { principalKey } from '../../inbound/principal.ts';
-import { CREDENTIAL_UNAVAILABLE, FORBIDDEN, INVALID_PARAMS, UPSTREAM_UNAVAILABLE } from '../../protocol/jsonrpc.ts';
 import { MRTR_METHODS, type RequestStateSealer } from '../../protocol/request-state.ts';
 import { findOwnSession, newSessionId, SessionLimitError, type SessionStore } from '../../protocol/sessions.ts';
 import { credentialFailure, CredentialError, type CredentialProvider } from '../../outbound/provider.ts';
 import { log } from '../../log.ts';
-import { filterToolsList, policyRefusal } from '../../policy/enforce.ts';
+import { decide, enforce, filterToolsList, PolicyDenied } from '../../policy/enforce.ts';
 import { ToolPolicy } from '../../policy/tools.ts';
 
 /** Request headers copied from the client; everything else is dropped. */
@@ -63,11 +63,10 @@ export class McpProxy implements McpHandler {
   }
 
   async handle(x: McpExchange): Promise<void> {
-    const { req, res, event } = x;
+    const { req, res, audit } = x;
     const name = this.#cfg.name;
     const id = x.rpc?.id ?? null;
-    event.upstream = name;
-    event.credentialMode = this.#credentials.mode;
+    audit.upstream(name, this.#credentials.mode);
 
     // A client of one era and an upstream of the other: Deputy translates (policy and quotas apply
     // there). A 2026 client is translated when the upstream speaks only the handshake era (probed);
@@ -79,9 +78,7 @@ export class McpProxy implements McpHandler {
         upstreamEra = await this.#translator.client.era({ principal: x.principal, bearer: x.bearer });
       } catch (error) {
         if (!(error instanceof MemberUnavailable)) throw error;
-        event.outcome = 'upstream_error';
-        event.detail = error.message;
-        return sendRpcError(res, 502, UPSTREAM_UNAVAILABLE, error.message, id);
+        return sendError(res, audit, error, id);
       }
       if (upstreamEra === 'handshake') return this.#translator.endpoint.handle(x);
     }
@@ -93,12 +90,16 @@ export class McpProxy implements McpHandler {
     let upstreamSession: string | undefined;
     if (clientSession !== undefined) {
       const rec = await findOwnSession(this.#sessions, clientSession, principalKey(x.principal), name);
-      if (!rec) return sendSessionNotFound(res, event, id);
+      if (!rec) return sendSessionNotFound(res, audit, id);
       upstreamSession = rec.upstreamSessions[name];
     }
-    if (this.#cfg.policy) {
-      const refusal = policyRefusal(this.#policy, x); // throws for step-up (403 insufficient_scope)
-      if (refusal) return sendRpcError(res, 200, FORBIDDEN, refusal, id);
+    if (this.#cfg.policy && x.rpc?.kind === 'request') {
+      try {
+        enforce(decide(this.#policy, x.principal, x.rpc.method, x.rpc.target), audit); // a step-up AuthError goes up to the HTTP layer
+      } catch (error) {
+        if (!(error instanceof PolicyDenied)) throw error;
+        return sendError(res, audit, error, id);
+      }
     }
 
     // Quota after policy: a refused request spends nothing. Tool annotations are not known here, so a
@@ -108,7 +109,7 @@ export class McpProxy implements McpHandler {
         await this.#quotas.checkUpstream(x.principal, name, x.rpc.method === 'tools/call' ? x.rpc.target : undefined);
       } catch (error) {
         if (!(error instanceof QuotaExceededError)) throw error;
-        return sendError(res, event, error, id);
+        return sendError(res, audit, error, id);
       }
     }
 
@@ -122,7 +123,7 @@ export class McpProxy implements McpHandler {
       if (!release) throw new OverloadedError(this.#link.streamSlots.scope, `upstream '${name}' is at its limit of ${this.#link.limits.maxStreams} concurrent streams; retry shortly`);
     } catch (error) {
       if (!(error instanceof OverloadedError)) throw error;
-      return sendError(res, event, error, id);
+      return sendError(res, audit, error, id);
     }
     if (res.destroyed) return release(); // the client left while queued
     res.once('close', release);
@@ -131,11 +132,8 @@ export class McpProxy implements McpHandler {
     try {
       credential = await this.#credentials.get({ principal: x.principal, bearer: x.bearer });
     } catch (error) {
-      const message = credentialFailure(name, error);
-      event.outcome = 'credential_error';
-      event.detail = message;
       if (!(error instanceof CredentialError)) log.error('credential provider failed', { upstream: name, error: (error as Error).message });
-      return sendRpcError(res, 502, CREDENTIAL_UNAVAILABLE, message, id);
+      return sendError(res, audit, error instanceof CredentialError ? error : new CredentialError(name, 'the credential provider failed'), id);
     }
 
     // MCP 2026 multi round-trip: the requestState this client got from Deputy is opened (bound to the
@@ -145,11 +143,7 @@ export class McpProxy implements McpHandler {
     if (mrtr && x.rpc!.params?.requestState !== undefined) {
       const sealed = x.rpc!.params.requestState;
       const state = typeof sealed === 'string' ? this.#sealer.open(sealed, principalKey(x.principal), name) : undefined;
-      if (state === undefined) {
-        event.outcome = 'rejected';
-        event.detail = 'requestState not issued by Deputy for this principal and upstream, altered or expired';
-        return sendRpcError(res, 400, INVALID_PARAMS, 'Invalid or expired requestState', id);
-      }
+      if (state === undefined) return sendError(res, audit, new DeputyError('ERR_INVALID_REQUEST_STATE', 'Invalid or expired requestState'), id);
       const message = JSON.parse(x.body!.toString('utf8')) as { params: Record<string, unknown> };
       message.params.requestState = state;
       body = Buffer.from(JSON.stringify(message));
@@ -198,10 +192,8 @@ export class McpProxy implements McpHandler {
       const reason = describeNetworkError(error);
       const timedOut = isTimeout(error) || error instanceof DeadlineError;
       const message = error instanceof DeadlineError ? `upstream '${name}' did not answer within ${limits.maxCallMs} ms (max_call_ms)` : timedOut ? `upstream '${name}' did not answer within ${this.#cfg.timeoutMs} ms` : `upstream '${name}' is unreachable (${reason})`;
-      event.outcome = 'upstream_error';
-      event.detail = message;
       this.#link.forgetEra();
-      return sendRpcError(res, timedOut ? 504 : 502, UPSTREAM_UNAVAILABLE, message, id);
+      return sendError(res, audit, new DeputyError(timedOut ? 'ERR_UPSTREAM_TIMEOUT' : 'ERR_UPSTREAM_UNAVAILABLE', message), id);
     }
 
     const status = upstream.status;
@@ -209,10 +201,7 @@ export class McpProxy implements McpHandler {
       // The upstream refused *Deputy's* credential. Relaying its challenge would send the client to
       // re-authenticate with Deputy for nothing, so it becomes a gateway error instead.
       upstream.discard();
-      const message = `upstream '${name}' rejected Deputy's credential (HTTP ${status}); check the ${this.#credentials.mode} credentials configured for it`;
-      event.outcome = 'upstream_error';
-      event.detail = message;
-      return sendRpcError(res, 502, CREDENTIAL_UNAVAILABLE, message, id);
+      return sendError(res, audit, new DeputyError('ERR_UPSTREAM_REFUSED_CREDENTIAL', `upstream '${name}' rejected Deputy's credential (HTTP ${status}); check the ${this.#credentials.mode} credentials configured for it`), id);
     }
 
     const out: Record<string, string> = {}; // x-request-id is already set on res
@@ -230,7 +219,7 @@ export class McpProxy implements McpHandler {
         } catch (error) {
           if (!(error instanceof SessionLimitError)) throw error;
           upstream.discard();
-          return sendError(res, event, error, id);
+          return sendError(res, audit, error, id);
         }
         out['mcp-session-id'] = sessionId;
       } else if (clientSession !== undefined) {
@@ -256,22 +245,18 @@ export class McpProxy implements McpHandler {
     const declared = Number(upstream.headers['content-length']);
     if (!stream && declared > limits.maxResponseBytes) {
       upstream.discard();
-      const message = `upstream '${name}' answered with ${declared} bytes, more than max_response_bytes (${limits.maxResponseBytes})`;
-      event.outcome = 'upstream_error';
-      event.detail = message;
-      return sendRpcError(res, 502, UPSTREAM_UNAVAILABLE, message, id);
+      return sendError(res, audit, new DeputyError('ERR_UPSTREAM_UNAVAILABLE', `upstream '${name}' answered with ${declared} bytes, more than max_response_bytes (${limits.maxResponseBytes})`), id);
     }
     if (status >= 500) {
       this.#link.forgetEra();
-      event.outcome = 'upstream_error';
-      event.detail = `upstream '${name}' answered HTTP ${status}`;
+      audit.upstreamError(`upstream '${name}' answered HTTP ${status}`);
     }
     if (this.#policy.perTool && x.rpc?.method === 'tools/list' && status === 200) {
       // The one buffered answer: tools/list is rewritten to list only what this principal may call.
       const body = await upstream.read(MAX_TOOLS_LIST_BYTES).catch(() => undefined);
       const filtered = body && (await filterToolsList([body], out['content-type'] ?? '', this.#policy, x.principal).catch(() => undefined));
       if (!filtered) return void res.destroy();
-      if (filtered.hidden) event.detail = `policy hid ${filtered.hidden} tool${filtered.hidden > 1 ? 's' : ''}`;
+      if (filtered.hidden) audit.note(`policy hid ${filtered.hidden} tool${filtered.hidden > 1 ? 's' : ''}`);
       out['content-length'] = String(Buffer.byteLength(filtered.body));
       return void res.writeHead(status, out).end(filtered.body);
     }
@@ -282,13 +267,13 @@ export class McpProxy implements McpHandler {
     if (rewrite) delete out['content-length'];
     const { error, redacted, unsent } = await upstream.pipeTo(res, { status, headers: out, flush: sse, rewrite });
     if (error && !clientGone) {
-      event.outcome = 'upstream_error';
-      event.detail = error instanceof DeadlineError ? `upstream '${name}' answer cut: not complete within ${limits.maxCallMs} ms (max_call_ms)`
+      const cut = new DeputyError(error instanceof DeadlineError ? 'ERR_UPSTREAM_TIMEOUT' : 'ERR_UPSTREAM_UNAVAILABLE', error instanceof DeadlineError ? `upstream '${name}' answer cut: not complete within ${limits.maxCallMs} ms (max_call_ms)`
         : error instanceof ResponseTooLargeError ? `upstream '${name}' answer cut: more than ${limits.maxResponseBytes} bytes (max_response_bytes)`
-          : `upstream '${name}' stream broke: ${describeNetworkError(error)}`;
-      if (unsent) sendRpcError(res, error instanceof DeadlineError ? 504 : 502, UPSTREAM_UNAVAILABLE, event.detail, id);
+          : `upstream '${name}' stream broke: ${describeNetworkError(error)}`);
+      if (unsent) sendError(res, audit, cut, id);
+      else audit.refuse(cut);
     }
-    if (redacted) event.detail = `${event.detail ? `${event.detail}; ` : ''}the upstream echoed Deputy's credential: overwritten in the answer`;
+    if (redacted) audit.note(`the upstream echoed Deputy's credential: overwritten in the answer`);
   }
 
   async close(): Promise<void> {
