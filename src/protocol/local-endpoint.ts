@@ -42,6 +42,8 @@ export interface McpService {
   /** May connect upstreams (the aggregated endpoint unions theirs), hence the bearer for credential modes that need it. */
   capabilities(principal: Principal, bearer?: BearerToken): Record<string, unknown> | Promise<Record<string, unknown>>;
   instructions?: string;
+  /** MCP 2026-07-28 server/discover: the versions and ttlMs of what the service merges (after capabilities()). */
+  discovery?(principal: Principal): { supportedVersions: string[]; ttlMs: number };
   /** The result of a request, or a JsonRpcError. */
   request(method: string, params: Record<string, unknown>, ctx: ServiceContext): Promise<unknown>;
   sessionClosed?(sessionId: string): void;
@@ -160,13 +162,15 @@ export class LocalMcpEndpoint implements McpHandler {
     const params = rpc.params ?? {};
     const serverMeta = { [META_SERVER_INFO]: this.#service.serverInfo };
     if (rpc.method === 'server/discover') {
+      const capabilities = modernCapabilities(await this.#service.capabilities(x.principal, x.bearer));
+      const merged = this.#service.discovery?.(x.principal) ?? { supportedVersions: [...MODERN_VERSIONS], ttlMs: 0 };
       return sendResult(res, id, {
         resultType: 'complete',
-        supportedVersions: [...MODERN_VERSIONS],
-        capabilities: modernCapabilities(await this.#service.capabilities(x.principal, x.bearer)),
+        supportedVersions: merged.supportedVersions,
+        capabilities,
         ...(this.#service.instructions ? { instructions: this.#service.instructions } : {}),
-        ttlMs: 0,
-        cacheScope: 'private',
+        ttlMs: merged.ttlMs,
+        cacheScope: 'private', // what Deputy lists depends on the caller's policy and credentials
         _meta: serverMeta,
       });
     }

@@ -21,6 +21,11 @@ export interface MemberContext {
 /** Notifications an upstream sends outside any request (list_changed, resources/updated), per principal. */
 export type ServerNotificationListener = (principalKey: string, method: string, params: Record<string, unknown>) => void;
 
+export interface Discovery {
+  supportedVersions: string[];
+  ttlMs?: number;
+}
+
 export interface AggregateMember {
   readonly name: string;
   readonly credentialMode: CredentialMode;
@@ -33,6 +38,11 @@ export interface AggregateMember {
    * upstream rejects with a JsonRpcError, an unreachable or failing upstream with a MemberUnavailable.
    */
   request(method: string, params: Record<string, unknown>, ctx: MemberContext): Promise<Record<string, unknown>>;
+  /**
+   * MCP 2026-07-28 upstreams: what their last server/discover said (versions, how long it holds), once
+   * capabilities() has asked. Undefined for a handshake-era upstream, which Deputy translates for.
+   */
+  discovery?(): Discovery | undefined;
   /** Register the listener for server-initiated notifications. */
   listen?(listener: ServerNotificationListener): void;
   /** The principal has no Deputy session left: close its upstream session. */

@@ -12,13 +12,16 @@ import { credentialFailure, type CredentialProvider } from '../../outbound/provi
 import { decodeHeaderValue, META_CAPABILITIES, META_VERSION, MODERN_VERSION } from '../../protocol/era.ts';
 import { INTERNAL_ERROR, JsonRpcError } from '../../protocol/jsonrpc.ts';
 import type { UpstreamLink } from '../link.ts';
-import { MemberUnavailable, type AggregateMember, type MemberContext } from './member.ts';
+import { MemberUnavailable, type AggregateMember, type Discovery, type MemberContext } from './member.ts';
 import { readSse } from './sse.ts';
 
 type Message = Record<string, unknown>;
 /** Methods 2026-07-28 removed: answered here so handshake-era clients keep working. */
 const LOCAL_ANSWERS = new Set(['ping', 'logging/setLevel', 'resources/subscribe', 'resources/unsubscribe']);
 const MAX_ROUNDS = 4;
+
+/** The shortest time Deputy keeps an upstream's server/discover answer, whatever its ttlMs. */
+const REDISCOVER_FLOOR_MS = 30_000;
 
 export class ModernMember implements AggregateMember {
   readonly name: string;
@@ -28,6 +31,7 @@ export class ModernMember implements AggregateMember {
   readonly #link: UpstreamLink;
   #nextId = 1;
   #discover?: Promise<Message>;
+  #discovered?: { result: Message; until: number };
 
   constructor(cfg: McpUpstreamConfig, credentials: CredentialProvider, link: UpstreamLink) {
     this.name = cfg.name;
@@ -37,13 +41,28 @@ export class ModernMember implements AggregateMember {
     this.#link = link;
   }
 
-  /** From server/discover (asked once, again after a failure), minus what the handshake era lacks. */
+  /**
+   * From server/discover: asked once, again after a failure or when its ttlMs has run out (at most
+   * every REDISCOVER_FLOOR_MS: /mcp asks for capabilities on every listing).
+   */
   async capabilities(ctx: MemberContext): Promise<Record<string, unknown>> {
-    this.#discover ??= this.#post('server/discover', {}, ctx).catch((error: unknown) => {
+    if (this.#discovered && Date.now() >= this.#discovered.until) this.#discover = undefined;
+    this.#discover ??= this.#post('server/discover', {}, ctx).then((result) => {
+      const ttl = typeof result.ttlMs === 'number' && result.ttlMs >= 0 ? Math.max(result.ttlMs, REDISCOVER_FLOOR_MS) : Infinity;
+      this.#discovered = { result, until: Date.now() + ttl };
+      return result;
+    }, (error: unknown) => {
       this.#discover = undefined;
       throw error;
     });
     return ((await this.#discover).capabilities as Record<string, unknown>) ?? {};
+  }
+
+  discovery(): Discovery | undefined {
+    const r = this.#discovered?.result;
+    if (!r) return undefined;
+    const versions = Array.isArray(r.supportedVersions) ? r.supportedVersions.filter((v): v is string => typeof v === 'string') : [];
+    return { supportedVersions: versions, ttlMs: typeof r.ttlMs === 'number' && r.ttlMs >= 0 ? r.ttlMs : undefined };
   }
 
   async request(method: string, params: Record<string, unknown>, ctx: MemberContext): Promise<Message> {

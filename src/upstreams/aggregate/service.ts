@@ -9,6 +9,7 @@ import { decide, enforce } from '../../policy/enforce.ts';
 import type { ToolPolicy } from '../../policy/tools.ts';
 import { INVALID_PARAMS, JsonRpcError, METHOD_NOT_FOUND } from '../../protocol/jsonrpc.ts';
 import type { McpService, ServiceContext } from '../../protocol/local-endpoint.ts';
+import { MODERN_VERSIONS } from '../../protocol/era.ts';
 import type { BearerToken } from '../../inbound/principal.ts';
 import type { AggregateConfig } from './config.ts';
 import { decodeCursor, encodeCursor, type MemberCursors } from './cursor.ts';
@@ -89,6 +90,25 @@ export class AggregateService implements McpService {
     if (has('completions')) out.completions = {};
     if (has('logging')) out.logging = {};
     return out;
+  }
+
+  /**
+   * MCP 2026-07-28 server/discover on /mcp, after capabilities(): the versions every 2026 member this
+   * principal can use also speaks (handshake members are translated, so they restrict nothing), and
+   * the shortest ttlMs any of them gave.
+   */
+  discovery(principal: Principal): { supportedVersions: string[]; ttlMs: number } {
+    let versions: string[] = [...MODERN_VERSIONS];
+    let ttlMs: number | undefined;
+    for (const e of this.#usable(principal)) {
+      const d = e.member.discovery?.();
+      if (!d) continue;
+      const shared = versions.filter((v) => d.supportedVersions.includes(v));
+      if (shared.length === 0) continue; // speaks none of Deputy's versions: its calls fail on their own
+      versions = shared;
+      if (d.ttlMs !== undefined) ttlMs = Math.min(ttlMs ?? Infinity, d.ttlMs);
+    }
+    return { supportedVersions: versions, ttlMs: ttlMs ?? 0 };
   }
 
   async request(method: string, params: Record<string, unknown>, ctx: ServiceContext): Promise<unknown> {

@@ -5,7 +5,7 @@ import { describeNetworkError, isTimeout } from '../../client/fetch-json.ts';
 import type { McpUpstreamConfig } from '../../config/schema.ts';
 import { credentialFailure, type CredentialProvider } from '../../outbound/provider.ts';
 import type { UpstreamLink } from '../link.ts';
-import { MemberUnavailable, type AggregateMember, type MemberContext } from './member.ts';
+import { MemberUnavailable, type AggregateMember, type Discovery, type MemberContext } from './member.ts';
 import { ModernMember } from './modern-member.ts';
 
 type Message = Record<string, unknown>;
@@ -63,6 +63,11 @@ export class UpstreamClient implements AggregateMember {
 
   async capabilities(ctx: MemberContext): Promise<Record<string, unknown>> {
     return (await this.#client(ctx)).capabilities(ctx);
+  }
+
+  discovery(): Discovery | undefined {
+    const modern = this.#link.handshakeRefused || this.#link.knownEra(this.#cfg.protocol) === 'modern';
+    return modern ? this.#modern.discovery() : undefined;
   }
 
   async request(method: string, params: Record<string, unknown>, ctx: MemberContext): Promise<Message> {
