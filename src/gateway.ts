@@ -128,7 +128,7 @@ export async function startGateway(config: DeputyConfig, opts: GatewayOptions = 
   // `/mcp`: every upstream behind one endpoint (route scopes: the gateway's; upstream scopes apply per member).
   if (config.upstreams.length > 0) {
     const extra = [...members.values(), ...config.upstreams.filter((u) => toolsets.has(u.name)).map((u) => toolsetMember(u.name, toolsets.get(u.name)!, { credentialMode: u.credentials.type, timeoutMs: u.timeoutMs }))];
-    const aggregate = new LocalMcpEndpoint('*', createAggregateService(config, quotas, extra), sessions);
+    const aggregate = new LocalMcpEndpoint('*', createAggregateService(config, quotas, extra), sessions, sealer);
     handlers.push(aggregate);
     const allScopes = [...new Set([...config.auth.requiredScopes, ...config.upstreams.flatMap((u) => [...u.requiredScopes, ...(u.policy?.scopes ?? []), ...(u.policy?.tools.flatMap((t) => t.scopes) ?? [])])])];
     routes.set('/mcp', route(config, '*', '/mcp', config.auth.requiredScopes, allScopes, aggregate));
@@ -204,11 +204,11 @@ function createHandler(upstream: UpstreamConfig, sessions: SessionStore, outboun
       config: { separator: '__', unprefixed: upstream.name }, quotas,
       serverInfo: { name: `deputy/${upstream.name}`, title: `Deputy: ${upstream.name}`, version: '1.0.0' },
     });
-    const translator = new LocalMcpEndpoint(upstream.name, service, sessions);
+    const translator = new LocalMcpEndpoint(upstream.name, service, sessions, sealer);
     return new McpProxy(upstream, createCredentialProvider(upstream, outbound), sessions, links.get(upstream.name)!, quotas, sealer, { endpoint: translator, client: members.get(upstream.name)! });
   }
   const policy = new ToolPolicy(upstream.name, upstream.policy, upstream.requiredScopes);
-  return new LocalMcpEndpoint(upstream.name, toolsetService(upstream.name, toolsets.get(upstream.name)!, { credentialMode: upstream.credentials.type, policy, quotas }), sessions);
+  return new LocalMcpEndpoint(upstream.name, toolsetService(upstream.name, toolsets.get(upstream.name)!, { credentialMode: upstream.credentials.type, policy, quotas }), sessions, sealer);
 }
 
 function route(config: DeputyConfig, name: string, path: string, requiredScopes: string[], scopesSupported: string[], handler: McpHandler): McpRoute {

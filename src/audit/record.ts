@@ -88,7 +88,7 @@ export class AuditRecord {
   }
 
   /**
-   * Writes the event once, when the response has closed. An undecided outcome follows the status
+   * Writes the event once, when the response has closed (notes made in the same turn included). An undecided outcome follows the status
    * sent; nothing sent means the client left first (499, nginx's "client closed request").
    */
   close(sink: AuditSink, res: { headersSent: boolean; statusCode: number; writableFinished: boolean }, latencyMs: number): AuditEvent | undefined {
@@ -99,7 +99,9 @@ export class AuditRecord {
     e.latencyMs = Math.round(latencyMs * 1000) / 1000;
     if (!this.#decided) e.outcome = res.headersSent ? classify(res.statusCode) : 'aborted';
     if (!res.writableFinished && (e.outcome === 'ok' || e.outcome === 'aborted')) e.detail ??= 'client disconnected before the response completed';
-    sink.write(clipEvent(e));
+    // Written a turn later, so what the handler notes right after the last byte (a redacted echo)
+    // still lands; then copied, so a call that outlives its request (parked for input) cannot alter it.
+    setImmediate(() => sink.write(clipEvent({ ...e })));
     return e;
   }
 }

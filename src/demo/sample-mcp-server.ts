@@ -26,6 +26,11 @@ export interface SampleServerOptions {
   extraTools?: Record<string, (args: Record<string, unknown>) => string>;
   /** Adds a `register_tool` tool that registers a new tool at run time (the server then sends tools/list_changed). */
   dynamicTools?: boolean;
+  /**
+   * Adds tools that ask the user mid-call, the handshake era's way (elicitation/create on the
+   * request's stream): `confirm_note` (a form), `open_page` (URL mode) and `two_questions` (two in a row).
+   */
+  asksUser?: boolean;
 }
 
 export interface SampleServer {
@@ -34,8 +39,26 @@ export interface SampleServer {
   close(): Promise<void>;
 }
 
-function buildServer(name: string, notes: string[], extra: SampleServerOptions['extraTools'], dynamic = false): McpServer {
+function buildServer(name: string, notes: string[], extra: SampleServerOptions['extraTools'], dynamic = false, asksUser = false): McpServer {
   const server = new McpServer({ name, version: '1.0.0' }, { capabilities: { logging: {} } });
+  if (asksUser) {
+    const yesNo = { type: 'object' as const, properties: { confirm: { type: 'boolean' as const, title: 'Confirm' } }, required: ['confirm'] };
+    server.registerTool('confirm_note', { description: 'Store a note after asking the user to confirm it', inputSchema: { text: z.string().max(1000) } }, async ({ text }) => {
+      const answer = await server.server.elicitInput({ message: `Store the note "${text}"?`, requestedSchema: yesNo });
+      const yes = answer.action === 'accept' && answer.content?.confirm === true;
+      if (yes) notes.push(text);
+      return { content: [{ type: 'text', text: yes ? `stored: ${text}` : `not stored (${answer.action})` }] };
+    });
+    server.registerTool('open_page', { description: 'Ask the user to open a page (URL-mode elicitation)', inputSchema: { url: z.string().url() } }, async ({ url }) => {
+      const answer = await server.server.elicitInput({ mode: 'url', message: 'Please open this page to continue', url, elicitationId: randomUUID() });
+      return { content: [{ type: 'text', text: `page: ${answer.action}` }] };
+    });
+    server.registerTool('two_questions', { description: 'Ask two questions, one after the other' }, async () => {
+      const first = await server.server.elicitInput({ message: 'First?', requestedSchema: yesNo });
+      const second = await server.server.elicitInput({ message: 'Second?', requestedSchema: yesNo });
+      return { content: [{ type: 'text', text: `answers: ${String(first.content?.confirm)}, ${String(second.content?.confirm)}` }] };
+    });
+  }
   if (dynamic) {
     server.registerTool('register_tool', { description: 'Register a new tool at run time', inputSchema: { name: z.string().regex(/^[a-z_]{1,32}$/) } }, async ({ name: tool }) => {
       server.registerTool(tool, { description: `tool ${tool}, added at run time` }, async () => ({ content: [{ type: 'text', text: `${tool} ran` }] }));
@@ -96,7 +119,7 @@ export async function startSampleMcpServer(opts: SampleServerOptions = {}): Prom
     const body = raw ? JSON.parse(raw) : undefined;
     try {
       if (opts.stateless) {
-        const server = buildServer(name, notes, opts.extraTools, opts.dynamicTools);
+        const server = buildServer(name, notes, opts.extraTools, opts.dynamicTools, opts.asksUser);
         const t = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
         res.on('close', () => { t.close(); server.close(); });
         await server.connect(t);
@@ -111,7 +134,7 @@ export async function startSampleMcpServer(opts: SampleServerOptions = {}): Prom
         }
         const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: () => randomUUID(), onsessioninitialized: (id) => { transports.set(id, transport); } });
         transport.onclose = () => { if (transport.sessionId) transports.delete(transport.sessionId); };
-        await buildServer(name, notes, opts.extraTools, opts.dynamicTools).connect(transport);
+        await buildServer(name, notes, opts.extraTools, opts.dynamicTools, opts.asksUser).connect(transport);
         t = transport;
       }
       await t.handleRequest(req, res, body);

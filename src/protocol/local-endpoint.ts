@@ -8,7 +8,9 @@ import type { AuditRecord } from '../audit/record.ts';
 import { DeputyError } from '../errors.ts';
 import type { McpExchange, McpHandler } from '../http/exchange.ts';
 import { sendError, sendJson, sendRpcError, sendSessionNotFound } from '../http/respond.ts';
-import { META_SERVER_INFO, META_SUBSCRIPTION, methodNotFound, MODERN_VERSIONS, REMOVED_IN_MODERN, type EraError } from './era.ts';
+import { META_CAPABILITIES, META_SERVER_INFO, META_VERSION, META_SUBSCRIPTION, methodNotFound, MODERN_VERSIONS, REMOVED_IN_MODERN, type EraError } from './era.ts';
+import { ParkedCalls, type Step } from './parked-calls.ts';
+import type { RequestStateSealer } from './request-state.ts';
 import { QuotaExceededError } from '../admission/quota.ts';
 import { AuthError } from '../inbound/errors.ts';
 import { principalKey, type BearerToken, type Principal } from '../inbound/principal.ts';
@@ -65,11 +67,15 @@ export class LocalMcpEndpoint implements McpHandler {
   readonly #pending = new Map<string, { sessionId: string; resolve(message: Record<string, unknown>): void }>();
 
   readonly #unsubscribe: () => void;
+  /** 2026 calls waiting for the client's input (a handshake-era upstream asked mid-call), and the seal on their requestState. */
+  readonly #parked = new ParkedCalls<Waiter>();
+  readonly #sealer: RequestStateSealer;
 
-  constructor(route: string, service: McpService, sessions: SessionStore) {
+  constructor(route: string, service: McpService, sessions: SessionStore, sealer: RequestStateSealer) {
     this.#route = route;
     this.#service = service;
     this.#sessions = sessions;
+    this.#sealer = sealer;
     // Sessions that expire or are evicted take the service's per-session state with them.
     this.#unsubscribe = sessions.onEnd((rec) => {
       if (rec.route === route) this.#service.sessionClosed?.(rec.id);
@@ -177,24 +183,55 @@ export class LocalMcpEndpoint implements McpHandler {
     if (REMOVED_IN_MODERN.has(rpc.method!)) return this.#modernError(x, methodNotFound(rpc.method!, id));
     if (rpc.method === 'subscriptions/listen') return this.#listen(x, params);
     const stream = new LazyStream(res, /text\/event-stream/.test(String(x.req.headers.accept ?? '')));
-    const abort = new AbortController();
-    res.once('close', () => abort.abort());
-    const meta = params._meta as { progressToken?: string | number } | undefined;
-    const ctx: ServiceContext = {
-      principal: x.principal, bearer: x.bearer, requestId: x.requestId, signal: abort.signal,
-      progressToken: meta?.progressToken,
-      notify: (method, p) => stream.notify(method, p),
-      // No server-to-client requests in this era (they became input_required results).
-      request: (method) => Promise.reject(new JsonRpcError(METHOD_NOT_FOUND, `the client cannot receive ${method} requests in MCP 2026-07-28`)),
-      audit: x.audit,
-    };
-    try {
-      const result = (await this.#service.request(rpc.method!, params, ctx)) as Record<string, unknown>;
-      const cacheable = CACHEABLE.has(rpc.method!) ? { ttlMs: 0, cacheScope: 'private' } : {};
-      stream.result(id, { resultType: 'complete', ...result, ...cacheable, _meta: { ...(result._meta as object | undefined), ...serverMeta } });
-    } catch (error) {
-      this.#answerError(x, stream, error);
+    const clientGone = new AbortController();
+    res.once('close', () => clientGone.abort());
+    const waiter: Waiter = { stream, audit: x.audit };
+    const key = principalKey(x.principal);
+    // What the call is: a retry that continues a parked call must name the same method and target.
+    const call = `${rpc.method}\u0000${rpc.target ?? ''}`;
+
+    let step: Step | undefined;
+    const sealed = params.requestState;
+    if (sealed !== undefined) {
+      // A retry carrying input for a call parked here (nothing else issues requestState on this endpoint).
+      const opened = typeof sealed === 'string' ? this.#sealer.open(sealed, key, this.#route) : undefined;
+      const parkedId = opened?.startsWith(PARKED) ? opened.slice(PARKED.length) : undefined;
+      const responses = params.inputResponses;
+      step = parkedId && typeof responses === 'object' && responses !== null ? await this.#parked.resume(parkedId, key, call, waiter, responses as Record<string, unknown>) : undefined;
+      if (!step) return sendError(res, x.audit, new DeputyError('ERR_INVALID_REQUEST_STATE', 'Invalid or expired requestState: call again without it'), id);
+      x.audit.note('continues a call that waited for the client\'s input');
+    } else {
+      const meta = params._meta as { progressToken?: string | number } | undefined;
+      // A server-to-client request becomes an input_required result, if the client said it can answer it.
+      const clientCaps = (meta as Record<string, unknown> | undefined)?.[META_CAPABILITIES] as Record<string, unknown> | undefined;
+      step = await this.#parked.start(key, call, waiter, clientGone.signal, (ask, current, signal) => {
+        const ctx: ServiceContext = {
+          principal: x.principal, bearer: x.bearer, requestId: x.requestId, signal,
+          progressToken: meta?.progressToken,
+          notify: (method, p) => current().stream.notify(method, p),
+          request: (method, p) => {
+            const needs = INPUT_CAPABILITY[method];
+            const declared = needs === undefined ? undefined : (clientCaps?.[needs] as Record<string, unknown> | undefined);
+            const urlMode = method === 'elicitation/create' && p.mode === 'url';
+            if (!declared || (urlMode && declared.url === undefined)) {
+              return Promise.reject(new JsonRpcError(METHOD_NOT_FOUND, `the client cannot answer ${method}${urlMode ? ' in URL mode' : ''} (it did not declare the capability)`));
+            }
+            return ask(method, p);
+          },
+          get audit() {
+            return current().audit;
+          },
+        };
+        return this.#service.request(rpc.method!, withoutEraMeta(params), ctx);
+      });
     }
+    if (step.kind === 'input') {
+      return stream.result(id, { resultType: 'input_required', inputRequests: step.inputRequests, requestState: this.#sealer.seal(`${PARKED}${step.id}`, key, this.#route), _meta: serverMeta });
+    }
+    if (step.kind === 'failed') return this.#answerError(x, stream, step.error);
+    const result = step.result as Record<string, unknown>;
+    const cacheable = CACHEABLE.has(rpc.method!) ? { ttlMs: 0, cacheScope: 'private' } : {};
+    stream.result(id, { resultType: 'complete', ...result, ...cacheable, _meta: { ...(result._meta as object | undefined), ...serverMeta } });
   }
 
   /** A service's failure as the answer, for both eras (one mapping; a step-up challenge is rethrown to the HTTP layer). */
@@ -265,6 +302,7 @@ export class LocalMcpEndpoint implements McpHandler {
 
   async close(): Promise<void> {
     this.#unsubscribe();
+    this.#parked.close();
     await this.#service.close?.();
   }
 
@@ -310,6 +348,28 @@ function modernCapabilities(caps: Record<string, unknown>): Record<string, unkno
 function sendResult(res: ServerResponse, id: JsonRpcId, result: unknown): void {
   sendJson(res, 200, JSON.stringify({ jsonrpc: '2.0', id, result }));
 }
+
+const ENVELOPE_META = new Set([META_VERSION, META_CAPABILITIES, 'io.modelcontextprotocol/clientInfo']);
+
+/** The request as a service (and a handshake-era upstream behind it) should see it: no 2026 envelope fields. */
+function withoutEraMeta(params: Record<string, unknown>): Record<string, unknown> {
+  const meta = params._meta as Record<string, unknown> | undefined;
+  if (!meta) return params;
+  const rest = Object.fromEntries(Object.entries(meta).filter(([k]) => !ENVELOPE_META.has(k)));
+  const { _meta: _m, ...others } = params;
+  return Object.keys(rest).length ? { ...others, _meta: rest } : others;
+}
+
+/** The client request currently waiting on a (possibly parked) 2026 call: where its progress and answer go. */
+interface Waiter {
+  stream: LazyStream;
+  audit: AuditRecord;
+}
+
+/** Prefix of the state Deputy seals into requestState for a parked call. */
+const PARKED = 'parked:';
+/** The client capability a 2026 client must declare for each kind of question. */
+const INPUT_CAPABILITY: Record<string, string> = { 'elicitation/create': 'elicitation', 'sampling/createMessage': 'sampling', 'roots/list': 'roots' };
 
 /** JSON by default; becomes an SSE stream at the first notification if the client accepts one. */
 class LazyStream {

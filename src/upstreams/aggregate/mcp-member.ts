@@ -21,7 +21,9 @@ import { LATEST_VERSION } from '../../protocol/versions.ts';
 import { MemberUnavailable, type AggregateMember, type MemberContext, type ServerNotificationListener } from './member.ts';
 import { readSse } from './sse.ts';
 
-const CLIENT_CAPABILITIES = { sampling: {}, elicitation: {}, roots: { listChanged: true } };
+// Deputy relays what the upstream asks to the client that made the call (or turns it into a 2026
+// input_required); a client that cannot answer gets the upstream an error, not a hang.
+const CLIENT_CAPABILITIES = { sampling: {}, elicitation: { form: {}, url: {} }, roots: { listChanged: true } };
 
 interface UpstreamSession {
   id?: string;
@@ -31,6 +33,12 @@ interface UpstreamSession {
   caller: Pick<MemberContext, 'principal' | 'bearer'>;
   lastUsed: number;
   closed: boolean;
+  /**
+   * Calls in progress on this session, oldest first. A server request that arrives on the GET stream
+   * instead of the call's own stream (the SDK's elicitInput() without a related request) is for the
+   * latest of them.
+   */
+  inFlight: Set<MemberContext>;
   listen?: AbortController;
 }
 
@@ -84,12 +92,12 @@ export class McpMember implements AggregateMember {
     try {
       const session = await this.#session(call);
       try {
-        return await this.#call(session, method, params, call);
+        return await this.#tracked(session, method, params, call);
       } catch (error) {
         if (!(error instanceof SessionExpired)) throw error;
         // The upstream forgot the session (restart, its own expiry): open a new one and retry once.
         this.#drop(principalKey(ctx.principal), session);
-        return await this.#call(await this.#session(call), method, params, call);
+        return await this.#tracked(await this.#session(call), method, params, call);
       }
     } catch (error) {
       if (error instanceof JsonRpcError || error instanceof MemberUnavailable) throw error;
@@ -97,6 +105,15 @@ export class McpMember implements AggregateMember {
       if (ctx.signal.aborted) throw error; // the client went away: nothing to report to it
       // A connection reset or a broken stream while reading the answer.
       throw new MemberUnavailable(this.name, `upstream '${this.name}' broke off its answer to ${method}: ${describeNetworkError(error)}`);
+    }
+  }
+
+  async #tracked(session: UpstreamSession, method: string, params: Record<string, unknown>, ctx: MemberContext): Promise<Message> {
+    session.inFlight.add(ctx);
+    try {
+      return await this.#call(session, method, params, ctx);
+    } finally {
+      session.inFlight.delete(ctx);
     }
   }
 
@@ -133,7 +150,7 @@ export class McpMember implements AggregateMember {
   async #initialize(ctx: MemberContext): Promise<UpstreamSession> {
     // Shared by every caller of this principal, so bounded by the upstream's timeout, not one caller's signal.
     const signal = AbortSignal.timeout(this.timeoutMs);
-    const draft: UpstreamSession = { protocolVersion: LATEST_VERSION, capabilities: {}, caller: ctx, lastUsed: Date.now(), closed: false };
+    const draft: UpstreamSession = { protocolVersion: LATEST_VERSION, capabilities: {}, caller: ctx, lastUsed: Date.now(), closed: false, inFlight: new Set() };
     const init = { protocolVersion: LATEST_VERSION, capabilities: CLIENT_CAPABILITIES, clientInfo: { name: 'deputy', version: '1.0.0' } };
     const { result, sessionId } = await this.#exchange(draft, { jsonrpc: '2.0', id: this.#nextId++, method: 'initialize', params: init }, { ...ctx, signal }, true);
     draft.id = sessionId;
@@ -288,6 +305,11 @@ export class McpMember implements AggregateMember {
           try {
             const m = JSON.parse(event.data) as Message;
             if (typeof m.method === 'string' && m.id === undefined) this.#notify(key, m.method, (m.params as Record<string, unknown>) ?? {});
+            else if (typeof m.method === 'string') {
+              // A request to the client outside any call's stream: the latest call in progress asks it (none: refused).
+              const latest = [...session.inFlight].at(-1) ?? { ...session.caller, requestId: 'notification-stream', signal: abort.signal };
+              this.#onStreamMessage(session, m, latest);
+            }
           } catch {
             // not JSON: ignore the event
           }
