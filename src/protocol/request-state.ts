@@ -65,21 +65,32 @@ export class RequestStateSealer {
     // A chunk may end inside a multi-byte character: the decoder keeps the partial bytes for the next.
     const decoder = new StringDecoder('utf8');
     let held = '';
+    /** A trailing CR, which may be half of a CRLF split across chunks. */
+    let cr = '';
+    const sealEvent = (event: string) => event.split('\n').map((line) => (line.startsWith('data: ') ? `data: ${sealResult(line.slice(6))}` : line)).join('\n');
+    // SSE lines may end in CRLF, LF or CR: all become LF, so events split on a blank line.
+    const events = (text: string, last: boolean): Buffer => {
+      text = cr + text;
+      cr = !last && text.endsWith('\r') ? '\r' : '';
+      held += (cr ? text.slice(0, -1) : text).replace(/\r\n?/g, '\n');
+      let out = '';
+      for (let end = held.indexOf('\n\n'); end !== -1; end = held.indexOf('\n\n')) {
+        out += `${sealEvent(held.slice(0, end))}\n\n`;
+        held = held.slice(end + 2);
+      }
+      if (last && held) out += sealEvent(held); // an event the upstream did not terminate
+      if (last) held = '';
+      return Buffer.from(out);
+    };
     return {
       push(chunk) {
+        if (sse) return events(decoder.write(chunk), false);
         held += decoder.write(chunk);
-        if (!sse) return Buffer.alloc(0);
-        let out = '';
-        for (let end = held.indexOf('\n\n'); end !== -1; end = held.indexOf('\n\n')) {
-          const event = held.slice(0, end);
-          held = held.slice(end + 2);
-          out += `${event.split('\n').map((line) => (line.startsWith('data: ') ? `data: ${sealResult(line.slice(6))}` : line)).join('\n')}\n\n`;
-        }
-        return Buffer.from(out);
+        return Buffer.alloc(0);
       },
       end() {
-        held += decoder.end();
-        const rest = sse ? held : sealResult(held);
+        if (sse) return events(decoder.end(), true);
+        const rest = sealResult(held + decoder.end());
         held = '';
         return Buffer.from(rest);
       },

@@ -28,3 +28,21 @@ test('the rewriter seals requestState in SSE and JSON, and keeps a character spl
     assert.equal(s.open(json.result.requestState, 'iss\u0000alice', 'notes'), 'st');
   }
 });
+
+test('the rewriter seals SSE events whose lines end in CRLF or CR, with a CRLF split across chunks', () => {
+  const s = new RequestStateSealer('k');
+  const answer = JSON.stringify({ jsonrpc: '2.0', id: 1, result: { resultType: 'input_required', requestState: 'st' } });
+  for (const eol of ['\r\n', '\r']) {
+    const bytes = Buffer.from(`event: message${eol}data: ${answer}${eol}${eol}`);
+    for (let cut = 1; cut < bytes.length; cut += 7) {
+      const rw = s.rewriter('iss\u0000alice', 'notes', true);
+      const first = rw.push(bytes.subarray(0, cut));
+      const out = Buffer.concat([first, rw.push(bytes.subarray(cut)), rw.end()]).toString('utf8');
+      const data = out.split('\n').find((l) => l.startsWith('data: '));
+      assert.ok(data, `${JSON.stringify(eol)} cut at ${cut}: ${out}`);
+      const json = JSON.parse(data.slice(6));
+      assert.equal(s.open(json.result.requestState, 'iss\u0000alice', 'notes'), 'st', `${JSON.stringify(eol)} cut at ${cut}: not sealed`);
+      assert.ok(out.endsWith('\n\n'), 'the event still ends with a blank line');
+    }
+  }
+});
