@@ -6,6 +6,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { SubscribeRequestSchema, UnsubscribeRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 
 export interface RecordedRequest {
@@ -31,6 +32,8 @@ export interface SampleServerOptions {
    * request's stream): `confirm_note` (a form), `open_page` (URL mode) and `two_questions` (two in a row).
    */
   asksUser?: boolean;
+  /** Declares resources.subscribe: `notes://all` lists the notes, and add_note tells subscribers it changed. */
+  resourceUpdates?: boolean;
 }
 
 export interface SampleServer {
@@ -39,8 +42,14 @@ export interface SampleServer {
   close(): Promise<void>;
 }
 
-function buildServer(name: string, notes: string[], extra: SampleServerOptions['extraTools'], dynamic = false, asksUser = false): McpServer {
-  const server = new McpServer({ name, version: '1.0.0' }, { capabilities: { logging: {} } });
+function buildServer(name: string, notes: string[], extra: SampleServerOptions['extraTools'], dynamic = false, asksUser = false, resourceUpdates = false): McpServer {
+  const server = new McpServer({ name, version: '1.0.0' }, { capabilities: { logging: {}, ...(resourceUpdates ? { resources: { subscribe: true } } : {}) } });
+  const subscribed = new Set<string>();
+  if (resourceUpdates) {
+    server.server.setRequestHandler(SubscribeRequestSchema, async (req) => (subscribed.add(req.params.uri), {}));
+    server.server.setRequestHandler(UnsubscribeRequestSchema, async (req) => (subscribed.delete(req.params.uri), {}));
+    server.registerResource('all', 'notes://all', { description: 'Every note', mimeType: 'text/plain' }, async (uri) => ({ contents: [{ uri: uri.href, text: notes.join('\n') }] }));
+  }
   if (asksUser) {
     const yesNo = { type: 'object' as const, properties: { confirm: { type: 'boolean' as const, title: 'Confirm' } }, required: ['confirm'] };
     server.registerTool('confirm_note', { description: 'Store a note after asking the user to confirm it', inputSchema: { text: z.string().max(1000) } }, async ({ text }) => {
@@ -75,6 +84,7 @@ function buildServer(name: string, notes: string[], extra: SampleServerOptions['
   }));
   server.registerTool('add_note', { description: 'Store a note', inputSchema: { text: z.string().max(1000) } }, async ({ text }) => {
     notes.push(text);
+    if (subscribed.has('notes://all')) await server.server.sendResourceUpdated({ uri: 'notes://all' });
     return { content: [{ type: 'text', text: `saved note #${notes.length}` }] };
   });
   server.registerTool('list_notes', { description: 'List stored notes', annotations: { readOnlyHint: true } }, async () => ({
@@ -119,7 +129,7 @@ export async function startSampleMcpServer(opts: SampleServerOptions = {}): Prom
     const body = raw ? JSON.parse(raw) : undefined;
     try {
       if (opts.stateless) {
-        const server = buildServer(name, notes, opts.extraTools, opts.dynamicTools, opts.asksUser);
+        const server = buildServer(name, notes, opts.extraTools, opts.dynamicTools, opts.asksUser, opts.resourceUpdates);
         const t = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
         res.on('close', () => { t.close(); server.close(); });
         await server.connect(t);
@@ -134,7 +144,7 @@ export async function startSampleMcpServer(opts: SampleServerOptions = {}): Prom
         }
         const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: () => randomUUID(), onsessioninitialized: (id) => { transports.set(id, transport); } });
         transport.onclose = () => { if (transport.sessionId) transports.delete(transport.sessionId); };
-        await buildServer(name, notes, opts.extraTools, opts.dynamicTools, opts.asksUser).connect(transport);
+        await buildServer(name, notes, opts.extraTools, opts.dynamicTools, opts.asksUser, opts.resourceUpdates).connect(transport);
         t = transport;
       }
       await t.handleRequest(req, res, body);

@@ -4,7 +4,7 @@
 // notifications (progress, list_changed) before the result and the client accepts a stream.
 import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
-import type { AuditRecord } from '../audit/record.ts';
+import { AuditRecord } from '../audit/record.ts';
 import { DeputyError } from '../errors.ts';
 import type { McpExchange, McpHandler } from '../http/exchange.ts';
 import { sendError, sendJson, sendRpcError, sendSessionNotFound } from '../http/respond.ts';
@@ -70,6 +70,8 @@ export class LocalMcpEndpoint implements McpHandler {
   /** 2026 calls waiting for the client's input (a handshake-era upstream asked mid-call), and the seal on their requestState. */
   readonly #parked = new ParkedCalls<Waiter>();
   readonly #sealer: RequestStateSealer;
+  /** Open listens per (principal, resource URI): the upstream subscription lives while any does. */
+  readonly #resourceInterest = new Map<string, number>();
 
   constructor(route: string, service: McpService, sessions: SessionStore, sealer: RequestStateSealer) {
     this.#route = route;
@@ -272,11 +274,26 @@ export class LocalMcpEndpoint implements McpHandler {
     const id = x.rpc!.id;
     if (!this.#service.subscribe) return this.#modernError(x, methodNotFound('subscriptions/listen', id));
     const wanted = (params.notifications ?? {}) as Record<string, unknown>;
-    const caps = modernCapabilities(await this.#service.capabilities(x.principal, x.bearer));
+    const raw = await this.#service.capabilities(x.principal, x.bearer);
+    const caps = modernCapabilities(raw);
     const honored: Record<string, unknown> = {};
     if (wanted.toolsListChanged === true && caps.tools) honored.toolsListChanged = true;
     if (wanted.promptsListChanged === true && caps.prompts) honored.promptsListChanged = true;
     if (wanted.resourcesListChanged === true && caps.resources) honored.resourcesListChanged = true;
+    // resourceSubscriptions: subscribed upstream (the handshake era's resources/subscribe) for as long
+    // as this listen is open; the URIs that could be subscribed are the ones acknowledged.
+    const subscribed = new Set<string>();
+    const uris = Array.isArray(wanted.resourceSubscriptions) ? [...new Set(wanted.resourceSubscriptions.filter((u): u is string => typeof u === 'string' && u.length <= 2048))].slice(0, MAX_RESOURCE_SUBSCRIPTIONS) : [];
+    if (uris.length && (raw.resources as { subscribe?: unknown } | undefined)?.subscribe) {
+      const key = principalKey(x.principal);
+      await Promise.all(uris.map(async (uri) => {
+        if (await this.#resourceSubscription(x, key, uri, +1)) subscribed.add(uri);
+      }));
+      res.once('close', () => {
+        for (const uri of subscribed) void this.#resourceSubscription(x, key, uri, -1);
+      });
+    }
+    if (subscribed.size) honored.resourceSubscriptions = [...subscribed];
     const methods = new Set<string>([
       ...(honored.toolsListChanged ? ['notifications/tools/list_changed'] : []),
       ...(honored.promptsListChanged ? ['notifications/prompts/list_changed'] : []),
@@ -287,13 +304,41 @@ export class LocalMcpEndpoint implements McpHandler {
     const send = (message: unknown) => !res.writableEnded && !res.destroyed && res.write(`event: message\ndata: ${JSON.stringify(message)}\n\n`);
     send({ jsonrpc: '2.0', method: 'notifications/subscriptions/acknowledged', params: { notifications: honored, _meta: tag } });
     const unsubscribe = this.#service.subscribe(x.principal, (method, p) => {
-      if (methods.has(method)) send({ jsonrpc: '2.0', method, params: { ...p, _meta: { ...(p._meta as object | undefined), ...tag } } });
+      if (methods.has(method) || (method === 'notifications/resources/updated' && subscribed.has(String(p.uri)))) send({ jsonrpc: '2.0', method, params: { ...p, _meta: { ...(p._meta as object | undefined), ...tag } } });
     });
     const keepAlive = setInterval(() => !res.writableEnded && res.write(': keep-alive\n\n'), 15_000);
     res.once('close', () => {
       clearInterval(keepAlive);
       unsubscribe();
     });
+  }
+
+  /**
+   * Counts a listen's interest in one resource of this principal: the first subscribes upstream, the
+   * last unsubscribes (several listens, and handshake-era clients, may share the upstream session).
+   */
+  async #resourceSubscription(x: McpExchange, key: string, uri: string, delta: 1 | -1): Promise<boolean> {
+    const id = `${key}\u0000${uri}`;
+    const before = this.#resourceInterest.get(id) ?? 0;
+    const after = Math.max(0, before + delta);
+    if (after === 0) this.#resourceInterest.delete(id);
+    else this.#resourceInterest.set(id, after);
+    if ((delta === 1 && before > 0) || (delta === -1 && after > 0)) return true;
+    const ctx: ServiceContext = {
+      principal: x.principal, bearer: x.bearer, requestId: x.requestId, signal: AbortSignal.timeout(10_000),
+      notify: () => {},
+      request: (method) => Promise.reject(new JsonRpcError(METHOD_NOT_FOUND, `${method} cannot be asked while subscribing`)),
+      // Its own record (not written): a refused subscription is noted on the listen, which stays open.
+      audit: new AuditRecord({ requestId: x.requestId, route: this.#route, httpMethod: 'POST' }),
+    };
+    try {
+      await this.#service.request(delta === 1 ? 'resources/subscribe' : 'resources/unsubscribe', { uri }, ctx);
+      return true;
+    } catch (error) {
+      if (delta === 1) this.#resourceInterest.delete(id);
+      x.audit.note(`resource subscription ${delta === 1 ? 'refused' : 'not ended'}: ${(error as Error).message}`);
+      return false;
+    }
   }
 
   #modernError(x: McpExchange, error: EraError): void {
@@ -365,6 +410,9 @@ interface Waiter {
   stream: LazyStream;
   audit: AuditRecord;
 }
+
+/** At most this many resourceSubscriptions per listen. */
+const MAX_RESOURCE_SUBSCRIPTIONS = 100;
 
 /** Prefix of the state Deputy seals into requestState for a parked call. */
 const PARKED = 'parked:';
