@@ -41,6 +41,11 @@ export const ERRORS = {
   ERR_INVALID_REQUEST_STATE: { http: 400, rpc: -32602, outcome: 'rejected' },
 
   // The upstream side.
+  /**
+   * user_oauth: the user has no connected account (or its refresh definitively failed). Answered
+   * in-band: MCP's URLElicitationRequired (-32042) with the connect URL, or its 2026 and no-URL forms.
+   */
+  ERR_CONSENT_REQUIRED: { http: 200, rpc: -32042, outcome: 'consent_required' },
   ERR_CREDENTIAL_UNAVAILABLE: { http: 502, rpc: -32011, outcome: 'credential_error' },
   /** The upstream answered 401/403 to Deputy's own credential (not the client's problem: a gateway error). */
   ERR_UPSTREAM_REFUSED_CREDENTIAL: { http: 502, rpc: -32011, outcome: 'upstream_error' },

@@ -83,7 +83,7 @@ export async function startGateway(config: DeputyConfig, opts: GatewayOptions = 
   const routes = new Map<string, McpRoute>();
   const handlers: McpHandler[] = [];
   verifier.introspectionStore = shared.state?.introspection;
-  const outbound = await createOutboundContext(config, { tokenStore: shared.state?.tokens }).catch((error: Error) => {
+  const outbound = await createOutboundContext(config, { tokenStore: shared.state?.tokens, vault: shared.vault, audit: () => shared.audit }).catch((error: Error) => {
     if (!opts.reuse) server.close();
     throw error;
   });
@@ -128,7 +128,9 @@ export async function startGateway(config: DeputyConfig, opts: GatewayOptions = 
   // `/mcp`: every upstream behind one endpoint (route scopes: the gateway's; upstream scopes apply per member).
   if (config.upstreams.length > 0) {
     const extra = [...members.values(), ...config.upstreams.filter((u) => toolsets.has(u.name)).map((u) => toolsetMember(u.name, toolsets.get(u.name)!, { credentialMode: u.credentials.type, timeoutMs: u.timeoutMs }))];
-    const aggregate = new LocalMcpEndpoint('*', createAggregateService(config, quotas, extra), sessions, sealer);
+    const aggregateService = createAggregateService(config, quotas, extra);
+    outbound.accounts?.onConnected((key, _upstream, elicitationId) => aggregateService.notifyPrincipal(key, 'notifications/elicitation/complete', { elicitationId }));
+    const aggregate = new LocalMcpEndpoint('*', aggregateService, sessions, sealer);
     handlers.push(aggregate);
     const allScopes = [...new Set([...config.auth.requiredScopes, ...config.upstreams.flatMap((u) => [...u.requiredScopes, ...(u.policy?.scopes ?? []), ...(u.policy?.tools.flatMap((t) => t.scopes) ?? [])])])];
     routes.set('/mcp', route(config, '*', '/mcp', config.auth.requiredScopes, allScopes, aggregate));
@@ -204,7 +206,11 @@ function createHandler(upstream: UpstreamConfig, sessions: SessionStore, outboun
       config: { separator: '__', unprefixed: upstream.name }, quotas,
       serverInfo: { name: `deputy/${upstream.name}`, title: `Deputy: ${upstream.name}`, version: '1.0.0' },
     });
+    outbound.accounts?.onConnected((key, _upstream, elicitationId) => service.notifyPrincipal(key, 'notifications/elicitation/complete', { elicitationId }));
     const translator = new LocalMcpEndpoint(upstream.name, service, sessions, sealer);
+    // Per-user upstream tokens: Deputy serves the endpoint itself, so it can answer before the person
+    // has connected (initialize, tools/list) and present the connect link where the client can use it.
+    if (upstream.credentials.type === 'user_oauth') return translator;
     return new McpProxy(upstream, createCredentialProvider(upstream, outbound), sessions, links.get(upstream.name)!, quotas, sealer, { endpoint: translator, client: members.get(upstream.name)! });
   }
   const policy = new ToolPolicy(upstream.name, upstream.policy, upstream.requiredScopes);

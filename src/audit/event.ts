@@ -4,9 +4,10 @@ import type { CredentialMode } from '../config/schema.ts';
 
 /**
  * `overloaded`: refused by a concurrency limit (503); `throttled`: refused by a quota (429);
- * `aborted`: the client went away before its request was complete.
+ * `aborted`: the client went away before its request was complete; `consent_required`: the user
+ * has not connected their account for a user_oauth upstream (the answer carries the connect URL).
  */
-export type Outcome = 'ok' | 'denied' | 'unauthenticated' | 'rejected' | 'upstream_error' | 'credential_error' | 'overloaded' | 'throttled' | 'aborted' | 'error';
+export type Outcome = 'ok' | 'denied' | 'unauthenticated' | 'rejected' | 'upstream_error' | 'credential_error' | 'consent_required' | 'overloaded' | 'throttled' | 'aborted' | 'error';
 
 export interface AuditEvent {
   time: string;

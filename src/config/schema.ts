@@ -9,7 +9,7 @@ import { resolveSecret, Secret, type SecretSource } from './secrets.ts';
 import { parsePolicy, type UpstreamPolicy } from '../policy/config.ts';
 import { DEFAULT_AGGREGATE, parseAggregate, type AggregateConfig } from '../upstreams/aggregate/config.ts';
 
-export const CREDENTIAL_TYPES = ['static', 'client_credentials', 'token_exchange', 'passthrough'] as const;
+export const CREDENTIAL_TYPES = ['static', 'client_credentials', 'token_exchange', 'user_oauth', 'passthrough'] as const;
 export const CLIENT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'] as const;
 /** Asymmetric only: HMAC with a published key is the classic algorithm-confusion hole, and `none` is never allowed. */
 export const ASYMMETRIC_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'] as const;
@@ -112,7 +112,38 @@ export type CredentialsConfig =
       /** Audience the exchanged JWT must carry; defaults to `audience`, else `resource`. */
       expectedAudience?: string;
     } & TokenEndpointConfig)
+  | UserOAuthConfig
   | { type: 'passthrough'; acknowledgeSpecViolation: true; requireAudience?: string };
+
+/**
+ * `user_oauth`: each user connects their own account at the upstream's authorization server (a
+ * consent flow started from their MCP client); Deputy calls the upstream with that user's token,
+ * held encrypted in the vault and refreshed there. See docs/connected-accounts.md.
+ */
+export interface UserOAuthConfig {
+  type: 'user_oauth';
+  /** The upstream's authorization server; else discovered from the upstream's RFC 9728 metadata. */
+  issuer?: string;
+  client: ClientAuthConfig;
+  scopes: string[];
+  /** RFC 8707 resource; defaults to the upstream URL (MCP) or base_url (OpenAPI). */
+  resource?: string;
+  timeoutMs: number;
+}
+
+/** Where connected accounts' tokens live, encrypted (AES-256-GCM; the first key encrypts, all decrypt). */
+export interface VaultConfig {
+  /** `sqlite:PATH` or `postgres://…` (replicas). */
+  store: string;
+  keys: { id: string; secret: Secret }[];
+}
+
+/** How a person signs in on Deputy's connect pages: OIDC at the same IdP that issues the MCP tokens. */
+export interface LoginConfig {
+  issuer: string;
+  clientId: string;
+  clientSecret: Secret;
+}
 
 export type CredentialMode = CredentialsConfig['type'];
 
@@ -192,6 +223,9 @@ export interface DeputyConfig {
   identity?: IdentityConfig;
   /** Naming on the aggregated /mcp endpoint. */
   aggregate: AggregateConfig;
+  /** Connected accounts (user_oauth): the token vault and the sign-in for connect pages. */
+  vault?: VaultConfig;
+  login?: LoginConfig;
   /** Secrets resolved from files; watched while serving. */
   secrets: Secret[];
   /** Non-fatal findings (e.g. passthrough enabled) shown at start-up and by `deputy check`. */
@@ -404,12 +438,49 @@ export function parseConfig(raw: unknown, opts: ParseOptions): DeputyConfig {
 
   const aggregate = root.has('aggregate') ? parseAggregate(root.object('aggregate'), upstreams.map((u) => u.name)) : DEFAULT_AGGREGATE;
 
+  // connected accounts: the vault and the connect pages' sign-in, needed by user_oauth upstreams
+  const userOAuth = upstreams.filter((u) => u.credentials.type === 'user_oauth').map((u) => u.name);
+  let vault: VaultConfig | undefined;
+  if (root.has('vault')) {
+    const vr = root.object('vault');
+    const vstore = vr.string('store') ?? 'sqlite:./deputy-vault.db';
+    if (!/^(sqlite:.+|postgres(ql)?:\/\/.+)$/.test(vstore)) vr.fail('expected sqlite:PATH or postgres://… (replicas)', 'store');
+    const keyReaders = vr.list('keys', true);
+    const keys: { id: string; secret: Secret }[] = [];
+    for (const kr of keyReaders) {
+      const id = kr.string('id', { required: true, hint: 'a short name for the key, e.g. k1 (stored beside each row)' }) ?? '';
+      if (id && !/^[\w.-]{1,32}$/.test(id)) kr.fail('must be 1-32 letters, digits, _ . or -', 'id');
+      const key = secret(kr, 'secret', { required: true });
+      if (key && key.value().length < 32) kr.fail('must be at least 32 characters of random data (e.g. openssl rand -base64 48)', 'secret');
+      kr.rejectUnknownKeys();
+      if (id && keys.some((k) => k.id === id)) kr.fail(`duplicate key id '${id}'`, 'id');
+      if (id && key) keys.push({ id, secret: key });
+    }
+    if (vr.has('keys') && keyReaders.length === 0) vr.fail('needs at least one key: [{ id: k1, secret: { env: DEPUTY_VAULT_KEY } }] (the first encrypts; list old keys after it to rotate)', 'keys');
+    vr.rejectUnknownKeys();
+    vault = { store: vstore, keys };
+  } else if (userOAuth.length) {
+    issues.push({ path: 'vault', message: `upstream${userOAuth.length > 1 ? 's' : ''} ${userOAuth.map((n) => `'${n}'`).join(', ')} use${userOAuth.length > 1 ? '' : 's'} user_oauth: add vault: { store: sqlite:./deputy-vault.db, keys: [{ id: k1, secret: { env: DEPUTY_VAULT_KEY } }] } to hold the users' tokens encrypted` });
+  }
+  let login: LoginConfig | undefined;
+  if (root.has('login')) {
+    const lr = root.object('login');
+    const issuer = lr.url('issuer', { required: true, hint: 'the IdP people sign in with: the issuer of the MCP tokens' }) ?? '';
+    const clientId = lr.string('client_id', { required: true, hint: "Deputy's web client id at that IdP, e.g. deputy-web" }) ?? '';
+    const clientSecret = secret(lr, 'client_secret', { required: true });
+    lr.rejectUnknownKeys();
+    if (issuer && !issuers.some((i) => i.issuer === issuer)) lr.fail(`must be one of auth.issuers (${issuers.map((i) => i.issuer).join(', ')}): the person who signs in must be the user the MCP token names`, 'issuer');
+    if (clientSecret) login = { issuer, clientId, clientSecret };
+  } else if (userOAuth.length) {
+    issues.push({ path: 'login', message: `user_oauth upstreams need a sign-in for the connect pages: add login: { issuer: <your IdP, as in auth.issuers>, client_id: deputy-web, client_secret: { env: DEPUTY_WEB_SECRET } } (redirect URI ${publicUrl}/connect/login/callback)` });
+  }
+
   root.rejectUnknownKeys();
   if (issues.length) {
     for (const x of secrets) x.close();
     throw new ConfigError(issues, opts.source);
   }
-  const config: DeputyConfig = { server: { host, port, publicUrl, publicUrlExplicit: s.has('public_url'), allowedOrigins, maxBodyBytes, shutdownGraceMs, headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs, maxHeaderBytes, maxConnections }, limits, quotas, auth, upstreams, audit: { store, spoolDir, replicaId }, state: { store: stateStore, encryptionKey, previousKeys }, metrics, tracing, identity: { signingKeys, algorithm: identityAlgorithm }, aggregate, secrets, warnings };
+  const config: DeputyConfig = { server: { host, port, publicUrl, publicUrlExplicit: s.has('public_url'), allowedOrigins, maxBodyBytes, shutdownGraceMs, headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs, maxHeaderBytes, maxConnections }, limits, quotas, auth, upstreams, audit: { store, spoolDir, replicaId }, state: { store: stateStore, encryptionKey, previousKeys }, metrics, tracing, identity: { signingKeys, algorithm: identityAlgorithm }, aggregate, vault, login, secrets, warnings };
   warnings.push(...lintConfig(config));
   return config;
 }
@@ -473,6 +544,14 @@ function credentialsConfig(r: Reader, secret: SecretFn, secretRef: SecretRefFn, 
         expectedAudience: r.string('expected_audience'),
       };
       if (!out.audience && !out.resource && !out.scope) r.fail('needs at least one of audience, resource or scope so the exchanged token is bound to this upstream', 'audience');
+      break;
+    }
+    case 'user_oauth': {
+      if (!r.has('client_id')) {
+        r.fail("is required for now: register Deputy at the upstream's authorization server (redirect URI <public_url>/connect/callback); Client ID Metadata Documents and dynamic registration are not supported yet", 'client_id');
+      }
+      const scopes = r.has('scopes') ? r.stringList('scopes') : [];
+      out = { type, issuer: r.url('issuer'), client: clientAuth(r, secret), scopes, resource: r.url('resource'), timeoutMs: r.number('timeout_ms', 10_000, { min: 100, max: 120_000, integer: true }) };
       break;
     }
     case 'passthrough': {

@@ -1,6 +1,7 @@
 // A real OAuth 2.1 / OIDC authorization server (oidc-provider) for the demo and the test suite:
-// dynamic client registration with a headless login, authorization code + PKCE with RFC 8707
-// resource indicators, client credentials, JWT (`at+jwt`) or opaque access tokens, RFC 7662
+// dynamic client registration with a headless login (or, opt-in, small HTML login and consent pages
+// a browser can drive), authorization code + PKCE with RFC 8707 resource indicators and RFC 9207
+// `iss`, refresh tokens, client credentials, JWT (`at+jwt`) or opaque access tokens, RFC 7662
 // introspection, and an RFC 8693 token-exchange grant. Development use only: it logs in anyone.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -45,6 +46,17 @@ export interface AuthorizationServerOptions {
   loginAs?: string;
   /** Extra claims for user tokens (e.g. groups). */
   accountClaims?: (accountId: string) => Record<string, unknown>;
+  /**
+   * Serve HTML login (any non-empty username, no password) and consent (Allow / Deny) pages instead
+   * of completing interactions headlessly as `loginAs`. Default false.
+   */
+  interactive?: boolean;
+  /**
+   * When set, every authorization_code grant to a client allowed the refresh_token grant gets a
+   * refresh token (no offline_access needed), and refresh tokens are rotated on use when `rotate`.
+   * Unset: oidc-provider's defaults (refresh tokens only with offline_access).
+   */
+  refreshTokens?: { rotate: boolean };
 }
 
 export interface AuthorizationServer {
@@ -100,6 +112,10 @@ export async function startAuthorizationServer(opts: AuthorizationServerOptions 
     clients: (opts.clients ?? []).map((c) => ({ redirect_uris: [], response_types: [], grant_types: ['client_credentials'], ...c })),
     interactions: { url: (_ctx: unknown, i: { uid: string }) => `/interaction/${i.uid}` },
     extraTokenClaims: async (_ctx: unknown, token: any) => ({ ...(token.accountId && opts.accountClaims ? opts.accountClaims(token.accountId) : {}), ...(token.extraClaims ?? {}) }),
+    ...(opts.refreshTokens ? {
+      issueRefreshToken: async (_ctx: unknown, client: any) => client.grantTypeAllowed('refresh_token'),
+      rotateRefreshToken: opts.refreshTokens.rotate,
+    } : {}),
     ttl: {
       ClientCredentials: (_ctx: unknown, t: any) => t.resourceServer?.accessTokenTTL ?? 300,
       AccessToken: (_ctx: unknown, t: any) => t.resourceServer?.accessTokenTTL ?? 300,
@@ -170,6 +186,7 @@ export async function startAuthorizationServer(opts: AuthorizationServerOptions 
   const callback = provider.callback();
   const onRequest = async (req: any, res: any) => {
     if (!req.url.startsWith('/interaction/')) return callback(req, res);
+    if (opts.interactive) return interactive(provider, req, res);
     try { // headless login + consent: log in as loginAs and grant whatever was asked
       const d = await provider.interactionDetails(req, res);
       if (d.prompt.name === 'login') return await provider.interactionFinished(req, res, { login: { accountId: opts.loginAs ?? 'alice' } }, { mergeWithLastSubmission: false });
@@ -220,6 +237,70 @@ export async function startAuthorizationServer(opts: AuthorizationServerOptions 
     close: shut,
   };
 }
+
+// The browser flow's pages. Every interaction answers GET with a page for its prompt and POST (the
+// page's form, posted back to the same uid) with the person's choice.
+async function interactive(provider: any, req: any, res: any): Promise<void> {
+  const page = (status: number, title: string, body: string) => {
+    res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', 'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'" });
+    res.end(`<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${esc(title)}</title><style>${PAGE_CSS}</style></head><body><main><h1>${esc(title)}</h1>${body}</main></body></html>`);
+  };
+  try {
+    const d = await provider.interactionDetails(req, res);
+    const action = `/interaction/${encodeURIComponent(d.uid)}`;
+    const clientId = String(d.params.client_id);
+    if (req.method === 'GET') {
+      if (d.prompt.name === 'login') {
+        return page(200, 'Sign in', `<p>to continue to <strong>${esc(clientId)}</strong></p>
+<form method="post" action="${esc(action)}"><label for="login">Username</label>
+<input id="login" name="login" type="text" autocomplete="username" autofocus required>
+<button type="submit">Sign in</button></form>
+<p class="note">Development authorization server: any username signs in, no password.</p>`);
+      }
+      const scopes = String(d.params.scope ?? '').split(' ').filter(Boolean);
+      const resources = resourcesOf(d.params.resource);
+      return page(200, 'Allow access?', `<p><strong>${esc(clientId)}</strong> asks to act as <strong>${esc(d.session?.accountId ?? '')}</strong> with:</p>
+<ul>${scopes.map((s) => `<li><code>${esc(s)}</code></li>`).join('') || '<li>no scopes</li>'}</ul>
+${resources.length ? `<p>at ${resources.map((r) => `<code>${esc(r)}</code>`).join(', ')}</p>` : ''}
+<form method="post" action="${esc(action)}"><button type="submit" name="decision" value="allow">Allow</button>
+<button type="submit" name="decision" value="deny" class="secondary">Deny</button></form>`);
+    }
+    if (req.method !== 'POST') return void res.writeHead(405, { allow: 'GET, POST' }).end();
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const c of req) {
+      size += (c as Buffer).length;
+      if (size > 8192) return void res.writeHead(413).end();
+      chunks.push(c as Buffer);
+    }
+    const form = new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+    if (d.prompt.name === 'login') {
+      const login = (form.get('login') ?? '').trim();
+      if (!login) return page(400, 'Sign in', `<p role="alert">Enter a username.</p><p><a href="${esc(action)}">Try again</a></p>`);
+      return await provider.interactionFinished(req, res, { login: { accountId: login } }, { mergeWithLastSubmission: false });
+    }
+    if (form.get('decision') !== 'allow') {
+      return await provider.interactionFinished(req, res, { error: 'access_denied', error_description: 'the user denied the request' }, { mergeWithLastSubmission: false });
+    }
+    // Allow: what the headless path grants (the missing OIDC scopes/claims and resource scopes), plus
+    // every requested resource indicator, so a code for it is redeemable even with no resource scope.
+    const grant = d.grantId ? await provider.Grant.find(d.grantId) : new provider.Grant({ accountId: d.session.accountId, clientId });
+    const m = d.prompt.details;
+    if (m.missingOIDCScope) grant.addOIDCScope(m.missingOIDCScope.join(' '));
+    if (m.missingOIDCClaims) grant.addOIDCClaims(m.missingOIDCClaims);
+    for (const [ind, sc] of Object.entries(m.missingResourceScopes ?? {})) grant.addResourceScope(ind, (sc as string[]).join(' '));
+    for (const r of resourcesOf(d.params.resource)) if (!grant.getResourceScope(r)) grant.addResourceScope(r, '');
+    return await provider.interactionFinished(req, res, { consent: { grantId: await grant.save() } }, { mergeWithLastSubmission: true });
+  } catch (e) {
+    if (!res.headersSent) page(400, 'Something went wrong', `<p role="alert">${esc((e as Error).message)}</p>`);
+  }
+}
+
+const resourcesOf = (r: unknown): string[] => ([] as unknown[]).concat(r ?? []).map(String);
+
+const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+const PAGE_CSS = 'body{font:16px/1.5 system-ui,sans-serif;margin:0;background:#f4f5f7;color:#1b1f24}main{max-width:24rem;margin:4rem auto;padding:1.5rem 2rem;background:#fff;border-radius:8px;box-shadow:0 1px 4px #0002}h1{font-size:1.4rem;margin-top:0}label{display:block;font-weight:600;margin-bottom:.25rem}input{width:100%;box-sizing:border-box;padding:.5rem;font:inherit;margin-bottom:1rem}button{font:inherit;padding:.5rem 1.25rem;border:0;border-radius:4px;background:#1f5fbf;color:#fff;cursor:pointer;margin-right:.5rem}button.secondary{background:#e4e7eb;color:#1b1f24}button:focus-visible,input:focus-visible{outline:3px solid #f0a500;outline-offset:2px}.note{font-size:.85rem;color:#555}';
 
 function publicOnly(jwk: Record<string, unknown>) {
   const { d, p, q, dp, dq, qi, ...pub } = jwk;

@@ -1,6 +1,7 @@
 // What the gateway needs to run as one of several replicas: the resources that outlive a config
 // reload (shared state, audit sink, sessions, metrics registry, the request dispatcher), the
 // instrumentation of one request pipeline (metrics, readiness, tracing), and graceful shutdown.
+import { Vault } from '../vault/vault.ts';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { LocalBucketStore, RedisBucketStore, type BucketStore, type Quotas } from '../admission/quota.ts';
 import { openAuditSink, type AuditSink } from '../audit/index.ts';
@@ -39,6 +40,8 @@ export interface SharedResources {
   quotaStore: BucketStore;
   /** Present when `metrics.enabled`. */
   metrics?: GatewayMetrics;
+  /** Connected accounts' tokens (when `vault:` is configured); it outlives a reload. */
+  vault?: Vault;
   current?: Pipeline;
   /** Serves every request; swapped atomically by a reload. */
   dispatch: Listener;
@@ -55,8 +58,9 @@ export async function openSharedResources(config: DeputyConfig, opts: { audit?: 
   const audit = opts.audit ?? (await openAuditSink(config.audit.store, opts.baseDir, { replicaId: config.audit.replicaId, spoolDir: config.audit.spoolDir, onError: auditErrorLog() }));
   const sessions = opts.sessions ?? state?.sessions ?? new MemorySessionStore(sessionLimits);
   const quotaStore: BucketStore = config.quotas.shared && state ? new RedisBucketStore(state.state) : new LocalBucketStore();
+  const vault = config.vault ? await Vault.open(config.vault, { baseDir: opts.baseDir }) : undefined;
   const shared: SharedResources = {
-    state, audit, sessions, quotaStore,
+    state, audit, sessions, quotaStore, vault,
     dispatch: startingListener,
     draining: false,
     loadedAt: new Date(),
@@ -66,6 +70,7 @@ export async function openSharedResources(config: DeputyConfig, opts: { audit?: 
       quotaStore.close?.();
       await audit.close();
       await state?.state.close();
+      await vault?.close();
     },
   };
   if (config.metrics.enabled) {

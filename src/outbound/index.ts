@@ -11,6 +11,13 @@ import type { CredentialProvider } from './provider.ts';
 import { staticProvider } from './static.ts';
 import { TokenCache, type TokenStore } from './token-cache.ts';
 import { tokenExchangeProvider } from './token-exchange.ts';
+import { userOAuthProvider } from './user-oauth.ts';
+import { ConnectedAccounts } from '../connect/accounts.ts';
+import { OAuthClient } from '../connect/oauth.ts';
+import { CONNECT_PATHS, connectRoutes } from '../connect/routes.ts';
+import { Sealer } from '../connect/seal.ts';
+import type { Vault } from '../vault/vault.ts';
+import type { AuditSink } from '../audit/event.ts';
 
 export interface OutboundContext {
   cache: TokenCache;
@@ -20,10 +27,12 @@ export interface OutboundContext {
   publicUrl: string;
   /** GET endpoints to serve (Deputy's JWKS when it signs identity assertions). */
   extraGet: Map<string, (req: IncomingMessage, res: ServerResponse) => void>;
+  /** Connected accounts (user_oauth upstreams): the vault and the connect flow. */
+  accounts?: ConnectedAccounts;
 }
 
 /** Call after `config.server.publicUrl` is final (the gateway resolves port 0 first). */
-export async function createOutboundContext(config: DeputyConfig, opts: { tokenStore?: TokenStore } = {}): Promise<OutboundContext> {
+export async function createOutboundContext(config: DeputyConfig, opts: { tokenStore?: TokenStore; vault?: Vault; audit?: () => AuditSink } = {}): Promise<OutboundContext> {
   const needsSigner = (config.identity?.signingKeys.length ?? 0) > 0 || config.upstreams.some((u) => identityAssertionOf(u) !== undefined);
   const identity = needsSigner ? await IdentitySigner.create(config.identity) : undefined;
   const extraGet = new Map<string, (req: IncomingMessage, res: ServerResponse) => void>();
@@ -35,7 +44,24 @@ export async function createOutboundContext(config: DeputyConfig, opts: { tokenS
       );
     });
   }
-  return { cache: new TokenCache(opts.tokenStore), identity, publicUrl: config.server.publicUrl, extraGet };
+  const accounts = opts.vault && config.login ? connectedAccounts(config, opts.vault, opts.audit ?? (() => ({ write() {}, flush: async () => {}, query: async () => [], close: async () => {} })), extraGet) : undefined;
+  return { cache: new TokenCache(opts.tokenStore), identity, publicUrl: config.server.publicUrl, extraGet, accounts };
+}
+
+/** The connected-accounts service for user_oauth upstreams, and the connect pages it serves. */
+function connectedAccounts(config: DeputyConfig, vault: Vault, audit: () => AuditSink, extraGet: OutboundContext['extraGet']): ConnectedAccounts {
+  const base = config.server.publicUrl;
+  const clients = new Map<string, OAuthClient>();
+  for (const u of config.upstreams) {
+    if (u.credentials.type !== 'user_oauth') continue;
+    const c = u.credentials;
+    clients.set(u.name, new OAuthClient({ issuer: c.issuer, client: c.client, redirectUri: `${base}${CONNECT_PATHS.callback}`, scope: c.scopes.join(' '), resource: c.resource ?? (u.type === 'mcp' ? u.url : u.baseUrl), timeoutMs: c.timeoutMs }));
+  }
+  const login = config.login!;
+  const signIn = new OAuthClient({ issuer: login.issuer, client: { clientId: login.clientId, method: 'client_secret_basic', clientSecret: login.clientSecret }, redirectUri: `${base}${CONNECT_PATHS.login}`, scope: 'openid', timeoutMs: 10_000 });
+  const accounts = new ConnectedAccounts({ vault, sealer: new Sealer(config.vault!.keys.map((k) => k.secret.value())), publicUrl: base, clients, audit });
+  for (const [path, handler] of connectRoutes(accounts, signIn, base)) extraGet.set(path, handler);
+  return accounts;
 }
 
 let fallbackContext: OutboundContext | undefined;
@@ -58,6 +84,9 @@ export function createCredentialProvider(upstream: UpstreamConfig, ctx?: Outboun
       return clientCredentialsProvider(upstream, c, context.cache, asserter);
     case 'token_exchange':
       return tokenExchangeProvider(upstream, c, context.cache);
+    case 'user_oauth':
+      if (!context.accounts) throw new Error(`upstream '${upstream.name}': user_oauth needs the connected-accounts service (vault and login); create providers with createOutboundContext()`);
+      return userOAuthProvider(upstream.name, context.accounts);
   }
 }
 

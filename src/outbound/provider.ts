@@ -31,7 +31,41 @@ export class CredentialError extends DeputyError {
   }
 }
 
+/**
+ * The person has no usable connected account for this upstream. Its JSON-RPC form is MCP's
+ * URLElicitationRequired (-32042) carrying the connect link; the endpoint turns it into a 2026
+ * `input_required` or a tool error for clients without URL elicitation.
+ */
+export class ConsentRequiredError extends DeputyError {
+  readonly upstream: string;
+  readonly url: string;
+  readonly elicitationId: string;
+  constructor(upstream: string, url: string, elicitationId: string, reconnect: boolean) {
+    super('ERR_CONSENT_REQUIRED', `${reconnect ? 'Reconnect' : 'Connect'} your ${upstream} account to use this tool: open ${url} , sign in and allow access, then call the tool again.`);
+    this.upstream = upstream;
+    this.url = url;
+    this.elicitationId = elicitationId;
+  }
+
+  /** The URL-mode elicitation (2025-11-25 `elicitation/create` params). */
+  get elicitation(): { mode: 'url'; elicitationId: string; url: string; message: string } {
+    return { mode: 'url', elicitationId: this.elicitationId, url: this.url, message: `Connect your ${this.upstream} account to continue` };
+  }
+
+  override toJsonRpc(): { code: number; message: string; data?: unknown } {
+    return { code: this.rpcCode, message: this.message, data: { elicitations: [this.elicitation] } };
+  }
+}
+
 export type ProviderFactory = (upstream: UpstreamConfig) => CredentialProvider;
+
+/**
+ * Whether a provider's failure must reach the endpoint as it is: a ConsentRequiredError carries the
+ * person's connect link, so it is never turned into a generic upstream error on the way.
+ */
+export function mustPropagate(error: unknown): error is ConsentRequiredError {
+  return error instanceof ConsentRequiredError;
+}
 
 /** Why the credential could not be had, in words safe for the client (a provider's own bug is not described). */
 export function credentialFailure(upstream: string, error: unknown): string {

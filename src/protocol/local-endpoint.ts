@@ -10,6 +10,7 @@ import type { McpExchange, McpHandler } from '../http/exchange.ts';
 import { sendError, sendJson, sendRpcError, sendSessionNotFound } from '../http/respond.ts';
 import { META_CAPABILITIES, META_SERVER_INFO, META_VERSION, META_SUBSCRIPTION, methodNotFound, MODERN_VERSIONS, REMOVED_IN_MODERN, type EraError } from './era.ts';
 import { ParkedCalls, type Step } from './parked-calls.ts';
+import { ConsentRequiredError } from '../outbound/provider.ts';
 import type { RequestStateSealer } from './request-state.ts';
 import { QuotaExceededError } from '../admission/quota.ts';
 import { AuthError } from '../inbound/errors.ts';
@@ -89,9 +90,11 @@ export class LocalMcpEndpoint implements McpHandler {
     const { req, res } = x;
     const id = x.rpc?.id ?? null;
     const sessionId = typeof req.headers['mcp-session-id'] === 'string' ? req.headers['mcp-session-id'] : undefined;
+    let urlElicitation = false;
     if (sessionId !== undefined) {
       const rec = await findOwnSession(this.#sessions, sessionId, principalKey(x.principal), this.#route);
       if (!rec) return sendSessionNotFound(res, x.audit, id);
+      urlElicitation = rec.urlElicitation === true;
       res.setHeader('mcp-session-id', sessionId);
     }
 
@@ -123,7 +126,9 @@ export class LocalMcpEndpoint implements McpHandler {
       const newId = newSessionId();
       const now = Date.now();
       try {
-        await this.#sessions.set({ id: newId, principalKey: principalKey(x.principal), route: this.#route, upstreamSessions: {}, protocolVersion: requested, createdAt: now, lastSeenAt: now });
+        // Whether the client can open a URL for the person (URL-mode elicitation): how a connect link reaches it.
+        const elicitation = (params.capabilities as { elicitation?: { url?: unknown } } | undefined)?.elicitation;
+        await this.#sessions.set({ id: newId, principalKey: principalKey(x.principal), route: this.#route, upstreamSessions: {}, protocolVersion: requested, createdAt: now, lastSeenAt: now, urlElicitation: elicitation?.url !== undefined });
       } catch (error) {
         if (!(error instanceof SessionLimitError)) throw error;
         return sendError(res, x.audit, error, id);
@@ -153,7 +158,7 @@ export class LocalMcpEndpoint implements McpHandler {
       const result = await this.#service.request(rpc.method!, params, ctx);
       stream.result(id, result);
     } catch (error) {
-      this.#answerError(x, stream, error);
+      this.#answerError(x, stream, error, urlElicitation);
     }
   }
 
@@ -194,9 +199,15 @@ export class LocalMcpEndpoint implements McpHandler {
 
     let step: Step | undefined;
     const sealed = params.requestState;
-    if (sealed !== undefined) {
+    const opened = typeof sealed === 'string' ? this.#sealer.open(sealed, key, this.#route) : undefined;
+    if (opened?.startsWith(CONSENT)) {
+      // The retry after a connect link: nothing was parked, the call simply runs again.
+      delete params.requestState;
+      delete params.inputResponses;
+      x.audit.note('retried after a connect link');
+    }
+    if (params.requestState !== undefined) {
       // A retry carrying input for a call parked here (nothing else issues requestState on this endpoint).
-      const opened = typeof sealed === 'string' ? this.#sealer.open(sealed, key, this.#route) : undefined;
       const parkedId = opened?.startsWith(PARKED) ? opened.slice(PARKED.length) : undefined;
       const responses = params.inputResponses;
       step = parkedId && typeof responses === 'object' && responses !== null ? await this.#parked.resume(parkedId, key, call, waiter, responses as Record<string, unknown>) : undefined;
@@ -205,7 +216,7 @@ export class LocalMcpEndpoint implements McpHandler {
     } else {
       const meta = params._meta as { progressToken?: string | number } | undefined;
       // A server-to-client request becomes an input_required result, if the client said it can answer it.
-      const clientCaps = (meta as Record<string, unknown> | undefined)?.[META_CAPABILITIES] as Record<string, unknown> | undefined;
+      const clientCaps = clientCapsOf(params);
       step = await this.#parked.start(key, call, waiter, clientGone.signal, (ask, current, signal) => {
         const ctx: ServiceContext = {
           principal: x.principal, bearer: x.bearer, requestId: x.requestId, signal,
@@ -230,14 +241,23 @@ export class LocalMcpEndpoint implements McpHandler {
     if (step.kind === 'input') {
       return stream.result(id, { resultType: 'input_required', inputRequests: step.inputRequests, requestState: this.#sealer.seal(`${PARKED}${step.id}`, key, this.#route), _meta: serverMeta });
     }
-    if (step.kind === 'failed') return this.#answerError(x, stream, step.error);
+    if (step.kind === 'failed') {
+      const canOpenUrl = (clientCapsOf(params)?.elicitation as Record<string, unknown> | undefined)?.url !== undefined;
+      if (step.error instanceof ConsentRequiredError && canOpenUrl) {
+        // The 2026 way to send the person to a URL: input_required with a URL-mode elicitation; the
+        // client's retry carries this requestState and simply runs the call again, now connected.
+        x.audit.refuse(step.error);
+        return stream.result(id, { resultType: 'input_required', inputRequests: { connect: { method: 'elicitation/create', params: step.error.elicitation } }, requestState: this.#sealer.seal(`${CONSENT}${step.error.elicitationId}`, key, this.#route), _meta: serverMeta });
+      }
+      return this.#answerError(x, stream, step.error, canOpenUrl);
+    }
     const result = step.result as Record<string, unknown>;
     const cacheable = CACHEABLE.has(rpc.method!) ? { ttlMs: 0, cacheScope: 'private' } : {};
     stream.result(id, { resultType: 'complete', ...result, ...cacheable, _meta: { ...(result._meta as object | undefined), ...serverMeta } });
   }
 
   /** A service's failure as the answer, for both eras (one mapping; a step-up challenge is rethrown to the HTTP layer). */
-  #answerError(x: McpExchange, stream: LazyStream, error: unknown): void {
+  #answerError(x: McpExchange, stream: LazyStream, error: unknown, urlElicitation = false): void {
     const id = x.rpc!.id;
     const method = x.rpc!.method!;
     // Per-tool step-up (403 insufficient_scope): the HTTP layer renders the challenge with this route's metadata.
@@ -248,6 +268,14 @@ export class LocalMcpEndpoint implements McpHandler {
     }
     // The 2026 era answers an unknown method with HTTP 404.
     if (x.era === 'modern' && error instanceof JsonRpcError && error.code === METHOD_NOT_FOUND && !stream.started) return this.#modernError(x, methodNotFound(method, id));
+    if (error instanceof ConsentRequiredError) {
+      // The person must connect their account. A client that can open URLs gets MCP's
+      // URLElicitationRequired (-32042) with the link; otherwise a tool call answers with a tool error
+      // whose text gives the link and what to do (never a fallback to passthrough).
+      x.audit.refuse(error);
+      if (!urlElicitation && method === 'tools/call') return stream.result(id, { ...(x.era === 'modern' ? { resultType: 'complete' } : {}), content: [{ type: 'text', text: error.message }], isError: true });
+      return stream.errorObject(id, urlElicitation ? error.toJsonRpc() : { code: error.rpcCode, message: error.message });
+    }
     // Typed refusals (policy, quotas, an unavailable upstream or credential) answer in-band, with the
     // JSON-RPC code and audit outcome from the one table in src/errors.ts.
     if (error instanceof DeputyError) {
@@ -414,8 +442,13 @@ interface Waiter {
 /** At most this many resourceSubscriptions per listen. */
 const MAX_RESOURCE_SUBSCRIPTIONS = 100;
 
-/** Prefix of the state Deputy seals into requestState for a parked call. */
+/** Prefixes of the state Deputy seals into requestState: a parked call, or a connect link's retry. */
 const PARKED = 'parked:';
+const CONSENT = 'consent:';
+
+function clientCapsOf(params: Record<string, unknown>): Record<string, unknown> | undefined {
+  return (params._meta as Record<string, unknown> | undefined)?.[META_CAPABILITIES] as Record<string, unknown> | undefined;
+}
 /** The client capability a 2026 client must declare for each kind of question. */
 const INPUT_CAPABILITY: Record<string, string> = { 'elicitation/create': 'elicitation', 'sampling/createMessage': 'sampling', 'roots/list': 'roots' };
 

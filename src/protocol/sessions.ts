@@ -12,6 +12,8 @@ export interface SessionRecord {
   /** Upstream name → the upstream's own session id. */
   upstreamSessions: Record<string, string>;
   protocolVersion?: string;
+  /** The client declared URL-mode elicitation (it can send the person to a connect link). */
+  urlElicitation?: boolean;
   createdAt: number;
   lastSeenAt: number;
 }

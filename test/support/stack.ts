@@ -46,6 +46,9 @@ export interface DeputyOptions {
   /** Top-level `quotas:`. */
   quotas?: Record<string, unknown>;
   state?: Record<string, unknown>;
+  /** Connected accounts: `vault:` and `login:`. */
+  vault?: Record<string, unknown>;
+  login?: Record<string, unknown>;
 }
 
 export async function startDeputy(as: AuthorizationServer | undefined, opts: DeputyOptions): Promise<Gateway> {
@@ -58,6 +61,8 @@ export async function startDeputy(as: AuthorizationServer | undefined, opts: Dep
     ...(opts.limits ? { limits: opts.limits } : {}),
     ...(opts.quotas ? { quotas: opts.quotas } : {}),
     ...(opts.state ? { state: opts.state } : {}),
+    ...(opts.vault ? { vault: opts.vault } : {}),
+    ...(opts.login ? { login: opts.login } : {}),
   }, { baseDir: process.cwd(), env: { ...process.env, ...opts.env } });
   const gw = await startGateway(config);
   onCleanup(() => gw.close());

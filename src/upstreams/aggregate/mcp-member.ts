@@ -15,7 +15,7 @@ import type { McpUpstreamConfig } from '../../config/schema.ts';
 import { describeNetworkError, isTimeout } from '../../client/fetch-json.ts';
 import { principalKey } from '../../inbound/principal.ts';
 import { log, throttledWarning } from '../../log.ts';
-import { credentialFailure, CredentialError, type CredentialProvider } from '../../outbound/provider.ts';
+import { credentialFailure, mustPropagate, CredentialError, type CredentialProvider } from '../../outbound/provider.ts';
 import { INTERNAL_ERROR, JsonRpcError } from '../../protocol/jsonrpc.ts';
 import { LATEST_VERSION } from '../../protocol/versions.ts';
 import { MemberUnavailable, type AggregateMember, type MemberContext, type ServerNotificationListener } from './member.ts';
@@ -100,7 +100,7 @@ export class McpMember implements AggregateMember {
         return await this.#tracked(await this.#session(call), method, params, call);
       }
     } catch (error) {
-      if (error instanceof JsonRpcError || error instanceof MemberUnavailable) throw error;
+      if (error instanceof JsonRpcError || error instanceof MemberUnavailable || mustPropagate(error)) throw error;
       if (deadline.aborted && !ctx.signal.aborted) throw new MemberUnavailable(this.name, `upstream '${this.name}' did not complete ${method} within ${maxCallMs} ms (max_call_ms)`, true);
       if (ctx.signal.aborted) throw error; // the client went away: nothing to report to it
       // A connection reset or a broken stream while reading the answer.
@@ -242,6 +242,7 @@ export class McpMember implements AggregateMember {
       credential = await this.#credentials.get({ principal: ctx.principal, bearer: ctx.bearer });
     } catch (error) {
       if (!(error instanceof CredentialError)) log.error('credential provider failed', { upstream: this.name, error: (error as Error).message });
+      if (mustPropagate(error)) throw error; // the person's connect link, for the endpoint to present
       throw new MemberUnavailable(this.name, credentialFailure(this.name, error));
     }
     const headers: Record<string, string> = { 'user-agent': 'deputy', accept: method === 'GET' ? 'text/event-stream' : 'application/json, text/event-stream' };

@@ -8,7 +8,7 @@
 import { readCapped } from '../../client/read-capped.ts';
 import { describeNetworkError, isTimeout } from '../../client/fetch-json.ts';
 import type { McpUpstreamConfig } from '../../config/schema.ts';
-import { credentialFailure, type CredentialProvider } from '../../outbound/provider.ts';
+import { credentialFailure, mustPropagate, type CredentialProvider } from '../../outbound/provider.ts';
 import { decodeHeaderValue, META_CAPABILITIES, META_VERSION, MODERN_VERSION } from '../../protocol/era.ts';
 import { INTERNAL_ERROR, JsonRpcError } from '../../protocol/jsonrpc.ts';
 import type { UpstreamLink } from '../link.ts';
@@ -92,6 +92,7 @@ export class ModernMember implements AggregateMember {
     try {
       credential = await this.#credentials.get({ principal: ctx.principal, bearer: ctx.bearer });
     } catch (error) {
+      if (mustPropagate(error)) throw error; // the person's connect link, for the endpoint to present
       throw new MemberUnavailable(this.name, credentialFailure(this.name, error));
     }
     const meta: Message = { ...(params._meta as Message | undefined), [META_VERSION]: MODERN_VERSION, [META_CAPABILITIES]: ctx.onRequest ? { elicitation: { form: {}, url: {} }, sampling: {}, roots: {} } : {}, 'io.modelcontextprotocol/clientInfo': { name: 'deputy', version: '1.0.0' } };
@@ -141,7 +142,7 @@ export class ModernMember implements AggregateMember {
       if (m && (m.result !== undefined || m.error !== undefined)) return answer(this.name, m);
       throw new MemberUnavailable(this.name, `upstream '${this.name}' answered HTTP ${res.statusCode} without a JSON-RPC response to ${method}`);
     } catch (error) {
-      if (error instanceof JsonRpcError || error instanceof MemberUnavailable) throw error;
+      if (error instanceof JsonRpcError || error instanceof MemberUnavailable || mustPropagate(error)) throw error;
       if (ctx.signal.aborted) throw error;
       const timedOut = deadline.aborted || isTimeout(error);
       throw new MemberUnavailable(this.name, timedOut ? `upstream '${this.name}' did not answer ${method} in time` : `upstream '${this.name}' is unreachable (${describeNetworkError(error)})`, timedOut);

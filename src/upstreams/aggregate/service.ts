@@ -371,10 +371,22 @@ export class AggregateService implements McpService {
     active.add(ctx);
   }
 
+  /**
+   * A notification of Deputy's own for one principal's sessions (e.g. notifications/elicitation/complete
+   * once a connect link was followed): to its open streams, else queued for its next request.
+   */
+  notifyPrincipal(key: string, method: string, params: Record<string, unknown>): void {
+    this.#deliver(key, method, params);
+  }
+
   /** An upstream notification outside any request: to the principal's open streams, else queued for its next request. */
   #serverNotification(member: string, key: string, method: string, params: Record<string, unknown>): void {
     let out = params;
     if (method === 'notifications/resources/updated' && typeof params.uri === 'string') out = { ...params, uri: this.#mapper.uri(member, params.uri) };
+    this.#deliver(key, method, out);
+  }
+
+  #deliver(key: string, method: string, out: Record<string, unknown>): void {
     for (const listener of this.#listens.get(key) ?? []) listener(method, out);
     for (const sessionId of this.#sessionsOf.get(key) ?? []) {
       const active = this.#active.get(sessionId);

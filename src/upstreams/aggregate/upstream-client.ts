@@ -3,7 +3,7 @@
 // per principal) or the 2026-era one (ModernMember: stateless). Shared by /mcp and /mcp/<name>.
 import { describeNetworkError, isTimeout } from '../../client/fetch-json.ts';
 import type { McpUpstreamConfig } from '../../config/schema.ts';
-import { credentialFailure, type CredentialProvider } from '../../outbound/provider.ts';
+import { credentialFailure, mustPropagate, type CredentialProvider } from '../../outbound/provider.ts';
 import type { UpstreamLink } from '../link.ts';
 import { MemberUnavailable, type AggregateMember, type Discovery, type MemberContext } from './member.ts';
 import { ModernMember } from './modern-member.ts';
@@ -24,6 +24,9 @@ export class UpstreamClient implements AggregateMember {
   readonly #link: UpstreamLink;
   readonly #handshake: AggregateMember;
   readonly #modern: ModernMember;
+  /** The first page of the last tools/list answer and the capabilities, shown to people not yet connected (user_oauth). */
+  #lastTools?: Message;
+  #lastCapabilities?: Record<string, unknown>;
 
   constructor(cfg: McpUpstreamConfig, credentials: CredentialProvider, link: UpstreamLink, handshake: AggregateMember) {
     this.name = cfg.name;
@@ -44,6 +47,7 @@ export class UpstreamClient implements AggregateMember {
     try {
       credential = await this.#credentials.get(ctx);
     } catch (error) {
+      if (mustPropagate(error)) throw error; // the person's connect link, for the endpoint to present
       throw new MemberUnavailable(this.name, credentialFailure(this.name, error));
     }
     try {
@@ -62,7 +66,14 @@ export class UpstreamClient implements AggregateMember {
   }
 
   async capabilities(ctx: MemberContext): Promise<Record<string, unknown>> {
-    return (await this.#client(ctx)).capabilities(ctx);
+    try {
+      this.#lastCapabilities = await (await this.#client(ctx)).capabilities(ctx);
+      return this.#lastCapabilities;
+    } catch (error) {
+      // A person who has not connected their account yet still sees what the upstream offers.
+      if (mustPropagate(error)) return this.#lastCapabilities ?? { tools: {} };
+      throw error;
+    }
   }
 
   discovery(): Discovery | undefined {
@@ -72,9 +83,14 @@ export class UpstreamClient implements AggregateMember {
 
   async request(method: string, params: Record<string, unknown>, ctx: MemberContext): Promise<Message> {
     try {
-      return await (await this.#client(ctx)).request(method, params, ctx);
+      const result = await (await this.#client(ctx)).request(method, params, ctx);
+      if (method === 'tools/list' && params.cursor === undefined) this.#lastTools = result;
+      return result;
     } catch (error) {
       if (error instanceof MemberUnavailable) this.#link.forgetEra();
+      // user_oauth: before connecting, a person is shown the tools as last listed for anyone (a
+      // tool list is the upstream's, not the user's), or none yet; calling one asks them to connect.
+      if (mustPropagate(error) && method === 'tools/list') return this.#lastTools ?? { tools: [] };
       throw error;
     }
   }

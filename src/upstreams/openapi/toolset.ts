@@ -11,7 +11,7 @@ import { Worker } from 'node:worker_threads';
 import { ConfigError, type ConfigIssue } from '../../config/errors.ts';
 import type { OpenApiUpstreamConfig } from '../../config/schema.ts';
 import type { Principal } from '../../inbound/principal.ts';
-import { credentialFailure, type CredentialProvider } from '../../outbound/provider.ts';
+import { credentialFailure, mustPropagate, type CredentialProvider } from '../../outbound/provider.ts';
 import { CREDENTIAL_UNAVAILABLE, INVALID_PARAMS, JsonRpcError } from '../../protocol/jsonrpc.ts';
 import type { ToolCallContext, Toolset } from '../toolset.ts';
 import { loadSpec, SpecLoadError } from './load.ts';
@@ -182,6 +182,7 @@ export class OpenApiToolset implements Toolset {
     try {
       credential = await this.#credentials.get({ principal: ctx.principal, bearer: ctx.bearer });
     } catch (error) {
+      if (mustPropagate(error)) throw error; // the person's connect link, for the endpoint to present
       const message = credentialFailure(this.upstream, error);
       throw new JsonRpcError(CREDENTIAL_UNAVAILABLE, message);
     }

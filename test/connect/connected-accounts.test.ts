@@ -1,0 +1,224 @@
+// Connected accounts end to end, with real parts only: the enterprise IdP and a third-party AS (two
+// oidc-provider instances, interactive, the third party rotating refresh tokens), the tracker (a
+// remote MCP server that accepts only the third party's tokens), Deputy with a SQLite vault, SDK
+// clients of both eras, and headless Chromium following the connect link a tool call produced.
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { before, test } from 'node:test';
+import { Client as ClientV2, StreamableHTTPClientTransport as TransportV2 } from '@modelcontextprotocol/client';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { ElicitationCompleteNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import type { Browser } from 'playwright-core';
+import { startAuthorizationServer, type AuthorizationServer } from '../../src/demo/authorization-server.ts';
+import { startTracker, type Tracker } from '../../src/demo/tracker.ts';
+import type { Gateway } from '../../src/gateway.ts';
+import { launchBrowser } from '../support/browser.ts';
+import { onCleanup } from '../support/cleanup.ts';
+import { freePort, waitFor } from '../support/ports.ts';
+import { logLines, startAs, startDeputy, TEST_CLIENT, userToken } from '../support/stack.ts';
+
+const SCOPE = 'issues:read issues:write';
+const DEPUTY_SECRET = 'deputy-at-tracker-secret';
+const WEB_SECRET = 'deputy-web-secret-at-idp';
+let idp: AuthorizationServer;
+let thirdParty: AuthorizationServer;
+let tracker: Tracker;
+let deputy: Gateway;
+let browser: Browser;
+let vaultFile: string;
+
+before(async () => {
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  idp = await startAs({
+    interactive: true,
+    clients: [TEST_CLIENT, { client_id: 'deputy-web', client_secret: WEB_SECRET, redirect_uris: [`${base}/connect/login/callback`], grant_types: ['authorization_code'], response_types: ['code'], scope: 'openid' }],
+  });
+  thirdParty = await startAuthorizationServer({
+    interactive: true,
+    refreshTokens: { rotate: true },
+    scopes: SCOPE.split(' '),
+    clients: [{ client_id: 'deputy', client_secret: DEPUTY_SECRET, redirect_uris: [`${base}/connect/callback`], grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'] }],
+    defaultResource: (r) => (r === tracker?.url ? { scope: SCOPE, ttlSeconds: 3600 } : undefined),
+  });
+  onCleanup(() => thirdParty.close());
+  tracker = await startTracker({ issuer: thirdParty.issuer });
+  onCleanup(() => tracker.close());
+  vaultFile = join(mkdtempSync(join(tmpdir(), 'deputy-vault-')), 'vault.db');
+  deputy = await startDeputy(idp, {
+    server: { port },
+    upstreams: [{ name: 'tracker', type: 'mcp', url: tracker.url, protocol: '2025-11-25', credentials: { type: 'user_oauth', issuer: thirdParty.issuer, client_id: 'deputy', client_secret: { env: 'TRACKER_SECRET' }, scopes: SCOPE.split(' ') } }],
+    vault: { store: `sqlite:${vaultFile}`, keys: [{ id: 'k1', secret: { env: 'VAULT_KEY' } }] },
+    login: { issuer: idp.issuer, client_id: 'deputy-web', client_secret: { env: 'WEB_SECRET' } },
+    env: { TRACKER_SECRET: DEPUTY_SECRET, WEB_SECRET, VAULT_KEY: 'a-vault-key-of-at-least-thirty-two-characters-0123456789' },
+  });
+  browser = await launchBrowser();
+});
+
+/** A person following a connect link: signs in at the IdP as `person`, at the third party as `trackerUser`, and allows. */
+async function follow(url: string, person: string, trackerUser: string, opts: { decision?: 'Allow' | 'Deny' } = {}): Promise<{ status: number; heading: string }> {
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    let last = 0;
+    page.on('response', (r) => {
+      if (r.url().startsWith(deputy.url)) last = r.status();
+    });
+    await page.goto(url);
+    await page.getByLabel('Username').fill(person);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForLoadState();
+    if (await page.getByRole('button', { name: 'Allow' }).count()) await page.getByRole('button', { name: 'Allow' }).click(); // the IdP's consent for Deputy's sign-in
+    await page.waitForLoadState();
+    if (page.url().startsWith(thirdParty.issuer)) {
+      await page.getByLabel('Username').fill(trackerUser);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('button', { name: opts.decision ?? 'Allow' }).click();
+    }
+    await page.getByRole('heading').first().waitFor();
+    const heading = await page.getByRole('heading').first().innerText();
+    assert.ok(!(await page.content()).includes('code='), 'no authorization code on a page');
+    return { status: last, heading };
+  } finally {
+    await context.close();
+  }
+}
+
+async function handshakeClient(sub: string, urlElicitation = true): Promise<{ client: Client; token: string; completed: string[] }> {
+  const token = await userToken(idp, `${deputy.url}/mcp/tracker`, { sub });
+  const client = new Client({ name: 'ide', version: '1.0.0' }, { capabilities: urlElicitation ? { elicitation: { form: {}, url: {} } } : {} });
+  const completed: string[] = [];
+  client.setNotificationHandler(ElicitationCompleteNotificationSchema, (n) => void completed.push(n.params.elicitationId));
+  await client.connect(new StreamableHTTPClientTransport(new URL(`${deputy.url}/mcp/tracker`), { requestInit: { headers: { authorization: `Bearer ${token}` } } }));
+  onCleanup(() => client.close().catch(() => {}));
+  return { client, token, completed };
+}
+
+/** The connect link from a -32042 URLElicitationRequired error. */
+async function consentLink(client: Client, tool = 'whoami'): Promise<{ url: string; elicitationId: string }> {
+  try {
+    await client.callTool({ name: tool, arguments: {} });
+  } catch (error) {
+    const e = error as { code?: number; data?: { elicitations?: { url: string; elicitationId: string; mode: string }[] } };
+    assert.equal(e.code, -32042, `expected URLElicitationRequired, got ${(error as Error).message}`);
+    const [el] = e.data!.elicitations!;
+    assert.equal(el!.mode, 'url');
+    return el!;
+  }
+  throw new Error('the call succeeded without a connected account');
+}
+const text = (r: unknown) => (r as { content: { text: string }[] }).content[0]!.text;
+
+test('a 2025-11-25 client: -32042 with a connect link; the person signs in and allows; the call then runs as their tracker user', async () => {
+  const { client, token, completed } = await handshakeClient('alice');
+  assert.deepEqual((await client.listTools()).tools, [], 'nothing listed before anyone connected');
+  const link = await consentLink(client);
+  assert.ok(link.url.startsWith(`${deputy.url}/connect?t=`));
+  assert.ok(!link.url.includes('alice'), 'no identity in the link');
+
+  const page = await follow(link.url, 'alice', 'ada');
+  assert.deepEqual(page, { status: 200, heading: 'Connected to tracker' });
+  assert.equal(text(await client.callTool({ name: 'whoami', arguments: {} })), 'ada', 'the upstream sees the user who connected');
+  assert.match(text(await client.callTool({ name: 'create_issue', arguments: { title: 'first' } })), /created issue #1 for ada/);
+  await waitFor(() => completed.includes(link.elicitationId), 'notifications/elicitation/complete on the session', 5000);
+  assert.ok((await client.listTools()).tools.some((t) => t.name === 'whoami'));
+
+  // The vault holds the tokens encrypted: not one token byte in the database files.
+  const issued = tracker.requests.map((r) => String(r.headers.authorization ?? '').replace(/^Bearer /, '')).filter((t) => t.length > 20);
+  assert.ok(issued.length > 0);
+  const files = readdirSync(join(vaultFile, '..')).map((f) => readFileSync(join(vaultFile, '..', f)).toString('latin1')).join('\n');
+  for (const t of new Set(issued)) assert.ok(!files.includes(t), 'an access token in the vault file in plaintext');
+  // The canary: Deputy's client token never reaches the tracker, a log line, an audit row.
+  assert.ok(!tracker.requests.some((r) => JSON.stringify(r).includes(token)));
+  assert.ok(!logLines.some((l) => l.includes(token) || issued.some((t) => l.includes(t))));
+  await deputy.audit.flush();
+  const rows = await deputy.audit.query({ limit: 1000 });
+  const dump = JSON.stringify(rows);
+  assert.ok(!dump.includes(token) && !issued.some((t) => dump.includes(t)), 'a token in an audit row');
+  assert.ok(rows.some((r) => r.outcome === 'consent_required' && r.upstream === 'tracker'));
+  assert.ok(rows.some((r) => r.route === 'accounts' && r.rpcMethod === 'connected' && r.subject === 'alice'));
+});
+
+test('refused links: another user, a replay, an expired link, a forged state; each with a clear page and nothing connected', async () => {
+  const { client } = await handshakeClient('bob');
+  const link = await consentLink(client);
+  const other = await follow(link.url, 'mallory', 'mallory-at-tracker');
+  assert.deepEqual(other, { status: 403, heading: 'This link was made for someone else' });
+
+  const fresh = await consentLink(client);
+  assert.equal((await follow(fresh.url, 'bob', 'bert')).heading, 'Connected to tracker');
+  const replay = await follow(fresh.url, 'bob', 'bert');
+  assert.deepEqual(replay, { status: 409, heading: 'This link was already used' });
+
+  const accounts = deputy.outbound.accounts!;
+  const expired = `${deputy.url}/connect?t=${accounts.sealer.seal('connect-link', { i: idp.issuer, s: 'bob', u: 'tracker', j: 'x' }, -1)}`;
+  let res = await fetch(expired);
+  assert.equal(res.status, 410);
+  assert.match(await res.text(), /This link has expired/);
+  res = await fetch(`${deputy.url}/connect?t=${link.url.split('t=')[1]!.slice(0, -6)}AAAAAA`);
+  assert.equal(res.status, 400);
+
+  // A callback whose state is not the flow's: refused, even with the flow's own cookie.
+  const flowCookie = `deputy_connect=${accounts.sealer.seal('connect-flow', { t: { i: idp.issuer, s: 'bob', u: 'tracker', j: 'y' }, stage: 'upstream', state: 'the-real-state', verifier: 'v'.repeat(43) }, 60_000)}`;
+  res = await fetch(`${deputy.url}/connect/callback?code=stolen&state=forged&iss=${encodeURIComponent(thirdParty.issuer)}`, { headers: { cookie: flowCookie } });
+  assert.equal(res.status, 400);
+  assert.match(await res.text(), /could not be verified/);
+  res = await fetch(`${deputy.url}/connect/callback?code=stolen&state=the-real-state&iss=${encodeURIComponent('http://evil.example')}`, { headers: { cookie: flowCookie } });
+  assert.equal(res.status, 400, 'a wrong iss (RFC 9207) is refused');
+  res = await fetch(`${deputy.url}/connect/callback?code=x&state=y`);
+  assert.equal(res.status, 400, 'no flow cookie');
+});
+
+test('a 2026-07-28 client: input_required with a URL elicitation; its handler completes the flow and the retry runs connected', async () => {
+  const token = await userToken(idp, `${deputy.url}/mcp`, { sub: 'carol' });
+  const asked: { mode?: string; url?: string }[] = [];
+  const client = new ClientV2({ name: 'modern', version: '1.0.0' }, { versionNegotiation: { mode: { pin: '2026-07-28' } }, capabilities: { elicitation: { url: {} } } } as never);
+  client.setRequestHandler('elicitation/create' as never, (async (req: { params: { mode?: string; url?: string } }) => {
+    asked.push(req.params);
+    const done = await follow(req.params.url!, 'carol', 'cleo');
+    return { action: done.status === 200 ? 'accept' : 'cancel' };
+  }) as never);
+  await client.connect(new TransportV2(new URL(`${deputy.url}/mcp`), { requestInit: { headers: { authorization: `Bearer ${token}` } } }));
+  onCleanup(() => client.close().catch(() => {}));
+  assert.equal(text(await client.callTool({ name: 'tracker__whoami', arguments: {} })), 'cleo');
+  assert.equal(asked.length, 1);
+  assert.equal(asked[0]!.mode, 'url');
+});
+
+test('a client without URL elicitation: a tool error whose text gives the link; never the client token', async () => {
+  const { client, token } = await handshakeClient('dave', false);
+  const r = (await client.callTool({ name: 'whoami', arguments: {} })) as { isError?: boolean; content: { text: string }[] };
+  assert.equal(r.isError, true);
+  assert.match(r.content[0]!.text, new RegExp(`Connect your tracker account to use this tool: open ${deputy.url.replace(/[.]/g, '\\.')}/connect\\?t=`));
+  assert.ok(!tracker.requests.some((q) => JSON.stringify(q).includes(token)));
+});
+
+test('refresh: 50 calls at expiry make one refresh at the AS; the rotated token is kept; invalid_grant asks to connect again', async () => {
+  const { client } = await handshakeClient('erin');
+  assert.equal((await follow((await consentLink(client)).url, 'erin', 'eve')).heading, 'Connected to tracker');
+  const accounts = deputy.outbound.accounts!;
+  const key = { issuer: idp.issuer, subject: 'erin', upstream: 'tracker' };
+  const before = await accounts.vault.get(key);
+  await accounts.vault.put(key, { ...before!, expiresAt: Date.now() - 1000 }); // the access token is due
+  const refreshes = () => thirdParty.tokenRequests.get('refresh_token') ?? 0;
+  const r0 = refreshes();
+  const results = await Promise.all(Array.from({ length: 50 }, () => client.callTool({ name: 'whoami', arguments: {} })));
+  assert.ok(results.every((r) => text(r) === 'eve'));
+  assert.equal(refreshes() - r0, 1, 'exactly one refresh for 50 concurrent calls');
+  const after = await accounts.vault.get(key);
+  assert.notEqual(after!.refreshToken, before!.refreshToken, 'the rotated refresh token was stored');
+  assert.ok(after!.expiresAt! > Date.now());
+
+  // The AS no longer accepts the refresh token (revoked): a definitive invalid_grant means connect again.
+  await accounts.vault.put(key, { ...after!, refreshToken: 'revoked-or-unknown', expiresAt: Date.now() - 1000 });
+  const link = await consentLink(client);
+  assert.ok(link.url.includes('/connect?t='));
+  assert.equal(await accounts.vault.get(key), undefined, 'the dead connection is gone');
+  await deputy.audit.flush();
+  const rows = await deputy.audit.query({ limit: 1000 });
+  assert.ok(rows.some((r) => r.route === 'accounts' && r.rpcMethod === 'refreshed' && r.subject === 'erin'));
+  assert.ok(rows.some((r) => r.route === 'accounts' && r.rpcMethod === 'refresh_failed' && r.subject === 'erin'));
+});
