@@ -24,6 +24,11 @@ export function lintConfig(config: DeputyConfig): ConfigIssue[] {
       plain(c.tokenEndpoint, `upstreams[${i}].credentials.token_endpoint`, `the token endpoint of upstream '${u.name}'${c.type === 'token_exchange' ? " (Deputy sends users' tokens there)" : ''}`);
       plain(c.issuer, `upstreams[${i}].credentials.issuer`, `the issuer of upstream '${u.name}'`);
     }
+    if (c.type === 'user_oauth') plain(c.issuer, `upstreams[${i}].credentials.issuer`, `the authorization server of upstream '${u.name}' (users' tokens come from there)`);
+    if (c.type === 'id_jag') {
+      plain(c.idpTokenEndpoint, `upstreams[${i}].credentials.idp_token_endpoint`, `the IdP token endpoint of upstream '${u.name}' (Deputy sends users' tokens there)`);
+      plain(c.tokenEndpoint, `upstreams[${i}].credentials.token_endpoint`, `the token endpoint of upstream '${u.name}'`);
+    }
   });
   return out;
 }

@@ -9,7 +9,7 @@ import { resolveSecret, Secret, type SecretSource } from './secrets.ts';
 import { parsePolicy, type UpstreamPolicy } from '../policy/config.ts';
 import { DEFAULT_AGGREGATE, parseAggregate, type AggregateConfig } from '../upstreams/aggregate/config.ts';
 
-export const CREDENTIAL_TYPES = ['static', 'client_credentials', 'token_exchange', 'user_oauth', 'passthrough'] as const;
+export const CREDENTIAL_TYPES = ['static', 'client_credentials', 'token_exchange', 'user_oauth', 'id_jag', 'passthrough'] as const;
 export const CLIENT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'] as const;
 /** Asymmetric only: HMAC with a published key is the classic algorithm-confusion hole, and `none` is never allowed. */
 export const ASYMMETRIC_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'] as const;
@@ -113,6 +113,7 @@ export type CredentialsConfig =
       expectedAudience?: string;
     } & TokenEndpointConfig)
   | UserOAuthConfig
+  | IdJagConfig
   | { type: 'passthrough'; acknowledgeSpecViolation: true; requireAudience?: string };
 
 /**
@@ -128,6 +129,25 @@ export interface UserOAuthConfig {
   scopes: string[];
   /** RFC 8707 resource; defaults to the upstream URL (MCP) or base_url (OpenAPI). */
   resource?: string;
+  timeoutMs: number;
+}
+
+/**
+ * `id_jag`: the user's own upstream token without a consent screen, where the enterprise IdP supports
+ * Identity Assertion JWT Authorization Grants: RFC 8693 at the IdP (subject: the user's token;
+ * requested: an ID-JAG for the upstream's AS), then RFC 7523 jwt-bearer at the upstream's AS.
+ */
+export interface IdJagConfig {
+  type: 'id_jag';
+  idpTokenEndpoint: string;
+  client: ClientAuthConfig;
+  /** The upstream AS (its issuer) the ID-JAG is for. */
+  audience: string;
+  /** The upstream AS's token endpoint (jwt-bearer grant there). */
+  tokenEndpoint: string;
+  resource?: string;
+  scope?: string;
+  subjectTokenType: string;
   timeoutMs: number;
 }
 
@@ -552,6 +572,18 @@ function credentialsConfig(r: Reader, secret: SecretFn, secretRef: SecretRefFn, 
       }
       const scopes = r.has('scopes') ? r.stringList('scopes') : [];
       out = { type, issuer: r.url('issuer'), client: clientAuth(r, secret), scopes, resource: r.url('resource'), timeoutMs: r.number('timeout_ms', 10_000, { min: 100, max: 120_000, integer: true }) };
+      break;
+    }
+    case 'id_jag': {
+      const idpTokenEndpoint = r.url('idp_token_endpoint', { required: true, hint: "the enterprise IdP's token endpoint (RFC 8693 there issues the ID-JAG)" }) ?? '';
+      const audience = r.string('audience', { required: true, hint: "the upstream authorization server's issuer: the ID-JAG's audience" }) ?? '';
+      const tokenEndpoint = r.url('token_endpoint', { required: true, hint: "the upstream authorization server's token endpoint (RFC 7523 jwt-bearer there)" }) ?? '';
+      out = {
+        type, idpTokenEndpoint, audience, tokenEndpoint, client: clientAuth(r, secret),
+        resource: r.url('resource'), scope: r.stringList('scope').join(' ') || undefined,
+        subjectTokenType: r.string('subject_token_type') ?? 'urn:ietf:params:oauth:token-type:access_token',
+        timeoutMs: r.number('timeout_ms', 10_000, { min: 100, max: 120_000, integer: true }),
+      };
       break;
     }
     case 'passthrough': {

@@ -12,6 +12,7 @@ import { staticProvider } from './static.ts';
 import { TokenCache, type TokenStore } from './token-cache.ts';
 import { tokenExchangeProvider } from './token-exchange.ts';
 import { userOAuthProvider } from './user-oauth.ts';
+import { idJagProvider } from './id-jag.ts';
 import { ConnectedAccounts } from '../connect/accounts.ts';
 import { OAuthClient } from '../connect/oauth.ts';
 import { CONNECT_PATHS, connectRoutes } from '../connect/routes.ts';
@@ -84,6 +85,8 @@ export function createCredentialProvider(upstream: UpstreamConfig, ctx?: Outboun
       return clientCredentialsProvider(upstream, c, context.cache, asserter);
     case 'token_exchange':
       return tokenExchangeProvider(upstream, c, context.cache);
+    case 'id_jag':
+      return idJagProvider(upstream, c, context.cache);
     case 'user_oauth':
       if (!context.accounts) throw new Error(`upstream '${upstream.name}': user_oauth needs the connected-accounts service (vault and login); create providers with createOutboundContext()`);
       return userOAuthProvider(upstream.name, context.accounts);

@@ -23,7 +23,7 @@ const MIGRATIONS: string[] = [
 /** The audit store's constant: Deputy's migrations are serialised together (both create deputy_schema_version). */
 const MIGRATION_LOCK = 7_305_012_001;
 /** How long withLock waits for another replica's lock before failing with ERR_VAULT_LOCK_TIMEOUT. */
-const LOCK_TIMEOUT = '30s';
+const LOCK_TIMEOUT_MS = 30_000;
 /** Connections for locks: at most this many accounts locked at once by one process (more wait for one). */
 const LOCK_CONNECTIONS = 16;
 
@@ -34,12 +34,16 @@ const INSERT = `INSERT INTO vault_accounts (issuer, subject, upstream, key_id, s
 export class PostgresVaultStore implements VaultStore {
   readonly #pool: pg.Pool;
   readonly #lockPool: pg.Pool;
+  readonly #lockTimeoutMs: number;
   #migrated?: Promise<void>;
 
-  constructor(url: string) {
-    const common = { connectionString: url, connectionTimeoutMillis: 5000, idleTimeoutMillis: 10_000 };
-    this.#pool = new pg.Pool({ ...common, max: 4, query_timeout: 10_000 });
-    this.#lockPool = new pg.Pool({ ...common, max: LOCK_CONNECTIONS });
+  constructor(url: string, opts: { lockTimeoutMs?: number } = {}) {
+    const common = { connectionString: url, idleTimeoutMillis: 10_000 };
+    this.#pool = new pg.Pool({ ...common, max: 4, connectionTimeoutMillis: 5000, query_timeout: 10_000 });
+    // Waiting for a lock connection is waiting for the lock: as long as the lock timeout.
+    const timeout = opts.lockTimeoutMs;
+    this.#lockTimeoutMs = timeout !== undefined && timeout >= 1 ? Math.trunc(timeout) : LOCK_TIMEOUT_MS;
+    this.#lockPool = new pg.Pool({ ...common, max: LOCK_CONNECTIONS, connectionTimeoutMillis: this.#lockTimeoutMs });
     // Idle clients dying with the server: the next query reports it.
     this.#pool.on('error', () => {});
     this.#lockPool.on('error', () => {});
@@ -114,11 +118,11 @@ export class PostgresVaultStore implements VaultStore {
     await this.ready();
     const client = await this.#lockPool.connect();
     try {
-      // One round trip; the lock id is a number computed here, not input.
-      await client.query(`BEGIN; SET LOCAL lock_timeout = '${LOCK_TIMEOUT}'; SELECT pg_advisory_xact_lock(${lockId(key)}::bigint)`);
+      // One round trip; both numbers are computed here, not input.
+      await client.query(`BEGIN; SET LOCAL lock_timeout = ${this.#lockTimeoutMs}; SELECT pg_advisory_xact_lock(${lockId(key)}::bigint)`);
     } catch (error) {
       client.release(true); // never hand back a connection that may be inside the transaction
-      if ((error as { code?: string }).code === '55P03') throw new VaultError('ERR_VAULT_LOCK_TIMEOUT', `another replica held the lock for account ${key.subject} at ${key.upstream} longer than ${LOCK_TIMEOUT}`);
+      if ((error as { code?: string }).code === '55P03') throw new VaultError('ERR_VAULT_LOCK_TIMEOUT', `another replica held the lock for account ${key.subject} at ${key.upstream} longer than ${this.#lockTimeoutMs} ms`);
       throw error;
     }
     try {

@@ -100,6 +100,7 @@ export class SqliteVaultStore implements VaultStore {
   }
 
   async close(): Promise<void> {
+    this.#statements.clear();
     if (this.#db.isOpen) this.#db.close();
   }
 }

@@ -61,7 +61,7 @@ test('check: errors name the key → exit 1; --json for machines', async () => {
   writeFileSync(join(dir, 'bad.yaml'), goodConfig.replace('type: static', 'type: magic'));
   const r = await deputy(['check', '--config', 'bad.yaml']);
   assert.equal(r.code, 1);
-  assert.match(r.stderr, /9:\d+\s+error\s+upstreams\[0\]\.credentials\.type: expected one of static, client_credentials, token_exchange, passthrough, got "magic"\s+config-invalid/);
+  assert.match(r.stderr, /9:\d+\s+error\s+upstreams\[0\]\.credentials\.type: expected one of static, client_credentials, token_exchange, user_oauth, id_jag, passthrough, got "magic"\s+config-invalid/);
   const j = await deputy(['check', '--config', 'bad.yaml', '--format', 'json']);
   assert.equal(j.code, 1);
   const out = JSON.parse(j.stdout);

@@ -27,7 +27,7 @@ function issues(raw: unknown): string[] {
 
 const table: [string, unknown, string][] = [
   ['unknown credential type', { ...base(), upstreams: [upstream, { ...upstream, name: 'crm', credentials: { type: 'magic' } }] },
-    'upstreams[1].credentials.type: expected one of static, client_credentials, token_exchange, passthrough, got "magic"'],
+    'upstreams[1].credentials.type: expected one of static, client_credentials, token_exchange, user_oauth, id_jag, passthrough, got "magic"'],
   ['missing env var', { ...base(), upstreams: [{ ...upstream, credentials: { type: 'static', headers: { Authorization: { env: 'NOPE_NOT_SET' } } } }] },
     'upstreams[0].credentials.headers.Authorization: environment variable NOPE_NOT_SET is not set; export it or use { file: PATH }'],
   ['missing secret file', { ...base(), upstreams: [{ ...upstream, credentials: { type: 'static', headers: { Authorization: { file: 'missing.txt' } } } }] },
@@ -72,6 +72,16 @@ const table: [string, unknown, string][] = [
     'quotas.per_user: expected a rate such as "120/min" (units: s, min, h, day), or { rate: "120/min", burst: 20 }'],
   ['shared quotas without shared state', { ...base(), quotas: { shared: true } },
     'quotas.shared: needs shared state: set state.store to redis://host:port (or set quotas.shared: false for per-replica buckets)'],
+  ['user_oauth without a vault', { ...base(), upstreams: [{ ...upstream, credentials: { type: 'user_oauth', issuer: 'https://auth.tracker.example', client_id: 'deputy', client_secret: { env: 'SECRET' } } }], login: { issuer: issuer.issuer, client_id: 'deputy-web', client_secret: { env: 'SECRET' } } },
+    "vault: upstream 'notes' uses user_oauth: add vault: { store: sqlite:./deputy-vault.db, keys: [{ id: k1, secret: { env: DEPUTY_VAULT_KEY } }] } to hold the users' tokens encrypted"],
+  ['user_oauth without client_id', { ...base(), upstreams: [{ ...upstream, credentials: { type: 'user_oauth', client_secret: { env: 'SECRET' } } }] },
+    "upstreams[0].credentials.client_id: is required for now: register Deputy at the upstream's authorization server (redirect URI <public_url>/connect/callback); Client ID Metadata Documents and dynamic registration are not supported yet"],
+  ['a short vault key', { ...base(), vault: { keys: [{ id: 'k1', secret: { env: 'SECRET' } }] } },
+    'vault.keys[0].secret: must be at least 32 characters of random data (e.g. openssl rand -base64 48)'],
+  ['a login IdP that does not issue the MCP tokens', { ...base(), login: { issuer: 'https://other.example.com', client_id: 'deputy-web', client_secret: { env: 'SECRET' } } },
+    'login.issuer: must be one of auth.issuers (https://idp.example.com): the person who signs in must be the user the MCP token names'],
+  ['id_jag without the upstream token endpoint', { ...base(), upstreams: [{ ...upstream, credentials: { type: 'id_jag', idp_token_endpoint: 'https://idp.example.com/token', audience: 'https://auth.search.example', client_id: 'deputy', client_secret: { env: 'SECRET' } } }] },
+    "upstreams[0].credentials.token_endpoint: is required (the upstream authorization server's token endpoint (RFC 7523 jwt-bearer there))"],
   ['a zero burst on a tool quota', { ...base(), upstreams: [{ ...upstream, quotas: { tools: { add: { rate: '5/min', burst: 0 } } } }] },
     'upstreams[0].quotas.tools.add.burst: must be between 1 and 1000000, got 0'],
 ];
