@@ -11,7 +11,7 @@ import type { AuditEvent, AuditSink } from '../audit/event.ts';
 import { principalKey, type Principal } from '../inbound/principal.ts';
 import { log } from '../log.ts';
 import { ConsentRequiredError, CredentialError } from '../outbound/provider.ts';
-import type { AccountKey, StoredTokens, Vault } from '../vault/vault.ts';
+import { VaultError, type AccountKey, type StoredTokens, type Vault } from '../vault/vault.ts';
 import { GrantRejected, isTransient, type OAuthClient } from './oauth.ts';
 import type { Sealer } from './seal.ts';
 
@@ -62,7 +62,7 @@ export class ConnectedAccounts {
   /** The person's access token for the upstream: stored, refreshed, or a ConsentRequiredError. */
   async token(principal: Principal, upstream: string): Promise<string> {
     const key: AccountKey = { issuer: principal.issuer, subject: principal.subject, upstream };
-    const rec = await this.vault.get(key);
+    const rec = await this.#read(key);
     if (!rec) throw this.consentRequired(principal, upstream, false);
     if (fresh(rec)) {
       void this.vault.touch(key).catch(() => {});
@@ -81,9 +81,20 @@ export class ConnectedAccounts {
     return pending;
   }
 
+  /** The stored account; a row the vault cannot open (wrong keys, tampering) is a configuration error, never silently dropped. */
+  async #read(key: AccountKey) {
+    try {
+      return await this.vault.get(key);
+    } catch (error) {
+      if (!(error instanceof VaultError)) throw error;
+      log.warn('a connected account could not be read from the vault', { upstream: key.upstream, code: error.code });
+      throw new CredentialError(key.upstream, `the vault could not open this connected account (${error.code}); an operator must check vault.keys`);
+    }
+  }
+
   /** Under the account's lock: re-read, refresh (retrying transient failures), compare-and-swap. */
   async #refresh(principal: Principal, key: AccountKey): Promise<string> {
-    const current = await this.vault.get(key);
+    const current = await this.#read(key);
     if (!current) throw this.consentRequired(principal, key.upstream, true);
     if (fresh(current)) return current.accessToken; // another replica refreshed while we waited for the lock
     const client = this.#clients.get(key.upstream)!;

@@ -2,7 +2,10 @@
 // dynamic client registration with a headless login (or, opt-in, small HTML login and consent pages
 // a browser can drive), authorization code + PKCE with RFC 8707 resource indicators and RFC 9207
 // `iss`, refresh tokens, client credentials, JWT (`at+jwt`) or opaque access tokens, RFC 7662
-// introspection, and an RFC 8693 token-exchange grant. Development use only: it logs in anyone.
+// introspection, and an RFC 8693 token-exchange grant. Opt-in, both halves of the Identity Assertion
+// JWT Authorization Grant (ID-JAG, draft-ietf-oauth-identity-assertion-authz-grant): as the enterprise
+// IdP it exchanges a user's token for an ID-JAG, and as a resource's AS it redeems ID-JAGs from trusted
+// IdPs through the RFC 7523 jwt-bearer grant. Development use only: it logs in anyone.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as jose from 'jose';
@@ -11,6 +14,13 @@ import Provider, { errors } from 'oidc-provider';
 export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
 export const JWT_BEARER_GRANT = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 export const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
+export const ID_JAG_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:id-jag';
+/** JOSE header `typ` of an ID-JAG. */
+export const ID_JAG_TYP = 'oauth-id-jag+jwt';
+/** `tokenRequests` key for token-exchange requests with requested_token_type=id-jag (IdP side). */
+export const ID_JAG_REQUESTS = 'id-jag';
+/** `tokenRequests` key for jwt-bearer requests whose assertion is an ID-JAG (resource-AS side). */
+export const ID_JAG_GRANTS = 'id-jag-grant';
 
 export interface ResourceInfo {
   scope: string;
@@ -57,12 +67,31 @@ export interface AuthorizationServerOptions {
    * Unset: oidc-provider's defaults (refresh tokens only with offline_access).
    */
   refreshTokens?: { rotate: boolean };
+  /**
+   * IdP side of ID-JAG: the token-exchange grant also accepts requested_token_type=
+   * urn:ietf:params:oauth:token-type:id-jag (audience required: the resource's AS issuer) and answers
+   * with an ID-JAG signed with this AS's ES256 key (kid es-1, in its JWKS), valid `lifetimeSeconds`
+   * (default 300; 0 mints one already expired). Unset: such requests get invalid_request, as before.
+   */
+  idJag?: { lifetimeSeconds?: number };
+  /**
+   * Resource-AS side of ID-JAG: the jwt-bearer grant redeems assertions with header typ
+   * oauth-id-jag+jwt from these issuers (verified with `jwksUri`, else the jwks_uri their
+   * /.well-known/openid-configuration names) when aud is this issuer, client_id is the authenticated
+   * client and the `resource` claim is one this AS knows (`resources` / `defaultResource`). Unset:
+   * every jwt-bearer request is the on-behalf-of variant, as before.
+   */
+  trustIdJagFrom?: { issuer: string; jwksUri?: string }[];
 }
 
 export interface AuthorizationServer {
   issuer: string;
   provider: any;
-  /** Token endpoint requests seen, by grant_type. */
+  /**
+   * Token endpoint requests seen (successful or refused), by grant_type; ID-JAG requests are counted
+   * under their grant_type and, in addition, under `ID_JAG_REQUESTS` ('id-jag': token exchange with
+   * requested_token_type id-jag) or `ID_JAG_GRANTS` ('id-jag-grant': jwt-bearer with an ID-JAG typ).
+   */
   tokenRequests: Map<string, number>;
   /** Details of grant errors (oidc-provider hides them from responses). */
   grantErrors: string[];
@@ -138,9 +167,13 @@ export async function startAuthorizationServer(opts: AuthorizationServerOptions 
 
   const tokenRequests = new Map<string, number>();
   const grantErrors: string[] = [];
+  const bump = (key: string) => tokenRequests.set(key, (tokenRequests.get(key) ?? 0) + 1);
   const count = (ctx: any) => {
-    const grant = ctx?.oidc?.params?.grant_type ?? '?';
-    tokenRequests.set(grant, (tokenRequests.get(grant) ?? 0) + 1);
+    const p = ctx?.oidc?.params;
+    const grant = p?.grant_type ?? '?';
+    bump(grant);
+    if (grant === TOKEN_EXCHANGE_GRANT && p.requested_token_type === ID_JAG_TOKEN_TYPE) bump(ID_JAG_REQUESTS);
+    if (grant === JWT_BEARER_GRANT && isIdJag(p.assertion)) bump(ID_JAG_GRANTS);
   };
   provider.on('grant.success', count);
   provider.on('grant.error', (ctx: any, err: any) => {
@@ -151,8 +184,7 @@ export async function startAuthorizationServer(opts: AuthorizationServerOptions 
 
   // RFC 8693 token exchange (and the Entra-style jwt-bearer on-behalf-of variant). The calling client is
   // already authenticated by the token endpoint; the subject token must be one this AS issued.
-  const exchange = async (ctx: any, subjectToken: string) => {
-    const p = ctx.oidc.params;
+  const verifySubject = async (subjectToken: string): Promise<jose.JWTPayload> => {
     let subject: jose.JWTPayload;
     try {
       ({ payload: subject } = await jose.jwtVerify(subjectToken, ownKeys, { issuer, typ: 'at+jwt' }));
@@ -161,6 +193,11 @@ export async function startAuthorizationServer(opts: AuthorizationServerOptions 
     }
     const aud = ([] as string[]).concat((subject.aud as string | string[]) ?? []);
     if (opts.exchangeAcceptsAudience && !opts.exchangeAcceptsAudience(aud)) throw new errors.InvalidGrant('subject_token was not issued for this client');
+    return subject;
+  };
+  const exchange = async (ctx: any, subjectToken: string) => {
+    const p = ctx.oidc.params;
+    const subject = await verifySubject(subjectToken);
     const resource = p.resource ?? p.audience;
     if (!resource || Array.isArray(resource)) throw new errors.InvalidTarget('exactly one resource (or audience) required');
     const ri = getResourceServerInfo(ctx, resource);
@@ -171,14 +208,92 @@ export async function startAuthorizationServer(opts: AuthorizationServerOptions 
     ctx.oidc.entity('AccessToken', token);
     ctx.body = { access_token: await token.save(), issued_token_type: ACCESS_TOKEN_TYPE, token_type: 'Bearer', expires_in: token.expiration, scope: token.scope };
   };
+
+  // ID-JAG, IdP side: the user's token (one this AS issued, checked as for any exchange) becomes a
+  // short-lived assertion for another AS (`audience`) naming the user, the calling client and, when
+  // asked, the resource and scope. It is signed like this AS's tokens, so its JWKS verifies it.
+  const idJagLifetime = opts.idJag?.lifetimeSeconds ?? 300;
+  const issueIdJag = async (ctx: any) => {
+    const p = ctx.oidc.params;
+    if (typeof p.audience !== 'string' || !p.audience) throw new errors.InvalidRequest('exactly one audience (the authorization server the ID-JAG is for) required');
+    if (p.resource !== undefined && typeof p.resource !== 'string') throw new errors.InvalidTarget('at most one resource');
+    const subject = await verifySubject(p.subject_token);
+    if (typeof subject.sub !== 'string') throw new errors.InvalidGrant('subject_token names no subject');
+    const now = Math.floor(Date.now() / 1000);
+    const claims: jose.JWTPayload = { client_id: ctx.oidc.client.clientId };
+    if (p.resource) claims.resource = p.resource;
+    if (p.scope) claims.scope = p.scope;
+    const idJag = await new jose.SignJWT(claims)
+      .setProtectedHeader({ alg: 'ES256', kid: esJwk.kid, typ: ID_JAG_TYP })
+      .setIssuer(issuer).setSubject(subject.sub).setAudience(p.audience)
+      .setJti(crypto.randomUUID()).setIssuedAt(now).setExpirationTime(now + idJagLifetime)
+      .sign(es.privateKey);
+    ctx.body = { access_token: idJag, issued_token_type: ID_JAG_TOKEN_TYPE, token_type: 'N_A', expires_in: idJagLifetime, ...(p.scope ? { scope: p.scope } : {}) };
+  };
+
+  // ID-JAG, resource-AS side: the assertion must come from a trusted IdP (its JWKS, discovered once),
+  // be meant for this AS and the authenticated client, and be unexpired. The access token is for the
+  // asserted resource, names the asserted subject, and carries the requested scopes (default: the
+  // asserted ones) that were asserted and belong to the resource; no asserted scope → none.
+  const trustedJwks = new Map<string, Promise<jose.JWTVerifyGetKey>>();
+  const jwksOf = (t: { issuer: string; jwksUri?: string }) => {
+    let keys = trustedJwks.get(t.issuer);
+    if (!keys) {
+      keys = (async () => {
+        if (t.jwksUri) return jose.createRemoteJWKSet(new URL(t.jwksUri));
+        const res = await fetch(`${t.issuer.replace(/\/$/, '')}/.well-known/openid-configuration`);
+        const meta = res.ok ? await res.json() as { issuer?: string; jwks_uri?: string } : {};
+        if (meta.issuer !== t.issuer || typeof meta.jwks_uri !== 'string') throw new Error(`no usable discovery document for ${t.issuer}`);
+        return jose.createRemoteJWKSet(new URL(meta.jwks_uri));
+      })();
+      keys.catch(() => trustedJwks.delete(t.issuer)); // retry discovery next time
+      trustedJwks.set(t.issuer, keys);
+    }
+    return keys;
+  };
+  const redeemIdJag = async (ctx: any, trusted: { issuer: string; jwksUri?: string }[]) => {
+    const p = ctx.oidc.params;
+    let iss: unknown;
+    try {
+      iss = jose.decodeJwt(p.assertion).iss;
+    } catch {
+      throw new errors.InvalidGrant('assertion is not a JWT');
+    }
+    const from = trusted.find((t) => t.issuer === iss);
+    if (!from) throw new errors.InvalidGrant(`ID-JAG issuer ${String(iss)} is not trusted`);
+    let claims: jose.JWTPayload;
+    try {
+      ({ payload: claims } = await jose.jwtVerify(p.assertion, await jwksOf(from), {
+        issuer: from.issuer, audience: issuer, typ: ID_JAG_TYP, maxTokenAge: 3600, requiredClaims: ['sub', 'client_id', 'jti', 'iat', 'exp'],
+      }));
+    } catch (e) {
+      throw new errors.InvalidGrant(`ID-JAG invalid: ${(e as { code?: string }).code ?? ''} ${(e as Error).message}`.trim());
+    }
+    if (claims.client_id !== ctx.oidc.client.clientId) throw new errors.InvalidGrant('ID-JAG was issued to another client');
+    const resource = claims.resource ?? opts.fallbackResource?.();
+    if (typeof resource !== 'string') throw new errors.InvalidTarget('ID-JAG names no single resource');
+    if (p.resource !== undefined && p.resource !== resource) throw new errors.InvalidTarget('resource differs from the ID-JAG\'s');
+    const ri = getResourceServerInfo(ctx, resource);
+    const asserted = typeof claims.scope === 'string' ? claims.scope.split(' ').filter(Boolean) : [];
+    const requested = p.scope ? (p.scope as string).split(' ') : asserted;
+    const offered = ri.scope.split(' ');
+    const scope = requested.filter((s: string) => asserted.includes(s) && offered.includes(s)).join(' ');
+    const token = new provider.AccessToken({ accountId: claims.sub, client: ctx.oidc.client, gty: 'jwt_bearer', scope });
+    token.resourceServer = new provider.ResourceServer(resource, ri);
+    ctx.oidc.entity('AccessToken', token);
+    ctx.body = { access_token: await token.save(), token_type: 'Bearer', expires_in: token.expiration, scope: token.scope };
+  };
+
   provider.registerGrantType(TOKEN_EXCHANGE_GRANT, async (ctx: any) => {
     const p = ctx.oidc.params;
     if (p.subject_token_type !== ACCESS_TOKEN_TYPE) throw new errors.InvalidRequest('unsupported subject_token_type');
+    if (opts.idJag && p.requested_token_type === ID_JAG_TOKEN_TYPE) return issueIdJag(ctx);
     if (p.requested_token_type && p.requested_token_type !== ACCESS_TOKEN_TYPE) throw new errors.InvalidRequest('unsupported requested_token_type');
     await exchange(ctx, p.subject_token);
   }, ['subject_token', 'subject_token_type', 'actor_token', 'actor_token_type', 'requested_token_type', 'resource', 'audience', 'scope'], ['resource', 'audience']);
   provider.registerGrantType(JWT_BEARER_GRANT, async (ctx: any) => {
     const p = ctx.oidc.params;
+    if (opts.trustIdJagFrom && isIdJag(p.assertion)) return redeemIdJag(ctx, opts.trustIdJagFrom);
     if (p.requested_token_use !== 'on_behalf_of') throw new errors.InvalidRequest('requested_token_use must be on_behalf_of');
     await exchange(ctx, p.assertion);
   }, ['assertion', 'requested_token_use', 'resource', 'audience', 'scope'], ['resource', 'audience']);
@@ -293,6 +408,17 @@ ${resources.length ? `<p>at ${resources.map((r) => `<code>${esc(r)}</code>`).joi
     return await provider.interactionFinished(req, res, { consent: { grantId: await grant.save() } }, { mergeWithLastSubmission: true });
   } catch (e) {
     if (!res.headersSent) page(400, 'Something went wrong', `<p role="alert">${esc((e as Error).message)}</p>`);
+  }
+}
+
+/** Whether a JWT's header typ says ID-JAG (compared as RFC 8725 §3.11 media types). */
+function isIdJag(assertion: unknown): boolean {
+  if (typeof assertion !== 'string') return false;
+  try {
+    const typ = jose.decodeProtectedHeader(assertion).typ;
+    return typeof typ === 'string' && typ.toLowerCase().replace(/^application\//, '') === ID_JAG_TYP;
+  } catch {
+    return false;
   }
 }
 

@@ -13,10 +13,9 @@ import { TokenCache, type TokenStore } from './token-cache.ts';
 import { tokenExchangeProvider } from './token-exchange.ts';
 import { userOAuthProvider } from './user-oauth.ts';
 import { idJagProvider } from './id-jag.ts';
-import { ConnectedAccounts } from '../connect/accounts.ts';
-import { OAuthClient } from '../connect/oauth.ts';
-import { CONNECT_PATHS, connectRoutes } from '../connect/routes.ts';
-import { Sealer } from '../connect/seal.ts';
+import type { ConnectedAccounts } from '../connect/accounts.ts';
+import { createConnectedAccounts } from '../connect/index.ts';
+import { connectRoutes } from '../connect/routes.ts';
 import type { Vault } from '../vault/vault.ts';
 import type { AuditSink } from '../audit/event.ts';
 
@@ -51,17 +50,8 @@ export async function createOutboundContext(config: DeputyConfig, opts: { tokenS
 
 /** The connected-accounts service for user_oauth upstreams, and the connect pages it serves. */
 function connectedAccounts(config: DeputyConfig, vault: Vault, audit: () => AuditSink, extraGet: OutboundContext['extraGet']): ConnectedAccounts {
-  const base = config.server.publicUrl;
-  const clients = new Map<string, OAuthClient>();
-  for (const u of config.upstreams) {
-    if (u.credentials.type !== 'user_oauth') continue;
-    const c = u.credentials;
-    clients.set(u.name, new OAuthClient({ issuer: c.issuer, client: c.client, redirectUri: `${base}${CONNECT_PATHS.callback}`, scope: c.scopes.join(' '), resource: c.resource ?? (u.type === 'mcp' ? u.url : u.baseUrl), timeoutMs: c.timeoutMs }));
-  }
-  const login = config.login!;
-  const signIn = new OAuthClient({ issuer: login.issuer, client: { clientId: login.clientId, method: 'client_secret_basic', clientSecret: login.clientSecret }, redirectUri: `${base}${CONNECT_PATHS.login}`, scope: 'openid', timeoutMs: 10_000 });
-  const accounts = new ConnectedAccounts({ vault, sealer: new Sealer(config.vault!.keys.map((k) => k.secret.value())), publicUrl: base, clients, audit });
-  for (const [path, handler] of connectRoutes(accounts, signIn, base)) extraGet.set(path, handler);
+  const { accounts, signIn } = createConnectedAccounts(config, vault, audit);
+  for (const [path, handler] of connectRoutes(accounts, signIn!, config.server.publicUrl)) extraGet.set(path, handler);
   return accounts;
 }
 
