@@ -139,7 +139,7 @@ export async function startGateway(config: DeputyConfig, opts: GatewayOptions = 
   for (const s of config.secrets) s.watch((message) => log.warn(message));
   const pipeline = { config, verifier, outbound, routes, failedIssuers: [] as string[], admission, quotas };
   const ops = instrument(pipeline, shared);
-  const listener = ops.wrap(createRequestListener({ config, verifier, audit: ops.audit, routes, extraGet: ops.extraGet, admission, quotas }));
+  const listener = ops.wrap(createRequestListener({ config, verifier, audit: ops.audit, routes, extraGet: ops.extraGet, extraPost: outbound.extraPost, admission, quotas }));
   const activate = () => {
     shared.current = pipeline;
     shared.dispatch = listener;

@@ -10,6 +10,7 @@ const commands: Record<string, Command> = {
   serve: { summary: 'run the gateway            deputy serve --config deputy.yaml', load: () => import('./serve.ts') },
   check: { summary: 'validate + security lint   deputy check --config deputy.yaml [--json]', load: () => import('./check.ts') },
   scan: { summary: 'find token passthrough     deputy scan PATH… [--format text|json|sarif] [--fail-on error|warning|none]', load: () => import('./scan.ts') },
+  connections: { summary: 'connected accounts         deputy connections list|revoke [--subject S] [--upstream U] [--json]', load: () => import('./connections.ts') },
   audit: { summary: 'audit events / chain check deputy audit [verify] [--config F] [--since 1h] [--json]', load: () => import('./audit.ts') },
   demo: { summary: 'self-contained demo        deputy demo (what `npm start` runs)', load: () => import('./demo.ts') },
 };
@@ -19,7 +20,7 @@ export const usage = `deputy — MCP authorization gateway
 Usage: deputy <command> [options]
 
 Commands:
-${Object.entries(commands).map(([name, c]) => `  ${name.padEnd(7)} ${c.summary}`).join('\n')}
+${Object.entries(commands).map(([name, c]) => `  ${name.padEnd(11)} ${c.summary}`).join('\n')}
 
 Options:
   -h, --help      show help (also: deputy <command> --help)

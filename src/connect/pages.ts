@@ -23,3 +23,24 @@ export function sendPage(res: ServerResponse, status: number, page: { title: str
   });
   res.end(html);
 }
+
+export interface ConnectionRow {
+  upstream: string;
+  scope?: string;
+  connectedAt: number;
+  lastUsedAt?: number;
+}
+
+/**
+ * The signed-in person's connected accounts, each with a Disconnect form (POST, CSRF token). Its
+ * referrer policy is same-origin so the forms carry their Origin (no-referrer would send "null").
+ */
+export function sendConnectionsPage(res: ServerResponse, who: string, rows: ConnectionRow[], csrf: string, notice?: string): void {
+  const date = (t?: number) => (t ? new Date(t).toISOString().replace('T', ' ').slice(0, 16) + ' UTC' : 'never');
+  const body = rows.length
+    ? `<table><caption>Accounts connected to Deputy</caption><thead><tr><th scope="col">Service</th><th scope="col">Access</th><th scope="col">Connected</th><th scope="col">Last used</th><th scope="col"><span class="sr">Action</span></th></tr></thead><tbody>${rows.map((r) => `<tr><th scope="row">${escapeHtml(r.upstream)}</th><td>${escapeHtml(r.scope ?? '—')}</td><td>${date(r.connectedAt)}</td><td>${date(r.lastUsedAt)}</td><td><form method="post" action="/connections/disconnect"><input type="hidden" name="csrf" value="${escapeHtml(csrf)}"><input type="hidden" name="upstream" value="${escapeHtml(r.upstream)}"><button type="submit" aria-label="Disconnect ${escapeHtml(r.upstream)}">Disconnect</button></form></td></tr>`).join('')}</tbody></table>`
+    : '<p role="status">You have no connected accounts. Your MCP client shows a connect link when a tool needs one.</p>';
+  const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>Connected accounts · Deputy</title><style>${STYLE}main{max-width:48rem}table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.4rem .5rem;border-bottom:1px solid #d0d7de}caption{text-align:left;color:#57606a;padding-bottom:.5rem}button{font:inherit;padding:.25rem .75rem;border:1px solid #b42318;color:#b42318;background:#fff;border-radius:6px;cursor:pointer}button:focus-visible{outline:3px solid #0969da;outline-offset:2px}.sr{position:absolute;left:-9999px}</style></head><body><main><h1>Connected accounts</h1><p class="hint">Signed in as ${escapeHtml(who)}.</p>${notice ? `<p role="status">${escapeHtml(notice)}</p>` : ''}${body}</main></body></html>`;
+  res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(html), 'cache-control': 'no-store', 'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'", 'referrer-policy': 'same-origin', 'x-content-type-options': 'nosniff' });
+  res.end(html);
+}

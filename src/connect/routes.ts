@@ -13,14 +13,15 @@ import { isLoopback } from '../config/schema.ts';
 import { log } from '../log.ts';
 import { LINK_TTL_MS, type ConnectedAccounts, type LinkTicket } from './accounts.ts';
 import type { OAuthClient } from './oauth.ts';
-import { sendPage } from './pages.ts';
+import { sendConnectionsPage, sendPage } from './pages.ts';
 
 const COOKIE = 'deputy_connect';
 const FLOW_TTL_MS = 10 * 60_000;
 
 interface Flow {
-  t: LinkTicket;
-  stage: 'login' | 'upstream';
+  /** The link being followed; absent when the person signs in to manage their connections. */
+  t?: LinkTicket;
+  stage: 'login' | 'upstream' | 'manage';
   state: string;
   verifier: string;
   nonce?: string;
@@ -28,9 +29,19 @@ interface Flow {
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
-export const CONNECT_PATHS = { link: '/connect', login: '/connect/login/callback', callback: '/connect/callback' } as const;
+/** The signed-in person on /connections, and the token its forms must echo (CSRF). */
+interface Session {
+  i: string;
+  s: string;
+  csrf: string;
+}
 
-export function connectRoutes(accounts: ConnectedAccounts, login: OAuthClient, publicUrl: string): Map<string, Handler> {
+const SESSION_COOKIE = 'deputy_session';
+const SESSION_TTL_MS = 30 * 60_000;
+
+export const CONNECT_PATHS = { link: '/connect', login: '/connect/login/callback', callback: '/connect/callback', manage: '/connections', disconnect: '/connections/disconnect' } as const;
+
+export function connectRoutes(accounts: ConnectedAccounts, login: OAuthClient, publicUrl: string): { get: Map<string, Handler>; post: Map<string, Handler> } {
   const secure = !(publicUrl.startsWith('http:') && isLoopback(new URL(publicUrl).hostname));
   const cookie = (value: string, maxAge: number) => `${COOKIE}=${value}; Path=/connect; HttpOnly; SameSite=Lax; Max-Age=${maxAge}${secure ? '; Secure' : ''}`;
   const setFlow = (flow: Flow) => cookie(accounts.sealer.seal('connect-flow', flow, FLOW_TTL_MS), FLOW_TTL_MS / 1000);
@@ -38,11 +49,18 @@ export function connectRoutes(accounts: ConnectedAccounts, login: OAuthClient, p
   const random = () => randomBytes(32).toString('base64url');
   const again = 'Call the tool again from your MCP client to get a new link.';
 
-  const readFlow = (req: IncomingMessage, stage: Flow['stage']): Flow | undefined => {
-    const raw = (req.headers.cookie ?? '').split(';').map((c) => c.trim()).find((c) => c.startsWith(`${COOKIE}=`))?.slice(COOKIE.length + 1);
+  const cookieValue = (req: IncomingMessage, name: string) => (req.headers.cookie ?? '').split(';').map((c) => c.trim()).find((c) => c.startsWith(`${name}=`))?.slice(name.length + 1);
+  const readFlow = (req: IncomingMessage, ...stages: Flow['stage'][]): Flow | undefined => {
+    const raw = cookieValue(req, COOKIE);
     const opened = raw ? accounts.sealer.open<Flow>('connect-flow', raw) : undefined;
-    return opened && 'value' in opened && opened.value.stage === stage ? opened.value : undefined;
+    return opened && 'value' in opened && stages.includes(opened.value.stage) ? opened.value : undefined;
   };
+  const readSession = (req: IncomingMessage): Session | undefined => {
+    const raw = cookieValue(req, SESSION_COOKIE);
+    const opened = raw ? accounts.sealer.open<Session>('connect-session', raw) : undefined;
+    return opened && 'value' in opened ? opened.value : undefined;
+  };
+  const sessionCookie = (session: Session | undefined) => `${SESSION_COOKIE}=${session ? accounts.sealer.seal('connect-session', session, SESSION_TTL_MS) : ''}; Path=/connections; HttpOnly; SameSite=Lax; Max-Age=${session ? SESSION_TTL_MS / 1000 : 0}${secure ? '; Secure' : ''}`;
   const currentUrl = (req: IncomingMessage) => new URL(req.url ?? '/', publicUrl);
   const wrap = (fn: (req: IncomingMessage, res: ServerResponse) => Promise<void>): Handler => (req, res) => {
     fn(req, res).catch((error: unknown) => {
@@ -67,7 +85,7 @@ export function connectRoutes(accounts: ConnectedAccounts, login: OAuthClient, p
 
   // 2. Signed in at the IdP: it must be the person the link was made for.
   const signedIn = wrap(async (req, res) => {
-    const flow = readFlow(req, 'login');
+    const flow = readFlow(req, 'login', 'manage');
     if (!flow) return sendPage(res, 400, { title: 'Start again', message: 'This sign-in does not belong to a connect flow in this browser (it expired, or cookies are blocked).', hint: again }, { 'set-cookie': clear });
     let who;
     try {
@@ -75,8 +93,13 @@ export function connectRoutes(accounts: ConnectedAccounts, login: OAuthClient, p
     } catch (error) {
       return refuseCallback(res, error, 'sign-in', clear, again);
     }
-    if (!who || who.issuer !== flow.t.i || who.subject !== flow.t.s) {
-      log.warn('a connect link was opened by another user', { upstream: flow.t.u });
+    if (who && flow.stage === 'manage') {
+      // Signed in to manage connections: a short session for /connections, with its CSRF token.
+      const session: Session = { i: who.issuer, s: who.subject, csrf: random() };
+      return void res.writeHead(303, { location: CONNECT_PATHS.manage, 'set-cookie': [clear, sessionCookie(session)], 'cache-control': 'no-store' }).end();
+    }
+    if (!flow.t || !who || who.issuer !== flow.t.i || who.subject !== flow.t.s) {
+      log.warn('a connect link was opened by another user', { upstream: flow.t?.u });
       return sendPage(res, 403, { title: 'This link was made for someone else', message: 'You signed in as a different user than the one who asked to connect. Nothing was connected.', hint: 'Sign in as the person who asked for the link, or ask them to open it themselves.' }, { 'set-cookie': clear });
     }
     // Spent only now, by the person it was made for: a link preview or someone else opening it first
@@ -94,7 +117,7 @@ export function connectRoutes(accounts: ConnectedAccounts, login: OAuthClient, p
   // 3. Back from the upstream's authorization server: redeem the code, store the tokens.
   const callback = wrap(async (req, res) => {
     const flow = readFlow(req, 'upstream');
-    if (!flow) return sendPage(res, 400, { title: 'Start again', message: 'This answer does not belong to a connect flow in this browser (it expired, or cookies are blocked).', hint: again }, { 'set-cookie': clear });
+    if (!flow?.t) return sendPage(res, 400, { title: 'Start again', message: 'This answer does not belong to a connect flow in this browser (it expired, or cookies are blocked).', hint: again }, { 'set-cookie': clear });
     const upstream = accounts.client(flow.t.u);
     if (!upstream) return sendPage(res, 404, { title: 'Unknown service', message: `Deputy no longer connects accounts for '${flow.t.u}'.` }, { 'set-cookie': clear });
     let tokens;
@@ -107,7 +130,48 @@ export function connectRoutes(accounts: ConnectedAccounts, login: OAuthClient, p
     sendPage(res, 200, { title: `Connected to ${flow.t.u}`, message: `Your ${flow.t.u} account is connected to Deputy.`, hint: 'You can close this page and go back to your MCP client.' }, { 'set-cookie': clear });
   });
 
-  return new Map<string, Handler>([[CONNECT_PATHS.link, link], [CONNECT_PATHS.login, signedIn], [CONNECT_PATHS.callback, callback]]);
+  // The person's own connections: listed after signing in at the IdP, each with Disconnect.
+  const manage = wrap(async (req, res) => {
+    const session = readSession(req);
+    if (!session) {
+      const flow: Flow = { stage: 'manage', state: random(), verifier: oauth.generateRandomCodeVerifier(), nonce: random() };
+      const to = await login.authorizationUrl(flow);
+      return void res.writeHead(302, { location: to.href, 'set-cookie': setFlow(flow), 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' }).end();
+    }
+    const rows = await accounts.vault.list({ issuer: session.i, subject: session.s });
+    const notice = currentUrl(req).searchParams.get('done');
+    sendConnectionsPage(res, session.s, rows, session.csrf, notice === 'disconnected' ? 'Disconnected.' : undefined);
+  });
+
+  const disconnect = wrap(async (req, res) => {
+    const session = readSession(req);
+    const origin = req.headers.origin;
+    const form = await readForm(req);
+    if (!session || !form || form.get('csrf') !== session.csrf || (origin !== undefined && origin !== new URL(publicUrl).origin)) {
+      return sendPage(res, 403, { title: 'Not allowed', message: 'This request did not come from your connections page (or your sign-in expired).', hint: `Open ${CONNECT_PATHS.manage} again.` });
+    }
+    const upstream = form.get('upstream') ?? '';
+    await accounts.disconnect({ issuer: session.i, subject: session.s, upstream });
+    res.writeHead(303, { location: `${CONNECT_PATHS.manage}?done=disconnected`, 'cache-control': 'no-store' }).end();
+  });
+
+  return {
+    get: new Map<string, Handler>([[CONNECT_PATHS.link, link], [CONNECT_PATHS.login, signedIn], [CONNECT_PATHS.callback, callback], [CONNECT_PATHS.manage, manage]]),
+    post: new Map<string, Handler>([[CONNECT_PATHS.disconnect, disconnect]]),
+  };
+}
+
+/** A small urlencoded form body (at most 4 KiB), or undefined. */
+async function readForm(req: IncomingMessage): Promise<URLSearchParams | undefined> {
+  if (!/^application\/x-www-form-urlencoded\b/i.test(req.headers['content-type'] ?? '')) return undefined;
+  let size = 0;
+  const chunks: Buffer[] = [];
+  for await (const c of req) {
+    size += (c as Buffer).length;
+    if (size > 4096) return undefined;
+    chunks.push(c as Buffer);
+  }
+  return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
 }
 
 /** A refused or forged authorization response: the person declined, or state/iss/code did not check out. */

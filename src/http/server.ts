@@ -45,6 +45,8 @@ export interface HttpDeps {
   routes: Map<string, McpRoute>;
   /** Extra GET endpoints (e.g. Deputy's own JWKS for identity assertions). */
   extraGet?: Map<string, (req: IncomingMessage, res: ServerResponse) => void>;
+  /** Extra POST endpoints (the connected-accounts page's forms). */
+  extraPost?: Map<string, (req: IncomingMessage, res: ServerResponse) => void>;
   /** Gateway-wide admission: requests in flight, and GET streams per principal. */
   admission: Admission;
   /** Rate limits per user/client (here) and per upstream/tool (in the handlers, after policy). */
@@ -98,6 +100,8 @@ export function createRequestListener(deps: HttpDeps): (req: IncomingMessage, re
       const extra = deps.extraGet?.get(path);
       if (extra) return extra(req, res);
     }
+    const post = req.method === 'POST' ? deps.extraPost?.get(path) : undefined;
+    if (post) return post(req, res);
     if (req.method === 'OPTIONS' && path.startsWith(WELL_KNOWN_PRM)) return void res.writeHead(204, { 'access-control-allow-origin': '*', 'access-control-allow-methods': 'GET' }).end();
     sendJson(res, 404, { error: 'not_found', error_description: `no route for ${clip(req.method ?? '', 16)} ${clip(path, 100)}; MCP endpoints: ${[...deps.routes.keys()].join(', ')}` });
   }

@@ -29,6 +29,8 @@ export interface OutboundContext {
   extraGet: Map<string, (req: IncomingMessage, res: ServerResponse) => void>;
   /** Connected accounts (user_oauth upstreams): the vault and the connect flow. */
   accounts?: ConnectedAccounts;
+  /** POST endpoints to serve (the connected-accounts page's forms). */
+  extraPost: Map<string, (req: IncomingMessage, res: ServerResponse) => void>;
 }
 
 /** Call after `config.server.publicUrl` is final (the gateway resolves port 0 first). */
@@ -44,14 +46,17 @@ export async function createOutboundContext(config: DeputyConfig, opts: { tokenS
       );
     });
   }
-  const accounts = opts.vault && config.login ? connectedAccounts(config, opts.vault, opts.audit ?? (() => ({ write() {}, flush: async () => {}, query: async () => [], close: async () => {} })), extraGet) : undefined;
-  return { cache: new TokenCache(opts.tokenStore), identity, publicUrl: config.server.publicUrl, extraGet, accounts };
+  const extraPost = new Map<string, (req: IncomingMessage, res: ServerResponse) => void>();
+  const accounts = opts.vault && config.login ? connectedAccounts(config, opts.vault, opts.audit ?? (() => ({ write() {}, flush: async () => {}, query: async () => [], close: async () => {} })), extraGet, extraPost) : undefined;
+  return { cache: new TokenCache(opts.tokenStore), identity, publicUrl: config.server.publicUrl, extraGet, extraPost, accounts };
 }
 
 /** The connected-accounts service for user_oauth upstreams, and the connect pages it serves. */
-function connectedAccounts(config: DeputyConfig, vault: Vault, audit: () => AuditSink, extraGet: OutboundContext['extraGet']): ConnectedAccounts {
+function connectedAccounts(config: DeputyConfig, vault: Vault, audit: () => AuditSink, extraGet: OutboundContext['extraGet'], extraPost: OutboundContext['extraPost']): ConnectedAccounts {
   const { accounts, signIn } = createConnectedAccounts(config, vault, audit);
-  for (const [path, handler] of connectRoutes(accounts, signIn!, config.server.publicUrl)) extraGet.set(path, handler);
+  const routes = connectRoutes(accounts, signIn!, config.server.publicUrl);
+  for (const [path, handler] of routes.get) extraGet.set(path, handler);
+  for (const [path, handler] of routes.post) extraPost.set(path, handler);
   return accounts;
 }
 
@@ -59,7 +64,7 @@ let fallbackContext: OutboundContext | undefined;
 
 export function createCredentialProvider(upstream: UpstreamConfig, ctx?: OutboundContext): CredentialProvider {
   const c = upstream.credentials;
-  const context: OutboundContext = ctx ?? (fallbackContext ??= { cache: new TokenCache(), publicUrl: '', extraGet: new Map() });
+  const context: OutboundContext = ctx ?? (fallbackContext ??= { cache: new TokenCache(), publicUrl: '', extraGet: new Map(), extraPost: new Map() });
   const iaCfg = identityAssertionOf(upstream);
   let asserter;
   if (iaCfg) {

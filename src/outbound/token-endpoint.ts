@@ -55,7 +55,7 @@ export class TokenEndpoint {
         result = await oauth.processClientCredentialsResponse(as, client, response);
       } else {
         const response = await oauth.genericTokenEndpointRequest(as, client, auth, grantType, params, options);
-        result = await oauth.processGenericTokenEndpointResponse(as, client, response);
+        result = await oauth.processGenericTokenEndpointResponse(as, client, response, { recognizedTokenTypes: { n_a: () => {} } }); // an ID-JAG's token_type is N_A (RFC 8693)
       }
     } catch (error) {
       throw this.#fail(this.#explain(error, endpoint), secrets);

@@ -222,3 +222,50 @@ test('refresh: 50 calls at expiry make one refresh at the AS; the rotated token 
   assert.ok(rows.some((r) => r.route === 'accounts' && r.rpcMethod === 'refreshed' && r.subject === 'erin'));
   assert.ok(rows.some((r) => r.route === 'accounts' && r.rpcMethod === 'refresh_failed' && r.subject === 'erin'));
 });
+
+test('/connections: the signed-in person sees their accounts and disconnects one, which revokes it at the AS; forms need the CSRF token', async () => {
+  const { client } = await handshakeClient('frank');
+  assert.equal((await follow((await consentLink(client)).url, 'frank', 'fred')).heading, 'Connected to tracker');
+  const accounts = deputy.outbound.accounts!;
+  const key = { issuer: idp.issuer, subject: 'frank', upstream: 'tracker' };
+  const stored = await accounts.vault.get(key);
+
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    await page.goto(`${deputy.url}/connections`);
+    await page.getByLabel('Username').fill('frank');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForLoadState();
+    if (await page.getByRole('button', { name: 'Allow' }).count()) await page.getByRole('button', { name: 'Allow' }).click();
+    await page.getByRole('heading', { name: 'Connected accounts' }).waitFor();
+    assert.equal(await page.getByRole('rowheader', { name: 'tracker' }).count(), 1, 'only frank\'s own account is listed');
+    assert.ok(!(await page.content()).includes(stored!.accessToken), 'no token in the page source');
+    await page.screenshot({ path: join(vaultFile, '..', 'connections.png') });
+
+    // The same form without its CSRF token is refused.
+    const cookies = await context.cookies(`${deputy.url}/connections`);
+    const session = cookies.find((c) => c.name === 'deputy_session')!;
+    const forged = await fetch(`${deputy.url}/connections/disconnect`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: `deputy_session=${session.value}` }, body: 'upstream=tracker&csrf=guess' });
+    assert.equal(forged.status, 403);
+    assert.ok(await accounts.vault.get(key), 'still connected after the forged request');
+
+    // … and with the token but from another origin.
+    const csrf = await page.locator('input[name=csrf]').first().getAttribute('value');
+    const crossSite = await fetch(`${deputy.url}/connections/disconnect`, { method: 'POST', redirect: 'manual', headers: { origin: 'http://evil.example', 'content-type': 'application/x-www-form-urlencoded', cookie: `deputy_session=${session.value}` }, body: `upstream=tracker&csrf=${csrf}` });
+    assert.equal(crossSite.status, 403);
+    await page.getByRole('button', { name: 'Disconnect tracker' }).focus();
+    await page.keyboard.press('Enter'); // keyboard works
+    await page.getByText('Disconnected.').waitFor();
+    assert.equal(await page.getByRole('rowheader', { name: 'tracker' }).count(), 0);
+  } finally {
+    await context.close();
+  }
+  assert.equal(await accounts.vault.get(key), undefined);
+  // Revoked at the third-party AS: its refresh token no longer works there.
+  const { OAuthClient, GrantRejected } = await import('../../src/connect/oauth.ts');
+  const probe = new OAuthClient({ issuer: thirdParty.issuer, client: { clientId: 'deputy', method: 'client_secret_basic', clientSecret: { value: () => DEPUTY_SECRET } as never }, redirectUri: `${deputy.url}/connect/callback`, scope: SCOPE, resource: tracker.url, timeoutMs: 5000 });
+  await assert.rejects(probe.refresh(stored!.refreshToken!), GrantRejected);
+  await deputy.audit.flush();
+  assert.ok((await deputy.audit.query({ limit: 1000 })).some((r) => r.route === 'accounts' && r.rpcMethod === 'revoked' && r.subject === 'frank'));
+});
