@@ -9,6 +9,7 @@ import * as jose from 'jose';
 import { instructions, startDemo } from '../../src/demo/run.ts';
 import { onCleanup } from '../support/cleanup.ts';
 import { freePort } from '../support/ports.ts';
+import { launchBrowser } from '../support/browser.ts';
 
 test('the demo serves an authenticated tool call on each endpoint and prints working commands', async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'deputy-demo-'));
@@ -69,4 +70,29 @@ test('the demo serves an authenticated tool call on each endpoint and prints wor
   const events = await demo.gateway.audit.query({});
   assert.ok(events.some((e) => e.upstream === 'tasks' && e.credentialMode === 'token_exchange' && e.outcome === 'ok'));
   assert.ok(!JSON.stringify(events).includes(tasksToken));
+});
+
+test('the demo\'s connected-accounts step: the printed call answers with a connect link; following it in a browser connects alice as her tracker user', async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'deputy-demo-'));
+  const demo = await startDemo({ port: await freePort(), asPort: await freePort(), upstreamPort: await freePort(), apiPort: await freePort(), dataDir });
+  onCleanup(() => demo.close());
+  const base = demo.gateway.config.server.publicUrl;
+  assert.ok(instructions(demo, dataDir).includes(`ALICE=${demo.aliceToken}`));
+  const whoami = async () => {
+    const res = await fetch(`${base}/mcp/tracker`, { method: 'POST', headers: { authorization: `Bearer ${demo.aliceToken}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'whoami', arguments: {} } }) });
+    return (await res.json()) as { result: { isError?: boolean; content: { text: string }[] } };
+  };
+  const first = await whoami();
+  assert.equal(first.result.isError, true);
+  const link = /open (\S+\/connect\?t=\S+)/.exec(first.result.content[0]!.text)![1]!;
+
+  const browser = await launchBrowser();
+  const page = await (await browser.newContext()).newPage();
+  await page.goto(link); // the demo IdP signs alice in by itself; the tracker's AS asks who you are there
+  await page.getByLabel('Username').fill('ada');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Allow' }).click();
+  await page.getByRole('heading', { name: 'Connected to tracker' }).waitFor();
+  assert.equal((await whoami()).result.content[0]!.text, 'ada');
+  assert.ok(!demo.tracker.requests.some((r) => JSON.stringify(r).includes(demo.aliceToken)));
 });
