@@ -16,6 +16,7 @@ import { startAuthorizationServer, type AuthorizationServer } from '../../src/de
 import { startTracker, type Tracker } from '../../src/demo/tracker.ts';
 import type { Gateway } from '../../src/gateway.ts';
 import { launchBrowser } from '../support/browser.ts';
+import { followConnectLink } from '../support/connect-flow.ts';
 import { onCleanup } from '../support/cleanup.ts';
 import { freePort, waitFor } from '../support/ports.ts';
 import { logLines, startAs, startDeputy, TEST_CLIENT, userToken } from '../support/stack.ts';
@@ -58,34 +59,8 @@ before(async () => {
   browser = await launchBrowser();
 });
 
-/** A person following a connect link: signs in at the IdP as `person`, at the third party as `trackerUser`, and allows. */
-async function follow(url: string, person: string, trackerUser: string, opts: { decision?: 'Allow' | 'Deny' } = {}): Promise<{ status: number; heading: string }> {
-  const context = await browser.newContext();
-  try {
-    const page = await context.newPage();
-    let last = 0;
-    page.on('response', (r) => {
-      if (r.url().startsWith(deputy.url)) last = r.status();
-    });
-    await page.goto(url);
-    await page.getByLabel('Username').fill(person);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.waitForLoadState();
-    if (await page.getByRole('button', { name: 'Allow' }).count()) await page.getByRole('button', { name: 'Allow' }).click(); // the IdP's consent for Deputy's sign-in
-    await page.waitForLoadState();
-    if (page.url().startsWith(thirdParty.issuer)) {
-      await page.getByLabel('Username').fill(trackerUser);
-      await page.getByRole('button', { name: 'Sign in' }).click();
-      await page.getByRole('button', { name: opts.decision ?? 'Allow' }).click();
-    }
-    await page.getByRole('heading').first().waitFor();
-    const heading = await page.getByRole('heading').first().innerText();
-    assert.ok(!(await page.content()).includes('code='), 'no authorization code on a page');
-    return { status: last, heading };
-  } finally {
-    await context.close();
-  }
-}
+/** A person following a connect link (see test/support/connect-flow.ts). */
+const follow = (url: string, person: string, trackerUser: string, opts: { decision?: 'Allow' | 'Deny' } = {}) => followConnectLink(browser, url, { deputyUrl: deputy.url, thirdPartyIssuer: thirdParty.issuer, person, trackerUser, decision: opts.decision });
 
 async function handshakeClient(sub: string, urlElicitation = true): Promise<{ client: Client; token: string; completed: string[] }> {
   const token = await userToken(idp, `${deputy.url}/mcp/tracker`, { sub });
