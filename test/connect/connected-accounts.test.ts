@@ -14,6 +14,7 @@ import { ElicitationCompleteNotificationSchema } from '@modelcontextprotocol/sdk
 import type { Browser } from 'playwright-core';
 import { startAuthorizationServer, type AuthorizationServer } from '../../src/demo/authorization-server.ts';
 import { startTracker, type Tracker } from '../../src/demo/tracker.ts';
+import { startSampleRestApi, type SampleRestApi } from '../../src/demo/sample-rest-api.ts';
 import type { Gateway } from '../../src/gateway.ts';
 import { launchBrowser } from '../support/browser.ts';
 import { followConnectLink } from '../support/connect-flow.ts';
@@ -30,6 +31,7 @@ let tracker: Tracker;
 let deputy: Gateway;
 let browser: Browser;
 let vaultFile: string;
+let files: SampleRestApi;
 
 before(async () => {
   const port = await freePort();
@@ -43,15 +45,20 @@ before(async () => {
     refreshTokens: { rotate: true },
     scopes: SCOPE.split(' '),
     clients: [{ client_id: 'deputy', client_secret: DEPUTY_SECRET, redirect_uris: [`${base}/connect/callback`], grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'] }],
-    defaultResource: (r) => (r === tracker?.url ? { scope: SCOPE, ttlSeconds: 3600 } : undefined),
+    defaultResource: (r) => (r === tracker?.url || r === files?.url ? { scope: SCOPE, ttlSeconds: 3600, format: 'jwt' } : undefined),
   });
   onCleanup(() => thirdParty.close());
+  files = await startSampleRestApi({ issuer: thirdParty.issuer }); // a REST API that accepts only the third party's tokens for itself
+  onCleanup(() => files.close());
   tracker = await startTracker({ issuer: thirdParty.issuer });
   onCleanup(() => tracker.close());
   vaultFile = join(mkdtempSync(join(tmpdir(), 'deputy-vault-')), 'vault.db');
   deputy = await startDeputy(idp, {
     server: { port },
-    upstreams: [{ name: 'tracker', type: 'mcp', url: tracker.url, protocol: '2025-11-25', credentials: { type: 'user_oauth', issuer: thirdParty.issuer, client_id: 'deputy', client_secret: { env: 'TRACKER_SECRET' }, scopes: SCOPE.split(' ') } }],
+    upstreams: [
+      { name: 'tracker', type: 'mcp', url: tracker.url, protocol: '2025-11-25', credentials: { type: 'user_oauth', issuer: thirdParty.issuer, client_id: 'deputy', client_secret: { env: 'TRACKER_SECRET' }, scopes: SCOPE.split(' ') } },
+      { name: 'files', type: 'openapi', spec: `${files.url}/openapi.json`, base_url: files.url, credentials: { type: 'user_oauth', issuer: thirdParty.issuer, client_id: 'deputy', client_secret: { env: 'TRACKER_SECRET' }, client_auth: 'client_secret_basic', scopes: SCOPE.split(' ') } },
+    ],
     vault: { store: `sqlite:${vaultFile}`, keys: [{ id: 'k1', secret: { env: 'VAULT_KEY' } }] },
     login: { issuer: idp.issuer, client_id: 'deputy-web', client_secret: { env: 'WEB_SECRET' } },
     env: { TRACKER_SECRET: DEPUTY_SECRET, WEB_SECRET, VAULT_KEY: 'a-vault-key-of-at-least-thirty-two-characters-0123456789' },
@@ -243,4 +250,18 @@ test('/connections: the signed-in person sees their accounts and disconnects one
   await assert.rejects(probe.refresh(stored!.refreshToken!), GrantRejected);
   await deputy.audit.flush();
   assert.ok((await deputy.audit.query({ limit: 1000 })).some((r) => r.route === 'accounts' && r.rpcMethod === 'revoked' && r.subject === 'frank'));
+});
+
+test('an OpenAPI upstream with user_oauth: the same link and flow; the API then sees the connected user', async () => {
+  const token = await userToken(idp, `${deputy.url}/mcp/files`, { sub: 'gwen' });
+  const client = new Client({ name: 'ide', version: '1.0.0' }, { capabilities: { elicitation: { url: {} } } });
+  await client.connect(new StreamableHTTPClientTransport(new URL(`${deputy.url}/mcp/files`), { requestInit: { headers: { authorization: `Bearer ${token}` } } }));
+  onCleanup(() => client.close().catch(() => {}));
+  assert.ok((await client.listTools()).tools.some((t) => t.name === 'whoami'), 'tools come from the spec, connected or not');
+  const link = await consentLink(client);
+  const page = await follow(link.url, 'gwen', 'gus');
+  assert.equal(page.heading, 'Connected to files');
+  const r = await client.callTool({ name: 'whoami', arguments: {} });
+  assert.match(JSON.stringify(r), /\\"user\\":\\"gus\\"/);
+  assert.ok(!files.calls.some((c) => JSON.stringify(c).includes(token)));
 });
