@@ -122,7 +122,7 @@ test('audit: prints recent events, --json, --since', async () => {
 
 test('check: the shipped deputy.example.yaml is valid and reports its passthrough upstream and OpenAPI summary', async () => {
   const example = new URL('../../deputy.example.yaml', import.meta.url).pathname;
-  const r = await deputy(['check', '--config', example, '--format', 'json'], { NOTES_AUTHORIZATION: 'x', INTROSPECT_SECRET: 'x', DEPUTY_CLIENT_SECRET: 'x' });
+  const r = await deputy(['check', '--config', example, '--format', 'json'], { NOTES_AUTHORIZATION: 'x', INTROSPECT_SECRET: 'x', DEPUTY_CLIENT_SECRET: 'x', TRACKER_CLIENT_SECRET: 'x', DEPUTY_WEB_SECRET: 'x', DEPUTY_VAULT_KEY: 'k'.repeat(32) });
   assert.equal(r.code, 0, r.stdout + r.stderr);
   const rules = JSON.parse(r.stdout).findings.map((f: { ruleId: string }) => f.ruleId).sort();
   assert.deepEqual(rules, ['config-passthrough', 'openapi-excluded-operation', 'openapi-summary']);

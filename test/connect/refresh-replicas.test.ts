@@ -1,7 +1,7 @@
 // Refresh where gateways break in practice, with two Deputy replicas sharing a PostgreSQL vault:
 // 50 calls at token expiry spread over both replicas make exactly one refresh at the third-party AS
 // (the vault's lock, re-read, compare-and-swap), and the rotated refresh token is what both use next.
-// Then the AS answers 503 for a while: the refresh is retried, the call fails with a retryable
+// The authorization server is found through the tracker's RFC 9728 metadata. Then the AS answers 503 for a while: the refresh is retried, the call fails with a retryable
 // credential error, and the person's tokens are kept (no consent asked again).
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
@@ -45,7 +45,8 @@ before(async () => {
   for (const port of ports) {
     replicas.push(await startDeputy(idp, {
       server: { port },
-      upstreams: [{ name: 'tracker', type: 'mcp', url: tracker.url, protocol: '2025-11-25', credentials: { type: 'user_oauth', issuer: thirdParty.issuer, client_id: 'deputy', client_secret: { env: 'TRACKER_SECRET' }, scopes: SCOPE.split(' ') } }],
+      // No issuer: the tracker's RFC 9728 metadata names its authorization server.
+      upstreams: [{ name: 'tracker', type: 'mcp', url: tracker.url, protocol: '2025-11-25', credentials: { type: 'user_oauth', client_id: 'deputy', client_secret: { env: 'TRACKER_SECRET' }, scopes: SCOPE.split(' ') } }],
       vault: { store: pg.url, keys: [{ id: 'k1', secret: { env: 'VAULT_KEY' } }] },
       login: { issuer: idp.issuer, client_id: 'deputy-web', client_secret: { env: 'WEB_SECRET' } },
       env: { TRACKER_SECRET: 'tracker-secret', WEB_SECRET: 'web-secret', VAULT_KEY: 'replicas-share-this-vault-key-0123456789abcdef' },

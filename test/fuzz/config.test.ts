@@ -27,6 +27,7 @@ mkdirSync(join(dir, 'a-directory'));
 const env: NodeJS.ProcessEnv = {
   NOTES_AUTH: 'Bearer notes-service-token', INTROSPECT: 'introspection-secret', CC_SECRET: 'cc-secret', METRICS_TOKEN: 'metrics-token',
   STATE_KEY: 'MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=', INTROSPECT_SECRET: 's', NOTES_AUTHORIZATION: 'Bearer n', DEPUTY_CLIENT_SECRET: 'd',
+  TRACKER_CLIENT_SECRET: 't', DEPUTY_WEB_SECRET: 'w', DEPUTY_VAULT_KEY: 'vault-key-of-at-least-thirty-two-chars',
 };
 
 /** A valid config touching most sections (the fuzzer starts from it and breaks it). */
