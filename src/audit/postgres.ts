@@ -4,6 +4,7 @@
 // spool instead and drains it, in order, once the database answers again: no event is lost and none
 // is written twice (inserts are idempotent on (replica_id, seq)). The schema is created or migrated
 // at start-up (or on first contact), recorded in deputy_schema_version.
+import { migrate } from '../pg/migrate.ts';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { log } from '../log.ts';
@@ -25,7 +26,6 @@ const MIGRATIONS: string[] = [
 /** Rows per INSERT statement (19 parameters each; PostgreSQL allows 65535). */
 const CHUNK = 1000;
 /** Arbitrary constant: serialises concurrent migrations of replicas starting together. */
-const MIGRATION_LOCK = 7_305_012_001;
 
 export interface PostgresAuditOptions {
   /** Directory of the spool file. */
@@ -217,26 +217,8 @@ export class PostgresAuditSink implements AuditSink {
   }
 
   async #migrate(): Promise<void> {
-    const client = await this.#pool.connect();
-    try {
-      await client.query('BEGIN');
-      await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
-      await client.query('CREATE TABLE IF NOT EXISTS deputy_schema_version (component TEXT PRIMARY KEY, version INTEGER NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())');
-      const { rows } = await client.query("SELECT version FROM deputy_schema_version WHERE component = 'audit'");
-      const current = rows[0]?.version ?? 0;
-      if (current > MIGRATIONS.length) throw new Error(`the audit schema is version ${current}, newer than this Deputy understands (${MIGRATIONS.length}); upgrade Deputy`);
-      for (let v = current; v < MIGRATIONS.length; v++) await client.query(MIGRATIONS[v]!);
-      if (current < MIGRATIONS.length) {
-        await client.query("INSERT INTO deputy_schema_version (component, version) VALUES ('audit', $1) ON CONFLICT (component) DO UPDATE SET version = $1, applied_at = now()", [MIGRATIONS.length]);
-      }
-      await client.query('COMMIT');
-      this.#migrated = true;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw error;
-    } finally {
-      client.release();
-    }
+    await migrate(this.#pool, 'audit', MIGRATIONS);
+    this.#migrated = true;
   }
 
   #markDown(error: Error): void {

@@ -4,6 +4,7 @@
 // a function run under a lock can read and write the vault without waiting for a connection that
 // locks hold. A replica that dies drops its connection and with it the lock. The schema is created
 // or migrated on first contact and recorded in deputy_schema_version.
+import { migrate } from '../pg/migrate.ts';
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { VaultError } from './crypto.ts';
@@ -21,7 +22,6 @@ const MIGRATIONS: string[] = [
    CREATE INDEX IF NOT EXISTS vault_tickets_expiry ON vault_tickets (expires_at);`,
 ];
 /** The audit store's constant: Deputy's migrations are serialised together (both create deputy_schema_version). */
-const MIGRATION_LOCK = 7_305_012_001;
 /** How long withLock waits for another replica's lock before failing with ERR_VAULT_LOCK_TIMEOUT. */
 const LOCK_TIMEOUT_MS = 30_000;
 /** Connections for locks: at most this many accounts locked at once by one process (more wait for one). */
@@ -138,25 +138,7 @@ export class PostgresVaultStore implements VaultStore {
   }
 
   async #migrate(): Promise<void> {
-    const client = await this.#pool.connect();
-    try {
-      await client.query('BEGIN');
-      await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
-      await client.query('CREATE TABLE IF NOT EXISTS deputy_schema_version (component TEXT PRIMARY KEY, version INTEGER NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())');
-      const { rows } = await client.query("SELECT version FROM deputy_schema_version WHERE component = 'vault'");
-      const current: number = rows[0]?.version ?? 0;
-      if (current > MIGRATIONS.length) throw new Error(`the vault schema is version ${current}, newer than this Deputy understands (${MIGRATIONS.length}); upgrade Deputy`);
-      for (let v = current; v < MIGRATIONS.length; v++) await client.query(MIGRATIONS[v]!);
-      if (current < MIGRATIONS.length) {
-        await client.query("INSERT INTO deputy_schema_version (component, version) VALUES ('vault', $1) ON CONFLICT (component) DO UPDATE SET version = $1, applied_at = now()", [MIGRATIONS.length]);
-      }
-      await client.query('COMMIT');
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw error;
-    } finally {
-      client.release();
-    }
+    await migrate(this.#pool, 'vault', MIGRATIONS);
   }
 }
 
