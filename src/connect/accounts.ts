@@ -21,6 +21,8 @@ export interface LinkTicket {
   s: string;
   u: string;
   j: string;
+  /** Scopes the upstream asked for beyond the configured ones (its 403 insufficient_scope). */
+  sc?: string[];
 }
 
 /** How long a connect link can be opened. */
@@ -129,9 +131,27 @@ export class ConnectedAccounts {
     return tokens.accessToken;
   }
 
+  /**
+   * The upstream refused the person's token. 401: it is no longer good (revoked, expired early), so
+   * it is marked due and the caller retries once with a refreshed one (true). 403 insufficient_scope:
+   * consent again, for the configured scopes and the ones the upstream named (step-up).
+   */
+  async refused(principal: Principal, upstream: string, token: string | undefined, status: number, challenge: string | undefined): Promise<boolean> {
+    if (status === 403 && /error="?insufficient_scope/i.test(challenge ?? '')) {
+      const scopes = /scope="([^"]*)"/i.exec(challenge ?? '')?.[1]?.split(' ').filter((x) => /^[\x21\x23-\x5b\x5d-\x7e]{1,128}$/.test(x)).slice(0, 20) ?? [];
+      throw this.consentRequired(principal, upstream, true, scopes);
+    }
+    if (status !== 401 || token === undefined) return false;
+    const key: AccountKey = { issuer: principal.issuer, subject: principal.subject, upstream };
+    const rec = await this.#read(key);
+    if (!rec) throw this.consentRequired(principal, upstream, true);
+    if (rec.accessToken === token) await this.vault.compareAndSwap(key, rec.version, { ...rec, expiresAt: Date.now() - 1 });
+    return true;
+  }
+
   /** A fresh single-use connect link for this person and upstream, as the error that carries it. */
-  consentRequired(principal: Principal, upstream: string, reconnect: boolean): ConsentRequiredError {
-    const ticket: LinkTicket = { i: principal.issuer, s: principal.subject, u: upstream, j: randomBytes(16).toString('base64url') };
+  consentRequired(principal: Principal, upstream: string, reconnect: boolean, moreScopes: string[] = []): ConsentRequiredError {
+    const ticket: LinkTicket = { i: principal.issuer, s: principal.subject, u: upstream, j: randomBytes(16).toString('base64url'), ...(moreScopes.length ? { sc: moreScopes } : {}) };
     const url = `${this.#publicUrl}/connect?t=${this.sealer.seal('connect-link', ticket, LINK_TTL_MS)}`;
     return new ConsentRequiredError(upstream, url, ticket.j, reconnect);
   }

@@ -64,15 +64,19 @@ export class OAuthClient {
     return meta;
   }
 
-  /** Where to send the person: code flow with PKCE, state, resource, and a nonce for OIDC sign-in. */
-  async authorizationUrl(t: { state: string; verifier: string; nonce?: string }): Promise<URL> {
+  /**
+   * Where to send the person: code flow with PKCE, state, resource, and a nonce for OIDC sign-in.
+   * `moreScopes` (a step-up the upstream asked for) are requested beside the configured ones.
+   */
+  async authorizationUrl(t: { state: string; verifier: string; nonce?: string }, moreScopes: string[] = []): Promise<URL> {
     const as = await this.server();
     const url = new URL(as.authorization_endpoint!);
     const p = url.searchParams;
     p.set('response_type', 'code');
     p.set('client_id', this.#cfg.client.clientId);
     p.set('redirect_uri', this.#cfg.redirectUri);
-    if (this.#cfg.scope) p.set('scope', this.#cfg.scope);
+    const scope = [...new Set([...this.#cfg.scope.split(' '), ...moreScopes].filter(Boolean))].join(' ');
+    if (scope) p.set('scope', scope);
     if (this.#cfg.resource) p.set('resource', this.#cfg.resource);
     p.set('state', t.state);
     p.set('code_challenge', await oauth.calculatePKCECodeChallenge(t.verifier));

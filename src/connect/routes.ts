@@ -110,7 +110,7 @@ export function connectRoutes(accounts: ConnectedAccounts, login: OAuthClient, p
     const upstream = accounts.client(flow.t.u);
     if (!upstream) return sendPage(res, 404, { title: 'Unknown service', message: `Deputy no longer connects accounts for '${flow.t.u}'.` }, { 'set-cookie': clear });
     const next: Flow = { t: flow.t, stage: 'upstream', state: random(), verifier: oauth.generateRandomCodeVerifier() };
-    const to = await upstream.authorizationUrl(next);
+    const to = await upstream.authorizationUrl(next, flow.t.sc);
     res.writeHead(302, { location: to.href, 'set-cookie': setFlow(next), 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' }).end();
   });
 

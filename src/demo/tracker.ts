@@ -22,8 +22,13 @@ export interface Tracker {
   url: string;
   /** Every request received, including rejected ones. */
   requests: { headers: IncomingHttpHeaders; body: string }[];
+  /** Access tokens the tracker treats as revoked (401 invalid_token), as if its AS had revoked them. */
+  revoked: Set<string>;
   close(): Promise<void>;
 }
+
+/** `admin_report` needs this scope beyond the usual ones: without it the tracker answers 403 insufficient_scope. */
+export const ADMIN_SCOPE = 'issues:admin';
 
 const METADATA_PATH = '/.well-known/oauth-protected-resource/mcp';
 
@@ -40,6 +45,9 @@ function buildServer(issues: Map<string, string[]>): McpServer {
     issues.set(sub, mine);
     return { content: [{ type: 'text', text: `created issue #${mine.length} for ${sub}` }] };
   });
+  server.registerTool('admin_report', { description: `A report for admins (needs the ${ADMIN_SCOPE} scope)`, annotations: { readOnlyHint: true } }, async (extra) => ({
+    content: [{ type: 'text', text: `report for ${subOf(extra)}: ${[...issues.values()].flat().length} issues in all` }],
+  }));
   server.registerTool('list_issues', { description: 'List your issues', annotations: { readOnlyHint: true } }, async (extra) => {
     const mine = issues.get(subOf(extra)) ?? [];
     return { content: [{ type: 'text', text: mine.length ? mine.map((t, i) => `#${i + 1} ${t}`).join('\n') : '(no issues)' }] };
@@ -64,6 +72,7 @@ export async function startTracker(opts: TrackerOptions): Promise<Tracker> {
     return jose.createRemoteJWKSet(new URL(jwks_uri));
   })().catch((e) => { keys = undefined; throw e; }));
 
+  const revoked = new Set<string>();
   const http: Server = createServer(async (req, res) => {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
@@ -91,7 +100,13 @@ export async function startTracker(opts: TrackerOptions): Promise<Tracker> {
     } catch {
       return challenge('invalid_token');
     }
-    if (!payload.sub) return challenge('invalid_token');
+    if (!payload.sub || revoked.has(m[1])) return challenge('invalid_token');
+    const scopes = String(payload.scope ?? '').split(' ').filter(Boolean);
+    if (!scopes.includes(ADMIN_SCOPE) && /"name"\s*:\s*"admin_report"/.test(raw)) {
+      // Step-up (RFC 6750 §3.1): this tool needs a scope the token lacks; the challenge names what is needed.
+      res.writeHead(403, { 'content-type': 'application/json', 'www-authenticate': `Bearer error="insufficient_scope", scope="${[...scopes, ADMIN_SCOPE].join(' ')}", resource_metadata="${metadataUrl}"` }).end('{"error":"insufficient_scope"}');
+      return;
+    }
 
     // Stateless: one SDK server per request; the verified subject reaches the tools as authInfo.
     Object.assign(req, { auth: { token: m[1], clientId: String(payload.client_id ?? ''), scopes: String(payload.scope ?? '').split(' ').filter(Boolean), extra: { sub: payload.sub } } });
@@ -112,6 +127,7 @@ export async function startTracker(opts: TrackerOptions): Promise<Tracker> {
   return {
     url,
     requests,
+    revoked,
     async close() {
       await new Promise<void>((r) => { http.close(() => r()); http.closeAllConnections(); });
     },

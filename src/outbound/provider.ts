@@ -19,6 +19,11 @@ export interface OutboundCredential {
 export interface CredentialProvider {
   readonly mode: CredentialMode;
   get(ctx: CredentialContext): Promise<OutboundCredential>;
+  /**
+   * The upstream answered 401/403 to `credential`. True: try once more with a new credential (it was
+   * invalidated); false: nothing to do. May throw a ConsentRequiredError (user_oauth step-up).
+   */
+  refused?(ctx: CredentialContext, credential: OutboundCredential, answer: { status: number; challenge?: string }): Promise<boolean>;
   close?(): void;
 }
 

@@ -11,5 +11,8 @@ export function userOAuthProvider(upstream: string, accounts: ConnectedAccounts)
       const token = await accounts.token(ctx.principal, upstream);
       return { headers: { authorization: `Bearer ${token}` }, token };
     },
+    refused(ctx, credential, answer) {
+      return accounts.refused(ctx.principal, upstream, credential.token, answer.status, answer.challenge);
+    },
   };
 }

@@ -23,6 +23,7 @@ import { freePort, waitFor } from '../support/ports.ts';
 import { logLines, startAs, startDeputy, TEST_CLIENT, userToken } from '../support/stack.ts';
 
 const SCOPE = 'issues:read issues:write';
+const ALL_SCOPES = `${SCOPE} issues:admin`;
 const DEPUTY_SECRET = 'deputy-at-tracker-secret';
 const WEB_SECRET = 'deputy-web-secret-at-idp';
 let idp: AuthorizationServer;
@@ -43,9 +44,9 @@ before(async () => {
   thirdParty = await startAuthorizationServer({
     interactive: true,
     refreshTokens: { rotate: true },
-    scopes: SCOPE.split(' '),
+    scopes: ALL_SCOPES.split(' '),
     clients: [{ client_id: 'deputy', client_secret: DEPUTY_SECRET, redirect_uris: [`${base}/connect/callback`], grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'] }],
-    defaultResource: (r) => (r === tracker?.url || r === files?.url ? { scope: SCOPE, ttlSeconds: 3600, format: 'jwt' } : undefined),
+    defaultResource: (r) => (r === tracker?.url || r === files?.url ? { scope: ALL_SCOPES, ttlSeconds: 3600, format: 'jwt' } : undefined),
   });
   onCleanup(() => thirdParty.close());
   files = await startSampleRestApi({ issuer: thirdParty.issuer }); // a REST API that accepts only the third party's tokens for itself
@@ -264,4 +265,40 @@ test('an OpenAPI upstream with user_oauth: the same link and flow; the API then 
   const r = await client.callTool({ name: 'whoami', arguments: {} });
   assert.match(JSON.stringify(r), /\\"user\\":\\"gus\\"/);
   assert.ok(!files.calls.some((c) => JSON.stringify(c).includes(token)));
+});
+
+test('the upstream refuses the person\'s token: 401 renews it once and retries; 403 insufficient_scope asks for consent again with the scopes it named', async () => {
+  const { client } = await handshakeClient('hana');
+  assert.equal((await follow((await consentLink(client)).url, 'hana', 'hal')).heading, 'Connected to tracker');
+  const accounts = deputy.outbound.accounts!;
+  const key = { issuer: idp.issuer, subject: 'hana', upstream: 'tracker' };
+  const first = (await accounts.vault.get(key))!;
+  tracker.revoked.add(first.accessToken); // the tracker stops accepting it (revoked there, or expired early)
+  const r0 = thirdParty.tokenRequests.get('refresh_token') ?? 0;
+  assert.equal(text(await client.callTool({ name: 'whoami', arguments: {} })), 'hal', 'renewed and retried, invisible to the client');
+  assert.equal((thirdParty.tokenRequests.get('refresh_token') ?? 0) - r0, 1);
+  assert.notEqual((await accounts.vault.get(key))!.accessToken, first.accessToken);
+
+  // Step-up: the tool needs issues:admin; the link asks the AS for it beside the configured scopes.
+  const link = await consentLink(client, 'admin_report');
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    let authorize: URL | undefined;
+    page.on('request', (r) => {
+      if (r.url().startsWith(`${thirdParty.issuer}/auth`)) authorize ??= new URL(r.url());
+    });
+    await page.goto(link.url);
+    await page.getByLabel('Username').fill('hana');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForLoadState();
+    if (await page.getByRole('button', { name: 'Allow' }).count()) await page.getByRole('button', { name: 'Allow' }).click();
+    await page.getByLabel('Username').fill('hal');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Allow' }).click();
+    await page.getByRole('heading', { name: 'Connected to tracker' }).waitFor();
+    assert.deepEqual(authorize!.searchParams.get('scope')!.split(' ').sort(), ['issues:admin', 'issues:read', 'issues:write']);
+  } finally {
+    await context.close();
+  }
 });

@@ -169,8 +169,8 @@ export class McpMember implements AggregateMember {
   }
 
   /** POST one message; for requests, read the JSON or SSE answer, relaying what arrives before it. */
-  async #exchange(session: UpstreamSession, message: Message, ctx: MemberContext, expectAnswer: boolean): Promise<{ result: Message; sessionId?: string }> {
-    const res = await this.#send(session, 'POST', JSON.stringify(message), ctx, this.timeoutMs);
+  async #exchange(session: UpstreamSession, message: Message, ctx: MemberContext, expectAnswer: boolean, retried = false): Promise<{ result: Message; sessionId?: string }> {
+    const { res, credential } = await this.#send(session, 'POST', JSON.stringify(message), ctx, this.timeoutMs);
     const status = res.statusCode;
     const sessionHeader = res.headers['mcp-session-id'];
     const sessionId = typeof sessionHeader === 'string' ? sessionHeader : undefined;
@@ -180,6 +180,9 @@ export class McpMember implements AggregateMember {
     }
     if (status === 401 || status === 403) {
       res.body.resume();
+      // A per-user credential can be renewed (or the person asked to consent again) once.
+      const challenge = typeof res.headers['www-authenticate'] === 'string' ? res.headers['www-authenticate'] : undefined;
+      if (!retried && (await this.#credentials.refused?.(ctx, credential, { status, challenge }))) return this.#exchange(session, message, ctx, expectAnswer, true);
       throw new MemberUnavailable(this.name, `upstream '${this.name}' rejected Deputy's credential (HTTP ${status}); check the ${this.credentialMode} credentials configured for it`);
     }
     if (!expectAnswer) {
@@ -277,7 +280,7 @@ export class McpMember implements AggregateMember {
         if (!released) (released = true), release();
       };
       res.body.once('close', done).once('end', done).once('error', done);
-      return res;
+      return { res, credential };
     } catch (error) {
       release();
       if (ctx.signal.aborted && (ctx.signal.reason as Error)?.name !== 'TimeoutError') throw error;
@@ -295,7 +298,7 @@ export class McpMember implements AggregateMember {
     void (async () => {
       let opened = false;
       try {
-        const res = await this.#send(session, 'GET', undefined, { ...session.caller, signal: abort.signal }, this.timeoutMs);
+        const { res } = await this.#send(session, 'GET', undefined, { ...session.caller, signal: abort.signal }, this.timeoutMs);
         if (res.statusCode !== 200) {
           res.body.resume();
           return; // 405: the upstream offers no such stream; nothing to relay.
@@ -340,7 +343,7 @@ export class McpMember implements AggregateMember {
     session.listen?.abort();
     if (!sendDelete || session.id === undefined) return;
     this.#send(session, 'DELETE', undefined, { ...session.caller, signal: AbortSignal.timeout(Math.min(this.timeoutMs, 5000)) }, this.timeoutMs)
-      .then((res) => res.body.resume())
+      .then(({ res }) => res.body.resume())
       .catch(() => {});
   }
 

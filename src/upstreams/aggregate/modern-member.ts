@@ -20,6 +20,9 @@ type Message = Record<string, unknown>;
 const LOCAL_ANSWERS = new Set(['ping', 'logging/setLevel', 'resources/subscribe', 'resources/unsubscribe']);
 const MAX_ROUNDS = 4;
 
+/** #postOnce's answer when the upstream refused a credential that has since been renewed. */
+const RETRY = Symbol('retry with a new credential');
+
 /** The shortest time Deputy keeps an upstream's server/discover answer, whatever its ttlMs. */
 const REDISCOVER_FLOOR_MS = 30_000;
 
@@ -88,6 +91,11 @@ export class ModernMember implements AggregateMember {
 
   /** One 2026-era POST; resolves to the result, relaying request-scoped notifications. */
   async #post(method: string, params: Record<string, unknown>, ctx: MemberContext): Promise<Message> {
+    const first = await this.#postOnce(method, params, ctx, false);
+    return first === RETRY ? ((await this.#postOnce(method, params, ctx, true)) as Message) : first;
+  }
+
+  async #postOnce(method: string, params: Record<string, unknown>, ctx: MemberContext, retried: boolean): Promise<Message | typeof RETRY> {
     let credential;
     try {
       credential = await this.#credentials.get({ principal: ctx.principal, bearer: ctx.bearer });
@@ -112,6 +120,9 @@ export class ModernMember implements AggregateMember {
       const res = await this.#link.requests.request({ path: this.#link.path, method: 'POST', headers, body: JSON.stringify({ jsonrpc: '2.0', id, method, params: { ...params, _meta: meta } }), signal, headersTimeout: this.timeoutMs, bodyTimeout: this.#link.limits.maxCallMs });
       if (res.statusCode === 401 || res.statusCode === 403) {
         res.body.resume();
+        // A per-user credential can be renewed (or the person asked to consent again) once.
+        const challenge = typeof res.headers['www-authenticate'] === 'string' ? res.headers['www-authenticate'] : undefined;
+        if (!retried && (await this.#credentials.refused?.(ctx, credential, { status: res.statusCode, challenge }))) return RETRY;
         throw new MemberUnavailable(this.name, `upstream '${this.name}' rejected Deputy's credential (HTTP ${res.statusCode}); check the ${this.credentialMode} credentials configured for it`);
       }
       const type = String(res.headers['content-type'] ?? '');

@@ -84,13 +84,13 @@ export class UpstreamClient implements AggregateMember {
   async request(method: string, params: Record<string, unknown>, ctx: MemberContext): Promise<Message> {
     try {
       const result = await (await this.#client(ctx)).request(method, params, ctx);
-      if (method === 'tools/list' && params.cursor === undefined) this.#lastTools = result;
+      if (method === 'tools/list' && params.cursor === undefined) this.#lastTools = { tools: result.tools }; // the first page, without its cursor
       return result;
     } catch (error) {
       if (error instanceof MemberUnavailable) this.#link.forgetEra();
       // user_oauth: before connecting, a person is shown the tools as last listed for anyone (a
       // tool list is the upstream's, not the user's), or none yet; calling one asks them to connect.
-      if (mustPropagate(error) && method === 'tools/list') return this.#lastTools ?? { tools: [] };
+      if (mustPropagate(error) && method === 'tools/list') return params.cursor === undefined ? (this.#lastTools ?? { tools: [] }) : { tools: [] };
       throw error;
     }
   }
