@@ -166,7 +166,7 @@ export async function startGateway(config: DeputyConfig, opts: GatewayOptions = 
     url,
     async reload(next: DeputyConfig) {
       const now = gateway.config;
-      for (const [what, a, b] of [['server.host', now.server.host, next.server.host], ['server.port', now.server.port, next.server.port], ['audit.store', now.audit.store, next.audit.store], ['state.store', now.state.store, next.state.store], ['metrics.enabled', now.metrics.enabled, next.metrics.enabled]] as const) {
+      for (const [what, a, b] of [['server.host', now.server.host, next.server.host], ['server.port', now.server.port, next.server.port], ['audit.store', now.audit.store, next.audit.store], ['state.store', now.state.store, next.state.store], ['metrics.enabled', now.metrics.enabled, next.metrics.enabled], ['vault.store', now.vault?.store, next.vault?.store]] as const) {
         if (a !== b) log.warn(`config reload: ${what} changed; that takes effect after a restart`);
       }
       next.server.host = now.server.host;
