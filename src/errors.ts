@@ -36,6 +36,8 @@ export const ERRORS = {
    * Answered in-band (HTTP 200): a 403 would send clients into re-authorization no token can fix.
    */
   ERR_FORBIDDEN: { http: 200, rpc: -32012, outcome: 'denied' },
+  /** Pinning (enforce): the tool's definition changed since it was approved; an operator must review it. */
+  ERR_DEFINITION_CHANGED: { http: 200, rpc: -32014, outcome: 'denied' },
   ERR_SESSION_NOT_FOUND: { http: 404, rpc: -32001, outcome: 'rejected' },
   /** MCP 2026 requestState not issued by Deputy for this principal and upstream, altered or expired. */
   ERR_INVALID_REQUEST_STATE: { http: 400, rpc: -32602, outcome: 'rejected' },

@@ -1,5 +1,6 @@
 // Assembles the request path from config: verifier (inbound), credential providers (outbound),
 // handlers per upstream, audit sink, and the HTTP server that routes between them.
+import type { ToolPins } from './governance/pins.ts';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { AuditSink } from './audit/index.ts';
@@ -118,7 +119,7 @@ export async function startGateway(config: DeputyConfig, opts: GatewayOptions = 
     return [u.name, new UpstreamClient(u, credentials, links.get(u.name)!, new McpMember(u, credentials, links.get(u.name)!))];
   }));
   for (const upstream of config.upstreams) {
-    const handler = createHandler(upstream, sessions, outbound, toolsets, links, quotas, members, sealer);
+    const handler = createHandler(upstream, sessions, outbound, toolsets, links, quotas, members, sealer, shared.pins);
     handlers.push(handler);
     const path = `/mcp/${upstream.name}`;
     const scopes = [...new Set([...config.auth.requiredScopes, ...upstream.requiredScopes])];
@@ -128,7 +129,7 @@ export async function startGateway(config: DeputyConfig, opts: GatewayOptions = 
   // `/mcp`: every upstream behind one endpoint (route scopes: the gateway's; upstream scopes apply per member).
   if (config.upstreams.length > 0) {
     const extra = [...members.values(), ...config.upstreams.filter((u) => toolsets.has(u.name)).map((u) => toolsetMember(u.name, toolsets.get(u.name)!, { credentialMode: u.credentials.type, timeoutMs: u.timeoutMs }))];
-    const aggregateService = createAggregateService(config, quotas, extra);
+    const aggregateService = createAggregateService(config, quotas, extra, shared.pins);
     outbound.accounts?.onConnected((key, _upstream, elicitationId) => aggregateService.notifyPrincipal(key, 'notifications/elicitation/complete', { elicitationId }));
     const aggregate = new LocalMcpEndpoint('*', aggregateService, sessions, sealer);
     handlers.push(aggregate);
@@ -198,12 +199,12 @@ export async function startGateway(config: DeputyConfig, opts: GatewayOptions = 
   return gateway;
 }
 
-function createHandler(upstream: UpstreamConfig, sessions: SessionStore, outbound: OutboundContext, toolsets: Map<string, OpenApiToolset>, links: Map<string, UpstreamLink>, quotas: Quotas, members: Map<string, UpstreamClient>, sealer: RequestStateSealer): McpHandler {
+function createHandler(upstream: UpstreamConfig, sessions: SessionStore, outbound: OutboundContext, toolsets: Map<string, OpenApiToolset>, links: Map<string, UpstreamLink>, quotas: Quotas, members: Map<string, UpstreamClient>, sealer: RequestStateSealer, pins: ToolPins): McpHandler {
   if (upstream.type === 'mcp') {
     // A client whose era the upstream does not speak: served by Deputy over the shared upstream client.
     const service = new AggregateService({
       entries: [{ member: members.get(upstream.name)!, policy: new ToolPolicy(upstream.name, upstream.policy, upstream.requiredScopes) }],
-      config: { separator: '__', unprefixed: upstream.name }, quotas,
+      config: { separator: '__', unprefixed: upstream.name }, quotas, pins,
       serverInfo: { name: `deputy/${upstream.name}`, title: `Deputy: ${upstream.name}`, version: '1.0.0' },
     });
     outbound.accounts?.onConnected((key, _upstream, elicitationId) => service.notifyPrincipal(key, 'notifications/elicitation/complete', { elicitationId }));
@@ -211,7 +212,7 @@ function createHandler(upstream: UpstreamConfig, sessions: SessionStore, outboun
     // Per-user upstream tokens: Deputy serves the endpoint itself, so it can answer before the person
     // has connected (initialize, tools/list) and present the connect link where the client can use it.
     if (upstream.credentials.type === 'user_oauth') return translator;
-    return new McpProxy(upstream, createCredentialProvider(upstream, outbound), sessions, links.get(upstream.name)!, quotas, sealer, { endpoint: translator, client: members.get(upstream.name)! });
+    return new McpProxy(upstream, createCredentialProvider(upstream, outbound), sessions, links.get(upstream.name)!, quotas, sealer, { endpoint: translator, client: members.get(upstream.name)! }, pins);
   }
   const policy = new ToolPolicy(upstream.name, upstream.policy, upstream.requiredScopes);
   return new LocalMcpEndpoint(upstream.name, toolsetService(upstream.name, toolsets.get(upstream.name)!, { credentialMode: upstream.credentials.type, policy, quotas }), sessions, sealer);

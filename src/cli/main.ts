@@ -10,6 +10,7 @@ const commands: Record<string, Command> = {
   serve: { summary: 'run the gateway            deputy serve --config deputy.yaml', load: () => import('./serve.ts') },
   check: { summary: 'validate + security lint   deputy check --config deputy.yaml [--json]', load: () => import('./check.ts') },
   scan: { summary: 'find token passthrough     deputy scan PATH… [--format text|json|sarif] [--fail-on error|warning|none]', load: () => import('./scan.ts') },
+  tools: { summary: 'pinned tool changes       deputy tools diff|approve [--upstream U] [--tool T]', load: () => import('./tools.ts') },
   connections: { summary: 'connected accounts         deputy connections list|revoke [--subject S] [--upstream U] [--json]', load: () => import('./connections.ts') },
   audit: { summary: 'audit events / chain check deputy audit [verify] [--config F] [--since 1h] [--json]', load: () => import('./audit.ts') },
   demo: { summary: 'self-contained demo        deputy demo (what `npm start` runs)', load: () => import('./demo.ts') },

@@ -9,6 +9,7 @@ import { resolveSecret, Secret, type SecretSource } from './secrets.ts';
 import { parsePolicy, type UpstreamPolicy } from '../policy/config.ts';
 import { DEFAULT_AGGREGATE, parseAggregate, type AggregateConfig } from '../upstreams/aggregate/config.ts';
 
+const PINNING_MODES = ['off', 'warn', 'enforce'] as const;
 export const CREDENTIAL_TYPES = ['static', 'client_credentials', 'token_exchange', 'user_oauth', 'id_jag', 'passthrough'] as const;
 export const CLIENT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'] as const;
 /** Asymmetric only: HMAC with a published key is the classic algorithm-confusion hole, and `none` is never allowed. */
@@ -178,6 +179,8 @@ interface UpstreamCommon {
   quotas?: UpstreamQuotaConfig;
   /** Who may use which tools (allow/deny globs, per-tool scopes and claim conditions); see docs/aggregation-and-policy.md. */
   policy?: UpstreamPolicy;
+  /** Tool-definition pinning for this upstream; defaults to the top-level `pinning`. */
+  pinning?: 'off' | 'warn' | 'enforce';
 }
 
 export interface McpUpstreamConfig extends UpstreamCommon {
@@ -243,6 +246,8 @@ export interface DeputyConfig {
   identity?: IdentityConfig;
   /** Naming on the aggregated /mcp endpoint. */
   aggregate: AggregateConfig;
+  /** Tool-definition pinning (docs/governance.md): `enforce` (default) withholds changed definitions until approved. */
+  pinning: 'off' | 'warn' | 'enforce';
   /** Connected accounts (user_oauth): the token vault and the sign-in for connect pages. */
   vault?: VaultConfig;
   login?: LoginConfig;
@@ -404,6 +409,7 @@ export function parseConfig(raw: unknown, opts: ParseOptions): DeputyConfig {
       limits: parseUpstreamLimits(r.object('limits')),
       quotas: r.has('quotas') ? parseUpstreamQuotas(r.object('quotas')) : undefined,
       policy: r.has('policy') ? parsePolicy(r.object('policy')) : undefined,
+      pinning: r.has('pinning') ? r.oneOf('pinning', PINNING_MODES) : undefined,
     };
     if (type === 'mcp') {
       const url = r.url('url', { required: true, hint: 'the upstream MCP endpoint, e.g. http://127.0.0.1:9001/mcp' }) ?? '';
@@ -414,7 +420,7 @@ export function parseConfig(raw: unknown, opts: ParseOptions): DeputyConfig {
       const baseUrl = r.url('base_url', { required: true, hint: 'where the API is served; spec `servers` are never used' }) ?? '';
       const options: Record<string, unknown> = {};
       for (const key of Object.keys(r.value as object)) {
-        if (['name', 'type', 'credentials', 'required_scopes', 'timeout_ms', 'limits', 'quotas', 'policy', 'spec', 'base_url'].includes(key)) continue;
+        if (['name', 'type', 'credentials', 'required_scopes', 'timeout_ms', 'limits', 'quotas', 'policy', 'pinning', 'spec', 'base_url'].includes(key)) continue;
         options[key] = r.raw(key);
       }
       upstreams.push({ ...common, type, spec, baseUrl: baseUrl.replace(/\/+$/, ''), options });
@@ -495,12 +501,13 @@ export function parseConfig(raw: unknown, opts: ParseOptions): DeputyConfig {
     issues.push({ path: 'login', message: `user_oauth upstreams need a sign-in for the connect pages: add login: { issuer: <your IdP, as in auth.issuers>, client_id: deputy-web, client_secret: { env: DEPUTY_WEB_SECRET } } (redirect URI ${publicUrl}/connect/login/callback)` });
   }
 
+  const pinning = root.has('pinning') ? root.oneOf('pinning', PINNING_MODES) : 'enforce';
   root.rejectUnknownKeys();
   if (issues.length) {
     for (const x of secrets) x.close();
     throw new ConfigError(issues, opts.source);
   }
-  const config: DeputyConfig = { server: { host, port, publicUrl, publicUrlExplicit: s.has('public_url'), allowedOrigins, maxBodyBytes, shutdownGraceMs, headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs, maxHeaderBytes, maxConnections }, limits, quotas, auth, upstreams, audit: { store, spoolDir, replicaId }, state: { store: stateStore, encryptionKey, previousKeys }, metrics, tracing, identity: { signingKeys, algorithm: identityAlgorithm }, aggregate, vault, login, secrets, warnings };
+  const config: DeputyConfig = { server: { host, port, publicUrl, publicUrlExplicit: s.has('public_url'), allowedOrigins, maxBodyBytes, shutdownGraceMs, headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs, maxHeaderBytes, maxConnections }, limits, quotas, auth, upstreams, audit: { store, spoolDir, replicaId }, state: { store: stateStore, encryptionKey, previousKeys }, metrics, tracing, identity: { signingKeys, algorithm: identityAlgorithm }, aggregate, pinning, vault, login, secrets, warnings };
   warnings.push(...lintConfig(config));
   return config;
 }

@@ -1,6 +1,8 @@
 // What the gateway needs to run as one of several replicas: the resources that outlive a config
 // reload (shared state, audit sink, sessions, metrics registry, the request dispatcher), the
 // instrumentation of one request pipeline (metrics, readiness, tracing), and graceful shutdown.
+import { openPinStore } from '../governance/pin-store.ts';
+import { ToolPins, type PinMode } from '../governance/pins.ts';
 import { Vault } from '../vault/vault.ts';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { LocalBucketStore, RedisBucketStore, type BucketStore, type Quotas } from '../admission/quota.ts';
@@ -42,6 +44,8 @@ export interface SharedResources {
   metrics?: GatewayMetrics;
   /** Connected accounts' tokens (when `vault:` is configured); it outlives a reload. */
   vault?: Vault;
+  /** Tool-definition pins, in the audit store's database; they outlive a reload. */
+  pins: ToolPins;
   current?: Pipeline;
   /** Serves every request; swapped atomically by a reload. */
   dispatch: Listener;
@@ -59,8 +63,11 @@ export async function openSharedResources(config: DeputyConfig, opts: { audit?: 
   const sessions = opts.sessions ?? state?.sessions ?? new MemorySessionStore(sessionLimits);
   const quotaStore: BucketStore = config.quotas.shared && state ? new RedisBucketStore(state.state) : new LocalBucketStore();
   const vault = config.vault ? await Vault.open(config.vault, { baseDir: opts.baseDir }) : undefined;
+  const pinStore = await openPinStore(config.audit.store, opts.baseDir);
   const shared: SharedResources = {
     state, audit, sessions, quotaStore, vault,
+    // The mode follows the live config (a reload may change it); pins and their store stay.
+    pins: new ToolPins(pinStore, (upstream) => pinningOf(shared.current?.config ?? config, upstream), () => shared.audit),
     dispatch: startingListener,
     draining: false,
     loadedAt: new Date(),
@@ -71,6 +78,7 @@ export async function openSharedResources(config: DeputyConfig, opts: { audit?: 
       await audit.close();
       await state?.state.close();
       await vault?.close();
+      await shared.pins.close();
     },
   };
   if (config.metrics.enabled) {
@@ -187,4 +195,8 @@ function auditErrorLog(): (error: Error) => void {
     last = now;
     folded = 0;
   };
+}
+
+function pinningOf(config: DeputyConfig, upstream: string): PinMode {
+  return config.upstreams.find((u) => u.name === upstream)?.pinning ?? config.pinning;
 }

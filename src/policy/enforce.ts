@@ -40,37 +40,39 @@ export function enforce(decision: Decision, audit: AuditRecord): void {
 }
 
 /**
- * Rewrites a buffered tools/list answer (JSON or SSE) so it lists only tools the principal may call.
- * Returns the new body and how many tools were hidden; other messages on the stream pass unchanged.
+ * Rewrites a buffered tools/list answer (JSON or SSE) so it lists only tools the principal may call,
+ * and, when given, what `review` (tool pinning) lets through. Returns the new body and how many tools
+ * policy hid; other messages on the stream pass unchanged.
  */
-export async function filterToolsList(body: AsyncIterable<Buffer> | Iterable<Buffer>, contentType: string, policy: ToolPolicy, principal: Principal): Promise<{ body: string; hidden: number }> {
+export async function filterToolsList(body: AsyncIterable<Buffer> | Iterable<Buffer>, contentType: string, policy: ToolPolicy, principal: Principal, review?: (tools: Record<string, unknown>[]) => Promise<Record<string, unknown>[]>): Promise<{ body: string; hidden: number }> {
   let hidden = 0;
-  const filter = (message: unknown): unknown => {
-    const m = message as { result?: { tools?: { name?: unknown }[] } };
+  const filter = async (message: unknown): Promise<unknown> => {
+    const m = message as { result?: { tools?: Record<string, unknown>[] } };
     if (!Array.isArray(m?.result?.tools)) return message;
-    const tools = m.result.tools.filter((t) => policy.tool(principal, String(t?.name)).allowed);
+    let tools = m.result.tools.filter((t) => policy.tool(principal, String(t?.name)).allowed);
     hidden += m.result.tools.length - tools.length;
+    if (review) tools = await review(tools);
     return { ...m, result: { ...m.result, tools } };
+  };
+  // Only unparsable JSON passes through as is; a failing review (the pin store) fails the answer.
+  const parsed = (text: string): { ok: true; value: unknown } | { ok: false } => {
+    try {
+      return { ok: true, value: JSON.parse(text) };
+    } catch {
+      return { ok: false };
+    }
   };
   if (contentType.startsWith('text/event-stream')) {
     const events = [];
     for await (const e of readSse(body)) {
-      let data = e.data;
-      try {
-        if (data) data = JSON.stringify(filter(JSON.parse(data)));
-      } catch {
-        // not JSON: pass through as is
-      }
-      events.push({ ...e, data });
+      const p = e.data ? parsed(e.data) : { ok: false as const };
+      events.push(p.ok ? { ...e, data: JSON.stringify(await filter(p.value)) } : e);
     }
     return { body: writeSse(events), hidden };
   }
   const chunks: Buffer[] = [];
   for await (const c of body) chunks.push(c);
   const text = Buffer.concat(chunks).toString('utf8');
-  try {
-    return { body: JSON.stringify(filter(JSON.parse(text))), hidden };
-  } catch {
-    return { body: text, hidden };
-  }
+  const p = parsed(text);
+  return { body: p.ok ? JSON.stringify(await filter(p.value)) : text, hidden };
 }

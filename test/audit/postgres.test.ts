@@ -39,7 +39,7 @@ test('PostgreSQL stopped during a burst and restarted: every event present exact
   const url = `${gw.url}/mcp/notes`;
   const token = await userToken(as, url, { sub: 'paula' });
   const versions = await pg.query<{ component: string; version: number }>('SELECT component, version FROM deputy_schema_version');
-  assert.deepEqual(versions.map((v) => [v.component, v.version]), [['audit', 1]], 'schema created at start-up');
+  assert.deepEqual(versions.map((v) => [v.component, v.version]).sort(), [['audit', 1], ['pins', 1]], 'schema created at start-up (the audit trail and tool pins)');
 
   const TOTAL = 300;
   let next = 0;

@@ -6,6 +6,7 @@ import { ToolPolicy } from '../../policy/tools.ts';
 import type { AggregateMember } from './member.ts';
 import { AggregateService } from './service.ts';
 import type { Quotas } from '../../admission/quota.ts';
+import type { ToolPins } from '../../governance/pins.ts';
 
 export { AggregateService } from './service.ts';
 export { McpMember } from './mcp-member.ts';
@@ -15,7 +16,7 @@ export { toolsetMember } from './toolset-member.ts';
 export type { AggregateMember, MemberContext } from './member.ts';
 
 /** `members`: one per upstream, by name; upstreams without one are left out. */
-export function createAggregateService(config: DeputyConfig, quotas: Quotas, members: AggregateMember[]): AggregateService {
+export function createAggregateService(config: DeputyConfig, quotas: Quotas, members: AggregateMember[], pins?: ToolPins): AggregateService {
   const byName = new Map(members.map((m) => [m.name, m]));
   const entries = [];
   for (const upstream of config.upstreams) {
@@ -23,5 +24,5 @@ export function createAggregateService(config: DeputyConfig, quotas: Quotas, mem
     if (!member) continue;
     entries.push({ member, policy: new ToolPolicy(upstream.name, upstream.policy, upstream.requiredScopes) });
   }
-  return new AggregateService({ entries, config: config.aggregate, quotas });
+  return new AggregateService({ entries, config: config.aggregate, quotas, pins });
 }

@@ -3,6 +3,7 @@
 // or slow is left out (logged, noted in the audit event) instead of failing the listing. Names are
 // namespaced (names.ts), calls are routed back by name or URI, and per-tool policy decides what is
 // listed and what may be called, with the same decision on /mcp/<upstream>.
+import type { PinKind, ToolPins } from '../../governance/pins.ts';
 import { principalKey, type Principal } from '../../inbound/principal.ts';
 import { throttledWarning } from '../../log.ts';
 import { decide, enforce } from '../../policy/enforce.ts';
@@ -30,7 +31,12 @@ export interface AggregateOptions {
   /** Serving one upstream under its own names (2026 translation on /mcp/<name>): its identity. */
   serverInfo?: { name: string; version: string; title?: string };
   instructions?: string;
+  /** Tool-definition pinning: listings reviewed, calls to withheld changes refused. */
+  pins?: ToolPins;
 }
+
+/** The pinned kind of each list. */
+const PIN_KINDS: Partial<Record<Kind, PinKind>> = { tools: 'tool', prompts: 'prompt', resourceTemplates: 'resource_template' };
 
 type Kind = 'tools' | 'prompts' | 'resources' | 'resourceTemplates';
 const LIST_METHODS: Record<string, Kind> = { 'tools/list': 'tools', 'prompts/list': 'prompts', 'resources/list': 'resources', 'resources/templates/list': 'resourceTemplates' };
@@ -49,6 +55,7 @@ export class AggregateService implements McpService {
   readonly instructions: string | undefined;
   readonly #entries = new Map<string, AggregateEntry>();
   readonly #mapper: NameMapper;
+  readonly #pins?: ToolPins;
   readonly #quotas?: Quotas;
   /** Tool annotations last listed per member (read-only/destructive hints for quota fail-open/closed). */
   readonly #hints = new Map<string, ToolHints>();
@@ -68,6 +75,7 @@ export class AggregateService implements McpService {
     this.serverInfo = opts.serverInfo ?? { name: 'deputy', title: 'Deputy (all upstreams)', version: opts.version ?? '1.0.0' };
     this.instructions = opts.serverInfo ? opts.instructions : 'Deputy: tools, prompts and resources of several MCP servers. Names are <upstream>__<name>; resource URIs are deputy://<upstream>/<uri>.';
     this.#quotas = opts.quotas;
+    this.#pins = opts.pins;
     for (const e of opts.entries) this.#entries.set(e.member.name, e);
     this.#mapper = new NameMapper([...this.#entries.keys()], opts.config.separator, opts.config.unprefixed);
     for (const e of opts.entries) e.member.listen?.((key, method, params) => this.#serverNotification(e.member.name, key, method, params));
@@ -175,8 +183,10 @@ export class AggregateService implements McpService {
     }
   }
 
-  /** One merged page: every member with pages left, in parallel, each bounded by its own timeout. */
-  /** One page of the merged list; `noted`: whether left-out members and hidden tools go into the audit detail. */
+  /**
+   * One merged page: every member with pages left, in parallel, each bounded by its own timeout.
+   * `noted`: whether left-out members and hidden tools go into the audit detail.
+   */
   async #list(kind: Kind, cursor: unknown, ctx: ServiceContext, noted = true): Promise<Item> {
     const method = Object.keys(LIST_METHODS).find((m) => LIST_METHODS[m] === kind)!;
     const cursors = decodeCursor(kind, cursor, new Set(this.#entries.keys()));
@@ -191,6 +201,17 @@ export class AggregateService implements McpService {
       });
     }));
 
+    // Pinning: each member's definitions against their pins (changes withheld under enforce).
+    const pinKind = PIN_KINDS[kind];
+    const pinned: string[] = [];
+    if (this.#pins && pinKind) {
+      await Promise.all(settled.map(async (s, i) => {
+        if (s.status !== 'fulfilled' || !Array.isArray(s.value[kind])) return;
+        const reviewed = await this.#pins!.review(entries[i]!.member.name, pinKind, s.value[kind] as Item[]);
+        s.value = { ...s.value, [kind]: reviewed.items };
+        for (const n of reviewed.withheld) pinned.push(`${entries[i]!.member.name}/${n}`);
+      }));
+    }
     const failures: string[] = [];
     const next: MemberCursors = {};
     const found: { entry: AggregateEntry; item: Item }[] = [];
@@ -221,6 +242,7 @@ export class AggregateService implements McpService {
     const notes = [];
     if (failures.length) notes.push(`upstreams left out: ${failures.join('; ')}`);
     if (hidden) notes.push(`policy hid ${hidden} tool${hidden > 1 ? 's' : ''}`);
+    if (pinned.length) notes.push(`changed definitions withheld until approved: ${pinned.join(', ')}`);
     if (notes.length && noted) ctx.audit.note(notes.join('; '));
     const nextCursor = encodeCursor(kind, next);
     return nextCursor ? { [kind]: out, nextCursor } : { [kind]: out };
@@ -245,6 +267,12 @@ export class AggregateService implements McpService {
     if (!target) throw new JsonRpcError(INVALID_PARAMS, `Unknown ${what}: ${name}`);
     const entry = this.#entries.get(target.member)!;
     this.#authorize(entry, method, target.original, ctx);
+    try {
+      await this.#pins?.check(entry.member.name, kind === 'tools' ? 'tool' : 'prompt', target.original);
+    } catch (error) {
+      ctx.audit.upstream(entry.member.name);
+      throw error;
+    }
     return this.#forward(entry, method, { ...params, name: target.original }, ctx);
   }
 

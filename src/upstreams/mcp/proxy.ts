@@ -4,6 +4,7 @@
 // which sees Deputy's own credential instead, and that credential is overwritten wherever the
 // upstream echoes it back. Session ids are Deputy's, mapped to the upstream's. Requests and GET
 // streams go through the upstream's link (separate limits and pools); every request has a deadline.
+import { ToolChangedError, type ToolPins } from '../../governance/pins.ts';
 import type { IncomingHttpHeaders } from 'node:http';
 import { OverloadedError, type Release } from '../../admission/concurrency.ts';
 import type { McpUpstreamConfig } from '../../config/schema.ts';
@@ -43,6 +44,7 @@ export class McpProxy implements McpHandler {
   readonly #quotas: Quotas;
   readonly #sealer: RequestStateSealer;
   readonly #secretPatterns = new SecretPatternCache();
+  readonly #pins?: ToolPins;
   /**
    * Serves clients whose era the upstream does not speak (a 2026 client of a handshake-only upstream,
    * or the reverse), through Deputy's own endpoint over the upstream client shared with /mcp.
@@ -51,8 +53,9 @@ export class McpProxy implements McpHandler {
   /** required_scopes are already enforced by the route; the policy adds claims and per-tool rules. */
   readonly #policy: ToolPolicy;
 
-  constructor(cfg: McpUpstreamConfig, credentials: CredentialProvider, sessions: SessionStore, link: UpstreamLink, quotas: Quotas, sealer: RequestStateSealer, translator?: { endpoint: McpHandler; client: UpstreamClient }) {
+  constructor(cfg: McpUpstreamConfig, credentials: CredentialProvider, sessions: SessionStore, link: UpstreamLink, quotas: Quotas, sealer: RequestStateSealer, translator?: { endpoint: McpHandler; client: UpstreamClient }, pins?: ToolPins) {
     this.#quotas = quotas;
+    this.#pins = pins;
     this.#translator = translator;
     this.#sealer = sealer;
     this.#cfg = cfg;
@@ -98,6 +101,16 @@ export class McpProxy implements McpHandler {
         enforce(decide(this.#policy, x.principal, x.rpc.method, x.rpc.target), audit); // a step-up AuthError goes up to the HTTP layer
       } catch (error) {
         if (!(error instanceof PolicyDenied)) throw error;
+        return sendError(res, audit, error, id);
+      }
+    }
+
+    // Pinning (enforce): a tool whose changed definition waits for approval is not called.
+    if (x.rpc?.kind === 'request' && x.rpc.method === 'tools/call' && x.rpc.target !== undefined && this.#pins) {
+      try {
+        await this.#pins.check(name, 'tool', x.rpc.target);
+      } catch (error) {
+        if (!(error instanceof ToolChangedError)) throw error;
         return sendError(res, audit, error, id);
       }
     }
@@ -251,12 +264,21 @@ export class McpProxy implements McpHandler {
       this.#link.forgetEra();
       audit.upstreamError(`upstream '${name}' answered HTTP ${status}`);
     }
-    if (this.#policy.perTool && x.rpc?.method === 'tools/list' && status === 200) {
-      // The one buffered answer: tools/list is rewritten to list only what this principal may call.
+    const pinning = this.#pins && this.#pins.mode(name) !== 'off' ? this.#pins : undefined;
+    if ((this.#policy.perTool || pinning) && x.rpc?.method === 'tools/list' && status === 200) {
+      // The one buffered answer: tools/list is rewritten to list only what this principal may call
+      // and, with pinning, without changed definitions that wait for approval (enforce).
       const body = await upstream.read(MAX_TOOLS_LIST_BYTES).catch(() => undefined);
-      const filtered = body && (await filterToolsList([body], out['content-type'] ?? '', this.#policy, x.principal).catch(() => undefined));
+      const withheld: string[] = [];
+      const review = pinning && (async (tools: Record<string, unknown>[]) => {
+        const r = await pinning.review(name, 'tool', tools);
+        withheld.push(...r.withheld);
+        return r.items;
+      });
+      const filtered = body && (await filterToolsList([body], out['content-type'] ?? '', this.#policy, x.principal, review || undefined).catch(() => undefined));
       if (!filtered) return void res.destroy();
       if (filtered.hidden) audit.note(`policy hid ${filtered.hidden} tool${filtered.hidden > 1 ? 's' : ''}`);
+      if (withheld.length) audit.note(`changed definitions withheld until approved: ${withheld.join(', ')}`);
       out['content-length'] = String(Buffer.byteLength(filtered.body));
       return void res.writeHead(status, out).end(filtered.body);
     }

@@ -1,0 +1,173 @@
+// Tool-definition pinning, against the "rug pull": an upstream that silently changes a tool (a
+// description that turns into a prompt injection, a schema that starts asking for secrets). On first
+// sight Deputy records a hash of each tool's, prompt's and resource template's definition; a later,
+// different definition is a pending change. Under `warn` it is served and flagged; under `enforce`
+// it is withheld from lists and calls to it are refused, until an operator approves it
+// (`deputy tools diff` / `deputy tools approve`). Every change and approval is audited. Pins live in
+// the audit store's database, so replicas agree and pins survive restarts.
+import { createHash, randomBytes } from 'node:crypto';
+import type { AuditEvent, AuditSink } from '../audit/event.ts';
+import { DeputyError } from '../errors.ts';
+import { log, throttledWarning } from '../log.ts';
+import type { PinStore, PinRow } from './pin-store.ts';
+
+export type PinMode = 'off' | 'warn' | 'enforce';
+export type PinKind = 'tool' | 'prompt' | 'resource_template';
+
+/** The fields that make a definition: what a model reads and what a call must send. */
+const DEFINING: Record<PinKind, string[]> = {
+  tool: ['name', 'title', 'description', 'inputSchema', 'outputSchema', 'annotations'],
+  prompt: ['name', 'title', 'description', 'arguments'],
+  resource_template: ['name', 'title', 'description', 'uriTemplate', 'mimeType'],
+};
+/** A definition larger than this is refused outright (never stored, never served). */
+export const MAX_DEFINITION_BYTES = 256 * 1024;
+/** How long a replica trusts its cached pins before re-reading the store (another replica may have approved). */
+const CACHE_MS = 5000;
+
+/** A call to a tool whose changed definition waits for approval (enforce). */
+export class ToolChangedError extends DeputyError {
+  constructor(upstream: string, kind: PinKind, name: string) {
+    super('ERR_DEFINITION_CHANGED', `${kind.replace('_', ' ')} '${name}' of upstream '${upstream}' changed since it was approved; an operator must review the change (deputy tools diff --upstream ${upstream}) before it can be used`);
+  }
+}
+
+export function canonicalDefinition(kind: PinKind, item: Record<string, unknown>): string {
+  const picked: Record<string, unknown> = {};
+  for (const k of DEFINING[kind]) if (item[k] !== undefined) picked[k] = item[k];
+  return stableJson(picked);
+}
+
+function stableJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(stableJson).join(',')}]`;
+  if (v && typeof v === 'object') return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${stableJson((v as Record<string, unknown>)[k])}`).join(',')}}`;
+  return JSON.stringify(v) ?? 'null';
+}
+
+const hashOf = (definition: string) => createHash('sha256').update(definition).digest('hex');
+const keyOf = (upstream: string, kind: PinKind, name: string) => `${upstream}\u0000${kind}\u0000${name}`;
+const storeDown = throttledWarning('the pin store is unreachable; the pins last read stay in force');
+
+export class ToolPins {
+  readonly #store: PinStore;
+  readonly #modeOf: (upstream: string) => PinMode;
+  readonly #audit: () => AuditSink;
+  #cache = new Map<string, PinRow>();
+  #loadedAt = 0;
+  #loading?: Promise<void>;
+
+  readonly #cacheMs: number;
+
+  constructor(store: PinStore, modeOf: (upstream: string) => PinMode, audit: () => AuditSink, opts: { cacheMs?: number } = {}) {
+    this.#cacheMs = opts.cacheMs ?? CACHE_MS;
+    this.#store = store;
+    this.#modeOf = modeOf;
+    this.#audit = audit;
+  }
+
+  mode(upstream: string): PinMode {
+    return this.#modeOf(upstream);
+  }
+
+  /**
+   * Re-reads the pins every few seconds. While the store is unreachable the last pins read stay in
+   * force (and what is new is pinned in memory); it is tried again a second later.
+   */
+  async #fresh(): Promise<void> {
+    if (Date.now() - this.#loadedAt < this.#cacheMs) return;
+    this.#loading ??= this.#store.list().then((rows) => {
+      const pendingHere = [...this.#cache.values()].filter((r) => !rows.some((x) => x.upstream === r.upstream && x.kind === r.kind && x.name === r.name));
+      this.#cache = new Map([...pendingHere, ...rows].map((r) => [keyOf(r.upstream, r.kind, r.name), r]));
+      this.#loadedAt = Date.now();
+    }, (error: unknown) => {
+      this.#loadedAt = Date.now() - this.#cacheMs + Math.min(1000, this.#cacheMs);
+      storeDown((error as Error).message);
+    }).finally(() => (this.#loading = undefined));
+    await this.#loading;
+  }
+
+  /** A store write that fails is logged; the in-memory pin still applies. */
+  async #write(fn: () => Promise<void>): Promise<void> {
+    await fn().catch((error: unknown) => storeDown((error as Error).message));
+  }
+
+  /**
+   * Reviews one upstream's listing: first sight pins a definition, a different one is recorded as a
+   * pending change. Returns what to serve: everything under off/warn (changes flagged in the audit
+   * and log), without pending changes under enforce.
+   */
+  async review(upstream: string, kind: PinKind, items: Record<string, unknown>[]): Promise<{ items: Record<string, unknown>[]; withheld: string[]; changed: string[] }> {
+    const mode = this.#modeOf(upstream);
+    if (mode === 'off') return { items, withheld: [], changed: [] };
+    await this.#fresh();
+    const out: Record<string, unknown>[] = [];
+    const withheld: string[] = [];
+    const changed: string[] = [];
+    for (const item of items) {
+      const name = typeof item?.name === 'string' ? item.name : typeof item?.uriTemplate === 'string' ? item.uriTemplate : undefined;
+      if (!name) continue;
+      const definition = canonicalDefinition(kind, item);
+      if (Buffer.byteLength(definition) > MAX_DEFINITION_BYTES) {
+        withheld.push(name);
+        log.warn('an upstream definition is too large to pin or serve', { upstream, kind, name: name.slice(0, 100), bytes: Buffer.byteLength(definition) });
+        continue;
+      }
+      const hash = hashOf(definition);
+      const key = keyOf(upstream, kind, name);
+      const pin = this.#cache.get(key);
+      if (!pin) {
+        const row: PinRow = { upstream, kind, name, hash, definition, pinnedAt: Date.now() };
+        this.#cache.set(key, row);
+        await this.#write(() => this.#store.pin(row)); // first sight (a concurrent first sight elsewhere keeps the earlier pin)
+        out.push(item);
+        continue;
+      }
+      if (pin.hash === hash) {
+        out.push(item);
+        continue;
+      }
+      changed.push(name);
+      if (pin.pendingHash !== hash) {
+        const at = Date.now();
+        this.#cache.set(key, { ...pin, pendingHash: hash, pendingDefinition: definition, changedAt: at });
+        await this.#write(() => this.#store.setPending(upstream, kind, name, hash, definition, at));
+        this.#event(upstream, kind, name, 'definition_changed', mode === 'enforce' ? 'denied' : 'ok', `${kind.replace('_', ' ')} definition changed (${mode}): ${mode === 'enforce' ? 'withheld until approved' : 'served, flagged'}`);
+        log.warn('an upstream definition changed since it was pinned', { upstream, kind, name: name.slice(0, 100), mode });
+      }
+      if (mode === 'enforce') withheld.push(name);
+      else out.push(item);
+    }
+    return { items: out, withheld, changed };
+  }
+
+  /** Refuses a call to something whose change waits for approval (enforce only). */
+  async check(upstream: string, kind: PinKind, name: string): Promise<void> {
+    if (this.#modeOf(upstream) !== 'enforce') return;
+    await this.#fresh();
+    const pin = this.#cache.get(keyOf(upstream, kind, name));
+    if (pin?.pendingHash !== undefined) throw new ToolChangedError(upstream, kind, name);
+  }
+
+  /** Pending changes, for `deputy tools diff` and the console. */
+  async pending(upstream?: string): Promise<PinRow[]> {
+    return (await this.#store.list()).filter((r) => r.pendingHash !== undefined && (upstream === undefined || r.upstream === upstream));
+  }
+
+  /** Accepts a pending change: its definition becomes the pin. False when nothing was pending. */
+  async approve(upstream: string, kind: PinKind, name: string, by: string): Promise<boolean> {
+    const ok = await this.#store.approve(upstream, kind, name);
+    if (ok) {
+      this.#loadedAt = 0;
+      this.#event(upstream, kind, name, 'definition_approved', 'ok', `approved by ${by.slice(0, 100)}`);
+    }
+    return ok;
+  }
+
+  #event(upstream: string, kind: PinKind, name: string, what: string, outcome: AuditEvent['outcome'], detail: string): void {
+    this.#audit().write({ time: new Date().toISOString(), requestId: randomBytes(8).toString('hex'), route: 'pins', httpMethod: '-', rpcMethod: what, upstream, target: `${kind}:${name}`.slice(0, 256), outcome, status: 0, latencyMs: 0, detail });
+  }
+
+  close(): Promise<void> {
+    return this.#store.close();
+  }
+}
