@@ -137,6 +137,23 @@ export class PostgresAuditSink implements AuditSink {
     return rows.map(fromRow);
   }
 
+  /** This replica's chained rows after `seq`, in chain order (what the exporters send). */
+  async chainAfter(seq: number, limit: number): Promise<ChainRow[]> {
+    const { rows } = await this.#pool.query('SELECT * FROM audit_events WHERE replica_id = $1 AND seq > $2 ORDER BY seq LIMIT $3', [this.#chain.replicaId, seq, limit]);
+    return rows.map((r) => ({ ...fromRow(r), id: String(r.id), replicaId: r.replica_id, seq: Number(r.seq), prevHash: r.prev_hash, hash: r.hash }));
+  }
+
+  /** The last seq an exporter has sent (0 before the first), and moving it on. */
+  async exportCursor(sink: string): Promise<number> {
+    await this.#pool.query('CREATE TABLE IF NOT EXISTS deputy_export_cursors (sink TEXT NOT NULL, replica_id TEXT NOT NULL, seq BIGINT NOT NULL, PRIMARY KEY (sink, replica_id))');
+    const { rows } = await this.#pool.query('SELECT seq FROM deputy_export_cursors WHERE sink = $1 AND replica_id = $2', [sink, this.#chain.replicaId]);
+    return Number(rows[0]?.seq ?? 0);
+  }
+
+  async setExportCursor(sink: string, seq: number): Promise<void> {
+    await this.#pool.query('INSERT INTO deputy_export_cursors (sink, replica_id, seq) VALUES ($1, $2, $3) ON CONFLICT (sink, replica_id) DO UPDATE SET seq = EXCLUDED.seq', [sink, this.#chain.replicaId, seq]);
+  }
+
   /** Chained rows in (replica, seq) order, for `deputy audit verify`, read in pages. */
   async *chainRows(): AsyncIterable<ChainRow> {
     await this.flush();

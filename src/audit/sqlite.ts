@@ -73,6 +73,23 @@ export class SqliteAuditSink implements AuditSink {
     return this.#queue.length + this.#inThread;
   }
 
+  /** This replica's chained rows after `seq`, in chain order (what the exporters send). */
+  async chainAfter(seq: number, limit: number): Promise<ChainRow[]> {
+    const rows = this.#db.prepare('SELECT * FROM audit_events WHERE replica_id = ? AND seq > ? ORDER BY seq LIMIT ?').all(this.replicaId, seq, limit) as Record<string, string | number | null>[];
+    return rows.map((r) => ({ ...fromRow(r), id: Number(r.id), replicaId: String(r.replica_id), seq: Number(r.seq), prevHash: String(r.prev_hash), hash: String(r.hash) }));
+  }
+
+  /** The last seq an exporter has sent (0 before the first), and moving it on. */
+  async exportCursor(sink: string): Promise<number> {
+    this.#db.exec('CREATE TABLE IF NOT EXISTS deputy_export_cursors (sink TEXT NOT NULL, replica_id TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (sink, replica_id))');
+    const r = this.#db.prepare('SELECT seq FROM deputy_export_cursors WHERE sink = ? AND replica_id = ?').get(sink, this.replicaId) as { seq: number } | undefined;
+    return Number(r?.seq ?? 0);
+  }
+
+  async setExportCursor(sink: string, seq: number): Promise<void> {
+    this.#db.prepare('INSERT INTO deputy_export_cursors (sink, replica_id, seq) VALUES (?, ?, ?) ON CONFLICT (sink, replica_id) DO UPDATE SET seq = excluded.seq').run(sink, this.replicaId, seq);
+  }
+
   /** Chained rows in (replica, seq) order, for `deputy audit verify`; plus the count of rows from before the chain. */
   async chainRows(): Promise<{ rows: Iterable<ChainRow>; unchained: number }> {
     await this.flush();

@@ -207,6 +207,24 @@ export interface AuditConfig {
   spoolDir?: string;
   /** Names this replica's hash chain; default hostname-pid-random (a new chain per process). */
   replicaId?: string;
+  /** Where the chain is shipped (SIEM): file/stdout, syslog, webhook; see docs/governance.md. */
+  export: AuditExportConfig[];
+}
+
+export interface AuditExportConfig {
+  /** Names the exporter's cursor (default `<sink>-<index>`). */
+  name: string;
+  sink: 'file' | 'syslog' | 'webhook';
+  format: 'json' | 'ocsf' | 'cef';
+  /** file: a path, or `-` for stdout. */
+  path?: string;
+  /** syslog: tcp://host:port, tls://host:port or udp://host:port. */
+  address?: string;
+  /** webhook: the URL, and headers (secrets allowed as references). */
+  url?: string;
+  headers: Record<string, Secret>;
+  batchSize: number;
+  intervalMs: number;
 }
 
 /** Shared state for replicas: `memory` (default, per process) or `redis://…` with an encryption key. */
@@ -435,6 +453,28 @@ export function parseConfig(raw: unknown, opts: ParseOptions): DeputyConfig {
   const spoolDir = au.string('spool_dir');
   const replicaId = au.string('replica_id');
   if (replicaId && !/^[\w.:-]{1,64}$/.test(replicaId)) au.fail('must be 1-64 letters, digits, _ . : or -', 'replica_id');
+  const exportReaders = au.list('export');
+  if (exportReaders.length && !/^(sqlite:.+|postgres(ql)?:\/\/.+)$/.test(store)) au.fail('needs audit.store sqlite:PATH or postgres://…: the exporters read the stored chain (it is also their spool)', 'export');
+  const exports: AuditExportConfig[] = exportReaders.map((er, i) => {
+    const sink = er.oneOf('sink', ['file', 'syslog', 'webhook'] as const);
+    const fmt = er.oneOf('format', ['json', 'ocsf', 'cef'] as const, 'json');
+    const out: AuditExportConfig = { name: er.string('name') ?? `${sink}-${i}`, sink, format: fmt, headers: {}, batchSize: er.number('batch_size', 100, { min: 1, max: 10_000, integer: true }), intervalMs: er.number('interval_ms', 1000, { min: 10, max: 3_600_000, integer: true }) };
+    if (sink === 'file') out.path = er.string('path', { required: true, hint: 'a file to append JSON lines to, or - for stdout' });
+    if (sink === 'syslog') {
+      out.address = er.string('address', { required: true, hint: 'tcp://host:514, tls://host:6514 or udp://host:514' });
+      if (out.address && !/^(tcp|tls|udp):\/\/[^/]+:\d+$/.test(out.address)) er.fail('expected tcp://host:port, tls://host:port or udp://host:port', 'address');
+    }
+    if (sink === 'webhook') {
+      out.url = er.url('url', { required: true, hint: 'where batches are POSTed' });
+      const hr = er.object('headers');
+      for (const name of Object.keys((hr.value as object) ?? {})) {
+        const v = secretRef(new Reader(hr.raw(name), hr.child(name), issues), { allowLiteral: !SENSITIVE_HEADER.test(name) });
+        if (v) out.headers[name] = v;
+      }
+    }
+    er.rejectUnknownKeys();
+    return out;
+  });
   au.rejectUnknownKeys();
 
   // state: shared by replicas (Redis) or per process (memory)
@@ -507,7 +547,7 @@ export function parseConfig(raw: unknown, opts: ParseOptions): DeputyConfig {
     for (const x of secrets) x.close();
     throw new ConfigError(issues, opts.source);
   }
-  const config: DeputyConfig = { server: { host, port, publicUrl, publicUrlExplicit: s.has('public_url'), allowedOrigins, maxBodyBytes, shutdownGraceMs, headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs, maxHeaderBytes, maxConnections }, limits, quotas, auth, upstreams, audit: { store, spoolDir, replicaId }, state: { store: stateStore, encryptionKey, previousKeys }, metrics, tracing, identity: { signingKeys, algorithm: identityAlgorithm }, aggregate, pinning, vault, login, secrets, warnings };
+  const config: DeputyConfig = { server: { host, port, publicUrl, publicUrlExplicit: s.has('public_url'), allowedOrigins, maxBodyBytes, shutdownGraceMs, headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs, maxHeaderBytes, maxConnections }, limits, quotas, auth, upstreams, audit: { store, spoolDir, replicaId, export: exports }, state: { store: stateStore, encryptionKey, previousKeys }, metrics, tracing, identity: { signingKeys, algorithm: identityAlgorithm }, aggregate, pinning, vault, login, secrets, warnings };
   warnings.push(...lintConfig(config));
   return config;
 }

@@ -18,6 +18,8 @@ export interface MetricSources {
   sharedTokenHits?(): number;
   verifier(): { verifications: number; cacheHits: number; introspections: number; sharedHits?: number };
   auditQueueDepth(): number;
+  /** Per audit exporter: events sent, failed attempts in a row. */
+  exporters(): { name: string; sent: number; failures: number }[];
   /** 1 when the shared-state store (Redis) is reachable; absent without one. */
   stateUp?(): boolean;
   /** 1 when the audit store accepts writes directly (0: spooling). */
@@ -82,6 +84,20 @@ export class GatewayMetrics {
           const [scope, result] = k.split('\u0000');
           this.labels(scope!, result!).inc(n);
         }
+      },
+    });
+    new Counter({
+      name: 'deputy_audit_exported_total', help: 'Audit events delivered by each exporter (audit.export)', labelNames: ['exporter'], registers: [r],
+      collect() {
+        this.reset();
+        for (const x of sources().exporters()) this.labels(x.name).inc(x.sent);
+      },
+    });
+    new Gauge({
+      name: 'deputy_audit_export_failures', help: 'Failed delivery attempts in a row per exporter (0 when delivering)', labelNames: ['exporter'], registers: [r],
+      collect() {
+        this.reset();
+        for (const x of sources().exporters()) this.labels(x.name).set(x.failures);
       },
     });
     gauge('deputy_state_up', '1 when shared state (Redis) is reachable, 0 while degraded to local caches', (s) => (s.stateUp ? Number(s.stateUp()) : undefined));

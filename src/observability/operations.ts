@@ -1,6 +1,8 @@
 // What the gateway needs to run as one of several replicas: the resources that outlive a config
 // reload (shared state, audit sink, sessions, metrics registry, the request dispatcher), the
 // instrumentation of one request pipeline (metrics, readiness, tracing), and graceful shutdown.
+import { AuditExporter, isExportable } from '../audit/export/exporter.ts';
+import { fileSink, syslogSink, webhookSink, type ExportSink } from '../audit/export/sinks.ts';
 import { openPinStore } from '../governance/pin-store.ts';
 import { ToolPins, type PinMode } from '../governance/pins.ts';
 import { Vault } from '../vault/vault.ts';
@@ -46,6 +48,8 @@ export interface SharedResources {
   vault?: Vault;
   /** Tool-definition pins, in the audit store's database; they outlive a reload. */
   pins: ToolPins;
+  /** Ships the audit chain to SIEMs (`audit.export`). */
+  exporters: AuditExporter[];
   current?: Pipeline;
   /** Serves every request; swapped atomically by a reload. */
   dispatch: Listener;
@@ -68,6 +72,7 @@ export async function openSharedResources(config: DeputyConfig, opts: { audit?: 
     state, audit, sessions, quotaStore, vault,
     // The mode follows the live config (a reload may change it); pins and their store stay.
     pins: new ToolPins(pinStore, (upstream) => pinningOf(shared.current?.config ?? config, upstream), () => shared.audit),
+    exporters: createExporters(config, audit),
     dispatch: startingListener,
     draining: false,
     loadedAt: new Date(),
@@ -75,6 +80,7 @@ export async function openSharedResources(config: DeputyConfig, opts: { audit?: 
     async close() {
       sessions.close?.();
       quotaStore.close?.();
+      await Promise.all(shared.exporters.map((x) => x.close()));
       await audit.close();
       await state?.state.close();
       await vault?.close();
@@ -91,6 +97,7 @@ export async function openSharedResources(config: DeputyConfig, opts: { audit?: 
         sharedTokenHits: state ? () => state.tokens.sharedHits : undefined,
         verifier: () => p.verifier.stats,
         auditQueueDepth: () => queueDepth(audit),
+        exporters: () => shared.exporters.map((x) => ({ name: x.name, sent: x.sent, failures: x.failures })),
         stateUp: state ? () => state.state.up : undefined,
         auditStoreUp: isPostgresSink(audit) ? () => audit.status().status === 'up' : undefined,
         sessions: () => sessions.stats(),
@@ -199,4 +206,19 @@ function auditErrorLog(): (error: Error) => void {
 
 function pinningOf(config: DeputyConfig, upstream: string): PinMode {
   return config.upstreams.find((u) => u.name === upstream)?.pinning ?? config.pinning;
+}
+
+/** One exporter per `audit.export` entry, reading the stored chain (started at once). */
+function createExporters(config: DeputyConfig, audit: AuditSink): AuditExporter[] {
+  if (!config.audit.export.length) return [];
+  if (!isExportable(audit)) throw new Error('audit.export needs an audit store that keeps the chain (sqlite: or postgres://)');
+  return config.audit.export.map((x) => {
+    let sink: ExportSink;
+    if (x.sink === 'file') sink = fileSink(x.path!);
+    else if (x.sink === 'syslog') sink = syslogSink(x.address!);
+    else sink = webhookSink(x.url!, () => Object.fromEntries(Object.entries(x.headers).map(([k, v]) => [k, v.value()])), x.format !== 'cef');
+    const exporter = new AuditExporter(audit, sink, { name: x.name, format: x.format, batchSize: x.batchSize, intervalMs: x.intervalMs });
+    exporter.start();
+    return exporter;
+  });
 }

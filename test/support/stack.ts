@@ -46,6 +46,8 @@ export interface DeputyOptions {
   /** Top-level `quotas:`. */
   quotas?: Record<string, unknown>;
   state?: Record<string, unknown>;
+  /** `audit.export` entries. */
+  auditExport?: unknown[];
   /** Connected accounts: `vault:` and `login:`. */
   vault?: Record<string, unknown>;
   login?: Record<string, unknown>;
@@ -56,7 +58,7 @@ export async function startDeputy(as: AuthorizationServer | undefined, opts: Dep
     server: { host: '127.0.0.1', port: 0, ...opts.server },
     auth: { issuers: opts.issuers ?? [{ issuer: as!.issuer }], ...opts.auth },
     upstreams: opts.upstreams,
-    audit: { store: opts.audit ?? 'sqlite::memory:' },
+    audit: { store: opts.audit ?? 'sqlite::memory:', ...(opts.auditExport ? { export: opts.auditExport } : {}) },
     ...(opts.aggregate ? { aggregate: opts.aggregate } : {}),
     ...(opts.limits ? { limits: opts.limits } : {}),
     ...(opts.quotas ? { quotas: opts.quotas } : {}),

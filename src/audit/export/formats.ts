@@ -1,0 +1,88 @@
+// How an exported audit event reads at the receiving end: Deputy's native JSON, OCSF (API Activity,
+// class 6003) or CEF. Every format carries the chain fields (replica, seq, hash, previous hash), so a
+// SIEM can check that nothing is missing or altered, and none carries more than the audit row does
+// (no token, no header, no body can be in it).
+import type { ChainRow } from '../chain.ts';
+
+export type ExportFormat = 'json' | 'ocsf' | 'cef';
+
+const OK = new Set(['ok']);
+const FAILURE_SEVERITY: Record<string, number> = { denied: 3, unauthenticated: 3, rejected: 2, throttled: 2, overloaded: 3, consent_required: 1, aborted: 1, upstream_error: 4, credential_error: 4, error: 4 };
+
+export function format(kind: ExportFormat, e: ChainRow): string {
+  switch (kind) {
+    case 'json':
+      return JSON.stringify(native(e));
+    case 'ocsf':
+      return JSON.stringify(ocsf(e));
+    case 'cef':
+      return cef(e);
+  }
+}
+
+function native(e: ChainRow): Record<string, unknown> {
+  const { id: _id, ...rest } = e;
+  return rest;
+}
+
+/** OCSF 1.x API Activity (class_uid 6003, category 6 Application Activity). */
+export function ocsf(e: ChainRow): Record<string, unknown> {
+  const activity = activityOf(e.rpcMethod);
+  const ok = OK.has(e.outcome);
+  return {
+    activity_id: activity,
+    category_uid: 6,
+    class_uid: 6003,
+    type_uid: 6003 * 100 + activity,
+    time: Date.parse(e.time),
+    severity_id: ok ? 1 : (FAILURE_SEVERITY[e.outcome] ?? 3),
+    status_id: ok ? 1 : 2,
+    status: ok ? 'Success' : 'Failure',
+    status_code: String(e.status),
+    ...(e.detail ? { status_detail: e.detail } : {}),
+    message: `${e.rpcMethod ?? e.httpMethod} ${e.target ?? e.route} → ${e.outcome}`,
+    metadata: {
+      version: '1.5.0',
+      product: { name: 'Deputy', vendor_name: 'Deputy', feature: { name: 'audit' } },
+      uid: e.hash,
+      correlation_uid: e.requestId,
+      sequence: e.seq,
+      log_name: e.replicaId,
+    },
+    actor: { user: { uid: e.subject ?? '', ...(e.issuer ? { domain: e.issuer } : {}) }, ...(e.clientId ? { app_uid: e.clientId } : {}) },
+    api: {
+      operation: e.rpcMethod ?? e.httpMethod,
+      service: { name: e.upstream ?? 'deputy' },
+      request: { uid: e.requestId },
+      response: { code: e.status },
+    },
+    src_endpoint: { svc_name: e.clientId ?? 'unknown' },
+    http_request: { http_method: e.httpMethod, url: { path: e.route } },
+    ...(e.target ? { resources: [{ name: e.target, type: 'mcp' }] } : {}),
+    duration: e.latencyMs,
+    unmapped: { outcome: e.outcome, credential_mode: e.credentialMode, replica_id: e.replicaId, seq: e.seq, prev_hash: e.prevHash, hash: e.hash },
+  };
+}
+
+function activityOf(method: string | undefined): number {
+  if (!method) return 99;
+  if (/\/(list|get|read)$|^server\/discover$/.test(method)) return 2; // Read
+  if (method === 'tools/call') return 99; // Other: a call can do anything
+  return 99;
+}
+
+/** ArcSight CEF:0, with header and extension escaping. */
+export function cef(e: ChainRow): string {
+  const h = (s: string) => s.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/[\r\n]+/g, ' ');
+  const x = (s: string) => s.replace(/\\/g, '\\\\').replace(/=/g, '\\=').replace(/\r?\n|\r/g, '\\n');
+  const severity = OK.has(e.outcome) ? 1 : ({ denied: 6, unauthenticated: 6, upstream_error: 7, credential_error: 7, error: 8 } as Record<string, number>)[e.outcome] ?? 4;
+  const signature = `${e.route === 'accounts' || e.route === 'pins' ? e.route : 'mcp'}:${e.outcome}`;
+  const name = `${e.rpcMethod ?? e.httpMethod} ${e.outcome}`;
+  const ext: [string, string | number | undefined][] = [
+    ['rt', Date.parse(e.time)], ['externalId', e.requestId], ['suser', e.subject], ['suid', e.clientId], ['cs1Label', 'issuer'], ['cs1', e.issuer],
+    ['request', e.route], ['requestMethod', e.httpMethod], ['act', e.rpcMethod], ['cs2Label', 'target'], ['cs2', e.target], ['destinationServiceName', e.upstream],
+    ['outcome', e.outcome], ['cn1Label', 'status'], ['cn1', e.status], ['cs3Label', 'credentialMode'], ['cs3', e.credentialMode], ['msg', e.detail],
+    ['deviceExternalId', e.replicaId], ['cn2Label', 'seq'], ['cn2', e.seq], ['cs4Label', 'hash'], ['cs4', e.hash], ['cs5Label', 'prevHash'], ['cs5', e.prevHash],
+  ];
+  return `CEF:0|Deputy|Deputy|1.0|${h(signature)}|${h(name)}|${severity}|${ext.filter(([, v]) => v !== undefined && v !== '').map(([k, v]) => `${k}=${x(String(v))}`).join(' ')}`;
+}
