@@ -1,5 +1,6 @@
 // Assembles the request path from config: verifier (inbound), credential providers (outbound),
 // handlers per upstream, audit sink, and the HTTP server that routes between them.
+import { adminConsole } from './admin/console.ts';
 import type { ToolPins } from './governance/pins.ts';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
@@ -135,6 +136,13 @@ export async function startGateway(config: DeputyConfig, opts: GatewayOptions = 
     handlers.push(aggregate);
     const allScopes = [...new Set([...config.auth.requiredScopes, ...config.upstreams.flatMap((u) => [...u.requiredScopes, ...(u.policy?.scopes ?? []), ...(u.policy?.tools.flatMap((t) => t.scopes) ?? [])])])];
     routes.set('/mcp', route(config, '*', '/mcp', config.auth.requiredScopes, allScopes, aggregate));
+  }
+
+  // The admin console (admin.enabled): its pages join the GET/POST endpoints Deputy serves.
+  if (config.admin) {
+    const consoleRoutes = adminConsole({ config, pins: shared.pins, audit: () => shared.audit, links });
+    for (const [path, h] of consoleRoutes.get) outbound.extraGet.set(path, h);
+    for (const [path, h] of consoleRoutes.post) outbound.extraPost.set(path, h);
   }
 
   for (const s of config.secrets) s.watch((message) => log.warn(message));

@@ -7,6 +7,7 @@ import { openAuditSink } from '../audit/index.ts';
 import { loadConfig } from '../config/load.ts';
 import { openPinStore, type PinRow } from '../governance/pin-store.ts';
 import { ToolPins, type PinKind } from '../governance/pins.ts';
+import { lineDiff } from '../governance/diff.ts';
 import { parseFlags, UsageError } from './args.ts';
 
 const help = `Usage: deputy tools diff    [--config deputy.yaml] [--upstream U] [--json]
@@ -63,23 +64,4 @@ function describe(p: PinRow): string {
   const before = JSON.stringify(JSON.parse(p.definition), null, 2).split('\n');
   const after = JSON.stringify(JSON.parse(p.pendingDefinition!), null, 2).split('\n');
   return [`--- ${p.upstream} ${p.kind} ${p.name} (pinned)`, `+++ ${p.upstream} ${p.kind} ${p.name} (changed ${new Date(p.changedAt!).toISOString()})`, ...lineDiff(before, after), ''].join('\n');
-}
-
-/** A small LCS line diff: ' ' kept, '-' pinned only, '+' changed only. Definitions are short. */
-export function lineDiff(a: string[], b: string[]): string[] {
-  const n = a.length;
-  const m = b.length;
-  const lcs: number[][] = Array.from({ length: n + 1 }, () => new Array<number>(m + 1).fill(0));
-  for (let i = n - 1; i >= 0; i--) for (let j = m - 1; j >= 0; j--) lcs[i]![j] = a[i] === b[j] ? lcs[i + 1]![j + 1]! + 1 : Math.max(lcs[i + 1]![j]!, lcs[i]![j + 1]!);
-  const out: string[] = [];
-  let i = 0;
-  let j = 0;
-  while (i < n && j < m) {
-    if (a[i] === b[j]) (out.push(`  ${a[i]}`), i++, j++);
-    else if (lcs[i + 1]![j]! >= lcs[i]![j + 1]!) out.push(`- ${a[i++]}`);
-    else out.push(`+ ${b[j++]}`);
-  }
-  while (i < n) out.push(`- ${a[i++]}`);
-  while (j < m) out.push(`+ ${b[j++]}`);
-  return out;
 }

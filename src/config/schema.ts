@@ -6,7 +6,7 @@ import { parseGatewayLimits, parseUpstreamLimits, type GatewayLimits, type Upstr
 import { parseQuotas, parseUpstreamQuotas, type QuotaConfig, type UpstreamQuotaConfig } from './quotas.ts';
 import { Reader } from './reader.ts';
 import { resolveSecret, Secret, type SecretSource } from './secrets.ts';
-import { parsePolicy, type UpstreamPolicy } from '../policy/config.ts';
+import { claims as parseClaimConditions, parsePolicy, type ClaimConditions, type UpstreamPolicy } from '../policy/config.ts';
 import { DEFAULT_AGGREGATE, parseAggregate, type AggregateConfig } from '../upstreams/aggregate/config.ts';
 
 const PINNING_MODES = ['off', 'warn', 'enforce'] as const;
@@ -159,6 +159,13 @@ export interface VaultConfig {
   keys: { id: string; secret: Secret }[];
 }
 
+/** The admin console: who may use it (ID-token claims that must match), and what to ask the IdP for. */
+export interface AdminConfig {
+  requireClaims: ClaimConditions;
+  /** Scopes for the admin sign-in: openid plus, by default, the names of the required claims. */
+  scope: string;
+}
+
 /** How a person signs in on Deputy's connect pages: OIDC at the same IdP that issues the MCP tokens. */
 export interface LoginConfig {
   issuer: string;
@@ -266,6 +273,8 @@ export interface DeputyConfig {
   aggregate: AggregateConfig;
   /** Tool-definition pinning (docs/governance.md): `enforce` (default) withholds changed definitions until approved. */
   pinning: 'off' | 'warn' | 'enforce';
+  /** The admin console at /admin (off unless enabled), signed in through `login`. */
+  admin?: AdminConfig;
   /** Connected accounts (user_oauth): the token vault and the sign-in for connect pages. */
   vault?: VaultConfig;
   login?: LoginConfig;
@@ -542,12 +551,23 @@ export function parseConfig(raw: unknown, opts: ParseOptions): DeputyConfig {
   }
 
   const pinning = root.has('pinning') ? root.oneOf('pinning', PINNING_MODES) : 'enforce';
+  let admin: AdminConfig | undefined;
+  if (root.has('admin')) {
+    const ar = root.object('admin');
+    const enabled = ar.boolean('enabled', false);
+    const requireClaims = parseClaimConditions(ar);
+    const scope = ar.stringList('scope').join(' ') || ['openid', ...Object.keys(requireClaims)].join(' ');
+    ar.rejectUnknownKeys();
+    if (enabled && Object.keys(requireClaims).length === 0) ar.fail('is required with enabled: true: the ID-token claims an admin must have, e.g. claims: { groups: [deputy-admins] }', 'claims');
+    if (enabled && !root.has('login')) ar.fail('needs login: (the IdP admins sign in with, as for connected accounts)', 'enabled');
+    if (enabled) admin = { requireClaims, scope };
+  }
   root.rejectUnknownKeys();
   if (issues.length) {
     for (const x of secrets) x.close();
     throw new ConfigError(issues, opts.source);
   }
-  const config: DeputyConfig = { server: { host, port, publicUrl, publicUrlExplicit: s.has('public_url'), allowedOrigins, maxBodyBytes, shutdownGraceMs, headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs, maxHeaderBytes, maxConnections }, limits, quotas, auth, upstreams, audit: { store, spoolDir, replicaId, export: exports }, state: { store: stateStore, encryptionKey, previousKeys }, metrics, tracing, identity: { signingKeys, algorithm: identityAlgorithm }, aggregate, pinning, vault, login, secrets, warnings };
+  const config: DeputyConfig = { server: { host, port, publicUrl, publicUrlExplicit: s.has('public_url'), allowedOrigins, maxBodyBytes, shutdownGraceMs, headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs, maxHeaderBytes, maxConnections }, limits, quotas, auth, upstreams, audit: { store, spoolDir, replicaId, export: exports }, state: { store: stateStore, encryptionKey, previousKeys }, metrics, tracing, identity: { signingKeys, algorithm: identityAlgorithm }, aggregate, pinning, admin, vault, login, secrets, warnings };
   warnings.push(...lintConfig(config));
   return config;
 }

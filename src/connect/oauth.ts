@@ -28,8 +28,8 @@ export class GrantRejected extends Error {
 
 export interface Authorization {
   tokens: StoredTokens;
-  /** OIDC sign-in only: who signed in. */
-  identity?: { issuer: string; subject: string };
+  /** OIDC sign-in only: who signed in, and the ID token's claims. */
+  identity?: { issuer: string; subject: string; claims: Record<string, unknown> };
 }
 
 export class OAuthClient {
@@ -97,7 +97,7 @@ export class OAuthClient {
     const response = await oauth.authorizationCodeGrantRequest(as, client, await clientAuthFor(this.#cfg.client), params, this.#cfg.redirectUri, t.verifier, options);
     const result = await oauth.processAuthorizationCodeResponse(as, client, response, t.nonce ? { expectedNonce: t.nonce, requireIdToken: true } : undefined);
     const claims = t.nonce ? oauth.getValidatedIdTokenClaims(result) : undefined;
-    return { tokens: toTokens(result), identity: claims ? { issuer: claims.iss, subject: claims.sub } : undefined };
+    return { tokens: toTokens(result), identity: claims ? { issuer: claims.iss, subject: claims.sub, claims: { ...claims } } : undefined };
   }
 
   /** A new access token; the refresh token is kept when the server rotates none. GrantRejected on invalid_grant. */

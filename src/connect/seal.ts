@@ -5,7 +5,7 @@
 // never pass for a link, and an expiry.
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 
-export type Purpose = 'connect-link' | 'connect-flow' | 'connect-session';
+export type Purpose = 'connect-link' | 'connect-flow' | 'connect-session' | 'admin-flow' | 'admin-session';
 
 export class Sealer {
   /** The first key seals; all keys open (rotation). */

@@ -140,6 +140,11 @@ export async function startAuthorizationServer(opts: AuthorizationServerOptions 
     scopes: [...allScopes],
     clients: (opts.clients ?? []).map((c) => ({ redirect_uris: [], response_types: [], grant_types: ['client_credentials'], ...c })),
     interactions: { url: (_ctx: unknown, i: { uid: string }) => `/interaction/${i.uid}` },
+    // ID tokens carry the account's extra claims (e.g. groups) when the `groups` scope is asked for:
+    // Deputy's admin console decides who is an admin from them.
+    findAccount: async (_ctx: unknown, id: string) => ({ accountId: id, claims: async () => ({ sub: id, ...(opts.accountClaims ? opts.accountClaims(id) : {}) }) }),
+    claims: { openid: ['sub'], groups: ['groups'] },
+    conformIdTokenClaims: false,
     extraTokenClaims: async (_ctx: unknown, token: any) => ({ ...(token.accountId && opts.accountClaims ? opts.accountClaims(token.accountId) : {}), ...(token.extraClaims ?? {}) }),
     ...(opts.refreshTokens ? {
       issueRefreshToken: async (_ctx: unknown, client: any) => client.grantTypeAllowed('refresh_token'),

@@ -79,7 +79,7 @@ function patterns(r: Reader, key: string): string[] {
   return list;
 }
 
-function claims(r: Reader): ClaimConditions {
+export function claims(r: Reader): ClaimConditions {
   const c = r.object('claims');
   const out: ClaimConditions = {};
   for (const name of Object.keys(c.value as object)) {

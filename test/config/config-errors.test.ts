@@ -82,6 +82,10 @@ const table: [string, unknown, string][] = [
     'login.issuer: must be one of auth.issuers (https://idp.example.com): the person who signs in must be the user the MCP token names'],
   ['id_jag without the upstream token endpoint', { ...base(), upstreams: [{ ...upstream, credentials: { type: 'id_jag', idp_token_endpoint: 'https://idp.example.com/token', audience: 'https://auth.search.example', client_id: 'deputy', client_secret: { env: 'SECRET' } } }] },
     "upstreams[0].credentials.token_endpoint: is required (the upstream authorization server's token endpoint (RFC 7523 jwt-bearer there))"],
+  ['an admin console open to anyone signed in', { ...base(), admin: { enabled: true } },
+    'admin.claims: is required with enabled: true: the ID-token claims an admin must have, e.g. claims: { groups: [deputy-admins] }'],
+  ['audit export without a store that keeps the chain', { ...base(), audit: { store: 'stdout', export: [{ sink: 'file', path: '-' }] } },
+    'audit.export: needs audit.store sqlite:PATH or postgres://…: the exporters read the stored chain (it is also their spool)'],
   ['a zero burst on a tool quota', { ...base(), upstreams: [{ ...upstream, quotas: { tools: { add: { rate: '5/min', burst: 0 } } } }] },
     'upstreams[0].quotas.tools.add.burst: must be between 1 and 1000000, got 0'],
 ];

@@ -51,6 +51,7 @@ export interface DeputyOptions {
   /** Connected accounts: `vault:` and `login:`. */
   vault?: Record<string, unknown>;
   login?: Record<string, unknown>;
+  admin?: Record<string, unknown>;
 }
 
 export async function startDeputy(as: AuthorizationServer | undefined, opts: DeputyOptions): Promise<Gateway> {
@@ -65,6 +66,7 @@ export async function startDeputy(as: AuthorizationServer | undefined, opts: Dep
     ...(opts.state ? { state: opts.state } : {}),
     ...(opts.vault ? { vault: opts.vault } : {}),
     ...(opts.login ? { login: opts.login } : {}),
+    ...(opts.admin ? { admin: opts.admin } : {}),
   }, { baseDir: process.cwd(), env: { ...process.env, ...opts.env } });
   const gw = await startGateway(config);
   onCleanup(() => gw.close());
