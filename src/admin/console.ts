@@ -3,6 +3,7 @@
 // Pages: upstreams (mode, era, pinning, config warnings), pinned definitions waiting for approval
 // (diff, Approve), and the audit browser (filters, chain verification). Every action is a POST with
 // the session's CSRF token and a same-origin check. No token or secret is ever put on a page.
+import { readForm } from '../http/body.ts';
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import * as oauth from 'oauth4webapi';
@@ -168,16 +169,4 @@ async function chainStatus(audit: AuditSink): Promise<ChainReport> {
   }
   if (isPostgresSink(audit)) return verifyChain(audit.chainRows());
   return { ok: true, replicas: [], events: 0, unchained: 0, breaks: [] };
-}
-
-async function readForm(req: IncomingMessage): Promise<URLSearchParams | undefined> {
-  if (!/^application\/x-www-form-urlencoded\b/i.test(req.headers['content-type'] ?? '')) return undefined;
-  let size = 0;
-  const chunks: Buffer[] = [];
-  for await (const c of req) {
-    size += (c as Buffer).length;
-    if (size > 8192) return undefined;
-    chunks.push(c as Buffer);
-  }
-  return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
 }

@@ -6,6 +6,7 @@
 // Between the steps the flow's state (OAuth state, PKCE verifier, nonce, the link) lives in a sealed,
 // HttpOnly, SameSite=Lax cookie scoped to /connect, so any replica can take the next step. Every
 // refusal is a page that says what happened and what to do; none shows a token, code or state.
+import { readForm } from '../http/body.ts';
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import * as oauth from 'oauth4webapi';
@@ -159,19 +160,6 @@ export function connectRoutes(accounts: ConnectedAccounts, login: OAuthClient, p
     get: new Map<string, Handler>([[CONNECT_PATHS.link, link], [CONNECT_PATHS.login, signedIn], [CONNECT_PATHS.callback, callback], [CONNECT_PATHS.manage, manage]]),
     post: new Map<string, Handler>([[CONNECT_PATHS.disconnect, disconnect]]),
   };
-}
-
-/** A small urlencoded form body (at most 4 KiB), or undefined. */
-async function readForm(req: IncomingMessage): Promise<URLSearchParams | undefined> {
-  if (!/^application\/x-www-form-urlencoded\b/i.test(req.headers['content-type'] ?? '')) return undefined;
-  let size = 0;
-  const chunks: Buffer[] = [];
-  for await (const c of req) {
-    size += (c as Buffer).length;
-    if (size > 4096) return undefined;
-    chunks.push(c as Buffer);
-  }
-  return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
 }
 
 /** A refused or forged authorization response: the person declined, or state/iss/code did not check out. */

@@ -37,3 +37,13 @@ export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer
     });
   });
 }
+
+/** A small application/x-www-form-urlencoded body (the console's and connect pages' forms), or undefined. */
+export async function readForm(req: IncomingMessage, maxBytes = 8192): Promise<URLSearchParams | undefined> {
+  if (!/^application\/x-www-form-urlencoded\b/i.test(req.headers['content-type'] ?? '')) return undefined;
+  try {
+    return new URLSearchParams((await readBody(req, maxBytes)).toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}

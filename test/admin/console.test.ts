@@ -3,19 +3,16 @@
 // diff, the audit browser with its chain status and filters, a non-admin refused, and a form post
 // without the session's CSRF token refused. Screenshots go to docs/images when DEPUTY_SCREENSHOTS=1.
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
 import { mkdtempSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { Browser, Page } from 'playwright-core';
 import type { AuthorizationServer } from '../../src/demo/authorization-server.ts';
 import type { Gateway } from '../../src/gateway.ts';
 import { launchBrowser } from '../support/browser.ts';
 import { onCleanup } from '../support/cleanup.ts';
+import { perRequestUpstream } from '../support/per-request-upstream.ts';
 import { freePort } from '../support/ports.ts';
 import { connectClient, startAs, startDeputy, TEST_CLIENT, userToken } from '../support/stack.ts';
 
@@ -32,21 +29,12 @@ before(async () => {
     accountClaims: (id) => ({ groups: id === 'root' ? ['deputy-admins', 'staff'] : ['staff'] }),
     clients: [TEST_CLIENT, { client_id: 'deputy-web', client_secret: 'web-secret', redirect_uris: [`http://127.0.0.1:${port}/admin/callback`], grant_types: ['authorization_code'], response_types: ['code'], scope: 'openid groups' }],
   });
-  const http = createServer(async (req, res) => {
-    const server = new McpServer({ name: 'docs', version: '1.0.0' });
+  const upstreamUrl = await perRequestUpstream((server) => {
     server.registerTool('search', { description }, async () => ({ content: [{ type: 'text', text: 'found' }] }));
-    const t = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
-    res.on('close', () => void t.close());
-    await server.connect(t);
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
-    await t.handleRequest(req, res, chunks.length ? JSON.parse(Buffer.concat(chunks).toString('utf8')) : undefined);
   });
-  await new Promise<void>((r) => http.listen(0, '127.0.0.1', () => r()));
-  onCleanup(() => (http.closeAllConnections(), new Promise<void>((r) => http.close(() => r()))));
   deputy = await startDeputy(idp, {
     server: { port },
-    upstreams: [{ name: 'docs', type: 'mcp', url: `http://127.0.0.1:${(http.address() as AddressInfo).port}/mcp`, credentials: { type: 'static', headers: { 'X-Tenant': 'a' } } }],
+    upstreams: [{ name: 'docs', type: 'mcp', url: upstreamUrl, credentials: { type: 'static', headers: { 'X-Tenant': 'a' } } }],
     audit: `sqlite:${join(mkdtempSync(join(tmpdir(), 'deputy-admin-')), 'audit.db')}`,
     login: { issuer: idp.issuer, client_id: 'deputy-web', client_secret: { env: 'WEB' } },
     admin: { enabled: true, claims: { groups: ['deputy-admins'] } },

@@ -4,19 +4,16 @@
 // pins survive a restart (SQLite file), and an oversized definition is withheld without harm.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { createServer } from 'node:http';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { promisify } from 'node:util';
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { z } from 'zod';
 import type { AuthorizationServer } from '../../src/demo/authorization-server.ts';
 import type { Gateway } from '../../src/gateway.ts';
 import { onCleanup } from '../support/cleanup.ts';
+import { perRequestUpstream } from '../support/per-request-upstream.ts';
 import { connectClient, startAs, startDeputy, userToken } from '../support/stack.ts';
 
 const cli = new URL('../../src/cli/main.ts', import.meta.url).pathname;
@@ -29,22 +26,12 @@ const auditStore = `sqlite:${join(dir, 'audit.db')}`;
 
 before(async () => {
   as = await startAs();
-  // Stateless SDK server built per request, so a changed description shows on the next listing.
-  const http = createServer(async (req, res) => {
-    const server = new McpServer({ name: 'docs', version: '1.0.0' });
+  // Rebuilt per request, so a changed description shows on the next listing.
+  upstreamUrl = await perRequestUpstream((server) => {
     server.registerTool('search', { description, inputSchema: { q: z.string() } }, async ({ q }) => ({ content: [{ type: 'text', text: `results for ${q}` }] }));
     server.registerTool('stable', { description: 'Never changes' }, async () => ({ content: [{ type: 'text', text: 'ok' }] }));
     if (huge) server.registerTool('huge', { description: 'x'.repeat(1_000_000) }, async () => ({ content: [{ type: 'text', text: 'huge' }] }));
-    const t = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
-    res.on('close', () => void t.close());
-    await server.connect(t);
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
-    await t.handleRequest(req, res, chunks.length ? JSON.parse(Buffer.concat(chunks).toString('utf8')) : undefined);
   });
-  await new Promise<void>((r) => http.listen(0, '127.0.0.1', () => r()));
-  onCleanup(() => (http.closeAllConnections(), new Promise<void>((r) => http.close(() => r()))));
-  upstreamUrl = `http://127.0.0.1:${(http.address() as AddressInfo).port}/mcp`;
 });
 
 const upstreams = () => [
