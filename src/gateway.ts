@@ -140,7 +140,10 @@ export async function startGateway(config: DeputyConfig, opts: GatewayOptions = 
 
   // The admin console (admin.enabled): its pages join the GET/POST endpoints Deputy serves.
   if (config.admin) {
-    const consoleRoutes = adminConsole({ config, pins: shared.pins, audit: () => shared.audit, links });
+    const consoleRoutes = adminConsole({
+      config, pins: shared.pins, audit: () => shared.audit, links, accounts: outbound.accounts,
+      state: () => ({ tokenCache: outbound.cache.stats(), quotaDecisions: quotas.decisions, sessions: sessions.stats(), exporters: shared.exporters.map((x) => ({ name: x.name, sent: x.sent, failures: x.failures, lastError: x.lastError })) }),
+    });
     for (const [path, h] of consoleRoutes.get) outbound.extraGet.set(path, h);
     for (const [path, h] of consoleRoutes.post) outbound.extraPost.set(path, h);
   }

@@ -3,6 +3,8 @@
 // Pages: upstreams (mode, era, pinning, config warnings), pinned definitions waiting for approval
 // (diff, Approve), and the audit browser (filters, chain verification). Every action is a POST with
 // the session's CSRF token and a same-origin check. No token or secret is ever put on a page.
+import type { ConnectedAccounts } from '../connect/accounts.ts';
+import type { TokenCacheStats } from '../outbound/token-cache.ts';
 import { readForm } from '../http/body.ts';
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -44,6 +46,9 @@ export interface ConsoleDeps {
   pins: ToolPins;
   audit: () => AuditSink;
   links: Map<string, UpstreamLink>;
+  /** Live numbers for the state page: token cache, quota decisions, sessions, exporters. */
+  state: () => { tokenCache: TokenCacheStats; quotaDecisions: Map<string, number>; sessions: { sessions: number; principals: number }; exporters: { name: string; sent: number; failures: number; lastError?: string }[] };
+  accounts?: ConnectedAccounts;
 }
 
 export function adminConsole(deps: ConsoleDeps): { get: Map<string, Handler>; post: Map<string, Handler> } {
@@ -111,6 +116,33 @@ export function adminConsole(deps: ConsoleDeps): { get: Map<string, Handler>; po
     send(res, s, 'upstreams', 'Upstreams', `<table><caption>Upstreams behind Deputy</caption><thead><tr><th scope="col">Name</th><th scope="col">Type</th><th scope="col">Credential mode</th><th scope="col">Protocol era</th><th scope="col">Pinning</th><th scope="col">Warnings</th></tr></thead><tbody>${rows.join('')}</tbody></table>`);
   }, 'GET');
 
+  const statePage = authed(async (_req, res, s) => {
+    const st = deps.state();
+    const row = (k: string, v: string | number) => `<tr><th scope="row">${escapeHtml(k)}</th><td>${escapeHtml(String(v))}</td></tr>`;
+    const quota = [...st.quotaDecisions].map(([k, n]) => row(k.replace('\u0000', ' · '), n)).join('') || row('no quota decisions yet', '—');
+    const exporters = st.exporters.map((x) => row(x.name, `${x.sent} sent${x.failures ? `, failing (${x.failures} in a row): ${x.lastError ?? ''}` : ''}`)).join('') || row('no audit.export configured', '—');
+    send(res, s, 'state', 'Tokens and quotas', `<table><caption>Upstream token cache (this replica)</caption><tbody>${row('hits', st.tokenCache.hits)}${row('misses (token requests)', st.tokenCache.misses)}${row('coalesced', st.tokenCache.coalesced)}${row('failures', st.tokenCache.failures)}${row('entries', st.tokenCache.size)}</tbody></table>
+<table><caption>Quota decisions (scope · result)</caption><tbody>${quota}</tbody></table>
+<table><caption>Sessions and audit export</caption><tbody>${row('sessions', st.sessions.sessions)}${row('principals with sessions', st.sessions.principals)}${exporters}</tbody></table>`);
+  }, 'GET');
+
+  const accountsPage = authed(async (req, res, s) => {
+    if (!deps.accounts) return send(res, s, 'accounts', 'Connected accounts', '<p role="status">No upstream uses user_oauth (connected accounts are off).</p>');
+    const done = url(req).searchParams.get('revoked');
+    const rows = (await deps.accounts.vault.list()).map((a) => `<tr><th scope="row">${escapeHtml(a.subject)}</th><td>${escapeHtml(a.upstream)}</td><td>${escapeHtml(a.scope ?? '—')}</td><td>${new Date(a.connectedAt).toISOString().slice(0, 16)}</td><td>${a.lastUsedAt ? new Date(a.lastUsedAt).toISOString().slice(0, 16) : 'never'}</td><td><form method="post" action="/admin/accounts/revoke"><input type="hidden" name="csrf" value="${escapeHtml(s.csrf)}"><input type="hidden" name="issuer" value="${escapeHtml(a.issuer)}"><input type="hidden" name="subject" value="${escapeHtml(a.subject)}"><input type="hidden" name="upstream" value="${escapeHtml(a.upstream)}"><button type="submit" aria-label="Revoke ${escapeHtml(a.upstream)} for ${escapeHtml(a.subject)}">Revoke</button></form></td></tr>`);
+    send(res, s, 'accounts', 'Connected accounts', `${done ? `<p role="status">Revoked ${escapeHtml(done.slice(0, 200))}.</p>` : ''}${rows.length ? `<table><caption>Every person's connected accounts</caption><thead><tr><th scope="col">User</th><th scope="col">Upstream</th><th scope="col">Scopes</th><th scope="col">Connected (UTC)</th><th scope="col">Last used</th><th scope="col"><span class="sr">Action</span></th></tr></thead><tbody>${rows.join('')}</tbody></table>` : '<p role="status">Nobody has connected an account yet.</p>'}`);
+  }, 'GET');
+
+  const revoke = authed(async (req, res, s) => {
+    const form = await readForm(req);
+    if (!deps.accounts || !form || form.get('csrf') !== s.csrf || (req.headers.origin !== undefined && req.headers.origin !== new URL(base).origin)) {
+      return sendPage(res, 403, { title: 'Not allowed', message: 'This request did not come from the admin console.', hint: 'Open /admin/accounts again.' });
+    }
+    const key = { issuer: form.get('issuer') ?? '', subject: form.get('subject') ?? '', upstream: form.get('upstream') ?? '' };
+    const r = await deps.accounts.disconnect(key);
+    res.writeHead(303, { location: r.deleted ? `/admin/accounts?revoked=${encodeURIComponent(`${key.upstream} for ${key.subject}`)}` : '/admin/accounts', 'cache-control': 'no-store' }).end();
+  }, 'POST');
+
   const pinsPage = authed(async (req, res, s) => {
     const pending = await deps.pins.pending();
     const done = url(req).searchParams.get('approved');
@@ -155,8 +187,8 @@ export function adminConsole(deps: ConsoleDeps): { get: Map<string, Handler>; po
   }, 'GET');
 
   return {
-    get: new Map<string, Handler>([['/admin', overview], ['/admin/pins', pinsPage], ['/admin/audit', auditPage], ['/admin/callback', callback]]),
-    post: new Map<string, Handler>([['/admin/pins/approve', approve]]),
+    get: new Map<string, Handler>([['/admin', overview], ['/admin/state', statePage], ['/admin/accounts', accountsPage], ['/admin/pins', pinsPage], ['/admin/audit', auditPage], ['/admin/callback', callback]]),
+    post: new Map<string, Handler>([['/admin/pins/approve', approve], ['/admin/accounts/revoke', revoke]]),
   };
 }
 

@@ -4,9 +4,9 @@
 import type { ServerResponse } from 'node:http';
 import { escapeHtml } from '../connect/pages.ts';
 
-export type Section = 'upstreams' | 'pins' | 'audit';
+export type Section = 'upstreams' | 'state' | 'accounts' | 'pins' | 'audit';
 
-const NAV: [Section, string, string][] = [['upstreams', '/admin', 'Upstreams'], ['pins', '/admin/pins', 'Pinned definitions'], ['audit', '/admin/audit', 'Audit trail']];
+const NAV: [Section, string, string][] = [['upstreams', '/admin', 'Upstreams'], ['state', '/admin/state', 'Tokens and quotas'], ['accounts', '/admin/accounts', 'Connected accounts'], ['pins', '/admin/pins', 'Pinned definitions'], ['audit', '/admin/audit', 'Audit trail']];
 
 const STYLE = `body{font:15px/1.5 system-ui,sans-serif;margin:0;background:#f6f7f9;color:#1b1f24}
 .skip{position:absolute;left:-9999px}.skip:focus{left:1rem;top:1rem;background:#fff;padding:.5rem}

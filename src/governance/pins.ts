@@ -53,6 +53,8 @@ export class ToolPins {
   readonly #modeOf: (upstream: string) => PinMode;
   readonly #audit: () => AuditSink;
   #cache = new Map<string, PinRow>();
+  /** For /metrics: definitions changed and approvals, by upstream. */
+  readonly counts = { changed: new Map<string, number>(), approved: new Map<string, number>() };
   #loadedAt = 0;
   #loading?: Promise<void>;
 
@@ -131,6 +133,7 @@ export class ToolPins {
         const at = Date.now();
         this.#cache.set(key, { ...pin, pendingHash: hash, pendingDefinition: definition, changedAt: at });
         await this.#write(() => this.#store.setPending(upstream, kind, name, hash, definition, at));
+        this.counts.changed.set(upstream, (this.counts.changed.get(upstream) ?? 0) + 1);
         this.#event(upstream, kind, name, 'definition_changed', mode === 'enforce' ? 'denied' : 'ok', `${kind.replace('_', ' ')} definition changed (${mode}): ${mode === 'enforce' ? 'withheld until approved' : 'served, flagged'}`);
         log.warn('an upstream definition changed since it was pinned', { upstream, kind, name: name.slice(0, 100), mode });
       }
@@ -158,6 +161,7 @@ export class ToolPins {
     const ok = await this.#store.approve(upstream, kind, name);
     if (ok) {
       this.#loadedAt = 0;
+      this.counts.approved.set(upstream, (this.counts.approved.get(upstream) ?? 0) + 1);
       this.#event(upstream, kind, name, 'definition_approved', 'ok', `approved by ${by.slice(0, 100)}`);
     }
     return ok;

@@ -18,6 +18,8 @@ export interface MetricSources {
   sharedTokenHits?(): number;
   verifier(): { verifications: number; cacheHits: number; introspections: number; sharedHits?: number };
   auditQueueDepth(): number;
+  /** Tool-definition pinning: changes seen and approvals made by this process, per upstream. */
+  pins(): { changed: Map<string, number>; approved: Map<string, number> };
   /** Per audit exporter: events sent, failed attempts in a row. */
   exporters(): { name: string; sent: number; failures: number }[];
   /** 1 when the shared-state store (Redis) is reachable; absent without one. */
@@ -86,6 +88,15 @@ export class GatewayMetrics {
         }
       },
     });
+    for (const [what, help] of [['changed', 'Upstream definitions seen changed since they were pinned (pinning)'], ['approved', 'Changed definitions approved']] as const) {
+      new Counter({
+        name: `deputy_pins_${what}_total`, help, labelNames: ['upstream'], registers: [r],
+        collect() {
+          this.reset();
+          for (const [u, n] of sources().pins()[what]) this.labels(u).inc(n);
+        },
+      });
+    }
     new Counter({
       name: 'deputy_audit_exported_total', help: 'Audit events delivered by each exporter (audit.export)', labelNames: ['exporter'], registers: [r],
       collect() {

@@ -98,6 +98,7 @@ export async function openSharedResources(config: DeputyConfig, opts: { audit?: 
         verifier: () => p.verifier.stats,
         auditQueueDepth: () => queueDepth(audit),
         exporters: () => shared.exporters.map((x) => ({ name: x.name, sent: x.sent, failures: x.failures })),
+        pins: () => shared.pins.counts,
         stateUp: state ? () => state.state.up : undefined,
         auditStoreUp: isPostgresSink(audit) ? () => audit.status().status === 'up' : undefined,
         sessions: () => sessions.stats(),

@@ -82,6 +82,12 @@ test('an admin signs in, sees the upstreams, approves the pinned change from its
   await page.getByText('Approved docs/search.').waitFor();
   assert.equal((await deputy.shared.pins.pending('docs')).length, 0);
 
+  await page.getByRole('link', { name: 'Tokens and quotas' }).click();
+  await page.getByRole('heading', { name: 'Tokens and quotas' }).waitFor();
+  assert.ok(await page.getByText('Upstream token cache (this replica)').count());
+  await page.getByRole('link', { name: 'Connected accounts' }).click();
+  await page.getByText('connected accounts are off').waitFor();
+
   await page.getByRole('link', { name: 'Audit trail' }).click();
   await page.getByRole('heading', { name: 'Audit trail' }).waitFor();
   assert.match(await page.getByRole('status').first().innerText(), /Hash chain: intact \(\d+ events, 1 replica\)/);

@@ -39,7 +39,8 @@ before(async () => {
   const base = `http://127.0.0.1:${port}`;
   idp = await startAs({
     interactive: true,
-    clients: [TEST_CLIENT, { client_id: 'deputy-web', client_secret: WEB_SECRET, redirect_uris: [`${base}/connect/login/callback`], grant_types: ['authorization_code'], response_types: ['code'], scope: 'openid' }],
+    accountClaims: (id) => ({ groups: id === 'root' ? ['deputy-admins'] : [] }),
+    clients: [TEST_CLIENT, { client_id: 'deputy-web', client_secret: WEB_SECRET, redirect_uris: [`${base}/connect/login/callback`, `${base}/admin/callback`], grant_types: ['authorization_code'], response_types: ['code'], scope: 'openid groups' }],
   });
   thirdParty = await startAuthorizationServer({
     interactive: true,
@@ -62,6 +63,7 @@ before(async () => {
     ],
     vault: { store: `sqlite:${vaultFile}`, keys: [{ id: 'k1', secret: { env: 'VAULT_KEY' } }] },
     login: { issuer: idp.issuer, client_id: 'deputy-web', client_secret: { env: 'WEB_SECRET' } },
+    admin: { enabled: true, claims: { groups: ['deputy-admins'] } },
     env: { TRACKER_SECRET: DEPUTY_SECRET, WEB_SECRET, VAULT_KEY: 'a-vault-key-of-at-least-thirty-two-characters-0123456789' },
   });
   browser = await launchBrowser();
@@ -301,4 +303,25 @@ test('the upstream refuses the person\'s token: 401 renews it once and retries; 
   } finally {
     await context.close();
   }
+});
+
+test('an admin revokes someone\'s connected account from the console; the person is asked to connect again', async () => {
+  const { client } = await handshakeClient('ivy');
+  assert.equal((await follow((await consentLink(client)).url, 'ivy', 'iris')).heading, 'Connected to tracker');
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    await page.goto(`${deputy.url}/admin/accounts`);
+    await page.getByLabel('Username').fill('root');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForLoadState();
+    if (await page.getByRole('button', { name: 'Allow' }).count()) await page.getByRole('button', { name: 'Allow' }).click();
+    await page.getByRole('heading', { name: 'Connected accounts' }).waitFor();
+    await page.getByRole('button', { name: 'Revoke tracker for ivy' }).click();
+    await page.getByText('Revoked tracker for ivy.').waitFor();
+  } finally {
+    await context.close();
+  }
+  assert.equal(await deputy.outbound.accounts!.vault.get({ issuer: idp.issuer, subject: 'ivy', upstream: 'tracker' }), undefined);
+  assert.ok((await consentLink(client)).url.includes('/connect?t='), 'the next call asks ivy to connect again');
 });
