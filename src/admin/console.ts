@@ -15,10 +15,10 @@ import { isPostgresSink } from '../audit/postgres-guard.ts';
 import { SqliteAuditSink } from '../audit/sqlite.ts';
 import { isLoopback, type DeputyConfig } from '../config/schema.ts';
 import { OAuthClient } from '../connect/oauth.ts';
-import { escapeHtml, sendPage } from '../connect/pages.ts';
+import { cookieValue, escapeHtml, sendPage } from '../connect/pages.ts';
 import { Sealer } from '../connect/seal.ts';
 import type { PinKind, ToolPins } from '../governance/pins.ts';
-import { lineDiff } from '../governance/diff.ts';
+import { definitionDiff } from '../governance/diff.ts';
 import { log } from '../log.ts';
 import { claimMatches } from '../policy/tools.ts';
 import type { UpstreamLink } from '../upstreams/link.ts';
@@ -61,7 +61,7 @@ export function adminConsole(deps: ConsoleDeps): { get: Map<string, Handler>; po
   const secure = !(base.startsWith('http:') && isLoopback(new URL(base).hostname));
   const cookie = (name: string, value: string, maxAgeS: number) => `${name}=${value}; Path=/admin; HttpOnly; SameSite=Lax; Max-Age=${maxAgeS}${secure ? '; Secure' : ''}`;
   const read = <T>(req: IncomingMessage, name: string, purpose: 'admin-flow' | 'admin-session'): T | undefined => {
-    const raw = (req.headers.cookie ?? '').split(';').map((c) => c.trim()).find((c) => c.startsWith(`${name}=`))?.slice(name.length + 1);
+    const raw = cookieValue(req, name);
     const opened = raw ? sealer.open<T>(purpose, raw) : undefined;
     return opened && 'value' in opened ? opened.value : undefined;
   };
@@ -147,8 +147,7 @@ export function adminConsole(deps: ConsoleDeps): { get: Map<string, Handler>; po
     const pending = await deps.pins.pending();
     const done = url(req).searchParams.get('approved');
     const items = pending.map((p) => {
-      const diff = lineDiff(JSON.stringify(JSON.parse(p.definition), null, 2).split('\n'), JSON.stringify(JSON.parse(p.pendingDefinition!), null, 2).split('\n'));
-      const lines = diff.map((l) => `<span class="${l[0] === '+' ? 'add' : l[0] === '-' ? 'del' : ''}">${escapeHtml(l)}</span>`).join('\n');
+      const lines = definitionDiff(p).map((l) => `<span class="${l[0] === '+' ? 'add' : l[0] === '-' ? 'del' : ''}">${escapeHtml(l)}</span>`).join('\n');
       return `<section aria-label="${escapeHtml(`${p.upstream} ${p.kind} ${p.name}`)}"><h2>${escapeHtml(p.upstream)} · ${escapeHtml(p.kind.replace('_', ' '))} <code>${escapeHtml(p.name)}</code></h2><p class="hint">Changed ${new Date(p.changedAt!).toISOString()}</p><pre>${lines}</pre><form method="post" action="/admin/pins/approve"><input type="hidden" name="csrf" value="${escapeHtml(s.csrf)}"><input type="hidden" name="upstream" value="${escapeHtml(p.upstream)}"><input type="hidden" name="kind" value="${escapeHtml(p.kind)}"><input type="hidden" name="name" value="${escapeHtml(p.name)}"><button type="submit">Approve ${escapeHtml(p.name)}</button></form></section>`;
     });
     send(res, s, 'pins', 'Pinned definitions', `${done ? `<p role="status">Approved ${escapeHtml(done.slice(0, 200))}.</p>` : ''}${items.length ? items.join('') : '<p role="status">No changes waiting for approval.</p>'}`);

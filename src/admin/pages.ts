@@ -2,7 +2,7 @@
 // one main landmark and heading, readable without scripts, and the same security headers as every
 // page Deputy serves (no framing, no referrer beyond the origin, nothing loaded from elsewhere).
 import type { ServerResponse } from 'node:http';
-import { escapeHtml } from '../connect/pages.ts';
+import { escapeHtml, sendHtml } from '../connect/pages.ts';
 
 export type Section = 'upstreams' | 'state' | 'accounts' | 'pins' | 'audit';
 
@@ -26,10 +26,5 @@ button{font:inherit;padding:.3rem .9rem;border-radius:6px;border:1px solid #1f6f
 export function adminPage(res: ServerResponse, p: { section: Section; title: string; who: string; body: string }): void {
   const nav = NAV.map(([s, href, label]) => `<li><a href="${href}"${s === p.section ? ' aria-current="page"' : ''}>${label}</a></li>`).join('');
   const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${escapeHtml(p.title)} · Deputy admin</title><style>${STYLE}</style></head><body><a class="skip" href="#main">Skip to content</a><header><strong>Deputy admin</strong><nav aria-label="Admin"><ul>${nav}</ul></nav><span class="who">${escapeHtml(p.who)}</span></header><main id="main"><h1>${escapeHtml(p.title)}</h1>${p.body}</main></body></html>`;
-  res.writeHead(200, {
-    'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(html), 'cache-control': 'no-store',
-    'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
-    'referrer-policy': 'same-origin', 'x-content-type-options': 'nosniff',
-  });
-  res.end(html);
+  sendHtml(res, 200, html, { forms: true });
 }

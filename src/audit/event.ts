@@ -1,5 +1,6 @@
 // Step 7 of the request path: one event per boundary crossing. Fields are an allow-list: there is no
 // free-form "request" or "headers" field through which a token could slip into the audit trail.
+import { randomBytes } from 'node:crypto';
 import type { CredentialMode } from '../config/schema.ts';
 
 /**
@@ -40,6 +41,14 @@ export interface AuditSink {
   flush(): Promise<void>;
   query(q: AuditQuery): Promise<AuditEvent[]>;
   close(): Promise<void>;
+}
+
+/**
+ * An event Deputy records outside any request (an account connected, a definition changed): no
+ * HTTP status or latency, its own request id.
+ */
+export function systemEvent(route: string, fields: Omit<AuditEvent, 'time' | 'requestId' | 'route' | 'httpMethod' | 'status' | 'latencyMs'>): AuditEvent {
+  return { time: new Date().toISOString(), requestId: randomBytes(8).toString('hex'), route, httpMethod: '-', status: 0, latencyMs: 0, ...fields };
 }
 
 /** Longest value kept for names (method, tool, identity fields) and for `detail`; longer values are cut with `…`. */

@@ -7,7 +7,7 @@ import { openAuditSink } from '../audit/index.ts';
 import { loadConfig } from '../config/load.ts';
 import { openPinStore, type PinRow } from '../governance/pin-store.ts';
 import { ToolPins, type PinKind } from '../governance/pins.ts';
-import { lineDiff } from '../governance/diff.ts';
+import { definitionDiff } from '../governance/diff.ts';
 import { parseFlags, UsageError } from './args.ts';
 
 const help = `Usage: deputy tools diff    [--config deputy.yaml] [--upstream U] [--json]
@@ -61,7 +61,5 @@ export async function run(argv: string[]): Promise<number> {
 
 /** A pending change as a line diff of the pretty-printed canonical definitions. */
 function describe(p: PinRow): string {
-  const before = JSON.stringify(JSON.parse(p.definition), null, 2).split('\n');
-  const after = JSON.stringify(JSON.parse(p.pendingDefinition!), null, 2).split('\n');
-  return [`--- ${p.upstream} ${p.kind} ${p.name} (pinned)`, `+++ ${p.upstream} ${p.kind} ${p.name} (changed ${new Date(p.changedAt!).toISOString()})`, ...lineDiff(before, after), ''].join('\n');
+  return [`--- ${p.upstream} ${p.kind} ${p.name} (pinned)`, `+++ ${p.upstream} ${p.kind} ${p.name} (changed ${new Date(p.changedAt!).toISOString()})`, ...definitionDiff(p), ''].join('\n');
 }

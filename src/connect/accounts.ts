@@ -7,7 +7,7 @@
 // drop tokens, and only a definitive invalid_grant (with no newer token written meanwhile) ending the
 // connection.
 import { randomBytes } from 'node:crypto';
-import type { AuditEvent, AuditSink } from '../audit/event.ts';
+import { systemEvent, type AuditEvent, type AuditSink } from '../audit/event.ts';
 import { principalKey, type Principal } from '../inbound/principal.ts';
 import { log } from '../log.ts';
 import { ConsentRequiredError, CredentialError } from '../outbound/provider.ts';
@@ -183,11 +183,7 @@ export class ConnectedAccounts {
   }
 
   #event(key: AccountKey, what: 'connected' | 'refreshed' | 'refresh_failed' | 'revoked', outcome: AuditEvent['outcome'], detail?: string): void {
-    this.#audit().write({
-      time: new Date().toISOString(), requestId: randomBytes(8).toString('hex'), route: 'accounts', httpMethod: '-',
-      rpcMethod: what, issuer: key.issuer, subject: key.subject, upstream: key.upstream, credentialMode: 'user_oauth',
-      outcome, status: 0, latencyMs: 0, ...(detail ? { detail } : {}),
-    });
+    this.#audit().write(systemEvent('accounts', { rpcMethod: what, issuer: key.issuer, subject: key.subject, upstream: key.upstream, credentialMode: 'user_oauth', outcome, ...(detail ? { detail } : {}) }));
   }
 }
 

@@ -14,7 +14,7 @@ import { isLoopback } from '../config/schema.ts';
 import { log } from '../log.ts';
 import { LINK_TTL_MS, type ConnectedAccounts, type LinkTicket } from './accounts.ts';
 import type { OAuthClient } from './oauth.ts';
-import { sendConnectionsPage, sendPage } from './pages.ts';
+import { cookieValue, sendConnectionsPage, sendPage } from './pages.ts';
 
 const COOKIE = 'deputy_connect';
 const FLOW_TTL_MS = 10 * 60_000;
@@ -50,7 +50,6 @@ export function connectRoutes(accounts: ConnectedAccounts, login: OAuthClient, p
   const random = () => randomBytes(32).toString('base64url');
   const again = 'Call the tool again from your MCP client to get a new link.';
 
-  const cookieValue = (req: IncomingMessage, name: string) => (req.headers.cookie ?? '').split(';').map((c) => c.trim()).find((c) => c.startsWith(`${name}=`))?.slice(name.length + 1);
   const readFlow = (req: IncomingMessage, ...stages: Flow['stage'][]): Flow | undefined => {
     const raw = cookieValue(req, COOKIE);
     const opened = raw ? accounts.sealer.open<Flow>('connect-flow', raw) : undefined;

@@ -1,5 +1,6 @@
 // A readable diff of two pinned definitions (pretty-printed canonical JSON), for `deputy tools diff`
 // and the admin console.
+import type { PinRow } from './pin-store.ts';
 
 /** A small LCS line diff: ' ' kept, '-' pinned only, '+' changed only. Definitions are short. */
 export function lineDiff(a: string[], b: string[]): string[] {
@@ -18,4 +19,10 @@ export function lineDiff(a: string[], b: string[]): string[] {
   while (i < n) out.push(`- ${a[i++]}`);
   while (j < m) out.push(`+ ${b[j++]}`);
   return out;
+}
+
+/** A pending change: the pinned and the changed definition, pretty-printed, line by line. */
+export function definitionDiff(p: PinRow): string[] {
+  const pretty = (json: string) => JSON.stringify(JSON.parse(json), null, 2).split('\n');
+  return lineDiff(pretty(p.definition), pretty(p.pendingDefinition!));
 }

@@ -5,8 +5,8 @@
 // it is withheld from lists and calls to it are refused, until an operator approves it
 // (`deputy tools diff` / `deputy tools approve`). Every change and approval is audited. Pins live in
 // the audit store's database, so replicas agree and pins survive restarts.
-import { createHash, randomBytes } from 'node:crypto';
-import type { AuditEvent, AuditSink } from '../audit/event.ts';
+import { createHash } from 'node:crypto';
+import { systemEvent, type AuditEvent, type AuditSink } from '../audit/event.ts';
 import { DeputyError } from '../errors.ts';
 import { log, throttledWarning } from '../log.ts';
 import type { PinStore, PinRow } from './pin-store.ts';
@@ -168,7 +168,7 @@ export class ToolPins {
   }
 
   #event(upstream: string, kind: PinKind, name: string, what: string, outcome: AuditEvent['outcome'], detail: string): void {
-    this.#audit().write({ time: new Date().toISOString(), requestId: randomBytes(8).toString('hex'), route: 'pins', httpMethod: '-', rpcMethod: what, upstream, target: `${kind}:${name}`.slice(0, 256), outcome, status: 0, latencyMs: 0, detail });
+    this.#audit().write(systemEvent('pins', { rpcMethod: what, upstream, target: `${kind}:${name}`.slice(0, 256), outcome, detail }));
   }
 
   close(): Promise<void> {
