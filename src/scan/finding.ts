@@ -21,12 +21,25 @@ export interface Finding {
   snippet: string;
   /** How to fix it, one or two sentences. */
   fix: string;
+  /** For data-flow rules: the steps from the source to the sink (the last step is the sink), possibly across files. */
+  path?: PathStep[];
+}
+
+/** One hop of a finding's data flow (SARIF `threadFlowLocation`). */
+export interface PathStep {
+  file: string;
+  line: number;
+  column: number;
+  message: string;
 }
 
 /** A file that could not be read or parsed; scanning went on without it (or with the part that parsed). */
 export interface ScanError {
-  /** `path`: a given path is missing; `read`: unreadable; `parse`: syntax errors (partly scanned); `skipped`: too large. */
-  kind: 'path' | 'read' | 'parse' | 'skipped';
+  /**
+   * `path`: a given path is missing; `read`: unreadable; `parse`: syntax errors (partly scanned); `skipped`: too large,
+   * minified, binary or a symbolic-link loop; `note`: scanned, with a caveat (an import cycle).
+   */
+  kind: 'path' | 'read' | 'parse' | 'skipped' | 'note';
   file: string;
   message: string;
   line?: number;

@@ -1,5 +1,7 @@
 // Import tables: which local name stands for which module member, so `pyjwt.decode` (import jwt as pyjwt) and
 // `verify` (import { verify } from 'jsonwebtoken') are recognised, and whether a file imports an MCP server library.
+// Also each module's interface for cross-file analysis: its bindings (local name → module and member), re-exports,
+// export aliases and top-level definitions, which `Program` follows to the definition a name stands for.
 import { descendants, stringValue } from './context.ts';
 import type { Family, Node } from './parser.ts';
 import { isMcpNpmSpecifier, MCP_PYTHON_MODULES } from './project.ts';
@@ -9,18 +11,36 @@ export interface Imports {
   names: Map<string, string>;
   /** Every imported module / specifier. */
   modules: Set<string>;
+  /** local name → the module specifier it comes from and the member (undefined: the module itself). */
+  bindings: Map<string, Binding>;
+  /** `export … from` / Python `from .x import *`: names this module re-exports from another (`*`: all of them). */
+  reexports: { module: string; names: Map<string, string> | '*' }[];
+  /** Exported name → local name (`export { a as b }`, `export default foo`, `module.exports = { a }`). */
+  exportAliases: Map<string, string>;
+  /** Names defined at the top level (functions, classes, variables). */
+  defines: Set<string>;
+}
+
+export interface Binding {
+  module: string;
+  name?: string;
 }
 
 const PY_IMPORTS = new Set(['import_statement', 'import_from_statement', 'future_import_statement']);
 const JS_IMPORTS = new Set(['import_statement', 'call_expression']);
 
+
 export function collectImports(root: Node, family: Family): Imports {
   return family === 'python' ? pythonImports(root) : jsImports(root);
 }
 
+export function emptyImports(): Imports {
+  return { names: new Map(), modules: new Set(), bindings: new Map(), reexports: [], exportAliases: new Map(), defines: new Set() };
+}
+
 function pythonImports(root: Node): Imports {
-  const names = new Map<string, string>();
-  const modules = new Set<string>();
+  const out = emptyImports();
+  const { names, modules, bindings } = out;
   for (const stmt of descendants(root, PY_IMPORTS)) {
     if (stmt.type === 'import_statement') {
       for (const item of stmt.childrenForFieldName('name')) {
@@ -29,26 +49,40 @@ function pythonImports(root: Node): Imports {
           const mod = item.childForFieldName('name')!.text;
           modules.add(mod);
           names.set(item.childForFieldName('alias')!.text, mod);
+          bindings.set(item.childForFieldName('alias')!.text, { module: mod });
         } else {
           modules.add(item.text);
           const top = item.text.split('.')[0]!;
           names.set(top, top);
+          bindings.set(top, { module: top });
         }
       }
     } else if (stmt.type === 'import_from_statement') {
       const mod = stmt.childForFieldName('module_name')?.text ?? '';
       modules.add(mod);
+      if (stmt.namedChildren.some((c) => c?.type === 'wildcard_import')) out.reexports.push({ module: mod, names: '*' });
       for (const item of stmt.childrenForFieldName('name')) {
         if (!item) continue;
-        if (item.type === 'aliased_import') {
-          names.set(item.childForFieldName('alias')!.text, `${mod}.${item.childForFieldName('name')!.text}`);
-        } else {
-          names.set(item.text, `${mod}.${item.text}`);
-        }
+        const member = item.type === 'aliased_import' ? item.childForFieldName('name')!.text : item.text;
+        const local = item.type === 'aliased_import' ? item.childForFieldName('alias')!.text : item.text;
+        names.set(local, mod.endsWith('.') ? `${mod}${member}` : `${mod}.${member}`);
+        bindings.set(local, { module: mod, name: member });
       }
     }
   }
-  return { names, modules };
+  for (const stmt of root.namedChildren) {
+    if (!stmt) continue;
+    const def = stmt.type === 'decorated_definition' ? stmt.childForFieldName('definition') : stmt;
+    if (def?.type === 'function_definition' || def?.type === 'class_definition') {
+      const n = def.childForFieldName('name')?.text;
+      if (n) out.defines.add(n);
+    } else if (stmt.type === 'expression_statement') {
+      const a = stmt.namedChildren[0];
+      const left = a?.type === 'assignment' ? a.childForFieldName('left') : undefined;
+      if (left?.type === 'identifier') out.defines.add(left.text);
+    }
+  }
+  return out;
 }
 
 function normaliseSpecifier(spec: string): string {
@@ -56,8 +90,8 @@ function normaliseSpecifier(spec: string): string {
 }
 
 function jsImports(root: Node): Imports {
-  const names = new Map<string, string>();
-  const modules = new Set<string>();
+  const out = emptyImports();
+  const { names, modules, bindings } = out;
   for (const node of descendants(root, JS_IMPORTS)) {
     if (node.type === 'import_statement') {
       const spec = stringValue(node.childForFieldName('source'));
@@ -68,16 +102,22 @@ function jsImports(root: Node): Imports {
       if (!clause) continue;
       for (const part of clause.namedChildren) {
         if (!part) continue;
-        if (part.type === 'identifier') names.set(part.text, mod);
-        else if (part.type === 'namespace_import') {
+        if (part.type === 'identifier') {
+          names.set(part.text, mod);
+          bindings.set(part.text, { module: mod, name: 'default' });
+        } else if (part.type === 'namespace_import') {
           const id = part.namedChildren.find((c) => c?.type === 'identifier');
-          if (id) names.set(id.text, mod);
+          if (id) {
+            names.set(id.text, mod);
+            bindings.set(id.text, { module: mod });
+          }
         } else if (part.type === 'named_imports') {
           for (const spec of part.namedChildren) {
             if (spec?.type !== 'import_specifier') continue;
             const name = spec.childForFieldName('name')!.text;
             const alias = spec.childForFieldName('alias')?.text ?? name;
             names.set(alias, `${mod}.${name}`);
+            bindings.set(alias, { module: mod, name });
           }
         }
       }
@@ -93,20 +133,112 @@ function jsImports(root: Node): Imports {
       while (decl && (decl.type === 'await_expression' || decl.type === 'parenthesized_expression')) decl = decl.parent;
       if (decl?.type !== 'variable_declarator') continue;
       const target = decl.childForFieldName('name');
-      if (target?.type === 'identifier') names.set(target.text, mod);
-      else if (target?.type === 'object_pattern') {
+      if (target?.type === 'identifier') {
+        names.set(target.text, mod);
+        bindings.set(target.text, { module: mod });
+      } else if (target?.type === 'object_pattern') {
         for (const p of target.namedChildren) {
-          if (p?.type === 'shorthand_property_identifier_pattern') names.set(p.text, `${mod}.${p.text}`);
-          else if (p?.type === 'pair_pattern') {
+          if (p?.type === 'shorthand_property_identifier_pattern') {
+            names.set(p.text, `${mod}.${p.text}`);
+            bindings.set(p.text, { module: mod, name: p.text });
+          } else if (p?.type === 'pair_pattern') {
             const key = p.childForFieldName('key')?.text;
             const value = p.childForFieldName('value');
-            if (key && value?.type === 'identifier') names.set(value.text, `${mod}.${key}`);
+            if (key && value?.type === 'identifier') {
+              names.set(value.text, `${mod}.${key}`);
+              bindings.set(value.text, { module: mod, name: key });
+            }
           }
         }
       }
     }
   }
-  return { names, modules };
+  jsModuleInterface(root, out);
+  return out;
+}
+
+const JS_DECLARATIONS = new Set(['function_declaration', 'generator_function_declaration', 'class_declaration', 'abstract_class_declaration']);
+
+/** Top-level definitions, `export … from` re-exports, export aliases and CommonJS `module.exports` / `exports.x`. */
+function jsModuleInterface(root: Node, out: Imports): void {
+  const define = (decl: Node) => {
+    if (JS_DECLARATIONS.has(decl.type)) {
+      const n = decl.childForFieldName('name')?.text;
+      if (n) out.defines.add(n);
+    } else if (decl.type === 'lexical_declaration' || decl.type === 'variable_declaration') {
+      for (const d of decl.namedChildren) {
+        const n = d?.type === 'variable_declarator' ? d.childForFieldName('name') : undefined;
+        if (n?.type === 'identifier') out.defines.add(n.text);
+      }
+    }
+  };
+  for (const stmt of root.namedChildren) {
+    if (!stmt) continue;
+    if (stmt.type !== 'export_statement') {
+      define(stmt);
+      if (stmt.type === 'expression_statement') commonJsExport(stmt.namedChildren[0], out);
+      continue;
+    }
+    const src = stringValue(stmt.childForFieldName('source'));
+    const decl = stmt.childForFieldName('declaration');
+    const value = stmt.childForFieldName('value');
+    const isDefault = stmt.children.some((c) => c?.type === 'default');
+    if (decl) {
+      define(decl);
+      const n = decl.childForFieldName('name')?.text;
+      if (isDefault && n) out.exportAliases.set('default', n);
+      continue;
+    }
+    if (value && isDefault) {
+      if (value.type === 'identifier') out.exportAliases.set('default', value.text);
+      continue;
+    }
+    const clause = stmt.namedChildren.find((c) => c?.type === 'export_clause');
+    if (src !== undefined) {
+      const mod = normaliseSpecifier(src);
+      out.modules.add(mod);
+      if (!clause) {
+        const ns = stmt.namedChildren.find((c) => c?.type === 'namespace_export');
+        if (ns) out.bindings.set(ns.namedChildren[0]?.text ?? '', { module: mod });
+        else out.reexports.push({ module: mod, names: '*' });
+        continue;
+      }
+      const names = new Map<string, string>();
+      for (const spec of clause.namedChildren) {
+        if (spec?.type !== 'export_specifier') continue;
+        const name = spec.childForFieldName('name')!.text;
+        names.set(spec.childForFieldName('alias')?.text ?? name, name);
+      }
+      out.reexports.push({ module: mod, names });
+    } else if (clause) {
+      for (const spec of clause.namedChildren) {
+        if (spec?.type !== 'export_specifier') continue;
+        const name = spec.childForFieldName('name')!.text;
+        out.exportAliases.set(spec.childForFieldName('alias')?.text ?? name, name);
+      }
+    }
+  }
+}
+
+function commonJsExport(expr: Node | null | undefined, out: Imports): void {
+  if (expr?.type !== 'assignment_expression') return;
+  const left = expr.childForFieldName('left')?.text.replace(/\s+/g, '');
+  const right = expr.childForFieldName('right');
+  if (!left || !right) return;
+  if (left === 'module.exports') {
+    if (right.type === 'identifier') out.exportAliases.set('default', right.text);
+    else if (right.type === 'object') {
+      for (const c of right.namedChildren) {
+        if (c?.type === 'shorthand_property_identifier') out.exportAliases.set(c.text, c.text);
+        else if (c?.type === 'pair' && c.childForFieldName('value')?.type === 'identifier') {
+          out.exportAliases.set(c.childForFieldName('key')!.text, c.childForFieldName('value')!.text);
+        }
+      }
+    }
+  } else {
+    const m = /^(?:module\.)?exports\.([A-Za-z_$][\w$]*)$/.exec(left);
+    if (m && right.type === 'identifier') out.exportAliases.set(m[1]!, right.text);
+  }
 }
 
 export function importsMcp(imports: Imports, family: Family): boolean {

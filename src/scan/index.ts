@@ -3,9 +3,10 @@ import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { FileContext } from './context.ts';
 import { compareFindings, type Finding, type RuleMeta, type ScanError } from './finding.ts';
-import { collectFiles } from './files.ts';
-import { collectImports, importsMcp } from './imports.ts';
+import { collectFiles, type SourceFile } from './files.ts';
+import { collectImports, importsMcp, type Imports } from './imports.ts';
 import { familyOf, firstSyntaxError, parse } from './parser.ts';
+import { Program } from './program.ts';
 import { ProjectIndex, type Project } from './project.ts';
 import { authorizationPassthrough, checkAuthorizationPassthrough } from './rules/authorization-passthrough.ts';
 import { checkJwtNoAudience, jwtNoAudience } from './rules/jwt-no-audience.ts';
@@ -53,21 +54,23 @@ export async function scanPaths(paths: readonly string[], options: ScanOptions =
   const projects = new ProjectIndex();
   const mcpProjects = new Set<Project>();
   const findings: Finding[] = [];
-  const pending: { project: Project; findings: Finding[] }[] = [];
-  let scanned = 0;
+  const parsed: Parsed[] = [];
+  // Cross-file analysis runs over the MCP projects' files only, so dependency trees cost one parse each.
+  const total = files.length;
+  let done = 0;
 
-  for (const [i, file] of files.entries()) {
+  // Pass 1, every file: parse, the per-call JWT rule, imports, and which projects serve MCP.
+  for (const file of files) {
     const shown = display(file.abs);
     try {
-      const info = await stat(file.abs);
-      if (info.size > maxBytes) {
-        errors.push({ kind: 'skipped', file: shown, message: `skipped: larger than ${maxBytes} bytes` });
+      const text = await readSource(file.abs, maxBytes);
+      if (typeof text !== 'string') {
+        errors.push({ kind: 'skipped', file: shown, message: text.skipped });
         continue;
       }
-      const source = await readFile(file.abs, 'utf8');
-      const tree = await parse(file.language, source);
+      const tree = await parse(file.language, text);
       try {
-        const ctx: FileContext = { file: shown, source, tree, language: file.language, family: familyOf(file.language) };
+        const ctx: FileContext = { file: shown, source: text, tree, language: file.language, family: familyOf(file.language) };
         const bad = firstSyntaxError(tree);
         if (bad) {
           // tree-sitter recovers around the error; the rest of the file is still checked.
@@ -77,19 +80,160 @@ export async function scanPaths(paths: readonly string[], options: ScanOptions =
         findings.push(...checkJwtNoAudience(ctx, imports));
         const project = await projects.projectOf(file.abs, file.scanRoot);
         if (project.declaresMcp || importsMcp(imports, ctx.family)) mcpProjects.add(project);
-        pending.push({ project, findings: checkAuthorizationPassthrough(ctx, imports) });
-        scanned++;
+        parsed.push({ file, shown, project, imports });
       } finally {
         tree.delete();
       }
     } catch (error) {
       errors.push({ kind: 'read', file: shown, message: `cannot scan: ${(error as Error).message}` });
     }
-    options.onProgress?.(i + 1, files.length, shown);
+    options.onProgress?.(++done, total, shown);
   }
-  // The MCP gate is decided once every file of a project has been seen (a helper module may precede the server).
-  for (const p of pending) if (options.mcpGate === false || mcpProjects.has(p.project)) findings.push(...p.findings);
+
+  // Pass 2, files of MCP projects: the passthrough taint analysis across files (the gate is decided once every file
+  // of a project has been seen: a helper module may precede the server).
+  const targets = parsed.filter((p) => options.mcpGate === false || mcpProjects.has(p.project));
+  findings.push(...(await crossFile(targets, maxBytes, errors)));
+
   findings.sort(compareFindings);
   errors.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
-  return { findings, filesScanned: scanned, errors, durationMs: Math.round(performance.now() - started) };
+  return { findings: dedupe(findings), filesScanned: parsed.length, errors, durationMs: Math.round(performance.now() - started) };
+}
+
+interface Parsed {
+  file: SourceFile;
+  shown: string;
+  project: Project;
+  imports: Imports;
+}
+
+/** Rounds of re-analysis after the first: enough for chains of helpers across files, bounded for import cycles. */
+const MAX_ROUNDS = 4;
+
+/**
+ * Analyses files dependencies first (so most summaries exist when a caller is analysed), then again any file whose
+ * inputs (an imported summary, a storage cell) changed after it was analysed, until nothing changes or MAX_ROUNDS.
+ */
+async function crossFile(targets: Parsed[], maxBytes: number, errors: ScanError[]): Promise<Finding[]> {
+  if (!targets.length) return [];
+  const program = new Program(new Map(targets.map((t) => [t.shown, t.file.abs])));
+  for (const t of targets) program.modules.set(t.shown, { family: familyOf(t.file.language), imports: t.imports });
+  const byShown = new Map(targets.map((t) => [t.shown, t]));
+
+  const graph = new Map<string, string[]>();
+  for (const t of targets) {
+    const deps: string[] = [];
+    for (const mod of t.imports.modules) {
+      const shown = program.resolveModule(t.shown, mod, familyOf(t.file.language));
+      if (shown && shown !== t.shown) deps.push(shown);
+    }
+    graph.set(t.shown, deps);
+  }
+  const { order, cycles } = dependencyOrder(graph);
+  for (const cycle of cycles) {
+    errors.push({ kind: 'note', file: cycle[0]!, message: `import cycle across files (${cycle.join(' → ')} → ${cycle[0]}): analysed in up to ${MAX_ROUNDS} rounds` });
+  }
+
+  const results = new Map<string, { findings: Finding[]; deps: Map<string, number> }>();
+  const analyse = async (shown: string) => {
+    const t = byShown.get(shown)!;
+    const text = await readSource(t.file.abs, maxBytes);
+    if (typeof text !== 'string') return;
+    const tree = await parse(t.file.language, text);
+    try {
+      const ctx: FileContext = { file: shown, source: text, tree, language: t.file.language, family: familyOf(t.file.language) };
+      results.set(shown, checkAuthorizationPassthrough(ctx, t.imports, program));
+    } finally {
+      tree.delete();
+    }
+  };
+  for (const shown of order) await analyse(shown);
+  for (let round = 1; round < MAX_ROUNDS; round++) {
+    const stale = order.filter((shown) => {
+      const r = results.get(shown);
+      return r && [...r.deps].some(([key, seen]) => program.version(key) !== seen);
+    });
+    if (!stale.length) break;
+    for (const shown of stale) await analyse(shown);
+  }
+  return [...results.values()].flatMap((r) => r.findings);
+}
+
+/** Files in dependency order (imported before importer) and the import cycles found (Tarjan's strongly connected components). */
+export function dependencyOrder(graph: Map<string, string[]>): { order: string[]; cycles: string[][] } {
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const onStack = new Set<string>();
+  const stack: string[] = [];
+  const order: string[] = [];
+  const cycles: string[][] = [];
+  let next = 0;
+  // Iterative, so a deep import chain cannot overflow the call stack.
+  for (const start of graph.keys()) {
+    if (index.has(start)) continue;
+    const work: { node: string; i: number }[] = [{ node: start, i: 0 }];
+    index.set(start, next); low.set(start, next); next++; stack.push(start); onStack.add(start);
+    while (work.length) {
+      const top = work[work.length - 1]!;
+      const edges = graph.get(top.node) ?? [];
+      if (top.i < edges.length) {
+        const to = edges[top.i++]!;
+        if (!graph.has(to)) continue;
+        if (!index.has(to)) {
+          index.set(to, next); low.set(to, next); next++; stack.push(to); onStack.add(to);
+          work.push({ node: to, i: 0 });
+        } else if (onStack.has(to)) low.set(top.node, Math.min(low.get(top.node)!, index.get(to)!));
+        continue;
+      }
+      work.pop();
+      if (work.length) low.set(work[work.length - 1]!.node, Math.min(low.get(work[work.length - 1]!.node)!, low.get(top.node)!));
+      if (low.get(top.node) === index.get(top.node)) {
+        const component: string[] = [];
+        let n: string;
+        do {
+          n = stack.pop()!;
+          onStack.delete(n);
+          component.push(n);
+        } while (n !== top.node);
+        component.reverse();
+        order.push(...component);
+        if (component.length > 1) cycles.push(component);
+      }
+    }
+  }
+  return { order, cycles };
+}
+
+/** One finding per rule and position (a flow reached from two files is reported once). */
+function dedupe(findings: Finding[]): Finding[] {
+  const seen = new Set<string>();
+  return findings.filter((f) => {
+    const key = `${f.ruleId}:${f.file}:${f.line}:${f.column}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+const MINIFIED_LINE = 5000;
+
+/** The file's text, or why it is skipped: too large, binary (a NUL byte), or minified (very long lines). */
+async function readSource(abs: string, maxBytes: number): Promise<string | { skipped: string }> {
+  const info = await stat(abs);
+  if (info.size > maxBytes) return { skipped: `skipped: larger than ${maxBytes} bytes` };
+  const bytes = await readFile(abs);
+  if (bytes.subarray(0, 8192).includes(0)) return { skipped: 'skipped: binary file' };
+  const text = bytes.toString('utf8');
+  let lineStart = 0;
+  let longest = 0;
+  for (let i = text.indexOf('\n'); ; i = text.indexOf('\n', i + 1)) {
+    const end = i < 0 ? text.length : i;
+    longest = Math.max(longest, end - lineStart);
+    if (i < 0) break;
+    lineStart = i + 1;
+  }
+  if (longest > MINIFIED_LINE && text.length / Math.max(1, text.split('\n').length) > 500) {
+    return { skipped: `skipped: minified or generated (a line of ${longest} characters)` };
+  }
+  return text;
 }

@@ -3,6 +3,7 @@
 import type { FileContext } from '../context.ts';
 import type { Finding, RuleMeta } from '../finding.ts';
 import type { Imports } from '../imports.ts';
+import type { Program } from '../program.ts';
 import { PASSTHROUGH_RULE } from '../taint/engine.ts';
 import { JavaScriptEngine } from '../taint/javascript.ts';
 import { PythonEngine } from '../taint/python.ts';
@@ -41,7 +42,9 @@ export const authorizationPassthrough: RuleMeta = {
   securitySeverity: 8.1,
 };
 
-export function checkAuthorizationPassthrough(ctx: FileContext, imports: Imports): Finding[] {
-  const engine = ctx.family === 'python' ? new PythonEngine(ctx, imports) : new JavaScriptEngine(ctx, imports);
-  return engine.run();
+/** Analyses one file against the program (what the other files export and store); `deps` says what it used. */
+export function checkAuthorizationPassthrough(ctx: FileContext, imports: Imports, program: Program): { findings: Finding[]; deps: Map<string, number> } {
+  const engine = ctx.family === 'python' ? new PythonEngine(ctx, imports, program) : new JavaScriptEngine(ctx, imports, program);
+  const findings = engine.run();
+  return { findings, deps: engine.deps };
 }

@@ -3,7 +3,7 @@
 // service is a bug in any server.
 import { descendants, makeFinding, shortText, stringValue, type FileContext } from '../context.ts';
 import type { Finding, Level, RuleMeta } from '../finding.ts';
-import { qualify, type Imports } from '../imports.ts';
+import { emptyImports, qualify, type Imports } from '../imports.ts';
 import type { Node } from '../parser.ts';
 import { HELP_URI } from './authorization-passthrough.ts';
 
@@ -72,7 +72,7 @@ function pythonLib(q: string, fn: Node, authlibInstances: Set<string>): Lib | un
   if (fn.type === 'attribute' && fn.childForFieldName('attribute')?.text === 'decode') {
     const obj = fn.childForFieldName('object');
     if (obj && authlibInstances.has(obj.text)) return 'authlib';
-    if (obj?.type === 'call' && qualify(obj.childForFieldName('function'), { names: new Map(), modules: new Set() })?.endsWith('JsonWebToken')) return 'authlib';
+    if (obj?.type === 'call' && qualify(obj.childForFieldName('function'), emptyImports())?.endsWith('JsonWebToken')) return 'authlib';
   }
   const last = q.split('.').pop()!;
   if ((last === 'JWTVerifier' || last === 'BearerAuthProvider') && (q === last || q.startsWith('fastmcp.'))) return 'fastmcp';

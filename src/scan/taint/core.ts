@@ -2,18 +2,25 @@
 // hold (an inbound request, its headers, a credential string, an auth-info object, or an options object whose
 // `headers` are tainted); the Python and JavaScript walkers compute those tags per expression and call `reportSink`
 // when a tagged value reaches an outbound HTTP request. Flow-insensitive inside a statement, in order across
-// statements (plain reassignment clears a variable, so `tok = exchange(tok)` is clean), and intra-file: functions get
-// summaries (what they return, which parameters reach a sink) that call sites in the same file apply.
+// statements (plain reassignment clears a variable, so `tok = exchange(tok)` is clean). Functions get summaries (what
+// they return, which parameters reach a sink) that call sites apply, in the same file or, through `Program`, in any
+// file that imports them. Every taint carries the path it took (source, assignments, calls, storage), which becomes
+// the finding's `path` and SARIF `codeFlows`.
+import type { PathStep } from '../finding.ts';
 import type { Node } from '../parser.ts';
 
 export type Kind = 'request' | 'headers' | 'cred' | 'tokenobj' | 'options';
 
 export interface Taint {
   kind: Kind;
-  /** Where the inbound value was read (absent for parameter placeholders). */
-  origin?: { line: number; text: string };
+  /** Where the inbound value was read (absent for placeholders). */
+  origin?: { file: string; line: number; text: string };
   /** Placeholder for "whatever the caller passes as parameter N" while summarising a function. */
   param?: number;
+  /** Placeholder for "whatever the constructor stored in this field" (`Class.attr`) while summarising a method. */
+  field?: string;
+  /** How the value got here, source first. */
+  path?: readonly PathStep[];
 }
 
 export type Taints = Taint[];
@@ -27,7 +34,8 @@ export function union(...sets: Taints[]): Taints {
 }
 
 function same(a: Taint, b: Taint): boolean {
-  return a.kind === b.kind && a.param === b.param && a.origin?.line === b.origin?.line && a.origin?.text === b.origin?.text;
+  return a.kind === b.kind && a.param === b.param && a.field === b.field && a.origin?.line === b.origin?.line &&
+    a.origin?.text === b.origin?.text && a.origin?.file === b.origin?.file;
 }
 
 export function only(set: Taints, ...kinds: Kind[]): Taints {
@@ -43,20 +51,80 @@ export function carriesCredential(set: Taints): Taints {
   return only(set, 'cred', 'headers');
 }
 
-/** Counts inbound sources created, so a file without any can skip the remaining passes. */
-export const sourceCounter = { count: 0 };
+/** The file being analysed and a count of inbound sources created (a file without any can skip later passes). */
+export const current = { file: '', sources: 0 };
 
-export function source(kind: Kind, node: Node): Taint {
-  sourceCounter.count++;
-  const text = node.text.replace(/\s+/g, ' ').trim();
-  return { kind, origin: { line: node.startPosition.row + 1, text: text.length > 70 ? text.slice(0, 69) + '…' : text } };
+const MAX_PATH = 16;
+
+export function stepAt(node: Node, message: string, file = current.file): PathStep {
+  return { file, line: node.startPosition.row + 1, column: node.startPosition.column + 1, message };
+}
+
+/** Appends a step to a path, keeping the first and last steps when it grows long (loops, long chains). */
+export function extend(path: readonly PathStep[] | undefined, ...steps: PathStep[]): PathStep[] {
+  const base = path ?? [];
+  const last = base[base.length - 1];
+  const fresh = steps.filter((s, i) => {
+    const prev = i ? steps[i - 1] : last;
+    return !prev || prev.file !== s.file || prev.line !== s.line || prev.message !== s.message;
+  });
+  const all = [...base, ...fresh];
+  return all.length > MAX_PATH ? [...all.slice(0, 4), ...all.slice(all.length - (MAX_PATH - 4))] : all;
+}
+
+/** The same taints, each with a step appended (only those that carry something: sources and placeholders). */
+export function hop(set: Taints, node: Node, message: string): Taints {
+  if (!set.length) return set;
+  const step = stepAt(node, message);
+  return set.map((t) => ({ ...t, path: extend(t.path, step) }));
+}
+
+export function source(kind: Kind, node: Node, label?: string): Taint {
+  current.sources++;
+  const text = short(node.text);
+  return { kind, origin: { file: current.file, line: node.startPosition.row + 1, text }, path: [stepAt(node, label ?? `source: \`${text}\``)] };
+}
+
+/** A source derived from another taint at a more specific read (`headers` → `headers["Authorization"]`), keeping its path. */
+export function derive(t: Taint, kind: Kind, node: Node): Taint {
+  if (!t.origin) return { ...t, kind };
+  const s = source(kind, node);
+  return { ...s, path: extend(t.path, ...s.path!) };
+}
+
+export function short(text: string, max = 70): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > max ? flat.slice(0, max - 1) + '…' : flat;
+}
+
+/** Splits an identifier into lower-case words (`apiKey`, `API_KEY`, `x-api-key` → api, key). */
+export function words(name: string): string[] {
+  return name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').replace(/([A-Z]+)([A-Z][a-z])/g, '$1_$2').toLowerCase().split(/[^a-z0-9]+/).filter(Boolean);
 }
 
 /** Header names that carry credentials (compared lower-case, `_` as `-`). */
 export function isCredentialHeader(name: string): boolean {
   const n = name.toLowerCase().replace(/_/g, '-');
   if (n === 'authorization' || n === 'proxy-authorization' || n === 'cookie') return true;
-  return ['auth', 'token', 'api-key', 'apikey', 'secret', 'credential', 'session'].some((w) => n.includes(w));
+  return ['auth', 'token', 'api-key', 'apikey', 'secret', 'credential', 'session', 'bearer'].some((w) => n.includes(w));
+}
+
+const CREDENTIAL_WORDS = new Set([
+  'token', 'tokens', 'key', 'apikey', 'auth', 'authorization', 'secret', 'credential', 'credentials', 'password',
+  'passwd', 'bearer', 'pat', 'jwt', 'authtoken', 'accesstoken', 'apitoken', 'cookie', 'cookies',
+]);
+
+/** Parameter / property names that take a credential (`api_key`, `apiToken`, `auth`, `access_token`, `token`). */
+export function isCredentialName(name: string): boolean {
+  const w = words(name);
+  if (!w.length) return false;
+  if (w.includes('url') || w.includes('uri') || w.includes('endpoint') || w.includes('type') || w.includes('expires') || w.includes('name')) return false;
+  return w.some((x) => CREDENTIAL_WORDS.has(x));
+}
+
+/** Client-like class or factory names: a positional credential to them is a credential for the service they call. */
+export function isClientName(name: string): boolean {
+  return /(client|api|sdk|session|service|connection|octokit|github|gitlab|^create.*)$/i.test(name) && !/^(Headers|URL|Request|Response|Error)$/.test(name);
 }
 
 /** Names (variables, parameters, attributes) that stand for the inbound request in common frameworks. */
@@ -66,28 +134,35 @@ export const REQUEST_NAMES: ReadonlySet<string> = new Set([
 ]);
 
 /** Attribute names that lead from any object to the inbound request (`ctx.request_context.request`, `c.req`, `c.req.raw`). */
-export const REQUEST_ATTRS: ReadonlySet<string> = new Set(['request', 'req', 'http_request', 'raw_request']);
+export const REQUEST_ATTRS: ReadonlySet<string> = new Set(['request', 'req', 'http_request', 'raw_request', 'requestInfo', 'request_info']);
 
 /** Attribute names that lead to the MCP SDKs' verified-token objects (`extra.authInfo`, `req.auth`). */
 export const AUTH_INFO_ATTRS: ReadonlySet<string> = new Set(['authInfo', 'auth_info']);
 
 /** Attributes of token objects that hold the raw token string. */
-export const TOKEN_ATTRS: ReadonlySet<string> = new Set(['token', 'access_token', 'accessToken', 'raw_token', 'rawToken', 'credentials', 'jwt']);
+export const TOKEN_ATTRS: ReadonlySet<string> = new Set(['token', 'access_token', 'accessToken', 'raw_token', 'rawToken', 'credentials', 'jwt', 'bearer', 'bearerToken', 'bearer_token']);
 
 /** Type names of inbound request objects (annotations on parameters). */
 export const REQUEST_TYPES: ReadonlySet<string> = new Set([
   'Request', 'HTTPConnection', 'IncomingMessage', 'FastifyRequest', 'HonoRequest', 'NextRequest', 'ExpressRequest',
+  'HttpRequest', 'WSGIRequest', 'ASGIRequest', 'web.Request', 'BaseRequest', 'RequestInfo',
 ]);
 
 /**
- * Names of functions that turn the caller's token into a different one (token exchange, on-behalf-of, minting):
- * their results are clean, and calls made inside them (to the token endpoint) are not reported.
+ * Names of functions that turn the caller's token into a different one (token exchange, on-behalf-of, minting,
+ * client credentials, a downstream credential store): their results are clean, and calls made inside them (to the
+ * token endpoint) are not reported. Generalises the seed's `mint_downstream_token`, `exchange_for_downstream`,
+ * `get_downstream_credential`.
  */
 export function isTokenExchangeName(name: string): boolean {
-  const words = name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase().split(/[^a-z0-9]+/).filter(Boolean);
-  const joined = words.join('_');
-  if (['exchange', 'mint', 'obo'].some((w) => words.includes(w))) return true;
-  return ['downstream_token', 'on_behalf_of', 'acquire_token', 'get_token_for', 'token_for', 'exchange'].some((w) => joined.includes(w));
+  const w = words(name);
+  const joined = w.join('_');
+  if (['exchange', 'mint', 'obo', 'impersonate'].some((x) => w.includes(x))) return true;
+  return [
+    'downstream_token', 'downstream_cred', 'on_behalf_of', 'acquire_token', 'get_token_for', 'token_for', 'exchange',
+    'client_credentials', 'service_token', 'service_account', 'upstream_token', 'token_from_vault', 'token_from_store',
+    'refresh_token', 'refresh_access_token', 'installation_token',
+  ].some((x) => joined.includes(x));
 }
 
 /** Methods of HTTP clients whose `headers` (or options with headers) go on the wire. */
@@ -99,37 +174,53 @@ export const HTTP_METHOD_NAMES: ReadonlySet<string> = new Set([
 /** Constructors of HTTP clients / requests that take default or request headers. */
 export const HTTP_CONSTRUCTORS: ReadonlySet<string> = new Set([
   'Client', 'AsyncClient', 'Session', 'ClientSession', 'Request', 'PoolManager', 'Pool', 'Agent', 'ProxyAgent',
-  'Headers',
+  'Headers', 'HTTPConnection', 'HTTPSConnection',
 ]);
 
+/** Where a tainted value enters an outbound request: reported there. Plain data, so summaries outlive syntax trees. */
+export interface SinkLoc {
+  file: string;
+  line: number;
+  column: number;
+  endLine: number;
+  endColumn: number;
+  snippet: string;
+}
+
 export interface SinkSite {
-  param: number;
-  /** Node where the tainted value enters the request (reported there). */
-  node: Node;
+  /** Set for parameter sinks; `field` for constructor-field sinks. */
+  param?: number;
+  field?: string;
+  loc: SinkLoc;
   what: string;
+  /** Steps from the parameter (or field) to the sink. */
+  path: readonly PathStep[];
 }
 
 export interface Summary {
   returns: Taints;
   sinks: SinkSite[];
+  /** Parameter names in order (keyword arguments and `{ name }` objects map onto them). */
+  params: string[];
 }
 
 export function emptySummary(): Summary {
-  return { returns: [], sinks: [] };
+  return { returns: [], sinks: [], params: [] };
 }
 
 /**
  * Result of calling a summarised function: real taints it returns by itself, plus parameter placeholders replaced by
  * the taints of the matching arguments (keeping the kind the function turned them into).
  */
-export function applyReturns(summary: Summary, args: Taints[]): Taints {
+export function applyReturns(summary: Summary, args: Taints[], call: Node, callee: string): Taints {
   let out: Taints = [];
   for (const t of summary.returns) {
-    if (t.param === undefined) out = union(out, [t]);
+    if (t.field !== undefined) continue;
+    if (t.param === undefined) out = union(out, [{ ...t, path: extend(t.path, stepAt(call, `returned by \`${callee}\``)) }]);
     else {
       const arg = args[t.param] ?? [];
       const relevant = only(arg, 'cred', 'headers', 'tokenobj', 'request', 'options');
-      out = union(out, relevant.map((a) => ({ ...a, kind: t.kind })));
+      out = union(out, relevant.map((a) => ({ ...a, kind: t.kind, path: extend(a.path, stepAt(call, `passed to \`${callee}\``), ...(t.path ?? [])) })));
     }
   }
   return out;
@@ -145,11 +236,23 @@ export interface Frame {
   /** Inside a token-exchange function: sinks are not reported. */
   exempt: boolean;
   className?: string;
+  /** Python `global x` / `nonlocal x` names in this function. */
+  globals?: Set<string>;
+  /** Instances of known classes held by local names (`api = ApiClient()`), for method summaries. */
+  types?: Map<string, string>;
 }
 
 export function lookup(frame: Frame | undefined, name: string): Taints | undefined {
   for (let f = frame; f; f = f.parent) {
     const v = f.vars.get(name);
+    if (v) return v;
+  }
+  return undefined;
+}
+
+export function typeOf(frame: Frame | undefined, name: string): string | undefined {
+  for (let f = frame; f; f = f.parent) {
+    const v = f.types?.get(name);
     if (v) return v;
   }
   return undefined;

@@ -1,10 +1,16 @@
-// Shared driver of the per-language walkers: passes over the file until function summaries and attribute taints
-// settle, sink reporting (one finding per sink node), and summary application at call sites.
-import type { Finding } from '../finding.ts';
-import { makeFinding, type FileContext } from '../context.ts';
+// The walker-independent part of the passthrough engine: the passes over a file until function summaries and attribute
+// taints settle, sink reporting (one finding per sink, with the path that led there), summary application at call
+// sites (same file or imported), constructor-to-field-to-sink links, shared storage, and publishing what this file
+// exports to the `Program` for the files that import it.
+import type { Finding, PathStep } from '../finding.ts';
+import { snippetOf, type FileContext } from '../context.ts';
 import type { Imports } from '../imports.ts';
 import type { Node } from '../parser.ts';
-import { applyReturns, carriesCredential, emptySummary, sourceCounter, union, type Frame, type Summary, type Taints } from './core.ts';
+import { signature, type Program, type Resolved } from '../program.ts';
+import {
+  applyReturns, carriesCredential, current, emptySummary, extend, isCredentialName, only, short, source, stepAt, union,
+  type Frame, type SinkLoc, type SinkSite, type Summary, type Taint, type Taints,
+} from './core.ts';
 
 export const PASSTHROUGH_RULE = 'authorization-passthrough';
 const PASSES = 3;
@@ -16,70 +22,192 @@ export const PASSTHROUGH_FIX =
 export abstract class Engine {
   readonly ctx: FileContext;
   readonly imports: Imports;
+  readonly program: Program;
   /** Function summaries keyed by name (`f`, or `Class.m` for methods). */
   readonly summaries = new Map<string, Summary>();
   /** Taints of `self.x` / `this.x`, keyed `Class.x`, accumulated over all methods. */
   readonly attrs = new Map<string, Taints>();
+  /** `Class.x` → constructor-parameter placeholders stored in that field. */
+  readonly ctorAttrs = new Map<string, Taints>();
+  /** `Class.x` → sinks a method of the class sends the field to. */
+  readonly fieldSinks = new Map<string, SinkSite[]>();
   /** Names bound to HTTP client objects (`client = httpx.Client()`), whose `.headers` are sent. */
   readonly clients = new Set<string>();
-  readonly #findings = new Map<number, Finding>();
+  /** What this analysis read from the program, with the version it saw: re-analyse when one moves on. */
+  readonly deps = new Map<string, number>();
+  readonly #findings = new Map<string, Finding>();
   protected pass = 0;
 
-  constructor(ctx: FileContext, imports: Imports) {
+  constructor(ctx: FileContext, imports: Imports, program: Program) {
     this.ctx = ctx;
     this.imports = imports;
+    this.program = program;
   }
 
   protected abstract walkModule(root: Node): void;
 
   run(): Finding[] {
-    const before = sourceCounter.count;
+    current.file = this.ctx.file;
+    const before = current.sources;
     for (this.pass = 0; this.pass < PASSES; this.pass++) {
       this.walkModule(this.ctx.tree.rootNode);
-      // No inbound source anywhere in the file: later passes cannot find one either.
-      if (sourceCounter.count === before) break;
+      // No inbound source anywhere (nor anything imported that carries one): later passes cannot find one either.
+      if (current.sources === before && this.pass >= 1) break;
     }
+    this.publish();
     return [...this.#findings.values()];
   }
 
-  /** A tainted value reached an outbound request at `node`: report it, or record it in the summary for parameters. */
+  get file(): string {
+    return this.ctx.file;
+  }
+
+  // ---- sinks ----
+
+  /** A tainted value reached an outbound request at `node`: report it, or record it in the summary for placeholders. */
   reportSink(frame: Frame, node: Node, taints: Taints, what: string): void {
     const bad = carriesCredential(taints);
     if (!bad.length || frame.exempt) return;
-    for (const t of bad) {
-      if (t.param !== undefined) {
-        const summary = frame.summary;
-        if (summary && !summary.sinks.some((s) => s.node.id === node.id && s.param === t.param)) summary.sinks.push({ param: t.param, node, what });
-      }
+    const loc = locOf(this.ctx, node);
+    for (const t of bad) this.#record(frame, t, loc, what);
+  }
+
+  #record(frame: Frame, t: Taint, loc: SinkLoc, what: string, via: PathStep[] = []): void {
+    const path = extend(t.path, ...via);
+    if (t.param !== undefined && frame.summary) {
+      const summary = frame.summary;
+      if (!summary.sinks.some((s) => s.param === t.param && sameLoc(s.loc, loc))) summary.sinks.push({ param: t.param, loc, what, path });
     }
-    const real = bad.find((t) => t.origin);
-    if (real) this.#report(node, real, what);
+    if (t.field !== undefined) {
+      const list = this.fieldSinks.get(t.field) ?? [];
+      if (!list.some((s) => sameLoc(s.loc, loc))) list.push({ field: t.field, loc, what, path });
+      this.fieldSinks.set(t.field, list);
+    }
+    if (t.origin) this.#report(loc, t, what, path);
   }
 
-  #report(node: Node, taint: { origin?: { line: number; text: string } }, what: string, via?: number): void {
-    if (this.#findings.has(node.id)) return;
+  #report(loc: SinkLoc, taint: Taint, what: string, path: readonly PathStep[]): void {
+    const key = `${loc.file}:${loc.line}:${loc.column}`;
+    if (this.#findings.has(key)) return;
     const o = taint.origin!;
-    const through = via ? ` (passed in by the call on line ${via})` : '';
-    const message = `Inbound credential \`${o.text}\` (line ${o.line}) is forwarded into ${what}${through}. ` +
+    const where = o.file === loc.file ? `line ${o.line}` : `${o.file}:${o.line}`;
+    const message = `Inbound credential \`${o.text}\` (${where}) is forwarded into ${what}. ` +
       'A token issued to this server must not be replayed to another service (MCP security best practices: token passthrough).';
-    this.#findings.set(node.id, makeFinding(this.ctx, PASSTHROUGH_RULE, 'error', node, message, PASSTHROUGH_FIX));
+    const steps = extend(path, { file: loc.file, line: loc.line, column: loc.column, message: `sink: ${what}` });
+    this.#findings.set(key, {
+      ruleId: PASSTHROUGH_RULE, level: 'error', message, file: loc.file, line: loc.line, column: loc.column,
+      endLine: loc.endLine, endColumn: loc.endColumn, snippet: loc.snippet, fix: PASSTHROUGH_FIX, path: steps,
+    });
   }
 
-  /** Applies a same-file function's summary at a call site: its sinks fire for tainted arguments. */
-  applySummary(frame: Frame, summary: Summary, args: Taints[], call: Node): Taints {
+  /** Applies a function summary at a call site: its sinks fire for tainted arguments; returns what it returns. */
+  applySummary(frame: Frame, summary: Summary, args: Taints[], call: Node, callee: string): Taints {
     for (const sink of summary.sinks) {
+      if (sink.param === undefined || frame.exempt) continue;
       const arg = carriesCredential(args[sink.param] ?? []);
-      if (!arg.length || frame.exempt) continue;
-      for (const t of arg) {
-        if (t.param !== undefined && frame.summary && !frame.summary.sinks.some((s) => s.node.id === sink.node.id && s.param === t.param)) {
-          frame.summary.sinks.push({ param: t.param, node: sink.node, what: sink.what });
+      for (const t of arg) this.#record(frame, t, sink.loc, sink.what, [stepAt(call, `passed to \`${callee}\``), ...sink.path]);
+    }
+    return applyReturns(summary, args, call, callee);
+  }
+
+  /**
+   * `new C(args)` / `C(args)` for a class whose constructor stores parameters in fields that its methods send:
+   * each tainted argument is reported at those sinks. `classKey` is `Class` here or `file#Class` elsewhere.
+   */
+  applyConstructor(frame: Frame, classKey: string, args: Taints[], call: Node, callee: string): void {
+    if (frame.exempt) return;
+    const remote = classKey.includes('#');
+    const fields = remote ? this.program.ctorFields.get(classKey) : prefixed(this.ctorAttrs, classKey);
+    const sinks = remote ? this.program.fieldSinks.get(classKey) : prefixed(this.fieldSinks, classKey);
+    if (remote) this.#dep(`class:${classKey}`);
+    if (!fields || !sinks) return;
+    for (const [field, params] of fields) {
+      const list = sinks.get(field);
+      if (!list) continue;
+      for (const p of params) {
+        for (const t of carriesCredential(args[p.param!] ?? [])) {
+          for (const sink of list) {
+            this.#record(frame, t, sink.loc, sink.what, [stepAt(call, `passed to \`${callee}\`, stored in \`${field}\``), ...sink.path]);
+          }
         }
       }
-      const real = arg.find((t) => t.origin);
-      if (real) this.#report(sink.node, real, sink.what, call.startPosition.row + 1);
     }
-    return applyReturns(summary, args);
   }
+
+  /**
+   * A credential handed to a constructor or factory of another package (`Octokit({ auth })`, `WebClient(token)`,
+   * `SomeApi(api_key=tok)`): the package sends it, so the call is the sink.
+   */
+  packageCredentialSink(frame: Frame, call: Node, callee: string, positional: Taints[], named: Map<string, { node: Node; taints: Taints }>): void {
+    for (const [name, arg] of named) {
+      if (isCredentialName(name)) this.reportSink(frame, arg.node, only(arg.taints, 'cred', 'headers'), `the \`${name}\` credential of \`${callee}\` (a client from another package)`);
+    }
+    if (isClientLike(callee)) {
+      positional.forEach((a, i) => this.reportSink(frame, call, only(a, 'cred'), `argument ${i + 1} of \`${callee}\` (a client from another package)`));
+    }
+  }
+
+  // ---- the program: other files and shared storage ----
+
+  resolve(local: string): Resolved | undefined {
+    return this.program.resolveName(this.file, local);
+  }
+
+  /** Summary of an imported function or of `module.f` (recorded as a dependency). */
+  importedSummary(target: Resolved | undefined, member?: string): Summary | undefined {
+    if (!target) return undefined;
+    let sym: Resolved | undefined = target;
+    if (target.kind === 'module' && member) sym = this.program.member(target.file, member);
+    else if (member) return undefined;
+    if (sym?.kind !== 'symbol') return undefined;
+    const key = `${sym.file}#${sym.name}`;
+    this.#dep(key);
+    return this.program.summaries.get(key);
+  }
+
+  /** The class key (`file#Class`) an imported name stands for, when it is a scanned definition. */
+  importedClass(target: Resolved | undefined, member?: string): string | undefined {
+    let sym = target;
+    if (target?.kind === 'module' && member) sym = this.program.member(target.file, member);
+    return sym?.kind === 'symbol' ? `${sym.file}#${sym.name}` : undefined;
+  }
+
+  /** The storage cell a module-level or imported name is: `file#name`. */
+  storeKey(local: string, attr?: string): string {
+    const r = this.resolve(local);
+    const base = r?.kind === 'symbol' ? `${r.file}#${r.name}` : r?.kind === 'module' ? `${r.file}#` : r?.kind === 'package' ? `pkg:${r.module}#${r.name ?? ''}` : `${this.file}#${local}`;
+    return attr === undefined ? base : r?.kind === 'module' ? `${base}${attr}` : `${base}.${attr}`;
+  }
+
+  readStore(key: string, node: Node, label: string, guess?: string): Taints {
+    this.#dep(`store:${key}`);
+    const stored = this.program.stores.get(key);
+    if (stored?.length) return stored.map((t) => ({ ...t, path: extend(t.path, stepAt(node, `read from ${label}`)) }));
+    // Nothing seen written (its writer is not in the scan): a per-request cell named like a credential holds one.
+    if (guess && !this.program.written.has(key) && isCredentialName(guess)) return [source('cred', node, `source: ${label}, set per request (\`${short(node.text)}\`)`)];
+    return [];
+  }
+
+  writeStore(key: string, taints: Taints, node: Node, label: string): void {
+    const kept = only(taints, 'cred', 'headers', 'tokenobj', 'request').filter((t) => t.origin);
+    if (!this.program.written.has(key)) {
+      this.program.written.add(key);
+      this.program.bump(`store:${key}`);
+    }
+    if (!kept.length) return;
+    const before = this.program.stores.get(key) ?? [];
+    const next = union(before, kept.map((t) => ({ ...t, path: extend(t.path, stepAt(node, `stored in ${label}`)) })));
+    if (next.length !== before.length) {
+      this.program.stores.set(key, next);
+      this.program.bump(`store:${key}`);
+    }
+  }
+
+  #dep(key: string): void {
+    if (!this.deps.has(key)) this.deps.set(key, this.program.version(key));
+  }
+
+  // ---- local state ----
 
   summaryFor(key: string): Summary {
     let s = this.summaries.get(key);
@@ -91,4 +219,48 @@ export abstract class Engine {
     if (!taints.length) return;
     this.attrs.set(key, union(this.attrs.get(key) ?? [], taints));
   }
+
+  /** Publishes summaries, constructor fields and field sinks as `file#…` for importers; bumps what changed. */
+  publish(): void {
+    const put = <T>(map: Map<string, T>, key: string, value: T, dep: string) => {
+      const before = map.get(key);
+      if (before === undefined || signature(before) !== signature(value)) {
+        map.set(key, value);
+        this.program.bump(dep);
+      }
+    };
+    for (const [name, summary] of this.summaries) put(this.program.summaries, `${this.file}#${name}`, summary, `${this.file}#${name}`);
+    const classes = new Set([...this.ctorAttrs.keys(), ...this.fieldSinks.keys()].map((k) => k.split('.')[0]!));
+    for (const c of classes) {
+      const key = `${this.file}#${c}`;
+      put(this.program.ctorFields, key, prefixed(this.ctorAttrs, c) ?? new Map(), `class:${key}`);
+      put(this.program.fieldSinks, key, prefixed(this.fieldSinks, c) ?? new Map(), `class:${key}`);
+    }
+  }
+}
+
+/** Entries `Class.x` of a map, keyed `x`. */
+function prefixed<T>(map: Map<string, T>, className: string): Map<string, T> | undefined {
+  let out: Map<string, T> | undefined;
+  for (const [k, v] of map) {
+    if (!k.startsWith(`${className}.`)) continue;
+    (out ??= new Map()).set(k.slice(className.length + 1), v);
+  }
+  return out;
+}
+
+function sameLoc(a: SinkLoc, b: SinkLoc): boolean {
+  return a.file === b.file && a.line === b.line && a.column === b.column;
+}
+
+export function locOf(ctx: FileContext, node: Node): SinkLoc {
+  return {
+    file: ctx.file, line: node.startPosition.row + 1, column: node.startPosition.column + 1,
+    endLine: node.endPosition.row + 1, endColumn: node.endPosition.column + 1, snippet: snippetOf(node),
+  };
+}
+
+function isClientLike(callee: string): boolean {
+  const name = callee.split('.').pop() ?? callee;
+  return /(client|api|sdk|service|octokit|github|gitlab|connection)$/i.test(name) || /^create\w*client$/i.test(name);
 }

@@ -3,8 +3,8 @@ import { stringValue } from '../context.ts';
 import type { Node } from '../parser.ts';
 import {
   AUTH_INFO_ATTRS, HTTP_CONSTRUCTORS, HTTP_METHOD_NAMES, NONE, REQUEST_ATTRS, REQUEST_NAMES, REQUEST_TYPES, TOKEN_ATTRS,
-  carriesCredential, isCredentialHeader, isLocal, isTokenExchangeName, lookup, only, retag, source, union,
-  type Frame, type Kind, type Taints,
+  carriesCredential, derive, emptySummary, hop, isCredentialHeader, isLocal, isTokenExchangeName, lookup, only, retag,
+  source, stepAt, typeOf, union, type Frame, type Kind, type Summary, type Taints,
 } from './core.ts';
 import { Engine } from './engine.ts';
 
@@ -23,10 +23,11 @@ const WRAPPERS = new Set(['parenthesized_expression', 'await_expression', 'as_ex
 const FUNCTIONS = new Set(['function_declaration', 'generator_function_declaration', 'function_expression', 'function', 'generator_function', 'arrow_function', 'method_definition']);
 
 export class JavaScriptEngine extends Engine {
-  readonly ctorAttrs = new Map<string, Taints>();
+  #module: Frame | undefined;
 
   protected walkModule(root: Node): void {
-    this.block(root, { vars: new Map(), locals: new Set(), exempt: false });
+    this.#module = { vars: new Map(), locals: new Set(), exempt: false };
+    this.block(root, this.#module);
   }
 
   // ---- statements ----
@@ -60,7 +61,7 @@ export class JavaScriptEngine extends Engine {
       case 'return_statement': {
         const value = node.namedChildren[0];
         const t = value ? this.eval(value, frame) : NONE;
-        if (frame.summary) frame.summary.returns = union(frame.summary.returns, t);
+        if (frame.summary) frame.summary.returns = union(frame.summary.returns, hop(t, node, 'returned'));
         return;
       }
       case 'for_in_statement': {
@@ -129,9 +130,10 @@ export class JavaScriptEngine extends Engine {
     const key = name ? (outer.className ? `${outer.className}.${name}` : name) : undefined;
     const frame: Frame = {
       vars: new Map(), locals: new Set(), parent: outer, className: outer.className,
-      summary: key ? this.summaryFor(key) : { returns: [], sinks: [] },
+      summary: key ? this.summaryFor(key) : emptySummary(),
       exempt: outer.exempt || (!!name && isTokenExchangeName(name)),
     };
+    frame.summary!.params = [];
     const params = node.childForFieldName('parameters') ?? node.childForFieldName('parameter');
     const list = params?.type === 'formal_parameters' ? params.namedChildren : params ? [params] : [];
     let index = 0;
@@ -144,13 +146,14 @@ export class JavaScriptEngine extends Engine {
         typeName = typeText(p.childForFieldName('type'));
         // TypeScript parameter properties: `constructor(private token: string)` stores the parameter on `this`.
         if (name === 'constructor' && outer.className && pattern?.type === 'identifier' && p.namedChildren.some((c) => c?.type === 'accessibility_modifier' || c?.type === 'readonly')) {
-          this.ctorAttrs.set(`${outer.className}.${pattern.text}`, [{ kind: 'cred', param: index }]);
+          this.ctorAttrs.set(`${outer.className}.${pattern.text}`, [{ kind: 'cred', param: index, path: [stepAt(p, `stored in \`this.${pattern.text}\``)] }]);
         }
       } else if (p.type === 'assignment_pattern') pattern = p.childForFieldName('left');
       if (!pattern) continue;
       const t = this.paramTaint(pattern, typeName, index, p);
       if (pattern.type === 'identifier') frame.vars.set(pattern.text, t);
       else this.destructure(pattern, t, frame, false);
+      frame.summary!.params.push(pattern.type === 'identifier' ? pattern.text : '');
       index++;
     }
     const body = node.childForFieldName('body');
@@ -167,16 +170,27 @@ export class JavaScriptEngine extends Engine {
     if ((name && REQUEST_NAMES.has(name)) || (typeName && REQUEST_TYPES.has(typeName))) return [source('request', p)];
     if (name && AUTH_INFO_ATTRS.has(name)) return [source('tokenobj', p)];
     if (typeName === 'AuthInfo') return [source('tokenobj', p)];
-    return [{ kind: 'cred', param: index }];
+    return [{ kind: 'cred', param: index, path: [stepAt(p, `parameter \`${name ?? pattern.text}\``)] }];
   }
 
   assign(target: Node, t: Taints, frame: Frame, valueNode?: Node): void {
     switch (target.type) {
-      case 'identifier':
-        frame.vars.set(target.text, t);
-        frame.locals.add(target.text);
-        if (valueNode && this.isClientConstruction(valueNode)) this.clients.add(target.text);
+      case 'identifier': {
+        const name = target.text;
+        const held = hop(t, target, `\`${name}\` = …`);
+        // A module-level variable assigned inside a function is shared by every request (and every importer).
+        if (frame !== this.#module && !isLocal(frame, name) && !lookupOwnedBelowModule(frame, name, this.#module) && this.imports.defines.has(name)) {
+          this.writeStore(`${this.file}#${name}`, held, target, `module variable \`${name}\``);
+          return;
+        }
+        frame.vars.set(name, held);
+        frame.locals.add(name);
+        if (valueNode && this.isClientConstruction(valueNode)) this.clients.add(name);
+        const cls = valueNode ? this.classOfNew(valueNode) : undefined;
+        if (cls) (frame.types ??= new Map()).set(name, cls);
+        else frame.types?.delete(name);
         return;
+      }
       case 'object_pattern':
       case 'array_pattern':
         this.destructure(target, t, frame, true);
@@ -195,12 +209,25 @@ export class JavaScriptEngine extends Engine {
           if (!frame.className) return;
           const attr = names[0];
           if (!attr) return;
-          const kept = names.length === 1 ? t : retag(carriesCredential(t), names.includes('headers') ? 'options' : 'headers');
+          if (attr === 'props' && names.length === 2) {
+            this.writeStore(`props.${names[1]}`, t, target, `\`props.${names[1]}\``);
+            return;
+          }
+          const kept = hop(names.length === 1 ? t : retag(carriesCredential(t), names.includes('headers') ? 'options' : 'headers'), target, `stored in \`this.${names.join('.')}\``);
+          if (names.length === 1 && frame.summary && frame.summary === this.summaries.get(`${frame.className}.constructor`)) {
+            const params = kept.filter((x) => x.param !== undefined);
+            if (params.length) this.ctorAttrs.set(`${frame.className}.${attr}`, union(this.ctorAttrs.get(`${frame.className}.${attr}`) ?? [], params));
+          }
           this.addAttr(`${frame.className}.${attr}`, kept.filter((x) => x.origin));
           if (names.length === 1 && valueNode && this.isClientConstruction(valueNode)) this.clients.add(`this.${attr}`);
           if (names.length > 1 && names.includes('headers') && this.clients.has(`this.${attr}`)) {
             this.reportSink(frame, target.parent ?? target, carriesCredential(t), 'the default headers of an outbound HTTP client');
           }
+          return;
+        }
+        const cell = this.storeCell(target, frame);
+        if (cell) {
+          this.writeStore(cell.key, t, target, cell.label);
           return;
         }
         const sendsHeaders = names.includes('headers') && (!isLocal(frame, root) || this.clients.has(root));
@@ -267,17 +294,29 @@ export class JavaScriptEngine extends Engine {
   eval(node: Node, frame: Frame): Taints {
     switch (node.type) {
       case 'identifier': {
-        const v = lookup(frame, node.text);
-        if (v) return v;
-        if (REQUEST_NAMES.has(node.text)) return [source('request', node)];
-        if (AUTH_INFO_ATTRS.has(node.text)) return [source('tokenobj', node)];
+        const name = node.text;
+        const v = lookup(frame, name);
+        const shared = this.sharedName(name, frame);
+        const stored = shared ? this.readStore(shared, node, `module variable \`${name}\``) : NONE;
+        if (v) return stored.length ? union(v, stored) : v;
+        if (stored.length) return stored;
+        if (this.resolve(name)) return NONE;
+        if (REQUEST_NAMES.has(name)) return [source('request', node)];
+        if (AUTH_INFO_ATTRS.has(name)) return [source('tokenobj', node)];
         return NONE;
       }
       case 'member_expression': {
         const objNode = node.childForFieldName('object')!;
         const prop = node.childForFieldName('property')?.text ?? '';
         let out: Taints = NONE;
-        if (objNode.type === 'this' && frame.className) out = union(out, this.attrs.get(`${frame.className}.${prop}`) ?? NONE);
+        if (objNode.type === 'this' && frame.className) {
+          const key = `${frame.className}.${prop}`;
+          out = union(out, this.attrs.get(key) ?? NONE);
+          const stored = this.ctorAttrs.get(key);
+          if (stored) out = union(out, union(stored.map((p) => ({ kind: p.kind, field: key, path: [stepAt(node, `read \`this.${prop}\``)] }))));
+        }
+        const cell = this.storeCell(node, frame);
+        if (cell) out = union(out, this.readStore(cell.key, node, cell.label, cell.guess));
         return union(out, this.memberOf(this.eval(objNode, frame), prop, node));
       }
       case 'subscript_expression': {
@@ -355,12 +394,12 @@ export class JavaScriptEngine extends Engine {
     if (REQUEST_ATTRS.has(prop) || prop === 'raw' && obj.some((t) => t.kind === 'request')) out = union(out, [source('request', node)]);
     if (AUTH_INFO_ATTRS.has(prop)) out = union(out, [source('tokenobj', node)]);
     for (const t of obj) {
-      const derive = (kind: Kind) => (t.origin ? source(kind, node) : { ...t, kind });
-      if (t.kind === 'request' && prop === 'headers') out = union(out, [derive('headers')]);
-      else if (t.kind === 'request' && (prop === 'cookies' || prop === 'signedCookies')) out = union(out, [derive('headers')]);
-      else if (t.kind === 'request' && prop === 'auth') out = union(out, [derive('tokenobj')]);
-      else if (t.kind === 'headers' && isCredentialHeader(prop)) out = union(out, [derive('cred')]);
-      else if (t.kind === 'tokenobj' && TOKEN_ATTRS.has(prop)) out = union(out, [derive('cred')]);
+      const next = (kind: Kind) => derive(t, kind, node);
+      if (t.kind === 'request' && prop === 'headers') out = union(out, [next('headers')]);
+      else if (t.kind === 'request' && (prop === 'cookies' || prop === 'signedCookies')) out = union(out, [next('headers')]);
+      else if (t.kind === 'request' && prop === 'auth') out = union(out, [next('tokenobj')]);
+      else if (t.kind === 'headers' && isCredentialHeader(prop)) out = union(out, [next('cred')]);
+      else if (t.kind === 'tokenobj' && TOKEN_ATTRS.has(prop)) out = union(out, [next('cred')]);
       else if (t.kind === 'options' && prop === 'headers') out = union(out, [{ ...t, kind: 'headers' }]);
       else if (t.param !== undefined && prop === 'headers') out = union(out, [{ ...t, kind: 'headers' }]);
       else if (t.param !== undefined && TOKEN_ATTRS.has(prop)) out = union(out, [{ ...t, kind: 'cred' }]);
@@ -372,7 +411,7 @@ export class JavaScriptEngine extends Engine {
   indexOf(obj: Taints, key: string | undefined, node: Node): Taints {
     let out: Taints = NONE;
     for (const t of obj) {
-      if (t.kind === 'headers' && (key === undefined || isCredentialHeader(key))) out = union(out, [t.origin ? source('cred', node) : { ...t, kind: 'cred' }]);
+      if (t.kind === 'headers' && (key === undefined || isCredentialHeader(key))) out = union(out, [derive(t, 'cred', node)]);
       else if (t.kind === 'cred') out = union(out, [t]);
       else if (key !== undefined) out = union(out, this.memberOf([t], key, node));
     }
@@ -428,13 +467,13 @@ export class JavaScriptEngine extends Engine {
       const req = only(receiver, 'request');
       if (req.length && REQUEST_GETTERS.has(name)) {
         const key = stringValue(argNodes[0]);
-        if (!argNodes.length) out = union(out, req.map((t) => (t.origin ? source('headers', node) : { ...t, kind: 'headers' as Kind })));
-        else if (key === undefined || isCredentialHeader(key)) out = union(out, req.map((t) => (t.origin ? source('cred', node) : { ...t, kind: 'cred' as Kind })));
+        if (!argNodes.length) out = union(out, req.map((t) => derive(t, 'headers', node)));
+        else if (key === undefined || isCredentialHeader(key)) out = union(out, req.map((t) => derive(t, 'cred', node)));
       }
       const hdrs = only(receiver, 'headers');
       if (hdrs.length && HEADER_GETTERS.has(name)) {
         const key = stringValue(argNodes[0]);
-        if (key === undefined || isCredentialHeader(key)) out = union(out, hdrs.map((t) => (t.origin ? source('cred', node) : { ...t, kind: 'cred' as Kind })));
+        if (key === undefined || isCredentialHeader(key)) out = union(out, hdrs.map((t) => derive(t, 'cred', node)));
       }
       if (HEADER_VIEWS.has(name)) out = union(out, only(receiver, 'headers', 'options'));
       if (STRING_METHODS.has(name)) out = union(out, only(receiver, 'cred'));
@@ -460,18 +499,132 @@ export class JavaScriptEngine extends Engine {
       for (const a of args) out = union(out, name === 'String' || name === 'btoa' || name.startsWith('encodeURI') ? retag(carriesCredential(a), 'cred') : a);
     }
     if (name === 'Headers') for (const a of args) out = union(out, retag(carriesCredential(only(a, 'headers', 'cred')), 'headers'));
-    // Same-file functions and methods (`helper(x)`, `this.helper(x)`).
-    const key = callee.type === 'identifier' ? name : receiverNode?.type === 'this' && frame.className ? `${frame.className}.${name}` : undefined;
-    const summary = key ? this.summaries.get(key) : undefined;
-    if (summary) out = union(out, this.applySummary(frame, summary, args, node));
-    // `new Client(tok)` for a class whose constructor stores the parameter on `this`.
-    if (isNew) {
-      for (const [attrKey, params] of this.ctorAttrs) {
-        if (!attrKey.startsWith(`${name}.`)) continue;
-        for (const p of params) for (const a of carriesCredential(args[p.param!] ?? [])) if (a.origin) this.addAttr(attrKey, [{ ...a, kind: p.kind }]);
+    // Per-request storage: AsyncLocalStorage `run(store, fn)` / `enterWith(store)` / `getStore()`, Hono `c.set/c.get`.
+    if (receiverNode) out = union(out, this.storageCall(node, name, receiverNode, argNodes, args, frame));
+    // Functions and methods of this file or of a scanned module it imports.
+    const text = calleeText(node);
+    const summary = isNew ? undefined : this.calleeSummary(callee, name, receiverNode, frame);
+    if (summary) out = union(out, this.applySummary(frame, summary, args, node, text));
+    const cls = isNew ? this.classOfNew(node) : undefined;
+    if (cls) {
+      // `new Client(tok)` for a class whose constructor stores the parameter on `this`, and methods send it.
+      const remote = cls.includes('#');
+      const ctor = remote ? this.importedSummary({ kind: 'symbol', file: cls.split('#')[0]!, name: `${cls.split('#')[1]}.constructor` }) : this.summaries.get(`${cls}.constructor`);
+      if (ctor) this.applySummary(frame, ctor, args, node, text);
+      this.applyConstructor(frame, cls, args, node, text);
+      if (!remote) {
+        for (const [attrKey, params] of this.ctorAttrs) {
+          if (!attrKey.startsWith(`${cls}.`)) continue;
+          for (const p of params) for (const a of carriesCredential(args[p.param!] ?? [])) if (a.origin) this.addAttr(attrKey, [{ ...a, kind: p.kind, path: hop([a], node, `passed to \`${text}\``)[0]!.path }]);
+        }
       }
+    } else if (!summary && (isNew || /client|^create/i.test(name)) && !HTTP_CONSTRUCTORS.has(name) && this.fromPackage(callee)) {
+      // A client of another package given the credential: `new Octokit({ auth })`, `new WebClient(token)`, `createClient({ apiKey })`.
+      this.packageCredentialSink(frame, node, text, args, namedArgs(argNodes, (n) => this.eval(n, frame)));
     }
     return out;
+  }
+
+  storageCall(node: Node, name: string, receiverNode: Node, argNodes: Node[], args: Taints[], frame: Frame): Taints {
+    const recv = unwrap(receiverNode);
+    if (recv.type === 'identifier' && this.sharedHolder(recv.text, frame)) {
+      const key = `${this.storeKey(recv.text)}()`;
+      const label = `async-local storage \`${recv.text}\``;
+      if ((name === 'run' && args.length >= 1) || (name === 'enterWith' && args.length === 1)) this.writeStore(key, args[0]!, node, label);
+      if (name === 'getStore' && !args.length) return this.readStore(key, node, label, recv.text);
+    }
+    // Hono's per-request variables: `c.set('token', tok)`, `c.get('token')`.
+    if (recv.type === 'identifier' && (recv.text === 'c' || recv.text === 'ctx' || recv.text === 'context')) {
+      const key = stringValue(argNodes[0]);
+      if (key !== undefined && name === 'set' && args.length === 2) this.writeStore(`ctx.${key}`, args[1]!, node, `\`c.set('${key}')\``);
+      if (key !== undefined && name === 'get' && args.length === 1) return this.readStore(`ctx.${key}`, node, `\`c.get('${key}')\``, key);
+    }
+    return NONE;
+  }
+
+  /** The summary of what a call invokes: a function of this file, a method of this class, or a scanned import's. */
+  calleeSummary(callee: Node, name: string, receiverNode: Node | undefined, frame: Frame): Summary | undefined {
+    if (callee.type === 'identifier') {
+      if (lookup(frame, name)?.length && !this.summaries.has(name)) return undefined;
+      return this.summaries.get(name) ?? this.importedSummary(this.resolve(name));
+    }
+    if (!receiverNode) return undefined;
+    if (receiverNode.type === 'this') return frame.className ? this.summaries.get(`${frame.className}.${name}`) : undefined;
+    if (receiverNode.type !== 'identifier') return undefined;
+    const recv = receiverNode.text;
+    const type = typeOf(frame, recv);
+    if (type) return type.includes('#') ? this.importedSummary({ kind: 'symbol', file: type.split('#')[0]!, name: `${type.split('#')[1]}.${name}` }) : this.summaries.get(`${type}.${name}`);
+    if (lookup(frame, recv)) return undefined;
+    const target = this.resolve(recv);
+    return target?.kind === 'module' ? this.importedSummary(target, name) : undefined;
+  }
+
+  /** The class `new C(…)` constructs, when defined in this file (`C`) or in a scanned module (`file#C`). */
+  classOfNew(node: Node): string | undefined {
+    const n = unwrap(node);
+    if (n.type !== 'new_expression') return undefined;
+    const ctor = n.childForFieldName('constructor');
+    if (ctor?.type === 'identifier') {
+      const name = ctor.text;
+      if ([...this.summaries.keys(), ...this.ctorAttrs.keys()].some((k) => k.startsWith(`${name}.`))) return name;
+      return this.importedClass(this.resolve(name));
+    }
+    if (ctor?.type === 'member_expression' && ctor.childForFieldName('object')?.type === 'identifier') {
+      const target = this.resolve(ctor.childForFieldName('object')!.text);
+      return target?.kind === 'module' ? this.importedClass(target, ctor.childForFieldName('property')!.text) : undefined;
+    }
+    return undefined;
+  }
+
+  /** Whether the callee's root name is imported from another package that is an API client (not a server framework). */
+  fromPackage(callee: Node): boolean {
+    const root = memberPath(callee)?.root ?? (callee.type === 'identifier' ? callee.text : undefined);
+    if (!root || root === 'this') return false;
+    const r = this.resolve(root);
+    if (r?.kind !== 'package') return false;
+    const mod = r.module.startsWith('@') ? r.module.split('/').slice(0, 2).join('/') : r.module.split('/')[0]!;
+    return !NOT_CLIENT_PACKAGES.has(mod) && !mod.startsWith('@modelcontextprotocol/');
+  }
+
+  /** A module-level or imported name (not a local, not an HTTP client): a candidate storage holder. */
+  sharedHolder(name: string, frame: Frame): boolean {
+    if (lookupOwnedBelowModule(frame, name, this.#module) || this.clients.has(name)) return false;
+    if (this.imports.defines.has(name)) return true;
+    const r = this.resolve(name);
+    return r !== undefined && r.kind !== 'module';
+  }
+
+  /** A module-level or imported variable read inside a function: its storage cell. */
+  sharedName(name: string, frame: Frame): string | undefined {
+    if (frame === this.#module || lookupOwnedBelowModule(frame, name, this.#module)) return undefined;
+    if (this.imports.defines.has(name)) return `${this.file}#${name}`;
+    const r = this.resolve(name);
+    return r?.kind === 'symbol' ? `${r.file}#${r.name}` : undefined;
+  }
+
+  /**
+   * Storage reached through a member: `req.token` set by middleware, `res.locals.x`, Hono `c.var.x`, Cloudflare
+   * `this.props.x`, `globalThis.x`, and `obj.x` on a module-level or imported object. Undefined for anything local.
+   */
+  storeCell(member: Node, frame: Frame): { key: string; label: string; guess?: string } | undefined {
+    const path = memberPath(member);
+    if (!path || !path.names.length || path.names.includes('*')) return undefined;
+    const { root, names } = path;
+    const last = names[names.length - 1]!;
+    if (root === 'this') return names[0] === 'props' && names.length === 2 ? { key: `props.${last}`, label: `\`this.props.${last}\`` } : undefined;
+    if (root === 'globalThis' || root === 'global' || root === 'window') return names.length === 1 ? { key: `global.${last}`, label: `\`${root}.${last}\`` } : undefined;
+    if (names.length === 2 && names[0] === 'locals') return { key: `locals.${last}`, label: `\`res.locals.${last}\``, guess: last };
+    if (names.length === 2 && names[0] === 'var' && (root === 'c' || root === 'ctx' || root === 'context')) return { key: `ctx.${last}`, label: `\`c.var.${last}\``, guess: last };
+    if (names.length === 2 && names[0] === 'props') return { key: `props.${last}`, label: `\`${root}.props.${last}\`` };
+    if (names.length !== 1) return undefined;
+    if (REQUEST_NAMES.has(root) || only(lookup(frame, root) ?? NONE, 'request').length) {
+      if (REQUEST_FIELDS.has(last)) return undefined;
+      return { key: `req.${last}`, label: `\`${root}.${last}\``, guess: last };
+    }
+    if (lookupOwnedBelowModule(frame, root, this.#module) || frame === this.#module || this.clients.has(root)) return undefined;
+    const r = this.resolve(root);
+    if (!this.imports.defines.has(root) && r?.kind !== 'symbol' && r?.kind !== 'module') return undefined;
+    return { key: this.storeKey(root, last), label: `\`${root}.${last}\`` };
   }
 
   sinks(node: Node, name: string, receiverNode: Node | undefined, argNodes: Node[], args: Taints[], frame: Frame): void {
@@ -498,6 +651,42 @@ export class JavaScriptEngine extends Engine {
       }
     });
   }
+}
+
+/** Fields of inbound request objects that are not per-request storage set by middleware. */
+const REQUEST_FIELDS = new Set([
+  'headers', 'cookies', 'signedCookies', 'body', 'query', 'params', 'url', 'originalUrl', 'path', 'method', 'ip', 'ips',
+  'hostname', 'protocol', 'raw', 'auth', 'authInfo', 'socket', 'header', 'get', 'json', 'text', 'formData', 'signal',
+  'routeOptions', 'server', 'log', 'id', 'baseUrl', 'route', 'app', 'res', 'nextUrl', 'geo', 'valid', 'param',
+]);
+
+/** Server frameworks, validation, JWT and HTTP libraries: not API clients that send a credential handed to them. */
+const NOT_CLIENT_PACKAGES = new Set([
+  'express', 'hono', 'fastify', 'koa', 'next', 'zod', 'jsonwebtoken', 'jose', 'jwks-rsa', 'axios', 'got', 'ky', 'undici',
+  'node-fetch', 'cross-fetch', 'http', 'https', 'crypto', 'url', 'events', 'stream', 'buffer', 'util', 'fs', 'path',
+  'async_hooks', 'fastmcp', 'mcp-handler', 'agents', 'openid-client', 'oauth4webapi', '@cloudflare/workers-oauth-provider',
+]);
+
+/** Whether `name` is bound in a function frame between `frame` and the module (a parameter, a local, a closure variable). */
+function lookupOwnedBelowModule(frame: Frame, name: string, module: Frame | undefined): boolean {
+  for (let f: Frame | undefined = frame; f && f !== module; f = f.parent) if (f.vars.has(name) || f.locals.has(name)) return true;
+  return false;
+}
+
+/** Properties of object-literal arguments (`{ apiKey: tok }`), for credential-taking constructors. */
+function namedArgs(argNodes: Node[], evaluate: (n: Node) => Taints): Map<string, { node: Node; taints: Taints }> {
+  const out = new Map<string, { node: Node; taints: Taints }>();
+  for (const a of argNodes) {
+    const o = unwrap(a);
+    if (o.type !== 'object') continue;
+    for (const c of o.namedChildren) {
+      if (c?.type === 'pair') {
+        const k = c.childForFieldName('key')!;
+        out.set(stringValue(k) ?? k.text, { node: c, taints: evaluate(c.childForFieldName('value')!) });
+      } else if (c?.type === 'shorthand_property_identifier') out.set(c.text, { node: c, taints: evaluate(c) });
+    }
+  }
+  return out;
 }
 
 function isStatementType(type: string): boolean {

@@ -4,8 +4,8 @@ import { qualify } from '../imports.ts';
 import type { Node } from '../parser.ts';
 import {
   AUTH_INFO_ATTRS, HTTP_CONSTRUCTORS, HTTP_METHOD_NAMES, NONE, REQUEST_ATTRS, REQUEST_NAMES, REQUEST_TYPES, TOKEN_ATTRS,
-  carriesCredential, isCredentialHeader, isLocal, isTokenExchangeName, lookup, only, retag, source, union,
-  type Frame, type Taints,
+  carriesCredential, derive, hop, isCredentialHeader, isLocal, isTokenExchangeName, lookup, only, retag, source, stepAt,
+  typeOf, union, type Frame, type Summary, type Taints,
 } from './core.ts';
 import { Engine } from './engine.ts';
 
@@ -29,12 +29,12 @@ const ADD_HEADER_METHODS = new Set(['add_header', 'add_unredirected_header', 'pu
 const CLIENT_MODULES = new Set(['requests', 'httpx', 'aiohttp', 'urllib', 'urllib3', 'http']);
 
 export class PythonEngine extends Engine {
-  /** `self.x = <parameter of __init__>`: keyed `Class.x`, the parameter placeholders. */
-  readonly ctorAttrs = new Map<string, Taints>();
   #consts: Map<string, string> | undefined;
+  #module: Frame | undefined;
 
   protected walkModule(root: Node): void {
     const frame: Frame = { vars: new Map(), locals: new Set(), exempt: false };
+    this.#module = frame;
     this.block(root, frame);
   }
 
@@ -66,9 +66,13 @@ export class PythonEngine extends Engine {
       case 'return_statement': {
         const value = node.namedChildren[0];
         const t = value ? this.eval(value, frame) : NONE;
-        if (frame.summary) frame.summary.returns = union(frame.summary.returns, t);
+        if (frame.summary) frame.summary.returns = union(frame.summary.returns, hop(t, node, 'returned'));
         return;
       }
+      case 'global_statement':
+      case 'nonlocal_statement':
+        if (node.type === 'global_statement') for (const id of node.namedChildren) if (id?.type === 'identifier') (frame.globals ??= new Set()).add(id.text);
+        return;
       case 'with_statement': {
         for (const item of node.descendantsOfType('with_item')) {
           const value = item.childForFieldName('value');
@@ -119,17 +123,22 @@ export class PythonEngine extends Engine {
     const name = node.childForFieldName('name')?.text ?? '<lambda>';
     const key = outer.className ? `${outer.className}.${name}` : name;
     const summary = this.summaryFor(key);
+    summary.params = [];
     const frame: Frame = {
       vars: new Map(), locals: new Set(), parent: outer, summary, className: outer.className,
       exempt: outer.exempt || isTokenExchangeName(name),
     };
     let index = 0;
-    for (const p of node.childForFieldName('parameters')?.namedChildren ?? []) {
+    const params = node.childForFieldName('parameters')?.namedChildren ?? [];
+    const asgi = params.some((p) => p && paramName(p) === 'receive');
+    for (const p of params) {
       if (!p) continue;
       const pname = paramName(p);
       if (!pname) continue;
       if (outer.className && index === 0 && (pname === 'self' || pname === 'cls') && p.type === 'identifier') continue;
-      frame.vars.set(pname, this.paramTaint(p, pname, index));
+      // ASGI middleware: `async def __call__(self, scope, receive, send)`; `scope["headers"]` are the inbound headers.
+      frame.vars.set(pname, pname === 'scope' && asgi ? [source('request', p)] : this.paramTaint(p, pname, index));
+      summary.params.push(pname);
       index++;
     }
     const body = node.childForFieldName('body');
@@ -151,16 +160,25 @@ export class PythonEngine extends Engine {
         return [source(type === 'HTTPAuthorizationCredentials' ? 'tokenobj' : 'cred', p)];
       }
     }
-    return [{ kind: 'cred', param: index }];
+    return [{ kind: 'cred', param: index, path: [stepAt(p, `parameter \`${name}\``)] }];
   }
 
   assign(target: Node, t: Taints, frame: Frame, valueNode?: Node): void {
     switch (target.type) {
-      case 'identifier':
-        frame.vars.set(target.text, t);
-        frame.locals.add(target.text);
-        if (valueNode && this.isClientConstruction(valueNode)) this.clients.add(target.text);
+      case 'identifier': {
+        const name = target.text;
+        const held = hop(t, target, `\`${name}\` = …`);
+        if (frame.globals?.has(name) || (frame === this.#module && this.imports.defines.has(name) && carriesCredential(t).length)) {
+          this.writeStore(`${this.file}#${name}`, held, target, `module variable \`${name}\``);
+        }
+        frame.vars.set(name, held);
+        frame.locals.add(name);
+        if (valueNode && this.isClientConstruction(valueNode)) this.clients.add(name);
+        const cls = valueNode ? this.classOfCall(valueNode) : undefined;
+        if (cls) (frame.types ??= new Map()).set(name, cls);
+        else frame.types?.delete(name);
         return;
+      }
       case 'pattern_list':
       case 'tuple_pattern':
       case 'list_pattern':
@@ -171,6 +189,7 @@ export class PythonEngine extends Engine {
         const obj = target.childForFieldName('object')!;
         const attr = target.childForFieldName('attribute')!.text;
         if (obj.type === 'identifier' && (obj.text === 'self' || obj.text === 'cls') && frame.className) {
+          t = hop(t, target, `stored in \`self.${attr}\``);
           this.addAttr(`${frame.className}.${attr}`, t.filter((x) => x.origin));
           this.ctorParamAttr(frame, `${frame.className}.${attr}`, t);
           if (valueNode && this.isClientConstruction(valueNode)) this.clients.add(`self.${attr}`);
@@ -179,6 +198,11 @@ export class PythonEngine extends Engine {
         // `client.headers = {...}` / `session.auth = ...` on an object shared beyond this function sends it.
         if ((attr === 'headers' || attr === 'auth') && !this.isLocalContainer(obj, frame)) {
           this.reportSink(frame, target.parent ?? target, attr === 'auth' ? only(t, 'cred') : t, 'the default headers of an outbound HTTP client');
+          return;
+        }
+        const cell = this.storeCell(obj, attr, frame);
+        if (cell) {
+          this.writeStore(cell.key, t, target, cell.label);
           return;
         }
         this.taintRoot(obj, t, frame);
@@ -242,9 +266,16 @@ export class PythonEngine extends Engine {
   eval(node: Node, frame: Frame): Taints {
     switch (node.type) {
       case 'identifier': {
-        const v = lookup(frame, node.text);
-        if (v) return v;
-        return REQUEST_NAMES.has(node.text) ? [source('request', node)] : NONE;
+        const name = node.text;
+        const v = lookup(frame, name);
+        const shared = this.sharedName(name, frame);
+        const stored = shared ? this.readStore(shared, node, `module variable \`${name}\``) : NONE;
+        if (v) return stored.length ? union(v, stored) : v;
+        if (stored.length) return stored;
+        if (!REQUEST_NAMES.has(name)) return NONE;
+        // Flask's `request` proxy is imported; `from urllib import request` is an HTTP client.
+        const r = this.resolve(name);
+        return !r || (r.kind === 'package' && !CLIENT_MODULES.has(r.module.split('.')[0]!)) ? [source('request', node)] : NONE;
       }
       case 'attribute':
         return this.member(node, frame);
@@ -321,18 +352,22 @@ export class PythonEngine extends Engine {
     const attr = node.childForFieldName('attribute')!.text;
     let out: Taints = NONE;
     if (objNode.type === 'identifier' && (objNode.text === 'self' || objNode.text === 'cls') && frame.className) {
-      out = union(out, this.attrs.get(`${frame.className}.${attr}`) ?? NONE);
+      const key = `${frame.className}.${attr}`;
+      out = union(out, this.attrs.get(key) ?? NONE);
+      const stored = this.ctorAttrs.get(key);
+      if (stored) out = union(out, union(stored.map((p) => ({ kind: p.kind, field: key, path: [stepAt(node, `read \`self.${attr}\``)] }))));
     }
+    const cell = this.storeCell(objNode, attr, frame);
+    if (cell) out = union(out, this.readStore(cell.key, node, cell.label, cell.guess));
     const obj = this.eval(objNode, frame);
     if (REQUEST_ATTRS.has(attr)) out = union(out, [source('request', node)]);
     if (AUTH_INFO_ATTRS.has(attr)) out = union(out, [source('tokenobj', node)]);
     for (const t of obj) {
-      const keep = { ...t, origin: t.origin ? t.origin : undefined };
-      if (t.kind === 'request' && attr === 'headers') out = union(out, [t.origin ? source('headers', node) : { ...keep, kind: 'headers' }]);
-      else if (t.kind === 'request' && attr === 'cookies') out = union(out, [source('headers', node)]);
-      else if (t.kind === 'request' && attr === 'auth') out = union(out, [source('tokenobj', node)]);
+      if (t.kind === 'request' && (attr === 'headers' || attr === 'META' || attr === 'cookies' || attr === 'COOKIES')) out = union(out, [derive(t, 'headers', node)]);
+      else if (t.kind === 'request' && (attr === 'auth' || attr === 'user')) out = union(out, [derive(t, 'tokenobj', node)]);
       else if (t.kind === 'headers' && (attr === 'raw' || attr === '_list')) out = union(out, [t]);
-      else if (t.kind === 'tokenobj' && TOKEN_ATTRS.has(attr)) out = union(out, [t.origin ? source('cred', node) : { ...keep, kind: 'cred' }]);
+      else if (t.kind === 'tokenobj' && TOKEN_ATTRS.has(attr)) out = union(out, [derive(t, 'cred', node)]);
+      else if (t.kind === 'cred' && t.origin && TOKEN_ATTRS.has(attr)) out = union(out, [t]);
       else if (t.kind === 'options' && attr === 'headers') out = union(out, [{ ...t, kind: 'headers' }]);
       else if (t.param !== undefined && attr === 'headers') out = union(out, [{ ...t, kind: 'headers' }]);
       else if (t.param !== undefined && TOKEN_ATTRS.has(attr)) out = union(out, [{ ...t, kind: 'cred' }]);
@@ -343,9 +378,10 @@ export class PythonEngine extends Engine {
   index(obj: Taints, key: string | undefined, node: Node): Taints {
     let out: Taints = NONE;
     for (const t of obj) {
-      if (t.kind === 'headers' && (key === undefined || isCredentialHeader(key))) out = union(out, [t.origin ? source('cred', node) : { ...t, kind: 'cred' }]);
+      if (t.kind === 'headers' && (key === undefined || isCredentialHeader(key))) out = union(out, [derive(t, 'cred', node)]);
       else if (t.kind === 'cred') out = union(out, [t]);
       else if ((t.kind === 'options' || t.kind === 'request') && key === 'headers') out = union(out, [{ ...t, kind: 'headers' }]);
+      else if (t.kind === 'request' && (key === 'META' || key === 'headers')) out = union(out, [derive(t, 'headers', node)]);
       else if (t.kind === 'tokenobj' && key !== undefined && TOKEN_ATTRS.has(key)) out = union(out, [{ ...t, kind: 'cred' }]);
     }
     return out;
@@ -420,6 +456,22 @@ export class PythonEngine extends Engine {
 
     this.sinks(node, fn, name, qualified, receiverNode, positional, keywords, splats, frame);
 
+    // Per-request storage: `ContextVar.set(tok)` / `.get()` on a module-level or imported variable.
+    if (fn.type === 'attribute' && receiverNode?.type === 'identifier' && (name === 'set' || name === 'get') && this.sharedHolder(receiverNode.text, frame)) {
+      const recv = receiverNode.text;
+      const key = `${this.storeKey(recv)}()`;
+      const label = `context variable \`${recv}\``;
+      if (name === 'set' && positional.length === 1 && !keywords.size) {
+        this.writeStore(key, positional[0]!, node, label);
+        return NONE;
+      }
+      const first = argsNode?.namedChildren[0];
+      if (name === 'get' && positional.length <= 1 && (!first || ['none', 'string', 'integer'].includes(first.type))) {
+        const stored = this.readStore(key, node, label, recv);
+        if (stored.length) return stored;
+      }
+    }
+
     // Results.
     if (isTokenExchangeName(name)) return NONE;
     if (name === 'get_http_headers') return [source('headers', node)];
@@ -430,7 +482,7 @@ export class PythonEngine extends Engine {
     if (fn.type === 'attribute') {
       if (only(receiver, 'headers').length && HEADER_GETTERS.has(name)) {
         const key = this.constString(argsNode?.namedChildren[0], frame);
-        if (key === undefined || isCredentialHeader(key)) out = union(out, retag(only(receiver, 'headers'), 'cred').map((t) => (t.origin ? source('cred', node) : t)));
+        if (key === undefined || isCredentialHeader(key)) out = union(out, only(receiver, 'headers').map((t) => derive(t, 'cred', node)));
       }
       if (HEADER_VIEWS.has(name)) out = union(out, only(receiver, 'headers', 'options'));
       if (STRING_METHODS.has(name)) {
@@ -450,22 +502,119 @@ export class PythonEngine extends Engine {
     if (TRANSPARENT_CALLS.has(name)) {
       for (const a of [...args, ...[...keywords.values()].map((k) => k.taints)]) out = union(out, name === 'str' || name.includes('b64') || name.startsWith('quote') ? retag(carriesCredential(a), 'cred') : a);
     }
-    // Same-file functions and methods.
-    const summaryKey = fn.type === 'identifier' ? name : receiverNode && (receiverNode.text === 'self' || receiverNode.text === 'cls') && frame.className ? `${frame.className}.${name}` : undefined;
-    const summary = summaryKey ? this.summaries.get(summaryKey) : undefined;
-    if (summary) out = union(out, this.applySummary(frame, summary, args, node));
-    // Constructors of same-file classes: `__init__` stores parameters on self.
-    if (fn.type === 'identifier') {
-      for (const [key, params] of this.ctorAttrs) {
-        if (!key.startsWith(`${name}.`)) continue;
-        for (const p of params) for (const a of carriesCredential(args[p.param!] ?? [])) if (a.origin) this.addAttr(key, [{ ...a, kind: p.kind }]);
+    // Functions and methods of this file or of a scanned module it imports.
+    const callee = shortCallee(fn);
+    const summary = this.calleeSummary(fn, name, receiverNode, frame);
+    const bound = (s: Summary) => bindArgs(s, args, keywords);
+    if (summary) out = union(out, this.applySummary(frame, summary, bound(summary), node, callee));
+    // Constructors: `__init__` stores parameters in fields that methods send.
+    const cls = this.classOfCall(node);
+    if (cls) {
+      const init = cls.includes('#') ? this.importedSummary({ kind: 'symbol', file: cls.split('#')[0]!, name: `${cls.split('#')[1]}.__init__` }) : this.summaries.get(`${cls}.__init__`);
+      const ctorArgs = init ? bound(init) : args;
+      if (init) this.applySummary(frame, init, ctorArgs, node, callee);
+      this.applyConstructor(frame, cls, ctorArgs, node, callee);
+      if (!cls.includes('#')) {
+        for (const [key, params] of this.ctorAttrs) {
+          if (!key.startsWith(`${cls}.`)) continue;
+          for (const p of params) for (const a of carriesCredential(ctorArgs[p.param!] ?? [])) if (a.origin) this.addAttr(key, [{ ...a, kind: p.kind, path: hop([a], node, `passed to \`${callee}\``)[0]!.path }]);
+        }
       }
+    } else if (!summary && this.fromPackage(fn) && (/^[A-Z]/.test(name) || /client/i.test(name)) && !HTTP_CONSTRUCTORS.has(name)) {
+      // A client class of another package given the credential: `Github(auth=…)`, `SomeApiClient(api_key=tok)`.
+      this.packageCredentialSink(frame, node, callee, args, keywords);
     }
     // Auth helpers such as `BearerAuth(tok)` or `httpx.BasicAuth(user, tok)` carry the credential into `auth=`.
     if (/^[A-Z]/.test(name) && !HTTP_CONSTRUCTORS.has(name) && !summary) {
       for (const a of args) out = union(out, only(a, 'cred'));
+      for (const [k, a] of keywords) if (k !== 'headers') out = union(out, only(a.taints, 'cred'));
     }
     return out;
+  }
+
+  /** The summary of what `fn` calls: a function of this file, a method of this class, or one of a scanned import. */
+  calleeSummary(fn: Node, name: string, receiverNode: Node | undefined, frame: Frame): Summary | undefined {
+    if (fn.type === 'identifier') {
+      if (lookup(frame, name) && !this.summaries.has(name)) return undefined;
+      return this.summaries.get(name) ?? this.importedSummary(this.resolve(name));
+    }
+    if (!receiverNode || receiverNode.type !== 'identifier') return undefined;
+    const recv = receiverNode.text;
+    if ((recv === 'self' || recv === 'cls') && frame.className) return this.summaries.get(`${frame.className}.${name}`);
+    const type = typeOf(frame, recv);
+    if (type) return type.includes('#') ? this.importedSummary({ kind: 'symbol', file: type.split('#')[0]!, name: `${type.split('#')[1]}.${name}` }) : this.summaries.get(`${type}.${name}`);
+    if (lookup(frame, recv)) return undefined;
+    const target = this.resolve(recv);
+    return target?.kind === 'module' ? this.importedSummary(target, name) : undefined;
+  }
+
+  /** The class a call constructs, when it is defined in this file (`Class`) or a scanned module (`file#Class`). */
+  classOfCall(node: Node): string | undefined {
+    let n: Node | null = node;
+    while (n && (n.type === 'await' || n.type === 'parenthesized_expression')) n = n.namedChildren[0] ?? null;
+    if (n?.type !== 'call') return undefined;
+    const fn = n.childForFieldName('function');
+    if (fn?.type === 'identifier') {
+      const name = fn.text;
+      if (!/^[A-Z]/.test(name)) return undefined;
+      if (this.summaries.has(`${name}.__init__`) || [...this.ctorAttrs.keys()].some((k) => k.startsWith(`${name}.`)) || [...this.summaries.keys()].some((k) => k.startsWith(`${name}.`))) return name;
+      return this.importedClass(this.resolve(name));
+    }
+    if (fn?.type === 'attribute' && fn.childForFieldName('object')?.type === 'identifier') {
+      const attr = fn.childForFieldName('attribute')!.text;
+      if (!/^[A-Z]/.test(attr)) return undefined;
+      const target = this.resolve(fn.childForFieldName('object')!.text);
+      return target?.kind === 'module' ? this.importedClass(target, attr) : undefined;
+    }
+    return undefined;
+  }
+
+  /** Whether the callee's root name is imported from another package (not a scanned module, not the standard library). */
+  fromPackage(fn: Node): boolean {
+    const root = rootName(fn);
+    if (!root) return false;
+    const r = this.resolve(root);
+    return r?.kind === 'package' && !NOT_CLIENT_PACKAGES.has(r.module.split('.')[0]!) && !CLIENT_MODULES.has(r.module.split('.')[0]!);
+  }
+
+  /** A module-level or imported name (not a local, not an HTTP client): a candidate storage holder. */
+  sharedHolder(name: string, frame: Frame): boolean {
+    if (isLocal(frame, name) && frame !== this.#module) return false;
+    if (this.clients.has(name) || lookup(frame, name)?.length) return false;
+    if (this.imports.defines.has(name)) return true;
+    const r = this.resolve(name);
+    return r !== undefined && r.kind !== 'module';
+  }
+
+  /** A module-level or imported name read or written inside a function: its storage cell. */
+  sharedName(name: string, frame: Frame): string | undefined {
+    if (frame === this.#module || isLocal(frame, name) && !frame.globals?.has(name)) return undefined;
+    if (this.imports.defines.has(name)) return `${this.file}#${name}`;
+    const r = this.resolve(name);
+    return r?.kind === 'symbol' ? `${r.file}#${r.name}` : undefined;
+  }
+
+  /**
+   * Storage reached through an attribute: `request.state.x`, Flask `g.x`, `Config.token` / `settings.token` on a
+   * module-level or imported object, `module.VAR` of a scanned module. Undefined for anything local.
+   */
+  storeCell(obj: Node, attr: string, frame: Frame): { key: string; label: string; guess?: string } | undefined {
+    if (obj.type === 'attribute' && obj.childForFieldName('attribute')!.text === 'state') {
+      const owner = obj.childForFieldName('object')!;
+      if (only(this.eval(owner, frame), 'request').length || REQUEST_NAMES.has(owner.text) || owner.text.endsWith('.request')) {
+        return { key: `state.${attr}`, label: `\`request.state.${attr}\``, guess: attr };
+      }
+      return undefined;
+    }
+    if (obj.type !== 'identifier' || obj.text === 'self' || obj.text === 'cls') return undefined;
+    const name = obj.text;
+    const r = this.resolve(name);
+    if (r?.kind === 'package' && r.module === 'flask' && r.name === 'g') return { key: `g.${attr}`, label: `\`g.${attr}\``, guess: attr };
+    if (isLocal(frame, name) && frame !== this.#module) return undefined;
+    if (frame === this.#module && !r) return undefined;
+    if (!this.imports.defines.has(name) && r?.kind !== 'symbol' && r?.kind !== 'module') return undefined;
+    if (this.clients.has(name)) return undefined;
+    return { key: this.storeKey(name, attr), label: `\`${name}.${attr}\`` };
   }
 
   sinks(node: Node, fn: Node, name: string, qualified: string, receiverNode: Node | undefined, positional: Taints[],
@@ -493,6 +642,25 @@ export class PythonEngine extends Engine {
   }
 }
 
+
+/** Positional arguments, then keyword arguments placed at their parameter's index. */
+function bindArgs(summary: Summary, positional: Taints[], keywords: Map<string, { taints: Taints }>): Taints[] {
+  const out = [...positional];
+  for (const [k, v] of keywords) {
+    const i = summary.params.indexOf(k);
+    if (i >= 0) out[i] = union(out[i] ?? NONE, v.taints);
+  }
+  for (let i = 0; i < out.length; i++) out[i] ??= NONE;
+  return out;
+}
+
+/** Standard library and frameworks (server, validation, JWT): not API clients that a credential given to them is sent by. */
+const NOT_CLIENT_PACKAGES = new Set([
+  'abc', 'asyncio', 'base64', 'collections', 'contextlib', 'contextvars', 'dataclasses', 'datetime', 'enum', 'functools',
+  'hashlib', 'hmac', 'http', 'inspect', 'io', 'itertools', 'json', 'logging', 'os', 'pathlib', 're', 'secrets', 'ssl',
+  'string', 'subprocess', 'sys', 'threading', 'time', 'typing', 'typing_extensions', 'urllib', 'uuid', 'weakref',
+  'pydantic', 'pydantic_settings', 'starlette', 'fastapi', 'flask', 'django', 'mcp', 'fastmcp', 'jwt', 'jose', 'authlib',
+]);
 
 function isStatement(type: string): boolean {
   return type.endsWith('_statement') || type === 'function_definition' || type === 'class_definition' || type === 'decorated_definition';

@@ -1,0 +1,120 @@
+// Cross-file state of one scan for `authorization-passthrough`: what each module exports (function, method and
+// constructor summaries, which constructor parameters land in which fields and which fields reach a sink), what flows
+// through shared storage (ContextVar, AsyncLocalStorage, request.state / req.X / g.X, module globals and class
+// attributes), and what each file used, so that a file is analysed again when something it used has changed.
+// Names are followed to their definitions through imports, re-exports and export aliases (see resolve.ts).
+import type { Imports } from './imports.ts';
+import type { Family } from './parser.ts';
+import { ModuleResolver } from './resolve.ts';
+import type { SinkSite, Summary, Taints } from './taint/core.ts';
+
+export interface ModuleFacts {
+  family: Family;
+  imports: Imports;
+}
+
+/** What a local name stands for: a definition in a scanned file, a scanned module, or something from a package. */
+export type Resolved =
+  | { kind: 'symbol'; file: string; name: string }
+  | { kind: 'module'; file: string }
+  | { kind: 'package'; module: string; name?: string };
+
+export class Program {
+  readonly resolver: ModuleResolver;
+  readonly modules = new Map<string, ModuleFacts>();
+  /** `file#f`, `file#Class.method`: function and method summaries. */
+  readonly summaries = new Map<string, Summary>();
+  /** `file#Class` → field → constructor-parameter placeholders stored there. */
+  readonly ctorFields = new Map<string, Map<string, Taints>>();
+  /** `file#Class` → field → sinks a method sends that field to. */
+  readonly fieldSinks = new Map<string, Map<string, SinkSite[]>>();
+  /** Storage cells → the inbound values written there. */
+  readonly stores = new Map<string, Taints>();
+  /** Storage cells written at all (with any value): no inference from a name once a write has been seen. */
+  readonly written = new Set<string>();
+  readonly #versions = new Map<string, number>();
+
+  readonly #abs: ReadonlyMap<string, string>;
+  readonly #shown = new Map<string, string>();
+
+  /** `files`: display path → absolute path of every file taking part. Files are named by display path everywhere else. */
+  constructor(files: ReadonlyMap<string, string>) {
+    this.#abs = files;
+    for (const [shown, abs] of files) this.#shown.set(abs, shown);
+    this.resolver = new ModuleResolver(new Set(files.values()));
+  }
+
+  /** The file (display path) `specifier` names from `file`. */
+  resolveModule(file: string, specifier: string, family: Family): string | undefined {
+    const hit = this.resolver.resolve(this.#abs.get(file) ?? file, specifier, family);
+    return hit === undefined ? undefined : this.#shown.get(hit);
+  }
+
+  #isPackage(file: string, specifier: string, family: Family): boolean {
+    return this.resolver.isPackage(this.#abs.get(file) ?? file, specifier, family);
+  }
+
+  version(key: string): number {
+    return this.#versions.get(key) ?? 0;
+  }
+
+  bump(key: string): void {
+    this.#versions.set(key, this.version(key) + 1);
+  }
+
+  /** What `local` stands for in `file` (undefined: defined in the file itself, a global, or not imported). */
+  resolveName(file: string, local: string): Resolved | undefined {
+    const facts = this.modules.get(file);
+    const binding = facts?.imports.bindings.get(local);
+    if (!facts || !binding) return undefined;
+    return this.#follow(file, facts.family, binding.module, binding.name, 0);
+  }
+
+  /** `mod.name` where `mod` is a scanned module. */
+  member(moduleFile: string, name: string): Resolved {
+    return this.#symbol(moduleFile, name, 0) ?? { kind: 'symbol', file: moduleFile, name };
+  }
+
+  #follow(file: string, family: Family, module: string, name: string | undefined, depth: number): Resolved | undefined {
+    const target = this.resolveModule(file, module, family);
+    if (!target) {
+      // Python `from pkg import sub` where `sub` is a module.
+      if (family === 'python' && name) {
+        const sub = this.resolveModule(file, module.endsWith('.') ? module + name : `${module}.${name}`, family);
+        if (sub) return { kind: 'module', file: sub };
+      }
+      return this.#isPackage(file, module, family) ? { kind: 'package', module, name } : undefined;
+    }
+    if (name === undefined) return { kind: 'module', file: target };
+    return this.#symbol(target, name, depth + 1) ??
+      (family === 'python' ? this.#pySubmodule(file, module, name) : undefined) ?? { kind: 'symbol', file: target, name };
+  }
+
+  #pySubmodule(file: string, module: string, name: string): Resolved | undefined {
+    const sub = this.resolveModule(file, module.endsWith('.') ? module + name : `${module}.${name}`, 'python');
+    return sub ? { kind: 'module', file: sub } : undefined;
+  }
+
+  /** The definition `name` exported by `file` stands for, through aliases, bindings and re-exports. */
+  #symbol(file: string, name: string, depth: number): Resolved | undefined {
+    const facts = this.modules.get(file);
+    if (!facts || depth > 8) return undefined;
+    const local = facts.imports.exportAliases.get(name) ?? name;
+    if (facts.imports.defines.has(local)) return { kind: 'symbol', file, name: local };
+    const binding = facts.imports.bindings.get(local);
+    if (binding) return this.#follow(file, facts.family, binding.module, binding.name, depth);
+    for (const re of facts.imports.reexports) {
+      if (re === undefined) continue;
+      const inner = re.names === '*' ? (name === 'default' ? undefined : name) : re.names.get(name);
+      if (inner === undefined) continue;
+      const hit = this.#follow(file, facts.family, re.module, inner, depth);
+      if (hit && (hit.kind !== 'symbol' || this.modules.get(hit.file)?.imports.defines.has(hit.name) || re.names !== '*')) return hit;
+    }
+    return undefined;
+  }
+}
+
+/** A stable text for a summary, to tell whether re-analysing its file changed it. */
+export function signature(value: unknown): string {
+  return JSON.stringify(value, (k, v) => (k === 'path' ? undefined : v instanceof Map ? [...v.entries()] : v));
+}

@@ -1,0 +1,172 @@
+// Module resolution for cross-file analysis: which scanned file an import names. Python: relative imports
+// (`from .client import X`, `from .. import y`) and absolute dotted names against every ancestor folder of the
+// importing file (and its `src/`), packages through `__init__.py`. JavaScript/TypeScript: relative specifiers with the
+// usual extension and `index` probing (`./api.js` also finds `./api.ts`), and `tsconfig.json` `paths`/`baseUrl`.
+// Only files in the scan count: anything else is a third-party or unresolved module.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Family } from './parser.ts';
+
+const JS_EXTENSIONS = ['.ts', '.tsx', '.mts', '.cts', '.js', '.jsx', '.mjs', '.cjs'];
+
+interface TsPaths {
+  dir: string;
+  baseUrl?: string;
+  paths: [string, string[]][];
+}
+
+export class ModuleResolver {
+  readonly #files: ReadonlySet<string>;
+  readonly #cache = new Map<string, string | undefined>();
+  readonly #tsconfigs = new Map<string, TsPaths | undefined>();
+
+  constructor(files: ReadonlySet<string>) {
+    this.#files = files;
+  }
+
+  /** The scanned file `specifier` names from `fromFile`, or undefined (third-party, standard library, not scanned). */
+  resolve(fromFile: string, specifier: string, family: Family): string | undefined {
+    const key = `${family}\u0000${path.dirname(fromFile)}\u0000${specifier}`;
+    if (this.#cache.has(key)) return this.#cache.get(key);
+    const found = family === 'python' ? this.#python(fromFile, specifier) : this.#javascript(fromFile, specifier);
+    this.#cache.set(key, found);
+    return found;
+  }
+
+  /** Whether a specifier can only name another package (not relative, not an alias that maps into the scan). */
+  isPackage(fromFile: string, specifier: string, family: Family): boolean {
+    if (family === 'python') return !specifier.startsWith('.') && this.resolve(fromFile, specifier, family) === undefined;
+    return !specifier.startsWith('.') && !specifier.startsWith('/') && this.resolve(fromFile, specifier, family) === undefined;
+  }
+
+  #python(fromFile: string, spec: string): string | undefined {
+    const dots = /^\.*/.exec(spec)![0].length;
+    const parts = spec.slice(dots).split('.').filter(Boolean);
+    if (dots) {
+      let dir = path.dirname(fromFile);
+      for (let i = 1; i < dots; i++) dir = path.dirname(dir);
+      return this.#pyModule(dir, parts);
+    }
+    if (!parts.length) return undefined;
+    for (let dir = path.dirname(fromFile); ; dir = path.dirname(dir)) {
+      const hit = this.#pyModule(dir, parts) ?? this.#pyModule(path.join(dir, 'src'), parts);
+      if (hit) return hit;
+      if (path.dirname(dir) === dir) return undefined;
+    }
+  }
+
+  #pyModule(dir: string, parts: string[]): string | undefined {
+    const base = path.join(dir, ...parts);
+    if (!parts.length) return this.#has(path.join(dir, '__init__.py'));
+    return this.#has(base + '.py') ?? this.#has(path.join(base, '__init__.py')) ?? this.#has(base + '.pyi');
+  }
+
+  #javascript(fromFile: string, spec: string): string | undefined {
+    if (spec.startsWith('.') || spec.startsWith('/')) return this.#jsFile(path.resolve(path.dirname(fromFile), spec));
+    const ts = this.#tsconfig(path.dirname(fromFile));
+    if (!ts) return undefined;
+    for (const [pattern, targets] of ts.paths) {
+      const star = pattern.indexOf('*');
+      let rest: string | undefined;
+      if (star < 0) rest = pattern === spec ? '' : undefined;
+      else if (spec.startsWith(pattern.slice(0, star)) && spec.endsWith(pattern.slice(star + 1)) && spec.length >= pattern.length - 1) {
+        rest = spec.slice(star, spec.length - (pattern.length - star - 1));
+      }
+      if (rest === undefined) continue;
+      for (const target of targets) {
+        const hit = this.#jsFile(path.resolve(ts.baseUrl ?? ts.dir, target.replace('*', rest)));
+        if (hit) return hit;
+      }
+    }
+    return ts.baseUrl ? this.#jsFile(path.resolve(ts.baseUrl, spec)) : undefined;
+  }
+
+  #jsFile(base: string): string | undefined {
+    const direct = this.#has(base);
+    if (direct) return direct;
+    const ext = path.extname(base);
+    const stem = ['.js', '.jsx', '.mjs', '.cjs'].includes(ext) ? base.slice(0, -ext.length) : base;
+    for (const e of JS_EXTENSIONS) {
+      const hit = this.#has(stem + e);
+      if (hit) return hit;
+    }
+    for (const e of JS_EXTENSIONS) {
+      const hit = this.#has(path.join(base, 'index' + e));
+      if (hit) return hit;
+    }
+    return undefined;
+  }
+
+  #has(file: string): string | undefined {
+    return this.#files.has(file) ? file : undefined;
+  }
+
+  /** The nearest tsconfig.json / jsconfig.json with `paths` or `baseUrl`, read once per folder. */
+  #tsconfig(dir: string): TsPaths | undefined {
+    if (this.#tsconfigs.has(dir)) return this.#tsconfigs.get(dir);
+    let found: TsPaths | undefined;
+    for (const name of ['tsconfig.json', 'jsconfig.json']) {
+      let text: string;
+      try {
+        text = readFileSync(path.join(dir, name), 'utf8');
+      } catch {
+        continue;
+      }
+      const options = (parseJsonc(text) as { compilerOptions?: { baseUrl?: string; paths?: Record<string, string[]> } } | undefined)?.compilerOptions;
+      found = {
+        dir,
+        baseUrl: options?.baseUrl ? path.resolve(dir, options.baseUrl) : undefined,
+        paths: Object.entries(options?.paths ?? {}).filter(([, v]) => Array.isArray(v)),
+      };
+      break;
+    }
+    if (!found) {
+      const parent = path.dirname(dir);
+      found = parent === dir || this.#atProjectRoot(dir) ? undefined : this.#tsconfig(parent);
+    }
+    this.#tsconfigs.set(dir, found);
+    return found;
+  }
+
+  #atProjectRoot(dir: string): boolean {
+    try {
+      readFileSync(path.join(dir, 'package.json'));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}
+
+/** JSON with comments and trailing commas (tsconfig.json), or undefined when it still does not parse. */
+export function parseJsonc(text: string): unknown {
+  let out = '';
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (c === '"') {
+      const end = stringEnd(text, i);
+      out += text.slice(i, end);
+      i = end - 1;
+    } else if (c === '/' && text[i + 1] === '/') {
+      while (i < text.length && text[i] !== '\n') i++;
+      out += '\n';
+    } else if (c === '/' && text[i + 1] === '*') {
+      i = text.indexOf('*/', i + 2);
+      if (i < 0) break;
+      i++;
+    } else out += c;
+  }
+  try {
+    return JSON.parse(out.replace(/,(\s*[}\]])/g, '$1'));
+  } catch {
+    return undefined;
+  }
+}
+
+function stringEnd(text: string, start: number): number {
+  for (let i = start + 1; i < text.length; i++) {
+    if (text[i] === '\\') i++;
+    else if (text[i] === '"') return i + 1;
+  }
+  return text.length;
+}
