@@ -117,7 +117,10 @@ const MAX_ROUNDS = 4;
 async function crossFile(targets: Parsed[], maxBytes: number, errors: ScanError[]): Promise<Finding[]> {
   if (!targets.length) return [];
   const program = new Program(new Map(targets.map((t) => [t.shown, t.file.abs])));
-  for (const t of targets) program.modules.set(t.shown, { family: familyOf(t.file.language), imports: t.imports });
+  for (const t of targets) {
+    program.modules.set(t.shown, { family: familyOf(t.file.language), imports: t.imports });
+    program.scopes.set(t.shown, t.project.root);
+  }
   const byShown = new Map(targets.map((t) => [t.shown, t]));
 
   const graph = new Map<string, string[]>();

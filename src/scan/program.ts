@@ -32,6 +32,8 @@ export class Program {
   readonly stores = new Map<string, Taints>();
   /** Storage cells written at all (with any value): no inference from a name once a write has been seen. */
   readonly written = new Set<string>();
+  /** File → its project's root: storage named after framework objects is shared within a project, not across. */
+  readonly scopes = new Map<string, string>();
   readonly #versions = new Map<string, number>();
 
   readonly #abs: ReadonlyMap<string, string>;

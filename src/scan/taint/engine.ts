@@ -179,7 +179,13 @@ export abstract class Engine {
     return attr === undefined ? base : r?.kind === 'module' ? `${base}${attr}` : `${base}.${attr}`;
   }
 
-  readStore(key: string, node: Node, label: string, guess?: string): Taints {
+  /** Cells named after framework objects (`state.token`, `req.token`, `props.*`) are shared within one project only. */
+  #scoped(key: string): string {
+    return key.includes('#') ? key : `${this.program.scopes.get(this.file) ?? ''}::${key}`;
+  }
+
+  readStore(cell: string, node: Node, label: string, guess?: string): Taints {
+    const key = this.#scoped(cell);
     this.#dep(`store:${key}`);
     const stored = this.program.stores.get(key);
     if (stored?.length) return stored.map((t) => ({ ...t, path: extend(t.path, stepAt(node, `read from ${label}`)) }));
@@ -188,7 +194,8 @@ export abstract class Engine {
     return [];
   }
 
-  writeStore(key: string, taints: Taints, node: Node, label: string): void {
+  writeStore(cell: string, taints: Taints, node: Node, label: string): void {
+    const key = this.#scoped(cell);
     const kept = only(taints, 'cred', 'headers', 'tokenobj', 'request').filter((t) => t.origin);
     if (!this.program.written.has(key)) {
       this.program.written.add(key);

@@ -209,8 +209,8 @@ export class JavaScriptEngine extends Engine {
           if (!frame.className) return;
           const attr = names[0];
           if (!attr) return;
-          if (attr === 'props' && names.length === 2) {
-            this.writeStore(`props.${names[1]}`, t, target, `\`props.${names[1]}\``);
+          if (attr === 'props') {
+            this.writeStore(names.length === 2 ? `props.${names[1]}` : 'props.*', t, target, `\`this.${names.join('.')}\``);
             return;
           }
           const kept = hop(names.length === 1 ? t : retag(carriesCredential(t), names.includes('headers') ? 'options' : 'headers'), target, `stored in \`this.${names.join('.')}\``);
@@ -223,6 +223,11 @@ export class JavaScriptEngine extends Engine {
           if (names.length > 1 && names.includes('headers') && this.clients.has(`this.${attr}`)) {
             this.reportSink(frame, target.parent ?? target, carriesCredential(t), 'the default headers of an outbound HTTP client');
           }
+          return;
+        }
+        // Cloudflare Workers: `ctx.props = { … }` in the fetch handler is what the McpAgent reads as `this.props`.
+        if (names.length === 1 && names[0] === 'props') {
+          this.writeStore('props.*', t, target, `\`${root}.props\``);
           return;
         }
         const cell = this.storeCell(target, frame);
@@ -317,6 +322,7 @@ export class JavaScriptEngine extends Engine {
         }
         const cell = this.storeCell(node, frame);
         if (cell) out = union(out, this.readStore(cell.key, node, cell.label, cell.guess));
+        if (cell?.key.startsWith('props.')) out = union(out, this.memberOf(this.readStore('props.*', node, '`props`'), prop, node));
         return union(out, this.memberOf(this.eval(objNode, frame), prop, node));
       }
       case 'subscript_expression': {
@@ -463,6 +469,11 @@ export class JavaScriptEngine extends Engine {
 
     if (isTokenExchangeName(name)) return NONE;
     let out: Taints = NONE;
+    // Next.js: `headers()` / `cookies()` from 'next/headers' are the inbound request's.
+    if (callee.type === 'identifier' && (name === 'headers' || name === 'cookies')) {
+      const r = this.resolve(name);
+      if (r?.kind === 'package' && r.module === 'next/headers') out = union(out, [source('headers', node)]);
+    }
     if (receiverNode) {
       const req = only(receiver, 'request');
       if (req.length && REQUEST_GETTERS.has(name)) {
