@@ -13,7 +13,7 @@ export interface ModuleFacts {
   imports: Imports;
 }
 
-/** What a local name stands for: a definition in a scanned file, a scanned module, or something from a package. */
+/** What a local name stands for: a definition in a scanned file, a scanned module, or code outside the scan (a package). */
 export type Resolved =
   | { kind: 'symbol'; file: string; name: string }
   | { kind: 'module'; file: string }
@@ -28,6 +28,8 @@ export class Program {
   readonly ctorFields = new Map<string, Map<string, Taints>>();
   /** `file#Class` → field → sinks a method sends that field to. */
   readonly fieldSinks = new Map<string, Map<string, SinkSite[]>>();
+  /** Base class name → `file#Subclass` of every class that extends it. */
+  readonly subclasses = new Map<string, Set<string>>();
   /** Storage cells → the inbound values written there. */
   readonly stores = new Map<string, Taints>();
   /** Storage cells written at all (with any value): no inference from a name once a write has been seen. */
@@ -52,9 +54,6 @@ export class Program {
     return hit === undefined ? undefined : this.#shown.get(hit);
   }
 
-  #isPackage(file: string, specifier: string, family: Family): boolean {
-    return this.resolver.isPackage(this.#abs.get(file) ?? file, specifier, family);
-  }
 
   version(key: string): number {
     return this.#versions.get(key) ?? 0;
@@ -85,7 +84,8 @@ export class Program {
         const sub = this.resolveModule(file, module.endsWith('.') ? module + name : `${module}.${name}`, family);
         if (sub) return { kind: 'module', file: sub };
       }
-      return this.#isPackage(file, module, family) ? { kind: 'package', module, name } : undefined;
+      // Another package, or a module of this repository outside the scan: either way, code we cannot see.
+      return { kind: 'package', module, name };
     }
     if (name === undefined) return { kind: 'module', file: target };
     return this.#symbol(target, name, depth + 1) ??
@@ -118,5 +118,5 @@ export class Program {
 
 /** A stable text for a summary, to tell whether re-analysing its file changed it. */
 export function signature(value: unknown): string {
-  return JSON.stringify(value, (k, v) => (k === 'path' ? undefined : v instanceof Map ? [...v.entries()] : v));
+  return JSON.stringify(value, (k, v) => (k === 'path' || k === 'owner' ? undefined : v instanceof Map ? [...v.entries()] : v));
 }

@@ -33,12 +33,6 @@ export class ModuleResolver {
     return found;
   }
 
-  /** Whether a specifier can only name another package (not relative, not an alias that maps into the scan). */
-  isPackage(fromFile: string, specifier: string, family: Family): boolean {
-    if (family === 'python') return !specifier.startsWith('.') && this.resolve(fromFile, specifier, family) === undefined;
-    return !specifier.startsWith('.') && !specifier.startsWith('/') && this.resolve(fromFile, specifier, family) === undefined;
-  }
-
   #python(fromFile: string, spec: string): string | undefined {
     const dots = /^\.*/.exec(spec)![0].length;
     const parts = spec.slice(dots).split('.').filter(Boolean);

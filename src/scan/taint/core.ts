@@ -17,6 +17,8 @@ export interface Taint {
   origin?: { file: string; line: number; text: string };
   /** Placeholder for "whatever the caller passes as parameter N" while summarising a function. */
   param?: number;
+  /** The summary of the function that parameter belongs to (a closure may use an outer function's parameter). */
+  owner?: Summary;
   /** Placeholder for "whatever the constructor stored in this field" (`Class.attr`) while summarising a method. */
   field?: string;
   /** How the value got here, source first. */
@@ -89,7 +91,16 @@ export function source(kind: Kind, node: Node, label?: string): Taint {
 export function derive(t: Taint, kind: Kind, node: Node): Taint {
   if (!t.origin) return { ...t, kind };
   const s = source(kind, node);
-  return { ...s, path: extend(t.path, ...s.path!) };
+  // `req` → `req.headers` → `req.headers.authorization` on one line is one source step, the most specific.
+  const before = t.path ?? [];
+  const last = before[before.length - 1];
+  const kept = last && last.message.startsWith('source:') && last.line === s.path![0]!.line && last.file === s.path![0]!.file ? before.slice(0, -1) : before;
+  return { ...s, path: extend(kept, ...s.path!) };
+}
+
+/** A placeholder (parameter or field) rather than a value read from a request. */
+export function isPlaceholder(t: Taint): boolean {
+  return t.param !== undefined || t.field !== undefined;
 }
 
 export function short(text: string, max = 70): string {

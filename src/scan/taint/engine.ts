@@ -31,12 +31,16 @@ export abstract class Engine {
   readonly ctorAttrs = new Map<string, Taints>();
   /** `Class.x` → sinks a method of the class sends the field to. */
   readonly fieldSinks = new Map<string, SinkSite[]>();
+  /** Class → the name of the class it extends (for methods a base class calls on `this` that a subclass defines). */
+  readonly bases = new Map<string, string>();
   /** Names bound to HTTP client objects (`client = httpx.Client()`), whose `.headers` are sent. */
   readonly clients = new Set<string>();
   /** What this analysis read from the program, with the version it saw: re-analyse when one moves on. */
   readonly deps = new Map<string, number>();
   readonly #findings = new Map<string, Finding>();
   protected pass = 0;
+  /** The summary of the function whose parameters are being bound (placeholders remember it as their owner). */
+  protected currentSummary: Summary | undefined;
 
   constructor(ctx: FileContext, imports: Imports, program: Program) {
     this.ctx = ctx;
@@ -74,8 +78,8 @@ export abstract class Engine {
 
   #record(frame: Frame, t: Taint, loc: SinkLoc, what: string, via: PathStep[] = []): void {
     const path = extend(t.path, ...via);
-    if (t.param !== undefined && frame.summary) {
-      const summary = frame.summary;
+    const summary = t.owner ?? frame.summary;
+    if (t.param !== undefined && summary) {
       if (!summary.sinks.some((s) => s.param === t.param && sameLoc(s.loc, loc))) summary.sinks.push({ param: t.param, loc, what, path });
     }
     if (t.field !== undefined) {
@@ -140,10 +144,10 @@ export abstract class Engine {
    */
   packageCredentialSink(frame: Frame, call: Node, callee: string, positional: Taints[], named: Map<string, { node: Node; taints: Taints }>): void {
     for (const [name, arg] of named) {
-      if (isCredentialName(name)) this.reportSink(frame, arg.node, only(arg.taints, 'cred', 'headers'), `the \`${name}\` credential of \`${callee}\` (a client from another package)`);
+      if (isCredentialName(name)) this.reportSink(frame, arg.node, only(arg.taints, 'cred', 'headers'), `the \`${name}\` credential of \`${callee}\` (code outside the scan that takes a credential)`);
     }
     if (isClientLike(callee)) {
-      positional.forEach((a, i) => this.reportSink(frame, call, only(a, 'cred'), `argument ${i + 1} of \`${callee}\` (a client from another package)`));
+      positional.forEach((a, i) => this.reportSink(frame, call, only(a, 'cred'), `argument ${i + 1} of \`${callee}\` (a client outside the scan)`));
     }
   }
 
@@ -214,6 +218,26 @@ export abstract class Engine {
     if (!this.deps.has(key)) this.deps.set(key, this.program.version(key));
   }
 
+  /**
+   * `this.m(…)` / `self.m(…)` inside `className`: its own method, else what its subclasses define (a base class
+   * calling an abstract `execute` that each tool class implements, here or in another file).
+   */
+  methodSummary(className: string, method: string): Summary | undefined {
+    const own = this.summaries.get(`${className}.${method}`);
+    if (own) return own;
+    const found: Summary[] = [];
+    for (const [sub, base] of this.bases) if (base === className) { const s = this.summaries.get(`${sub}.${method}`); if (s) found.push(s); }
+    this.#dep(`subclasses:${className}`);
+    for (const sub of this.program.subclasses.get(className) ?? []) {
+      const key = `${sub}.${method}`;
+      this.#dep(key);
+      const s = this.program.summaries.get(key);
+      if (s) found.push(s);
+    }
+    if (found.length <= 1) return found[0];
+    return { params: found[0]!.params, returns: union(...found.map((s) => s.returns)), sinks: found.flatMap((s) => s.sinks) };
+  }
+
   // ---- local state ----
 
   summaryFor(key: string): Summary {
@@ -237,6 +261,13 @@ export abstract class Engine {
       }
     };
     for (const [name, summary] of this.summaries) put(this.program.summaries, `${this.file}#${name}`, summary, `${this.file}#${name}`);
+    for (const [sub, base] of this.bases) {
+      const set = this.program.subclasses.get(base) ?? new Set();
+      if (!set.has(`${this.file}#${sub}`)) {
+        this.program.subclasses.set(base, set.add(`${this.file}#${sub}`));
+        this.program.bump(`subclasses:${base}`);
+      }
+    }
     const classes = new Set([...this.ctorAttrs.keys(), ...this.fieldSinks.keys()].map((k) => k.split('.')[0]!));
     for (const c of classes) {
       const key = `${this.file}#${c}`;

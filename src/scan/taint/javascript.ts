@@ -3,7 +3,7 @@ import { stringValue } from '../context.ts';
 import type { Node } from '../parser.ts';
 import {
   AUTH_INFO_ATTRS, HTTP_CONSTRUCTORS, HTTP_METHOD_NAMES, NONE, REQUEST_ATTRS, REQUEST_NAMES, REQUEST_TYPES, TOKEN_ATTRS,
-  carriesCredential, derive, emptySummary, hop, isCredentialHeader, isLocal, isTokenExchangeName, lookup, only, retag,
+  carriesCredential, derive, emptySummary, hop, isCredentialHeader, isPlaceholder, isLocal, isTokenExchangeName, lookup, only, retag,
   source, stepAt, typeOf, union, type Frame, type Kind, type Summary, type Taints,
 } from './core.ts';
 import { Engine } from './engine.ts';
@@ -111,6 +111,9 @@ export class JavaScriptEngine extends Engine {
   classDef(node: Node, frame: Frame): void {
     const className = node.childForFieldName('name')?.text ?? '<class>';
     const inner: Frame = { ...frame, className };
+    const heritage = node.namedChildren.find((c) => c?.type === 'class_heritage');
+    const base = heritage?.descendantsOfType('extends_clause')[0]?.childForFieldName('value') ?? (heritage?.namedChildren[0]?.type === 'identifier' ? heritage.namedChildren[0] : undefined);
+    if (base) this.bases.set(className, base.text.split('.').pop()!.replace(/<.*$/, ''));
     const body = node.childForFieldName('body');
     for (const m of body?.namedChildren ?? []) {
       if (!m) continue;
@@ -134,6 +137,7 @@ export class JavaScriptEngine extends Engine {
       exempt: outer.exempt || (!!name && isTokenExchangeName(name)),
     };
     frame.summary!.params = [];
+    this.currentSummary = frame.summary;
     const params = node.childForFieldName('parameters') ?? node.childForFieldName('parameter');
     const list = params?.type === 'formal_parameters' ? params.namedChildren : params ? [params] : [];
     let index = 0;
@@ -170,7 +174,7 @@ export class JavaScriptEngine extends Engine {
     if ((name && REQUEST_NAMES.has(name)) || (typeName && REQUEST_TYPES.has(typeName))) return [source('request', p)];
     if (name && AUTH_INFO_ATTRS.has(name)) return [source('tokenobj', p)];
     if (typeName === 'AuthInfo') return [source('tokenobj', p)];
-    return [{ kind: 'cred', param: index, path: [stepAt(p, `parameter \`${name ?? pattern.text}\``)] }];
+    return [{ kind: 'cred', param: index, owner: this.currentSummary, path: [stepAt(p, `parameter \`${name ?? pattern.text}\``)] }];
   }
 
   assign(target: Node, t: Taints, frame: Frame, valueNode?: Node): void {
@@ -265,7 +269,9 @@ export class JavaScriptEngine extends Engine {
     if (pattern.type === 'object_pattern') {
       for (const p of pattern.namedChildren) {
         if (!p) continue;
-        if (p.type === 'shorthand_property_identifier_pattern') bind(p, this.memberOf(t, p.text, p));
+        if (p.type === 'shorthand_property_identifier_pattern') {
+          bind(p, p.text === 'session' ? union(this.memberOf(t, p.text, p), this.readStore('session.*', p, 'the FastMCP session')) : this.memberOf(t, p.text, p));
+        }
         else if (p.type === 'pair_pattern') {
           const key = p.childForFieldName('key');
           const value = p.childForFieldName('value');
@@ -298,7 +304,8 @@ export class JavaScriptEngine extends Engine {
 
   eval(node: Node, frame: Frame): Taints {
     switch (node.type) {
-      case 'identifier': {
+      case 'identifier':
+      case 'shorthand_property_identifier': {
         const name = node.text;
         const v = lookup(frame, name);
         const shared = this.sharedName(name, frame);
@@ -407,9 +414,9 @@ export class JavaScriptEngine extends Engine {
       else if (t.kind === 'headers' && isCredentialHeader(prop)) out = union(out, [next('cred')]);
       else if (t.kind === 'tokenobj' && TOKEN_ATTRS.has(prop)) out = union(out, [next('cred')]);
       else if (t.kind === 'options' && prop === 'headers') out = union(out, [{ ...t, kind: 'headers' }]);
-      else if (t.param !== undefined && prop === 'headers') out = union(out, [{ ...t, kind: 'headers' }]);
-      else if (t.param !== undefined && TOKEN_ATTRS.has(prop)) out = union(out, [{ ...t, kind: 'cred' }]);
-      else if (t.param !== undefined && isCredentialHeader(prop)) out = union(out, [{ ...t, kind: 'cred' }]);
+      else if (isPlaceholder(t) && prop === 'headers') out = union(out, [{ ...t, kind: 'headers' }]);
+      else if (isPlaceholder(t) && TOKEN_ATTRS.has(prop)) out = union(out, [{ ...t, kind: 'cred' }]);
+      else if (isPlaceholder(t) && isCredentialHeader(prop)) out = union(out, [{ ...t, kind: 'cred' }]);
     }
     return out;
   }
@@ -433,6 +440,10 @@ export class JavaScriptEngine extends Engine {
         const key = stringValue(keyNode) ?? (keyNode.type === 'property_identifier' ? keyNode.text : undefined);
         const valueNode = c.childForFieldName('value')!;
         const v = FUNCTIONS.has(unwrap(valueNode).type) ? (this.functionDef(unwrap(valueNode), frame, key), NONE) : this.eval(valueNode, frame);
+        // FastMCP (TypeScript): what `authenticate(request)` returns is every tool's `context.session`.
+        if (key === 'authenticate' && FUNCTIONS.has(unwrap(valueNode).type)) {
+          this.writeStore('session.*', (this.summaries.get('authenticate')?.returns ?? NONE).filter((t) => t.origin), c, 'the FastMCP session');
+        }
         out = union(out, retag(carriesCredential(v), key === 'headers' ? 'options' : 'headers'));
       } else if (c.type === 'shorthand_property_identifier') {
         const v = lookup(frame, c.text) ?? this.eval(c, frame);
@@ -560,7 +571,7 @@ export class JavaScriptEngine extends Engine {
       return this.summaries.get(name) ?? this.importedSummary(this.resolve(name));
     }
     if (!receiverNode) return undefined;
-    if (receiverNode.type === 'this') return frame.className ? this.summaries.get(`${frame.className}.${name}`) : undefined;
+    if (receiverNode.type === 'this') return frame.className ? this.methodSummary(frame.className, name) : undefined;
     if (receiverNode.type !== 'identifier') return undefined;
     const recv = receiverNode.text;
     const type = typeOf(frame, recv);
@@ -628,9 +639,13 @@ export class JavaScriptEngine extends Engine {
     if (names.length === 2 && names[0] === 'var' && (root === 'c' || root === 'ctx' || root === 'context')) return { key: `ctx.${last}`, label: `\`c.var.${last}\``, guess: last };
     if (names.length === 2 && names[0] === 'props') return { key: `props.${last}`, label: `\`${root}.props.${last}\`` };
     if (names.length !== 1) return undefined;
+    if (last === 'session' && !REQUEST_NAMES.has(root)) return { key: 'session.*', label: '`the FastMCP session`' };
     if (REQUEST_NAMES.has(root) || only(lookup(frame, root) ?? NONE, 'request').length) {
       if (REQUEST_FIELDS.has(last)) return undefined;
-      return { key: `req.${last}`, label: `\`${root}.${last}\``, guess: last };
+      // Guess only inside an HTTP handler or middleware (`(req, res, next)`, `(request, reply)`): a tool's own
+      // `request` argument is something else.
+      const handler = ['res', 'reply', 'response', 'next'].some((n) => lookup(frame, n));
+      return { key: `req.${last}`, label: `\`${root}.${last}\``, guess: handler ? last : undefined };
     }
     if (lookupOwnedBelowModule(frame, root, this.#module) || frame === this.#module || this.clients.has(root)) return undefined;
     const r = this.resolve(root);
@@ -641,8 +656,18 @@ export class JavaScriptEngine extends Engine {
   sinks(node: Node, name: string, receiverNode: Node | undefined, argNodes: Node[], args: Taints[], frame: Frame): void {
     const receiverIsClient = !!receiverNode && (this.clients.has(receiverNode.text) || this.clients.has(memberPath(receiverNode)?.root ?? ''));
     const httpish = HTTP_METHOD_NAMES.has(name) || HTTP_CONSTRUCTORS.has(name) || name === 'axios' || name === 'got' || name === 'ky' || receiverIsClient;
+    // `url.searchParams.set('access_token', tok)`: the credential travels in the query string.
+    if ((name === 'append' || name === 'set') && receiverNode && memberPath(receiverNode)?.names.at(-1) === 'searchParams') {
+      const key = stringValue(argNodes[0]);
+      if (key !== undefined && isCredentialHeader(key)) this.reportSink(frame, node, only(args[1] ?? NONE, 'cred'), 'the query string of an outbound request URL');
+      return;
+    }
     if (!httpish || name === 'Headers') return;
     const label = `an outbound HTTP request (\`${calleeText(node)}\`)`;
+    // A URL built with the credential in it (`?token=${tok}`, `/bot${tok}/`).
+    if (argNodes[0] && !receiverIsClient && ['template_string', 'binary_expression', 'identifier'].includes(unwrap(argNodes[0]).type)) {
+      this.reportSink(frame, argNodes[0], only(args[0] ?? NONE, 'cred'), `the URL of ${label}`);
+    }
     argNodes.forEach((arg, i) => {
       const a = unwrap(arg);
       if (a.type === 'object') {
@@ -668,7 +693,7 @@ export class JavaScriptEngine extends Engine {
 const REQUEST_FIELDS = new Set([
   'headers', 'cookies', 'signedCookies', 'body', 'query', 'params', 'url', 'originalUrl', 'path', 'method', 'ip', 'ips',
   'hostname', 'protocol', 'raw', 'auth', 'authInfo', 'socket', 'header', 'get', 'json', 'text', 'formData', 'signal',
-  'routeOptions', 'server', 'log', 'id', 'baseUrl', 'route', 'app', 'res', 'nextUrl', 'geo', 'valid', 'param',
+  'routeOptions', 'server', 'log', 'id', 'baseUrl', 'route', 'app', 'res', 'nextUrl', 'geo', 'valid', 'param', 'session',
 ]);
 
 /** Server frameworks, validation, JWT and HTTP libraries: not API clients that send a credential handed to them. */

@@ -4,7 +4,7 @@ import { qualify } from '../imports.ts';
 import type { Node } from '../parser.ts';
 import {
   AUTH_INFO_ATTRS, HTTP_CONSTRUCTORS, HTTP_METHOD_NAMES, NONE, REQUEST_ATTRS, REQUEST_NAMES, REQUEST_TYPES, TOKEN_ATTRS,
-  carriesCredential, derive, hop, isCredentialHeader, isLocal, isTokenExchangeName, lookup, only, retag, source, stepAt,
+  carriesCredential, derive, hop, isCredentialHeader, isPlaceholder, isLocal, isTokenExchangeName, lookup, only, retag, source, stepAt,
   typeOf, union, type Frame, type Summary, type Taints,
 } from './core.ts';
 import { Engine } from './engine.ts';
@@ -60,6 +60,8 @@ export class PythonEngine extends Engine {
       case 'class_definition': {
         const body = node.childForFieldName('body');
         const name = node.childForFieldName('name')?.text;
+        const base = node.childForFieldName('superclasses')?.namedChildren.find((c) => c?.type === 'identifier' || c?.type === 'attribute');
+        if (name && base) this.bases.set(name, base.text.split('.').pop()!);
         if (body) this.block(body, { ...frame, className: name });
         return;
       }
@@ -124,6 +126,7 @@ export class PythonEngine extends Engine {
     const key = outer.className ? `${outer.className}.${name}` : name;
     const summary = this.summaryFor(key);
     summary.params = [];
+    this.currentSummary = summary;
     const frame: Frame = {
       vars: new Map(), locals: new Set(), parent: outer, summary, className: outer.className,
       exempt: outer.exempt || isTokenExchangeName(name),
@@ -160,7 +163,7 @@ export class PythonEngine extends Engine {
         return [source(type === 'HTTPAuthorizationCredentials' ? 'tokenobj' : 'cred', p)];
       }
     }
-    return [{ kind: 'cred', param: index, path: [stepAt(p, `parameter \`${name}\``)] }];
+    return [{ kind: 'cred', param: index, owner: this.currentSummary, path: [stepAt(p, `parameter \`${name}\``)] }];
   }
 
   assign(target: Node, t: Taints, frame: Frame, valueNode?: Node): void {
@@ -369,8 +372,8 @@ export class PythonEngine extends Engine {
       else if (t.kind === 'tokenobj' && TOKEN_ATTRS.has(attr)) out = union(out, [derive(t, 'cred', node)]);
       else if (t.kind === 'cred' && t.origin && TOKEN_ATTRS.has(attr)) out = union(out, [t]);
       else if (t.kind === 'options' && attr === 'headers') out = union(out, [{ ...t, kind: 'headers' }]);
-      else if (t.param !== undefined && attr === 'headers') out = union(out, [{ ...t, kind: 'headers' }]);
-      else if (t.param !== undefined && TOKEN_ATTRS.has(attr)) out = union(out, [{ ...t, kind: 'cred' }]);
+      else if (isPlaceholder(t) && attr === 'headers') out = union(out, [{ ...t, kind: 'headers' }]);
+      else if (isPlaceholder(t) && (TOKEN_ATTRS.has(attr) || isCredentialHeader(attr))) out = union(out, [{ ...t, kind: 'cred' }]);
     }
     return out;
   }
@@ -540,7 +543,7 @@ export class PythonEngine extends Engine {
     }
     if (!receiverNode || receiverNode.type !== 'identifier') return undefined;
     const recv = receiverNode.text;
-    if ((recv === 'self' || recv === 'cls') && frame.className) return this.summaries.get(`${frame.className}.${name}`);
+    if ((recv === 'self' || recv === 'cls') && frame.className) return this.methodSummary(frame.className, name);
     const type = typeOf(frame, recv);
     if (type) return type.includes('#') ? this.importedSummary({ kind: 'symbol', file: type.split('#')[0]!, name: `${type.split('#')[1]}.${name}` }) : this.summaries.get(`${type}.${name}`);
     if (lookup(frame, recv)) return undefined;
