@@ -117,6 +117,8 @@ export function words(name: string): string[] {
 export function isCredentialHeader(name: string): boolean {
   const n = name.toLowerCase().replace(/_/g, '-');
   if (n === 'authorization' || n === 'proxy-authorization' || n === 'cookie') return true;
+  // Session and request identifiers (`Mcp-Session-Id`) name a session; they do not prove who the caller is.
+  if (/(^|-)(session-?id|request-?id|sid)$/.test(n)) return false;
   return ['auth', 'token', 'api-key', 'apikey', 'secret', 'credential', 'session', 'bearer'].some((w) => n.includes(w));
 }
 
@@ -251,6 +253,25 @@ export interface Frame {
   globals?: Set<string>;
   /** Instances of known classes held by local names (`api = ApiClient()`), for method summaries. */
   types?: Map<string, string>;
+  /** Inside a branch, loop or handler: an assignment may not happen, so it adds to what the name held. */
+  cond?: number;
+}
+
+/** Walks `body` as code that may not run (a branch): assignments in it add to, rather than replace, what names hold. */
+export function branch(frame: Frame, body: () => void): void {
+  frame.cond = (frame.cond ?? 0) + 1;
+  try {
+    body();
+  } finally {
+    frame.cond--;
+  }
+}
+
+/** What a name holds after `name = value`: the value, or in a branch the value and what it held before. */
+export function assigned(frame: Frame, name: string, value: Taints): Taints {
+  if (!frame.cond) return value;
+  const before = frame.vars.get(name);
+  return before?.length ? union(before, value) : value;
 }
 
 export function lookup(frame: Frame | undefined, name: string): Taints | undefined {

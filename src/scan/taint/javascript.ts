@@ -3,7 +3,7 @@ import { stringValue } from '../context.ts';
 import type { Node } from '../parser.ts';
 import {
   AUTH_INFO_ATTRS, HTTP_CONSTRUCTORS, HTTP_METHOD_NAMES, NONE, REQUEST_ATTRS, REQUEST_NAMES, REQUEST_TYPES, TOKEN_ATTRS,
-  carriesCredential, derive, emptySummary, hop, isCredentialHeader, isPlaceholder, isLocal, isTokenExchangeName, lookup, only, retag,
+  assigned, branch, carriesCredential, derive, emptySummary, hop, isCredentialHeader, isPlaceholder, isLocal, isTokenExchangeName, lookup, only, retag,
   source, stepAt, typeOf, union, type Frame, type Kind, type Summary, type Taints,
 } from './core.ts';
 import { Engine } from './engine.ts';
@@ -83,9 +83,10 @@ export class JavaScriptEngine extends Engine {
       case 'comment':
         return;
       default:
+        // if/while/try/switch: conditions evaluated, nested statements walked as branches.
         for (const c of node.namedChildren) {
           if (!c) continue;
-          if (isStatementType(c.type)) this.statement(c, frame);
+          if (isStatementType(c.type)) branch(frame, () => this.statement(c, frame));
           else this.eval(c, frame);
         }
     }
@@ -187,7 +188,7 @@ export class JavaScriptEngine extends Engine {
           this.writeStore(`${this.file}#${name}`, held, target, `module variable \`${name}\``);
           return;
         }
-        frame.vars.set(name, held);
+        frame.vars.set(name, assigned(frame, name, held));
         frame.locals.add(name);
         if (valueNode && this.isClientConstruction(valueNode)) this.clients.add(name);
         const cls = valueNode ? this.classOfNew(valueNode) : undefined;
@@ -547,6 +548,15 @@ export class JavaScriptEngine extends Engine {
     return out;
   }
 
+  /** `fetch(…)`, or a call on axios / got / ky / undici / node-fetch (imported), as opposed to any `.get(…)`. */
+  isHttpCall(node: Node, name: string): boolean {
+    const fn = unwrap(node.childForFieldName(node.type === 'new_expression' ? 'constructor' : 'function')!);
+    if (fn.type === 'identifier' && name === 'fetch' && !this.resolve('fetch')) return true;
+    const root = fn.type === 'identifier' ? fn.text : memberPath(fn)?.root;
+    const r = root ? this.resolve(root) : undefined;
+    return r?.kind === 'package' && HTTP_PACKAGES.has(r.module.replace(/^node:/, '').split('/')[0]!);
+  }
+
   storageCall(node: Node, name: string, receiverNode: Node, argNodes: Node[], args: Taints[], frame: Frame): Taints {
     const recv = unwrap(receiverNode);
     if (recv.type === 'identifier' && this.sharedHolder(recv.text, frame)) {
@@ -665,7 +675,7 @@ export class JavaScriptEngine extends Engine {
     if (!httpish || name === 'Headers') return;
     const label = `an outbound HTTP request (\`${calleeText(node)}\`)`;
     // A URL built with the credential in it (`?token=${tok}`, `/bot${tok}/`).
-    if (argNodes[0] && !receiverIsClient && ['template_string', 'binary_expression', 'identifier'].includes(unwrap(argNodes[0]).type)) {
+    if (argNodes[0] && this.isHttpCall(node, name) && ['template_string', 'binary_expression', 'identifier'].includes(unwrap(argNodes[0]).type)) {
       this.reportSink(frame, argNodes[0], only(args[0] ?? NONE, 'cred'), `the URL of ${label}`);
     }
     argNodes.forEach((arg, i) => {
@@ -688,6 +698,8 @@ export class JavaScriptEngine extends Engine {
     });
   }
 }
+
+const HTTP_PACKAGES = new Set(['axios', 'got', 'ky', 'undici', 'node-fetch', 'cross-fetch', 'superagent', 'http', 'https', 'needle', 'ofetch']);
 
 /** Fields of inbound request objects that are not per-request storage set by middleware. */
 const REQUEST_FIELDS = new Set([

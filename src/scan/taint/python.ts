@@ -4,7 +4,7 @@ import { qualify } from '../imports.ts';
 import type { Node } from '../parser.ts';
 import {
   AUTH_INFO_ATTRS, HTTP_CONSTRUCTORS, HTTP_METHOD_NAMES, NONE, REQUEST_ATTRS, REQUEST_NAMES, REQUEST_TYPES, TOKEN_ATTRS,
-  carriesCredential, derive, hop, isCredentialHeader, isPlaceholder, isLocal, isTokenExchangeName, lookup, only, retag, source, stepAt,
+  assigned, branch, carriesCredential, derive, hop, isCredentialHeader, isPlaceholder, isLocal, isTokenExchangeName, lookup, only, retag, source, stepAt,
   typeOf, union, type Frame, type Summary, type Taints,
 } from './core.ts';
 import { Engine } from './engine.ts';
@@ -97,11 +97,11 @@ export class PythonEngine extends Engine {
         return;
       }
       default:
-        // if/while/try/match and their clauses: evaluate conditions, walk nested blocks in order.
+        // if/while/try/match and their clauses: evaluate conditions, walk nested blocks in order, as branches.
         for (const c of node.namedChildren) {
           if (!c) continue;
-          if (c.type === 'block') this.block(c, frame);
-          else if (/_clause$|^case_|^block$/.test(c.type)) this.statement(c, frame);
+          if (c.type === 'block') branch(frame, () => this.block(c, frame));
+          else if (/_clause$|^case_|^block$/.test(c.type)) branch(frame, () => this.statement(c, frame));
           else if (isStatement(c.type)) this.statement(c, frame);
           else this.eval(c, frame);
         }
@@ -174,7 +174,7 @@ export class PythonEngine extends Engine {
         if (frame.globals?.has(name) || (frame === this.#module && this.imports.defines.has(name) && carriesCredential(t).length)) {
           this.writeStore(`${this.file}#${name}`, held, target, `module variable \`${name}\``);
         }
-        frame.vars.set(name, held);
+        frame.vars.set(name, assigned(frame, name, held));
         frame.locals.add(name);
         if (valueNode && this.isClientConstruction(valueNode)) this.clients.add(name);
         const cls = valueNode ? this.classOfCall(valueNode) : undefined;
