@@ -13,7 +13,7 @@ const STRING_METHODS = new Set([
   'concat', 'at', 'valueOf', 'toLowerCase', 'toUpperCase', 'padStart', 'padEnd', 'join', 'normalize',
 ]);
 /** Global functions that return (a copy of) their argument's content. */
-const TRANSPARENT_CALLS = new Set(['String', 'btoa', 'encodeURIComponent', 'encodeURI', 'structuredClone', 'fromEntries', 'from', 'entries', 'assign']);
+const TRANSPARENT_CALLS = new Set(['String', 'btoa', 'atob', 'encodeURIComponent', 'encodeURI', 'decodeURIComponent', 'structuredClone', 'fromEntries', 'from', 'entries', 'assign', 'parse']);
 const REQUEST_GETTERS = new Set(['get', 'header', 'getHeader', 'get_header', 'headers']);
 const HEADER_GETTERS = new Set(['get', 'getAll', 'getSetCookie']);
 const HEADER_VIEWS = new Set(['entries', 'toJSON', 'values', 'raw']);
@@ -519,7 +519,8 @@ export class JavaScriptEngine extends Engine {
       }
       out = union(out, only(all, 'headers', 'options', 'cred'));
     } else if (TRANSPARENT_CALLS.has(name)) {
-      for (const a of args) out = union(out, name === 'String' || name === 'btoa' || name.startsWith('encodeURI') ? retag(carriesCredential(a), 'cred') : a);
+      // `JSON.parse(cred)` is an object of credentials; String/btoa/atob/encodeURI of one is still the credential.
+      for (const a of args) out = union(out, name === 'parse' ? retag(only(a, 'cred'), 'headers') : ['String', 'btoa', 'atob'].includes(name) || name.includes('URI') ? retag(carriesCredential(a), 'cred') : a);
     }
     if (name === 'Headers') for (const a of args) out = union(out, retag(carriesCredential(only(a, 'headers', 'cred')), 'headers'));
     // Per-request storage: AsyncLocalStorage `run(store, fn)` / `enterWith(store)` / `getStore()`, Hono `c.set/c.get`.

@@ -17,6 +17,7 @@ const STRING_METHODS = new Set([
 /** Functions that return (a copy of) their argument's content. */
 const TRANSPARENT_CALLS = new Set([
   'str', 'bytes', 'dict', 'list', 'tuple', 'copy', 'deepcopy', 'b64encode', 'urlsafe_b64encode', 'standard_b64encode',
+  'b64decode', 'urlsafe_b64decode', 'standard_b64decode', 'unquote', 'unquote_plus', 'loads', 'SecretStr',
   'quote', 'quote_plus', 'Headers', 'MutableHeaders', 'CaseInsensitiveDict', 'CIMultiDict', 'MappingProxyType', 'OrderedDict',
 ]);
 /** Methods of header mappings that read one header. */
@@ -62,6 +63,7 @@ export class PythonEngine extends Engine {
         const name = node.childForFieldName('name')?.text;
         const base = node.childForFieldName('superclasses')?.namedChildren.find((c) => c?.type === 'identifier' || c?.type === 'attribute');
         if (name && base) this.bases.set(name, base.text.split('.').pop()!);
+        if (name && body) this.declaredFields(name, body, node);
         if (body) this.block(body, { ...frame, className: name });
         return;
       }
@@ -225,6 +227,27 @@ export class PythonEngine extends Engine {
       default:
         return;
     }
+  }
+
+  /**
+   * Dataclasses, pydantic models, attrs and NamedTuples: no `__init__`, the annotated fields are the constructor's
+   * parameters, in order, stored under their own names.
+   */
+  declaredFields(className: string, body: Node, node: Node): void {
+    if (this.summaries.has(`${className}.__init__`) && this.summaries.get(`${className}.__init__`)!.params.length) return;
+    if (body.namedChildren.some((c) => c?.type === 'function_definition' && c.childForFieldName('name')?.text === '__init__')) return;
+    const fields: string[] = [];
+    for (const stmt of body.namedChildren) {
+      const a = stmt?.type === 'expression_statement' ? stmt.namedChildren[0] : undefined;
+      const left = a?.type === 'assignment' && a.childForFieldName('type') ? a.childForFieldName('left') : undefined;
+      if (left?.type === 'identifier' && !/^[A-Z_]+$/.test(left.text)) fields.push(left.text);
+    }
+    if (!fields.length) return;
+    const init = this.summaryFor(`${className}.__init__`);
+    init.params = fields;
+    fields.forEach((f, i) => {
+      if (!this.ctorAttrs.has(`${className}.${f}`)) this.ctorAttrs.set(`${className}.${f}`, [{ kind: 'cred', param: i, owner: init, path: [stepAt(node, `field \`${f}\` of \`${className}\``)] }]);
+    });
   }
 
   /** Records `self.x = <parameter of __init__>` so that `Cls(tainted)` taints `self.x`. */
@@ -503,7 +526,10 @@ export class PythonEngine extends Engine {
       }
     }
     if (TRANSPARENT_CALLS.has(name)) {
-      for (const a of [...args, ...[...keywords.values()].map((k) => k.taints)]) out = union(out, name === 'str' || name.includes('b64') || name.startsWith('quote') ? retag(carriesCredential(a), 'cred') : a);
+      // `json.loads(cred)` is a mapping of credentials; str/base64/quote of one is still the credential.
+      for (const a of [...args, ...[...keywords.values()].map((k) => k.taints)]) {
+        out = union(out, name === 'loads' ? retag(only(a, 'cred'), 'headers') : name === 'str' || name.includes('b64') || name.includes('quote') ? retag(carriesCredential(a), 'cred') : a);
+      }
     }
     // Functions and methods of this file or of a scanned module it imports.
     const callee = shortCallee(fn);
