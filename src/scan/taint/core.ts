@@ -215,6 +215,8 @@ export interface Summary {
   sinks: SinkSite[];
   /** Parameter names in order (keyword arguments and `{ name }` objects map onto them). */
   params: string[];
+  /** Parameters the function writes to shared storage (a setter: `def set_token(t): token_var.set(t)`). */
+  stores?: { param: number; key: string; label: string; kind: Kind }[];
 }
 
 export function emptySummary(): Summary {

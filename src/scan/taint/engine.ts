@@ -106,6 +106,12 @@ export abstract class Engine {
 
   /** Applies a function summary at a call site: its sinks fire for tainted arguments; returns what it returns. */
   applySummary(frame: Frame, summary: Summary, args: Taints[], call: Node, callee: string): Taints {
+    for (const s of summary.stores ?? []) {
+      const arg = args[s.param] ?? [];
+      const passed = arg.map((t) => ({ ...t, kind: t.kind === 'request' || t.kind === 'tokenobj' ? t.kind : s.kind, path: extend(t.path, stepAt(call, `passed to \`${callee}\``)) }));
+      this.#storeParams(s.key, passed, s.label);
+      this.#storeValues(s.key, passed, call, s.label);
+    }
     for (const sink of summary.sinks) {
       if (sink.param === undefined || frame.exempt) continue;
       const arg = carriesCredential(args[sink.param] ?? []);
@@ -200,6 +206,20 @@ export abstract class Engine {
 
   writeStore(cell: string, taints: Taints, node: Node, label: string): void {
     const key = this.#scoped(cell);
+    this.#storeParams(key, taints, label);
+    this.#storeValues(key, taints, node, label);
+  }
+
+  /** A parameter written to storage makes its function a setter: callers' arguments land there. */
+  #storeParams(key: string, taints: Taints, label: string): void {
+    for (const p of taints) {
+      if (p.param === undefined || !p.owner) continue;
+      const list = (p.owner.stores ??= []);
+      if (!list.some((s) => s.param === p.param && s.key === key)) list.push({ param: p.param, key, label, kind: p.kind });
+    }
+  }
+
+  #storeValues(key: string, taints: Taints, node: Node, label: string): void {
     const kept = only(taints, 'cred', 'headers', 'tokenobj', 'request').filter((t) => t.origin);
     if (!this.program.written.has(key)) {
       this.program.written.add(key);

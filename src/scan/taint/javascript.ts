@@ -587,8 +587,11 @@ export class JavaScriptEngine extends Engine {
     const recv = receiverNode.text;
     const type = typeOf(frame, recv);
     if (type) return type.includes('#') ? this.importedSummary({ kind: 'symbol', file: type.split('#')[0]!, name: `${type.split('#')[1]}.${name}` }) : this.summaries.get(`${type}.${name}`);
-    if (lookup(frame, recv)) return undefined;
+    if (lookup(frame, recv)?.length) return undefined;
+    // `Manager.setToken(t)`: a static method of a class here or imported.
+    if (/^[A-Z]/.test(recv) && this.summaries.has(`${recv}.${name}`)) return this.summaries.get(`${recv}.${name}`);
     const target = this.resolve(recv);
+    if (target?.kind === 'symbol') return this.importedSummary({ kind: 'symbol', file: target.file, name: `${target.name}.${name}` });
     return target?.kind === 'module' ? this.importedSummary(target, name) : undefined;
   }
 
