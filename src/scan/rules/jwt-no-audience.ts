@@ -55,7 +55,7 @@ export function checkJwtNoAudience(ctx: FileContext, imports: Imports): Finding[
     const fn = call.childForFieldName('function');
     const q = qualify(fn, imports);
     if (!q || !fn) continue;
-    const lib = py ? pythonLib(q, fn, authlibInstances) : jsLib(q, imports);
+    const lib = py ? pythonLib(q, fn, authlibInstances, imports) : jsLib(q, imports);
     if (!lib) continue;
     const issue = py ? pythonIssue(lib, call, ctx) : jsIssue(lib, call, ctx);
     if (issue) out.push(makeFinding(ctx, JWT_RULE, issue.level, issue.node, issue.message, issue.fix));
@@ -65,7 +65,12 @@ export function checkJwtNoAudience(ctx: FileContext, imports: Imports): Finding[
 
 // ---- Python ----
 
-function pythonLib(q: string, fn: Node, authlibInstances: Set<string>): Lib | undefined {
+function pythonLib(q: string, fn: Node, authlibInstances: Set<string>, imports: Imports): Lib | undefined {
+  // `jwt.decode(...)` only when `jwt` is the imported library: a local named `jwt` (bytes, a response) decodes nothing.
+  let root: Node | null = fn;
+  while (root?.type === 'attribute') root = root.childForFieldName('object');
+  const imported = root?.type === 'identifier' && imports.names.has(root.text);
+  if (!imported && !(root?.type === 'identifier' && authlibInstances.has(root.text)) && root?.type !== 'call') return undefined;
   if (q === 'jwt.decode' || q === 'jwt.decode_complete' || q === 'jwt.api_jwt.decode' || q === 'jwt.api_jwt.decode_complete') return 'pyjwt';
   if (q === 'jose.jwt.decode') return 'python-jose';
   if (q === 'authlib.jose.jwt.decode') return 'authlib';
@@ -121,6 +126,10 @@ function pythonIssue(lib: Lib, call: Node, ctx: FileContext): Issue | undefined 
     }
     const options = kw.get('options')?.childForFieldName('value') ?? (lib === 'pyjwt' ? positional[3] : positional[3]);
     const disabled = options ? disabledOption(options, ctx, call) : undefined;
+    const audienceGiven = given('audience', lib === 'pyjwt' ? 5 : 4);
+    // Claims read without the signature but with the audience checked, or the audience checked by hand right after
+    // (`payload["aud"]`, `payload.get("aud")` in the same function): not this rule's finding.
+    if (disabled && ((disabled.key === 'verify_signature' && audienceGiven) || (disabled.key === 'verify_aud' && checksAudienceByHand(call)))) return undefined;
     if (disabled) {
       const what = disabled.key === 'verify_signature' ? 'signature verification (and with it the audience check)' : 'the audience check';
       return { level: 'error', node: disabled.node, message: `\`${label}\` is called with \`"${disabled.key}": False\`, which turns off ${what}: tokens issued for other services are accepted.`, fix: FIX_OPTIONS };
@@ -156,6 +165,22 @@ function pythonIssue(lib: Lib, call: Node, ctx: FileContext): Issue | undefined 
     }
   }
   return undefined;
+}
+
+/** The enclosing function reads the `aud` (or `azp`) claim in code: a subscript or `.get("aud")`, not a comment. */
+function checksAudienceByHand(call: Node): boolean {
+  let fn: Node | null = call.parent;
+  while (fn && fn.type !== 'function_definition' && fn.type !== 'function_declaration' && fn.type !== 'method_definition' && fn.type !== 'arrow_function') fn = fn.parent;
+  if (!fn) return false;
+  for (const s of descendants(fn, new Set(['string']))) {
+    const v = stringValue(s);
+    if (v !== 'aud' && v !== 'azp') continue;
+    const parent = s.parent;
+    if (parent?.type === 'subscript') return true;
+    if (parent?.type === 'argument_list' && parent.parent?.type === 'call' && parent.parent.childForFieldName('function')?.type === 'attribute' &&
+      parent.parent.childForFieldName('function')!.childForFieldName('attribute')!.text === 'get') return true;
+  }
+  return false;
 }
 
 /** `{"verify_aud": False}` / `{"verify_signature": False}` in an options dict literal or a same-file variable. */
@@ -215,10 +240,20 @@ function jsIssue(lib: Lib, call: Node, ctx: FileContext): Issue | undefined {
   if (options && options.type !== 'object') {
     const resolved = resolveLiteral(options, ctx, call, 'object');
     if (!resolved) return undefined; // options from elsewhere: cannot judge, give the benefit of the doubt
+    // `opts.audience = …` after the literal sets it.
+    if (options.type === 'identifier' && assignsMember(ctx, options.text, 'audience')) return undefined;
     options = resolved;
   }
-  if (options && objectHasAudience(options)) return undefined;
+  const audience = options ? objectAudience(options) : 'no';
   const where = lib === 'jose' ? 'jose' : 'jsonwebtoken';
+  if (audience === 'yes') return undefined;
+  if (audience === 'sometimes') {
+    return {
+      level: 'warning', node: call,
+      message: `\`${label}(…)\` (${where}) checks the audience only on one branch (an \`audience\` that can be \`undefined\`, or a conditional spread): when it is left out, a token issued for any audience is accepted.`,
+      fix: 'Always pass `{ audience: RESOURCE_URI }`; fail closed when the expected audience is not configured.',
+    };
+  }
   return {
     level: 'error', node: call,
     message: `\`${label}(…)\` (${where}) verifies the token without an \`audience\` option: a token issued for any audience is accepted.`,
@@ -226,15 +261,43 @@ function jsIssue(lib: Lib, call: Node, ctx: FileContext): Issue | undefined {
   };
 }
 
-function objectHasAudience(obj: Node): boolean {
-  for (const c of obj.namedChildren) {
-    if (!c) continue;
-    if (c.type === 'spread_element') return true; // spread options: cannot see inside, assume set
-    if (c.type === 'shorthand_property_identifier' && c.text === 'audience') return true;
-    if (c.type === 'pair') {
-      const key = c.childForFieldName('key')!;
-      if ((stringValue(key) ?? key.text) === 'audience') return c.childForFieldName('value')?.type !== 'undefined';
-    }
+function assignsMember(ctx: FileContext, object: string, member: string): boolean {
+  for (const a of descendants(ctx.tree.rootNode, new Set(['assignment_expression']))) {
+    const left = a.childForFieldName('left');
+    if (left?.type !== 'member_expression' && left?.type !== 'subscript_expression') continue;
+    const obj = left.childForFieldName('object')?.text;
+    const prop = left.type === 'member_expression' ? left.childForFieldName('property')?.text : stringValue(left.childForFieldName('index'));
+    if (obj === object && prop === member) return true;
   }
   return false;
+}
+
+/**
+ * Whether an options object sets `audience`: yes, no, or only sometimes (`audience: cond ? aud : undefined`,
+ * `...(cond ? { audience } : {})`). A spread we cannot see into gets the benefit of the doubt.
+ */
+function objectAudience(obj: Node): 'yes' | 'no' | 'sometimes' {
+  let sometimes = false;
+  for (const c of obj.namedChildren) {
+    if (!c) continue;
+    if (c.type === 'spread_element') {
+      let inner = c.namedChildren[0];
+      while (inner?.type === 'parenthesized_expression') inner = inner.namedChildren[0];
+      if (inner?.type !== 'ternary_expression') return 'yes';
+      const branches = [inner.childForFieldName('consequence'), inner.childForFieldName('alternative')].map((b) => (b?.type === 'object' ? objectAudience(b) : 'yes'));
+      if (branches.every((b) => b === 'yes')) return 'yes';
+      if (branches.some((b) => b === 'yes')) sometimes = true;
+      continue;
+    }
+    if (c.type === 'shorthand_property_identifier' && c.text === 'audience') return 'yes';
+    if (c.type === 'pair') {
+      const key = c.childForFieldName('key')!;
+      if ((stringValue(key) ?? key.text) !== 'audience') continue;
+      const value = c.childForFieldName('value');
+      if (!value || value.type === 'undefined' || value.type === 'null') return 'no';
+      if (value.type === 'ternary_expression' && [value.childForFieldName('consequence'), value.childForFieldName('alternative')].some((b) => b?.type === 'undefined' || b?.type === 'null')) return 'sometimes';
+      return 'yes';
+    }
+  }
+  return sometimes ? 'sometimes' : 'no';
 }
