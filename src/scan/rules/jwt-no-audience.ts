@@ -69,7 +69,7 @@ function pythonLib(q: string, fn: Node, authlibInstances: Set<string>, imports: 
   // `jwt.decode(...)` only when `jwt` is the imported library: a local named `jwt` (bytes, a response) decodes nothing.
   let root: Node | null = fn;
   while (root?.type === 'attribute') root = root.childForFieldName('object');
-  const imported = root?.type === 'identifier' && imports.names.has(root.text);
+  const imported = root?.type === 'identifier' && imports.names.has(root.text) && !shadowed(root);
   if (!imported && !(root?.type === 'identifier' && authlibInstances.has(root.text)) && root?.type !== 'call') return undefined;
   if (q === 'jwt.decode' || q === 'jwt.decode_complete' || q === 'jwt.api_jwt.decode' || q === 'jwt.api_jwt.decode_complete') return 'pyjwt';
   if (q === 'jose.jwt.decode') return 'python-jose';
@@ -82,6 +82,16 @@ function pythonLib(q: string, fn: Node, authlibInstances: Set<string>, imports: 
   const last = q.split('.').pop()!;
   if ((last === 'JWTVerifier' || last === 'BearerAuthProvider') && (q === last || q.startsWith('fastmcp.'))) return 'fastmcp';
   return undefined;
+}
+
+/** A name assigned or taken as a parameter in the enclosing function hides the module-level import. */
+function shadowed(id: Node): boolean {
+  let fn: Node | null = id.parent;
+  while (fn && fn.type !== 'function_definition') fn = fn.parent;
+  if (!fn) return false;
+  const params = fn.childForFieldName('parameters')?.namedChildren ?? [];
+  if (params.some((p) => p && (p.text === id.text || p.childForFieldName('name')?.text === id.text || p.namedChildren[0]?.text === id.text))) return true;
+  return descendants(fn, new Set(['assignment'])).some((a) => a.childForFieldName('left')?.text === id.text);
 }
 
 /** Names bound to `authlib.jose.JsonWebToken(...)` instances. */
