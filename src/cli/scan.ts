@@ -66,8 +66,10 @@ export async function run(argv: string[]): Promise<number> {
   if (values.output) await writeFile(values.output, report);
   else process.stdout.write(report);
 
-  if (result.errors.some((e) => e.kind !== 'skipped')) {
-    if (format !== 'text') for (const e of result.errors) if (e.kind !== 'skipped') process.stderr.write(`deputy scan: ${e.file}: ${e.message}\n`);
+  // Skipped files (too large, minified, binary, link loops) and notes (import cycles) are reported, not failures.
+  const failed = result.errors.filter((e) => e.kind !== 'skipped' && e.kind !== 'note');
+  if (failed.length) {
+    if (format !== 'text') for (const e of failed) process.stderr.write(`deputy scan: ${e.file}: ${e.message}\n`);
     return 2;
   }
   if (failOn !== 'none' && result.findings.some((f) => atOrAbove(f.level, failOn as Level))) return 1;

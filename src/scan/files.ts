@@ -1,6 +1,6 @@
 // Finds the files to scan: walks the given paths, honours .gitignore files (from the enclosing git root down) and
 // skips dependency, build and virtualenv folders, which hold other people's code and would drown real findings.
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { isIgnored, parseGitignore, type IgnoreFile } from './gitignore.ts';
 import { languageFor, type LanguageId } from './parser.ts';
@@ -20,8 +20,8 @@ export interface SourceFile {
 
 export interface WalkOptions {
   gitignore?: boolean;
-  /** Called for paths that do not exist or cannot be read. */
-  onError?: (abs: string, message: string, kind: 'path' | 'read') => void;
+  /** Called for paths that do not exist or cannot be read, and for symbolic links that are skipped. */
+  onError?: (abs: string, message: string, kind: 'path' | 'read' | 'skipped') => void;
 }
 
 export async function collectFiles(paths: readonly string[], options: WalkOptions = {}): Promise<SourceFile[]> {
@@ -46,12 +46,12 @@ export async function collectFiles(paths: readonly string[], options: WalkOption
       continue;
     }
     const stack = useGitignore ? await ancestorIgnores(abs) : [];
-    await walk(abs, abs, stack, useGitignore, out, seen, options);
+    await walk(abs, abs, stack, useGitignore, out, seen, options, new Set([await realpath(abs).catch(() => abs)]));
   }
   return out;
 }
 
-async function walk(dir: string, scanRoot: string, ignores: IgnoreFile[], useGitignore: boolean, out: SourceFile[], seen: Set<string>, options: WalkOptions): Promise<void> {
+async function walk(dir: string, scanRoot: string, ignores: IgnoreFile[], useGitignore: boolean, out: SourceFile[], seen: Set<string>, options: WalkOptions, ancestors: Set<string>): Promise<void> {
   let entries;
   try {
     entries = await readdir(dir, { withFileTypes: true });
@@ -69,18 +69,38 @@ async function walk(dir: string, scanRoot: string, ignores: IgnoreFile[], useGit
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const entry of entries) {
     const abs = path.join(dir, entry.name);
-    if (entry.isDirectory()) {
+    let isDir = entry.isDirectory();
+    let isFile = entry.isFile();
+    let real = abs;
+    if (entry.isSymbolicLink()) {
+      // Followed, once: a link back into a folder being walked (a loop) is skipped with a note.
+      real = await realpath(abs).catch(() => '');
+      const target = real ? await stat(real).catch(() => undefined) : undefined;
+      if (!target) {
+        if (languageFor(entry.name)) options.onError?.(abs, 'skipped: broken symbolic link', 'skipped');
+        continue;
+      }
+      if (target.isDirectory() && ancestors.has(real)) {
+        options.onError?.(abs, `skipped: symbolic link loop (back to ${real})`, 'skipped');
+        continue;
+      }
+      isDir = target.isDirectory();
+      isFile = target.isFile();
+    }
+    if (isDir) {
       if (SKIPPED_DIRS.has(entry.name)) continue;
       if (useGitignore && isIgnored(stack, abs, true, relativeInside)) continue;
-      await walk(abs, scanRoot, stack, useGitignore, out, seen, options);
-    } else if (entry.isFile()) {
+      const realDir = real === abs ? await realpath(abs).catch(() => abs) : real;
+      if (ancestors.has(realDir)) continue;
+      await walk(abs, scanRoot, stack, useGitignore, out, seen, options, new Set([...ancestors, realDir]));
+    } else if (isFile) {
       const language = languageFor(entry.name);
-      if (!language || seen.has(abs)) continue;
+      if (!language || seen.has(abs) || seen.has(real)) continue;
       if (useGitignore && isIgnored(stack, abs, false, relativeInside)) continue;
       seen.add(abs);
+      seen.add(real);
       out.push({ abs, language, scanRoot });
     }
-    // Symbolic links are not followed: they can loop, and their targets are usually scanned elsewhere.
   }
 }
 

@@ -40,9 +40,9 @@ export function toSarif(findings: readonly Finding[], options: SarifOptions): Js
         columnKind: 'utf16CodeUnits',
         invocations: [
           {
-            executionSuccessful: !errors.some((e) => e.kind !== 'skipped'),
+            executionSuccessful: !errors.some((e) => e.kind !== 'skipped' && e.kind !== 'note'),
             toolExecutionNotifications: errors.map((e) => ({
-              level: e.kind === 'skipped' ? 'note' : 'error',
+              level: e.kind === 'skipped' || e.kind === 'note' ? 'note' : 'error',
               message: { text: `${e.file}: ${e.message}` },
               locations: [{ physicalLocation: { artifactLocation: artifact(e.file), ...(e.line ? { region: { startLine: e.line, startColumn: e.column ?? 1 } } : {}) } }],
             })),
@@ -73,6 +73,22 @@ export function toSarif(findings: readonly Finding[], options: SarifOptions): Js
             partialFingerprints: { 'deputyFindingHash/v1': createHash('sha256').update(`${base}\u0000${occurrence}`).digest('hex').slice(0, 32) },
             properties: { fix: f.fix },
           };
+          // The data flow, source first and the sink last, possibly across files: one thread flow.
+          if (f.path && f.path.length > 1) {
+            result.codeFlows = [{
+              message: { text: `${f.path.length} steps from the inbound credential to the outbound request` },
+              threadFlows: [{
+                locations: f.path.map((s, i) => ({
+                  location: {
+                    physicalLocation: { artifactLocation: artifact(s.file), region: { startLine: s.line, startColumn: s.column } },
+                    message: { text: s.message },
+                  },
+                  nestingLevel: 0,
+                  executionOrder: i + 1,
+                })),
+              }],
+            }];
+          }
           const index = ruleIndex.get(f.ruleId);
           if (index !== undefined) result.ruleIndex = index;
           return result;

@@ -28,6 +28,16 @@ export function formatText(findings: readonly Finding[], options: TextOptions = 
       lines.push(`  ${paint('dim', pos)}${paint(levelColor[f.level], f.level.padEnd(8))}${f.message}  ${paint('dim', f.ruleId)}`);
       const first = f.snippet.split('\n')[0]!.trim();
       if (first) lines.push(`          ${paint('dim', '│')} ${first}`);
+      // The hops from source to sink; the file is named only where it changes.
+      if (f.path && f.path.length > 1) {
+        let file = f.file;
+        lines.push(`          ${paint('dim', 'path:')}`);
+        for (const s of f.path) {
+          const where = s.file === file ? `${s.line}` : `${s.file}:${s.line}`;
+          file = s.file;
+          lines.push(`            ${paint('dim', where.padEnd(6))} ${s.message}`);
+        }
+      }
       lines.push(`          ${paint('dim', '↳ fix:')} ${f.fix}`);
     }
     lines.push('');
