@@ -68,7 +68,7 @@ test('the text report prints the hops, naming a file where the flow changes file
   const result = await scanPaths([path.join(SHAPES, 'py-repo-client-class-field')], { cwd: ROOT });
   const text = formatText(result.findings);
   assert.match(text, /path:\n/);
-  assert.match(text, /test\/scan\/fixtures\/shapes\/py-repo-client-class-field\/tracker\/server\.py:\d+\s+source: `get_access_token\(\)`/);
+  assert.match(text, /test\/scan\/fixtures\/shapes\/py-repo-client-class-field\/tracker\/server\.py:\d+\s+source: `get_access_token\(\)\.token`/);
   assert.match(text, /\n\s+11\s+sink: the headers of an outbound HTTP request/);
 });
 
