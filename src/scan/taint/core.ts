@@ -230,7 +230,6 @@ export function emptySummary(): Summary {
 export function applyReturns(summary: Summary, args: Taints[], call: Node, callee: string): Taints {
   let out: Taints = [];
   for (const t of summary.returns) {
-    if (t.field !== undefined) continue;
     if (t.param === undefined) out = union(out, [{ ...t, path: extend(t.path, stepAt(call, `returned by \`${callee}\``)) }]);
     else {
       const arg = args[t.param] ?? [];

@@ -24,6 +24,8 @@ const FUNCTIONS = new Set(['function_declaration', 'generator_function_declarati
 
 export class JavaScriptEngine extends Engine {
   #module: Frame | undefined;
+  /** `Class.name` of getters, read as fields. */
+  readonly getters = new Set<string>();
 
   protected walkModule(root: Node): void {
     this.#module = { vars: new Map(), locals: new Set(), exempt: false };
@@ -118,7 +120,11 @@ export class JavaScriptEngine extends Engine {
     const body = node.childForFieldName('body');
     for (const m of body?.namedChildren ?? []) {
       if (!m) continue;
-      if (m.type === 'method_definition') this.functionDef(m, inner, m.childForFieldName('name')?.text);
+      if (m.type === 'method_definition') {
+        const mname = m.childForFieldName('name')?.text;
+        if (mname && m.children.some((c) => c?.type === 'get')) this.getters.add(`${className}.${mname}`);
+        this.functionDef(m, inner, mname);
+      }
       else if (m.type === 'public_field_definition' || m.type === 'field_definition') {
         const prop = (m.childForFieldName('name') ?? m.childForFieldName('property'))?.text;
         const value = m.childForFieldName('value');
@@ -325,6 +331,8 @@ export class JavaScriptEngine extends Engine {
         if (objNode.type === 'this' && frame.className) {
           const key = `${frame.className}.${prop}`;
           out = union(out, this.attrs.get(key) ?? NONE);
+          // A getter (`get props() { return this.props as Props }`) is read like a field.
+          if (this.getters.has(key)) out = union(out, hop(this.summaries.get(key)?.returns ?? NONE, node, `getter \`${prop}\``));
           const stored = this.ctorAttrs.get(key);
           if (stored) out = union(out, union(stored.map((p) => ({ kind: p.kind, field: key, path: [stepAt(node, `read \`this.${prop}\``)] }))));
         }
@@ -647,7 +655,10 @@ export class JavaScriptEngine extends Engine {
     if (!path || !path.names.length || path.names.includes('*')) return undefined;
     const { root, names } = path;
     const last = names[names.length - 1]!;
-    if (root === 'this') return names[0] === 'props' && names.length === 2 ? { key: `props.${last}`, label: `\`this.props.${last}\`` } : undefined;
+    if (root === 'this') {
+      if (names[0] !== 'props' || names.length > 2) return undefined;
+      return names.length === 2 ? { key: `props.${last}`, label: `\`this.props.${last}\`` } : { key: 'props.*', label: '`this.props`' };
+    }
     if (root === 'globalThis' || root === 'global' || root === 'window') return names.length === 1 ? { key: `global.${last}`, label: `\`${root}.${last}\`` } : undefined;
     if (names.length === 2 && names[0] === 'locals') return { key: `locals.${last}`, label: `\`res.locals.${last}\``, guess: last };
     if (names.length === 2 && names[0] === 'var' && (root === 'c' || root === 'ctx' || root === 'context')) return { key: `ctx.${last}`, label: `\`c.var.${last}\``, guess: last };

@@ -483,8 +483,10 @@ export class PythonEngine extends Engine {
     this.sinks(node, fn, name, qualified, receiverNode, positional, keywords, splats, frame);
 
     // Per-request storage: `ContextVar.set(tok)` / `.get()` on a module-level or imported variable.
-    if (fn.type === 'attribute' && receiverNode?.type === 'identifier' && (name === 'set' || name === 'get') && this.sharedHolder(receiverNode.text, frame)) {
-      const recv = receiverNode.text;
+    // The holder may be a module-level mapping of context variables: `_tokens[target].set(tok)`.
+    const holder = receiverNode?.type === 'identifier' ? receiverNode : receiverNode?.type === 'subscript' ? receiverNode.childForFieldName('value') : undefined;
+    if (fn.type === 'attribute' && holder?.type === 'identifier' && (name === 'set' || name === 'get') && this.sharedHolder(holder.text, frame)) {
+      const recv = holder.text;
       const key = `${this.storeKey(recv)}()`;
       const label = `context variable \`${recv}\``;
       if (name === 'set' && positional.length === 1 && !keywords.size) {
