@@ -28,6 +28,8 @@ export class Program {
   readonly ctorFields = new Map<string, Map<string, Taints>>();
   /** `file#Class` → field → sinks a method sends that field to. */
   readonly fieldSinks = new Map<string, Map<string, SinkSite[]>>();
+  /** Method name → `file#Class` of every class that defines it (a call on an object of unknown type, by name). */
+  readonly methods = new Map<string, Set<string>>();
   /** Base class name → `file#Subclass` of every class that extends it. */
   readonly subclasses = new Map<string, Set<string>>();
   /** Storage cells → the inbound values written there. */

@@ -8,7 +8,7 @@ import type { Imports } from '../imports.ts';
 import type { Node } from '../parser.ts';
 import { signature, type Program, type Resolved } from '../program.ts';
 import {
-  applyReturns, carriesCredential, current, emptySummary, extend, isCredentialName, only, short, source, stepAt, union,
+  HTTP_METHOD_NAMES, applyReturns, carriesCredential, current, emptySummary, extend, isCredentialName, only, short, source, stepAt, union,
   type Frame, type SinkLoc, type SinkSite, type Summary, type Taint, type Taints,
 } from './core.ts';
 
@@ -258,6 +258,22 @@ export abstract class Engine {
     return { params: found[0]!.params, returns: union(...found.map((s) => s.returns)), sinks: found.flatMap((s) => s.sinks) };
   }
 
+  /**
+   * `obj.m(…)` where nothing says what `obj` is (a factory's result, a parameter): the one class in the scan that
+   * defines a method `m`, if exactly one does and the name is not a generic verb an HTTP client also has.
+   */
+  uniqueMethod(method: string): Summary | undefined {
+    if (HTTP_METHOD_NAMES.has(method) || method.length < 4) return undefined;
+    const local = [...this.summaries.keys()].filter((k) => k.endsWith(`.${method}`) && k.split('.').length === 2);
+    this.#dep(`methods:${method}`);
+    const remote = [...(this.program.methods.get(method) ?? [])].filter((c) => !c.startsWith(`${this.file}#`));
+    if (local.length + remote.length !== 1) return undefined;
+    if (local.length) return this.summaries.get(local[0]!);
+    const key = `${remote[0]}.${method}`;
+    this.#dep(key);
+    return this.program.summaries.get(key);
+  }
+
   // ---- local state ----
 
   summaryFor(key: string): Summary {
@@ -286,6 +302,15 @@ export abstract class Engine {
       if (!set.has(`${this.file}#${sub}`)) {
         this.program.subclasses.set(base, set.add(`${this.file}#${sub}`));
         this.program.bump(`subclasses:${base}`);
+      }
+    }
+    for (const key of this.summaries.keys()) {
+      const [cls, method] = key.split('.');
+      if (!method || !/^[A-Z]/.test(cls!) || method === 'constructor' || method === '__init__') continue;
+      const set = this.program.methods.get(method) ?? new Set();
+      if (!set.has(`${this.file}#${cls}`)) {
+        this.program.methods.set(method, set.add(`${this.file}#${cls}`));
+        this.program.bump(`methods:${method}`);
       }
     }
     const classes = new Set([...this.ctorAttrs.keys(), ...this.fieldSinks.keys()].map((k) => k.split('.')[0]!));

@@ -591,7 +591,7 @@ export class JavaScriptEngine extends Engine {
     }
     if (!receiverNode) return undefined;
     if (receiverNode.type === 'this') return frame.className ? this.methodSummary(frame.className, name) : undefined;
-    if (receiverNode.type !== 'identifier') return undefined;
+    if (receiverNode.type !== 'identifier') return receiverNode.type === 'member_expression' ? this.uniqueMethod(name) : undefined;
     const recv = receiverNode.text;
     const type = typeOf(frame, recv);
     if (type) return type.includes('#') ? this.importedSummary({ kind: 'symbol', file: type.split('#')[0]!, name: `${type.split('#')[1]}.${name}` }) : this.summaries.get(`${type}.${name}`);
@@ -600,7 +600,8 @@ export class JavaScriptEngine extends Engine {
     if (/^[A-Z]/.test(recv) && this.summaries.has(`${recv}.${name}`)) return this.summaries.get(`${recv}.${name}`);
     const target = this.resolve(recv);
     if (target?.kind === 'symbol') return this.importedSummary({ kind: 'symbol', file: target.file, name: `${target.name}.${name}` });
-    return target?.kind === 'module' ? this.importedSummary(target, name) : undefined;
+    if (target?.kind === 'module') return this.importedSummary(target, name);
+    return target ? undefined : this.uniqueMethod(name);
   }
 
   /** The class `new C(…)` constructs, when defined in this file (`C`) or in a scanned module (`file#C`). */

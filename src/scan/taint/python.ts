@@ -569,7 +569,8 @@ export class PythonEngine extends Engine {
       if (lookup(frame, name) && !this.summaries.has(name)) return undefined;
       return this.summaries.get(name) ?? this.importedSummary(this.resolve(name));
     }
-    if (!receiverNode || receiverNode.type !== 'identifier') return undefined;
+    if (!receiverNode) return undefined;
+    if (receiverNode.type !== 'identifier') return receiverNode.type === 'attribute' ? this.uniqueMethod(name) : undefined;
     const recv = receiverNode.text;
     if ((recv === 'self' || recv === 'cls') && frame.className) return this.methodSummary(frame.className, name);
     const type = typeOf(frame, recv);
@@ -579,7 +580,8 @@ export class PythonEngine extends Engine {
     if (/^[A-Z]/.test(recv) && this.summaries.has(`${recv}.${name}`)) return this.summaries.get(`${recv}.${name}`);
     const target = this.resolve(recv);
     if (target?.kind === 'symbol') return this.importedSummary({ kind: 'symbol', file: target.file, name: `${target.name}.${name}` });
-    return target?.kind === 'module' ? this.importedSummary(target, name) : undefined;
+    if (target?.kind === 'module') return this.importedSummary(target, name);
+    return target ? undefined : this.uniqueMethod(name);
   }
 
   /** The class a call constructs, when it is defined in this file (`Class`) or a scanned module (`file#Class`). */
