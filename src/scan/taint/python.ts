@@ -4,7 +4,7 @@ import { qualify } from '../imports.ts';
 import type { Node } from '../parser.ts';
 import {
   AUTH_INFO_ATTRS, HTTP_CONSTRUCTORS, HTTP_METHOD_NAMES, NONE, REQUEST_ATTRS, REQUEST_NAMES, REQUEST_TYPES, TOKEN_ATTRS,
-  assigned, branch, carriesCredential, derive, hop, isCredentialHeader, isPlaceholder, isLocal, isTokenExchangeName, lookup, only, retag, source, stepAt,
+  assigned, branch, carriesCredential, derive, hop, isCredentialHeader, isCredentialName, isPlaceholder, isLocal, isTokenExchangeName, lookup, only, retag, source, stepAt,
   typeOf, union, type Frame, type Summary, type Taints,
 } from './core.ts';
 import { Engine } from './engine.ts';
@@ -393,7 +393,8 @@ export class PythonEngine extends Engine {
       else if (t.kind === 'request' && (attr === 'auth' || attr === 'user')) out = union(out, [derive(t, 'tokenobj', node)]);
       else if (t.kind === 'headers' && (attr === 'raw' || attr === '_list')) out = union(out, [t]);
       else if (t.kind === 'tokenobj' && TOKEN_ATTRS.has(attr)) out = union(out, [derive(t, 'cred', node)]);
-      else if (t.kind === 'cred' && t.origin && TOKEN_ATTRS.has(attr)) out = union(out, [t]);
+      // An object built around the credential (`RuntimeAuthState(access_token=tok)`): its credential-named fields hold it.
+      else if ((t.kind === 'cred' || t.kind === 'headers') && t.origin && (TOKEN_ATTRS.has(attr) || isCredentialName(attr))) out = union(out, [{ ...t, kind: 'cred' }]);
       else if (t.kind === 'options' && attr === 'headers') out = union(out, [{ ...t, kind: 'headers' }]);
       else if (isPlaceholder(t) && attr === 'headers') out = union(out, [{ ...t, kind: 'headers' }]);
       else if (isPlaceholder(t) && (TOKEN_ATTRS.has(attr) || isCredentialHeader(attr))) out = union(out, [{ ...t, kind: 'cred' }]);
