@@ -184,6 +184,12 @@ export const HTTP_METHOD_NAMES: ReadonlySet<string> = new Set([
   'build_request', 'urlopen', 'ws_connect', 'create', 'extend', 'dispatch', 'connect',
 ]);
 
+/** MCP client transports to a remote MCP server: the headers they are given go on every request to it. */
+export const MCP_CLIENT_TRANSPORTS: ReadonlySet<string> = new Set([
+  'streamablehttp_client', 'streamable_http_client', 'sse_client', 'StreamableHttpTransport', 'SSETransport',
+  'StreamableHTTPClientTransport', 'SSEClientTransport', 'WebSocketClientTransport',
+]);
+
 /** Constructors of HTTP clients / requests that take default or request headers. */
 export const HTTP_CONSTRUCTORS: ReadonlySet<string> = new Set([
   'Client', 'AsyncClient', 'Session', 'ClientSession', 'Request', 'PoolManager', 'Pool', 'Agent', 'ProxyAgent',

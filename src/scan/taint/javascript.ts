@@ -2,7 +2,7 @@
 import { stringValue } from '../context.ts';
 import type { Node } from '../parser.ts';
 import {
-  AUTH_INFO_ATTRS, HTTP_CONSTRUCTORS, HTTP_METHOD_NAMES, NONE, REQUEST_ATTRS, REQUEST_NAMES, REQUEST_TYPES, TOKEN_ATTRS,
+  AUTH_INFO_ATTRS, HTTP_CONSTRUCTORS, MCP_CLIENT_TRANSPORTS, HTTP_METHOD_NAMES, NONE, REQUEST_ATTRS, REQUEST_NAMES, REQUEST_TYPES, TOKEN_ATTRS,
   assigned, branch, carriesCredential, derive, emptySummary, hop, isCredentialHeader, isPlaceholder, isLocal, isTokenExchangeName, lookup, only, retag,
   source, stepAt, typeOf, union, type Frame, type Kind, type Summary, type Taints,
 } from './core.ts';
@@ -686,6 +686,16 @@ export class JavaScriptEngine extends Engine {
     if ((name === 'append' || name === 'set') && receiverNode && memberPath(receiverNode)?.names.at(-1) === 'searchParams') {
       const key = stringValue(argNodes[0]);
       if (key !== undefined && isCredentialHeader(key)) this.reportSink(frame, node, only(args[1] ?? NONE, 'cred'), 'the query string of an outbound request URL');
+      return;
+    }
+    // `new StreamableHTTPClientTransport(url, { requestInit: { headers } })`: every request to that MCP server.
+    if (MCP_CLIENT_TRANSPORTS.has(name)) {
+      for (const pair of argNodes.slice(1).flatMap((a) => a.descendantsOfType('pair'))) {
+        const key = pair?.childForFieldName('key');
+        if (pair && key && (stringValue(key) ?? key.text) === 'headers') {
+          this.reportSink(frame, pair, this.eval(pair.childForFieldName('value')!, frame), `the headers of a connection to a remote MCP server (\`${calleeText(node)}\`)`);
+        }
+      }
       return;
     }
     if (!httpish || name === 'Headers') return;

@@ -3,7 +3,7 @@ import { stringValue } from '../context.ts';
 import { qualify } from '../imports.ts';
 import type { Node } from '../parser.ts';
 import {
-  AUTH_INFO_ATTRS, HTTP_CONSTRUCTORS, HTTP_METHOD_NAMES, NONE, REQUEST_ATTRS, REQUEST_NAMES, REQUEST_TYPES, TOKEN_ATTRS,
+  AUTH_INFO_ATTRS, HTTP_CONSTRUCTORS, MCP_CLIENT_TRANSPORTS, HTTP_METHOD_NAMES, NONE, REQUEST_ATTRS, REQUEST_NAMES, REQUEST_TYPES, TOKEN_ATTRS,
   assigned, branch, carriesCredential, derive, hop, isCredentialHeader, isCredentialName, isPlaceholder, isLocal, isTokenExchangeName, lookup, only, retag, source, stepAt,
   typeOf, union, type Frame, type Summary, type Taints,
 } from './core.ts';
@@ -661,7 +661,9 @@ export class PythonEngine extends Engine {
       return;
     }
     const root = qualified.split('.')[0] ?? '';
-    const httpish = CLIENT_MODULES.has(root) || HTTP_METHOD_NAMES.has(name) || HTTP_CONSTRUCTORS.has(name) ||
+    // `headers=` given to anything that builds a client (`create_mcp_http_client(headers=…)`, a client factory).
+    const clientFactory = keywords.has('headers') && /client|session|transport|factory/i.test(name);
+    const httpish = CLIENT_MODULES.has(root) || HTTP_METHOD_NAMES.has(name) || HTTP_CONSTRUCTORS.has(name) || MCP_CLIENT_TRANSPORTS.has(name) || clientFactory ||
       (receiverNode !== undefined && (this.clients.has(receiverNode.text) || this.clients.has(rootName(receiverNode) ?? '')));
     if (!httpish || name === 'Headers') return;
     const label = `an outbound HTTP request (\`${shortCallee(fn)}\`)`;
