@@ -114,7 +114,8 @@ export abstract class Engine {
     }
     for (const sink of summary.sinks) {
       if (sink.param === undefined || frame.exempt) continue;
-      const arg = carriesCredential(args[sink.param] ?? []);
+      // An options object whose `headers` hold the credential counts too: the callee reached the sink through it.
+      const arg = only(args[sink.param] ?? [], 'cred', 'headers', 'options');
       for (const t of arg) this.#record(frame, t, sink.loc, sink.what, [stepAt(call, `passed to \`${callee}\``), ...sink.path]);
     }
     return applyReturns(summary, args, call, callee);
@@ -135,7 +136,7 @@ export abstract class Engine {
       const list = sinks.get(field);
       if (!list) continue;
       for (const p of params) {
-        for (const t of carriesCredential(args[p.param!] ?? [])) {
+        for (const t of only(args[p.param!] ?? [], 'cred', 'headers', 'options')) {
           for (const sink of list) {
             this.#record(frame, t, sink.loc, sink.what, [stepAt(call, `passed to \`${callee}\`, stored in \`${field}\``), ...sink.path]);
           }

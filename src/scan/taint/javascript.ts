@@ -553,6 +553,13 @@ export class JavaScriptEngine extends Engine {
     } else if (!summary && (isNew || /client|^create/i.test(name)) && !HTTP_CONSTRUCTORS.has(name) && this.fromPackage(callee)) {
       // A client of another package given the credential: `new Octokit({ auth })`, `new WebClient(token)`, `createClient({ apiKey })`.
       this.packageCredentialSink(frame, node, text, args, namedArgs(argNodes, (n) => this.eval(n, frame)));
+      // …or given default headers, at any depth of its options (`{ axiosConfigDefaults: { headers } }`).
+      for (const pair of argNodes.filter((a) => unwrap(a).type === 'object').flatMap((a) => a.descendantsOfType('pair'))) {
+        const key = pair?.childForFieldName('key');
+        if (pair && key && (stringValue(key) ?? key.text) === 'headers') {
+          this.reportSink(frame, pair, this.eval(pair.childForFieldName('value')!, frame), `the default headers of \`${text}\` (a client outside the scan)`);
+        }
+      }
     }
     return out;
   }
@@ -623,8 +630,9 @@ export class JavaScriptEngine extends Engine {
 
   /** Whether the callee's root name is imported from another package that is an API client (not a server framework). */
   fromPackage(callee: Node): boolean {
-    const root = memberPath(callee)?.root ?? (callee.type === 'identifier' ? callee.text : undefined);
-    if (!root || root === 'this') return false;
+    // `new (Lib.default ?? Lib)(…)`: the first name in the callee expression.
+    const root = memberPath(callee)?.root ?? (callee.type === 'identifier' ? callee.text : callee.descendantsOfType('identifier')[0]?.text);
+    if (!root || root === 'this' || root === 'Response') return false;
     const r = this.resolve(root);
     if (r?.kind !== 'package') return false;
     const mod = r.module.startsWith('@') ? r.module.split('/').slice(0, 2).join('/') : r.module.split('/')[0]!;
