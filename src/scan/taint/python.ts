@@ -221,6 +221,14 @@ export class PythonEngine extends Engine {
           this.reportSink(frame, target.parent ?? target, retag(carriesCredential(t), 'cred'), 'the headers of an outbound HTTP request');
           return;
         }
+        // ASGI middleware: `scope["state"]["token"] = tok` is what handlers read as `request.state.token`.
+        const key = stringValue(target.childForFieldName('subscript'));
+        const inner = obj.type === 'subscript' ? obj : undefined;
+        const holder = inner?.childForFieldName('value');
+        if (key && inner && holder && stringValue(inner.childForFieldName('subscript')) === 'state' && (holder.text === 'scope' || only(this.eval(holder, frame), 'request').length)) {
+          this.writeStore(`state.${key}`, t, target, `\`request.state.${key}\``);
+          return;
+        }
         this.taintRoot(obj, retag(carriesCredential(t), 'headers'), frame);
         return;
       }
@@ -501,6 +509,16 @@ export class PythonEngine extends Engine {
       }
     }
 
+    // `getattr(request.state, "token", None)` reads the cell like `request.state.token`.
+    if (name === 'getattr' && fn.type === 'identifier') {
+      const [objArg, attrArg] = argsNode?.namedChildren.filter((a) => a && a.type !== 'keyword_argument') ?? [];
+      const attr = stringValue(attrArg);
+      if (objArg && attr) {
+        const cell = this.storeCell(objArg, attr, frame);
+        if (cell) return this.readStore(cell.key, node, cell.label, cell.guess);
+      }
+    }
+
     // Results.
     if (isTokenExchangeName(name)) return NONE;
     if (name === 'get_http_headers') return [source('headers', node)];
@@ -514,6 +532,10 @@ export class PythonEngine extends Engine {
         if (key === undefined || isCredentialHeader(key)) out = union(out, only(receiver, 'headers').map((t) => derive(t, 'cred', node)));
       }
       if (HEADER_VIEWS.has(name)) out = union(out, only(receiver, 'headers', 'options'));
+      // ASGI: `scope.get("headers", [])`.
+      if (name === 'get' && only(receiver, 'request').length && this.constString(argsNode?.namedChildren[0], frame) === 'headers') {
+        out = union(out, only(receiver, 'request').map((t) => derive(t, 'headers', node)));
+      }
       if (STRING_METHODS.has(name)) {
         out = union(out, only(receiver, 'cred'));
         if (name === 'format' || name === 'join') for (const a of [...args, ...[...keywords.values()].map((k) => k.taints)]) out = union(out, retag(carriesCredential(a), 'cred'));
