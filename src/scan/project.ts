@@ -25,7 +25,8 @@ export function isMcpNpmSpecifier(spec: string): boolean {
   if (spec.startsWith('@modelcontextprotocol/')) return true;
   const parts = spec.split('/');
   const name = spec.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]!;
-  return MCP_NPM_PACKAGES.has(name);
+  // Forks and scoped republishes of the frameworks (`firecrawl-fastmcp`, `@acme/fastmcp`).
+  return MCP_NPM_PACKAGES.has(name) || /(^|[-/])fastmcp$/.test(name);
 }
 
 const MANIFESTS = ['package.json', 'pyproject.toml', 'setup.py', 'setup.cfg', 'Pipfile'];

@@ -153,9 +153,11 @@ export abstract class Engine {
     for (const [name, arg] of named) {
       if (isCredentialName(name)) this.reportSink(frame, arg.node, only(arg.taints, 'cred', 'headers'), `the \`${name}\` credential of \`${callee}\` (code outside the scan that takes a credential)`);
     }
-    if (isClientLike(callee)) {
-      positional.forEach((a, i) => this.reportSink(frame, call, only(a, 'cred'), `argument ${i + 1} of \`${callee}\` (a client outside the scan)`));
-    }
+    // A positional credential to a client-like class, or a config object holding one (`new FirecrawlApp(config)`).
+    positional.forEach((a, i) => {
+      const given = isClientLike(callee) ? only(a, 'cred', 'headers') : only(a, 'headers').filter((t) => t.origin || t.param !== undefined);
+      this.reportSink(frame, call, given, `argument ${i + 1} of \`${callee}\` (a client outside the scan)`);
+    });
   }
 
   // ---- the program: other files and shared storage ----
@@ -346,5 +348,5 @@ export function locOf(ctx: FileContext, node: Node): SinkLoc {
 
 function isClientLike(callee: string): boolean {
   const name = callee.split('.').pop() ?? callee;
-  return /(client|api|sdk|service|octokit|github|gitlab|connection)$/i.test(name) || /^create\w*client$/i.test(name);
+  return /(client|api|sdk|service|octokit|github|gitlab|connection|app)$/i.test(name) || /^create\w*client$/i.test(name);
 }
