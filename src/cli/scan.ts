@@ -42,15 +42,16 @@ export async function run(argv: string[]): Promise<number> {
   // Progress goes to stderr: redrawn in place on a terminal, a line every PROGRESS_EVERY files otherwise.
   const tty = process.stderr.isTTY === true;
   let lastDraw = 0;
-  const onProgress = (done: number, total: number) => {
+  const onProgress = (done: number, total: number, _file: string, stage: 'parse' | 'flow') => {
+    const what = stage === 'parse' ? 'scanning' : 'following data across';
     if (tty) {
       const now = Date.now();
       if (total >= 200 && (now - lastDraw > 100 || done === total)) {
         lastDraw = now;
-        process.stderr.write(`\rscanning ${done}/${total} files…${done === total ? '\r\x1b[K' : ''}`);
+        process.stderr.write(`\r${what} ${done}/${total} files…${done === total ? '\r\x1b[K' : ''}`);
       }
     } else if (done % PROGRESS_EVERY === 0) {
-      process.stderr.write(`deputy scan: ${done}/${total} files\n`);
+      process.stderr.write(`deputy scan: ${what} ${done}/${total} files\n`);
     }
   };
 

@@ -27,8 +27,8 @@ export interface ScanOptions {
   maxFileBytes?: number;
   /** Directory paths are reported relative to (default: process.cwd()). */
   cwd?: string;
-  /** Progress callback, called after each file. */
-  onProgress?: (done: number, total: number, file: string) => void;
+  /** Progress callback, called after each file: `parse` for every file, then `flow` for the cross-file pass. */
+  onProgress?: (done: number, total: number, file: string, stage: 'parse' | 'flow') => void;
 }
 
 export interface ScanResult {
@@ -87,13 +87,13 @@ export async function scanPaths(paths: readonly string[], options: ScanOptions =
     } catch (error) {
       errors.push({ kind: 'read', file: shown, message: `cannot scan: ${(error as Error).message}` });
     }
-    options.onProgress?.(++done, total, shown);
+    options.onProgress?.(++done, total, shown, 'parse');
   }
 
   // Pass 2, files of MCP projects: the passthrough taint analysis across files (the gate is decided once every file
   // of a project has been seen: a helper module may precede the server).
   const targets = parsed.filter((p) => options.mcpGate === false || mcpProjects.has(p.project));
-  findings.push(...(await crossFile(targets, maxBytes, errors)));
+  findings.push(...(await crossFile(targets, maxBytes, errors, options.onProgress)));
 
   findings.sort(compareFindings);
   errors.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
@@ -114,7 +114,7 @@ const MAX_ROUNDS = 4;
  * Analyses files dependencies first (so most summaries exist when a caller is analysed), then again any file whose
  * inputs (an imported summary, a storage cell) changed after it was analysed, until nothing changes or MAX_ROUNDS.
  */
-async function crossFile(targets: Parsed[], maxBytes: number, errors: ScanError[]): Promise<Finding[]> {
+async function crossFile(targets: Parsed[], maxBytes: number, errors: ScanError[], onProgress?: ScanOptions['onProgress']): Promise<Finding[]> {
   if (!targets.length) return [];
   const program = new Program(new Map(targets.map((t) => [t.shown, t.file.abs])));
   for (const t of targets) {
@@ -150,7 +150,11 @@ async function crossFile(targets: Parsed[], maxBytes: number, errors: ScanError[
       tree.delete();
     }
   };
-  for (const shown of order) await analyse(shown);
+  let done = 0;
+  for (const shown of order) {
+    await analyse(shown);
+    onProgress?.(++done, order.length, shown, 'flow');
+  }
   for (let round = 1; round < MAX_ROUNDS; round++) {
     const stale = order.filter((shown) => {
       const r = results.get(shown);

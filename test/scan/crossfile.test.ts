@@ -121,3 +121,14 @@ test('dependency order puts imported modules first and reports each cycle once',
   const deep = new Map(Array.from({ length: 50_000 }, (_, i) => [`m${i}`, i + 1 < 50_000 ? [`m${i + 1}`] : []] as [string, string[]]));
   assert.equal(dependencyOrder(deep).order[0], 'm49999', 'a long import chain does not overflow the stack');
 });
+
+test('the CLI shows progress for both passes on a large tree (stderr, one line per 500 files when not a terminal)', () => {
+  const files: Record<string, string> = { 'package.json': JSON.stringify({ dependencies: { '@modelcontextprotocol/sdk': '1' } }) };
+  for (let i = 0; i < 1000; i++) files[`src/m${i}.ts`] = `export const v${i} = ${i};\n`;
+  const dir = tree(files);
+  const r = runCli(['scan', dir, '--format', 'json']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /deputy scan: scanning 1000\/1000 files/);
+  assert.match(r.stderr, /deputy scan: following data across 1000\/1000 files/);
+  assert.equal(JSON.parse(r.stdout).summary.filesScanned, 1000);
+});
