@@ -2,27 +2,17 @@
 // hops, single-file scans of a consumer module, bad input (symbolic-link loops, binary, minified, import cycles,
 // unparsable files) reported as notes while the scan goes on, and the dependency order.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { Ajv } from 'ajv';
 import addFormatsModule from 'ajv-formats';
-import { readFileSync } from 'node:fs';
 import { dependencyOrder, formatText, RULES, scanPaths, toSarif } from '../../src/scan/index.ts';
-import { FIXTURES, ROOT, runCli } from './helpers.ts';
+import { FIXTURES, ROOT, runCli, tree } from './helpers.ts';
 
 const SHAPES = path.join(FIXTURES, 'shapes');
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 
-function tree(files: Record<string, string | Buffer>): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'deputy-xfile-'));
-  for (const [name, text] of Object.entries(files)) {
-    mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
-    writeFileSync(path.join(dir, name), text);
-  }
-  return dir;
-}
 
 test('every passthrough finding carries its path: a source first, the sink (the finding itself) last', async () => {
   const result = await scanPaths([SHAPES], { cwd: ROOT });

@@ -1,23 +1,13 @@
 // File discovery (.gitignore, skipped folders, virtualenvs) and project-level MCP gating.
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { collectFiles } from '../../src/scan/files.ts';
 import { isIgnored, parseGitignore } from '../../src/scan/gitignore.ts';
 import { scanPaths } from '../../src/scan/index.ts';
 import { packageJsonDeclaresMcp, pythonRequirementNames } from '../../src/scan/project.ts';
-import { FIXTURES, ROOT } from './helpers.ts';
+import { FIXTURES, ROOT, tree } from './helpers.ts';
 
-function tree(files: Record<string, string>): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'deputy-files-'));
-  for (const [name, text] of Object.entries(files)) {
-    mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
-    writeFileSync(path.join(dir, name), text);
-  }
-  return dir;
-}
 
 test('walk honours root and nested .gitignore and skips dependency/build/virtualenv folders', async () => {
   const dir = tree({

@@ -6,7 +6,7 @@
 // they return, which parameters reach a sink) that call sites apply, in the same file or, through `Program`, in any
 // file that imports them. Every taint carries the path it took (source, assignments, calls, storage), which becomes
 // the finding's `path` and SARIF `codeFlows`.
-import type { PathStep } from '../finding.ts';
+import type { Finding, PathStep } from '../finding.ts';
 import type { Node } from '../parser.ts';
 
 export type Kind = 'request' | 'headers' | 'cred' | 'tokenobj' | 'options';
@@ -197,14 +197,7 @@ export const HTTP_CONSTRUCTORS: ReadonlySet<string> = new Set([
 ]);
 
 /** Where a tainted value enters an outbound request: reported there. Plain data, so summaries outlive syntax trees. */
-export interface SinkLoc {
-  file: string;
-  line: number;
-  column: number;
-  endLine: number;
-  endColumn: number;
-  snippet: string;
-}
+export type SinkLoc = Pick<Finding, 'file' | 'line' | 'column' | 'endLine' | 'endColumn' | 'snippet'>;
 
 export interface SinkSite {
   /** Set for parameter sinks; `field` for constructor-field sinks. */

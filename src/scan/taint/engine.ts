@@ -8,7 +8,7 @@ import type { Imports } from '../imports.ts';
 import type { Node } from '../parser.ts';
 import { signature, type Program, type Resolved } from '../program.ts';
 import {
-  HTTP_METHOD_NAMES, applyReturns, carriesCredential, current, emptySummary, extend, isCredentialName, only, short, source, stepAt, union,
+  HTTP_METHOD_NAMES, NONE, applyReturns, carriesCredential, current, emptySummary, extend, isCredentialName, lookup, only, short, source, stepAt, typeOf, union,
   type Frame, type SinkLoc, type SinkSite, type Summary, type Taint, type Taints,
 } from './core.ts';
 
@@ -197,6 +197,14 @@ export abstract class Engine {
     return key.includes('#') ? key : `${this.program.scopes.get(this.file) ?? ''}::${key}`;
   }
 
+  /** What a name holds in the function, plus what its storage cell holds (a module variable another function set). */
+  held(frame: Frame, name: string, node: Node, cell: string | undefined): Taints | undefined {
+    const value = lookup(frame, name);
+    const stored = cell ? this.readStore(cell, node, `module variable \`${name}\``) : NONE;
+    if (value) return stored.length ? union(value, stored) : value;
+    return stored.length ? stored : undefined;
+  }
+
   readStore(cell: string, node: Node, label: string, guess?: string): Taints {
     const key = this.#scoped(cell);
     this.#dep(`store:${key}`);
@@ -259,6 +267,28 @@ export abstract class Engine {
     }
     if (found.length <= 1) return found[0];
     return { params: found[0]!.params, returns: union(...found.map((s) => s.returns)), sinks: found.flatMap((s) => s.sinks) };
+  }
+
+  /**
+   * `recv.m(…)` for a named receiver: an instance of a known class (`api = ApiClient()`), a class (static method,
+   * `Manager.set_token(t)`), an imported module, or failing all of those the one class in the scan defining `m`.
+   */
+  receiverSummary(frame: Frame, recv: string, method: string): Summary | undefined {
+    const type = typeOf(frame, recv);
+    if (type) return this.classMethod(type, method);
+    if (lookup(frame, recv)?.length) return undefined;
+    if (/^[A-Z]/.test(recv) && this.summaries.has(`${recv}.${method}`)) return this.summaries.get(`${recv}.${method}`);
+    const target = this.resolve(recv);
+    if (target?.kind === 'symbol') return this.classMethod(`${target.file}#${target.name}`, method);
+    if (target?.kind === 'module') return this.importedSummary(target, method);
+    return target ? undefined : this.uniqueMethod(method);
+  }
+
+  /** A method of a class of this file (`Class`) or of another (`file#Class`). */
+  classMethod(classKey: string, method: string): Summary | undefined {
+    const hash = classKey.indexOf('#');
+    if (hash < 0) return this.summaries.get(`${classKey}.${method}`);
+    return this.importedSummary({ kind: 'symbol', file: classKey.slice(0, hash), name: `${classKey.slice(hash + 1)}.${method}` });
   }
 
   /**

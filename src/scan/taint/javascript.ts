@@ -4,7 +4,7 @@ import type { Node } from '../parser.ts';
 import {
   AUTH_INFO_ATTRS, HTTP_CONSTRUCTORS, MCP_CLIENT_TRANSPORTS, HTTP_METHOD_NAMES, NONE, REQUEST_ATTRS, REQUEST_NAMES, REQUEST_TYPES, TOKEN_ATTRS,
   assigned, branch, carriesCredential, derive, emptySummary, hop, isCredentialHeader, isPlaceholder, isLocal, isTokenExchangeName, lookup, only, retag,
-  source, stepAt, typeOf, union, type Frame, type Kind, type Summary, type Taints,
+  source, stepAt, union, type Frame, type Kind, type Summary, type Taints,
 } from './core.ts';
 import { Engine } from './engine.ts';
 
@@ -314,11 +314,8 @@ export class JavaScriptEngine extends Engine {
       case 'identifier':
       case 'shorthand_property_identifier': {
         const name = node.text;
-        const v = lookup(frame, name);
-        const shared = this.sharedName(name, frame);
-        const stored = shared ? this.readStore(shared, node, `module variable \`${name}\``) : NONE;
-        if (v) return stored.length ? union(v, stored) : v;
-        if (stored.length) return stored;
+        const held = this.held(frame, name, node, this.sharedName(name, frame));
+        if (held) return held;
         if (this.resolve(name)) return NONE;
         if (REQUEST_NAMES.has(name)) return [source('request', node)];
         if (AUTH_INFO_ATTRS.has(name)) return [source('tokenobj', node)];
@@ -541,7 +538,7 @@ export class JavaScriptEngine extends Engine {
     if (cls) {
       // `new Client(tok)` for a class whose constructor stores the parameter on `this`, and methods send it.
       const remote = cls.includes('#');
-      const ctor = remote ? this.importedSummary({ kind: 'symbol', file: cls.split('#')[0]!, name: `${cls.split('#')[1]}.constructor` }) : this.summaries.get(`${cls}.constructor`);
+      const ctor = this.classMethod(cls, 'constructor');
       if (ctor) this.applySummary(frame, ctor, args, node, text);
       this.applyConstructor(frame, cls, args, node, text);
       if (!remote) {
@@ -599,16 +596,7 @@ export class JavaScriptEngine extends Engine {
     if (!receiverNode) return undefined;
     if (receiverNode.type === 'this') return frame.className ? this.methodSummary(frame.className, name) : undefined;
     if (receiverNode.type !== 'identifier') return receiverNode.type === 'member_expression' ? this.uniqueMethod(name) : undefined;
-    const recv = receiverNode.text;
-    const type = typeOf(frame, recv);
-    if (type) return type.includes('#') ? this.importedSummary({ kind: 'symbol', file: type.split('#')[0]!, name: `${type.split('#')[1]}.${name}` }) : this.summaries.get(`${type}.${name}`);
-    if (lookup(frame, recv)?.length) return undefined;
-    // `Manager.setToken(t)`: a static method of a class here or imported.
-    if (/^[A-Z]/.test(recv) && this.summaries.has(`${recv}.${name}`)) return this.summaries.get(`${recv}.${name}`);
-    const target = this.resolve(recv);
-    if (target?.kind === 'symbol') return this.importedSummary({ kind: 'symbol', file: target.file, name: `${target.name}.${name}` });
-    if (target?.kind === 'module') return this.importedSummary(target, name);
-    return target ? undefined : this.uniqueMethod(name);
+    return this.receiverSummary(frame, receiverNode.text, name);
   }
 
   /** The class `new C(…)` constructs, when defined in this file (`C`) or in a scanned module (`file#C`). */

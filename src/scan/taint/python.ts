@@ -5,7 +5,7 @@ import type { Node } from '../parser.ts';
 import {
   AUTH_INFO_ATTRS, HTTP_CONSTRUCTORS, MCP_CLIENT_TRANSPORTS, HTTP_METHOD_NAMES, NONE, REQUEST_ATTRS, REQUEST_NAMES, REQUEST_TYPES, TOKEN_ATTRS,
   assigned, branch, carriesCredential, derive, hop, isCredentialHeader, isCredentialName, isPlaceholder, isLocal, isTokenExchangeName, lookup, only, retag, source, stepAt,
-  typeOf, union, type Frame, type Summary, type Taints,
+  union, type Frame, type Summary, type Taints,
 } from './core.ts';
 import { Engine } from './engine.ts';
 
@@ -301,11 +301,8 @@ export class PythonEngine extends Engine {
     switch (node.type) {
       case 'identifier': {
         const name = node.text;
-        const v = lookup(frame, name);
-        const shared = this.sharedName(name, frame);
-        const stored = shared ? this.readStore(shared, node, `module variable \`${name}\``) : NONE;
-        if (v) return stored.length ? union(v, stored) : v;
-        if (stored.length) return stored;
+        const held = this.held(frame, name, node, this.sharedName(name, frame));
+        if (held) return held;
         if (!REQUEST_NAMES.has(name)) return NONE;
         // Flask's `request` proxy is imported; `from urllib import request` is an HTTP client.
         const r = this.resolve(name);
@@ -564,7 +561,7 @@ export class PythonEngine extends Engine {
     // Constructors: `__init__` stores parameters in fields that methods send.
     const cls = this.classOfCall(node);
     if (cls) {
-      const init = cls.includes('#') ? this.importedSummary({ kind: 'symbol', file: cls.split('#')[0]!, name: `${cls.split('#')[1]}.__init__` }) : this.summaries.get(`${cls}.__init__`);
+      const init = this.classMethod(cls, '__init__');
       const ctorArgs = init ? bound(init) : args;
       if (init) this.applySummary(frame, init, ctorArgs, node, callee);
       this.applyConstructor(frame, cls, ctorArgs, node, callee);
@@ -596,15 +593,7 @@ export class PythonEngine extends Engine {
     if (receiverNode.type !== 'identifier') return receiverNode.type === 'attribute' ? this.uniqueMethod(name) : undefined;
     const recv = receiverNode.text;
     if ((recv === 'self' || recv === 'cls') && frame.className) return this.methodSummary(frame.className, name);
-    const type = typeOf(frame, recv);
-    if (type) return type.includes('#') ? this.importedSummary({ kind: 'symbol', file: type.split('#')[0]!, name: `${type.split('#')[1]}.${name}` }) : this.summaries.get(`${type}.${name}`);
-    if (lookup(frame, recv)?.length) return undefined;
-    // `Manager.set_token(t)`: a static or class method of a class here or imported.
-    if (/^[A-Z]/.test(recv) && this.summaries.has(`${recv}.${name}`)) return this.summaries.get(`${recv}.${name}`);
-    const target = this.resolve(recv);
-    if (target?.kind === 'symbol') return this.importedSummary({ kind: 'symbol', file: target.file, name: `${target.name}.${name}` });
-    if (target?.kind === 'module') return this.importedSummary(target, name);
-    return target ? undefined : this.uniqueMethod(name);
+    return this.receiverSummary(frame, recv, name);
   }
 
   /** The class a call constructs, when it is defined in this file (`Class`) or a scanned module (`file#Class`). */
