@@ -214,8 +214,16 @@ export interface Summary {
   sinks: SinkSite[];
   /** Parameter names in order (keyword arguments and `{ name }` objects map onto them). */
   params: string[];
+  /** The classes (`file#Class`) of what the function returns, when it constructs them: `get_credential()` → its instances. */
+  returnsClass?: string[];
   /** Parameters the function writes to shared storage (a setter: `def set_token(t): token_var.set(t)`). */
   stores?: { param: number; key: string; label: string; kind: Kind }[];
+}
+
+/** One summary for a call that may reach any of several functions (overrides, a factory's possible classes). */
+export function mergeSummaries(list: Summary[]): Summary | undefined {
+  if (list.length <= 1) return list[0];
+  return { params: list[0]!.params, returns: union(...list.map((s) => s.returns)), sinks: list.flatMap((s) => s.sinks), stores: list.flatMap((s) => s.stores ?? []) };
 }
 
 export function emptySummary(): Summary {

@@ -8,7 +8,7 @@ import type { Imports } from '../imports.ts';
 import type { Node } from '../parser.ts';
 import { signature, type Program, type Resolved } from '../program.ts';
 import {
-  HTTP_METHOD_NAMES, NONE, applyReturns, carriesCredential, current, emptySummary, extend, isCredentialName, lookup, only, short, source, stepAt, typeOf, union,
+  HTTP_METHOD_NAMES, NONE, applyReturns, mergeSummaries, carriesCredential, current, emptySummary, extend, isCredentialName, lookup, only, short, source, stepAt, typeOf, union,
   type Frame, type SinkLoc, type SinkSite, type Summary, type Taint, type Taints,
 } from './core.ts';
 
@@ -265,8 +265,7 @@ export abstract class Engine {
       const s = this.program.summaries.get(key);
       if (s) found.push(s);
     }
-    if (found.length <= 1) return found[0];
-    return { params: found[0]!.params, returns: union(...found.map((s) => s.returns)), sinks: found.flatMap((s) => s.sinks) };
+    return mergeSummaries(found);
   }
 
   /**
@@ -275,7 +274,7 @@ export abstract class Engine {
    */
   receiverSummary(frame: Frame, recv: string, method: string): Summary | undefined {
     const type = typeOf(frame, recv);
-    if (type) return this.classMethod(type, method);
+    if (type) return mergeSummaries(type.split('|').map((c) => this.classMethod(c, method)).filter((s): s is Summary => !!s));
     if (lookup(frame, recv)?.length) return undefined;
     if (/^[A-Z]/.test(recv) && this.summaries.has(`${recv}.${method}`)) return this.summaries.get(`${recv}.${method}`);
     const target = this.resolve(recv);
@@ -284,10 +283,18 @@ export abstract class Engine {
     return target ? undefined : this.uniqueMethod(method);
   }
 
+  /** Records that the function being summarised returns an instance of `classKey` (a factory). */
+  returnsInstance(frame: Frame, classKey: string | undefined): void {
+    if (!classKey || !frame.summary) return;
+    const key = classKey.includes('#') ? classKey : `${this.file}#${classKey}`;
+    const list = (frame.summary.returnsClass ??= []);
+    if (!list.includes(key)) list.push(key);
+  }
+
   /** A method of a class of this file (`Class`) or of another (`file#Class`). */
   classMethod(classKey: string, method: string): Summary | undefined {
     const hash = classKey.indexOf('#');
-    if (hash < 0) return this.summaries.get(`${classKey}.${method}`);
+    if (hash < 0 || classKey.slice(0, hash) === this.file) return this.summaries.get(`${classKey.slice(hash + 1)}.${method}`);
     return this.importedSummary({ kind: 'symbol', file: classKey.slice(0, hash), name: `${classKey.slice(hash + 1)}.${method}` });
   }
 

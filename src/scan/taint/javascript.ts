@@ -64,6 +64,7 @@ export class JavaScriptEngine extends Engine {
         const value = node.namedChildren[0];
         const t = value ? this.eval(value, frame) : NONE;
         if (frame.summary) frame.summary.returns = union(frame.summary.returns, hop(t, node, 'returned'));
+        if (value) this.returnsInstance(frame, this.classOfNew(value));
         return;
       }
       case 'for_in_statement': {
@@ -197,7 +198,7 @@ export class JavaScriptEngine extends Engine {
         frame.vars.set(name, assigned(frame, name, held));
         frame.locals.add(name);
         if (valueNode && this.isClientConstruction(valueNode)) this.clients.add(name);
-        const cls = valueNode ? this.classOfNew(valueNode) : undefined;
+        const cls = valueNode ? this.classOfNew(valueNode) ?? this.factoryClass(valueNode, frame) : undefined;
         if (cls) (frame.types ??= new Map()).set(name, cls);
         else frame.types?.delete(name);
         return;
@@ -597,6 +598,15 @@ export class JavaScriptEngine extends Engine {
     if (receiverNode.type === 'this') return frame.className ? this.methodSummary(frame.className, name) : undefined;
     if (receiverNode.type !== 'identifier') return receiverNode.type === 'member_expression' ? this.uniqueMethod(name) : undefined;
     return this.receiverSummary(frame, receiverNode.text, name);
+  }
+
+  /** The class of what a call to a factory returns (`const runner = await getRunner()`). */
+  factoryClass(node: Node, frame: Frame): string | undefined {
+    const n = unwrap(node);
+    if (n.type !== 'call_expression') return undefined;
+    const callee = unwrap(n.childForFieldName('function')!);
+    const receiver = callee.type === 'member_expression' ? callee.childForFieldName('object') ?? undefined : undefined;
+    return this.calleeSummary(callee, calleeName(n) ?? '', receiver, frame)?.returnsClass?.join('|');
   }
 
   /** The class `new C(…)` constructs, when defined in this file (`C`) or in a scanned module (`file#C`). */

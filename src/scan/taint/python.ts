@@ -71,6 +71,7 @@ export class PythonEngine extends Engine {
         const value = node.namedChildren[0];
         const t = value ? this.eval(value, frame) : NONE;
         if (frame.summary) frame.summary.returns = union(frame.summary.returns, hop(t, node, 'returned'));
+        if (value) this.returnsInstance(frame, this.classOfCall(value));
         return;
       }
       case 'global_statement':
@@ -179,7 +180,7 @@ export class PythonEngine extends Engine {
         frame.vars.set(name, assigned(frame, name, held));
         frame.locals.add(name);
         if (valueNode && this.isClientConstruction(valueNode)) this.clients.add(name);
-        const cls = valueNode ? this.classOfCall(valueNode) : undefined;
+        const cls = valueNode ? this.classOfCall(valueNode) ?? this.factoryClass(valueNode, frame) : undefined;
         if (cls) (frame.types ??= new Map()).set(name, cls);
         else frame.types?.delete(name);
         return;
@@ -594,6 +595,16 @@ export class PythonEngine extends Engine {
     const recv = receiverNode.text;
     if ((recv === 'self' || recv === 'cls') && frame.className) return this.methodSummary(frame.className, name);
     return this.receiverSummary(frame, recv, name);
+  }
+
+  /** The class of what a call to a factory returns (`credential = get_credential(target)`). */
+  factoryClass(node: Node, frame: Frame): string | undefined {
+    let n: Node | null = node;
+    while (n && (n.type === 'await' || n.type === 'parenthesized_expression')) n = n.namedChildren[0] ?? null;
+    const fn = n?.type === 'call' ? n.childForFieldName('function') : undefined;
+    if (!fn) return undefined;
+    const receiver = fn.type === 'attribute' ? fn.childForFieldName('object') ?? undefined : undefined;
+    return this.calleeSummary(fn, lastName(fn) ?? '', receiver, frame)?.returnsClass?.join('|');
   }
 
   /** The class a call constructs, when it is defined in this file (`Class`) or a scanned module (`file#Class`). */
