@@ -4,7 +4,7 @@
 import type { CredentialsConfig, UpstreamConfig } from '../config/schema.ts';
 import type { IdentityAsserter } from './identity-assertion.ts';
 import type { CredentialProvider } from './provider.ts';
-import { freshUntilFor, type TokenCache } from './token-cache.ts';
+import { cachedFrom, type TokenCache } from './token-cache.ts';
 import { TokenEndpoint } from './token-endpoint.ts';
 
 type ClientCredentialsConfig = Extract<CredentialsConfig, { type: 'client_credentials' }>;
@@ -19,7 +19,7 @@ export function clientCredentialsProvider(upstream: UpstreamConfig, cfg: ClientC
 
   const fetchToken = async () => {
     const issued = await endpoint.request('client_credentials', params);
-    return { accessToken: issued.accessToken, expiresAt: issued.expiresAt, freshUntil: freshUntilFor(issued.obtainedAt, issued.expiresAt) };
+    return cachedFrom(issued);
   };
 
   return {

@@ -7,9 +7,8 @@
 // token's audience and expiry), and the result is cached per (user, upstream), single-flight, never
 // past the access token's or the user's own token's expiry.
 import type { IdJagConfig, UpstreamConfig } from '../config/schema.ts';
-import type { Principal } from '../inbound/principal.ts';
 import { CredentialError, type CredentialProvider } from './provider.ts';
-import { freshUntilFor, type TokenCache } from './token-cache.ts';
+import { cachedFrom, userTokenKey, type TokenCache } from './token-cache.ts';
 import { checkExchangedToken, JWT_BEARER_GRANT, TOKEN_EXCHANGE_GRANT } from './token-exchange.ts';
 import { jwtClaims, TokenEndpoint } from './token-endpoint.ts';
 
@@ -24,7 +23,7 @@ export function idJagProvider(upstream: UpstreamConfig, cfg: IdJagConfig, cache:
   return {
     mode: 'id_jag',
     async get({ principal, bearer }) {
-      const cached = await cache.get(cacheKey(upstream.name, principal, cfg.scope), async () => {
+      const cached = await cache.get(userTokenKey('id_jag', upstream.name, principal, cfg.scope), async () => {
         const subjectToken = bearer.reveal();
         const jag = await idp.request(TOKEN_EXCHANGE_GRANT, {
           subject_token: subjectToken, subject_token_type: cfg.subjectTokenType, requested_token_type: ID_JAG_TOKEN_TYPE,
@@ -33,17 +32,13 @@ export function idJagProvider(upstream: UpstreamConfig, cfg: IdJagConfig, cache:
         checkIdJag(upstream.name, jag.accessToken, jag.issuedTokenType, cfg.audience);
         const issued = await as.request(JWT_BEARER_GRANT, { assertion: jag.accessToken, ...(cfg.scope ? { scope: cfg.scope } : {}) }, [subjectToken, jag.accessToken]);
         checkExchangedToken(upstream.name, issued, resource);
-        const userExpiry = principal.expiresAt !== undefined ? principal.expiresAt * 1000 : Infinity;
-        return { accessToken: issued.accessToken, expiresAt: issued.expiresAt, freshUntil: Math.min(freshUntilFor(issued.obtainedAt, issued.expiresAt), userExpiry) };
+        return cachedFrom(issued, principal.expiresAt !== undefined ? principal.expiresAt * 1000 : Infinity);
       });
       return { headers: { authorization: `Bearer ${cached.accessToken}` }, token: cached.accessToken };
     },
   };
 }
 
-function cacheKey(upstream: string, p: Principal, scope: string | undefined): string {
-  return ['id_jag', upstream, p.issuer, p.subject, scope ?? ''].join('\u0000');
-}
 
 /** The IdP's answer must be an ID-JAG for the upstream's authorization server, and not expired. */
 function checkIdJag(upstream: string, jag: string, issuedType: string | undefined, audience: string): void {

@@ -42,6 +42,19 @@ export function freshUntilFor(obtainedAt: number, expiresAt: number): number {
   return expiresAt - Math.min(30_000, lifetime * 0.2);
 }
 
+/**
+ * The cache entry for a token from a token endpoint, never fresh beyond `notAfterMs` (a per-user token must not
+ * outlive the user's own token: once that expires the user must re-authenticate anyway).
+ */
+export function cachedFrom(issued: { accessToken: string; expiresAt: number; obtainedAt: number }, notAfterMs = Infinity): CachedToken {
+  return { accessToken: issued.accessToken, expiresAt: issued.expiresAt, freshUntil: Math.min(freshUntilFor(issued.obtainedAt, issued.expiresAt), notAfterMs) };
+}
+
+/** The cache key of a token obtained for one user (issuer, subject) and upstream by one credential mode. */
+export function userTokenKey(mode: string, upstream: string, user: { issuer: string; subject: string }, scope: string | undefined): string {
+  return [mode, upstream, user.issuer, user.subject, scope ?? ''].join('\u0000');
+}
+
 /** In-process store: bounded size, oldest entry evicted first, expired entries dropped on access. */
 export class MemoryTokenStore implements TokenStore {
   readonly #entries = new Map<string, CachedToken>();

@@ -4,9 +4,8 @@
 // exchanged token is checked before use and cached per (issuer, subject, upstream, scope), never past
 // its own expiry nor the user's token's.
 import type { CredentialsConfig, UpstreamConfig } from '../config/schema.ts';
-import type { Principal } from '../inbound/principal.ts';
 import { CredentialError, type CredentialProvider } from './provider.ts';
-import { freshUntilFor, type TokenCache } from './token-cache.ts';
+import { cachedFrom, userTokenKey, type TokenCache } from './token-cache.ts';
 import { jwtClaims, TokenEndpoint, type IssuedToken } from './token-endpoint.ts';
 
 type TokenExchangeConfig = Extract<CredentialsConfig, { type: 'token_exchange' }>;
@@ -43,24 +42,20 @@ export function tokenExchangeProvider(upstream: UpstreamConfig, cfg: TokenExchan
   return {
     mode: 'token_exchange',
     async get({ principal, bearer }) {
-      const key = cacheKey(upstream.name, principal, cfg.scope);
+      const key = userTokenKey('token_exchange', upstream.name, principal, cfg.scope);
       const cached = await cache.get(key, async () => {
         const subjectToken = bearer.reveal();
         const secrets = [subjectToken, ...(cfg.actorToken ? [cfg.actorToken.value()] : [])];
         const issued = await endpoint.request(grantType, params(subjectToken), secrets);
         checkExchangedToken(upstream.name, issued, expectedAudience);
         // Never beyond the user's own token: once it expires the user must re-authenticate anyway.
-        const userExpiry = principal.expiresAt !== undefined ? principal.expiresAt * 1000 : Infinity;
-        return { accessToken: issued.accessToken, expiresAt: issued.expiresAt, freshUntil: Math.min(freshUntilFor(issued.obtainedAt, issued.expiresAt), userExpiry) };
+        return cachedFrom(issued, principal.expiresAt !== undefined ? principal.expiresAt * 1000 : Infinity);
       });
       return { headers: { authorization: `Bearer ${cached.accessToken}` }, token: cached.accessToken };
     },
   };
 }
 
-function cacheKey(upstream: string, p: Principal, scope: string | undefined): string {
-  return ['token_exchange', upstream, p.issuer, p.subject, scope ?? ''].join('\u0000');
-}
 
 /**
  * Refuses an exchanged token that is not for this upstream or already expired. The signature is not
