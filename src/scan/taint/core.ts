@@ -135,11 +135,6 @@ export function isCredentialName(name: string): boolean {
   return w.some((x) => CREDENTIAL_WORDS.has(x));
 }
 
-/** Client-like class or factory names: a positional credential to them is a credential for the service they call. */
-export function isClientName(name: string): boolean {
-  return /(client|api|sdk|session|service|connection|octokit|github|gitlab|^create.*)$/i.test(name) && !/^(Headers|URL|Request|Response|Error)$/.test(name);
-}
-
 /** Names (variables, parameters, attributes) that stand for the inbound request in common frameworks. */
 export const REQUEST_NAMES: ReadonlySet<string> = new Set([
   'request', 'req', 'http_request', 'httpRequest', 'incoming', 'incoming_request', 'incomingRequest',

@@ -31,6 +31,11 @@ export abstract class Engine {
   readonly ctorAttrs = new Map<string, Taints>();
   /** `Class.x` → sinks a method of the class sends the field to. */
   readonly fieldSinks = new Map<string, SinkSite[]>();
+  /**
+   * Classes of this file with at least one summarised method (`Class.m`), which a call can construct. Constructor
+   * fields are only ever recorded inside a summarised constructor, so they need no separate check.
+   */
+  readonly classesWithMembers = new Set<string>();
   /** Class → the name of the class it extends (for methods a base class calls on `this` that a subclass defines). */
   readonly bases = new Map<string, string>();
   /** Names bound to HTTP client objects (`client = httpx.Client()`), whose `.headers` are sent. */
@@ -168,20 +173,17 @@ export abstract class Engine {
 
   /** Summary of an imported function or of `module.f` (recorded as a dependency). */
   importedSummary(target: Resolved | undefined, member?: string): Summary | undefined {
-    if (!target) return undefined;
-    let sym: Resolved | undefined = target;
-    if (target.kind === 'module' && member) sym = this.program.member(target.file, member);
-    else if (member) return undefined;
-    if (sym?.kind !== 'symbol') return undefined;
-    const key = `${sym.file}#${sym.name}`;
+    const key = this.importedKey(target, member);
+    if (key === undefined) return undefined;
     this.#dep(key);
     return this.program.summaries.get(key);
   }
 
-  /** The class key (`file#Class`) an imported name stands for, when it is a scanned definition. */
-  importedClass(target: Resolved | undefined, member?: string): string | undefined {
+  /** The `file#name` key of the scanned definition an imported name (or `module.member`) stands for. */
+  importedKey(target: Resolved | undefined, member?: string): string | undefined {
     let sym = target;
     if (target?.kind === 'module' && member) sym = this.program.member(target.file, member);
+    else if (member) return undefined;
     return sym?.kind === 'symbol' ? `${sym.file}#${sym.name}` : undefined;
   }
 
@@ -318,7 +320,11 @@ export abstract class Engine {
 
   summaryFor(key: string): Summary {
     let s = this.summaries.get(key);
-    if (!s) this.summaries.set(key, (s = emptySummary()));
+    if (!s) {
+      this.summaries.set(key, (s = emptySummary()));
+      const dot = key.indexOf('.');
+      if (dot > 0) this.classesWithMembers.add(key.slice(0, dot));
+    }
     return s;
   }
 
@@ -337,21 +343,17 @@ export abstract class Engine {
       }
     };
     for (const [name, summary] of this.summaries) put(this.program.summaries, `${this.file}#${name}`, summary, `${this.file}#${name}`);
-    for (const [sub, base] of this.bases) {
-      const set = this.program.subclasses.get(base) ?? new Set();
-      if (!set.has(`${this.file}#${sub}`)) {
-        this.program.subclasses.set(base, set.add(`${this.file}#${sub}`));
-        this.program.bump(`subclasses:${base}`);
-      }
-    }
+    const register = (index: Map<string, Set<string>>, key: string, member: string, dep: string) => {
+      const set = index.get(key) ?? new Set();
+      if (set.has(member)) return;
+      index.set(key, set.add(member));
+      this.program.bump(dep);
+    };
+    for (const [sub, base] of this.bases) register(this.program.subclasses, base, `${this.file}#${sub}`, `subclasses:${base}`);
     for (const key of this.summaries.keys()) {
       const [cls, method] = key.split('.');
       if (!method || !/^[A-Z]/.test(cls!) || method === 'constructor' || method === '__init__') continue;
-      const set = this.program.methods.get(method) ?? new Set();
-      if (!set.has(`${this.file}#${cls}`)) {
-        this.program.methods.set(method, set.add(`${this.file}#${cls}`));
-        this.program.bump(`methods:${method}`);
-      }
+      register(this.program.methods, method, `${this.file}#${cls}`, `methods:${method}`);
     }
     const classes = new Set([...this.ctorAttrs.keys(), ...this.fieldSinks.keys()].map((k) => k.split('.')[0]!));
     for (const c of classes) {

@@ -616,12 +616,12 @@ export class JavaScriptEngine extends Engine {
     const ctor = n.childForFieldName('constructor');
     if (ctor?.type === 'identifier') {
       const name = ctor.text;
-      if ([...this.summaries.keys(), ...this.ctorAttrs.keys()].some((k) => k.startsWith(`${name}.`))) return name;
-      return this.importedClass(this.resolve(name));
+      if (this.classesWithMembers.has(name)) return name;
+      return this.importedKey(this.resolve(name));
     }
     if (ctor?.type === 'member_expression' && ctor.childForFieldName('object')?.type === 'identifier') {
       const target = this.resolve(ctor.childForFieldName('object')!.text);
-      return target?.kind === 'module' ? this.importedClass(target, ctor.childForFieldName('property')!.text) : undefined;
+      return target?.kind === 'module' ? this.importedKey(target, ctor.childForFieldName('property')!.text) : undefined;
     }
     return undefined;
   }

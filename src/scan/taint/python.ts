@@ -616,14 +616,14 @@ export class PythonEngine extends Engine {
     if (fn?.type === 'identifier') {
       const name = fn.text;
       if (!/^[A-Z]/.test(name)) return undefined;
-      if (this.summaries.has(`${name}.__init__`) || [...this.ctorAttrs.keys()].some((k) => k.startsWith(`${name}.`)) || [...this.summaries.keys()].some((k) => k.startsWith(`${name}.`))) return name;
-      return this.importedClass(this.resolve(name));
+      if (this.classesWithMembers.has(name)) return name;
+      return this.importedKey(this.resolve(name));
     }
     if (fn?.type === 'attribute' && fn.childForFieldName('object')?.type === 'identifier') {
       const attr = fn.childForFieldName('attribute')!.text;
       if (!/^[A-Z]/.test(attr)) return undefined;
       const target = this.resolve(fn.childForFieldName('object')!.text);
-      return target?.kind === 'module' ? this.importedClass(target, attr) : undefined;
+      return target?.kind === 'module' ? this.importedKey(target, attr) : undefined;
     }
     return undefined;
   }
