@@ -233,13 +233,15 @@ async function readSource(abs: string, maxBytes: number): Promise<string | { ski
   const text = bytes.toString('utf8');
   let lineStart = 0;
   let longest = 0;
+  let lines = 1;
   for (let i = text.indexOf('\n'); ; i = text.indexOf('\n', i + 1)) {
     const end = i < 0 ? text.length : i;
     longest = Math.max(longest, end - lineStart);
     if (i < 0) break;
     lineStart = i + 1;
+    lines++;
   }
-  if (longest > MINIFIED_LINE && text.length / Math.max(1, text.split('\n').length) > 500) {
+  if (longest > MINIFIED_LINE && text.length / lines > 500) {
     return { skipped: `skipped: minified or generated (a line of ${longest} characters)` };
   }
   return text;
