@@ -8,7 +8,7 @@ import type { Imports } from '../imports.ts';
 import type { Node } from '../parser.ts';
 import { signature, type Program, type Resolved } from '../program.ts';
 import {
-  HTTP_METHOD_NAMES, NONE, applyReturns, mergeSummaries, carriesCredential, current, emptySummary, extend, isCredentialName, lookup, only, short, source, stepAt, typeOf, union,
+  HTTP_METHOD_NAMES, NONE, applyReturns, assigned, mergeSummaries, carriesCredential, current, emptySummary, extend, isCredentialName, lookup, only, short, source, stepAt, typeOf, union,
   type Frame, type SinkLoc, type SinkSite, type Summary, type Taint, type Taints,
 } from './core.ts';
 
@@ -197,6 +197,18 @@ export abstract class Engine {
   /** Cells named after framework objects (`state.token`, `req.token`, `props.*`) are shared within one project only. */
   #scoped(key: string): string {
     return key.includes('#') ? key : `${this.program.scopes.get(this.file) ?? ''}::${key}`;
+  }
+
+  /**
+   * `name = value` in a function: the name holds the value (added to what it held, in a branch), is local, and is
+   * remembered as an HTTP client or as an instance of `cls` for the method calls that follow.
+   */
+  bindLocal(frame: Frame, name: string, held: Taints, client: boolean, cls: string | undefined): void {
+    frame.vars.set(name, assigned(frame, name, held));
+    frame.locals.add(name);
+    if (client) this.clients.add(name);
+    if (cls) (frame.types ??= new Map()).set(name, cls);
+    else frame.types?.delete(name);
   }
 
   /** What a name holds in the function, plus what its storage cell holds (a module variable another function set). */

@@ -3,7 +3,7 @@ import { stringValue } from '../context.ts';
 import type { Node } from '../parser.ts';
 import {
   AUTH_INFO_ATTRS, HTTP_CONSTRUCTORS, MCP_CLIENT_TRANSPORTS, HTTP_METHOD_NAMES, NONE, REQUEST_ATTRS, REQUEST_NAMES, REQUEST_TYPES, TOKEN_ATTRS,
-  assigned, branch, carriesCredential, derive, emptySummary, hop, isCredentialHeader, isPlaceholder, isLocal, isTokenExchangeName, lookup, only, retag,
+  branch, carriesCredential, derive, emptySummary, hop, isCredentialHeader, isPlaceholder, isLocal, isTokenExchangeName, lookup, only, retag,
   source, stepAt, union, type Frame, type Kind, type Summary, type Taints,
 } from './core.ts';
 import { Engine } from './engine.ts';
@@ -195,12 +195,8 @@ export class JavaScriptEngine extends Engine {
           this.writeStore(`${this.file}#${name}`, held, target, `module variable \`${name}\``);
           return;
         }
-        frame.vars.set(name, assigned(frame, name, held));
-        frame.locals.add(name);
-        if (valueNode && this.isClientConstruction(valueNode)) this.clients.add(name);
-        const cls = valueNode ? this.classOfNew(valueNode) ?? this.factoryClass(valueNode, frame) : undefined;
-        if (cls) (frame.types ??= new Map()).set(name, cls);
-        else frame.types?.delete(name);
+        this.bindLocal(frame, name, held, !!valueNode && this.isClientConstruction(valueNode),
+          valueNode ? this.classOfNew(valueNode) ?? this.factoryClass(valueNode, frame) : undefined);
         return;
       }
       case 'object_pattern':

@@ -4,7 +4,7 @@ import { qualify } from '../imports.ts';
 import type { Node } from '../parser.ts';
 import {
   AUTH_INFO_ATTRS, HTTP_CONSTRUCTORS, MCP_CLIENT_TRANSPORTS, HTTP_METHOD_NAMES, NONE, REQUEST_ATTRS, REQUEST_NAMES, REQUEST_TYPES, TOKEN_ATTRS,
-  assigned, branch, carriesCredential, derive, hop, isCredentialHeader, isCredentialName, isPlaceholder, isLocal, isTokenExchangeName, lookup, only, retag, source, stepAt,
+  branch, carriesCredential, derive, hop, isCredentialHeader, isCredentialName, isPlaceholder, isLocal, isTokenExchangeName, lookup, only, retag, source, stepAt,
   union, type Frame, type Summary, type Taints,
 } from './core.ts';
 import { Engine } from './engine.ts';
@@ -177,12 +177,8 @@ export class PythonEngine extends Engine {
         if (frame.globals?.has(name) || (frame === this.#module && this.imports.defines.has(name) && carriesCredential(t).length)) {
           this.writeStore(`${this.file}#${name}`, held, target, `module variable \`${name}\``);
         }
-        frame.vars.set(name, assigned(frame, name, held));
-        frame.locals.add(name);
-        if (valueNode && this.isClientConstruction(valueNode)) this.clients.add(name);
-        const cls = valueNode ? this.classOfCall(valueNode) ?? this.factoryClass(valueNode, frame) : undefined;
-        if (cls) (frame.types ??= new Map()).set(name, cls);
-        else frame.types?.delete(name);
+        this.bindLocal(frame, name, held, !!valueNode && this.isClientConstruction(valueNode),
+          valueNode ? this.classOfCall(valueNode) ?? this.factoryClass(valueNode, frame) : undefined);
         return;
       }
       case 'pattern_list':
