@@ -5,6 +5,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { redactInPlace, StreamRedactor } from './redact.ts';
+import type { BodyTransform } from './body-transform.ts';
 
 type Controller = Dispatcher.DispatchController;
 type Headers = Record<string, string | string[] | undefined>;
@@ -19,11 +20,6 @@ export class ResponseTooLargeError extends Error {
   override name = 'ResponseTooLargeError';
 }
 
-/** A rewrite of a relayed body, chunk by chunk: `push` returns what can be sent now, `end` the rest. */
-export interface BodyTransform {
-  push(chunk: Buffer): Buffer;
-  end(): Buffer;
-}
 
 export interface CallLimits {
   /** The whole exchange, waiting for a connection included, must end within this; then it is aborted. */
@@ -126,6 +122,14 @@ export function dispatch(dispatcher: Dispatcher, opts: Dispatcher.DispatchOption
             if (!res.write(out)) controller?.pause();
           };
           settle = finish;
+          // Bytes of Deputy's own (a held-back notification let through later) go out like the upstream's.
+          rewrite?.attach?.((chunk) => {
+            if (finished || res.destroyed) return;
+            const out = redactor ? redactor.push(chunk) : chunk;
+            if (!out.length) return;
+            sendHead();
+            res.write(out);
+          });
           for (const c of held) sink(c);
           held = [];
           if (ended) finish();

@@ -47,6 +47,21 @@ function stableJson(v: unknown): string {
 const hashOf = (definition: string) => createHash('sha256').update(definition).digest('hex');
 const keyOf = (upstream: string, kind: PinKind, name: string) => `${upstream}\u0000${kind}\u0000${name}`;
 const storeDown = throttledWarning('the pin store is unreachable; the pins last read stay in force');
+/** Served-listing fingerprints kept (per upstream, kind and principal); the oldest go first. */
+const MAX_SERVED = 10_000;
+/** The notification that tells clients a list of this kind changed. */
+export const LIST_CHANGED_OF: Record<PinKind, string> = {
+  tool: 'notifications/tools/list_changed',
+  prompt: 'notifications/prompts/list_changed',
+  resource_template: 'notifications/resources/list_changed',
+};
+/**
+ * The upstream notifications Deputy holds back until it knows what changed. Not resources'
+ * list_changed: it also covers resources, which are not pinned, so it always goes through.
+ */
+export const GATED_LIST_CHANGED: Record<string, PinKind> = { [LIST_CHANGED_OF.tool]: 'tool', [LIST_CHANGED_OF.prompt]: 'prompt' };
+/** Approved changes become visible: listeners tell their clients the list changed. */
+export type ApprovalListener = (upstream: string, kind: PinKind) => void;
 
 export class ToolPins {
   readonly #store: PinStore;
@@ -57,6 +72,10 @@ export class ToolPins {
   readonly counts = { changed: new Map<string, number>(), approved: new Map<string, number>() };
   #loadedAt = 0;
   #loading?: Promise<void>;
+  /** What each principal was last served, per (upstream, kind): a hash of the served definitions. */
+  readonly #served = new Map<string, string>();
+  readonly #approvalListeners = new Set<ApprovalListener>();
+  #watch?: NodeJS.Timeout;
 
   readonly #cacheMs: number;
 
@@ -78,9 +97,16 @@ export class ToolPins {
   async #fresh(): Promise<void> {
     if (Date.now() - this.#loadedAt < this.#cacheMs) return;
     this.#loading ??= this.#store.list().then((rows) => {
+      // A change approved elsewhere (another replica, the CLI) becomes visible here now.
+      const approved = new Set<string>();
+      for (const r of rows) {
+        const before = this.#cache.get(keyOf(r.upstream, r.kind, r.name));
+        if (before?.pendingHash !== undefined && r.pendingHash === undefined && r.hash === before.pendingHash) approved.add(`${r.upstream}\u0000${r.kind}`);
+      }
       const pendingHere = [...this.#cache.values()].filter((r) => !rows.some((x) => x.upstream === r.upstream && x.kind === r.kind && x.name === r.name));
       this.#cache = new Map([...pendingHere, ...rows].map((r) => [keyOf(r.upstream, r.kind, r.name), r]));
       this.#loadedAt = Date.now();
+      for (const a of approved) this.#announce(...(a.split('\u0000') as [string, PinKind]));
     }, (error: unknown) => {
       this.#loadedAt = Date.now() - this.#cacheMs + Math.min(1000, this.#cacheMs);
       storeDown((error as Error).message);
@@ -98,13 +124,73 @@ export class ToolPins {
    * pending change. Returns what to serve: everything under off/warn (changes flagged in the audit
    * and log), without pending changes under enforce.
    */
-  async review(upstream: string, kind: PinKind, items: Record<string, unknown>[]): Promise<{ items: Record<string, unknown>[]; withheld: string[]; changed: string[] }> {
+  async review(upstream: string, kind: PinKind, items: Record<string, unknown>[], servedTo?: string): Promise<{ items: Record<string, unknown>[]; withheld: string[]; changed: string[] }> {
     const mode = this.#modeOf(upstream);
     if (mode === 'off') return { items, withheld: [], changed: [] };
+    const { approved, ...reviewed } = await this.#review(upstream, kind, items, mode);
+    if (servedTo !== undefined) this.#remember(upstream, kind, servedTo, approved);
+    return reviewed;
+  }
+
+  /**
+   * An upstream said one of its lists changed. Under enforce the client is told only when what it is
+   * served changed: a tool added or removed, or a change approved. A definition that changed and
+   * waits for approval is withheld, so telling the client would only make it list the same tools
+   * again. `fetch` gets the upstream's current list (first page) as this principal sees it; when it
+   * fails, the notification goes through (it is only a hint: the client's next listing is filtered).
+   */
+  async listChanged(upstream: string, kind: PinKind, principalKey: string, fetch: () => Promise<Record<string, unknown>[]>): Promise<boolean> {
+    if (this.#modeOf(upstream) !== 'enforce') return true;
+    const key = `${upstream}\u0000${kind}\u0000${principalKey}`;
+    const before = this.#served.get(key);
+    let items;
+    try {
+      items = await fetch();
+    } catch {
+      return true;
+    }
+    await this.review(upstream, kind, items, principalKey);
+    return before === undefined || this.#served.get(key) !== before;
+  }
+
+  /** Called with (upstream, kind) when an approved change becomes visible. */
+  onApproval(listener: ApprovalListener): () => void {
+    this.#approvalListeners.add(listener);
+    // Approvals made elsewhere (the CLI, another replica) are noticed on the next read of the store,
+    // so while anyone listens the store is read every few seconds even without traffic.
+    this.#watch ??= setInterval(() => void this.#fresh(), this.#cacheMs).unref();
+    return () => {
+      this.#approvalListeners.delete(listener);
+      if (this.#approvalListeners.size === 0) (clearInterval(this.#watch), (this.#watch = undefined));
+    };
+  }
+
+  #announce(upstream: string, kind: PinKind): void {
+    for (const [k] of this.#served) if (k.startsWith(`${upstream}\u0000${kind}\u0000`)) this.#served.delete(k);
+    for (const l of this.#approvalListeners) {
+      try {
+        l(upstream, kind);
+      } catch (error) {
+        log.warn('an approval listener failed', { upstream, error: (error as Error).message });
+      }
+    }
+  }
+
+  /** `approved`: the approved definition's hash of each item listed (a pending change does not count). */
+  #remember(upstream: string, kind: PinKind, principalKey: string, approved: string[]): void {
+    const fingerprint = hashOf(approved.sort().join('\n'));
+    const key = `${upstream}\u0000${kind}\u0000${principalKey}`;
+    this.#served.delete(key); // re-inserted last: the map's order is its age
+    this.#served.set(key, fingerprint);
+    if (this.#served.size > MAX_SERVED) this.#served.delete(this.#served.keys().next().value!);
+  }
+
+  async #review(upstream: string, kind: PinKind, items: Record<string, unknown>[], mode: PinMode): Promise<{ items: Record<string, unknown>[]; withheld: string[]; changed: string[]; approved: string[] }> {
     await this.#fresh();
     const out: Record<string, unknown>[] = [];
     const withheld: string[] = [];
     const changed: string[] = [];
+    const approved: string[] = [];
     for (const item of items) {
       const name = typeof item?.name === 'string' ? item.name : typeof item?.uriTemplate === 'string' ? item.uriTemplate : undefined;
       if (!name) continue;
@@ -117,6 +203,7 @@ export class ToolPins {
       const hash = hashOf(definition);
       const key = keyOf(upstream, kind, name);
       const pin = this.#cache.get(key);
+      approved.push(`${name}\u0000${pin?.hash ?? hash}`);
       if (!pin) {
         const row: PinRow = { upstream, kind, name, hash, definition, pinnedAt: Date.now() };
         this.#cache.set(key, row);
@@ -140,7 +227,7 @@ export class ToolPins {
       if (mode === 'enforce') withheld.push(name);
       else out.push(item);
     }
-    return { items: out, withheld, changed };
+    return { items: out, withheld, changed, approved };
   }
 
   /** Refuses a call to something whose change waits for approval (enforce only). */
@@ -161,8 +248,12 @@ export class ToolPins {
     const ok = await this.#store.approve(upstream, kind, name);
     if (ok) {
       this.#loadedAt = 0;
+      const key = keyOf(upstream, kind, name);
+      const pin = this.#cache.get(key);
+      if (pin?.pendingHash !== undefined) this.#cache.set(key, { ...pin, hash: pin.pendingHash, definition: pin.pendingDefinition ?? pin.definition, pendingHash: undefined, pendingDefinition: undefined });
       this.counts.approved.set(upstream, (this.counts.approved.get(upstream) ?? 0) + 1);
       this.#event(upstream, kind, name, 'definition_approved', 'ok', `approved by ${by.slice(0, 100)}`);
+      this.#announce(upstream, kind);
     }
     return ok;
   }
@@ -172,6 +263,7 @@ export class ToolPins {
   }
 
   close(): Promise<void> {
+    clearInterval(this.#watch);
     return this.#store.close();
   }
 }

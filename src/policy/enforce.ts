@@ -40,19 +40,21 @@ export function enforce(decision: Decision, audit: AuditRecord): void {
 }
 
 /**
- * Rewrites a buffered tools/list answer (JSON or SSE) so it lists only tools the principal may call,
- * and, when given, what `review` (tool pinning) lets through. Returns the new body and how many tools
- * policy hid; other messages on the stream pass unchanged.
+ * Rewrites a buffered list answer (JSON or SSE): tools/list lists only tools the principal may call,
+ * and any list, when given, only what `review` (definition pinning) lets through. Returns the new
+ * body and how many tools policy hid; other messages on the stream pass unchanged.
  */
-export async function filterToolsList(body: AsyncIterable<Buffer> | Iterable<Buffer>, contentType: string, policy: ToolPolicy, principal: Principal, review?: (tools: Record<string, unknown>[]) => Promise<Record<string, unknown>[]>): Promise<{ body: string; hidden: number }> {
+export async function filterListAnswer(body: AsyncIterable<Buffer> | Iterable<Buffer>, contentType: string, list: 'tools' | 'prompts' | 'resourceTemplates', policy: ToolPolicy, principal: Principal, review?: (items: Record<string, unknown>[]) => Promise<Record<string, unknown>[]>): Promise<{ body: string; hidden: number }> {
   let hidden = 0;
   const filter = async (message: unknown): Promise<unknown> => {
-    const m = message as { result?: { tools?: Record<string, unknown>[] } };
-    if (!Array.isArray(m?.result?.tools)) return message;
-    let tools = m.result.tools.filter((t) => policy.tool(principal, String(t?.name)).allowed);
-    hidden += m.result.tools.length - tools.length;
-    if (review) tools = await review(tools);
-    return { ...m, result: { ...m.result, tools } };
+    const m = message as { result?: Record<string, unknown> };
+    const listed = m?.result?.[list];
+    if (!Array.isArray(listed)) return message;
+    let items = listed as Record<string, unknown>[];
+    if (list === 'tools') items = items.filter((t) => policy.tool(principal, String(t?.name)).allowed);
+    hidden += listed.length - items.length;
+    if (review) items = await review(items);
+    return { ...m, result: { ...m.result, [list]: items } };
   };
   // Only unparsable JSON passes through as is; a failing review (the pin store) fails the answer.
   const parsed = (text: string): { ok: true; value: unknown } | { ok: false } => {

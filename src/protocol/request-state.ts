@@ -5,8 +5,7 @@
 // one or an expired one is refused before the upstream sees it. The key comes from
 // state.encryption_key when set (replicas open each other's envelopes), else it is per process.
 import { createHash, createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
-import { StringDecoder } from 'node:string_decoder';
-import type { BodyTransform } from '../client/dispatch.ts';
+import { sseEventTransform, wholeBodyTransform, type BodyTransform } from '../client/body-transform.ts';
 
 const PREFIX = 'dps1.';
 const TTL_MS = 10 * 60_000;
@@ -62,39 +61,8 @@ export class RequestStateSealer {
         return text;
       }
     };
-    // A chunk may end inside a multi-byte character: the decoder keeps the partial bytes for the next.
-    const decoder = new StringDecoder('utf8');
-    let held = '';
-    /** A trailing CR, which may be half of a CRLF split across chunks. */
-    let cr = '';
     const sealEvent = (event: string) => event.split('\n').map((line) => (line.startsWith('data: ') ? `data: ${sealResult(line.slice(6))}` : line)).join('\n');
-    // SSE lines may end in CRLF, LF or CR: all become LF, so events split on a blank line.
-    const events = (text: string, last: boolean): Buffer => {
-      text = cr + text;
-      cr = !last && text.endsWith('\r') ? '\r' : '';
-      held += (cr ? text.slice(0, -1) : text).replace(/\r\n?/g, '\n');
-      let out = '';
-      for (let end = held.indexOf('\n\n'); end !== -1; end = held.indexOf('\n\n')) {
-        out += `${sealEvent(held.slice(0, end))}\n\n`;
-        held = held.slice(end + 2);
-      }
-      if (last && held) out += sealEvent(held); // an event the upstream did not terminate
-      if (last) held = '';
-      return Buffer.from(out);
-    };
-    return {
-      push(chunk) {
-        if (sse) return events(decoder.write(chunk), false);
-        held += decoder.write(chunk);
-        return Buffer.alloc(0);
-      },
-      end() {
-        if (sse) return events(decoder.end(), true);
-        const rest = sealResult(held + decoder.end());
-        held = '';
-        return Buffer.from(rest);
-      },
-    };
+    return sse ? sseEventTransform(sealEvent) : wholeBodyTransform(sealResult);
   }
 }
 

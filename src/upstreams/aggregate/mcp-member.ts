@@ -76,8 +76,8 @@ export class McpMember implements AggregateMember {
     this.#listeners.add(listener);
   }
 
-  #notify(key: string, method: string, params: Record<string, unknown>): void {
-    for (const l of this.#listeners) l(key, method, params);
+  #notify(key: string, method: string, params: Record<string, unknown>, caller: Pick<MemberContext, 'principal' | 'bearer'>): void {
+    for (const l of this.#listeners) l(key, method, params, caller);
   }
 
   async capabilities(ctx: MemberContext): Promise<Record<string, unknown>> {
@@ -224,7 +224,7 @@ export class McpMember implements AggregateMember {
     if (typeof m.method !== 'string') return;
     const params = (m.params as Record<string, unknown>) ?? {};
     if (m.id === undefined) {
-      if (m.method.endsWith('/list_changed') || m.method === 'notifications/resources/updated') this.#notify(principalKey(ctx.principal), m.method, params);
+      if (m.method.endsWith('/list_changed') || m.method === 'notifications/resources/updated') this.#notify(principalKey(ctx.principal), m.method, params, ctx);
       else ctx.onNotification?.(m.method, params);
       return;
     }
@@ -308,7 +308,7 @@ export class McpMember implements AggregateMember {
           if (!event.data) continue;
           try {
             const m = JSON.parse(event.data) as Message;
-            if (typeof m.method === 'string' && m.id === undefined) this.#notify(key, m.method, (m.params as Record<string, unknown>) ?? {});
+            if (typeof m.method === 'string' && m.id === undefined) this.#notify(key, m.method, (m.params as Record<string, unknown>) ?? {}, session.caller);
             else if (typeof m.method === 'string') {
               // A request to the client outside any call's stream: the latest call in progress asks it (none: refused).
               const latest = [...session.inFlight].at(-1) ?? { ...session.caller, requestId: 'notification-stream', signal: abort.signal };

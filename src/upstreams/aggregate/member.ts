@@ -18,8 +18,11 @@ export interface MemberContext {
   onRequest?(method: string, params: Record<string, unknown>): Promise<unknown>;
 }
 
-/** Notifications an upstream sends outside any request (list_changed, resources/updated), per principal. */
-export type ServerNotificationListener = (principalKey: string, method: string, params: Record<string, unknown>) => void;
+/**
+ * Notifications an upstream sends outside any request (list_changed, resources/updated), per
+ * principal; `caller` lets the listener ask the upstream again as that principal.
+ */
+export type ServerNotificationListener = (principalKey: string, method: string, params: Record<string, unknown>, caller?: Pick<MemberContext, 'principal' | 'bearer'>) => void;
 
 export interface Discovery {
   supportedVersions: string[];

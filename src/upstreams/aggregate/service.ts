@@ -3,7 +3,7 @@
 // or slow is left out (logged, noted in the audit event) instead of failing the listing. Names are
 // namespaced (names.ts), calls are routed back by name or URI, and per-tool policy decides what is
 // listed and what may be called, with the same decision on /mcp/<upstream>.
-import type { PinKind, ToolPins } from '../../governance/pins.ts';
+import { GATED_LIST_CHANGED, LIST_CHANGED_OF, type PinKind, type ToolPins } from '../../governance/pins.ts';
 import { principalKey, type Principal } from '../../inbound/principal.ts';
 import { throttledWarning } from '../../log.ts';
 import { decide, enforce } from '../../policy/enforce.ts';
@@ -70,6 +70,7 @@ export class AggregateService implements McpService {
   readonly #listens = new Map<string, Set<(method: string, params: Record<string, unknown>) => void>>();
   /** Requests in flight per Deputy session: notifications go out on their streams right away. */
   readonly #active = new Map<string, Set<ServiceContext>>();
+  readonly #stopApprovals?: () => void;
 
   constructor(opts: AggregateOptions) {
     this.serverInfo = opts.serverInfo ?? { name: 'deputy', title: 'Deputy (all upstreams)', version: opts.version ?? '1.0.0' };
@@ -78,7 +79,13 @@ export class AggregateService implements McpService {
     this.#pins = opts.pins;
     for (const e of opts.entries) this.#entries.set(e.member.name, e);
     this.#mapper = new NameMapper([...this.#entries.keys()], opts.config.separator, opts.config.unprefixed);
-    for (const e of opts.entries) e.member.listen?.((key, method, params) => this.#serverNotification(e.member.name, key, method, params));
+    for (const e of opts.entries) e.member.listen?.((key, method, params, caller) => this.#serverNotification(e.member.name, key, method, params, caller));
+    // An approved change is news for everyone connected: their next listing shows it.
+    const enforced = [...this.#entries.keys()].some((name) => this.#pins?.mode(name) === 'enforce');
+    if (enforced) this.#stopApprovals = this.#pins?.onApproval((upstream, kind) => {
+      if (!this.#entries.has(upstream)) return;
+      for (const key of new Set([...this.#sessionsOf.keys(), ...this.#listens.keys()])) this.#deliver(key, LIST_CHANGED_OF[kind], {});
+    });
   }
 
   async capabilities(principal: Principal, bearer?: BearerToken): Promise<Record<string, unknown>> {
@@ -159,6 +166,7 @@ export class AggregateService implements McpService {
   }
 
   async close(): Promise<void> {
+    this.#stopApprovals?.();
     await Promise.all([...this.#entries.values()].map((e) => e.member.close().catch(() => {})));
   }
 
@@ -207,7 +215,8 @@ export class AggregateService implements McpService {
     if (this.#pins && pinKind) {
       await Promise.all(settled.map(async (s, i) => {
         if (s.status !== 'fulfilled' || !Array.isArray(s.value[kind])) return;
-        const reviewed = await this.#pins!.review(entries[i]!.member.name, pinKind, s.value[kind] as Item[]);
+        const firstPage = cursors?.[entries[i]!.member.name] === undefined;
+        const reviewed = await this.#pins!.review(entries[i]!.member.name, pinKind, s.value[kind] as Item[], firstPage ? principalKey(ctx.principal) : undefined);
         s.value = { ...s.value, [kind]: reviewed.items };
         for (const n of reviewed.withheld) pinned.push(`${entries[i]!.member.name}/${n}`);
       }));
@@ -407,8 +416,24 @@ export class AggregateService implements McpService {
     this.#deliver(key, method, params);
   }
 
-  /** An upstream notification outside any request: to the principal's open streams, else queued for its next request. */
-  #serverNotification(member: string, key: string, method: string, params: Record<string, unknown>): void {
+  /**
+   * An upstream notification outside any request: to the principal's open streams, else queued for
+   * its next request. Under pinning (enforce), a tools or prompts list_changed goes on only when what
+   * the principal is served changed (not for a change that waits for approval).
+   */
+  #serverNotification(member: string, key: string, method: string, params: Record<string, unknown>, caller?: Pick<MemberContext, 'principal' | 'bearer'>): void {
+    const gated = GATED_LIST_CHANGED[method];
+    const entry = this.#entries.get(member);
+    if (gated && this.#pins && entry && caller) {
+      const list = Object.keys(LIST_METHODS).find((m) => PIN_KINDS[LIST_METHODS[m]!] === gated)!;
+      const fetch = async () => {
+        const page = await entry.member.request(list, {}, { ...caller, requestId: 'list_changed', signal: AbortSignal.timeout(entry.member.timeoutMs) });
+        const items = page[LIST_METHODS[list]!];
+        return Array.isArray(items) ? (items as Item[]) : [];
+      };
+      void this.#pins.listChanged(member, gated, key, fetch).then((relay) => relay && this.#deliver(key, method, params), () => this.#deliver(key, method, params));
+      return;
+    }
     let out = params;
     if (method === 'notifications/resources/updated' && typeof params.uri === 'string') out = { ...params, uri: this.#mapper.uri(member, params.uri) };
     this.#deliver(key, method, out);

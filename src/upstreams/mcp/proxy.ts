@@ -4,7 +4,7 @@
 // which sees Deputy's own credential instead, and that credential is overwritten wherever the
 // upstream echoes it back. Session ids are Deputy's, mapped to the upstream's. Requests and GET
 // streams go through the upstream's link (separate limits and pools); every request has a deadline.
-import { ToolChangedError, type ToolPins } from '../../governance/pins.ts';
+import { GATED_LIST_CHANGED, LIST_CHANGED_OF, ToolChangedError, type PinKind, type ToolPins } from '../../governance/pins.ts';
 import type { IncomingHttpHeaders } from 'node:http';
 import { OverloadedError, type Release } from '../../admission/concurrency.ts';
 import type { McpUpstreamConfig } from '../../config/schema.ts';
@@ -24,7 +24,8 @@ import { MRTR_METHODS, type RequestStateSealer } from '../../protocol/request-st
 import { findOwnSession, newSessionId, SessionLimitError, type SessionStore } from '../../protocol/sessions.ts';
 import { credentialFailure, CredentialError, type CredentialProvider } from '../../outbound/provider.ts';
 import { log } from '../../log.ts';
-import { decide, enforce, filterToolsList, PolicyDenied } from '../../policy/enforce.ts';
+import { decide, enforce, filterListAnswer, PolicyDenied } from '../../policy/enforce.ts';
+import { chainTransforms, notificationMethod, sseEventTransform, type BodyTransform } from '../../client/body-transform.ts';
 import { ToolPolicy } from '../../policy/tools.ts';
 
 /** Request headers copied from the client; everything else is dropped. */
@@ -33,8 +34,15 @@ const FORWARDED_REQUEST_HEADERS = ['content-type', 'accept', 'mcp-protocol-versi
 const FORWARDED_RESPONSE_HEADERS = ['content-type', 'content-length', 'cache-control', 'content-encoding'] as const;
 /** Credential headers whose values are overwritten if the upstream echoes them (other static headers, e.g. a tenant id, are not secrets). */
 const SECRET_HEADER = /authorization|cookie|token|secret|api[-_]?key|password|signature|assertion/i;
-/** A tools/list answer larger than this is refused rather than buffered for filtering. */
-const MAX_TOOLS_LIST_BYTES = 16 * 1024 * 1024;
+/** A list answer larger than this is refused rather than buffered for filtering. */
+const MAX_LIST_BYTES = 16 * 1024 * 1024;
+/** The list answers Deputy rewrites (policy for tools; definition pinning for all three), and what they pin. */
+const PINNED_LISTS: Record<string, { key: 'tools' | 'prompts' | 'resourceTemplates'; kind: PinKind }> = {
+  'tools/list': { key: 'tools', kind: 'tool' },
+  'prompts/list': { key: 'prompts', kind: 'prompt' },
+  'resources/templates/list': { key: 'resourceTemplates', kind: 'resource_template' },
+};
+const LIST_METHOD_OF: Record<PinKind, string> = { tool: 'tools/list', prompt: 'prompts/list', resource_template: 'resources/templates/list' };
 
 export class McpProxy implements McpHandler {
   readonly #cfg: McpUpstreamConfig;
@@ -52,6 +60,9 @@ export class McpProxy implements McpHandler {
   readonly #translator?: { endpoint: McpHandler; client: UpstreamClient };
   /** required_scopes are already enforced by the route; the policy adds claims and per-tool rules. */
   readonly #policy: ToolPolicy;
+  /** Open GET streams that hear of approved changes (pinning: enforce), and the unsubscribe. */
+  readonly #approvalStreams = new Set<(kind: PinKind) => void>();
+  readonly #stopApprovals?: () => void;
 
   constructor(cfg: McpUpstreamConfig, credentials: CredentialProvider, sessions: SessionStore, link: UpstreamLink, quotas: Quotas, sealer: RequestStateSealer, translator?: { endpoint: McpHandler; client: UpstreamClient }, pins?: ToolPins) {
     this.#quotas = quotas;
@@ -63,6 +74,9 @@ export class McpProxy implements McpHandler {
     this.#credentials = credentials;
     this.#sessions = sessions;
     this.#link = link;
+    if (pins?.mode(cfg.name) === 'enforce') this.#stopApprovals = pins.onApproval((upstream, kind) => {
+      if (upstream === cfg.name) for (const tell of this.#approvalStreams) tell(kind);
+    });
   }
 
   async handle(x: McpExchange): Promise<void> {
@@ -105,10 +119,10 @@ export class McpProxy implements McpHandler {
       }
     }
 
-    // Pinning (enforce): a tool whose changed definition waits for approval is not called.
-    if (x.rpc?.kind === 'request' && x.rpc.method === 'tools/call' && x.rpc.target !== undefined && this.#pins) {
+    // Pinning (enforce): a tool or prompt whose changed definition waits for approval is not used.
+    if (x.rpc?.kind === 'request' && (x.rpc.method === 'tools/call' || x.rpc.method === 'prompts/get') && x.rpc.target !== undefined && this.#pins) {
       try {
-        await this.#pins.check(name, 'tool', x.rpc.target);
+        await this.#pins.check(name, x.rpc.method === 'tools/call' ? 'tool' : 'prompt', x.rpc.target);
       } catch (error) {
         if (!(error instanceof ToolChangedError)) throw error;
         return sendError(res, audit, error, id);
@@ -265,17 +279,19 @@ export class McpProxy implements McpHandler {
       audit.upstreamError(`upstream '${name}' answered HTTP ${status}`);
     }
     const pinning = this.#pins && this.#pins.mode(name) !== 'off' ? this.#pins : undefined;
-    if ((this.#policy.perTool || pinning) && x.rpc?.method === 'tools/list' && status === 200) {
-      // The one buffered answer: tools/list is rewritten to list only what this principal may call
-      // and, with pinning, without changed definitions that wait for approval (enforce).
-      const body = await upstream.read(MAX_TOOLS_LIST_BYTES).catch(() => undefined);
+    const list = x.rpc?.method !== undefined ? PINNED_LISTS[x.rpc.method] : undefined;
+    if (list && status === 200 && (pinning || (list.key === 'tools' && this.#policy.perTool))) {
+      // The one buffered answer: a listing rewritten to what this principal may call (tools) and,
+      // with pinning, without changed definitions that wait for approval (enforce).
+      const body = await upstream.read(MAX_LIST_BYTES).catch(() => undefined);
       const withheld: string[] = [];
-      const review = pinning && (async (tools: Record<string, unknown>[]) => {
-        const r = await pinning.review(name, 'tool', tools);
+      const firstPage = x.rpc!.params?.cursor === undefined;
+      const review = pinning && (async (items: Record<string, unknown>[]) => {
+        const r = await pinning.review(name, list.kind, items, firstPage ? principalKey(x.principal) : undefined);
         withheld.push(...r.withheld);
         return r.items;
       });
-      const filtered = body && (await filterToolsList([body], out['content-type'] ?? '', this.#policy, x.principal, review || undefined).catch(() => undefined));
+      const filtered = body && (await filterListAnswer([body], out['content-type'] ?? '', list.key, this.#policy, x.principal, review || undefined).catch(() => undefined));
       if (!filtered) return void res.destroy();
       if (filtered.hidden) audit.note(`policy hid ${filtered.hidden} tool${filtered.hidden > 1 ? 's' : ''}`);
       if (withheld.length) audit.note(`changed definitions withheld until approved: ${withheld.join(', ')}`);
@@ -285,7 +301,10 @@ export class McpProxy implements McpHandler {
     // A stream may stay silent for a long time (a GET stream until the first notification): its head goes out at once.
     const sse = out['content-type']?.startsWith('text/event-stream') ?? false;
     // An input_required answer's requestState is sealed on its way to the client (length changes: no Content-Length).
-    const rewrite = mrtr && status === 200 ? this.#sealer.rewriter(principalKey(x.principal), name, sse) : undefined;
+    const seal = mrtr && status === 200 ? this.#sealer.rewriter(principalKey(x.principal), name, sse) : undefined;
+    // Pinning (enforce): list_changed reaches the client only when what it is served changed.
+    const gate = sse && status === 200 && pinning?.mode(name) === 'enforce' ? this.#listChangedGate(x, req.method === 'GET' && x.era === 'handshake') : undefined;
+    const rewrite = chainTransforms(seal, gate?.transform);
     if (rewrite) delete out['content-length'];
     const { error, redacted, unsent } = await upstream.pipeTo(res, { status, headers: out, flush: sse, rewrite });
     if (error && !clientGone) {
@@ -296,9 +315,53 @@ export class McpProxy implements McpHandler {
       else audit.refuse(cut);
     }
     if (redacted) audit.note(`the upstream echoed Deputy's credential: overwritten in the answer`);
+    if (gate?.held()) audit.note(`${gate.held()} list_changed held back: only definitions waiting for approval changed`);
+  }
+
+  /**
+   * An SSE transform that holds each upstream list_changed until Deputy has listed again as this
+   * principal and reviewed the pins: it goes on only if what the principal is served changed. A
+   * handshake GET stream also hears of changes approved while it is open.
+   */
+  #listChangedGate(x: McpExchange, standalone: boolean): { transform: BodyTransform; held(): number } {
+    const name = this.#cfg.name;
+    const pins = this.#pins!;
+    const client = this.#translator?.client;
+    const key = principalKey(x.principal);
+    let emit: ((chunk: Buffer) => void) | undefined;
+    let held = 0;
+    const decide = (method: string, kind: PinKind, event: string) => {
+      const fetch = async () => {
+        if (!client) throw new Error('no client to list with');
+        const page = await client.request(LIST_METHOD_OF[kind], {}, { principal: x.principal, bearer: x.bearer, requestId: x.requestId, signal: AbortSignal.timeout(this.#cfg.timeoutMs) });
+        const items = page[PINNED_LISTS[LIST_METHOD_OF[kind]]!.key];
+        return Array.isArray(items) ? (items as Record<string, unknown>[]) : [];
+      };
+      void pins.listChanged(name, kind, key, fetch).then((relay) => {
+        if (relay) emit?.(Buffer.from(`${event}\n\n`));
+        else held++;
+        log.debug('upstream list_changed', { upstream: name, method, relayed: relay });
+      }, () => emit?.(Buffer.from(`${event}\n\n`)));
+    };
+    const transform = sseEventTransform((event) => {
+      if (!event.includes('list_changed')) return event;
+      const method = notificationMethod(event);
+      const kind = method !== undefined ? GATED_LIST_CHANGED[method] : undefined;
+      if (!method || !kind) return event;
+      decide(method, kind, event);
+      return undefined; // sent later, if at all
+    }, (send) => {
+      emit = send;
+      if (!standalone) return;
+      const tell = (kind: PinKind) => send(Buffer.from(`event: message\ndata: ${JSON.stringify({ jsonrpc: '2.0', method: LIST_CHANGED_OF[kind] })}\n\n`));
+      this.#approvalStreams.add(tell);
+      x.res.once('close', () => this.#approvalStreams.delete(tell));
+    });
+    return { transform, held: () => held };
   }
 
   async close(): Promise<void> {
+    this.#stopApprovals?.();
     await this.#translator?.endpoint.close?.();
   }
 }

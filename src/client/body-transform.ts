@@ -1,0 +1,85 @@
+// Rewrites of a relayed upstream body, chunk by chunk, for the few answers Deputy changes on their
+// way through (sealing MCP requestState, holding back list_changed under pinning). An SSE body is
+// rewritten event by event: a transform only ever emits whole events, so something Deputy adds of its
+// own (`attach`) always lands between two events.
+import { StringDecoder } from 'node:string_decoder';
+
+/** A rewrite of a relayed body: `push` returns what can be sent now, `end` the rest. */
+export interface BodyTransform {
+  push(chunk: Buffer): Buffer;
+  end(): Buffer;
+  /** Given the way to send bytes of Deputy's own into the body (between two events), once the body flows. */
+  attach?(emit: (chunk: Buffer) => void): void;
+}
+
+/**
+ * An SSE body rewritten event by event. `map` gets each event's text (lines joined by LF, without the
+ * blank line that ends it) and returns its replacement, or undefined to drop the event. Lines may end
+ * in CRLF, LF or CR (all become LF); a chunk may end inside a character or between CR and LF.
+ */
+export function sseEventTransform(map: (event: string) => string | undefined, onAttach?: (emit: (chunk: Buffer) => void) => void): BodyTransform {
+  const decoder = new StringDecoder('utf8');
+  let held = '';
+  /** A trailing CR, which may be half of a CRLF split across chunks. */
+  let cr = '';
+  const events = (text: string, last: boolean): Buffer => {
+    text = cr + text;
+    cr = !last && text.endsWith('\r') ? '\r' : '';
+    held += (cr ? text.slice(0, -1) : text).replace(/\r\n?/g, '\n');
+    let out = '';
+    for (let end = held.indexOf('\n\n'); end !== -1; end = held.indexOf('\n\n')) {
+      const event = map(held.slice(0, end));
+      if (event !== undefined) out += `${event}\n\n`;
+      held = held.slice(end + 2);
+    }
+    if (last && held) out += map(held) ?? ''; // an event the upstream did not terminate
+    if (last) held = '';
+    return Buffer.from(out);
+  };
+  return {
+    push: (chunk) => events(decoder.write(chunk), false),
+    end: () => events(decoder.end(), true),
+    ...(onAttach ? { attach: onAttach } : {}),
+  };
+}
+
+/** A JSON body rewritten whole at its end. */
+export function wholeBodyTransform(map: (text: string) => string): BodyTransform {
+  const decoder = new StringDecoder('utf8');
+  let held = '';
+  return {
+    push(chunk) {
+      held += decoder.write(chunk);
+      return Buffer.alloc(0);
+    },
+    end() {
+      const rest = map(held + decoder.end());
+      held = '';
+      return Buffer.from(rest);
+    },
+  };
+}
+
+/** Two rewrites, one after the other. */
+export function chainTransforms(first: BodyTransform | undefined, second: BodyTransform | undefined): BodyTransform | undefined {
+  if (!first || !second) return first ?? second;
+  return {
+    push: (chunk) => second.push(first.push(chunk)),
+    end: () => Buffer.concat([second.push(first.end()), second.end()]),
+    attach(emit) {
+      first.attach?.(emit);
+      second.attach?.(emit);
+    },
+  };
+}
+
+/** The JSON-RPC `method` of an SSE event's data, if it is a notification (no id). */
+export function notificationMethod(event: string): string | undefined {
+  const data = event.split('\n').filter((l) => l.startsWith('data:')).map((l) => l.slice(5).replace(/^ /, '')).join('\n');
+  try {
+    const m = JSON.parse(data) as { method?: unknown; id?: unknown };
+    return typeof m.method === 'string' && m.id === undefined ? m.method : undefined;
+  } catch {
+    return undefined;
+  }
+}
