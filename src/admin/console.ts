@@ -167,21 +167,27 @@ export function adminConsole(deps: ConsoleDeps): { get: Map<string, Handler>; po
 
   const auditPage = authed(async (req, res, s) => {
     const q = url(req).searchParams;
-    const f = { user: q.get('user') ?? '', upstream: q.get('upstream') ?? '', outcome: q.get('outcome') ?? '', since: q.get('since') ?? '' };
+    const f = { user: q.get('user') ?? '', upstream: q.get('upstream') ?? '', tool: q.get('tool') ?? '', outcome: q.get('outcome') ?? '', since: q.get('since') ?? '' };
     const sinceMs = /^\d+$/.test(f.since) ? Date.now() - Number(f.since) * 60_000 : undefined;
     const events = (await deps.audit().query({ since: sinceMs ? new Date(sinceMs) : undefined, limit: 2000 }))
-      .filter((e) => (!f.user || e.subject === f.user) && (!f.upstream || e.upstream === f.upstream) && (!f.outcome || e.outcome === f.outcome))
+      .filter((e) => (!f.user || e.subject === f.user) && (!f.upstream || e.upstream === f.upstream) && (!f.tool || e.target === f.tool) && (!f.outcome || e.outcome === f.outcome))
       .slice(-200).reverse();
     const chain = await chainStatus(deps.audit());
     const input = (name: keyof typeof f, label: string) => `<label>${label} <input name="${name}" value="${escapeHtml(f[name])}"></label>`;
     const rows = events.map((e: AuditEvent) => `<tr><td>${escapeHtml(e.time.slice(0, 19).replace('T', ' '))}</td><td>${escapeHtml(e.subject ?? '—')}</td><td>${escapeHtml(e.upstream ?? '—')}</td><td>${escapeHtml(e.rpcMethod ?? e.httpMethod)}</td><td>${escapeHtml(e.target ?? '')}</td><td class="o-${escapeHtml(e.outcome)}">${escapeHtml(e.outcome)}</td><td>${e.status}</td><td>${e.latencyMs}</td></tr>`);
-    const perMinute = new Map<string, number>();
-    for (const e of events) perMinute.set(e.time.slice(11, 16), (perMinute.get(e.time.slice(11, 16)) ?? 0) + 1);
-    const max = Math.max(1, ...perMinute.values());
-    const chart = [...perMinute].reverse().map(([m, n]) => `<div class="bar" style="height:${Math.round((n / max) * 60) + 2}px" title="${m}: ${n}"><span class="sr">${m}: ${n} requests</span></div>`).join('');
+    // Per minute of the shown events: how many, and how long the slowest twentieth took (requests only).
+    const minutes = new Map<string, number[]>();
+    for (const e of [...events].reverse()) {
+      const m = e.time.slice(11, 16);
+      const list = minutes.get(m) ?? [];
+      if (e.httpMethod !== '-') list.push(e.latencyMs);
+      minutes.set(m, list);
+    }
+    const counts = [...minutes].map(([m, l]) => [m, l.length] as const);
+    const p95 = [...minutes].filter(([, l]) => l.length).map(([m, l]) => [m, [...l].sort((a, b) => a - b)[Math.ceil(l.length * 0.95) - 1]!] as const);
     send(res, s, 'audit', 'Audit trail', `<p role="status" class="${chain.ok ? 'ok' : 'bad'}">Hash chain: ${chain.ok ? `intact (${chain.events} events, ${chain.replicas.length} replica${chain.replicas.length === 1 ? '' : 's'})` : `BROKEN at ${escapeHtml(chain.breaks.map((b) => `${b.replicaId} seq ${b.seq}: ${b.problem}`).join('; '))}`}</p>
-<form method="get" action="/admin/audit" class="filters">${input('user', 'User')}${input('upstream', 'Upstream')}${input('outcome', 'Outcome')}${input('since', 'Last minutes')}<button type="submit">Filter</button></form>
-<figure><figcaption>Requests per minute (shown events)</figcaption><div class="chart">${chart}</div></figure>
+<form method="get" action="/admin/audit" class="filters">${input('user', 'User')}${input('upstream', 'Upstream')}${input('tool', 'Tool')}${input('outcome', 'Outcome')}${input('since', 'Last minutes')}<button type="submit">Filter</button></form>
+<div class="charts">${barChart('Requests per minute (shown events)', counts, 'requests')}${barChart('Latency per minute, p95 (ms)', p95, 'ms')}</div>
 <table><caption>${events.length} most recent matching events</caption><thead><tr><th scope="col">Time (UTC)</th><th scope="col">User</th><th scope="col">Upstream</th><th scope="col">Method</th><th scope="col">Target</th><th scope="col">Outcome</th><th scope="col">Status</th><th scope="col">ms</th></tr></thead><tbody>${rows.join('')}</tbody></table>`);
   }, 'GET');
 
@@ -192,6 +198,13 @@ export function adminConsole(deps: ConsoleDeps): { get: Map<string, Handler>; po
 }
 
 const rnd = () => randomBytes(32).toString('base64url');
+
+/** A small bar chart, oldest minute first; each bar carries its figure for screen readers and on hover. */
+function barChart(caption: string, points: readonly (readonly [string, number])[], unit: string): string {
+  const max = Math.max(1, ...points.map(([, n]) => n));
+  const bars = points.map(([m, v]) => [m, Math.round(v)] as const).map(([m, n]) => `<div class="bar" style="height:${Math.round((n / max) * 60) + 2}px" title="${m}: ${n} ${unit}"><span class="sr">${m}: ${n} ${unit}</span></div>`).join('');
+  return `<figure><figcaption>${escapeHtml(caption)}</figcaption><div class="chart">${bars || '<p class="hint">No data</p>'}</div></figure>`;
+}
 
 async function chainStatus(audit: AuditSink): Promise<ChainReport> {
   if (audit instanceof SqliteAuditSink) {

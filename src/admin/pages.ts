@@ -20,7 +20,7 @@ caption{text-align:left;color:#57606a;padding:.5rem 0}section{background:#fff;pa
 pre{background:#0d1117;color:#c9d1d9;padding:.75rem;overflow:auto;border-radius:6px}.add{color:#7ee787}.del{color:#ffa198}
 button{font:inherit;padding:.3rem .9rem;border-radius:6px;border:1px solid #1f6feb;background:#1f6feb;color:#fff;cursor:pointer}
 .filters{display:flex;gap:1rem;flex-wrap:wrap;align-items:end;margin:1rem 0}.filters input{font:inherit;padding:.2rem .4rem}
-.chart{display:flex;gap:2px;align-items:flex-end;height:64px;background:#fff;padding:4px;border-radius:6px}.bar{background:#1f6feb;width:10px}
+.charts{display:flex;gap:1.5rem;flex-wrap:wrap}.chart{display:flex;gap:2px;align-items:flex-end;height:64px;background:#fff;padding:4px;border-radius:6px}.bar{background:#1f6feb;width:10px}
 .sr{position:absolute;left:-9999px}.ok{color:#1a7f37}.bad{color:#b42318;font-weight:bold}.o-ok{color:#1a7f37}[class^=o-]:not(.o-ok){color:#b42318}.hint{color:#57606a}`;
 
 export function adminPage(res: ServerResponse, p: { section: Section; title: string; who: string; body: string }): void {

@@ -92,6 +92,14 @@ test('an admin signs in, sees the upstreams, approves the pinned change from its
   await page.getByRole('heading', { name: 'Audit trail' }).waitFor();
   assert.match(await page.getByRole('status').first().innerText(), /Hash chain: intact \(\d+ events, 1 replica\)/);
   assert.ok(await page.getByRole('cell', { name: 'definition_approved' }).count() >= 1, 'the approval is in the audit trail');
+  const latency = page.getByRole('figure', { name: 'Latency per minute, p95 (ms)' });
+  assert.match(await latency.locator('.sr').first().innerText(), /^\d\d:\d\d: \d+ ms$/, 'the latency chart has a bar per minute');
+  await page.getByLabel('Tool').fill('search');
+  await page.getByRole('button', { name: 'Filter' }).click();
+  await page.waitForURL(/tool=search/);
+  const targets = await page.locator('tbody td:nth-child(5)').allInnerTexts();
+  assert.ok(targets.length > 0 && targets.every((t) => t === 'search'), `filtered by tool: ${targets.join(',')}`);
+  await page.getByLabel('Tool').fill('');
   await page.getByLabel('Outcome').fill('denied');
   await page.getByRole('button', { name: 'Filter' }).click();
   await page.waitForURL(/outcome=denied/);
