@@ -126,7 +126,11 @@ export interface UserOAuthConfig {
   type: 'user_oauth';
   /** The upstream's authorization server; else discovered from the upstream's RFC 9728 metadata. */
   issuer?: string;
-  client: ClientAuthConfig;
+  /**
+   * A client pre-registered for Deputy. Absent: Deputy's Client ID Metadata Document when the server
+   * supports it (and public_url is https), else RFC 7591 dynamic registration (src/connect/client-identity.ts).
+   */
+  client?: ClientAuthConfig;
   scopes: string[];
   /** RFC 8707 resource; defaults to the upstream URL (MCP) or base_url (OpenAPI). */
   resource?: string;
@@ -634,11 +638,15 @@ function credentialsConfig(r: Reader, secret: SecretFn, secretRef: SecretRefFn, 
       break;
     }
     case 'user_oauth': {
+      // Without client_id, Deputy identifies itself with its Client ID Metadata Document or registers
+      // (RFC 7591) at the authorization server; a secret or key alone belongs to no client.
       if (!r.has('client_id')) {
-        r.fail("is required for now: register Deputy at the upstream's authorization server (redirect URI <public_url>/connect/callback); Client ID Metadata Documents and dynamic registration are not supported yet", 'client_id');
+        for (const k of ['client_secret', 'private_key', 'client_auth', 'key_id', 'signing_alg']) {
+          if (r.has(k)) r.fail("needs client_id (the client it belongs to); or remove it to let Deputy use its Client ID Metadata Document or register itself (RFC 7591) at the authorization server", k);
+        }
       }
       const scopes = r.has('scopes') ? r.stringList('scopes') : [];
-      out = { type, issuer: r.url('issuer'), client: clientAuth(r, secret), scopes, resource: r.url('resource'), timeoutMs: r.number('timeout_ms', 10_000, { min: 100, max: 120_000, integer: true }) };
+      out = { type, issuer: r.url('issuer'), client: r.has('client_id') ? clientAuth(r, secret) : undefined, scopes, resource: r.url('resource'), timeoutMs: r.number('timeout_ms', 10_000, { min: 100, max: 120_000, integer: true }) };
       break;
     }
     case 'id_jag': {

@@ -43,8 +43,12 @@ export class ConnectedAccounts {
   readonly #refreshing = new Map<string, Promise<string>>();
   readonly #listeners = new Set<ConnectedListener>();
 
-  constructor(opts: { vault: Vault; sealer: Sealer; publicUrl: string; clients: Map<string, OAuthClient>; audit: () => AuditSink }) {
+  /** Deputy's Client ID Metadata Document, served at CLIENT_METADATA_PATH when an upstream has no client_id. */
+  readonly clientMetadata?: Record<string, unknown>;
+
+  constructor(opts: { vault: Vault; sealer: Sealer; publicUrl: string; clients: Map<string, OAuthClient>; audit: () => AuditSink; clientMetadata?: Record<string, unknown> }) {
     this.vault = opts.vault;
+    this.clientMetadata = opts.clientMetadata;
     this.sealer = opts.sealer;
     this.#publicUrl = opts.publicUrl;
     this.#clients = opts.clients;

@@ -7,13 +7,15 @@ import * as oauth from 'oauth4webapi';
 import type { ClientAuthConfig } from '../config/schema.ts';
 import { fetchJson } from '../client/fetch-json.ts';
 import { discover } from '../inbound/discovery.ts';
-import { clientAuthFor } from '../outbound/client-auth.ts';
 import type { StoredTokens } from '../vault/vault.ts';
+import { configuredIdentity, dynamicIdentity, type ClientIdentity, type DynamicClientConfig } from './client-identity.ts';
 
 export interface OAuthClientConfig {
   /** The authorization server; else found through `resource`'s RFC 9728 metadata. */
   issuer?: string;
-  client: ClientAuthConfig;
+  /** The configured client; without it, `dynamic` says how to get one (client-identity.ts). */
+  client?: ClientAuthConfig;
+  dynamic?: DynamicClientConfig;
   redirectUri: string;
   scope: string;
   /** RFC 8707: the upstream the token is for. */
@@ -65,15 +67,26 @@ export class OAuthClient {
   }
 
   /**
+   * Deputy's client at this server: the configured one, else its metadata document or a registration
+   * (throws ClientIdentityError when none applies).
+   */
+  async identity(): Promise<ClientIdentity> {
+    if (this.#cfg.client) return configuredIdentity(this.#cfg.client);
+    if (!this.#cfg.dynamic) throw new Error('an OAuth client needs a client or a way to get one');
+    return dynamicIdentity(this.#cfg.dynamic, await this.server(), this.#cfg.redirectUri, this.#cfg.timeoutMs);
+  }
+
+  /**
    * Where to send the person: code flow with PKCE, state, resource, and a nonce for OIDC sign-in.
    * `moreScopes` (a step-up the upstream asked for) are requested beside the configured ones.
    */
   async authorizationUrl(t: { state: string; verifier: string; nonce?: string }, moreScopes: string[] = []): Promise<URL> {
     const as = await this.server();
+    const id = await this.identity();
     const url = new URL(as.authorization_endpoint!);
     const p = url.searchParams;
     p.set('response_type', 'code');
-    p.set('client_id', this.#cfg.client.clientId);
+    p.set('client_id', id.clientId);
     p.set('redirect_uri', this.#cfg.redirectUri);
     const scope = [...new Set([...this.#cfg.scope.split(' '), ...moreScopes].filter(Boolean))].join(' ');
     if (scope) p.set('scope', scope);
@@ -91,11 +104,18 @@ export class OAuthClient {
    */
   async redeem(callback: URL, t: { state: string; verifier: string; nonce?: string }): Promise<Authorization> {
     const as = await this.server();
-    const client: oauth.Client = { client_id: this.#cfg.client.clientId };
+    const id = await this.identity();
+    const client = id.client;
     const params = oauth.validateAuthResponse(as, client, callback, t.state);
     const options = { ...this.#options(as), additionalParameters: this.#cfg.resource ? { resource: this.#cfg.resource } : undefined };
-    const response = await oauth.authorizationCodeGrantRequest(as, client, await clientAuthFor(this.#cfg.client), params, this.#cfg.redirectUri, t.verifier, options);
-    const result = await oauth.processAuthorizationCodeResponse(as, client, response, t.nonce ? { expectedNonce: t.nonce, requireIdToken: true } : undefined);
+    let result: oauth.TokenEndpointResponse;
+    try {
+      const response = await oauth.authorizationCodeGrantRequest(as, client, await id.auth(), params, this.#cfg.redirectUri, t.verifier, options);
+      result = await oauth.processAuthorizationCodeResponse(as, client, response, t.nonce ? { expectedNonce: t.nonce, requireIdToken: true } : undefined);
+    } catch (error) {
+      await this.#refusedClient(as, id, error);
+      throw error;
+    }
     const claims = t.nonce ? oauth.getValidatedIdTokenClaims(result) : undefined;
     return { tokens: toTokens(result), identity: claims ? { issuer: claims.iss, subject: claims.sub, claims: { ...claims } } : undefined };
   }
@@ -103,14 +123,17 @@ export class OAuthClient {
   /** A new access token; the refresh token is kept when the server rotates none. GrantRejected on invalid_grant. */
   async refresh(refreshToken: string): Promise<StoredTokens> {
     const as = await this.server();
-    const client: oauth.Client = { client_id: this.#cfg.client.clientId };
+    const id = await this.identity();
+    const client = id.client;
     const options = { ...this.#options(as), additionalParameters: this.#cfg.resource ? { resource: this.#cfg.resource } : undefined };
     try {
-      const response = await oauth.refreshTokenGrantRequest(as, client, await clientAuthFor(this.#cfg.client), refreshToken, options);
+      const response = await oauth.refreshTokenGrantRequest(as, client, await id.auth(), refreshToken, options);
       const tokens = toTokens(await oauth.processRefreshTokenResponse(as, client, response));
       return { ...tokens, refreshToken: tokens.refreshToken ?? refreshToken };
     } catch (error) {
       if (error instanceof oauth.ResponseBodyError && error.error === 'invalid_grant') throw new GrantRejected(`the authorization server refused the refresh token (invalid_grant${error.error_description ? `: ${error.error_description}` : ''})`);
+      // A registration the server no longer knows: its tokens are lost with it; connect again (and register again).
+      if (await this.#refusedClient(as, id, error)) throw new GrantRejected('the authorization server no longer knows Deputy\'s registered client (invalid_client)');
       throw error;
     }
   }
@@ -119,9 +142,16 @@ export class OAuthClient {
   async revoke(token: string, hint: 'refresh_token' | 'access_token'): Promise<boolean> {
     const as = await this.server();
     if (!as.revocation_endpoint) return false;
-    const client: oauth.Client = { client_id: this.#cfg.client.clientId };
-    const response = await oauth.revocationRequest(as, client, await clientAuthFor(this.#cfg.client), token, { ...this.#options(as), additionalParameters: { token_type_hint: hint } });
+    const id = await this.identity();
+    const response = await oauth.revocationRequest(as, id.client, await id.auth(), token, { ...this.#options(as), additionalParameters: { token_type_hint: hint } });
     await oauth.processRevocationResponse(response);
+    return true;
+  }
+
+  /** invalid_client for a registered client: forget the registration (true), so the next flow registers again. */
+  async #refusedClient(as: oauth.AuthorizationServer, id: ClientIdentity, error: unknown): Promise<boolean> {
+    if (id.source !== 'registered' || !isInvalidClient(error)) return false;
+    await this.#cfg.dynamic?.registrations?.forget(this.#cfg.dynamic.upstream, as.issuer, id.clientId);
     return true;
   }
 
@@ -129,6 +159,13 @@ export class OAuthClient {
     const insecure = [as.token_endpoint, as.revocation_endpoint].some((u) => u?.startsWith('http:'));
     return { ...(insecure ? { [oauth.allowInsecureRequests]: true } : {}), signal: AbortSignal.timeout(this.#cfg.timeoutMs) };
   }
+}
+
+/** invalid_client, in the body or (401 with client_secret_basic) in the WWW-Authenticate challenge. */
+function isInvalidClient(error: unknown): boolean {
+  if (error instanceof oauth.ResponseBodyError) return error.error === 'invalid_client';
+  if (error instanceof oauth.WWWAuthenticateChallengeError) return error.cause.some((c) => c.parameters.error === 'invalid_client');
+  return false;
 }
 
 function toTokens(r: oauth.TokenEndpointResponse): StoredTokens {

@@ -13,6 +13,8 @@ import * as oauth from 'oauth4webapi';
 import { isLoopback } from '../config/schema.ts';
 import { log } from '../log.ts';
 import { LINK_TTL_MS, type ConnectedAccounts, type LinkTicket } from './accounts.ts';
+import { sendJson } from '../http/respond.ts';
+import { CLIENT_METADATA_PATH, ClientIdentityError } from './client-identity.ts';
 import type { OAuthClient } from './oauth.ts';
 import { cookieValue, sendConnectionsPage, sendPage } from './pages.ts';
 
@@ -64,6 +66,12 @@ export function connectRoutes(accounts: ConnectedAccounts, login: OAuthClient, p
   const currentUrl = (req: IncomingMessage) => new URL(req.url ?? '/', publicUrl);
   const wrap = (fn: (req: IncomingMessage, res: ServerResponse) => Promise<void>): Handler => (req, res) => {
     fn(req, res).catch((error: unknown) => {
+      if (error instanceof ClientIdentityError) {
+        // A configuration problem, not the person's: the operator's message goes to the log only.
+        log.error('connected accounts: no client at the upstream\'s authorization server', { upstream: error.upstream, reason: error.message });
+        if (!res.headersSent) sendPage(res, 502, { title: `Deputy cannot connect ${error.upstream} accounts yet`, message: `Deputy has no client at the authorization server of ${error.upstream}. An operator must set one up; the details are in Deputy's log.`, hint: 'Try again once an operator has fixed it.' }, { 'set-cookie': clear });
+        return;
+      }
       log.warn('connect flow step failed', { path: currentUrl(req).pathname, error: (error as Error).name, reason: (error as Error).message.slice(0, 200) });
       if (!res.headersSent) sendPage(res, 502, { title: 'Could not continue', message: 'Deputy could not reach an authorization server to continue connecting your account.', hint: again }, { 'set-cookie': clear });
     });
@@ -155,8 +163,12 @@ export function connectRoutes(accounts: ConnectedAccounts, login: OAuthClient, p
     res.writeHead(303, { location: `${CONNECT_PATHS.manage}?done=disconnected`, 'cache-control': 'no-store' }).end();
   });
 
+  const get = new Map<string, Handler>([[CONNECT_PATHS.link, link], [CONNECT_PATHS.login, signedIn], [CONNECT_PATHS.callback, callback], [CONNECT_PATHS.manage, manage]]);
+  // Deputy's Client ID Metadata Document: public, fetched by authorization servers (client-identity.ts).
+  const metadata = accounts.clientMetadata;
+  if (metadata) get.set(CLIENT_METADATA_PATH, (_req, res) => sendJson(res, 200, metadata, { 'cache-control': 'public, max-age=3600', 'access-control-allow-origin': '*' }));
   return {
-    get: new Map<string, Handler>([[CONNECT_PATHS.link, link], [CONNECT_PATHS.login, signedIn], [CONNECT_PATHS.callback, callback], [CONNECT_PATHS.manage, manage]]),
+    get,
     post: new Map<string, Handler>([[CONNECT_PATHS.disconnect, disconnect]]),
   };
 }

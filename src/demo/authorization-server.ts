@@ -5,7 +5,8 @@
 // introspection, and an RFC 8693 token-exchange grant. Opt-in, both halves of the Identity Assertion
 // JWT Authorization Grant (ID-JAG, draft-ietf-oauth-identity-assertion-authz-grant): as the enterprise
 // IdP it exchanges a user's token for an ID-JAG, and as a resource's AS it redeems ID-JAGs from trusted
-// IdPs through the RFC 7523 jwt-bearer grant. Development use only: it logs in anyone.
+// IdPs through the RFC 7523 jwt-bearer grant. Opt-in, OAuth Client ID Metadata Documents (oidc-provider's
+// implementation of the draft). Development use only: it logs in anyone.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as jose from 'jose';
@@ -82,6 +83,15 @@ export interface AuthorizationServerOptions {
    * every jwt-bearer request is the on-behalf-of variant, as before.
    */
   trustIdJagFrom?: { issuer: string; jwksUri?: string }[];
+  /** RFC 7591 dynamic client registration at /reg (open, no initial access token). Default true. */
+  registration?: boolean;
+  /**
+   * Accept OAuth Client ID Metadata Documents (oidc-provider's experimental feature, draft-02): an
+   * https client_id is fetched, must name itself as client_id and use no shared secret, and is
+   * advertised as client_id_metadata_document_supported. `fetch` makes those requests (default: the
+   * global fetch; tests pass one that trusts their own CA). Unset: off, as before.
+   */
+  clientIdMetadataDocument?: { fetch?: (url: string, init: RequestInit) => Promise<Response> };
 }
 
 export interface AuthorizationServer {
@@ -95,6 +105,10 @@ export interface AuthorizationServer {
   tokenRequests: Map<string, number>;
   /** Details of grant errors (oidc-provider hides them from responses). */
   grantErrors: string[];
+  /** Clients created through dynamic registration, in order. */
+  registeredClients: string[];
+  /** URLs fetched for Client ID Metadata Documents, in order. */
+  metadataFetches: string[];
   clientCredentials(clientId: string, secret: string, params: Record<string, string>): Promise<{ access_token: string; expires_in: number; scope?: string }>;
   /** Mints a user token directly (what the authorization-code flow would issue), for tests. */
   issueUserToken(opts: { accountId: string; clientId: string; resource: string; scope: string; ttlSeconds?: number; claims?: Record<string, unknown> }): Promise<string>;
@@ -134,7 +148,21 @@ export async function startAuthorizationServer(opts: AuthorizationServerOptions 
   for (const r of Object.values(resources)) for (const s of r.scope.split(' ')) allScopes.add(s);
   for (const c of opts.clients ?? []) for (const s of (c.scope ?? '').split(' ').filter(Boolean)) allScopes.add(s);
 
+  const registeredClients: string[] = [];
+  const metadataFetches: string[] = [];
+  const cimd = opts.clientIdMetadataDocument;
+  const cimdFetch = cimd?.fetch ?? ((url: string, init: RequestInit) => fetch(url, init));
+
   const provider = new Provider(issuer, {
+    // oidc-provider's outgoing requests (here: metadata documents) go through this; its SSRF guard
+    // (a dispatcher refusing loopback addresses) is left out so the test servers on 127.0.0.1 work.
+    ...(cimd ? {
+      fetch: (url: string | URL, init: RequestInit & { dispatcher?: unknown }) => {
+        metadataFetches.push(String(url));
+        const { dispatcher: _guard, ...rest } = init;
+        return cimdFetch(String(url), rest);
+      },
+    } : {}),
     jwks: { keys: [esJwk, rsJwk] },
     clientDefaults: { id_token_signed_response_alg: 'ES256' },
     scopes: [...allScopes],
@@ -156,7 +184,8 @@ export async function startAuthorizationServer(opts: AuthorizationServerOptions 
     },
     features: {
       devInteractions: { enabled: false },
-      registration: { enabled: true },
+      registration: { enabled: opts.registration ?? true },
+      ...(cimd ? { clientIdMetadataDocument: { enabled: true, ack: 'draft-02' } } : {}),
       clientCredentials: { enabled: true },
       introspection: { enabled: true },
       revocation: { enabled: true },
@@ -186,6 +215,7 @@ export async function startAuthorizationServer(opts: AuthorizationServerOptions 
     grantErrors.push(`${err.error}: ${err.error_detail ?? err.error_description ?? err.message}`);
   });
   provider.on('server_error', (_ctx: unknown, err: Error) => grantErrors.push(`server_error: ${err.message}`));
+  provider.on('registration_create.success', (_ctx: unknown, client: { clientId: string }) => registeredClients.push(client.clientId));
 
   // RFC 8693 token exchange (and the Entra-style jwt-bearer on-behalf-of variant). The calling client is
   // already authenticated by the token endpoint; the subject token must be one this AS issued.
@@ -329,7 +359,7 @@ export async function startAuthorizationServer(opts: AuthorizationServerOptions 
   });
 
   return {
-    issuer, provider, tokenRequests, grantErrors,
+    issuer, provider, tokenRequests, grantErrors, registeredClients, metadataFetches,
     async clientCredentials(clientId, secret, params) {
       const res = await fetch(`${issuer}/token`, {
         method: 'POST',

@@ -49,6 +49,14 @@ export function identityAad(who: SealIdentity): Buffer {
   return Buffer.from(JSON.stringify([who.issuer, who.subject, who.upstream]), 'utf8');
 }
 
+/**
+ * The additional data of a client registration row: a JSON object, so it can never equal an account's
+ * (a JSON array), and a registration moved to another upstream or authorization server does not open.
+ */
+export function clientAad(who: { upstream: string; issuer: string }): Buffer {
+  return Buffer.from(JSON.stringify({ client: [who.upstream, who.issuer] }), 'utf8');
+}
+
 /** The key id a blob was sealed under (throws ERR_VAULT_MALFORMED when it is not a vault blob). */
 export function sealedKeyId(sealed: Uint8Array): string {
   return parse(sealed).keyId;
@@ -76,24 +84,25 @@ export class VaultCipher {
     return this.#keys[0]!.id;
   }
 
-  seal(plaintext: string, who: SealIdentity): Buffer {
+  /** `who`: an account's identity, or the additional data of another kind of row (see clientAad). */
+  seal(plaintext: string, who: SealIdentity | Buffer): Buffer {
     const id = this.currentKeyId;
     const iv = randomBytes(IV_BYTES);
     const cipher = createCipheriv('aes-256-gcm', this.#key(id)!, iv);
-    cipher.setAAD(identityAad(who));
+    cipher.setAAD(Buffer.isBuffer(who) ? who : identityAad(who));
     const ciphertext = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
     const idBytes = Buffer.from(id, 'utf8');
     return Buffer.concat([Buffer.from([FORMAT, idBytes.length]), idBytes, iv, cipher.getAuthTag(), ciphertext]);
   }
 
   /** The plaintext, or a VaultError (wrong identity, unknown key id, tampering). */
-  open(sealed: Uint8Array, who: SealIdentity): string {
+  open(sealed: Uint8Array, who: SealIdentity | Buffer): string {
     const { keyId, iv, tag, ciphertext } = parse(sealed);
     const key = this.#key(keyId);
     if (!key) throw new VaultError('ERR_VAULT_UNKNOWN_KEY', `sealed under vault key ${keyId}, which is not configured`);
     try {
       const decipher = createDecipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES });
-      decipher.setAAD(identityAad(who));
+      decipher.setAAD(Buffer.isBuffer(who) ? who : identityAad(who));
       decipher.setAuthTag(tag);
       return Buffer.concat([decipher.update(ciphertext), decipher.final()]).toString('utf8');
     } catch {

@@ -8,7 +8,7 @@ import { migrate } from '../pg/migrate.ts';
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { VaultError } from './crypto.ts';
-import { FILTER_COLUMNS, metaFromColumns, rowFromColumns, type ListFilter, type Row, type RowMeta, type SealedValue, type VaultStore } from './store.ts';
+import { clientFromColumns, FILTER_COLUMNS, metaFromColumns, rowFromColumns, type ClientKey, type ClientRow, type ListFilter, type Row, type RowMeta, type SealedValue, type VaultStore } from './store.ts';
 import type { AccountKey } from './vault.ts';
 
 const MIGRATIONS: string[] = [
@@ -20,6 +20,10 @@ const MIGRATIONS: string[] = [
    CREATE INDEX IF NOT EXISTS vault_accounts_subject ON vault_accounts (subject);
    CREATE TABLE IF NOT EXISTS vault_tickets (id TEXT PRIMARY KEY, expires_at BIGINT NOT NULL);
    CREATE INDEX IF NOT EXISTS vault_tickets_expiry ON vault_tickets (expires_at);`,
+  // 2: Deputy's own client registrations (RFC 7591) at upstreams' authorization servers, shared by replicas.
+  `CREATE TABLE IF NOT EXISTS vault_clients (
+     upstream TEXT NOT NULL, issuer TEXT NOT NULL, key_id TEXT NOT NULL, sealed BYTEA NOT NULL, created_at BIGINT NOT NULL,
+     PRIMARY KEY (upstream, issuer));`,
 ];
 /** The audit store's constant: Deputy's migrations are serialised together (both create deputy_schema_version). */
 /** How long withLock waits for another replica's lock before failing with ERR_VAULT_LOCK_TIMEOUT. */
@@ -114,6 +118,24 @@ export class PostgresVaultStore implements VaultStore {
     await this.#query('DELETE FROM vault_tickets WHERE expires_at < $1', [now]);
   }
 
+  async getClient(key: ClientKey): Promise<ClientRow | undefined> {
+    const { rows } = await this.#query('SELECT key_id, sealed, created_at FROM vault_clients WHERE upstream = $1 AND issuer = $2', [key.upstream, key.issuer]);
+    return rows[0] ? clientFromColumns(rows[0]) : undefined;
+  }
+
+  async putClient(key: ClientKey, v: { keyId: string; sealed: Buffer }, now: number): Promise<void> {
+    await this.#query(`INSERT INTO vault_clients (upstream, issuer, key_id, sealed, created_at) VALUES ($1, $2, $3, $4, $5)
+      ON CONFLICT (upstream, issuer) DO UPDATE SET key_id = excluded.key_id, sealed = excluded.sealed, created_at = excluded.created_at`, [key.upstream, key.issuer, v.keyId, v.sealed, now]);
+  }
+
+  async resealClient(key: ClientKey, from: Buffer, v: { keyId: string; sealed: Buffer }): Promise<boolean> {
+    return (await this.#query('UPDATE vault_clients SET key_id = $3, sealed = $4 WHERE upstream = $1 AND issuer = $2 AND sealed = $5', [key.upstream, key.issuer, v.keyId, v.sealed, from])).rowCount === 1;
+  }
+
+  async deleteClient(key: ClientKey): Promise<boolean> {
+    return (await this.#query('DELETE FROM vault_clients WHERE upstream = $1 AND issuer = $2', [key.upstream, key.issuer])).rowCount === 1;
+  }
+
   async lock<T>(key: AccountKey, fn: () => Promise<T>): Promise<T> {
     await this.ready();
     const client = await this.#lockPool.connect();
@@ -122,7 +144,7 @@ export class PostgresVaultStore implements VaultStore {
       await client.query(`BEGIN; SET LOCAL lock_timeout = ${this.#lockTimeoutMs}; SELECT pg_advisory_xact_lock(${lockId(key)}::bigint)`);
     } catch (error) {
       client.release(true); // never hand back a connection that may be inside the transaction
-      if ((error as { code?: string }).code === '55P03') throw new VaultError('ERR_VAULT_LOCK_TIMEOUT', `another replica held the lock for account ${key.subject} at ${key.upstream} longer than ${this.#lockTimeoutMs} ms`);
+      if ((error as { code?: string }).code === '55P03') throw new VaultError('ERR_VAULT_LOCK_TIMEOUT', `another replica held the lock for ${key.subject ? `account ${key.subject}` : 'the client registration'} at ${key.upstream} longer than ${this.#lockTimeoutMs} ms`);
       throw error;
     }
     try {

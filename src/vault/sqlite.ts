@@ -4,7 +4,7 @@
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
-import { FILTER_COLUMNS, metaFromColumns, rowFromColumns, type ListFilter, type Row, type RowMeta, type SealedValue, type VaultStore } from './store.ts';
+import { clientFromColumns, FILTER_COLUMNS, metaFromColumns, rowFromColumns, type ClientKey, type ClientRow, type ListFilter, type Row, type RowMeta, type SealedValue, type VaultStore } from './store.ts';
 import type { AccountKey } from './vault.ts';
 
 const SCHEMA = `
@@ -15,7 +15,10 @@ const SCHEMA = `
     PRIMARY KEY (issuer, subject, upstream));
   CREATE INDEX IF NOT EXISTS vault_accounts_subject ON vault_accounts (subject);
   CREATE TABLE IF NOT EXISTS vault_tickets (id TEXT PRIMARY KEY, expires_at INTEGER NOT NULL);
-  CREATE INDEX IF NOT EXISTS vault_tickets_expiry ON vault_tickets (expires_at);`;
+  CREATE INDEX IF NOT EXISTS vault_tickets_expiry ON vault_tickets (expires_at);
+  CREATE TABLE IF NOT EXISTS vault_clients (
+    upstream TEXT NOT NULL, issuer TEXT NOT NULL, key_id TEXT NOT NULL, sealed BLOB NOT NULL, created_at INTEGER NOT NULL,
+    PRIMARY KEY (upstream, issuer));`;
 
 const WHERE_KEY = 'issuer = ? AND subject = ? AND upstream = ?';
 const INSERT = `INSERT INTO vault_accounts (issuer, subject, upstream, key_id, sealed, scope, version, connected_at, updated_at)
@@ -87,6 +90,24 @@ export class SqliteVaultStore implements VaultStore {
 
   async pruneTickets(now: number): Promise<void> {
     this.#stmt('DELETE FROM vault_tickets WHERE expires_at < ?').run(now);
+  }
+
+  async getClient(key: ClientKey): Promise<ClientRow | undefined> {
+    const r = this.#stmt('SELECT key_id, sealed, created_at FROM vault_clients WHERE upstream = ? AND issuer = ?').get(key.upstream, key.issuer);
+    return r ? clientFromColumns(r) : undefined;
+  }
+
+  async putClient(key: ClientKey, v: { keyId: string; sealed: Buffer }, now: number): Promise<void> {
+    this.#stmt(`INSERT INTO vault_clients (upstream, issuer, key_id, sealed, created_at) VALUES (?, ?, ?, ?, ?)
+      ON CONFLICT (upstream, issuer) DO UPDATE SET key_id = excluded.key_id, sealed = excluded.sealed, created_at = excluded.created_at`).run(key.upstream, key.issuer, v.keyId, v.sealed, now);
+  }
+
+  async resealClient(key: ClientKey, from: Buffer, v: { keyId: string; sealed: Buffer }): Promise<boolean> {
+    return this.#stmt('UPDATE vault_clients SET key_id = ?, sealed = ? WHERE upstream = ? AND issuer = ? AND sealed = ?').run(v.keyId, v.sealed, key.upstream, key.issuer, from).changes === 1;
+  }
+
+  async deleteClient(key: ClientKey): Promise<boolean> {
+    return this.#stmt('DELETE FROM vault_clients WHERE upstream = ? AND issuer = ?').run(key.upstream, key.issuer).changes === 1;
   }
 
   #stmt(sql: string): StatementSync {

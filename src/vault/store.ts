@@ -22,6 +22,19 @@ export interface Row extends RowMeta, SealedValue {}
 
 export type ListFilter = Partial<AccountKey>;
 
+/** Which client registration: Deputy's client for one upstream at one authorization server. */
+export interface ClientKey {
+  upstream: string;
+  issuer: string;
+}
+
+/** A stored client registration: the sealed blob and the key id it was sealed under. */
+export interface ClientRow {
+  keyId: string;
+  sealed: Buffer;
+  createdAt: number;
+}
+
 export interface VaultStore {
   get(key: AccountKey): Promise<Row | undefined>;
   /** Upsert: version 1 when new, else previous + 1; connected_at kept. */
@@ -37,6 +50,13 @@ export interface VaultStore {
   /** Records a ticket id (already hashed); false when it was recorded before. */
   recordTicket(idHash: string, expiresAt: number): Promise<boolean>;
   pruneTickets(now: number): Promise<void>;
+  /** Deputy's own client registrations (RFC 7591), one per upstream and authorization server. */
+  getClient(key: ClientKey): Promise<ClientRow | undefined>;
+  /** Upsert (callers hold the registration's lock). */
+  putClient(key: ClientKey, value: { keyId: string; sealed: Buffer }, now: number): Promise<void>;
+  /** Replaces the blob only if it is still `from` (lazy re-sealing under the current key). */
+  resealClient(key: ClientKey, from: Buffer, value: { keyId: string; sealed: Buffer }): Promise<boolean>;
+  deleteClient(key: ClientKey): Promise<boolean>;
   /** Runs fn holding the store's cross-replica lock for the key (SQLite: none needed). */
   lock<T>(key: AccountKey, fn: () => Promise<T>): Promise<T>;
   close(): Promise<void>;
@@ -54,6 +74,11 @@ export function metaFromColumns(r: Record<string, unknown>): RowMeta {
 }
 
 /** A row as either driver returns it (SQLite: Uint8Array and numbers; pg: Buffer and BIGINT strings). */
+export function clientFromColumns(r: Record<string, unknown>): ClientRow {
+  const sealed = r.sealed as Uint8Array;
+  return { keyId: String(r.key_id), sealed: Buffer.from(sealed.buffer, sealed.byteOffset, sealed.byteLength), createdAt: Number(r.created_at) };
+}
+
 export function rowFromColumns(r: Record<string, unknown>): Row {
   const sealed = r.sealed as Uint8Array;
   return { ...metaFromColumns(r), keyId: String(r.key_id), sealed: Buffer.from(sealed.buffer, sealed.byteOffset, sealed.byteLength) };

@@ -9,9 +9,11 @@
 import { createHash } from 'node:crypto';
 import { isAbsolute, resolve } from 'node:path';
 import { log, throttledWarning } from '../log.ts';
-import { sealedKeyId, VaultCipher, VaultError, type VaultKeyConfig } from './crypto.ts';
+import { clientAad, sealedKeyId, VaultCipher, VaultError, type VaultKeyConfig } from './crypto.ts';
 import { SqliteVaultStore } from './sqlite.ts';
-import type { Row, RowMeta, SealedValue, VaultStore } from './store.ts';
+import type { ClientKey, Row, RowMeta, SealedValue, VaultStore } from './store.ts';
+
+export type { ClientKey } from './store.ts';
 
 export { sealedKeyId, VaultError, type VaultErrorCode, type VaultKeyConfig } from './crypto.ts';
 
@@ -46,6 +48,26 @@ export interface AccountSummary extends AccountKey {
   updatedAt: number;
   lastUsedAt?: number;
 }
+
+/**
+ * Deputy's own client at an upstream's authorization server, obtained by RFC 7591 dynamic client
+ * registration; kept sealed (the secret and registration access token are credentials).
+ */
+export interface RegisteredClient {
+  clientId: string;
+  clientSecret?: string;
+  /** How Deputy authenticates at the token endpoint with it. */
+  authMethod: 'client_secret_basic' | 'client_secret_post' | 'none';
+  /** Epoch milliseconds; absent when the secret does not expire. */
+  secretExpiresAt?: number;
+  /** The redirect URI it was registered with (a changed public_url needs a new registration). */
+  redirectUri: string;
+  /** RFC 7592, when the server issued them (kept, not used yet). */
+  registrationAccessToken?: string;
+  registrationClientUri?: string;
+}
+
+const CLIENT_AUTH_METHODS = new Set(['client_secret_basic', 'client_secret_post', 'none']);
 
 export interface VaultConfig {
   /** `sqlite:PATH` (relative to baseDir; `sqlite::memory:` allowed) or `postgres://…` / `postgresql://…`. */
@@ -166,6 +188,47 @@ export class Vault {
     return this.#store.recordTicket(createHash('sha256').update(id).digest('hex'), expiresAt);
   }
 
+  /** Deputy's registered client for this upstream at this authorization server; throws VaultError when the row does not open. */
+  async getClient(key: ClientKey): Promise<RegisteredClient | undefined> {
+    checkClientKey(key);
+    const row = await this.#store.getClient(key);
+    if (!row) return undefined;
+    let value: unknown;
+    try {
+      value = JSON.parse(this.#cipher.open(row.sealed, clientAad(key)));
+    } catch (error) {
+      if (error instanceof VaultError) throw new VaultError(error.code, `the client registration for ${key.upstream} at ${key.issuer} does not open (${error.code === 'ERR_VAULT_UNKNOWN_KEY' ? `vault key ${row.keyId} is not configured` : 'moved, tampered with, or the key\'s secret changed'})`);
+      value = undefined; // JSON.parse's message quotes the text: never let it out
+    }
+    const c = value as RegisteredClient | undefined;
+    if (typeof c?.clientId !== 'string' || !c.clientId || typeof c.redirectUri !== 'string' || !CLIENT_AUTH_METHODS.has(c.authMethod)) {
+      throw new VaultError('ERR_VAULT_MALFORMED', `the client registration for ${key.upstream} at ${key.issuer} is malformed`);
+    }
+    if (sealedKeyId(row.sealed) !== this.#cipher.currentKeyId) {
+      await this.#store.resealClient(key, row.sealed, { keyId: this.#cipher.currentKeyId, sealed: this.#cipher.seal(JSON.stringify(c), clientAad(key)) })
+        .catch((error: Error) => log.warn('vault: re-sealing a client registration under the current key failed; the next read retries', { upstream: key.upstream, keyId: row.keyId, reason: error.message }));
+    }
+    return c;
+  }
+
+  /** Stores (replacing any) the registered client; call under withClientLock. */
+  async putClient(key: ClientKey, client: RegisteredClient): Promise<void> {
+    checkClientKey(key);
+    await this.#store.putClient(key, { keyId: this.#cipher.currentKeyId, sealed: this.#cipher.seal(JSON.stringify(client), clientAad(key)) }, Date.now());
+  }
+
+  async deleteClient(key: ClientKey): Promise<boolean> {
+    checkClientKey(key);
+    return this.#store.deleteClient(key);
+  }
+
+  /** Runs fn alone for this client registration: in this process and, on PostgreSQL, across replicas. */
+  withClientLock<T>(key: ClientKey, fn: () => Promise<T>): Promise<T> {
+    checkClientKey(key);
+    // The store's lock is keyed by an account tuple; an empty subject never names an account.
+    return this.#mutex.run(JSON.stringify({ client: [key.upstream, key.issuer] }), () => this.#store.lock({ issuer: key.issuer, subject: '', upstream: key.upstream }, fn));
+  }
+
   async close(): Promise<void> {
     await this.#store.close();
   }
@@ -219,6 +282,12 @@ function accountId(key: AccountKey): string {
 function checkKey(key: AccountKey): void {
   for (const f of ['issuer', 'subject', 'upstream'] as const) {
     if (typeof key?.[f] !== 'string' || !key[f]) throw new TypeError(`vault: the account's ${f} must be a non-empty string`);
+  }
+}
+
+function checkClientKey(key: ClientKey): void {
+  for (const f of ['upstream', 'issuer'] as const) {
+    if (typeof key?.[f] !== 'string' || !key[f]) throw new TypeError(`vault: the client registration's ${f} must be a non-empty string`);
   }
 }
 

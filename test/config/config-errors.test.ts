@@ -74,8 +74,8 @@ const table: [string, unknown, string][] = [
     'quotas.shared: needs shared state: set state.store to redis://host:port (or set quotas.shared: false for per-replica buckets)'],
   ['user_oauth without a vault', { ...base(), upstreams: [{ ...upstream, credentials: { type: 'user_oauth', issuer: 'https://auth.tracker.example', client_id: 'deputy', client_secret: { env: 'SECRET' } } }], login: { issuer: issuer.issuer, client_id: 'deputy-web', client_secret: { env: 'SECRET' } } },
     "vault: upstream 'notes' uses user_oauth: add vault: { store: sqlite:./deputy-vault.db, keys: [{ id: k1, secret: { env: DEPUTY_VAULT_KEY } }] } to hold the users' tokens encrypted"],
-  ['user_oauth without client_id', { ...base(), upstreams: [{ ...upstream, credentials: { type: 'user_oauth', client_secret: { env: 'SECRET' } } }] },
-    "upstreams[0].credentials.client_id: is required for now: register Deputy at the upstream's authorization server (redirect URI <public_url>/connect/callback); Client ID Metadata Documents and dynamic registration are not supported yet"],
+  ['user_oauth with a secret but no client_id', { ...base(), upstreams: [{ ...upstream, credentials: { type: 'user_oauth', client_secret: { env: 'SECRET' } } }] },
+    "upstreams[0].credentials.client_secret: needs client_id (the client it belongs to); or remove it to let Deputy use its Client ID Metadata Document or register itself (RFC 7591) at the authorization server"],
   ['a short vault key', { ...base(), vault: { keys: [{ id: 'k1', secret: { env: 'SECRET' } }] } },
     'vault.keys[0].secret: must be at least 32 characters of random data (e.g. openssl rand -base64 48)'],
   ['a login IdP that does not issue the MCP tokens', { ...base(), login: { issuer: 'https://other.example.com', client_id: 'deputy-web', client_secret: { env: 'SECRET' } } },
@@ -86,6 +86,16 @@ const table: [string, unknown, string][] = [
     'admin.claims: is required with enabled: true: the ID-token claims an admin must have, e.g. claims: { groups: [deputy-admins] }'],
   ['audit export without a store that keeps the chain', { ...base(), audit: { store: 'stdout', export: [{ sink: 'file', path: '-' }] } },
     'audit.export: needs audit.store sqlite:PATH or postgres://…: the exporters read the stored chain (it is also their spool)'],
+  ['an otlp audit export without an endpoint', { ...base(), audit: { store: 'sqlite:./audit.db', export: [{ sink: 'otlp' }] } },
+    "audit.export[0].endpoint: is required (the collector's OTLP/HTTP logs endpoint, e.g. http://collector:4318/v1/logs)"],
+  ['an otlp endpoint written as host:port (the gRPC form)', { ...base(), audit: { store: 'sqlite:./audit.db', export: [{ sink: 'otlp', endpoint: 'collector:4317' }] } },
+    'audit.export[0].endpoint: expected an absolute http(s) URL, got "collector:4317": Deputy sends OTLP/HTTP with JSON (not gRPC), e.g. http://collector:4318/v1/logs'],
+  ['an otlp endpoint without the /v1/logs path', { ...base(), audit: { store: 'sqlite:./audit.db', export: [{ sink: 'otlp', endpoint: 'https://otel.example.com:4318' }] } },
+    'audit.export[0].endpoint: has no path: Deputy POSTs to the endpoint as given and does not add /v1/logs; use https://otel.example.com:4318/v1/logs'],
+  ['an otlp endpoint with credentials in it', { ...base(), audit: { store: 'sqlite:./audit.db', export: [{ sink: 'otlp', endpoint: 'https://user:pw@otel.example.com/v1/logs' }] } },
+    'audit.export[0].endpoint: must not carry credentials (they would not be sent); use headers, e.g. headers: { Authorization: { env: OTLP_TOKEN } }'],
+  ['a literal secret in an otlp header', { ...base(), audit: { store: 'sqlite:./audit.db', export: [{ sink: 'otlp', endpoint: 'https://otel.example.com/v1/logs', headers: { Authorization: 'Bearer abc' } }] } },
+    'audit.export[0].headers.Authorization: literal secrets are not allowed in the config file; use { env: NAME } or { file: PATH }'],
   ['a zero burst on a tool quota', { ...base(), upstreams: [{ ...upstream, quotas: { tools: { add: { rate: '5/min', burst: 0 } } } }] },
     'upstreams[0].quotas.tools.add.burst: must be between 1 and 1000000, got 0'],
 ];
@@ -124,5 +134,17 @@ test('a valid config loads: secrets from env and files, defaults, passthrough wa
   assert.equal(files.type === 'static' && files.headers['X-Api-Key']!.value(), 'file-secret');
   assert.equal(String(files.type === 'static' && files.headers['X-Api-Key']), '[secret file:' + join(dir, 'secret.txt') + ']');
   assert.ok(cfg.warnings.some((w) => /upstream 'legacy' uses token passthrough/.test(w.message)));
+  for (const s of cfg.secrets) s.close();
+});
+
+test('user_oauth without client_id is valid: Deputy uses its Client ID Metadata Document or registers itself', () => {
+  const cfg = parseConfig({
+    auth: { issuers: [issuer] },
+    upstreams: [{ name: 'tracker', type: 'mcp', url: 'https://tracker.example.com/mcp', credentials: { type: 'user_oauth', issuer: 'https://auth.tracker.example.com', scopes: ['issues:read'] } }],
+    vault: { store: 'sqlite::memory:', keys: [{ id: 'k1', secret: { env: 'VAULT_KEY' } }] },
+    login: { issuer: issuer.issuer, client_id: 'deputy-web', client_secret: { env: 'SECRET' } },
+  }, { baseDir: dir, env: { ...env, VAULT_KEY: 'a-vault-key-of-at-least-thirty-two-characters' } });
+  const c = cfg.upstreams[0]!.credentials;
+  assert.equal(c.type === 'user_oauth' && c.client, undefined);
   for (const s of cfg.secrets) s.close();
 });

@@ -17,7 +17,7 @@ import { startTracker, type Tracker } from '../../src/demo/tracker.ts';
 import { startSampleRestApi, type SampleRestApi } from '../../src/demo/sample-rest-api.ts';
 import type { Gateway } from '../../src/gateway.ts';
 import { launchBrowser } from '../support/browser.ts';
-import { followConnectLink } from '../support/connect-flow.ts';
+import { consentLink, followConnectLink } from '../support/connect-flow.ts';
 import { onCleanup } from '../support/cleanup.ts';
 import { freePort, waitFor } from '../support/ports.ts';
 import { logLines, startAs, startDeputy, TEST_CLIENT, userToken } from '../support/stack.ts';
@@ -82,19 +82,6 @@ async function handshakeClient(sub: string, urlElicitation = true): Promise<{ cl
   return { client, token, completed };
 }
 
-/** The connect link from a -32042 URLElicitationRequired error. */
-async function consentLink(client: Client, tool = 'whoami'): Promise<{ url: string; elicitationId: string }> {
-  try {
-    await client.callTool({ name: tool, arguments: {} });
-  } catch (error) {
-    const e = error as { code?: number; data?: { elicitations?: { url: string; elicitationId: string; mode: string }[] } };
-    assert.equal(e.code, -32042, `expected URLElicitationRequired, got ${(error as Error).message}`);
-    const [el] = e.data!.elicitations!;
-    assert.equal(el!.mode, 'url');
-    return el!;
-  }
-  throw new Error('the call succeeded without a connected account');
-}
 const text = (r: unknown) => (r as { content: { text: string }[] }).content[0]!.text;
 
 test('a 2025-11-25 client: -32042 with a connect link; the person signs in and allows; the call then runs as their tracker user', async () => {

@@ -1,11 +1,26 @@
 // A person following a connect link in headless Chromium: signs in at the IdP (interactive demo AS),
 // allows Deputy's sign-in if asked, signs in at the third-party AS and allows (or denies) access.
-// Returns Deputy's last status and the page's heading.
+// Returns Deputy's last status and the page's heading. Also: the connect link a tool call produced.
 import assert from 'node:assert/strict';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { Browser } from 'playwright-core';
 
-export async function followConnectLink(browser: Browser, url: string, o: { deputyUrl: string; thirdPartyIssuer: string; person: string; trackerUser: string; decision?: 'Allow' | 'Deny' }): Promise<{ status: number; heading: string }> {
-  const context = await browser.newContext();
+/** The connect link from the -32042 URLElicitationRequired error a call without a connected account gets. */
+export async function consentLink(client: Client, tool = 'whoami'): Promise<{ url: string; elicitationId: string }> {
+  try {
+    await client.callTool({ name: tool, arguments: {} });
+  } catch (error) {
+    const e = error as { code?: number; data?: { elicitations?: { url: string; elicitationId: string; mode: string }[] } };
+    assert.equal(e.code, -32042, `expected URLElicitationRequired, got ${(error as Error).message}`);
+    const [el] = e.data!.elicitations!;
+    assert.equal(el!.mode, 'url');
+    return el!;
+  }
+  throw new Error('the call succeeded without a connected account');
+}
+
+export async function followConnectLink(browser: Browser, url: string, o: { deputyUrl: string; thirdPartyIssuer: string; person: string; trackerUser: string; decision?: 'Allow' | 'Deny'; /** Deputy behind a test certificate (test/support/tls-front.ts). */ ignoreHTTPSErrors?: boolean }): Promise<{ status: number; heading: string }> {
+  const context = await browser.newContext({ ignoreHTTPSErrors: o.ignoreHTTPSErrors ?? false });
   try {
     const page = await context.newPage();
     let last = 0;

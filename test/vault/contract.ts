@@ -63,6 +63,28 @@ export async function lockedIncrements(vaults: Vault[], key: AccountKey): Promis
   return { maxActive, version: (await vaults[0]!.get(key))!.version };
 }
 
+/** 8 concurrent "register unless registered" runs under withClientLock, spread over `vaults`. */
+export async function lockedRegistrations(vaults: Vault[], key: { upstream: string; issuer: string }): Promise<{ maxActive: number; ids: string[] }> {
+  let active = 0;
+  let maxActive = 0;
+  const ids: string[] = [];
+  await Promise.all(Array.from({ length: 8 }, (_, i) => {
+    const vault = vaults[i % vaults.length]!;
+    return vault.withClientLock(key, async () => {
+      maxActive = Math.max(maxActive, ++active);
+      try {
+        if (await vault.getClient(key)) return;
+        await sleep(5);
+        ids.push(`c${i}`);
+        await vault.putClient(key, { clientId: `c${i}`, clientSecret: token('client-secret'), authMethod: 'client_secret_basic', redirectUri: 'https://deputy.example/connect/callback' });
+      } finally {
+        active--;
+      }
+    });
+  }));
+  return { maxActive, ids };
+}
+
 export function vaultContract(name: string, harness: () => Harness): void {
   test(`${name}: put/get round trip; versions count writes; connectedAt is kept`, async () => {
     const vault = await opened(harness());
@@ -185,6 +207,32 @@ export function vaultContract(name: string, harness: () => Harness): void {
     const leaked = token('leak');
     await assert.rejects(vault.put(account('x'), { accessToken: leaked, expiresAt: 'soon' as unknown as number }), (e: Error) => /expiresAt/.test(e.message) && !e.message.includes(leaked));
     await assert.rejects(vault.put({ issuer: '', subject: 'x', upstream: 'y' }, { accessToken: leaked }), /issuer/);
+  });
+
+  test(`${name}: client registrations: round trip per (upstream, issuer), rotation re-seals, one lock holder at a time`, async () => {
+    const h = harness();
+    const key = { upstream: 'notes', issuer: `https://as-${randomBytes(4).toString('hex')}.example` };
+    const client = { clientId: 'registered-1', clientSecret: token('client-secret'), authMethod: 'client_secret_basic' as const, redirectUri: 'https://deputy.example/connect/callback', registrationAccessToken: token('rat') };
+    const old = await opened(h, [K1]);
+    assert.equal(await old.getClient(key), undefined);
+    await old.putClient(key, client);
+    assert.deepEqual(await old.getClient(key), client);
+    assert.equal(await old.getClient({ ...key, upstream: 'other' }), undefined, 'per upstream');
+    assert.equal(await old.get(account('x', 'notes')), undefined, 'not an account');
+    await old.close();
+    const rotating = await opened(h, [K2, K1]);
+    assert.deepEqual(await rotating.getClient(key), client, 'a row under k1 opens');
+    await rotating.close();
+    const rotated = await opened(h, [K2]);
+    assert.deepEqual(await rotated.getClient(key), client, 're-sealed under k2 when read');
+    // Registering at once: one at a time under the lock, the later ones see the first's row.
+    await rotated.deleteClient(key);
+    const registered = await lockedRegistrations([rotated], key);
+    assert.equal(registered.maxActive, 1);
+    assert.equal(registered.ids.length, 1);
+    assert.equal((await rotated.getClient(key))?.clientId, registered.ids[0]);
+    assert.equal(await rotated.deleteClient(key), true);
+    assert.equal(await rotated.getClient(key), undefined);
   });
 
   test(`${name}: no token value was logged`, () => {

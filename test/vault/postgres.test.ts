@@ -7,7 +7,7 @@ import { PostgresVaultStore } from '../../src/vault/postgres.ts';
 import { Vault, VaultError } from '../../src/vault/vault.ts';
 import { onCleanup } from '../support/cleanup.ts';
 import { startPostgres, type PostgresServer } from '../support/postgres.ts';
-import { account, K1, lockedIncrements, opened, sleep, token, vaultContract, type Harness } from './contract.ts';
+import { account, K1, lockedIncrements, lockedRegistrations, opened, sleep, token, vaultContract, type Harness } from './contract.ts';
 
 let server: PostgresServer;
 let harness: Harness;
@@ -35,6 +35,16 @@ test('postgres: withLock serialises across two replicas (two pools, two in-proce
   assert.equal(version, 21, 'no read-modify-write lost');
   const [{ n }] = await server.query<{ n: string }>("SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory'") as [{ n: string }];
   assert.equal(n, '0', 'every advisory lock released');
+});
+
+test('postgres: two replicas registering a client at once: one registration, which both read', async () => {
+  const [a, b] = [await opened(harness), await opened(harness)];
+  const key = { upstream: 'notes', issuer: 'https://replicated-as.example' };
+  const { maxActive, ids } = await lockedRegistrations([a, b], key);
+  assert.equal(maxActive, 1);
+  assert.equal(ids.length, 1);
+  assert.equal((await a.getClient(key))?.clientId, ids[0]);
+  assert.equal((await b.getClient(key))?.clientId, ids[0]);
 });
 
 test('postgres: a replica waiting longer than the lock timeout gets ERR_VAULT_LOCK_TIMEOUT, and can lock once it is free', async () => {
@@ -72,5 +82,5 @@ test('postgres: the stored row holds no token in plaintext; the schema version i
   const rows = await server.query<Record<string, unknown>>('SELECT * FROM vault_accounts');
   const dump = JSON.stringify(rows) + Buffer.concat(rows.map((r) => r.sealed as Buffer)).toString('latin1');
   assert.ok(!dump.includes(tokens.accessToken) && !dump.includes(tokens.refreshToken));
-  assert.deepEqual(await server.query("SELECT version FROM deputy_schema_version WHERE component = 'vault'"), [{ version: 1 }]);
+  assert.deepEqual(await server.query("SELECT version FROM deputy_schema_version WHERE component = 'vault'"), [{ version: 2 }]);
 });
