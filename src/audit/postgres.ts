@@ -143,6 +143,12 @@ export class PostgresAuditSink implements AuditSink {
     return rows.map((r) => ({ ...fromRow(r), id: String(r.id), replicaId: r.replica_id, seq: Number(r.seq), prevHash: r.prev_hash, hash: r.hash }));
   }
 
+  /** The last seq of this replica's chain in the database (0 before the first event). */
+  async chainHead(): Promise<number> {
+    const { rows } = await this.#pool.query('SELECT max(seq) AS seq FROM audit_events WHERE replica_id = $1', [this.#chain.replicaId]);
+    return Number(rows[0]?.seq ?? 0);
+  }
+
   /** The last seq an exporter has sent (0 before the first), and moving it on. */
   async exportCursor(sink: string): Promise<number> {
     await this.#pool.query('CREATE TABLE IF NOT EXISTS deputy_export_cursors (sink TEXT NOT NULL, replica_id TEXT NOT NULL, seq BIGINT NOT NULL, PRIMARY KEY (sink, replica_id))');

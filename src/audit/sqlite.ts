@@ -79,6 +79,12 @@ export class SqliteAuditSink implements AuditSink {
     return rows.map((r) => ({ ...fromRow(r), id: Number(r.id), replicaId: String(r.replica_id), seq: Number(r.seq), prevHash: String(r.prev_hash), hash: String(r.hash) }));
   }
 
+  /** The last seq of this replica's chain in the database (0 before the first event). */
+  async chainHead(): Promise<number> {
+    const r = this.#db.prepare('SELECT max(seq) AS seq FROM audit_events WHERE replica_id = ?').get(this.replicaId) as { seq: number | null } | undefined;
+    return Number(r?.seq ?? 0);
+  }
+
   /** The last seq an exporter has sent (0 before the first), and moving it on. */
   async exportCursor(sink: string): Promise<number> {
     this.#db.exec('CREATE TABLE IF NOT EXISTS deputy_export_cursors (sink TEXT NOT NULL, replica_id TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (sink, replica_id))');

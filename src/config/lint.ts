@@ -30,5 +30,9 @@ export function lintConfig(config: DeputyConfig): ConfigIssue[] {
       plain(c.tokenEndpoint, `upstreams[${i}].credentials.token_endpoint`, `the token endpoint of upstream '${u.name}'`);
     }
   });
+  config.audit.export.forEach((x, i) => {
+    if (x.sink === 'webhook') plain(x.url, `audit.export[${i}].url`, 'the audit export webhook (its headers may carry credentials; the events name users)');
+    if (x.sink === 'otlp') plain(x.endpoint, `audit.export[${i}].endpoint`, 'the audit export OTLP endpoint (its headers may carry credentials; the events name users)');
+  });
   return out;
 }

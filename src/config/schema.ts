@@ -218,21 +218,23 @@ export interface AuditConfig {
   spoolDir?: string;
   /** Names this replica's hash chain; default hostname-pid-random (a new chain per process). */
   replicaId?: string;
-  /** Where the chain is shipped (SIEM): file/stdout, syslog, webhook; see docs/governance.md. */
+  /** Where the chain is shipped (SIEM): file/stdout, syslog, webhook, OpenTelemetry logs (otlp); see docs/governance.md. */
   export: AuditExportConfig[];
 }
 
 export interface AuditExportConfig {
   /** Names the exporter's cursor (default `<sink>-<index>`). */
   name: string;
-  sink: 'file' | 'syslog' | 'webhook';
+  sink: 'file' | 'syslog' | 'webhook' | 'otlp';
   format: 'json' | 'ocsf' | 'cef';
   /** file: a path, or `-` for stdout. */
   path?: string;
   /** syslog: tcp://host:port, tls://host:port or udp://host:port. */
   address?: string;
-  /** webhook: the URL, and headers (secrets allowed as references). */
+  /** webhook: the URL; webhook and otlp: headers (secrets allowed as references). */
   url?: string;
+  /** otlp: the OTLP/HTTP logs endpoint, path included (http://collector:4318/v1/logs). */
+  endpoint?: string;
   headers: Record<string, Secret>;
   batchSize: number;
   intervalMs: number;
@@ -469,7 +471,7 @@ export function parseConfig(raw: unknown, opts: ParseOptions): DeputyConfig {
   const exportReaders = au.list('export');
   if (exportReaders.length && !/^(sqlite:.+|postgres(ql)?:\/\/.+)$/.test(store)) au.fail('needs audit.store sqlite:PATH or postgres://…: the exporters read the stored chain (it is also their spool)', 'export');
   const exports: AuditExportConfig[] = exportReaders.map((er, i) => {
-    const sink = er.oneOf('sink', ['file', 'syslog', 'webhook'] as const);
+    const sink = er.oneOf('sink', ['file', 'syslog', 'webhook', 'otlp'] as const);
     const fmt = er.oneOf('format', ['json', 'ocsf', 'cef'] as const, 'json');
     const out: AuditExportConfig = { name: er.string('name') ?? `${sink}-${i}`, sink, format: fmt, headers: {}, batchSize: er.number('batch_size', 100, { min: 1, max: 10_000, integer: true }), intervalMs: er.number('interval_ms', 1000, { min: 10, max: 3_600_000, integer: true }) };
     if (sink === 'file') out.path = er.string('path', { required: true, hint: 'a file to append JSON lines to, or - for stdout' });
@@ -477,8 +479,9 @@ export function parseConfig(raw: unknown, opts: ParseOptions): DeputyConfig {
       out.address = er.string('address', { required: true, hint: 'tcp://host:514, tls://host:6514 or udp://host:514' });
       if (out.address && !/^(tcp|tls|udp):\/\/[^/]+:\d+$/.test(out.address)) er.fail('expected tcp://host:port, tls://host:port or udp://host:port', 'address');
     }
-    if (sink === 'webhook') {
-      out.url = er.url('url', { required: true, hint: 'where batches are POSTed' });
+    if (sink === 'webhook') out.url = er.url('url', { required: true, hint: 'where batches are POSTed' });
+    if (sink === 'otlp') out.endpoint = otlpEndpoint(er);
+    if (sink === 'webhook' || sink === 'otlp') {
       const hr = er.object('headers');
       for (const name of Object.keys((hr.value as object) ?? {})) {
         const v = secretRef(new Reader(hr.raw(name), hr.child(name), issues), { allowLiteral: !SENSITIVE_HEADER.test(name) });
@@ -593,6 +596,25 @@ function clientAuth(r: Reader, secret: SecretFn): ClientAuthConfig {
     out.clientSecret = secret(r, 'client_secret', { required: true });
   }
   return out;
+}
+
+/** audit.export[].endpoint of an otlp sink: the full OTLP/HTTP logs URL, sent to as is. */
+function otlpEndpoint(er: Reader): string | undefined {
+  const example = 'e.g. http://collector:4318/v1/logs';
+  const v = er.string('endpoint', { required: true, hint: `the collector's OTLP/HTTP logs endpoint, ${example}` });
+  if (!v) return undefined;
+  let u: URL;
+  try {
+    u = new URL(v);
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error();
+  } catch {
+    er.fail(`expected an absolute http(s) URL, got ${JSON.stringify(v)}: Deputy sends OTLP/HTTP with JSON (not gRPC), ${example}`, 'endpoint');
+    return undefined;
+  }
+  if (u.username || u.password) er.fail('must not carry credentials (they would not be sent); use headers, e.g. headers: { Authorization: { env: OTLP_TOKEN } }', 'endpoint');
+  else if (u.pathname === '/' && !u.search) er.fail(`has no path: Deputy POSTs to the endpoint as given and does not add /v1/logs; use ${u.origin}/v1/logs`, 'endpoint');
+  else return v;
+  return undefined;
 }
 
 function credentialsConfig(r: Reader, secret: SecretFn, secretRef: SecretRefFn, warnings: ConfigIssue[], upstream: string): CredentialsConfig {

@@ -20,8 +20,8 @@ export interface MetricSources {
   auditQueueDepth(): number;
   /** Tool-definition pinning: changes seen and approvals made by this process, per upstream. */
   pins(): { changed: Map<string, number>; approved: Map<string, number> };
-  /** Per audit exporter: events sent, failed attempts in a row. */
-  exporters(): { name: string; sent: number; failures: number }[];
+  /** Per audit exporter: events sent, failed attempts in a row, and how far behind the chain it is. */
+  exporters(): { name: string; sent: number; failures: number; lag?(): Promise<{ events: number; seconds: number } | undefined> }[];
   /** 1 when the shared-state store (Redis) is reachable; absent without one. */
   stateUp?(): boolean;
   /** 1 when the audit store accepts writes directly (0: spooling). */
@@ -111,6 +111,23 @@ export class GatewayMetrics {
         for (const x of sources().exporters()) this.labels(x.name).set(x.failures);
       },
     });
+    for (const [unit, help] of [
+      ['events', 'Audit events this replica wrote that the exporter has not delivered yet (chain head seq minus its cursor)'],
+      ['seconds', 'Age of the oldest audit event the exporter has not delivered yet (0 when caught up)'],
+    ] as const) {
+      new Gauge({
+        name: `deputy_audit_export_lag_${unit}`, help, labelNames: ['exporter'], registers: [r],
+        async collect() {
+          this.reset();
+          const exporters = sources().exporters();
+          const lags = await Promise.all(exporters.map((x) => x.lag?.().catch(() => undefined)));
+          exporters.forEach((x, i) => {
+            const lag = lags[i];
+            if (lag) this.labels(x.name).set(lag[unit]);
+          });
+        },
+      });
+    }
     gauge('deputy_state_up', '1 when shared state (Redis) is reachable, 0 while degraded to local caches', (s) => (s.stateUp ? Number(s.stateUp()) : undefined));
   }
 

@@ -2,7 +2,7 @@
 // reload (shared state, audit sink, sessions, metrics registry, the request dispatcher), the
 // instrumentation of one request pipeline (metrics, readiness, tracing), and graceful shutdown.
 import { AuditExporter, isExportable } from '../audit/export/exporter.ts';
-import { fileSink, syslogSink, webhookSink, type ExportSink } from '../audit/export/sinks.ts';
+import { fileSink, otlpSink, syslogSink, webhookSink, type ExportSink } from '../audit/export/sinks.ts';
 import { openPinStore } from '../governance/pin-store.ts';
 import { ToolPins, type PinMode } from '../governance/pins.ts';
 import { Vault } from '../vault/vault.ts';
@@ -97,7 +97,7 @@ export async function openSharedResources(config: DeputyConfig, opts: { audit?: 
         sharedTokenHits: state ? () => state.tokens.sharedHits : undefined,
         verifier: () => p.verifier.stats,
         auditQueueDepth: () => queueDepth(audit),
-        exporters: () => shared.exporters.map((x) => ({ name: x.name, sent: x.sent, failures: x.failures })),
+        exporters: () => shared.exporters.map((x) => ({ name: x.name, sent: x.sent, failures: x.failures, lag: () => x.lag() })),
         pins: () => shared.pins.counts,
         stateUp: state ? () => state.state.up : undefined,
         auditStoreUp: isPostgresSink(audit) ? () => audit.status().status === 'up' : undefined,
@@ -217,7 +217,10 @@ function createExporters(config: DeputyConfig, audit: AuditSink): AuditExporter[
     let sink: ExportSink;
     if (x.sink === 'file') sink = fileSink(x.path!);
     else if (x.sink === 'syslog') sink = syslogSink(x.address!);
-    else sink = webhookSink(x.url!, () => Object.fromEntries(Object.entries(x.headers).map(([k, v]) => [k, v.value()])), x.format !== 'cef');
+    else {
+      const headers = () => Object.fromEntries(Object.entries(x.headers).map(([k, v]) => [k, v.value()]));
+      sink = x.sink === 'otlp' ? otlpSink(x.endpoint!, headers, x.format) : webhookSink(x.url!, headers, x.format !== 'cef');
+    }
     const exporter = new AuditExporter(audit, sink, { name: x.name, format: x.format, batchSize: x.batchSize, intervalMs: x.intervalMs });
     exporter.start();
     return exporter;

@@ -10,11 +10,17 @@ const OK = new Set(['ok']);
 const FAILURE_SEVERITY: Record<string, number> = { denied: 3, unauthenticated: 3, rejected: 2, throttled: 2, overloaded: 3, consent_required: 1, aborted: 1, upstream_error: 4, credential_error: 4, error: 4 };
 
 export function format(kind: ExportFormat, e: ChainRow): string {
+  const d = document(kind, e);
+  return typeof d === 'string' ? d : JSON.stringify(d);
+}
+
+/** The event in a format before serialization: an object for json and ocsf (a structured OTLP body), text for cef. */
+export function document(kind: ExportFormat, e: ChainRow): Record<string, unknown> | string {
   switch (kind) {
     case 'json':
-      return JSON.stringify(native(e));
+      return native(e);
     case 'ocsf':
-      return JSON.stringify(ocsf(e));
+      return ocsf(e);
     case 'cef':
       return cef(e);
   }
