@@ -9,8 +9,13 @@ export interface SampleRestApi {
   url: string;
   /** Who called, per request (for tests and the demo log). */
   calls: { method: string; path: string; sub?: string; actor?: string; status: number }[];
+  /** Access tokens the API treats as revoked (401 invalid_token), as if its AS had revoked them. */
+  revoked: Set<string>;
   close(): Promise<void>;
 }
+
+/** `GET /report` needs this scope beyond the usual ones: without it the API answers 403 insufficient_scope. */
+export const REPORT_SCOPE = 'tasks:report';
 
 export async function startSampleRestApi(opts: { issuer: string; port?: number }): Promise<SampleRestApi> {
   const server: Server = createServer();
@@ -19,6 +24,7 @@ export async function startSampleRestApi(opts: { issuer: string; port?: number }
   const jwks = createRemoteJWKSet(new URL(`${opts.issuer}/jwks`));
   const tasks = new Map<string, { id: string; title: string; done: boolean }[]>();
   const calls: SampleRestApi['calls'] = [];
+  const revoked = new Set<string>();
 
   const spec = {
     openapi: '3.1.0',
@@ -43,6 +49,9 @@ export async function startSampleRestApi(opts: { issuer: string; port?: number }
       '/tasks/{id}/done': {
         post: { operationId: 'completeTask', summary: 'Mark a task done', parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }], responses: { '200': { description: 'ok', content: { 'application/json': { schema: { $ref: '#/components/schemas/Task' } } } }, '404': { description: 'no such task' } } },
       },
+      '/report': {
+        get: { operationId: 'report', summary: `A report of every task (needs the ${REPORT_SCOPE} scope)`, responses: { '200': { description: 'report', content: { 'application/json': { schema: { type: 'object', properties: { user: { type: 'string' }, tasks: { type: 'integer' } } } } } }, '403': { description: 'insufficient scope' } } },
+      },
       '/whoami': {
         get: { operationId: 'whoami', summary: 'Who the API thinks is calling (user and acting client)', responses: { '200': { description: 'caller', content: { 'application/json': { schema: { type: 'object', properties: { user: { type: 'string' }, acting_client: { type: 'string' }, audience: { type: 'string' } } } } } } } },
       },
@@ -51,7 +60,7 @@ export async function startSampleRestApi(opts: { issuer: string; port?: number }
 
   const authenticate = async (req: IncomingMessage): Promise<JWTPayload | undefined> => {
     const h = req.headers.authorization;
-    if (!h?.startsWith('Bearer ')) return undefined;
+    if (!h?.startsWith('Bearer ') || revoked.has(h.slice(7))) return undefined;
     try {
       return (await jwtVerify(h.slice(7), jwks, { issuer: opts.issuer, audience: url })).payload;
     } catch {
@@ -75,6 +84,14 @@ export async function startSampleRestApi(opts: { issuer: string; port?: number }
     const mine = tasks.get(claims.sub) ?? [];
     tasks.set(claims.sub, mine);
     if (req.method === 'GET' && path === '/tasks') return void record(json(200, mine));
+    if (req.method === 'GET' && path === '/report') {
+      const scopes = typeof claims.scope === 'string' ? claims.scope.split(' ') : [];
+      if (!scopes.includes(REPORT_SCOPE)) {
+        res.setHeader('www-authenticate', `Bearer error="insufficient_scope", scope="${[...scopes, REPORT_SCOPE].join(' ')}"`);
+        return void record(json(403, { error: 'insufficient_scope' }));
+      }
+      return void record(json(200, { user: claims.sub, tasks: [...tasks.values()].reduce((n, l) => n + l.length, 0) }));
+    }
     if (req.method === 'GET' && path === '/whoami') return void record(json(200, { user: claims.sub, acting_client: (claims.act as { sub?: string } | undefined)?.sub, audience: claims.aud }));
     if (req.method === 'POST' && path === '/tasks') {
       let body: { title?: unknown } = {};
@@ -99,7 +116,7 @@ export async function startSampleRestApi(opts: { issuer: string; port?: number }
   });
 
   return {
-    url, calls,
+    url, calls, revoked,
     close: () => new Promise<void>((r) => { server.close(() => r()); server.closeAllConnections(); }),
   };
 }

@@ -14,7 +14,7 @@ import { ElicitationCompleteNotificationSchema } from '@modelcontextprotocol/sdk
 import type { Browser } from 'playwright-core';
 import { startAuthorizationServer, type AuthorizationServer } from '../../src/demo/authorization-server.ts';
 import { startTracker, type Tracker } from '../../src/demo/tracker.ts';
-import { startSampleRestApi, type SampleRestApi } from '../../src/demo/sample-rest-api.ts';
+import { REPORT_SCOPE, startSampleRestApi, type SampleRestApi } from '../../src/demo/sample-rest-api.ts';
 import type { Gateway } from '../../src/gateway.ts';
 import { launchBrowser } from '../support/browser.ts';
 import { consentLink, followConnectLink } from '../support/connect-flow.ts';
@@ -23,7 +23,7 @@ import { freePort, waitFor } from '../support/ports.ts';
 import { logLines, startAs, startDeputy, TEST_CLIENT, userToken } from '../support/stack.ts';
 
 const SCOPE = 'issues:read issues:write';
-const ALL_SCOPES = `${SCOPE} issues:admin`;
+const ALL_SCOPES = `${SCOPE} issues:admin ${REPORT_SCOPE}`;
 const DEPUTY_SECRET = 'deputy-at-tracker-secret';
 const WEB_SECRET = 'deputy-web-secret-at-idp';
 let idp: AuthorizationServer;
@@ -254,6 +254,24 @@ test('an OpenAPI upstream with user_oauth: the same link and flow; the API then 
   const r = await client.callTool({ name: 'whoami', arguments: {} });
   assert.match(JSON.stringify(r), /\\"user\\":\\"gus\\"/);
   assert.ok(!files.calls.some((c) => JSON.stringify(c).includes(token)));
+
+  // The API stops accepting the token (401): renewed once and retried, invisible to the client.
+  const accounts = deputy.outbound.accounts!;
+  const key = { issuer: idp.issuer, subject: 'gwen', upstream: 'files' };
+  const first = (await accounts.vault.get(key))!;
+  files.revoked.add(first.accessToken);
+  const r0 = thirdParty.tokenRequests.get('refresh_token') ?? 0;
+  assert.match(JSON.stringify(await client.callTool({ name: 'whoami', arguments: {} })), /\\"user\\":\\"gus\\"/);
+  assert.equal((thirdParty.tokenRequests.get('refresh_token') ?? 0) - r0, 1);
+  assert.notEqual((await accounts.vault.get(key))!.accessToken, first.accessToken);
+
+  // An operation that needs more scope (403 insufficient_scope): a link whose consent asks for it too.
+  const more = await consentLink(client, 'report');
+  assert.equal((await follow(more.url, 'gwen', 'gus')).heading, 'Connected to files');
+  const report = await client.callTool({ name: 'report', arguments: {} });
+  assert.ok(!report.isError, JSON.stringify(report));
+  assert.match(JSON.stringify(report), /\\"user\\":\\"gus\\"/);
+  assert.ok((await accounts.vault.get(key))!.scope?.split(' ').includes(REPORT_SCOPE), 'the stored grant has the extra scope');
 });
 
 test('the upstream refuses the person\'s token: 401 renews it once and retries; 403 insufficient_scope asks for consent again with the scopes it named', async () => {

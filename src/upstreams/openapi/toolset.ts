@@ -11,7 +11,7 @@ import { Worker } from 'node:worker_threads';
 import { ConfigError, type ConfigIssue } from '../../config/errors.ts';
 import type { OpenApiUpstreamConfig } from '../../config/schema.ts';
 import type { Principal } from '../../inbound/principal.ts';
-import { credentialFailure, mustPropagate, type CredentialProvider } from '../../outbound/provider.ts';
+import { credentialFailure, mustPropagate, type CredentialProvider, type OutboundCredential } from '../../outbound/provider.ts';
 import { CREDENTIAL_UNAVAILABLE, INVALID_PARAMS, JsonRpcError } from '../../protocol/jsonrpc.ts';
 import type { ToolCallContext, Toolset } from '../toolset.ts';
 import { loadSpec, SpecLoadError } from './load.ts';
@@ -24,6 +24,14 @@ import { errorResult, toToolResult } from './response.ts';
 const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
 
 /** What `deputy check` shows for an OpenAPI upstream. */
+/** What the API answered to one request. */
+interface SentRequest {
+  status: number;
+  contentType: string;
+  body: Buffer;
+  challenge?: string;
+}
+
 export interface OpenApiReport {
   operations: number;
   tools: number;
@@ -178,36 +186,60 @@ export class OpenApiToolset implements Toolset {
     if (validate instanceof Error) return errorResult(`${name}: the input schema derived from the OpenAPI document cannot be compiled (${validate.message}); no request was sent`);
     if (!validate(input)) return errorResult(`Invalid arguments for ${name} (no request was sent):\n${formatErrors(validate.errors ?? [])}`);
 
-    let credential;
-    try {
-      credential = await this.#credentials.get({ principal: ctx.principal, bearer: ctx.bearer });
-    } catch (error) {
-      if (mustPropagate(error)) throw error; // the person's connect link, for the endpoint to present
-      const message = credentialFailure(this.upstream, error);
-      throw new JsonRpcError(CREDENTIAL_UNAVAILABLE, message);
+    // A per-user credential the API refuses (401) is renewed once, or, for 403 insufficient_scope,
+    // the person is asked to consent to more (the provider throws their connect link).
+    let answer: { sent: SentRequest } | { failed: CallToolResult } | undefined;
+    let redact: (s: string) => string = (s) => s;
+    for (let attempt = 0; attempt < 2; attempt++) {
+      let credential;
+      try {
+        credential = await this.#credentials.get({ principal: ctx.principal, bearer: ctx.bearer });
+      } catch (error) {
+        if (mustPropagate(error)) throw error; // the person's connect link, for the endpoint to present
+        const message = credentialFailure(this.upstream, error);
+        throw new JsonRpcError(CREDENTIAL_UNAVAILABLE, message);
+      }
+      const secrets = [credential.token, ...Object.values(credential.headers)].filter((s): s is string => typeof s === 'string' && s.length >= 4);
+      redact = redactor(secrets);
+      answer = await this.#send(plan, name, input, credential, redact, ctx);
+      if (!('sent' in answer) || (answer.sent.status !== 401 && answer.sent.status !== 403) || attempt > 0 || !this.#credentials.refused) break;
+      let again;
+      try {
+        again = await this.#credentials.refused({ principal: ctx.principal, bearer: ctx.bearer }, credential, { status: answer.sent.status, challenge: answer.sent.challenge });
+      } catch (error) {
+        if (mustPropagate(error)) throw error;
+        break;
+      }
+      if (!again) break;
     }
-    const secrets = [credential.token, ...Object.values(credential.headers)].filter((s): s is string => typeof s === 'string' && s.length >= 4);
-    const redact = redactor(secrets);
+    if (!('sent' in answer!)) return answer!.failed;
+    const { status, contentType, body } = answer.sent;
+    const output = plan.output;
+    return toToolResult(plan, this.upstream, { status, contentType, body }, redact, (value) => {
+      if (!output) return undefined;
+      const v = this.#validator(this.#outputValidators, this.#ajvOut, name, output.schema);
+      if (v instanceof Error) return `its schema cannot be compiled: ${v.message}`;
+      return v(value) ? undefined : formatErrors(v.errors ?? [], 'result').split('\n')[0];
+    });
+  }
+
+  /** One request with one credential: the upstream's answer, or a tool error saying why there is none. */
+  async #send(plan: OperationPlan, name: string, input: Record<string, unknown>, credential: OutboundCredential, redact: (s: string) => string, ctx: ToolCallContext): Promise<{ sent: SentRequest } | { failed: CallToolResult }> {
     let place: CredentialPlacement | undefined;
     if (credential.token) {
       const s = plan.security;
       if (s.kind === 'schemes') place = { placements: s.placements, token: credential.token };
       else if (s.kind === 'unspecified') place = { placements: [{ kind: 'bearer' }], token: credential.token };
     }
-
     let req;
     try {
       req = buildRequest(plan, this.#basePath, input, { headers: credential.headers, place });
     } catch (error) {
-      if (error instanceof ArgumentError) return errorResult(`Invalid arguments for ${name} (no request was sent): ${error.message}`);
+      if (error instanceof ArgumentError) return { failed: errorResult(`Invalid arguments for ${name} (no request was sent): ${error.message}`) };
       throw error;
     }
-
     const timeout = AbortSignal.timeout(this.#cfg.timeoutMs);
     const signal = AbortSignal.any([ctx.signal, timeout]);
-    let status: number;
-    let contentType: string;
-    let body: Buffer;
     try {
       const res = await this.#pool.request({
         method: req.method as never,
@@ -218,33 +250,28 @@ export class OpenApiToolset implements Toolset {
         headersTimeout: this.#cfg.timeoutMs,
         bodyTimeout: this.#cfg.timeoutMs,
       });
-      status = res.statusCode;
+      const status = res.statusCode;
       const ct = res.headers['content-type'];
-      contentType = Array.isArray(ct) ? (ct[0] ?? '') : (ct ?? '');
+      const contentType = Array.isArray(ct) ? (ct[0] ?? '') : (ct ?? '');
+      const wa = res.headers['www-authenticate'];
+      const challenge = Array.isArray(wa) ? wa.join(', ') : wa;
       const declared = Number(res.headers['content-length']);
       const max = this.#options.maxResponseBytes;
       if (Number.isFinite(declared) && declared > max) {
         res.body.destroy();
-        return errorResult(`${this.upstream} responded HTTP ${status} with ${declared} bytes, over the response size limit (max_response_bytes: ${max})`);
+        return { failed: errorResult(`${this.upstream} responded HTTP ${status} with ${declared} bytes, over the response size limit (max_response_bytes: ${max})`) };
       }
-      const read = await readCapped(res.body, max);
-      if (!read) return errorResult(`${this.upstream} responded HTTP ${status} with more than ${max} bytes, over the response size limit (max_response_bytes: ${max})`);
-      body = read;
+      const body = await readCapped(res.body, max);
+      if (!body) return { failed: errorResult(`${this.upstream} responded HTTP ${status} with more than ${max} bytes, over the response size limit (max_response_bytes: ${max})`) };
+      return { sent: { status, contentType, body, challenge } };
     } catch (error) {
       if (timeout.aborted || (error as { code?: string }).code === 'UND_ERR_HEADERS_TIMEOUT' || (error as { code?: string }).code === 'UND_ERR_BODY_TIMEOUT') {
-        return errorResult(`${this.upstream} did not respond within ${this.#cfg.timeoutMs} ms (${plan.method.toUpperCase()} ${plan.path})`);
+        return { failed: errorResult(`${this.upstream} did not respond within ${this.#cfg.timeoutMs} ms (${plan.method.toUpperCase()} ${plan.path})`) };
       }
-      if (ctx.signal.aborted) return errorResult('the call was cancelled');
+      if (ctx.signal.aborted) return { failed: errorResult('the call was cancelled') };
       // Network errors can echo the request target, which may hold a query-placed secret.
-      return errorResult(`${this.upstream} could not be reached for ${plan.method.toUpperCase()} ${plan.path}: ${redact(describeError(error))}`);
+      return { failed: errorResult(`${this.upstream} could not be reached for ${plan.method.toUpperCase()} ${plan.path}: ${redact(describeError(error))}`) };
     }
-    const output = plan.output;
-    return toToolResult(plan, this.upstream, { status, contentType, body }, redact, (value) => {
-      if (!output) return undefined;
-      const v = this.#validator(this.#outputValidators, this.#ajvOut, name, output.schema);
-      if (v instanceof Error) return `its schema cannot be compiled: ${v.message}`;
-      return v(value) ? undefined : formatErrors(v.errors ?? [], 'result').split('\n')[0];
-    });
   }
 
   async close(): Promise<void> {
