@@ -14,6 +14,8 @@ import { checkProtocolVersion } from './versions.ts';
 /** 2026-era revisions Deputy serves. */
 export const MODERN_VERSIONS = ['2026-07-28'] as const;
 export const MODERN_VERSION = MODERN_VERSIONS[0];
+/** What every 2026-07-28 POST Deputy sends upstream carries besides the method's own headers. */
+export const MODERN_POST_HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': MODERN_VERSION } as const;
 export const HEADER_MISMATCH = -32020;
 export const UNSUPPORTED_PROTOCOL_VERSION = -32022;
 export const META_VERSION = 'io.modelcontextprotocol/protocolVersion';

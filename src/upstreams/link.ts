@@ -4,7 +4,8 @@
 // the limit waits briefly in a queue, then gets 503; a stream past it gets 503 at once.
 import { Pool } from 'undici';
 import { readCapped } from '../client/read-capped.ts';
-import { META_CAPABILITIES, META_VERSION, MODERN_VERSION, type Era } from '../protocol/era.ts';
+import { META_CAPABILITIES, META_VERSION, MODERN_POST_HEADERS, MODERN_VERSION, type Era } from '../protocol/era.ts';
+import { upstreamHeaders } from '../client/upstream-headers.ts';
 import { ConcurrencyLimiter } from '../admission/concurrency.ts';
 import type { GatewayLimits, UpstreamLimits } from '../config/limits.ts';
 import type { McpUpstreamConfig } from '../config/schema.ts';
@@ -78,7 +79,7 @@ export class UpstreamLink {
     const body = JSON.stringify({ jsonrpc: '2.0', id: 'deputy-discover', method: 'server/discover', params: { _meta: { [META_VERSION]: MODERN_VERSION, [META_CAPABILITIES]: {}, 'io.modelcontextprotocol/clientInfo': { name: 'deputy', version: '1.0.0' } } } });
     const res = await this.requests.request({
       path: this.path, method: 'POST', body,
-      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': MODERN_VERSION, 'mcp-method': 'server/discover', 'user-agent': 'deputy', ...credentialHeaders },
+      headers: upstreamHeaders({ own: { ...MODERN_POST_HEADERS, 'mcp-method': 'server/discover' }, credential: credentialHeaders }),
       headersTimeout: this.timeoutMs, bodyTimeout: this.timeoutMs,
     });
     const text = (await readCapped(res.body, 1_048_576))?.toString('utf8') ?? '';

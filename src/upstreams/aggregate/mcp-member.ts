@@ -20,6 +20,7 @@ import { INTERNAL_ERROR, JsonRpcError } from '../../protocol/jsonrpc.ts';
 import { LATEST_VERSION } from '../../protocol/versions.ts';
 import { MemberUnavailable, type AggregateMember, type MemberContext, type ServerNotificationListener } from './member.ts';
 import { readSse } from './sse.ts';
+import { upstreamHeaders } from '../../client/upstream-headers.ts';
 
 // Deputy relays what the upstream asks to the client that made the call (or turns it into a 2026
 // input_required); a client that cannot answer gets the upstream an error, not a hang.
@@ -248,14 +249,16 @@ export class McpMember implements AggregateMember {
       if (mustPropagate(error)) throw error; // the person's connect link, for the endpoint to present
       throw new MemberUnavailable(this.name, credentialFailure(this.name, error));
     }
-    const headers: Record<string, string> = { 'user-agent': 'deputy', accept: method === 'GET' ? 'text/event-stream' : 'application/json, text/event-stream' };
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    if (ctx.requestId) headers['x-request-id'] = ctx.requestId;
-    if (session.id !== undefined) {
-      headers['mcp-session-id'] = session.id;
-      headers['mcp-protocol-version'] = session.protocolVersion;
-    }
-    Object.assign(headers, credential.headers);
+    const headers = upstreamHeaders({
+      requestId: ctx.requestId,
+      own: {
+        accept: method === 'GET' ? 'text/event-stream' : 'application/json, text/event-stream',
+        'content-type': body !== undefined ? 'application/json' : undefined,
+        'mcp-session-id': session.id,
+        'mcp-protocol-version': session.id !== undefined ? session.protocolVersion : undefined,
+      },
+      credential: credential.headers,
+    });
     // The same admission as /mcp/<name>: streams and requests each within the upstream's own budget.
     let release: (() => void) | undefined;
     try {

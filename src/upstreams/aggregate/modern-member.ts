@@ -9,7 +9,8 @@ import { readCapped } from '../../client/read-capped.ts';
 import { describeNetworkError, isTimeout } from '../../client/fetch-json.ts';
 import type { McpUpstreamConfig } from '../../config/schema.ts';
 import { credentialFailure, mustPropagate, type CredentialProvider } from '../../outbound/provider.ts';
-import { decodeHeaderValue, META_CAPABILITIES, META_VERSION, MODERN_VERSION } from '../../protocol/era.ts';
+import { decodeHeaderValue, META_CAPABILITIES, META_VERSION, MODERN_POST_HEADERS, MODERN_VERSION } from '../../protocol/era.ts';
+import { upstreamHeaders } from '../../client/upstream-headers.ts';
 import { INTERNAL_ERROR, JsonRpcError } from '../../protocol/jsonrpc.ts';
 import type { UpstreamLink } from '../link.ts';
 import { MemberUnavailable, type AggregateMember, type Discovery, type MemberContext } from './member.ts';
@@ -106,11 +107,12 @@ export class ModernMember implements AggregateMember {
     const meta: Message = { ...(params._meta as Message | undefined), [META_VERSION]: MODERN_VERSION, [META_CAPABILITIES]: ctx.onRequest ? { elicitation: { form: {}, url: {} }, sampling: {}, roots: {} } : {}, 'io.modelcontextprotocol/clientInfo': { name: 'deputy', version: '1.0.0' } };
     if (ctx.progressToken !== undefined) meta.progressToken = ctx.progressToken;
     const id = this.#nextId++;
-    const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'user-agent': 'deputy', 'mcp-protocol-version': MODERN_VERSION, 'mcp-method': method };
     const named = method === 'resources/read' ? params.uri : method === 'tools/call' || method === 'prompts/get' ? params.name : undefined;
-    if (typeof named === 'string') headers['mcp-name'] = encodeHeaderValue(named);
-    if (ctx.requestId) headers['x-request-id'] = ctx.requestId;
-    Object.assign(headers, credential.headers);
+    const headers = upstreamHeaders({
+      requestId: ctx.requestId,
+      own: { ...MODERN_POST_HEADERS, 'mcp-method': method, 'mcp-name': typeof named === 'string' ? encodeHeaderValue(named) : undefined },
+      credential: credential.headers,
+    });
     const deadline = AbortSignal.timeout(this.#link.limits.maxCallMs);
     const signal = AbortSignal.any([ctx.signal, deadline]);
     const release = this.#link.calls.tryAcquire() ?? (await this.#link.calls.acquire(signal).catch((e: Error) => {

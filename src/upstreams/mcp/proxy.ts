@@ -12,6 +12,7 @@ import type { McpExchange, McpHandler } from '../../http/exchange.ts';
 import { DeadlineError, dispatch, ResponseTooLargeError } from '../../client/dispatch.ts';
 import { describeNetworkError, isTimeout } from '../../client/fetch-json.ts';
 import { SecretPatternCache } from '../../client/redact.ts';
+import { upstreamHeaders } from '../../client/upstream-headers.ts';
 import { sendError, sendSessionNotFound } from '../../http/respond.ts';
 import { DeputyError } from '../../errors.ts';
 import { QuotaExceededError, type Quotas } from '../../admission/quota.ts';
@@ -28,8 +29,6 @@ import { decide, enforce, filterListAnswer, PolicyDenied } from '../../policy/en
 import { chainTransforms, notificationMethod, sseEventTransform, type BodyTransform } from '../../client/body-transform.ts';
 import { ToolPolicy } from '../../policy/tools.ts';
 
-/** Request headers copied from the client; everything else is dropped. */
-const FORWARDED_REQUEST_HEADERS = ['content-type', 'accept', 'mcp-protocol-version', 'last-event-id', 'traceparent', 'tracestate'] as const;
 /** Response headers copied back to the client. */
 const FORWARDED_RESPONSE_HEADERS = ['content-type', 'content-length', 'cache-control', 'content-encoding'] as const;
 /** Credential headers whose values are overwritten if the upstream echoes them (other static headers, e.g. a tenant id, are not secrets). */
@@ -176,20 +175,12 @@ export class McpProxy implements McpHandler {
       body = Buffer.from(JSON.stringify(message));
     }
 
-    const headers: Record<string, string> = { 'user-agent': 'deputy', 'x-request-id': x.requestId };
-    for (const h of FORWARDED_REQUEST_HEADERS) {
-      const v = req.headers[h];
-      if (typeof v === 'string') headers[h] = v;
-    }
-    if (x.era === 'modern') {
-      // The 2026 era's mirrored headers, already checked against the body; Mcp-Param-* are the
-      // upstream's to validate against its tool schemas (the spec: intermediaries forward them).
-      for (const [h, v] of Object.entries(req.headers)) {
-        if (typeof v === 'string' && (h === 'mcp-method' || h === 'mcp-name' || h.startsWith('mcp-param-'))) headers[h] = v;
-      }
-    }
-    if (upstreamSession) headers['mcp-session-id'] = upstreamSession;
-    Object.assign(headers, credential.headers);
+    const headers = upstreamHeaders({
+      requestId: x.requestId,
+      relay: { headers: req.headers, modern: x.era === 'modern' },
+      own: { 'mcp-session-id': upstreamSession },
+      credential: credential.headers,
+    });
 
     const limits = this.#link.limits;
     const call = dispatch(stream ? this.#link.streams : this.#link.requests, {

@@ -3,6 +3,7 @@
 // segments stay inside one segment), and headers that carry credentials or framing are never taken
 // from arguments. Parameter serialization follows OpenAPI `style`/`explode`.
 import { FormData } from 'undici';
+import { upstreamHeaders } from '../../client/upstream-headers.ts';
 import type { BodyBinding, OperationPlan, ParamBinding } from './operations.ts';
 import type { Placement } from './security.ts';
 
@@ -101,7 +102,7 @@ export function buildRequest(plan: OperationPlan, basePath: string, args: Obj, c
   let path = plan.path;
   const query: [string, string][] = [];
   const cookies: string[] = [];
-  const headers: Record<string, string> = { accept: plan.accept, 'user-agent': 'deputy' };
+  const own: Record<string, string> = { accept: plan.accept };
   for (const b of plan.params) {
     const v = args[b.arg];
     if (v === undefined) continue;
@@ -113,15 +114,15 @@ export function buildRequest(plan: OperationPlan, basePath: string, args: Obj, c
         query.push(...queryPairs(b.name, v, b.style, b.explode, b.json));
         break;
       case 'header':
-        headers[b.name.toLowerCase()] = headerValue(b, v);
+        own[b.name.toLowerCase()] = headerValue(b, v);
         break;
       case 'cookie':
         cookies.push(`${encodeStrict(b.name)}=${encodeStrict(b.json ? JSON.stringify(v) : Array.isArray(v) ? v.map(scalar).join(',') : scalar(v))}`);
         break;
     }
   }
-  // Deputy's credential last, so nothing above can replace it.
-  for (const [k, v] of Object.entries(credential.headers)) headers[k.toLowerCase()] = v;
+  // Deputy's credential last, so nothing above can replace it: its headers, then where the spec places its token.
+  const headers = upstreamHeaders({ own, credential: credential.headers });
   for (const p of credential.place?.placements ?? []) {
     const token = credential.place!.token;
     if (p.kind === 'bearer') headers.authorization = `Bearer ${token}`;
