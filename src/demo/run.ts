@@ -1,12 +1,13 @@
 // `npm start`: a self-contained demo on 127.0.0.1 — a development authorization server, a sample MCP
 // server that only accepts Deputy's own credential, a REST API, a third-party service with its own
-// authorization server (connected accounts), and Deputy in front — plus copy-paste commands.
+// authorization server (connected accounts), a second one that trusts the IdP's identity assertions
+// (ID-JAG), and Deputy in front with its admin console and an audit export — plus copy-paste commands.
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseConfig } from '../config/schema.ts';
 import { startGateway, type Gateway } from '../gateway.ts';
-import { startAuthorizationServer, TOKEN_EXCHANGE_GRANT } from './authorization-server.ts';
+import { JWT_BEARER_GRANT, startAuthorizationServer, TOKEN_EXCHANGE_GRANT } from './authorization-server.ts';
 import { startSampleRestApi, type SampleRestApi } from './sample-rest-api.ts';
 import { startSampleMcpServer } from './sample-mcp-server.ts';
 import { startTracker, type Tracker } from './tracker.ts';
@@ -30,6 +31,9 @@ export interface Demo {
   trackerIssuer: string;
   /** A token for alice at /mcp/tracker, as her MCP client would hold after logging in. */
   aliceToken: string;
+  /** The service that trusts the IdP's identity assertions (ID-JAG), and alice's token for /mcp/search. */
+  search: Tracker;
+  aliceSearchToken: string;
   close(): Promise<void>;
 }
 
@@ -42,13 +46,15 @@ export async function startDemo(opts: DemoOptions): Promise<Demo> {
   const vaultKey = randomBytes(32).toString('base64');
   const as = await startAuthorizationServer({
     port: opts.asPort,
+    // The enterprise IdP also mints identity assertions (ID-JAG) for other authorization servers.
+    idJag: {},
     scopes: ['mcp:tools', 'tasks'],
     clients: [
       { client_id: 'demo-client', client_secret: 'demo-secret', grant_types: ['client_credentials'], scope: 'mcp:tools' },
       // Deputy's own client: it exchanges users' tokens for tokens to the tasks API (RFC 8693).
       { client_id: 'deputy', client_secret: deputySecret, grant_types: ['client_credentials', TOKEN_EXCHANGE_GRANT], scope: 'tasks' },
       // Deputy's sign-in for its connect pages (OIDC at the same IdP as the MCP tokens).
-      { client_id: 'deputy-web', client_secret: webSecret, grant_types: ['authorization_code'], response_types: ['code'], redirect_uris: [`${base}/connect/login/callback`], scope: 'openid' },
+      { client_id: 'deputy-web', client_secret: webSecret, grant_types: ['authorization_code'], response_types: ['code'], redirect_uris: [`${base}/connect/login/callback`, `${base}/admin/callback`], scope: 'openid' },
     ],
     resources: { [apiBase]: { scope: 'tasks', format: 'jwt', ttlSeconds: 600 } },
     // Every Deputy endpoint is a resource server of this AS; tokens are at+jwt for that endpoint.
@@ -68,6 +74,17 @@ export async function startDemo(opts: DemoOptions): Promise<Demo> {
   });
   const tracker = await startTracker({ issuer: trackerAs.issuer });
   trackerUrl = tracker.url;
+  // Another third-party service whose AS trusts the IdP's identity assertions (ID-JAG): Deputy gets
+  // each user a token there with no consent screen at all.
+  let searchUrl = '';
+  const searchAs = await startAuthorizationServer({
+    scopes: ['search'],
+    clients: [{ client_id: 'deputy', client_secret: deputySecret, grant_types: [JWT_BEARER_GRANT], token_endpoint_auth_method: 'client_secret_basic' }],
+    trustIdJagFrom: [{ issuer: as.issuer }],
+    defaultResource: (r) => (r === searchUrl ? { scope: 'search', format: 'jwt', ttlSeconds: 600 } : undefined),
+  });
+  const search = await startTracker({ issuer: searchAs.issuer });
+  searchUrl = search.url;
   const upstream = await startSampleMcpServer({ port: opts.upstreamPort, name: 'demo-notes', stateless: true, requireAuthorization: `Bearer ${upstreamSecret}` });
   const api = await startSampleRestApi({ issuer: as.issuer, port: opts.apiPort });
   mkdirSync(opts.dataDir, { recursive: true });
@@ -90,17 +107,28 @@ export async function startDemo(opts: DemoOptions): Promise<Demo> {
         name: 'tracker', type: 'mcp', url: tracker.url, protocol: '2025-11-25',
         credentials: { type: 'user_oauth', issuer: trackerAs.issuer, client_id: 'deputy', client_secret: { env: 'DEPUTY_DEMO_TRACKER_SECRET' }, scopes: ['issues:read', 'issues:write'] },
       },
+      {
+        // ID-JAG: an identity assertion from the IdP (RFC 8693 there), redeemed at the service's AS (RFC 7523).
+        name: 'search', type: 'mcp', url: search.url, protocol: '2025-11-25',
+        credentials: { type: 'id_jag', idp_token_endpoint: `${as.issuer}/token`, client_id: 'deputy', client_secret: { env: 'DEPUTY_DEMO_CLIENT_SECRET' }, audience: searchAs.issuer, token_endpoint: `${searchAs.issuer}/token`, resource: search.url, scope: 'search' },
+      },
     ],
-    audit: { store: `sqlite:${resolve(opts.dataDir, 'audit.db')}` },
+    // Every event, hash-chained in SQLite, and shipped as OCSF JSON lines (a SIEM would read this file).
+    audit: { store: `sqlite:${resolve(opts.dataDir, 'audit.db')}`, export: [{ sink: 'file', path: resolve(opts.dataDir, 'audit-ocsf.jsonl'), format: 'ocsf' }] },
+    // The admin console, for alice (the demo IdP signs everyone in as alice).
+    admin: { enabled: true, claims: { sub: ['alice'] }, scope: ['openid'] },
     vault: { store: `sqlite:${resolve(opts.dataDir, 'vault.db')}`, keys: [{ id: 'demo', secret: { env: 'DEPUTY_DEMO_VAULT_KEY' } }] },
     login: { issuer: as.issuer, client_id: 'deputy-web', client_secret: { env: 'DEPUTY_DEMO_WEB_SECRET' } },
   }, { baseDir: opts.dataDir, env: { ...process.env, DEPUTY_DEMO_UPSTREAM_AUTHORIZATION: `Bearer ${upstreamSecret}`, DEPUTY_DEMO_CLIENT_SECRET: deputySecret, DEPUTY_DEMO_TRACKER_SECRET: trackerSecret, DEPUTY_DEMO_WEB_SECRET: webSecret, DEPUTY_DEMO_VAULT_KEY: vaultKey } });
   const gateway = await startGateway(config);
   const aliceToken = await as.issueUserToken({ accountId: 'alice', clientId: 'demo-client', resource: `${base}/mcp/tracker`, scope: 'mcp:tools', ttlSeconds: 3600 });
+  const aliceSearchToken = await as.issueUserToken({ accountId: 'alice', clientId: 'demo-client', resource: `${base}/mcp/search`, scope: 'mcp:tools', ttlSeconds: 3600 });
   return {
-    gateway, issuer: as.issuer, upstreamUrl: upstream.url, api, tracker, trackerIssuer: trackerAs.issuer, aliceToken,
+    gateway, issuer: as.issuer, upstreamUrl: upstream.url, api, tracker, trackerIssuer: trackerAs.issuer, aliceToken, search, aliceSearchToken,
     async close() {
       await gateway.close();
+      await search.close();
+      await searchAs.close();
       await tracker.close();
       await trackerAs.close();
       await api.close();
@@ -131,7 +159,9 @@ Deputy demo is running (Ctrl-C stops everything)
   Deputy endpoints       ${notes}   → the MCP server, static credential
                          ${tasks}   → the REST API as MCP tools, RFC 8693 token exchange per user
                          ${base}/mcp/tracker → the tracker, with each user's own connected account
-                         ${base}/mcp         → everything, tools named notes__…, tasks__… and tracker__…
+                         ${base}/mcp/search  → a second service, reached as the user through ID-JAG
+                         ${base}/mcp         → everything, tools named notes__…, tasks__…, tracker__…
+                         ${base}/admin       → the admin console
 
 1) Get an access token for Deputy's notes endpoint (client credentials + RFC 8707 resource):
 
@@ -183,9 +213,31 @@ ${call(`${base}/mcp/tracker`, 'ALICE', 'whoami', '{}')}
 
   npm run deputy -- connections list --config <your deputy.yaml>   (the demo's vault: ${resolve(dataDir, 'vault.db')})
 
-7) See the audit trail (who, what, which credential — never a token; the 429s are "throttled",
+7) ID-JAG: the search service's AS trusts the IdP's identity assertions, so Deputy gets alice a
+   token there with no consent screen (an assertion from the IdP, redeemed at the service's AS):
+
+  ALICE_SEARCH=${demo.aliceSearchToken}
+
+${call(`${base}/mcp/search`, 'ALICE_SEARCH', 'whoami', '{}')}
+
+   The service answers "alice". Its AS saw only the assertion, never alice's Deputy token.
+
+8) The admin console: open ${base}/admin (the demo IdP signs you in as alice, the configured admin).
+   Upstreams with their credential mode and protocol era, token cache and quotas, connected accounts
+   (Revoke), pinned tool definitions waiting for approval, and the audit trail with its hash-chain
+   status. Tool definitions are pinned on first sight: if an upstream later changes a description,
+   the tool is withheld until approved there or with
+
+  npm run deputy -- tools diff --config <your deputy.yaml>
+
+9) See the audit trail (who, what, which credential — never a token; the 429s are "throttled",
    the first tracker call "consent_required", then "connected" under route accounts):
 
   npm run deputy -- audit --store sqlite:${resolve(dataDir, 'audit.db')}
+
+   The same events, exported as OCSF API Activity records with their chain fields (seq, hash), as a
+   SIEM would receive them:
+
+  tail -n 3 ${resolve(dataDir, 'audit-ocsf.jsonl')}
 `;
 }

@@ -106,6 +106,7 @@ test('a 2025-11-25 client: -32042 with a connect link; the person signs in and a
   // The canary: Deputy's client token never reaches the tracker, a log line, an audit row.
   assert.ok(!tracker.requests.some((r) => JSON.stringify(r).includes(token)));
   assert.ok(!logLines.some((l) => l.includes(token) || issued.some((t) => l.includes(t))));
+  assert.ok(!logLines.some((l) => l.includes('/connect?t=')), 'a connect link in the log (it is the person\'s to open, not an error)');
   await deputy.audit.flush();
   const rows = await deputy.audit.query({ limit: 1000 });
   const dump = JSON.stringify(rows);

@@ -1,7 +1,7 @@
 // `npm start` as a newcomer meets it: the printed commands work — a token from the demo AS, a tool
 // call through Deputy, the REST API reached through token exchange as the user, and the audit trail.
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -66,10 +66,32 @@ test('the demo serves an authenticated tool call on each endpoint and prints wor
   const unauthenticated = await fetch(`${base}/mcp/notes`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
   assert.equal(unauthenticated.status, 401);
 
+  // Step 7: ID-JAG, no consent screen: the search service sees alice.
+  assert.ok(text.includes(`ALICE_SEARCH=${demo.aliceSearchToken}`));
+  assert.match(await call(`${base}/mcp/search`, demo.aliceSearchToken, 'whoami', {}), /"text":"alice"/);
+  assert.ok(!demo.search.requests.some((r) => JSON.stringify(r).includes(demo.aliceSearchToken)));
+
+  // Step 8: the admin console asks the IdP who you are.
+  const admin = await fetch(`${base}/admin`, { redirect: 'manual' });
+  assert.ok([302, 303].includes(admin.status), `admin: ${admin.status}`);
+  assert.ok(admin.headers.get('location')!.startsWith(demo.issuer));
+
   await demo.gateway.audit.flush();
   const events = await demo.gateway.audit.query({});
   assert.ok(events.some((e) => e.upstream === 'tasks' && e.credentialMode === 'token_exchange' && e.outcome === 'ok'));
+  assert.ok(events.some((e) => e.upstream === 'search' && e.credentialMode === 'id_jag' && e.outcome === 'ok'));
   assert.ok(!JSON.stringify(events).includes(tasksToken));
+
+  // Step 9: the same events as OCSF lines in the export file, with their chain fields.
+  const exported = join(dataDir, 'audit-ocsf.jsonl');
+  let lines: { class_uid: number; metadata: { sequence: number } }[] = [];
+  for (let i = 0; i < 100 && lines.length < events.length; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    lines = existsSync(exported) ? readFileSync(exported, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l)) : [];
+  }
+  assert.ok(lines.length >= events.length, `exported ${lines.length} of ${events.length}`);
+  assert.ok(lines.every((l, i) => l.class_uid === 6003 && l.metadata.sequence === i + 1));
+  assert.ok(!readFileSync(exported, 'utf8').includes(tasksToken));
 });
 
 test('the demo\'s connected-accounts step: the printed call answers with a connect link; following it in a browser connects alice as her tracker user', async () => {

@@ -245,8 +245,8 @@ export class McpMember implements AggregateMember {
     try {
       credential = await this.#credentials.get({ principal: ctx.principal, bearer: ctx.bearer });
     } catch (error) {
+      if (mustPropagate(error)) throw error; // the person's connect link, for the endpoint to present (not a failure, and not for the log)
       if (!(error instanceof CredentialError)) log.error('credential provider failed', { upstream: this.name, error: (error as Error).message });
-      if (mustPropagate(error)) throw error; // the person's connect link, for the endpoint to present
       throw new MemberUnavailable(this.name, credentialFailure(this.name, error));
     }
     const headers = upstreamHeaders({
