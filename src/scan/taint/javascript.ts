@@ -10,8 +10,10 @@ import { Engine } from './engine.ts';
 
 const STRING_METHODS = new Set([
   'trim', 'trimStart', 'trimEnd', 'split', 'replace', 'replaceAll', 'slice', 'substring', 'substr', 'toString',
-  'concat', 'at', 'valueOf', 'toLowerCase', 'toUpperCase', 'padStart', 'padEnd', 'join', 'normalize',
+  'concat', 'at', 'valueOf', 'toLowerCase', 'toUpperCase', 'padStart', 'padEnd', 'join', 'normalize', 'match', 'matchAll',
 ]);
+/** RegExp methods whose result holds (parts of) the string they are given. */
+const REGEX_METHODS = new Set(['exec']);
 /** Global functions that return (a copy of) their argument's content. */
 const TRANSPARENT_CALLS = new Set(['String', 'btoa', 'atob', 'encodeURIComponent', 'encodeURI', 'decodeURIComponent', 'structuredClone', 'fromEntries', 'from', 'entries', 'assign', 'parse']);
 const REQUEST_GETTERS = new Set(['get', 'header', 'getHeader', 'get_header', 'headers']);
@@ -502,6 +504,8 @@ export class JavaScriptEngine extends Engine {
       }
       if (HEADER_VIEWS.has(name)) out = union(out, only(receiver, 'headers', 'options'));
       if (STRING_METHODS.has(name)) out = union(out, only(receiver, 'cred'));
+      // A regular expression applied to the credential: `/^Bearer (.+)$/.exec(header)?.[1]`.
+      if (REGEX_METHODS.has(name) && !receiver.length) for (const a of args) out = union(out, retag(only(a, 'cred'), 'cred'));
       if (name === 'concat' || name === 'join') for (const a of args) out = union(out, retag(carriesCredential(a), 'cred'));
       // `headers.set('Authorization', tok)` on a Headers object being built here taints it.
       if (HEADER_SETTERS.has(name) && args[1]) {

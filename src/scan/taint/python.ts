@@ -13,7 +13,11 @@ import { Engine } from './engine.ts';
 const STRING_METHODS = new Set([
   'strip', 'lstrip', 'rstrip', 'split', 'rsplit', 'partition', 'rpartition', 'replace', 'removeprefix', 'removesuffix',
   'encode', 'decode', 'format', 'join', 'lower', 'upper', 'casefold', 'title', 'splitlines', 'zfill',
+  // A regular-expression match on the credential (`re.match(r"Bearer (.+)", auth)`) hands back parts of it.
+  'group', 'groups', 'groupdict', 'expand',
 ]);
+/** `re` functions and compiled-pattern methods whose result holds (parts of) the string they are given. */
+const REGEX_FUNCS = new Set(['match', 'search', 'fullmatch', 'findall', 'finditer', 'sub', 'subn']);
 /** Functions that return (a copy of) their argument's content. */
 const TRANSPARENT_CALLS = new Set([
   'str', 'bytes', 'dict', 'list', 'tuple', 'copy', 'deepcopy', 'b64encode', 'urlsafe_b64encode', 'standard_b64encode',
@@ -530,6 +534,8 @@ export class PythonEngine extends Engine {
       if (name === 'get' && only(receiver, 'request').length && this.constString(argsNode?.namedChildren[0], frame) === 'headers') {
         out = union(out, only(receiver, 'request').map((t) => derive(t, 'headers', node)));
       }
+      // `re.match(pattern, auth)`, `BEARER.match(auth)`, `re.sub(r"^Bearer ", "", auth)`.
+      if (REGEX_FUNCS.has(name) && !receiver.length) for (const a of args) out = union(out, only(a, 'cred'));
       if (STRING_METHODS.has(name)) {
         out = union(out, only(receiver, 'cred'));
         if (name === 'format' || name === 'join') for (const a of [...args, ...[...keywords.values()].map((k) => k.taints)]) out = union(out, retag(carriesCredential(a), 'cred'));
