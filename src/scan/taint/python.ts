@@ -507,6 +507,20 @@ export class PythonEngine extends Engine {
       }
     }
 
+    // FastMCP's per-session context state: `ctx.set_state("creds", value)` in middleware, `ctx.get_state("creds")` in a
+    // tool or helper (whatever the receiver is called: `ctx`, `context.fastmcp_context`, `get_context()`).
+    if (fn.type === 'attribute' && (name === 'set_state' || name === 'get_state')) {
+      const key = this.constString(argsNode?.namedChildren[0], frame);
+      if (key !== undefined) {
+        const label = `FastMCP context state \`${key}\``;
+        if (name === 'set_state' && positional.length >= 2) {
+          this.writeStore(`fastmcp_state.${key}`, positional[1]!, node, label);
+          return NONE;
+        }
+        if (name === 'get_state') return this.readStore(`fastmcp_state.${key}`, node, label, key);
+      }
+    }
+
     // `getattr(request.state, "token", None)` reads the cell like `request.state.token`.
     if (name === 'getattr' && fn.type === 'identifier') {
       const [objArg, attrArg] = argsNode?.namedChildren.filter((a) => a && a.type !== 'keyword_argument') ?? [];
