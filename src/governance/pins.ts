@@ -44,6 +44,13 @@ function stableJson(v: unknown): string {
   return JSON.stringify(v) ?? 'null';
 }
 
+/** The fields of an item outside its pinned definition. */
+function otherFields(kind: PinKind, item: Record<string, unknown>): string {
+  const rest = { ...item };
+  for (const k of DEFINING[kind]) delete rest[k];
+  return stableJson(rest);
+}
+
 const hashOf = (definition: string) => createHash('sha256').update(definition).digest('hex');
 const keyOf = (upstream: string, kind: PinKind, name: string) => `${upstream}\u0000${kind}\u0000${name}`;
 const storeDown = throttledWarning('the pin store is unreachable; the pins last read stay in force');
@@ -136,10 +143,11 @@ export class ToolPins {
    * An upstream said one of its lists changed. Under enforce the client is told only when what it is
    * served changed: a tool added or removed, or a change approved. A definition that changed and
    * waits for approval is withheld, so telling the client would only make it list the same tools
-   * again. `fetch` gets the upstream's current list (first page) as this principal sees it; when it
-   * fails, the notification goes through (it is only a hint: the client's next listing is filtered).
+   * again. `fetch` gets the upstream's current list as this principal sees it, or undefined when it
+   * is not the whole list (more pages). Whenever the check cannot be made, the notification goes
+   * through: it is only a hint, and the client's next listing is filtered anyway.
    */
-  async listChanged(upstream: string, kind: PinKind, principalKey: string, fetch: () => Promise<Record<string, unknown>[]>): Promise<boolean> {
+  async listChanged(upstream: string, kind: PinKind, principalKey: string, fetch: () => Promise<Record<string, unknown>[] | undefined>): Promise<boolean> {
     if (this.#modeOf(upstream) !== 'enforce') return true;
     const key = `${upstream}\u0000${kind}\u0000${principalKey}`;
     const before = this.#served.get(key);
@@ -149,6 +157,7 @@ export class ToolPins {
     } catch {
       return true;
     }
+    if (!items) return true;
     await this.review(upstream, kind, items, principalKey);
     return before === undefined || this.#served.get(key) !== before;
   }
@@ -203,7 +212,9 @@ export class ToolPins {
       const hash = hashOf(definition);
       const key = keyOf(upstream, kind, name);
       const pin = this.#cache.get(key);
-      approved.push(`${name}\u0000${pin?.hash ?? hash}`);
+      // What the principal is served of this item: its approved definition (the pending one is not
+      // served), and every field pinning does not hash (icons, _meta: a change there is news too).
+      approved.push(`${name}\u0000${pin && mode === 'enforce' ? pin.hash : hash}\u0000${hashOf(otherFields(kind, item))}`);
       if (!pin) {
         const row: PinRow = { upstream, kind, name, hash, definition, pinnedAt: Date.now() };
         this.#cache.set(key, row);

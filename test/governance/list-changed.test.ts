@@ -57,6 +57,10 @@ async function changingUpstream() {
       description = text;
       for (const s of servers) s.search.update({ description: text });
     },
+    /** A change to a field pinning does not hash (`_meta`): still news for the client. */
+    meta(meta: Record<string, unknown>) {
+      for (const s of servers) s.search.update({ _meta: meta });
+    },
     addTool(name: string) {
       extra.push(name);
       for (const s of servers) s.server.registerTool(name, { description: `added ${name}` }, async () => ({ content: [{ type: 'text', text: name }] }));
@@ -117,6 +121,10 @@ for (const path of ['/mcp/docs', '/mcp']) {
     assert.deepEqual(await names(client), [`${prefix}fresh`, `${prefix}search`]);
     const search = (await client.listTools()).tools.find((t) => t.name === `${prefix}search`);
     assert.match(search!.description!, /IMPORTANT/);
+
+    // A change to a served tool outside its pinned definition is announced too.
+    up.meta({ 'example.com/icon': 'v2' });
+    await waitFor('list_changed for a _meta change', async () => (await heardAfterPoke()) === 3);
   });
 }
 

@@ -429,7 +429,8 @@ export class AggregateService implements McpService {
       const fetch = async () => {
         const page = await entry.member.request(list, {}, { ...caller, requestId: 'list_changed', signal: AbortSignal.timeout(entry.member.timeoutMs) });
         const items = page[LIST_METHODS[list]!];
-        return Array.isArray(items) ? (items as Item[]) : [];
+        // One page of several: what changed may be on another, so the notification goes through.
+        return Array.isArray(items) && page.nextCursor === undefined ? (items as Item[]) : undefined;
       };
       void this.#pins.listChanged(member, gated, key, fetch).then((relay) => relay && this.#deliver(key, method, params), () => this.#deliver(key, method, params));
       return;

@@ -326,7 +326,8 @@ export class McpProxy implements McpHandler {
         if (!client) throw new Error('no client to list with');
         const page = await client.request(LIST_METHOD_OF[kind], {}, { principal: x.principal, bearer: x.bearer, requestId: x.requestId, signal: AbortSignal.timeout(this.#cfg.timeoutMs) });
         const items = page[PINNED_LISTS[LIST_METHOD_OF[kind]]!.key];
-        return Array.isArray(items) ? (items as Record<string, unknown>[]) : [];
+        // One page of several: what changed may be on another, so the notification goes through.
+        return Array.isArray(items) && page.nextCursor === undefined ? (items as Record<string, unknown>[]) : undefined;
       };
       void pins.listChanged(name, kind, key, fetch).then((relay) => {
         if (relay) emit?.(Buffer.from(`${event}\n\n`));
