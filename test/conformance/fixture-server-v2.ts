@@ -17,10 +17,11 @@ import { toNodeHandler } from '@modelcontextprotocol/node';
 import {
   acceptedContent, CLIENT_CAPABILITIES_META_KEY, createMcpHandler, createRequestStateCodec, fromJsonSchema, inputRequired,
   isInitializeRequest, isLegacyRequest, McpServer, ResourceTemplate, WebStandardStreamableHTTPServerTransport,
-  type CallToolResult, type ClientCapabilities, type EventStore, type GetPromptResult, type InputRequests, type InputRequiredResult, type JSONRPCMessage,
+  type CallToolResult, type ClientCapabilities, type GetPromptResult, type InputRequests, type InputRequiredResult, type JSONRPCMessage,
   type McpHttpHandler, type ServerContext,
 } from '@modelcontextprotocol/server';
 import * as z from 'zod/v4';
+import { MemoryEventStore } from '../support/memory-event-store.ts';
 
 const PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==';
 const WAV = 'UklGRiQAAABXQVZFZm10IBAAAAABAAEAESsAACJWAAACABAAZGF0YQAAAAA=';
@@ -245,25 +246,6 @@ async function elicit(ctx: ServerContext, message: string, properties: Record<st
   return text(`User response: action=${r.action}, content=${JSON.stringify(r.content ?? {})}`);
 }
 
-/** Keeps every event so a client reconnecting with Last-Event-ID gets what it missed. */
-class MemoryEventStore implements EventStore {
-  readonly #events = new Map<string, { streamId: string; message: JSONRPCMessage }>();
-  async storeEvent(streamId: string, message: JSONRPCMessage): Promise<string> {
-    const id = `${streamId}_${this.#events.size}_${randomUUID().slice(0, 8)}`;
-    this.#events.set(id, { streamId, message });
-    return id;
-  }
-  async replayEventsAfter(lastEventId: string, { send }: { send: (eventId: string, message: JSONRPCMessage) => Promise<void> }): Promise<string> {
-    const last = this.#events.get(lastEventId);
-    if (!last) return '';
-    let after = false;
-    for (const [id, e] of this.#events) {
-      if (id === lastEventId) after = true;
-      else if (after && e.streamId === last.streamId) await send(id, e.message);
-    }
-    return last.streamId;
-  }
-}
 
 const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 const jsonError = (status: number, message: string) =>
@@ -286,7 +268,7 @@ export async function startFixtureServerV2(opts: { token?: string } = {}): Promi
     if (sid) return jsonError(404, 'Session not found');
     if (!isInitializeRequest(body)) return jsonError(400, 'Bad Request: no valid session');
     const transport: WebStandardStreamableHTTPServerTransport = new WebStandardStreamableHTTPServerTransport({
-      sessionIdGenerator: () => randomUUID(), eventStore: new MemoryEventStore(), retryInterval: 100, keepAliveMs: 0,
+      sessionIdGenerator: () => randomUUID(), eventStore: new MemoryEventStore<JSONRPCMessage>(), retryInterval: 100, keepAliveMs: 0,
       onsessioninitialized: (id) => void sessions.set(id, transport),
     });
     const server = buildServer(() => modern, lists);

@@ -6,12 +6,13 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import { StreamableHTTPServerTransport, type EventStore } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import {
   CallToolRequestSchema, CompleteRequestSchema, GetPromptRequestSchema, ListPromptsRequestSchema, ListResourcesRequestSchema,
   ListResourceTemplatesRequestSchema, ListToolsRequestSchema, ReadResourceRequestSchema, SetLevelRequestSchema,
   SubscribeRequestSchema, UnsubscribeRequestSchema, CreateMessageResultSchema, ElicitResultSchema, McpError, type CallToolResult, type JSONRPCMessage,
 } from '@modelcontextprotocol/sdk/types.js';
+import { MemoryEventStore } from '../support/memory-event-store.ts';
 
 const PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==';
 const WAV = 'UklGRiQAAABXQVZFZm10IBAAAAABAAEAESsAACJWAAACABAAZGF0YQAAAAA=';
@@ -156,25 +157,6 @@ async function elicit(extra: { sendRequest: (...args: any[]) => Promise<unknown>
   return text(`User response: action=${r.action}, content=${JSON.stringify(r.content ?? {})}`);
 }
 
-/** Keeps every event so a client reconnecting with Last-Event-ID gets what it missed. */
-class MemoryEventStore implements EventStore {
-  readonly #events = new Map<string, { streamId: string; message: JSONRPCMessage }>();
-  async storeEvent(streamId: string, message: JSONRPCMessage): Promise<string> {
-    const id = `${streamId}_${this.#events.size}_${randomUUID().slice(0, 8)}`;
-    this.#events.set(id, { streamId, message });
-    return id;
-  }
-  async replayEventsAfter(lastEventId: string, { send }: { send: (eventId: string, message: JSONRPCMessage) => Promise<void> }): Promise<string> {
-    const last = this.#events.get(lastEventId);
-    if (!last) return '';
-    let after = false;
-    for (const [id, e] of this.#events) {
-      if (id === lastEventId) after = true;
-      else if (after && e.streamId === last.streamId) await send(id, e.message);
-    }
-    return last.streamId;
-  }
-}
 
 const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
@@ -196,7 +178,7 @@ export async function startFixtureServer(): Promise<{ url: string; close(): Prom
       if (sid || body?.method !== 'initialize') {
         return void res.writeHead(sid ? 404 : 400, { 'content-type': 'application/json' }).end('{"jsonrpc":"2.0","id":null,"error":{"code":-32000,"message":"no valid session"}}');
       }
-      const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: () => randomUUID(), eventStore: new MemoryEventStore(), retryInterval: 100, onsessioninitialized: (id) => { transports.set(id, transport); } });
+      const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: () => randomUUID(), eventStore: new MemoryEventStore<JSONRPCMessage>(), retryInterval: 100, onsessioninitialized: (id) => { transports.set(id, transport); } });
       transport.onclose = () => { if (transport.sessionId) transports.delete(transport.sessionId); };
       await buildServer().connect(transport);
       t = transport;
