@@ -202,6 +202,8 @@ export interface SinkSite {
   what: string;
   /** Steps from the parameter (or field) to the sink. */
   path: readonly PathStep[];
+  /** The kinds of argument that reach the sink (default: credentials, header maps, options with headers). */
+  kinds?: Kind[];
 }
 
 export interface Summary {

@@ -9,7 +9,7 @@ import type { Node } from '../parser.ts';
 import { signature, type Program, type Resolved } from '../program.ts';
 import {
   HTTP_METHOD_NAMES, NONE, applyReturns, assigned, mergeSummaries, carriesCredential, current, emptySummary, extend, isCredentialName, lookup, only, short, source, stepAt, typeOf, union,
-  type Frame, type SinkLoc, type SinkSite, type Summary, type Taint, type Taints,
+  type Frame, type Kind, type SinkLoc, type SinkSite, type Summary, type Taint, type Taints,
 } from './core.ts';
 
 export const PASSTHROUGH_RULE = 'authorization-passthrough';
@@ -81,6 +81,20 @@ export abstract class Engine {
     for (const t of bad) this.#record(frame, t, loc, what);
   }
 
+  /**
+   * A parameter handed whole to an HTTP call as its options (`fetch(url, init)` in a `fetchJSON(url, init)` wrapper):
+   * callers' options objects whose `headers` hold the credential reach the sink. Plain strings passed there do not.
+   */
+  reportOptionsParam(frame: Frame, node: Node, taints: Taints, what: string): void {
+    if (frame.exempt) return;
+    const loc = locOf(this.ctx, node);
+    for (const t of taints) {
+      if (t.param === undefined || t.origin) continue;
+      const summary = t.owner ?? frame.summary;
+      if (summary && !summary.sinks.some((s) => s.param === t.param && sameLoc(s.loc, loc))) summary.sinks.push({ param: t.param, loc, what, path: t.path ?? [], kinds: ['options'] });
+    }
+  }
+
   #record(frame: Frame, t: Taint, loc: SinkLoc, what: string, via: PathStep[] = []): void {
     const path = extend(t.path, ...via);
     const summary = t.owner ?? frame.summary;
@@ -120,7 +134,7 @@ export abstract class Engine {
     for (const sink of summary.sinks) {
       if (sink.param === undefined || frame.exempt) continue;
       // An options object whose `headers` hold the credential counts too: the callee reached the sink through it.
-      const arg = only(args[sink.param] ?? [], 'cred', 'headers', 'options');
+      const arg = only(args[sink.param] ?? [], ...(sink.kinds ?? ['cred', 'headers', 'options'] as Kind[]));
       for (const t of arg) this.#record(frame, t, sink.loc, sink.what, [stepAt(call, `passed to \`${callee}\``), ...sink.path]);
     }
     return applyReturns(summary, args, call, callee);

@@ -721,11 +721,14 @@ export class JavaScriptEngine extends Engine {
           } else if (c?.type === 'shorthand_property_identifier' && c.text === 'headers') {
             this.reportSink(frame, c, lookup(frame, 'headers') ?? NONE, `the headers of ${label}`);
           } else if (c?.type === 'spread_element') {
-            this.reportSink(frame, c, retag(only(this.eval(c.namedChildren[0]!, frame), 'options'), 'headers'), `the options of ${label}`);
+            const spread = this.eval(c.namedChildren[0]!, frame);
+            this.reportSink(frame, c, retag(only(spread, 'options'), 'headers'), `the options of ${label}`);
+            if (i > 0 && this.isHttpCall(node, name)) this.reportOptionsParam(frame, c, spread, `the options of ${label}`);
           }
         }
       } else {
         this.reportSink(frame, arg, retag(only(args[i] ?? NONE, 'options'), 'headers'), `the options of ${label}`);
+        if (i > 0 && this.isHttpCall(node, name)) this.reportOptionsParam(frame, arg, args[i] ?? NONE, `the options of ${label}`);
       }
     });
   }
