@@ -140,7 +140,10 @@ export class PythonEngine extends Engine {
     };
     let index = 0;
     const params = node.childForFieldName('parameters')?.namedChildren ?? [];
-    const asgi = params.some((p) => p && paramName(p) === 'receive');
+    // ASGI middleware (`__call__(self, scope, receive, send)`), or a helper it hands the scope to that reads
+    // `scope["headers"]` / `scope.get("headers")`.
+    const body = node.childForFieldName('body');
+    const asgi = params.some((p) => p && paramName(p) === 'receive') || (!!body && readsScopeHeaders(body));
     for (const p of params) {
       if (!p) continue;
       const pname = paramName(p);
@@ -151,7 +154,6 @@ export class PythonEngine extends Engine {
       summary.params.push(pname);
       index++;
     }
-    const body = node.childForFieldName('body');
     if (body) this.block(body, frame);
   }
 
@@ -224,6 +226,11 @@ export class PythonEngine extends Engine {
         }
         // ASGI middleware: `scope["state"]["token"] = tok` is what handlers read as `request.state.token`.
         const key = stringValue(target.childForFieldName('subscript'));
+        // ... and `scope["token"] = tok` is what they read as `request.scope["token"]` / `request.scope.get("token")`.
+        if (key && key !== 'headers' && key !== 'state' && obj.type === 'identifier' && obj.text === 'scope' && only(this.eval(obj, frame), 'request').length) {
+          this.writeStore(`scope.${key}`, t, target, `\`scope["${key}"]\``);
+          return;
+        }
         const inner = obj.type === 'subscript' ? obj : undefined;
         const holder = inner?.childForFieldName('value');
         if (key && inner && holder && stringValue(inner.childForFieldName('subscript')) === 'state' && (holder.text === 'scope' || only(this.eval(holder, frame), 'request').length)) {
@@ -312,10 +319,13 @@ export class PythonEngine extends Engine {
       case 'attribute':
         return this.member(node, frame);
       case 'subscript': {
-        const obj = this.eval(node.childForFieldName('value')!, frame);
+        const valueNode = node.childForFieldName('value')!;
+        const obj = this.eval(valueNode, frame);
         const keyNode = node.childForFieldName('subscript');
         if (keyNode) this.eval(keyNode, frame);
-        return this.index(obj, this.constString(keyNode, frame), node);
+        const key = this.constString(keyNode, frame);
+        const scoped = key !== undefined ? this.scopeCell(valueNode, key, node, frame) : NONE;
+        return union(scoped, this.index(obj, key, node));
       }
       case 'call':
         return this.call(node, frame);
@@ -521,6 +531,15 @@ export class PythonEngine extends Engine {
       }
     }
 
+    // `request.scope.get("token")`: what ASGI middleware put in the scope.
+    if (fn.type === 'attribute' && name === 'get' && receiverNode && positional.length >= 1) {
+      const key = this.constString(argsNode?.namedChildren[0], frame);
+      if (key !== undefined) {
+        const stored = this.scopeCell(receiverNode, key, node, frame);
+        if (stored.length) return stored;
+      }
+    }
+
     // `getattr(request.state, "token", None)` reads the cell like `request.state.token`.
     if (name === 'getattr' && fn.type === 'identifier') {
       const [objArg, attrArg] = argsNode?.namedChildren.filter((a) => a && a.type !== 'keyword_argument') ?? [];
@@ -669,6 +688,15 @@ export class PythonEngine extends Engine {
     return r?.kind === 'symbol' ? `${r.file}#${r.name}` : undefined;
   }
 
+  /** `request.scope["k"]`, `self.request.scope["k"]`, or `scope["k"]` of ASGI middleware: the cell `scope.k`. */
+  scopeCell(holder: Node, key: string, node: Node, frame: Frame): Taints {
+    if (key === 'headers' || key === 'state' || key === 'type' || key === 'path' || key === 'method') return NONE;
+    const named = holder.type === 'attribute' ? holder.childForFieldName('attribute')!.text : holder.type === 'identifier' ? holder.text : '';
+    if (named !== 'scope') return NONE;
+    if (holder.type === 'identifier' && !only(this.eval(holder, frame), 'request').length) return NONE;
+    return this.readStore(`scope.${key}`, node, `\`scope["${key}"]\``, key);
+  }
+
   /**
    * Storage reached through an attribute: `request.state.x`, Flask `g.x`, `Config.token` / `settings.token` on a
    * module-level or imported object, `module.VAR` of a scanned module. Undefined for anything local.
@@ -778,4 +806,26 @@ function firstAttr(node: Node): string | undefined {
 function shortCallee(fn: Node): string {
   const t = fn.text.replace(/\s+/g, '');
   return t.length > 40 ? '…' + t.slice(-39) : t;
+}
+
+/** Whether a function body reads the ASGI headers out of a variable called `scope` (`scope["headers"]`, `scope.get("headers")`). */
+function readsScopeHeaders(body: Node): boolean {
+  const stack: Node[] = [body];
+  while (stack.length) {
+    const n = stack.pop()!;
+    if (n.type === 'function_definition' || n.type === 'class_definition') {
+      if (n !== body) continue;
+    }
+    if (n.type === 'subscript') {
+      const v = n.childForFieldName('value');
+      if (v?.type === 'identifier' && v.text === 'scope' && stringValue(n.childForFieldName('subscript')) === 'headers') return true;
+    }
+    if (n.type === 'call') {
+      const f = n.childForFieldName('function');
+      const o = f?.type === 'attribute' ? f.childForFieldName('object') : undefined;
+      if (o?.type === 'identifier' && o.text === 'scope' && f!.childForFieldName('attribute')!.text === 'get' && stringValue(n.childForFieldName('arguments')?.namedChildren[0]) === 'headers') return true;
+    }
+    for (const c of n.namedChildren) if (c) stack.push(c);
+  }
+  return false;
 }
