@@ -108,12 +108,25 @@ export function adminConsole(deps: ConsoleDeps): { get: Map<string, Handler>; po
   const send = (res: ServerResponse, s: Session, section: Section, title: string, body: string) => adminPage(res, { section, title, who: s.sub, body });
 
   const overview = authed(async (_req, res, s) => {
+    // Health and latency from this store's audit trail: the last 15 minutes of calls per upstream.
+    const recent = await deps.audit().query({ since: new Date(Date.now() - 15 * 60_000), limit: 5000 }).catch(() => []);
+    const health = (name: string) => {
+      const calls = recent.filter((e) => e.upstream === name && e.httpMethod !== '-');
+      if (!calls.length) return { state: 'no calls in 15 min', latency: '—' };
+      const failed = calls.filter((e) => e.outcome === 'upstream_error' || e.outcome === 'credential_error');
+      const last = calls.at(-1)!;
+      const state = last.outcome === 'upstream_error' || last.outcome === 'credential_error' ? `failing: ${last.detail ?? last.outcome}` : failed.length ? `ok (${failed.length} of ${calls.length} failed)` : `ok (${calls.length} calls)`;
+      const ms = calls.map((e) => e.latencyMs).sort((a, b) => a - b);
+      const at = (q: number) => Math.round(ms[Math.ceil(ms.length * q) - 1]!);
+      return { state, latency: `${at(0.5)} / ${at(0.95)} ms` };
+    };
     const rows = config.upstreams.map((u) => {
       const era = u.type === 'mcp' ? (deps.links.get(u.name)?.knownEra(u.protocol) ?? (u.protocol === 'auto' ? 'not yet probed' : u.protocol)) : 'REST (OpenAPI)';
       const warnings = config.warnings.filter((w) => w.path.startsWith(`upstreams[${config.upstreams.indexOf(u)}]`) || w.message.includes(`'${u.name}'`)).map((w) => w.message);
-      return `<tr><th scope="row">${escapeHtml(u.name)}</th><td>${u.type}</td><td>${escapeHtml(u.credentials.type)}</td><td>${escapeHtml(String(era))}</td><td>${escapeHtml(u.pinning ?? config.pinning)}</td><td>${warnings.length ? `<ul>${warnings.map((w) => `<li>${escapeHtml(w)}</li>`).join('')}</ul>` : '—'}</td></tr>`;
+      const h = health(u.name);
+      return `<tr><th scope="row">${escapeHtml(u.name)}</th><td>${u.type}</td><td>${escapeHtml(u.credentials.type)}</td><td>${escapeHtml(String(era))}</td><td>${escapeHtml(u.pinning ?? config.pinning)}</td><td>${escapeHtml(h.state.slice(0, 200))}</td><td>${h.latency}</td><td>${warnings.length ? `<ul>${warnings.map((w) => `<li>${escapeHtml(w)}</li>`).join('')}</ul>` : '—'}</td></tr>`;
     });
-    send(res, s, 'upstreams', 'Upstreams', `<table><caption>Upstreams behind Deputy</caption><thead><tr><th scope="col">Name</th><th scope="col">Type</th><th scope="col">Credential mode</th><th scope="col">Protocol era</th><th scope="col">Pinning</th><th scope="col">Warnings</th></tr></thead><tbody>${rows.join('')}</tbody></table>`);
+    send(res, s, 'upstreams', 'Upstreams', `<table><caption>Upstreams behind Deputy</caption><thead><tr><th scope="col">Name</th><th scope="col">Type</th><th scope="col">Credential mode</th><th scope="col">Protocol era</th><th scope="col">Pinning</th><th scope="col">Health (15 min)</th><th scope="col">Latency p50 / p95</th><th scope="col">Warnings</th></tr></thead><tbody>${rows.join('')}</tbody></table>`);
   }, 'GET');
 
   const statePage = authed(async (_req, res, s) => {

@@ -68,7 +68,7 @@ test('an admin signs in, sees the upstreams, approves the pinned change from its
   const page = await signIn('root');
   await page.getByRole('heading', { name: 'Upstreams' }).waitFor();
   assert.equal(await page.getByRole('rowheader', { name: 'docs' }).count(), 1);
-  assert.match(await page.getByRole('row', { name: /docs/ }).innerText(), /static\s+.*enforce/s);
+  assert.match(await page.getByRole('row', { name: /docs/ }).innerText(), /static\s+.*enforce\s+ok \(\d+ calls\)\s+\d+ \/ \d+ ms/s, 'mode, pinning, health and latency');
   await page.screenshot({ path: join(shots, 'admin-upstreams.png'), fullPage: true });
 
   await page.getByRole('navigation', { name: 'Admin' }).getByRole('link', { name: 'Pinned definitions' }).click();
