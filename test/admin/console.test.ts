@@ -92,6 +92,7 @@ test('an admin signs in, sees the upstreams, approves the pinned change from its
   await page.getByRole('heading', { name: 'Audit trail' }).waitFor();
   assert.match(await page.getByRole('status').first().innerText(), /Hash chain: intact \(\d+ events, 1 replica\)/);
   assert.ok(await page.getByRole('cell', { name: 'definition_approved' }).count() >= 1, 'the approval is in the audit trail');
+  await page.screenshot({ path: join(shots, 'admin-audit.png'), fullPage: true });
   const latency = page.getByRole('figure', { name: 'Latency per minute, p95 (ms)' });
   assert.match(await latency.locator('.sr').first().innerText(), /^\d\d:\d\d: \d+ ms$/, 'the latency chart has a bar per minute');
   await page.getByLabel('Tool').fill('search');
@@ -105,7 +106,6 @@ test('an admin signs in, sees the upstreams, approves the pinned change from its
   await page.waitForURL(/outcome=denied/);
   const outcomes = await page.locator('tbody td:nth-child(6)').allInnerTexts();
   assert.ok(outcomes.length > 0 && outcomes.every((o) => o === 'denied'), `filtered: ${outcomes.join(',')}`);
-  await page.screenshot({ path: join(shots, 'admin-audit.png'), fullPage: true });
 
   // The same form without the session's CSRF token is refused.
   const session = (await page.context().cookies(`${deputy.url}/admin`)).find((c) => c.name === 'deputy_admin')!;
