@@ -246,6 +246,10 @@ function jsIssue(lib: Lib, call: Node, ctx: FileContext): Issue | undefined {
   const args = call.childForFieldName('arguments')?.namedChildren.filter((a): a is Node => !!a && a.type !== 'comment') ?? [];
   const label = shortText(call.childForFieldName('function')!, 40);
   let options: Node | undefined = args[2];
+  // A TypeScript cast around the literal (`{ … } as any`, `satisfies`, `!`, parentheses) changes nothing at run time.
+  while (options && ['as_expression', 'satisfies_expression', 'non_null_expression', 'parenthesized_expression', 'type_assertion'].includes(options.type) && options.namedChildren[0]) {
+    options = options.type === 'type_assertion' ? options.namedChildren[options.namedChildren.length - 1]! : options.namedChildren[0]!;
+  }
   if (options && (options.type === 'arrow_function' || options.type === 'function_expression' || options.type === 'function')) options = undefined;
   if (options && options.type !== 'object') {
     const resolved = resolveLiteral(options, ctx, call, 'object');
@@ -264,9 +268,11 @@ function jsIssue(lib: Lib, call: Node, ctx: FileContext): Issue | undefined {
       fix: 'Always pass `{ audience: RESOURCE_URI }`; fail closed when the expected audience is not configured.',
     };
   }
+  const claimKey = options?.namedChildren.some((c) => c?.type === 'pair' && ['aud', 'iss'].includes(stringValue(c.childForFieldName('key')!) ?? c.childForFieldName('key')!.text));
   return {
     level: 'error', node: call,
-    message: `\`${label}(…)\` (${where}) verifies the token without an \`audience\` option: a token issued for any audience is accepted.`,
+    message: `\`${label}(…)\` (${where}) verifies the token without an \`audience\` option: a token issued for any audience is accepted.` +
+      (claimKey ? ' (`aud` / `iss` are claim names, not options: the option is `audience` / `issuer`.)' : ''),
     fix: 'Pass `{ audience: RESOURCE_URI }` (with `issuer`) in the verify options.',
   };
 }
