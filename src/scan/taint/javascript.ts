@@ -179,9 +179,32 @@ export class JavaScriptEngine extends Engine {
     }
   }
 
+  #plainTypes: Set<string> | undefined;
+  /** Types declared in this file that extend nothing: object type aliases, interfaces and classes without a base. */
+  #plainLocalTypes(): Set<string> {
+    if (this.#plainTypes) return this.#plainTypes;
+    const out = new Set<string>();
+    const visit = (n: Node): void => {
+      for (const c of n.namedChildren) {
+        if (!c) continue;
+        if (c.type === 'export_statement') { visit(c); continue; }
+        const typeName = c.childForFieldName('name')?.text;
+        if (!typeName) continue;
+        if (c.type === 'type_alias_declaration' && c.childForFieldName('value')?.type === 'object_type') out.add(typeName);
+        else if (c.type === 'interface_declaration' && !c.namedChildren.some((k) => k?.type === 'extends_type_clause')) out.add(typeName);
+        else if (c.type === 'class_declaration' && !c.namedChildren.some((k) => k?.type === 'class_heritage')) out.add(typeName);
+      }
+    };
+    visit(this.ctx.tree.rootNode);
+    return (this.#plainTypes = out);
+  }
+
   paramTaint(pattern: Node, typeName: string | undefined, index: number, p: Node): Taints {
     const name = pattern.type === 'identifier' ? pattern.text : undefined;
-    if ((name && REQUEST_NAMES.has(name)) || (typeName && REQUEST_TYPES.has(typeName))) return [source('request', p)];
+    if (typeName && REQUEST_TYPES.has(typeName)) return [source('request', p)];
+    // `req` typed with a plain object type of this file (`req: UpstashRequest` where `type UpstashRequest = { … }`) is
+    // an outgoing request description, not the inbound request: the name alone does not make it one.
+    if (name && REQUEST_NAMES.has(name) && !(typeName && this.#plainLocalTypes().has(typeName))) return [source('request', p)];
     if (name && AUTH_INFO_ATTRS.has(name)) return [source('tokenobj', p)];
     if (typeName === 'AuthInfo') return [source('tokenobj', p)];
     return [{ kind: 'cred', param: index, owner: this.currentSummary, path: [stepAt(p, `parameter \`${name ?? pattern.text}\``)] }];
