@@ -226,7 +226,7 @@ export interface AuditExportConfig {
   /** Names the exporter's cursor (default `<sink>-<index>`). */
   name: string;
   sink: 'file' | 'syslog' | 'webhook' | 'otlp';
-  format: 'json' | 'ocsf' | 'cef';
+  format: 'json' | 'ocsf' | 'cef' | 'leef';
   /** file: a path, or `-` for stdout. */
   path?: string;
   /** syslog: tcp://host:port, tls://host:port or udp://host:port. */
@@ -472,7 +472,7 @@ export function parseConfig(raw: unknown, opts: ParseOptions): DeputyConfig {
   if (exportReaders.length && !/^(sqlite:.+|postgres(ql)?:\/\/.+)$/.test(store)) au.fail('needs audit.store sqlite:PATH or postgres://…: the exporters read the stored chain (it is also their spool)', 'export');
   const exports: AuditExportConfig[] = exportReaders.map((er, i) => {
     const sink = er.oneOf('sink', ['file', 'syslog', 'webhook', 'otlp'] as const);
-    const fmt = er.oneOf('format', ['json', 'ocsf', 'cef'] as const, 'json');
+    const fmt = er.oneOf('format', ['json', 'ocsf', 'cef', 'leef'] as const, 'json');
     const out: AuditExportConfig = { name: er.string('name') ?? `${sink}-${i}`, sink, format: fmt, headers: {}, batchSize: er.number('batch_size', 100, { min: 1, max: 10_000, integer: true }), intervalMs: er.number('interval_ms', 1000, { min: 10, max: 3_600_000, integer: true }) };
     if (sink === 'file') out.path = er.string('path', { required: true, hint: 'a file to append JSON lines to, or - for stdout' });
     if (sink === 'syslog') {

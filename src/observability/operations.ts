@@ -3,6 +3,7 @@
 // instrumentation of one request pipeline (metrics, readiness, tracing), and graceful shutdown.
 import { AuditExporter, isExportable } from '../audit/export/exporter.ts';
 import { fileSink, otlpSink, syslogSink, webhookSink, type ExportSink } from '../audit/export/sinks.ts';
+import { TEXT_FORMATS } from '../audit/export/formats.ts';
 import { openPinStore } from '../governance/pin-store.ts';
 import { ToolPins, type PinMode } from '../governance/pins.ts';
 import { Vault } from '../vault/vault.ts';
@@ -219,7 +220,7 @@ function createExporters(config: DeputyConfig, audit: AuditSink): AuditExporter[
     else if (x.sink === 'syslog') sink = syslogSink(x.address!);
     else {
       const headers = () => Object.fromEntries(Object.entries(x.headers).map(([k, v]) => [k, v.value()]));
-      sink = x.sink === 'otlp' ? otlpSink(x.endpoint!, headers, x.format) : webhookSink(x.url!, headers, x.format !== 'cef');
+      sink = x.sink === 'otlp' ? otlpSink(x.endpoint!, headers, x.format) : webhookSink(x.url!, headers, !TEXT_FORMATS.has(x.format));
     }
     const exporter = new AuditExporter(audit, sink, { name: x.name, format: x.format, batchSize: x.batchSize, intervalMs: x.intervalMs });
     exporter.start();

@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
+import { cef, leef } from '../../src/audit/export/formats.ts';
 import { verifyChain, type ChainRow } from '../../src/audit/chain.ts';
 import type { AuthorizationServer } from '../../src/demo/authorization-server.ts';
 import type { Gateway } from '../../src/gateway.ts';
@@ -83,6 +84,7 @@ test('syslog (TCP, CEF) with a receiver that is down at first; a webhook that fa
       { sink: 'syslog', address: `tcp://127.0.0.1:${syslogPort}`, format: 'cef', interval_ms: 50 },
       { sink: 'webhook', url: `http://127.0.0.1:${(hook.address() as AddressInfo).port}/ingest`, format: 'ocsf', batch_size: 5, interval_ms: 50, headers: { Authorization: { env: 'SIEM_TOKEN' } } },
       { sink: 'file', path: join(dir, 'audit.jsonl'), format: 'json', interval_ms: 50 },
+      { sink: 'file', path: join(dir, 'audit.leef'), format: 'leef', interval_ms: 50 },
     ],
     env: { SIEM_TOKEN: 'Bearer siem-ingest-token' },
   });
@@ -128,5 +130,38 @@ test('syslog (TCP, CEF) with a receiver that is down at first; a webhook that fa
   const report = await verifyChain(lines.map((l, i) => ({ ...l, id: i + 1 })));
   assert.equal(report.ok, true, JSON.stringify(report));
   assert.ok(!readFileSync(join(dir, 'audit.jsonl'), 'utf8').includes('siem-ingest-token'));
+
+  // LEEF 2.0 lines: header, declared delimiter, QRadar's attributes, the chain in order.
+  await waitFor(() => readFileSync(join(dir, 'audit.leef'), 'utf8').trim().split('\n').length >= total, 'the LEEF lines', 10_000);
+  const leefSeqs = readFileSync(join(dir, 'audit.leef'), 'utf8').trim().split('\n').slice(0, total).map((line) => {
+    const header = /^LEEF:2\.0\|Deputy\|Deputy\|1\.0\|([^|]+)\|\^\|/.exec(line);
+    assert.ok(header, line);
+    const attrs = Object.fromEntries(line.slice(header[0].length).split('^').map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+    assert.ok(!Number.isNaN(Date.parse(attrs.devTime!)) && attrs.devTimeFormat === "yyyy-MM-dd'T'HH:mm:ss.SSSX");
+    assert.ok(Number(attrs.sev) >= 1 && Number(attrs.sev) <= 10);
+    assert.match(attrs.hash!, /^[0-9a-f]{64}$/);
+    assert.equal(header[1], `mcp:${attrs.outcome}`);
+    return Number(attrs.seq);
+  });
+  assert.deepEqual(leefSeqs, Array.from({ length: total }, (_, i) => i + 1), 'LEEF: every event once, in chain order');
   await deputy.close();
+});
+
+test('LEEF and CEF: a value carrying the delimiter, a pipe or a line break cannot forge a field or a line', () => {
+  const row = { id: 1, time: '2026-11-30T06:01:12.201Z', requestId: 'r1', route: '/mcp/notes', httpMethod: 'POST', rpcMethod: 'tools/call', target: 'x^seq=999|a\tb', subject: 'eve\nLEEF:2.0|forged', outcome: 'ok', status: 200, latencyMs: 1, detail: 'a=b^hash=00', replicaId: 'r', seq: 7, prevHash: 'p', hash: 'h' } as unknown as ChainRow;
+  const line = leef(row);
+  assert.ok(!line.includes('\n') && !line.includes('\t'));
+  const header = /^LEEF:2\.0\|Deputy\|Deputy\|1\.0\|mcp:ok\|\^\|/.exec(line);
+  assert.ok(header, 'the header ends at the declared delimiter');
+  const attrs = line.slice(header[0].length).split('^').map((kv) => kv.slice(0, kv.indexOf('=')));
+  assert.equal(attrs.filter((k) => k === 'seq').length, 1);
+  assert.equal(attrs.filter((k) => k === 'hash').length, 1);
+  const c = cef(row);
+  assert.ok(!c.includes('\n'));
+  const cefHeader = /^CEF:0\|Deputy\|Deputy\|1\.0\|mcp:ok\|tools\/call ok\|1\|/.exec(c);
+  assert.ok(cefHeader, c);
+  const ext = c.slice(cefHeader[0].length);
+  assert.equal(ext.match(/(^| )cn2=/g)?.length, 1, 'one seq');
+  assert.equal(ext.match(/(^| )cs4=/g)?.length, 1, 'one hash');
+  assert.ok(ext.includes('x^seq\\=999'), 'an = in a value is escaped');
 });

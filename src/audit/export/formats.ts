@@ -1,10 +1,12 @@
 // How an exported audit event reads at the receiving end: Deputy's native JSON, OCSF (API Activity,
-// class 6003) or CEF. Every format carries the chain fields (replica, seq, hash, previous hash), so a
+// class 6003), CEF (ArcSight and most SIEMs) or LEEF 2.0 (IBM QRadar). Every format carries the chain fields (replica, seq, hash, previous hash), so a
 // SIEM can check that nothing is missing or altered, and none carries more than the audit row does
 // (no token, no header, no body can be in it).
 import type { ChainRow } from '../chain.ts';
 
-export type ExportFormat = 'json' | 'ocsf' | 'cef';
+export type ExportFormat = 'json' | 'ocsf' | 'cef' | 'leef';
+/** Formats that are a line of text rather than a JSON document. */
+export const TEXT_FORMATS: ReadonlySet<ExportFormat> = new Set(['cef', 'leef']);
 
 const OK = new Set(['ok']);
 const FAILURE_SEVERITY: Record<string, number> = { denied: 3, unauthenticated: 3, rejected: 2, throttled: 2, overloaded: 3, consent_required: 1, aborted: 1, upstream_error: 4, credential_error: 4, error: 4 };
@@ -14,7 +16,7 @@ export function format(kind: ExportFormat, e: ChainRow): string {
   return typeof d === 'string' ? d : JSON.stringify(d);
 }
 
-/** The event in a format before serialization: an object for json and ocsf (a structured OTLP body), text for cef. */
+/** The event in a format before serialization: an object for json and ocsf (a structured OTLP body), text for cef and leef. */
 export function document(kind: ExportFormat, e: ChainRow): Record<string, unknown> | string {
   switch (kind) {
     case 'json':
@@ -23,6 +25,8 @@ export function document(kind: ExportFormat, e: ChainRow): Record<string, unknow
       return ocsf(e);
     case 'cef':
       return cef(e);
+    case 'leef':
+      return leef(e);
   }
 }
 
@@ -91,4 +95,28 @@ export function cef(e: ChainRow): string {
     ['deviceExternalId', e.replicaId], ['cn2Label', 'seq'], ['cn2', e.seq], ['cs4Label', 'hash'], ['cs4', e.hash], ['cs5Label', 'prevHash'], ['cs5', e.prevHash],
   ];
   return `CEF:0|Deputy|Deputy|1.0|${h(signature)}|${h(name)}|${severity}|${ext.filter(([, v]) => v !== undefined && v !== '').map(([k, v]) => `${k}=${x(String(v))}`).join(' ')}`;
+}
+
+/** The delimiter between LEEF 2.0 attributes, declared in the header. */
+const LEEF_DELIMITER = '^';
+
+/**
+ * IBM QRadar LEEF 2.0: `LEEF:2.0|Deputy|Deputy|1.0|<event id>|^|key=value^key=value…`, with QRadar's
+ * predefined attributes where one fits (devTime, cat, sev 1–10, usrName, identSrc, url, proto) and
+ * the chain fields as custom ones. LEEF has no escaping: a delimiter, tab or line break in a value
+ * becomes a space, and a pipe in a header field a slash.
+ */
+export function leef(e: ChainRow): string {
+  const h = (s: string) => s.replace(/[|\r\n]/g, (c) => (c === '|' ? '/' : ' '));
+  const v = (s: string) => s.replace(/[\^\t\r\n]/g, ' ');
+  const sev = OK.has(e.outcome) ? 1 : ({ denied: 6, unauthenticated: 6, upstream_error: 7, credential_error: 7, error: 8 } as Record<string, number>)[e.outcome] ?? 4;
+  const eventId = `${e.route === 'accounts' || e.route === 'pins' ? e.route : 'mcp'}:${e.outcome}`;
+  const attrs: [string, string | number | undefined][] = [
+    ['devTime', e.time], ['devTimeFormat', "yyyy-MM-dd'T'HH:mm:ss.SSSX"], ['cat', e.rpcMethod ?? e.httpMethod], ['sev', sev],
+    ['usrName', e.subject], ['identSrc', e.clientId], ['issuer', e.issuer], ['url', e.route], ['proto', 'HTTP'], ['requestMethod', e.httpMethod],
+    ['target', e.target], ['upstream', e.upstream], ['outcome', e.outcome], ['status', e.status], ['credentialMode', e.credentialMode],
+    ['requestId', e.requestId], ['latencyMs', e.latencyMs], ['msg', e.detail],
+    ['replicaId', e.replicaId], ['seq', e.seq], ['hash', e.hash], ['prevHash', e.prevHash],
+  ];
+  return `LEEF:2.0|Deputy|Deputy|1.0|${h(eventId)}|${LEEF_DELIMITER}|${attrs.filter(([, x]) => x !== undefined && x !== '').map(([k, x]) => `${k}=${v(String(x))}`).join(LEEF_DELIMITER)}`;
 }

@@ -127,7 +127,7 @@ async function readCapped(res: Response): Promise<string> {
   return Buffer.concat(chunks).subarray(0, MAX_RESPONSE_BYTES).toString('utf8');
 }
 
-/** POST a JSON array (json/ocsf) or text lines (cef) per batch; 2xx is delivered, anything else is retried. */
+/** POST a JSON array (json/ocsf) or text lines (cef/leef) per batch; 2xx is delivered, anything else is retried. */
 export function webhookSink(url: string, headers: () => Record<string, string>, json: boolean, timeoutMs = 10_000): ExportSink {
   return {
     describe: `webhook ${new URL(url).origin}`,
