@@ -57,7 +57,7 @@ export function adminConsole(deps: ConsoleDeps): { get: Map<string, Handler>; po
   const base = config.server.publicUrl;
   // Sessions survive restarts and cross replicas only with a shared key (state.encryption_key).
   const sealer = new Sealer([config.state.encryptionKey?.value() ?? randomBytes(32).toString('hex')]);
-  const signIn = new OAuthClient({ issuer: config.login!.issuer, client: { clientId: config.login!.clientId, method: 'client_secret_basic', clientSecret: config.login!.clientSecret }, redirectUri: `${base}/admin/callback`, scope: admin.scope, timeoutMs: 10_000 });
+  const signIn = new OAuthClient({ issuer: config.login!.issuer, client: config.login!.client, redirectUri: `${base}/admin/callback`, scope: admin.scope, timeoutMs: 10_000 });
   const secure = !(base.startsWith('http:') && isLoopback(new URL(base).hostname));
   const cookie = (name: string, value: string, maxAgeS: number) => `${name}=${value}; Path=/admin; HttpOnly; SameSite=Lax; Max-Age=${maxAgeS}${secure ? '; Secure' : ''}`;
   const read = <T>(req: IncomingMessage, name: string, purpose: 'admin-flow' | 'admin-session'): T | undefined => {

@@ -173,8 +173,8 @@ export interface AdminConfig {
 /** How a person signs in on Deputy's connect pages: OIDC at the same IdP that issues the MCP tokens. */
 export interface LoginConfig {
   issuer: string;
-  clientId: string;
-  clientSecret: Secret;
+  /** Deputy's web client at that IdP: client_secret_basic (default), client_secret_post or private_key_jwt. */
+  client: ClientAuthConfig;
 }
 
 export type CredentialMode = CredentialsConfig['type'];
@@ -548,11 +548,10 @@ export function parseConfig(raw: unknown, opts: ParseOptions): DeputyConfig {
   if (root.has('login')) {
     const lr = root.object('login');
     const issuer = lr.url('issuer', { required: true, hint: 'the IdP people sign in with: the issuer of the MCP tokens' }) ?? '';
-    const clientId = lr.string('client_id', { required: true, hint: "Deputy's web client id at that IdP, e.g. deputy-web" }) ?? '';
-    const clientSecret = secret(lr, 'client_secret', { required: true });
+    const client = clientAuth(lr, secret);
     lr.rejectUnknownKeys();
     if (issuer && !issuers.some((i) => i.issuer === issuer)) lr.fail(`must be one of auth.issuers (${issuers.map((i) => i.issuer).join(', ')}): the person who signs in must be the user the MCP token names`, 'issuer');
-    if (clientSecret) login = { issuer, clientId, clientSecret };
+    if (client.clientSecret || client.privateKey) login = { issuer, client };
   } else if (userOAuth.length) {
     issues.push({ path: 'login', message: `user_oauth upstreams need a sign-in for the connect pages: add login: { issuer: <your IdP, as in auth.issuers>, client_id: deputy-web, client_secret: { env: DEPUTY_WEB_SECRET } } (redirect URI ${publicUrl}/connect/login/callback)` });
   }

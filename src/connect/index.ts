@@ -24,7 +24,7 @@ export function createConnectedAccounts(config: DeputyConfig, vault: Vault, audi
     clients.set(u.name, new OAuthClient({ issuer: c.issuer, client: c.client, dynamic, redirectUri, scope: c.scopes.join(' '), resource: c.resource ?? (u.type === 'mcp' ? u.url : u.baseUrl), timeoutMs: c.timeoutMs }));
   }
   const login = config.login;
-  const signIn = login && new OAuthClient({ issuer: login.issuer, client: { clientId: login.clientId, method: 'client_secret_basic', clientSecret: login.clientSecret }, redirectUri: `${base}${CONNECT_PATHS.login}`, scope: 'openid', timeoutMs: 10_000 });
+  const signIn = login && new OAuthClient({ issuer: login.issuer, client: login.client, redirectUri: `${base}${CONNECT_PATHS.login}`, scope: 'openid', timeoutMs: 10_000 });
   // Published only when some upstream may need it (an upstream with no client_id).
   const clientMetadata = registrations ? clientMetadataDocument(base, redirectUri) : undefined;
   const accounts = new ConnectedAccounts({ vault, sealer: new Sealer(config.vault!.keys.map((k) => k.secret.value())), publicUrl: base, clients, audit, clientMetadata });

@@ -27,7 +27,8 @@ before(async () => {
   idp = await startAs({
     interactive: true,
     accountClaims: (id) => ({ groups: id === 'root' ? ['deputy-admins', 'staff'] : ['staff'] }),
-    clients: [TEST_CLIENT, { client_id: 'deputy-web', client_secret: 'web-secret', redirect_uris: [`http://127.0.0.1:${port}/admin/callback`], grant_types: ['authorization_code'], response_types: ['code'], scope: 'openid groups' }],
+    // The web client authenticates with client_secret_post here (the connect pages' tests use basic).
+    clients: [TEST_CLIENT, { client_id: 'deputy-web', client_secret: 'web-secret', token_endpoint_auth_method: 'client_secret_post', redirect_uris: [`http://127.0.0.1:${port}/admin/callback`], grant_types: ['authorization_code'], response_types: ['code'], scope: 'openid groups' }],
   });
   const upstreamUrl = await perRequestUpstream((server) => {
     server.registerTool('search', { description }, async () => ({ content: [{ type: 'text', text: 'found' }] }));
@@ -36,7 +37,7 @@ before(async () => {
     server: { port },
     upstreams: [{ name: 'docs', type: 'mcp', url: upstreamUrl, credentials: { type: 'static', headers: { 'X-Tenant': 'a' } } }],
     audit: `sqlite:${join(mkdtempSync(join(tmpdir(), 'deputy-admin-')), 'audit.db')}`,
-    login: { issuer: idp.issuer, client_id: 'deputy-web', client_secret: { env: 'WEB' } },
+    login: { issuer: idp.issuer, client_id: 'deputy-web', client_secret: { env: 'WEB' }, client_auth: 'client_secret_post' },
     admin: { enabled: true, claims: { groups: ['deputy-admins'] } },
     env: { WEB: 'web-secret' },
   });

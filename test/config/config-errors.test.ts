@@ -80,6 +80,8 @@ const table: [string, unknown, string][] = [
     'vault.keys[0].secret: must be at least 32 characters of random data (e.g. openssl rand -base64 48)'],
   ['a login IdP that does not issue the MCP tokens', { ...base(), login: { issuer: 'https://other.example.com', client_id: 'deputy-web', client_secret: { env: 'SECRET' } } },
     'login.issuer: must be one of auth.issuers (https://idp.example.com): the person who signs in must be the user the MCP token names'],
+  ['a login client with a key and a secret', { ...base(), login: { issuer: 'https://idp.example.com', client_id: 'deputy-web', client_auth: 'private_key_jwt', private_key: { env: 'SECRET' }, client_secret: { env: 'SECRET' } } },
+    'login.client_secret: not used with client_auth: private_key_jwt; remove it'],
   ['id_jag without the upstream token endpoint', { ...base(), upstreams: [{ ...upstream, credentials: { type: 'id_jag', idp_token_endpoint: 'https://idp.example.com/token', audience: 'https://auth.search.example', client_id: 'deputy', client_secret: { env: 'SECRET' } } }] },
     "upstreams[0].credentials.token_endpoint: is required (the upstream authorization server's token endpoint (RFC 7523 jwt-bearer there))"],
   ['an admin console open to anyone signed in', { ...base(), admin: { enabled: true } },
