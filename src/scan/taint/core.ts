@@ -254,6 +254,8 @@ export interface Frame {
   /** Inside a token-exchange function: sinks are not reported. */
   exempt: boolean;
   className?: string;
+  /** Name of the function or method this frame belongs to. */
+  fn?: string;
   /** Python `global x` / `nonlocal x` names in this function. */
   globals?: Set<string>;
   /** Instances of known classes held by local names (`api = ApiClient()`), for method summaries. */

@@ -67,6 +67,8 @@ export class JavaScriptEngine extends Engine {
         const t = value ? this.eval(value, frame) : NONE;
         if (frame.summary) frame.summary.returns = union(frame.summary.returns, hop(t, node, 'returned'));
         if (value) this.returnsInstance(frame, this.classOfNew(value));
+        // An HTTP client's `beforeRequest` hook (ky, got, Speakeasy SDKs) returns the request the client then sends.
+        if (value && frame.fn === 'beforeRequest') this.reportSink(frame, value, retag(only(t, 'options'), 'headers'), 'the request an HTTP client sends (returned by its `beforeRequest` hook)');
         return;
       }
       case 'for_in_statement': {
@@ -142,7 +144,7 @@ export class JavaScriptEngine extends Engine {
   functionDef(node: Node, outer: Frame, name: string | undefined): void {
     const key = name ? (outer.className ? `${outer.className}.${name}` : name) : undefined;
     const frame: Frame = {
-      vars: new Map(), locals: new Set(), parent: outer, className: outer.className,
+      vars: new Map(), locals: new Set(), parent: outer, className: outer.className, fn: name,
       summary: key ? this.summaryFor(key) : emptySummary(),
       exempt: outer.exempt || (!!name && isTokenExchangeName(name)),
     };
@@ -552,6 +554,11 @@ export class JavaScriptEngine extends Engine {
       for (const a of args) out = union(out, name === 'parse' ? retag(only(a, 'cred'), 'headers') : ['String', 'btoa', 'atob'].includes(name) || name.includes('URI') ? retag(carriesCredential(a), 'cred') : a);
     }
     if (name === 'Headers') for (const a of args) out = union(out, retag(carriesCredential(only(a, 'headers', 'cred')), 'headers'));
+    // `new Request(url, init)` / `new Request(request, init)`: the request object carries its init's headers (and a
+    // credential in its URL), sent when it reaches `fetch` or an HTTP client.
+    if (name === 'Request' && isNew && !this.classOfNew(node)) {
+      out = union(out, only(args[0] ?? NONE, 'cred', 'options'), retag(only(args[1] ?? NONE, 'options', 'headers'), 'options'));
+    }
     // Per-request storage: AsyncLocalStorage `run(store, fn)` / `enterWith(store)` / `getStore()`, Hono `c.set/c.get`.
     if (receiverNode) out = union(out, this.storageCall(node, name, receiverNode, argNodes, args, frame));
     // Functions and methods of this file or of a scanned module it imports.
@@ -709,6 +716,11 @@ export class JavaScriptEngine extends Engine {
   }
 
   sinks(node: Node, name: string, receiverNode: Node | undefined, argNodes: Node[], args: Taints[], frame: Frame): void {
+    // `new Request(url, { headers })` only describes a request: it is outbound when it reaches `fetch` or an HTTP
+    // client (its value carries the headers, see `call`), not when it is handed to an in-process handler.
+    if (name === 'Request' && node.type === 'new_expression' && !this.classOfNew(node)) return;
+    // `x.fetch(request, env, ctx)`: a Worker / Hono app's handler called in process, not the Fetch API (input, init).
+    if (name === 'fetch' && receiverNode && argNodes.length >= 3) return;
     const receiverIsClient = !!receiverNode && (this.clients.has(receiverNode.text) || this.clients.has(memberPath(receiverNode)?.root ?? ''));
     const httpish = HTTP_METHOD_NAMES.has(name) || HTTP_CONSTRUCTORS.has(name) || name === 'axios' || name === 'got' || name === 'ky' || receiverIsClient;
     // `url.searchParams.set('access_token', tok)`: the credential travels in the query string.
