@@ -56,6 +56,12 @@ const keyOf = (upstream: string, kind: PinKind, name: string) => `${upstream}\u0
 const storeDown = throttledWarning('the pin store is unreachable; the pins last read stay in force');
 /** Served-listing fingerprints kept (per upstream, kind and principal); the oldest go first. */
 const MAX_SERVED = 10_000;
+/** The MCP list each kind of definition comes from: its method and the key of the result's items. */
+export const LIST_OF: Record<PinKind, { method: string; key: 'tools' | 'prompts' | 'resourceTemplates' }> = {
+  tool: { method: 'tools/list', key: 'tools' },
+  prompt: { method: 'prompts/list', key: 'prompts' },
+  resource_template: { method: 'resources/templates/list', key: 'resourceTemplates' },
+};
 /** The notification that tells clients a list of this kind changed. */
 export const LIST_CHANGED_OF: Record<PinKind, string> = {
   tool: 'notifications/tools/list_changed',

@@ -3,7 +3,8 @@
 // or slow is left out (logged, noted in the audit event) instead of failing the listing. Names are
 // namespaced (names.ts), calls are routed back by name or URI, and per-tool policy decides what is
 // listed and what may be called, with the same decision on /mcp/<upstream>.
-import { GATED_LIST_CHANGED, LIST_CHANGED_OF, type PinKind, type ToolPins } from '../../governance/pins.ts';
+import { GATED_LIST_CHANGED, LIST_CHANGED_OF, LIST_OF, type PinKind, type ToolPins } from '../../governance/pins.ts';
+import { wholeList } from '../../governance/list-changed-gate.ts';
 import { principalKey, type Principal } from '../../inbound/principal.ts';
 import { throttledWarning } from '../../log.ts';
 import { decide, enforce } from '../../policy/enforce.ts';
@@ -425,13 +426,7 @@ export class AggregateService implements McpService {
     const gated = GATED_LIST_CHANGED[method];
     const entry = this.#entries.get(member);
     if (gated && this.#pins && entry && caller) {
-      const list = Object.keys(LIST_METHODS).find((m) => PIN_KINDS[LIST_METHODS[m]!] === gated)!;
-      const fetch = async () => {
-        const page = await entry.member.request(list, {}, { ...caller, requestId: 'list_changed', signal: AbortSignal.timeout(entry.member.timeoutMs) });
-        const items = page[LIST_METHODS[list]!];
-        // One page of several: what changed may be on another, so the notification goes through.
-        return Array.isArray(items) && page.nextCursor === undefined ? (items as Item[]) : undefined;
-      };
+      const fetch = async () => wholeList(gated, await entry.member.request(LIST_OF[gated].method, {}, { ...caller, requestId: 'list_changed', signal: AbortSignal.timeout(entry.member.timeoutMs) }));
       void this.#pins.listChanged(member, gated, key, fetch).then((relay) => relay && this.#deliver(key, method, params), () => this.#deliver(key, method, params));
       return;
     }

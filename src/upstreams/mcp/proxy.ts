@@ -4,7 +4,8 @@
 // which sees Deputy's own credential instead, and that credential is overwritten wherever the
 // upstream echoes it back. Session ids are Deputy's, mapped to the upstream's. Requests and GET
 // streams go through the upstream's link (separate limits and pools); every request has a deadline.
-import { GATED_LIST_CHANGED, LIST_CHANGED_OF, ToolChangedError, type PinKind, type ToolPins } from '../../governance/pins.ts';
+import { LIST_OF, ToolChangedError, type PinKind, type ToolPins } from '../../governance/pins.ts';
+import { listChangedGate, wholeList } from '../../governance/list-changed-gate.ts';
 import type { IncomingHttpHeaders } from 'node:http';
 import { OverloadedError, type Release } from '../../admission/concurrency.ts';
 import type { McpUpstreamConfig } from '../../config/schema.ts';
@@ -26,7 +27,7 @@ import { findOwnSession, newSessionId, SessionLimitError, type SessionStore } fr
 import { credentialFailure, CredentialError, type CredentialProvider } from '../../outbound/provider.ts';
 import { log } from '../../log.ts';
 import { decide, enforce, filterListAnswer, PolicyDenied } from '../../policy/enforce.ts';
-import { chainTransforms, notificationMethod, sseEventTransform, type BodyTransform } from '../../client/body-transform.ts';
+import { chainTransforms } from '../../client/body-transform.ts';
 import { ToolPolicy } from '../../policy/tools.ts';
 
 /** Response headers copied back to the client. */
@@ -35,13 +36,10 @@ const FORWARDED_RESPONSE_HEADERS = ['content-type', 'content-length', 'cache-con
 const SECRET_HEADER = /authorization|cookie|token|secret|api[-_]?key|password|signature|assertion/i;
 /** A list answer larger than this is refused rather than buffered for filtering. */
 const MAX_LIST_BYTES = 16 * 1024 * 1024;
-/** The list answers Deputy rewrites (policy for tools; definition pinning for all three), and what they pin. */
-const PINNED_LISTS: Record<string, { key: 'tools' | 'prompts' | 'resourceTemplates'; kind: PinKind }> = {
-  'tools/list': { key: 'tools', kind: 'tool' },
-  'prompts/list': { key: 'prompts', kind: 'prompt' },
-  'resources/templates/list': { key: 'resourceTemplates', kind: 'resource_template' },
-};
-const LIST_METHOD_OF: Record<PinKind, string> = { tool: 'tools/list', prompt: 'prompts/list', resource_template: 'resources/templates/list' };
+/** The list answers Deputy rewrites (policy for tools; definition pinning for all three), by method. */
+const PINNED_LISTS: Record<string, { key: 'tools' | 'prompts' | 'resourceTemplates'; kind: PinKind }> = Object.fromEntries(
+  (Object.entries(LIST_OF) as [PinKind, (typeof LIST_OF)[PinKind]][]).map(([kind, l]) => [l.method, { key: l.key, kind }]),
+);
 
 export class McpProxy implements McpHandler {
   readonly #cfg: McpUpstreamConfig;
@@ -294,7 +292,15 @@ export class McpProxy implements McpHandler {
     // An input_required answer's requestState is sealed on its way to the client (length changes: no Content-Length).
     const seal = mrtr && status === 200 ? this.#sealer.rewriter(principalKey(x.principal), name, sse) : undefined;
     // Pinning (enforce): list_changed reaches the client only when what it is served changed.
-    const gate = sse && status === 200 && pinning?.mode(name) === 'enforce' ? this.#listChangedGate(x, req.method === 'GET' && x.era === 'handshake') : undefined;
+    const gate = sse && status === 200 && pinning?.mode(name) === 'enforce' ? listChangedGate({
+      pins: pinning, upstream: name, principalKey: principalKey(x.principal),
+      list: (kind) => this.#listAs(x, kind),
+      // A handshake GET stream is where approvals are announced while it is open.
+      approvals: req.method === 'GET' && x.era === 'handshake' ? (tell) => {
+        this.#approvalStreams.add(tell);
+        res.once('close', () => this.#approvalStreams.delete(tell));
+      } : undefined,
+    }) : undefined;
     const rewrite = chainTransforms(seal, gate?.transform);
     if (rewrite) delete out['content-length'];
     const { error, redacted, unsent } = await upstream.pipeTo(res, { status, headers: out, flush: sse, rewrite });
@@ -309,47 +315,11 @@ export class McpProxy implements McpHandler {
     if (gate?.held()) audit.note(`${gate.held()} list_changed held back: only definitions waiting for approval changed`);
   }
 
-  /**
-   * An SSE transform that holds each upstream list_changed until Deputy has listed again as this
-   * principal and reviewed the pins: it goes on only if what the principal is served changed. A
-   * handshake GET stream also hears of changes approved while it is open.
-   */
-  #listChangedGate(x: McpExchange, standalone: boolean): { transform: BodyTransform; held(): number } {
-    const name = this.#cfg.name;
-    const pins = this.#pins!;
-    const client = this.#translator?.client;
-    const key = principalKey(x.principal);
-    let emit: ((chunk: Buffer) => void) | undefined;
-    let held = 0;
-    const decide = (method: string, kind: PinKind, event: string) => {
-      const fetch = async () => {
-        if (!client) throw new Error('no client to list with');
-        const page = await client.request(LIST_METHOD_OF[kind], {}, { principal: x.principal, bearer: x.bearer, requestId: x.requestId, signal: AbortSignal.timeout(this.#cfg.timeoutMs) });
-        const items = page[PINNED_LISTS[LIST_METHOD_OF[kind]]!.key];
-        // One page of several: what changed may be on another, so the notification goes through.
-        return Array.isArray(items) && page.nextCursor === undefined ? (items as Record<string, unknown>[]) : undefined;
-      };
-      void pins.listChanged(name, kind, key, fetch).then((relay) => {
-        if (relay) emit?.(Buffer.from(`${event}\n\n`));
-        else held++;
-        log.debug('upstream list_changed', { upstream: name, method, relayed: relay });
-      }, () => emit?.(Buffer.from(`${event}\n\n`)));
-    };
-    const transform = sseEventTransform((event) => {
-      if (!event.includes('list_changed')) return event;
-      const method = notificationMethod(event);
-      const kind = method !== undefined ? GATED_LIST_CHANGED[method] : undefined;
-      if (!method || !kind) return event;
-      decide(method, kind, event);
-      return undefined; // sent later, if at all
-    }, (send) => {
-      emit = send;
-      if (!standalone) return;
-      const tell = (kind: PinKind) => send(Buffer.from(`event: message\ndata: ${JSON.stringify({ jsonrpc: '2.0', method: LIST_CHANGED_OF[kind] })}\n\n`));
-      this.#approvalStreams.add(tell);
-      x.res.once('close', () => this.#approvalStreams.delete(tell));
-    });
-    return { transform, held: () => held };
+  /** The upstream's current list of one kind, as this principal sees it, through the client shared with /mcp. */
+  async #listAs(x: McpExchange, kind: PinKind): Promise<Record<string, unknown>[] | undefined> {
+    if (!this.#translator) return undefined;
+    const page = await this.#translator.client.request(LIST_OF[kind].method, {}, { principal: x.principal, bearer: x.bearer, requestId: x.requestId, signal: AbortSignal.timeout(this.#cfg.timeoutMs) });
+    return wholeList(kind, page);
   }
 
   async close(): Promise<void> {
