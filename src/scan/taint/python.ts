@@ -33,6 +33,11 @@ const HEADER_VIEWS = new Set(['items', 'copy', 'to_dict', 'values', 'mutablecopy
 const ADD_HEADER_METHODS = new Set(['add_header', 'add_unredirected_header', 'putheader']);
 const CLIENT_MODULES = new Set(['requests', 'httpx', 'aiohttp', 'urllib', 'urllib3', 'http']);
 
+/** Methods of a token verifier that receive the caller's bearer token as their first parameter. */
+const VERIFY_METHODS = new Set(['verify_token', 'load_access_token']);
+/** Base classes of token verifiers: FastMCP 2-4 and the MCP Python SDK. */
+const TOKEN_VERIFIER_BASES = new Set(['AuthProvider', 'TokenVerifier', 'JWTVerifier', 'BearerAuthProvider', 'RemoteAuthProvider', 'StaticTokenVerifier', 'IntrospectionTokenVerifier', 'DebugTokenVerifier']);
+
 export class PythonEngine extends Engine {
   #consts: Map<string, string> | undefined;
   #module: Frame | undefined;
@@ -134,9 +139,13 @@ export class PythonEngine extends Engine {
     const summary = this.summaryFor(key);
     summary.params = [];
     this.currentSummary = summary;
+    // A token verifier's `verify_token(self, token)` (FastMCP `AuthProvider` / `TokenVerifier`, the MCP SDK's
+    // `TokenVerifier`) is handed the caller's bearer token: that parameter is the inbound credential. Calls made to
+    // verify it (introspection, a userinfo endpoint) are not passthrough; what it stores or returns for later is.
+    const verifier = !!outer.className && VERIFY_METHODS.has(name) && TOKEN_VERIFIER_BASES.has(this.bases.get(outer.className) ?? '');
     const frame: Frame = {
       vars: new Map(), locals: new Set(), parent: outer, summary, className: outer.className,
-      exempt: outer.exempt || isTokenExchangeName(name),
+      exempt: outer.exempt || isTokenExchangeName(name) || verifier,
     };
     let index = 0;
     const params = node.childForFieldName('parameters')?.namedChildren ?? [];
@@ -150,7 +159,7 @@ export class PythonEngine extends Engine {
       if (!pname) continue;
       if (outer.className && index === 0 && (pname === 'self' || pname === 'cls') && p.type === 'identifier') continue;
       // ASGI middleware: `async def __call__(self, scope, receive, send)`; `scope["headers"]` are the inbound headers.
-      frame.vars.set(pname, pname === 'scope' && asgi ? [source('request', p)] : this.paramTaint(p, pname, index));
+      frame.vars.set(pname, pname === 'scope' && asgi ? [source('request', p)] : verifier && index === 0 ? [source('cred', p)] : this.paramTaint(p, pname, index));
       summary.params.push(pname);
       index++;
     }
