@@ -156,6 +156,7 @@ Deputy demo is running (Ctrl-C stops everything)
   Sample REST API        ${demo.api.url}   (OpenAPI at /openapi.json; accepts only tokens issued for it)
   Tracker (third party)  ${demo.tracker.url}   (its own authorization server ${demo.trackerIssuer},
                          which knows only its own users)
+  Search (third party)   ${demo.search.url}   (its authorization server trusts the IdP's identity assertions)
   Deputy endpoints       ${notes}   → the MCP server, static credential
                          ${tasks}   → the REST API as MCP tools, RFC 8693 token exchange per user
                          ${base}/mcp/tracker → the tracker, with each user's own connected account
