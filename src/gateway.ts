@@ -89,6 +89,8 @@ export async function startGateway(config: DeputyConfig, opts: GatewayOptions = 
     if (!opts.reuse) server.close();
     throw error;
   });
+  // Connections completed through another replica reach this one's sessions (Redis pub/sub).
+  const stopRelay = shared.state && outbound.accounts ? outbound.accounts.relayThrough(shared.state.broadcast) : undefined;
 
   // OpenAPI upstreams load (and validate) their specs now: a bad spec fails start-up, not a request.
   const toolsets = new Map<string, OpenApiToolset>();
@@ -166,6 +168,7 @@ export async function startGateway(config: DeputyConfig, opts: GatewayOptions = 
   let closed = false;
   /** Closes this pipeline's own parts (upstream pools, secret watchers). */
   const closePipeline = async () => {
+    stopRelay?.();
     await Promise.all(handlers.map((h) => h.close?.()));
     await Promise.all([...members.values()].map((m) => m.close()));
     await Promise.all([...links.values()].map((l) => l.close()));

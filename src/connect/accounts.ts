@@ -14,6 +14,7 @@ import { ConsentRequiredError, CredentialError } from '../outbound/provider.ts';
 import { VaultError, type AccountKey, type StoredTokens, type Vault } from '../vault/vault.ts';
 import { GrantRejected, isTransient, type OAuthClient } from './oauth.ts';
 import type { Sealer } from './seal.ts';
+import type { Broadcast } from '../state/broadcast.ts';
 
 /** A connect link names whom it was made for: issuer, subject, upstream, and its own id. */
 export interface LinkTicket {
@@ -32,6 +33,8 @@ const REFRESH_AHEAD_MS = 30_000;
 /** Pauses between refresh attempts on transient failures (network, 5xx, timeouts). */
 const RETRY_DELAYS_MS = [200, 1000];
 
+const CONNECTED_TOPIC = 'account-connected';
+
 export type ConnectedListener = (principalKey: string, upstream: string, elicitationId: string) => void;
 
 export class ConnectedAccounts {
@@ -42,6 +45,7 @@ export class ConnectedAccounts {
   readonly #audit: () => AuditSink;
   readonly #refreshing = new Map<string, Promise<string>>();
   readonly #listeners = new Set<ConnectedListener>();
+  #broadcast?: Broadcast;
 
   /** Deputy's Client ID Metadata Document, served at CLIENT_METADATA_PATH when an upstream has no client_id. */
   readonly clientMetadata?: Record<string, unknown>;
@@ -166,7 +170,26 @@ export class ConnectedAccounts {
     await this.vault.put(key, tokens);
     this.#event(key, 'connected', 'ok');
     const pk = principalKey({ issuer: ticket.i, subject: ticket.s } as Principal);
-    for (const l of this.#listeners) l(pk, ticket.u, ticket.j);
+    // The person's MCP sessions may live on another replica: every replica hears it (Redis), else this one.
+    if (this.#broadcast && (await this.#broadcast.publish(CONNECTED_TOPIC, { pk, u: ticket.u, j: ticket.j }))) return;
+    this.#tell(pk, ticket.u, ticket.j);
+  }
+
+  #tell(pk: string, upstream: string, elicitationId: string): void {
+    for (const l of this.#listeners) l(pk, upstream, elicitationId);
+  }
+
+  /** Hears connections completed on other replicas (state.store: Redis); returns the unsubscribe. */
+  relayThrough(broadcast: Broadcast): () => void {
+    this.#broadcast = broadcast;
+    const stop = broadcast.on(CONNECTED_TOPIC, (body) => {
+      const b = body as { pk?: unknown; u?: unknown; j?: unknown };
+      if (typeof b.pk === 'string' && typeof b.u === 'string' && typeof b.j === 'string') this.#tell(b.pk, b.u, b.j);
+    });
+    return () => {
+      stop();
+      this.#broadcast = undefined;
+    };
   }
 
   /** Disconnect: revoke at the upstream's authorization server when it offers revocation, then delete. */

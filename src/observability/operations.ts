@@ -83,6 +83,7 @@ export async function openSharedResources(config: DeputyConfig, opts: { audit?: 
       quotaStore.close?.();
       await Promise.all(shared.exporters.map((x) => x.close()));
       await audit.close();
+      state?.broadcast.close();
       await state?.state.close();
       await vault?.close();
       await shared.pins.close();

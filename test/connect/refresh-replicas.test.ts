@@ -2,7 +2,8 @@
 // 50 calls at token expiry spread over both replicas make exactly one refresh at the third-party AS
 // (the vault's lock, re-read, compare-and-swap), and the rotated refresh token is what both use next.
 // The authorization server is found through the tracker's RFC 9728 metadata. Then the AS answers 503 for a while: the refresh is retried, the call fails with a retryable
-// credential error, and the person's tokens are kept (no consent asked again).
+// credential error, and the person's tokens are kept (no consent asked again). With shared state in
+// Redis, a connection completed through one replica is announced to the person's session on the other.
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { after, before, test } from 'node:test';
@@ -18,6 +19,8 @@ import { followConnectLink } from '../support/connect-flow.ts';
 import { freePort } from '../support/ports.ts';
 import { startPostgres, type PostgresServer } from '../support/postgres.ts';
 import { startAs, startDeputy, TEST_CLIENT, userToken } from '../support/stack.ts';
+import { startRedis, type RedisServer } from '../support/redis.ts';
+import { ElicitationCompleteNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 
 const SCOPE = 'issues:read issues:write';
 let pg: PostgresServer;
@@ -27,9 +30,11 @@ let thirdPartyPort: number;
 let tracker: Tracker;
 let replicas: Gateway[];
 let browser: Browser;
+let redis: RedisServer;
 
 before(async () => {
   pg = await startPostgres();
+  redis = await startRedis();
   const ports = [await freePort(), await freePort()];
   const bases = ports.map((p) => `http://127.0.0.1:${p}`);
   idp = await startAs({ interactive: true, clients: [TEST_CLIENT, { client_id: 'deputy-web', client_secret: 'web-secret', redirect_uris: bases.map((b) => `${b}/connect/login/callback`), grant_types: ['authorization_code'], response_types: ['code'], scope: 'openid' }] });
@@ -49,12 +54,16 @@ before(async () => {
       upstreams: [{ name: 'tracker', type: 'mcp', url: tracker.url, protocol: '2025-11-25', credentials: { type: 'user_oauth', client_id: 'deputy', client_secret: { env: 'TRACKER_SECRET' }, scopes: SCOPE.split(' ') } }],
       vault: { store: pg.url, keys: [{ id: 'k1', secret: { env: 'VAULT_KEY' } }] },
       login: { issuer: idp.issuer, client_id: 'deputy-web', client_secret: { env: 'WEB_SECRET' } },
-      env: { TRACKER_SECRET: 'tracker-secret', WEB_SECRET: 'web-secret', VAULT_KEY: 'replicas-share-this-vault-key-0123456789abcdef' },
+      state: { store: redis.url, encryption_key: { env: 'STATE_KEY' } },
+      env: { TRACKER_SECRET: 'tracker-secret', WEB_SECRET: 'web-secret', VAULT_KEY: 'replicas-share-this-vault-key-0123456789abcdef', STATE_KEY: Buffer.alloc(32, 9).toString('base64') },
     }));
   }
   browser = await launchBrowser();
 });
-after(() => pg?.destroy());
+after(async () => {
+  await pg?.destroy();
+  await redis?.kill();
+});
 
 async function client(replica: Gateway, sub: string): Promise<Client> {
   const token = await userToken(idp, `${replica.url}/mcp/tracker`, { sub });
@@ -64,6 +73,31 @@ async function client(replica: Gateway, sub: string): Promise<Client> {
   return c;
 }
 const text = (r: unknown) => (r as { content: { text: string }[] }).content[0]!.text;
+
+test('a connection completed through the other replica reaches the session: notifications/elicitation/complete crosses replicas', async () => {
+  const token = await userToken(idp, `${replicas[0]!.url}/mcp/tracker`, { sub: 'hugo' });
+  const c = new Client({ name: 'ide', version: '1.0.0' }, { capabilities: { elicitation: { url: {} } } });
+  const completed: string[] = [];
+  c.setNotificationHandler(ElicitationCompleteNotificationSchema, (n) => void completed.push(n.params.elicitationId));
+  await c.connect(new StreamableHTTPClientTransport(new URL(`${replicas[0]!.url}/mcp/tracker`), { requestInit: { headers: { authorization: `Bearer ${token}` } } }));
+  onCleanup(() => c.close().catch(() => {}));
+  let link = { url: '', elicitationId: '' };
+  try {
+    await c.callTool({ name: 'whoami', arguments: {} });
+  } catch (error) {
+    link = (error as { data: { elicitations: { url: string; elicitationId: string }[] } }).data.elicitations[0]!;
+  }
+  // Behind a load balancer the person's browser may land on the other replica: the whole flow runs there.
+  const viaOther = link.url.replace(replicas[0]!.url, replicas[1]!.url);
+  assert.equal((await followConnectLink(browser, viaOther, { deputyUrl: replicas[1]!.url, thirdPartyIssuer: thirdParty.issuer, person: 'hugo', trackerUser: 'hal' })).heading, 'Connected to tracker');
+  assert.equal(text(await c.callTool({ name: 'whoami', arguments: {} })), 'hal');
+  const until = Date.now() + 5000;
+  while (!completed.includes(link.elicitationId) && Date.now() < until) {
+    await new Promise((r) => setTimeout(r, 100));
+    await c.listTools(); // /mcp/<upstream> of a user_oauth upstream has no GET stream: notifications come with requests
+  }
+  assert.deepEqual(completed, [link.elicitationId], 'the session on the first replica was told, once');
+});
 
 test('two replicas, 50 calls at expiry: one refresh at the AS; an AS answering 503 keeps the tokens', async () => {
   const [a, b] = [await client(replicas[0]!, 'grace'), await client(replicas[1]!, 'grace')];
