@@ -119,7 +119,7 @@ export async function startGateway(config: DeputyConfig, opts: GatewayOptions = 
   // One MCP client per upstream, shared by /mcp and by /mcp/<name>'s 2026 translation.
   const members = new Map(config.upstreams.filter((u) => u.type === 'mcp').map((u) => {
     const credentials = createCredentialProvider(u, outbound);
-    return [u.name, new UpstreamClient(u, credentials, links.get(u.name)!, new McpMember(u, credentials, links.get(u.name)!))];
+    return [u.name, new UpstreamClient(u, credentials, links.get(u.name)!, new McpMember(u, credentials, links.get(u.name)!), () => shared.pins.approved(u.name, 'tool'))];
   }));
   for (const upstream of config.upstreams) {
     const handler = createHandler(upstream, sessions, outbound, toolsets, links, quotas, members, sealer, shared.pins);

@@ -255,6 +255,26 @@ export class ToolPins {
     if (pin?.pendingHash !== undefined) throw new ToolChangedError(upstream, kind, name);
   }
 
+  /**
+   * The approved definitions of one upstream's tools (or prompts, templates), as pinned: what Deputy
+   * shows someone who cannot list the upstream yet (a person who has not connected their account).
+   * Shared by replicas and kept across restarts, like the pins. Empty when pinning is off.
+   */
+  async approved(upstream: string, kind: PinKind): Promise<Record<string, unknown>[]> {
+    if (this.#modeOf(upstream) === 'off') return [];
+    await this.#fresh();
+    const out: Record<string, unknown>[] = [];
+    for (const r of this.#cache.values()) {
+      if (r.upstream !== upstream || r.kind !== kind) continue;
+      try {
+        out.push(JSON.parse(r.definition) as Record<string, unknown>);
+      } catch {
+        // a malformed row is skipped, as listings skip it
+      }
+    }
+    return out.sort((a, b) => String(a.name).localeCompare(String(b.name)));
+  }
+
   /** Pending changes, for `deputy tools diff` and the console. */
   async pending(upstream?: string): Promise<PinRow[]> {
     return (await this.#store.list()).filter((r) => r.pendingHash !== undefined && (upstream === undefined || r.upstream === upstream));

@@ -311,6 +311,33 @@ test('the upstream refuses the person\'s token: 401 renews it once and retries; 
   }
 });
 
+test('after a restart, a person not yet connected is shown the tracker\'s pinned tools (no one has listed since)', async () => {
+  // A second Deputy on the same vault, with pins in a file; alice (connected in the first test) lists once.
+  const audit = `sqlite:${join(mkdtempSync(join(tmpdir(), 'deputy-pins-')), 'audit.db')}`;
+  const replica = () => startDeputy(idp, {
+    upstreams: [{ name: 'tracker', type: 'mcp', url: tracker.url, protocol: '2025-11-25', credentials: { type: 'user_oauth', issuer: thirdParty.issuer, client_id: 'deputy', client_secret: { env: 'TRACKER_SECRET' }, scopes: SCOPE.split(' ') } }],
+    audit,
+    vault: { store: `sqlite:${vaultFile}`, keys: [{ id: 'k1', secret: { env: 'VAULT_KEY' } }] },
+    login: { issuer: idp.issuer, client_id: 'deputy-web', client_secret: { env: 'WEB_SECRET' } },
+    env: { TRACKER_SECRET: DEPUTY_SECRET, WEB_SECRET, VAULT_KEY: 'a-vault-key-of-at-least-thirty-two-characters-0123456789' },
+  });
+  const listAs = async (gw: Gateway, sub: string) => {
+    const c = new Client({ name: 'ide', version: '1.0.0' });
+    await c.connect(new StreamableHTTPClientTransport(new URL(`${gw.url}/mcp/tracker`), { requestInit: { headers: { authorization: `Bearer ${await userToken(idp, `${gw.url}/mcp/tracker`, { sub })}` } } }));
+    try {
+      return (await c.listTools()).tools.map((t) => t.name).sort();
+    } finally {
+      await c.close();
+    }
+  };
+  const first = await replica();
+  const seen = await listAs(first, 'alice');
+  assert.ok(seen.includes('whoami'), `alice lists the tracker: ${seen.join(',')}`);
+  await first.close();
+  const restarted = await replica();
+  assert.deepEqual(await listAs(restarted, 'nobody-yet'), seen, 'the pinned definitions, before anyone lists again');
+});
+
 test('an admin revokes someone\'s connected account from the console; the person is asked to connect again', async () => {
   const { client } = await handshakeClient('ivy');
   assert.equal((await follow((await consentLink(client)).url, 'ivy', 'iris')).heading, 'Connected to tracker');

@@ -28,7 +28,11 @@ export class UpstreamClient implements AggregateMember {
   #lastTools?: Message;
   #lastCapabilities?: Record<string, unknown>;
 
-  constructor(cfg: McpUpstreamConfig, credentials: CredentialProvider, link: UpstreamLink, handshake: AggregateMember) {
+  /** Tools known without listing (the pinned definitions), for people not yet connected after a restart. */
+  readonly #knownTools?: () => Promise<Message[]>;
+
+  constructor(cfg: McpUpstreamConfig, credentials: CredentialProvider, link: UpstreamLink, handshake: AggregateMember, knownTools?: () => Promise<Message[]>) {
+    this.#knownTools = knownTools;
     this.name = cfg.name;
     this.credentialMode = credentials.mode;
     this.timeoutMs = cfg.timeoutMs;
@@ -88,9 +92,13 @@ export class UpstreamClient implements AggregateMember {
       return result;
     } catch (error) {
       if (error instanceof MemberUnavailable) this.#link.forgetEra();
-      // user_oauth: before connecting, a person is shown the tools as last listed for anyone (a
-      // tool list is the upstream's, not the user's), or none yet; calling one asks them to connect.
-      if (mustPropagate(error) && method === 'tools/list') return params.cursor === undefined ? (this.#lastTools ?? { tools: [] }) : { tools: [] };
+      // user_oauth: before connecting, a person is shown the tools as last listed for anyone here (a
+      // tool list is the upstream's, not the user's), else their pinned definitions (any replica,
+      // any restart), else none; calling one asks them to connect.
+      if (mustPropagate(error) && method === 'tools/list') {
+        if (params.cursor !== undefined) return { tools: [] };
+        return this.#lastTools ?? { tools: (await this.#knownTools?.().catch(() => [])) ?? [] };
+      }
       throw error;
     }
   }
