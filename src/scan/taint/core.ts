@@ -262,6 +262,8 @@ export interface Frame {
   types?: Map<string, string>;
   /** Inside a branch, loop or handler: an assignment may not happen, so it adds to what the name held. */
   cond?: number;
+  /** A token verifier's body (mcp-handler `verifyToken`, the SDK's `verifyAccessToken`): what it returns is the AuthInfo. */
+  verifier?: boolean;
 }
 
 /** Walks `body` as code that may not run (a branch): assignments in it add to, rather than replace, what names hold. */

@@ -34,6 +34,36 @@ export class JavaScriptEngine extends Engine {
     this.block(root, this.#module);
   }
 
+  #verifierRefs: { names: Set<string>; nodes: Set<number> } | undefined;
+  /**
+   * Functions handed to mcp-handler's `withMcpAuth(handler, verifyToken)` (also `@vercel/mcp-adapter`): by name
+   * or inline. mcp-handler calls them as `verifyToken(req, bearerToken)`.
+   */
+  #verifiers(): { names: Set<string>; nodes: Set<number> } {
+    if (this.#verifierRefs) return this.#verifierRefs;
+    const out = { names: new Set<string>(), nodes: new Set<number>() };
+    const locals = [...this.imports.bindings].filter(([, b]) => AUTH_WRAPPER_PACKAGES.has(b.module) && b.name === 'withMcpAuth').map(([local]) => local);
+    if (locals.length) {
+      for (const call of this.ctx.tree.rootNode.descendantsOfType('call_expression')) {
+        const fn = call?.childForFieldName('function');
+        if (!call || fn?.type !== 'identifier' || !locals.includes(fn.text)) continue;
+        const args = call.childForFieldName('arguments')?.namedChildren.filter((a) => a && a.type !== 'comment') ?? [];
+        const v = args[1] ? unwrap(args[1]) : undefined;
+        if (v?.type === 'identifier') out.names.add(v.text);
+        else if (v && FUNCTIONS.has(v.type)) out.nodes.add(v.startIndex);
+      }
+    }
+    return (this.#verifierRefs = out);
+  }
+
+  /** Which parameter of a token verifier is the inbound bearer: `verifyAccessToken(token)`, `verifyToken(req, bearer)`. */
+  #verifierTokenParam(node: Node, name: string | undefined, outer: Frame): number | undefined {
+    if (name === 'verifyAccessToken') return 0;
+    const refs = this.#verifiers();
+    if (refs.nodes.has(node.startIndex) || (name && outer === this.#module && refs.names.has(name))) return 1;
+    return undefined;
+  }
+
   // ---- statements ----
 
   block(node: Node, frame: Frame): void {
@@ -67,6 +97,7 @@ export class JavaScriptEngine extends Engine {
         const t = value ? this.eval(value, frame) : NONE;
         if (frame.summary) frame.summary.returns = union(frame.summary.returns, hop(t, node, 'returned'));
         if (value) this.returnsInstance(frame, this.classOfNew(value));
+        if (value && frame.verifier) this.writeStore('authInfo.extra', this.authInfoExtra(value, t, frame), node, 'the `extra` of the AuthInfo a token verifier returns');
         // An HTTP client's `beforeRequest` hook (ky, got, Speakeasy SDKs) returns the request the client then sends.
         if (value && frame.fn === 'beforeRequest') this.reportSink(frame, value, retag(only(t, 'options'), 'headers'), 'the request an HTTP client sends (returned by its `beforeRequest` hook)');
         return;
@@ -97,6 +128,17 @@ export class JavaScriptEngine extends Engine {
           else this.eval(c, frame);
         }
     }
+  }
+
+  /** The `extra` of an AuthInfo literal a verifier returns (`{ token, extra: { apiKey: bearer } }`); the whole value otherwise. */
+  authInfoExtra(value: Node, whole: Taints, frame: Frame): Taints {
+    const v = unwrap(value);
+    if (v.type !== 'object') return whole;
+    for (const c of v.namedChildren) {
+      if (c?.type === 'pair' && (stringValue(c.childForFieldName('key')) ?? c.childForFieldName('key')?.text) === 'extra') return this.eval(c.childForFieldName('value')!, frame);
+      if (c?.type === 'shorthand_property_identifier' && c.text === 'extra') return lookup(frame, 'extra') ?? NONE;
+    }
+    return NONE;
   }
 
   declarator(d: Node, frame: Frame): void {
@@ -143,10 +185,14 @@ export class JavaScriptEngine extends Engine {
 
   functionDef(node: Node, outer: Frame, name: string | undefined): void {
     const key = name ? (outer.className ? `${outer.className}.${name}` : name) : undefined;
+    // A token verifier: its token parameter is the caller's bearer; calls made inside to verify it are not reported,
+    // and the `extra` of the AuthInfo it returns is what tools read back as `authInfo.extra`.
+    const tokenParam = this.#verifierTokenParam(node, name, outer);
     const frame: Frame = {
       vars: new Map(), locals: new Set(), parent: outer, className: outer.className, fn: name,
       summary: key ? this.summaryFor(key) : emptySummary(),
-      exempt: outer.exempt || (!!name && isTokenExchangeName(name)),
+      exempt: outer.exempt || (!!name && isTokenExchangeName(name)) || tokenParam !== undefined,
+      verifier: tokenParam !== undefined,
     };
     frame.summary!.params = [];
     this.currentSummary = frame.summary;
@@ -166,7 +212,7 @@ export class JavaScriptEngine extends Engine {
         }
       } else if (p.type === 'assignment_pattern') pattern = p.childForFieldName('left');
       if (!pattern) continue;
-      const t = this.paramTaint(pattern, typeName, index, p);
+      const t = index === tokenParam ? [source('cred', p, `source: the bearer token given to the token verifier \`${name ?? 'verifyToken'}\``)] : this.paramTaint(pattern, typeName, index, p);
       if (pattern.type === 'identifier') frame.vars.set(pattern.text, t);
       else this.destructure(pattern, t, frame, false);
       frame.summary!.params.push(pattern.type === 'identifier' ? pattern.text : '');
@@ -443,6 +489,8 @@ export class JavaScriptEngine extends Engine {
       else if (t.kind === 'request' && prop === 'auth') out = union(out, [next('tokenobj')]);
       else if (t.kind === 'headers' && isCredentialHeader(prop)) out = union(out, [next('cred')]);
       else if (t.kind === 'tokenobj' && TOKEN_ATTRS.has(prop)) out = union(out, [next('cred')]);
+      // `authInfo.extra`: what the project's token verifier put there (the bearer, when it keeps it for the tools).
+      else if (t.kind === 'tokenobj' && prop === 'extra') out = union(out, this.readStore('authInfo.extra', node, '`authInfo.extra` (filled by the token verifier)'));
       else if (t.kind === 'options' && prop === 'headers') out = union(out, [{ ...t, kind: 'headers' }]);
       else if (isPlaceholder(t) && prop === 'headers') out = union(out, [{ ...t, kind: 'headers' }]);
       else if (isPlaceholder(t) && TOKEN_ATTRS.has(prop)) out = union(out, [{ ...t, kind: 'cred' }]);
@@ -768,6 +816,9 @@ export class JavaScriptEngine extends Engine {
     });
   }
 }
+
+/** MCP handler frameworks whose `withMcpAuth(handler, verifyToken)` calls `verifyToken(req, bearerToken)`. */
+const AUTH_WRAPPER_PACKAGES = new Set(['mcp-handler', '@vercel/mcp-adapter']);
 
 const HTTP_PACKAGES = new Set(['axios', 'got', 'ky', 'undici', 'node-fetch', 'cross-fetch', 'superagent', 'http', 'https', 'needle', 'ofetch']);
 
