@@ -4,7 +4,7 @@ import type { Node } from '../parser.ts';
 import {
   AUTH_INFO_ATTRS, HTTP_CONSTRUCTORS, MCP_CLIENT_TRANSPORTS, HTTP_METHOD_NAMES, NONE, REQUEST_ATTRS, REQUEST_NAMES, REQUEST_TYPES, TOKEN_ATTRS,
   branch, carriesCredential, derive, emptySummary, hop, isCredentialHeader, isPlaceholder, isLocal, isTokenExchangeName, lookup, only, retag,
-  source, stepAt, union, type Frame, type Kind, type Summary, type Taints,
+  source, stepAt, union, words, type Frame, type Kind, type Summary, type Taints,
 } from './core.ts';
 import { Engine } from './engine.ts';
 
@@ -495,6 +495,8 @@ export class JavaScriptEngine extends Engine {
       else if (isPlaceholder(t) && prop === 'headers') out = union(out, [{ ...t, kind: 'headers' }]);
       else if (isPlaceholder(t) && TOKEN_ATTRS.has(prop)) out = union(out, [{ ...t, kind: 'cred' }]);
       else if (isPlaceholder(t) && isCredentialHeader(prop)) out = union(out, [{ ...t, kind: 'cred' }]);
+      // A nested options bag (`params.clientOptions`, `cfg.authConfig`) of an object that holds the credential holds it too.
+      else if ((isPlaceholder(t) || t.kind === 'headers') && isOptionsBag(prop)) out = union(out, [t.kind === 'headers' ? next('headers') : { ...t, kind: 'headers' }]);
     }
     return out;
   }
@@ -835,6 +837,13 @@ const NOT_CLIENT_PACKAGES = new Set([
   'node-fetch', 'cross-fetch', 'http', 'https', 'crypto', 'url', 'events', 'stream', 'buffer', 'util', 'fs', 'path',
   'async_hooks', 'fastmcp', 'mcp-handler', 'agents', 'openid-client', 'oauth4webapi', '@cloudflare/workers-oauth-provider',
 ]);
+
+const OPTION_BAG_WORDS = new Set(['options', 'opts', 'config', 'configuration', 'settings', 'params']);
+/** Names of nested configuration objects: `clientOptions`, `apiConfig`, `connection_settings`. */
+function isOptionsBag(name: string): boolean {
+  const w = words(name);
+  return w.length > 0 && OPTION_BAG_WORDS.has(w[w.length - 1]!);
+}
 
 /** Whether `name` is bound in a function frame between `frame` and the module (a parameter, a local, a closure variable). */
 function lookupOwnedBelowModule(frame: Frame, name: string, module: Frame | undefined): boolean {
