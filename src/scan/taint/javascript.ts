@@ -789,12 +789,35 @@ export class JavaScriptEngine extends Engine {
       }
       return;
     }
+    // `fetch` handed to a wrapper (`tracer.traceFetch(fetch, url, init)`, `withRetry(fetch, url, init)`): the wrapper
+    // calls it with the arguments that follow, so they are the URL and options of a Fetch API request.
+    const fetchArg = argNodes.findIndex((a) => this.isGlobalFetch(a));
+    if (fetchArg >= 0 && argNodes.length > fetchArg + 1) {
+      const label = `an outbound HTTP request (\`fetch\` passed to \`${calleeText(node)}\`)`;
+      const rest = argNodes.slice(fetchArg + 1);
+      if (['template_string', 'binary_expression', 'identifier'].includes(unwrap(rest[0]!).type)) this.reportSink(frame, rest[0]!, only(args[fetchArg + 1] ?? NONE, 'cred'), `the URL of ${label}`);
+      this.optionsSinks(rest, args.slice(fetchArg + 1), frame, label, true);
+      return;
+    }
     if (!httpish || name === 'Headers') return;
     const label = `an outbound HTTP request (\`${calleeText(node)}\`)`;
     // A URL built with the credential in it (`?token=${tok}`, `/bot${tok}/`).
     if (argNodes[0] && this.isHttpCall(node, name) && ['template_string', 'binary_expression', 'identifier'].includes(unwrap(argNodes[0]).type)) {
       this.reportSink(frame, argNodes[0], only(args[0] ?? NONE, 'cred'), `the URL of ${label}`);
     }
+    this.optionsSinks(argNodes, args, frame, label, this.isHttpCall(node, name));
+  }
+
+  /** The global Fetch API itself as a value (`fetch`, `globalThis.fetch`), not a call to it or a local named so. */
+  isGlobalFetch(arg: Node): boolean {
+    const a = unwrap(arg);
+    if (a.type === 'identifier') return a.text === 'fetch' && !this.resolve('fetch') && !lookup(this.#module, 'fetch');
+    const path = a.type === 'member_expression' ? memberPath(a) : undefined;
+    return !!path && ['globalThis', 'self', 'window'].includes(path.root) && path.names.length === 1 && path.names[0] === 'fetch';
+  }
+
+  /** The headers in an outbound request's arguments: `{ headers }` pairs, spread options, an options object passed whole. */
+  optionsSinks(argNodes: Node[], args: Taints[], frame: Frame, label: string, http: boolean): void {
     argNodes.forEach((arg, i) => {
       const a = unwrap(arg);
       if (a.type === 'object') {
@@ -808,18 +831,17 @@ export class JavaScriptEngine extends Engine {
           } else if (c?.type === 'spread_element') {
             const spread = this.eval(c.namedChildren[0]!, frame);
             this.reportSink(frame, c, retag(only(spread, 'options'), 'headers'), `the options of ${label}`);
-            if (i > 0 && this.isHttpCall(node, name)) this.reportOptionsParam(frame, c, spread, `the options of ${label}`);
+            if (i > 0 && http) this.reportOptionsParam(frame, c, spread, `the options of ${label}`);
           }
         }
       } else {
         this.reportSink(frame, arg, retag(only(args[i] ?? NONE, 'options'), 'headers'), `the options of ${label}`);
-        if (i > 0 && this.isHttpCall(node, name)) this.reportOptionsParam(frame, arg, args[i] ?? NONE, `the options of ${label}`);
+        if (i > 0 && http) this.reportOptionsParam(frame, arg, args[i] ?? NONE, `the options of ${label}`);
       }
     });
   }
 }
 
-/** MCP handler frameworks whose `withMcpAuth(handler, verifyToken)` calls `verifyToken(req, bearerToken)`. */
 const AUTH_WRAPPER_PACKAGES = new Set(['mcp-handler', '@vercel/mcp-adapter']);
 
 const HTTP_PACKAGES = new Set(['axios', 'got', 'ky', 'undici', 'node-fetch', 'cross-fetch', 'superagent', 'http', 'https', 'needle', 'ofetch']);
