@@ -488,6 +488,8 @@ export class JavaScriptEngine extends Engine {
       else if (t.kind === 'request' && (prop === 'cookies' || prop === 'signedCookies')) out = union(out, [next('headers')]);
       else if (t.kind === 'request' && prop === 'auth') out = union(out, [next('tokenobj')]);
       else if (t.kind === 'headers' && isCredentialHeader(prop)) out = union(out, [next('cred')]);
+      // A credential-named field may hold an object: `props.tokenSet.accessToken`, `session.credentials.apiKey`.
+      else if (t.kind === 'cred' && !isPlaceholder(t) && (TOKEN_ATTRS.has(prop) || isCredentialHeader(prop))) out = union(out, [next('cred')]);
       else if (t.kind === 'tokenobj' && TOKEN_ATTRS.has(prop)) out = union(out, [next('cred')]);
       // `authInfo.extra`: what the project's token verifier put there (the bearer, when it keeps it for the tools).
       else if (t.kind === 'tokenobj' && prop === 'extra') out = union(out, this.readStore('authInfo.extra', node, '`authInfo.extra` (filled by the token verifier)'));
