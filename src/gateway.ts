@@ -89,9 +89,6 @@ export async function startGateway(config: DeputyConfig, opts: GatewayOptions = 
     if (!opts.reuse) server.close();
     throw error;
   });
-  // Connections completed through another replica reach this one's sessions (Redis pub/sub).
-  const stopRelay = shared.state && outbound.accounts ? outbound.accounts.relayThrough(shared.state.broadcast) : undefined;
-
   // OpenAPI upstreams load (and validate) their specs now: a bad spec fails start-up, not a request.
   const toolsets = new Map<string, OpenApiToolset>();
   try {
@@ -110,6 +107,9 @@ export async function startGateway(config: DeputyConfig, opts: GatewayOptions = 
     throw error;
   }
 
+  // Connections completed through another replica reach this one's sessions (Redis pub/sub); from
+  // here on the pipeline is built, so its close undoes it.
+  const stopRelay = shared.state && outbound.accounts ? outbound.accounts.relayThrough(shared.state.broadcast) : undefined;
   const admission = createAdmission(config.limits);
   const quotas = new Quotas(config.quotas, new Map(config.upstreams.filter((u) => u.quotas).map((u) => [u.name, u.quotas!])), shared.quotaStore);
   // Each MCP upstream's connections and limits, shared by its /mcp/<name> proxy and the /mcp member.

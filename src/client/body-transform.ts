@@ -10,16 +10,36 @@ export interface BodyTransform {
   end(): Buffer;
   /** Given the way to send bytes of Deputy's own into the body (between two events), once the body flows. */
   attach?(emit: (chunk: Buffer) => void): void;
+  /** Resolves when what the rewrite still has to decide is decided; the body ends after it. */
+  settle?(): Promise<void>;
+}
+
+export interface SseTransformOptions {
+  attach?: (emit: (chunk: Buffer) => void) => void;
+  settle?: () => Promise<void>;
+  /**
+   * An event longer than this is relayed as it arrives instead of being held whole: `map` never sees
+   * it. For rewrites that only care about small events (notifications), so a large or endless event
+   * costs neither memory nor time.
+   */
+  passOver?: number;
 }
 
 /**
  * An SSE body rewritten event by event. `map` gets each event's text (lines joined by LF, without the
  * blank line that ends it) and returns its replacement, or undefined to drop the event. Lines may end
- * in CRLF, LF or CR (all become LF); a chunk may end inside a character or between CR and LF.
+ * in CRLF, LF or CR (all become LF); a chunk may end inside a character or between CR and LF. Each
+ * byte is searched once for the end of its event. Bytes of Deputy's own (`attach`) wait for the end
+ * of an event that is being passed through.
  */
-export function sseEventTransform(map: (event: string) => string | undefined, onAttach?: (emit: (chunk: Buffer) => void) => void): BodyTransform {
+export function sseEventTransform(map: (event: string) => string | undefined, opts: SseTransformOptions = {}): BodyTransform {
   const decoder = new StringDecoder('utf8');
   let held = '';
+  /** held[0, searched) holds no blank line. */
+  let searched = 0;
+  /** Inside an event longer than passOver, relayed as it arrives. */
+  let passing = false;
+  let waiting: Buffer[] = [];
   /** A trailing CR, which may be half of a CRLF split across chunks. */
   let cr = '';
   const events = (text: string, last: boolean): Buffer => {
@@ -27,19 +47,41 @@ export function sseEventTransform(map: (event: string) => string | undefined, on
     cr = !last && text.endsWith('\r') ? '\r' : '';
     held += (cr ? text.slice(0, -1) : text).replace(/\r\n?/g, '\n');
     let out = '';
-    for (let end = held.indexOf('\n\n'); end !== -1; end = held.indexOf('\n\n')) {
-      const event = map(held.slice(0, end));
-      if (event !== undefined) out += `${event}\n\n`;
+    for (let end = held.indexOf('\n\n', Math.max(0, searched - 1)); end !== -1; end = held.indexOf('\n\n')) {
+      const event = held.slice(0, end);
+      if (passing) {
+        out += `${event}\n\n`;
+        passing = false;
+        for (const w of waiting) out += w.toString('utf8');
+        waiting = [];
+      } else {
+        const mapped = map(event);
+        if (mapped !== undefined) out += `${mapped}\n\n`;
+      }
       held = held.slice(end + 2);
     }
-    if (last && held) out += map(held) ?? ''; // an event the upstream did not terminate
-    if (last) held = '';
+    searched = held.length;
+    if (opts.passOver !== undefined && held.length > opts.passOver) {
+      // Relay what is held, except a final LF that may be half of the blank line ending the event.
+      const keep = held.endsWith('\n') ? 1 : 0;
+      out += held.slice(0, held.length - keep);
+      held = held.slice(held.length - keep);
+      searched = held.length;
+      passing = true;
+    }
+    if (last && held) out += passing ? held : (map(held) ?? ''); // an event the upstream did not terminate
+    if (last) {
+      held = '';
+      for (const w of waiting) out += w.toString('utf8');
+      waiting = [];
+    }
     return Buffer.from(out);
   };
   return {
     push: (chunk) => events(decoder.write(chunk), false),
     end: () => events(decoder.end(), true),
-    ...(onAttach ? { attach: onAttach } : {}),
+    ...(opts.attach ? { attach: (emit: (chunk: Buffer) => void) => opts.attach!((chunk) => (passing ? waiting.push(chunk) : emit(chunk))) } : {}),
+    ...(opts.settle ? { settle: opts.settle } : {}),
   };
 }
 
@@ -69,6 +111,9 @@ export function chainTransforms(first: BodyTransform | undefined, second: BodyTr
     attach(emit) {
       first.attach?.(emit);
       second.attach?.(emit);
+    },
+    settle: async () => {
+      await Promise.all([first.settle?.(), second.settle?.()]);
     },
   };
 }

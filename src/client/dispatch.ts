@@ -105,14 +105,20 @@ export function dispatch(dispatcher: Dispatcher, opts: Dispatcher.DispatchOption
             const redacted = redactor?.found;
             // Failed before a byte was relayed: the caller can still answer with an error of its own.
             if (failure && !headSent) return done({ error: failure, redacted, unsent: true });
-            if (failure) res.destroy();
-            else {
+            if (failure) {
+              res.destroy();
+              return done({ error: failure, redacted });
+            }
+            const complete = () => {
               const tail = rewrite?.end();
               const last = redactor ? Buffer.concat([redactor.push(tail ?? Buffer.alloc(0)), redactor.end()]) : tail;
               sendHead();
               res.end(last);
-            }
-            done(failure ? { error: failure, redacted } : { redacted });
+              done({ redacted: redactor?.found });
+            };
+            // A rewrite still deciding (e.g. whether a notification goes on) ends the body after it.
+            if (rewrite?.settle) void rewrite.settle().then(complete, complete);
+            else complete();
           };
           sink = (chunk) => {
             const rewritten = rewrite ? rewrite.push(chunk) : chunk;
@@ -124,7 +130,7 @@ export function dispatch(dispatcher: Dispatcher, opts: Dispatcher.DispatchOption
           settle = finish;
           // Bytes of Deputy's own (a held-back notification let through later) go out like the upstream's.
           rewrite?.attach?.((chunk) => {
-            if (finished || res.destroyed) return;
+            if (res.writableEnded || res.destroyed) return;
             const out = redactor ? redactor.push(chunk) : chunk;
             if (!out.length) return;
             sendHead();

@@ -87,6 +87,8 @@ export class ToolPins {
   #loading?: Promise<void>;
   /** What each principal was last served, per (upstream, kind): a hash of the served definitions. */
   readonly #served = new Map<string, string>();
+  /** list_changed checks in flight per listener, and the one queued behind each. */
+  readonly #checks = new Map<string, { running: Promise<boolean>; queued?: Promise<boolean> }>();
   readonly #approvalListeners = new Set<ApprovalListener>();
   #watch?: NodeJS.Timeout;
 
@@ -153,9 +155,27 @@ export class ToolPins {
    * is not the whole list (more pages). Whenever the check cannot be made, the notification goes
    * through: it is only a hint, and the client's next listing is filtered anyway.
    */
-  async listChanged(upstream: string, kind: PinKind, principalKey: string, fetch: () => Promise<Record<string, unknown>[] | undefined>): Promise<boolean> {
+  async listChanged(upstream: string, kind: PinKind, servedTo: string, fetch: () => Promise<Record<string, unknown>[] | undefined>): Promise<boolean> {
     if (this.#modeOf(upstream) !== 'enforce') return true;
-    const key = `${upstream}\u0000${kind}\u0000${principalKey}`;
+    const key = `${upstream}\u0000${kind}\u0000${servedTo}`;
+    // One check at a time per listener; notifications arriving during it share one more check after
+    // it, so an upstream that floods notifications does not multiply listings with users' credentials.
+    const slot = this.#checks.get(key);
+    if (slot) return (slot.queued ??= slot.running.then(() => this.#check(key, upstream, kind, servedTo, fetch), () => this.#check(key, upstream, kind, servedTo, fetch)));
+    return this.#check(key, upstream, kind, servedTo, fetch);
+  }
+
+  #check(key: string, upstream: string, kind: PinKind, servedTo: string, fetch: () => Promise<Record<string, unknown>[] | undefined>): Promise<boolean> {
+    const running = this.#decide(key, upstream, kind, servedTo, fetch);
+    this.#checks.set(key, { running });
+    const done = () => {
+      if (this.#checks.get(key)?.running === running) this.#checks.delete(key);
+    };
+    void running.then(done, done);
+    return running;
+  }
+
+  async #decide(key: string, upstream: string, kind: PinKind, servedTo: string, fetch: () => Promise<Record<string, unknown>[] | undefined>): Promise<boolean> {
     const before = this.#served.get(key);
     let items;
     try {
@@ -164,7 +184,7 @@ export class ToolPins {
       return true;
     }
     if (!items) return true;
-    await this.review(upstream, kind, items, principalKey);
+    await this.review(upstream, kind, items, servedTo);
     return before === undefined || this.#served.get(key) !== before;
   }
 

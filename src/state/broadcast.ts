@@ -13,13 +13,17 @@ export class Broadcast {
   readonly #state: SharedState;
   readonly #sub: Redis;
   readonly #handlers = new Map<string, Set<(body: unknown) => void>>();
+  #subscribed = false;
 
   constructor(state: SharedState) {
     this.#state = state;
     // A connection in subscriber mode can do nothing else: a second one, same settings.
-    this.#sub = state.redis.duplicate({ enableOfflineQueue: true });
+    this.#sub = state.redis.duplicate();
     this.#sub.on('error', () => {}); // the shared state logs outages once; this connection reconnects with it
-    void this.#sub.subscribe(CHANNEL).catch((error: Error) => log.warn('shared state: could not subscribe to replica events', { error: error.message }));
+    // Subscribed on every (re)connection: Redis may come up after Deputy, or restart.
+    const subscribe = () => this.#sub.subscribe(CHANNEL).then(() => (this.#subscribed = true), (error: Error) => log.warn('shared state: could not subscribe to replica events', { error: error.message }));
+    this.#sub.on('ready', () => void subscribe());
+    this.#sub.on('close', () => (this.#subscribed = false));
     this.#sub.on('message', (_channel: string, data: string) => {
       const plain = this.#state.cipher.decrypt(data, AAD);
       if (plain === undefined) return; // another deployment's, or a key this replica does not have
@@ -39,10 +43,14 @@ export class Broadcast {
     });
   }
 
-  /** Sends to every replica, this one included. False when Redis is unreachable (deliver locally then). */
+  /**
+   * Sends to every replica. True when this replica will hear it too (it is subscribed and Redis took
+   * the message); false means: deliver locally (other replicas may still have heard it).
+   */
   async publish(topic: string, body: unknown): Promise<boolean> {
     const sealed = this.#state.cipher.encrypt(JSON.stringify({ topic, body }), AAD);
-    return (await this.#state.run((r) => r.publish(CHANNEL, sealed))) !== undefined;
+    const receivers = await this.#state.run((r) => r.publish(CHANNEL, sealed));
+    return this.#subscribed && receivers !== undefined && receivers > 0;
   }
 
   on(topic: string, handler: (body: unknown) => void): () => void {

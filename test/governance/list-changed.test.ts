@@ -35,6 +35,19 @@ async function changingUpstream() {
       if (sid) return void res.writeHead(404).end();
       const server = new McpServer({ name: 'docs', version: '1.0.0' }, { capabilities: { tools: { listChanged: true } } });
       const search = server.registerTool('search', { description }, async () => ({ content: [{ type: 'text', text: 'results' }] }));
+      // Adds a tool everywhere without notifying the GET streams, and tells the caller on its own stream.
+      server.registerTool('grow', { description: 'Adds a tool' }, async (call) => {
+        const name = `grown_${extra.length}`;
+        extra.push(name);
+        for (const s of servers) {
+          const notify = s.server.sendToolListChanged;
+          s.server.sendToolListChanged = () => {};
+          s.server.registerTool(name, { description: `added ${name}` }, async () => ({ content: [{ type: 'text', text: name }] }));
+          s.server.sendToolListChanged = notify;
+        }
+        await call.sendNotification({ method: 'notifications/tools/list_changed' });
+        return { content: [{ type: 'text', text: 'grown' }] };
+      });
       for (const name of extra) server.registerTool(name, { description: `added ${name}` }, async () => ({ content: [{ type: 'text', text: name }] }));
       const entry = { server, search };
       servers.add(entry);
@@ -90,7 +103,7 @@ async function waitFor(what: string, check: () => boolean | Promise<boolean>, ms
   }
 }
 
-const names = async (client: Client) => (await client.listTools()).tools.map((t) => t.name).sort();
+const names = async (client: Client) => (await client.listTools()).tools.map((t) => t.name).filter((n) => !n.endsWith('grow')).sort();
 
 for (const path of ['/mcp/docs', '/mcp']) {
   test(`enforce on ${path}: list_changed for a change waiting for approval is held back; a new tool and the approval are announced`, async () => {
@@ -135,4 +148,33 @@ test('warn: list_changed goes through as the upstream sends it', async () => {
   const { heard } = await listening(deputy, '/mcp/docs', 'bob');
   up.describe('Search the docs, v2');
   await waitFor('list_changed under warn', () => heard.length === 1);
+});
+
+test('enforce: a list_changed on a call\'s own response stream reaches the caller when the list really changed (the answer waits for the decision)', async () => {
+  const up = await changingUpstream();
+  const deputy = await startDeputy(as, { upstreams: [{ name: 'docs', type: 'mcp', url: up.url, credentials: { type: 'static', headers: { 'X-Tenant': 'a' } } }] });
+  onCleanup(() => deputy.close());
+  const url = `${deputy.url}/mcp/docs`;
+  const token = await userToken(as, url, { sub: 'dana' });
+  const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-11-25' };
+  const init = await fetch(url, { method: 'POST', headers, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 't', version: '1' } } }) });
+  const session = init.headers.get('mcp-session-id')!;
+  await init.text();
+  const h = { ...headers, 'mcp-session-id': session };
+  await (await fetch(url, { method: 'POST', headers: h, body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }) })).text();
+  await (await fetch(url, { method: 'POST', headers: h, body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' }) })).text(); // the baseline
+  const call = await fetch(url, { method: 'POST', headers: h, body: JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'grow', arguments: {} } }) });
+  const body = await call.text();
+  assert.match(body, /notifications\/tools\/list_changed/, body);
+  assert.ok(body.indexOf('list_changed') < body.indexOf('"grown"'), 'the notification comes before the result, as the upstream sent it');
+});
+
+test('enforce: two clients of the same person each hear a new tool on their own stream', async () => {
+  const up = await changingUpstream();
+  const deputy = await startDeputy(as, { upstreams: [{ name: 'docs', type: 'mcp', url: up.url, credentials: { type: 'static', headers: { 'X-Tenant': 'a' } } }] });
+  onCleanup(() => deputy.close());
+  const one = await listening(deputy, '/mcp/docs', 'erin');
+  const two = await listening(deputy, '/mcp/docs', 'erin');
+  up.addTool('fresh');
+  await waitFor('both clients told', () => one.heard.length === 1 && two.heard.length === 1);
 });

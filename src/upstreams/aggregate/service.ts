@@ -6,7 +6,7 @@
 import { GATED_LIST_CHANGED, LIST_CHANGED_OF, LIST_OF, type PinKind, type ToolPins } from '../../governance/pins.ts';
 import { wholeList } from '../../governance/list-changed-gate.ts';
 import { principalKey, type Principal } from '../../inbound/principal.ts';
-import { throttledWarning } from '../../log.ts';
+import { log, throttledWarning } from '../../log.ts';
 import { decide, enforce } from '../../policy/enforce.ts';
 import type { ToolPolicy } from '../../policy/tools.ts';
 import { INVALID_PARAMS, JsonRpcError, METHOD_NOT_FOUND } from '../../protocol/jsonrpc.ts';
@@ -51,6 +51,8 @@ const CAPABILITY_WAIT_MS = 5000;
 type Item = Record<string, unknown>;
 type Notification = { method: string; params: Record<string, unknown> };
 
+let services = 0;
+
 export class AggregateService implements McpService {
   readonly serverInfo: { name: string; version: string; title?: string };
   readonly instructions: string | undefined;
@@ -72,6 +74,8 @@ export class AggregateService implements McpService {
   /** Requests in flight per Deputy session: notifications go out on their streams right away. */
   readonly #active = new Map<string, Set<ServiceContext>>();
   readonly #stopApprovals?: () => void;
+  /** Sets this service apart from the others over the same upstreams (/mcp and each translation) in the pins' record of what was served. */
+  readonly #servedId = `svc${++services}`;
 
   constructor(opts: AggregateOptions) {
     this.serverInfo = opts.serverInfo ?? { name: 'deputy', title: 'Deputy (all upstreams)', version: opts.version ?? '1.0.0' };
@@ -217,7 +221,7 @@ export class AggregateService implements McpService {
       await Promise.all(settled.map(async (s, i) => {
         if (s.status !== 'fulfilled' || !Array.isArray(s.value[kind])) return;
         const firstPage = cursors?.[entries[i]!.member.name] === undefined;
-        const reviewed = await this.#pins!.review(entries[i]!.member.name, pinKind, s.value[kind] as Item[], firstPage ? principalKey(ctx.principal) : undefined);
+        const reviewed = await this.#pins!.review(entries[i]!.member.name, pinKind, s.value[kind] as Item[], firstPage ? this.#servedTo(principalKey(ctx.principal)) : undefined);
         s.value = { ...s.value, [kind]: reviewed.items };
         for (const n of reviewed.withheld) pinned.push(`${entries[i]!.member.name}/${n}`);
       }));
@@ -427,12 +431,19 @@ export class AggregateService implements McpService {
     const entry = this.#entries.get(member);
     if (gated && this.#pins && entry && caller) {
       const fetch = async () => wholeList(gated, await entry.member.request(LIST_OF[gated].method, {}, { ...caller, requestId: 'list_changed', signal: AbortSignal.timeout(entry.member.timeoutMs) }));
-      void this.#pins.listChanged(member, gated, key, fetch).then((relay) => relay && this.#deliver(key, method, params), () => this.#deliver(key, method, params));
+      void this.#pins.listChanged(member, gated, this.#servedTo(key), fetch)
+        .catch(() => true) // when the check cannot be made, the notification goes through
+        .then((relay) => relay && this.#deliver(key, method, params))
+        .catch((error: unknown) => log.warn('a list_changed notification could not be delivered', { upstream: member, error: (error as Error).message }));
       return;
     }
     let out = params;
     if (method === 'notifications/resources/updated' && typeof params.uri === 'string') out = { ...params, uri: this.#mapper.uri(member, params.uri) };
     this.#deliver(key, method, out);
+  }
+
+  #servedTo(principalKey: string): string {
+    return `${this.#servedId}\u0000${principalKey}`;
   }
 
   #deliver(key: string, method: string, out: Record<string, unknown>): void {

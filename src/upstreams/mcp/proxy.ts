@@ -268,6 +268,8 @@ export class McpProxy implements McpHandler {
       audit.upstreamError(`upstream '${name}' answered HTTP ${status}`);
     }
     const pinning = this.#pins && this.#pins.mode(name) !== 'off' ? this.#pins : undefined;
+    // What a client was last served is kept per Deputy session (a person may run two clients), else per principal.
+    const servedTo = clientSession !== undefined ? `${principalKey(x.principal)}\u0000${clientSession}` : principalKey(x.principal);
     const list = x.rpc?.method !== undefined ? PINNED_LISTS[x.rpc.method] : undefined;
     if (list && status === 200 && (pinning || (list.key === 'tools' && this.#policy.perTool))) {
       // The one buffered answer: a listing rewritten to what this principal may call (tools) and,
@@ -276,7 +278,7 @@ export class McpProxy implements McpHandler {
       const withheld: string[] = [];
       const firstPage = x.rpc!.params?.cursor === undefined;
       const review = pinning && (async (items: Record<string, unknown>[]) => {
-        const r = await pinning.review(name, list.kind, items, firstPage ? principalKey(x.principal) : undefined);
+        const r = await pinning.review(name, list.kind, items, firstPage ? servedTo : undefined);
         withheld.push(...r.withheld);
         return r.items;
       });
@@ -293,7 +295,7 @@ export class McpProxy implements McpHandler {
     const seal = mrtr && status === 200 ? this.#sealer.rewriter(principalKey(x.principal), name, sse) : undefined;
     // Pinning (enforce): list_changed reaches the client only when what it is served changed.
     const gate = sse && status === 200 && pinning?.mode(name) === 'enforce' ? listChangedGate({
-      pins: pinning, upstream: name, principalKey: principalKey(x.principal),
+      pins: pinning, upstream: name, servedTo,
       list: (kind) => this.#listAs(x, kind),
       // A handshake GET stream is where approvals are announced while it is open.
       approvals: req.method === 'GET' && x.era === 'handshake' ? (tell) => {
