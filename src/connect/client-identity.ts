@@ -102,11 +102,15 @@ export async function dynamicIdentity(d: DynamicClientConfig, as: oauth.Authoriz
  * once when there is none (or it is no longer usable); concurrent callers in this process share one
  * attempt, and replicas serialise on the vault's lock and re-read under it.
  */
+/** How long a replica trusts the registration it last read before reading the vault again. */
+const KNOWN_MS = 60_000;
+
 export class ClientRegistrations {
   readonly #vault: Vault;
   readonly #audit: () => AuditSink;
   readonly #clientUri?: string;
-  readonly #known = new Map<string, RegisteredClient>();
+  /** Registrations read from the vault, re-read after KNOWN_MS (another replica may have replaced one). */
+  readonly #known = new Map<string, { client: RegisteredClient; at: number }>();
   readonly #pending = new Map<string, Promise<RegisteredClient>>();
 
   constructor(vault: Vault, audit: () => AuditSink, publicUrl: string) {
@@ -119,11 +123,11 @@ export class ClientRegistrations {
     const key: ClientKey = { upstream, issuer: as.issuer };
     const id = JSON.stringify([upstream, as.issuer]);
     const known = this.#known.get(id);
-    if (known && usable(known, redirectUri)) return Promise.resolve(known);
+    if (known && Date.now() - known.at < KNOWN_MS && usable(known.client, redirectUri)) return Promise.resolve(known.client);
     let pending = this.#pending.get(id);
     if (!pending) {
       pending = this.#obtain(key, as, redirectUri, timeoutMs)
-        .then((c) => (this.#known.set(id, c), c))
+        .then((c) => (this.#known.set(id, { client: c, at: Date.now() }), c))
         .finally(() => this.#pending.delete(id));
       this.#pending.set(id, pending);
     }
@@ -132,16 +136,20 @@ export class ClientRegistrations {
 
   /**
    * The server refused this client (invalid_client): drop it, so the next flow registers again. Only
-   * the registration that was refused is deleted: another replica may have replaced it already.
+   * the registration that was refused is deleted: `replaced` when another replica has replaced it
+   * already (the caller may retry with the new one).
    */
-  async forget(upstream: string, issuer: string, clientId: string): Promise<void> {
+  async forget(upstream: string, issuer: string, clientId: string): Promise<'forgotten' | 'replaced'> {
     const key: ClientKey = { upstream, issuer };
     this.#known.delete(JSON.stringify([upstream, issuer]));
-    await this.#vault.withClientLock(key, async () => {
+    const outcome = await this.#vault.withClientLock(key, async () => {
       const stored = await this.#vault.getClient(key).catch(() => undefined);
-      if (stored?.clientId === clientId) await this.#vault.deleteClient(key);
+      if (stored && stored.clientId !== clientId) return 'replaced' as const;
+      if (stored) await this.#vault.deleteClient(key);
+      return 'forgotten' as const;
     });
-    log.warn('the authorization server refused Deputy\'s registered client (invalid_client); it will register again', { upstream, issuer, clientId });
+    if (outcome === 'forgotten') log.warn('the authorization server refused Deputy\'s registered client (invalid_client); it will register again', { upstream, issuer, clientId });
+    return outcome;
   }
 
   async #obtain(key: ClientKey, as: oauth.AuthorizationServer, redirectUri: string, timeoutMs: number): Promise<RegisteredClient> {

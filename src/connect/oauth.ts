@@ -121,7 +121,7 @@ export class OAuthClient {
   }
 
   /** A new access token; the refresh token is kept when the server rotates none. GrantRejected on invalid_grant. */
-  async refresh(refreshToken: string): Promise<StoredTokens> {
+  async refresh(refreshToken: string, retried = false): Promise<StoredTokens> {
     const as = await this.server();
     const id = await this.identity();
     const client = id.client;
@@ -132,8 +132,11 @@ export class OAuthClient {
       return { ...tokens, refreshToken: tokens.refreshToken ?? refreshToken };
     } catch (error) {
       if (error instanceof oauth.ResponseBodyError && error.error === 'invalid_grant') throw new GrantRejected(`the authorization server refused the refresh token (invalid_grant${error.error_description ? `: ${error.error_description}` : ''})`);
+      // Another replica replaced the registration (this one still had the old): once more with the new one.
+      const refused = await this.#refusedClient(as, id, error);
+      if (refused === 'replaced' && !retried) return this.refresh(refreshToken, true);
       // A registration the server no longer knows: its tokens are lost with it; connect again (and register again).
-      if (await this.#refusedClient(as, id, error)) throw new GrantRejected('the authorization server no longer knows Deputy\'s registered client (invalid_client)');
+      if (refused) throw new GrantRejected('the authorization server no longer knows Deputy\'s registered client (invalid_client)');
       throw error;
     }
   }
@@ -148,11 +151,13 @@ export class OAuthClient {
     return true;
   }
 
-  /** invalid_client for a registered client: forget the registration (true), so the next flow registers again. */
-  async #refusedClient(as: oauth.AuthorizationServer, id: ClientIdentity, error: unknown): Promise<boolean> {
-    if (id.source !== 'registered' || !isInvalidClient(error)) return false;
-    await this.#cfg.dynamic?.registrations?.forget(this.#cfg.dynamic.upstream, as.issuer, id.clientId);
-    return true;
+  /**
+   * invalid_client for a registered client: forget the registration, so the next flow registers again
+   * (`forgotten`), unless another replica has replaced it already (`replaced`). Undefined otherwise.
+   */
+  async #refusedClient(as: oauth.AuthorizationServer, id: ClientIdentity, error: unknown): Promise<'forgotten' | 'replaced' | undefined> {
+    if (id.source !== 'registered' || !isInvalidClient(error)) return undefined;
+    return (await this.#cfg.dynamic?.registrations?.forget(this.#cfg.dynamic.upstream, as.issuer, id.clientId)) ?? 'forgotten';
   }
 
   #options(as: oauth.AuthorizationServer) {
