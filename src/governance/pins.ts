@@ -51,6 +51,8 @@ function otherFields(kind: PinKind, item: Record<string, unknown>): string {
   return stableJson(rest);
 }
 
+/** One value for a served list: its items' approved definitions and other fields, in any order. */
+const fingerprintOf = (approved: string[]) => createHash('sha256').update([...approved].sort().join('\n')).digest('hex');
 const hashOf = (definition: string) => createHash('sha256').update(definition).digest('hex');
 const keyOf = (upstream: string, kind: PinKind, name: string) => `${upstream}\u0000${kind}\u0000${name}`;
 const storeDown = throttledWarning('the pin store is unreachable; the pins last read stay in force');
@@ -161,12 +163,12 @@ export class ToolPins {
     // One check at a time per listener; notifications arriving during it share one more check after
     // it, so an upstream that floods notifications does not multiply listings with users' credentials.
     const slot = this.#checks.get(key);
-    if (slot) return (slot.queued ??= slot.running.then(() => this.#check(key, upstream, kind, servedTo, fetch), () => this.#check(key, upstream, kind, servedTo, fetch)));
-    return this.#check(key, upstream, kind, servedTo, fetch);
+    if (slot) return (slot.queued ??= slot.running.then(() => this.#check(key, upstream, kind, fetch), () => this.#check(key, upstream, kind, fetch)));
+    return this.#check(key, upstream, kind, fetch);
   }
 
-  #check(key: string, upstream: string, kind: PinKind, servedTo: string, fetch: () => Promise<Record<string, unknown>[] | undefined>): Promise<boolean> {
-    const running = this.#decide(key, upstream, kind, servedTo, fetch);
+  #check(key: string, upstream: string, kind: PinKind, fetch: () => Promise<Record<string, unknown>[] | undefined>): Promise<boolean> {
+    const running = this.#decide(key, upstream, kind, fetch);
     this.#checks.set(key, { running });
     const done = () => {
       if (this.#checks.get(key)?.running === running) this.#checks.delete(key);
@@ -175,8 +177,12 @@ export class ToolPins {
     return running;
   }
 
-  async #decide(key: string, upstream: string, kind: PinKind, servedTo: string, fetch: () => Promise<Record<string, unknown>[] | undefined>): Promise<boolean> {
-    const before = this.#served.get(key);
+  /**
+   * Compares the upstream's current list, as the client would be served it, with what the client was
+   * last served (recorded by its own listings only: every stream of the client compares against the
+   * same, and none of these checks moves it).
+   */
+  async #decide(key: string, upstream: string, kind: PinKind, fetch: () => Promise<Record<string, unknown>[] | undefined>): Promise<boolean> {
     let items;
     try {
       items = await fetch();
@@ -184,8 +190,9 @@ export class ToolPins {
       return true;
     }
     if (!items) return true;
-    await this.review(upstream, kind, items, servedTo);
-    return before === undefined || this.#served.get(key) !== before;
+    const { approved } = await this.#review(upstream, kind, items, this.#modeOf(upstream));
+    const served = this.#served.get(key);
+    return served === undefined || served !== fingerprintOf(approved);
   }
 
   /** Called with (upstream, kind) when an approved change becomes visible. */
@@ -213,7 +220,7 @@ export class ToolPins {
 
   /** `approved`: the approved definition's hash of each item listed (a pending change does not count). */
   #remember(upstream: string, kind: PinKind, principalKey: string, approved: string[]): void {
-    const fingerprint = hashOf(approved.sort().join('\n'));
+    const fingerprint = fingerprintOf(approved);
     const key = `${upstream}\u0000${kind}\u0000${principalKey}`;
     this.#served.delete(key); // re-inserted last: the map's order is its age
     this.#served.set(key, fingerprint);
