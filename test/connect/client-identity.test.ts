@@ -206,7 +206,7 @@ test('Client ID Metadata Document: the AS fetches Deputy\'s document over https 
   assert.equal(await accounts.vault.getClient({ upstream: 'tracker', issuer: cimd.issuer }), undefined, 'nothing stored');
 });
 
-test('two replicas on one PostgreSQL vault: first flows on both at once make one registration, which both use', async () => {
+test('two replicas on one PostgreSQL vault: first flows on both at once make one registration, which both use; a registration one replica replaced is used by the other, not forgotten', async () => {
   const pg = await startPostgres();
   onCleanup(() => pg.destroy());
   const as = await startAuthorizationServer({ defaultResource: resourceFor(() => trackers.registering) });
@@ -228,6 +228,20 @@ test('two replicas on one PostgreSQL vault: first flows on both at once make one
   assert.deepEqual(rows.map((r) => [r.upstream, r.issuer]), [['tracker', as.issuer]]);
   const secret = (await replicas[1]!.outbound.accounts!.vault.getClient({ upstream: 'tracker', issuer: as.issuer }))!.clientSecret!;
   assert.ok(!rows[0]!.sealed.toString('latin1').includes(secret), 'sealed in PostgreSQL');
+
+  // The AS drops the registration. Replica A learns it first (invalid_client) and registers again;
+  // replica B, still holding the old one, gets invalid_client too: it must use the new registration,
+  // not forget it (that would end people's connections made with the new client).
+  const [a, b] = replicas.map((r) => r.outbound.accounts!.client('tracker')!);
+  const first = as.registeredClients[0]!;
+  await as.provider.Client.adapter.destroy(first);
+  await assert.rejects(a!.refresh('not-a-refresh-token'), /no longer knows Deputy's registered client \(invalid_client\)/);
+  await a!.authorizationUrl({ state: 's', verifier: 'v'.repeat(43) });
+  assert.equal(as.registeredClients.length, 2, 'A registered again');
+  await assert.rejects(b!.refresh('not-a-refresh-token'), /refused the refresh token \(invalid_grant/, 'B retried with the new client (whose answer is about the token, not the client)');
+  assert.equal((await b!.identity()).clientId, as.registeredClients[1], 'B now uses the new registration');
+  assert.equal((await replicas[0]!.outbound.accounts!.vault.getClient({ upstream: 'tracker', issuer: as.issuer }))!.clientId, as.registeredClients[1], 'the new registration is kept');
+  assert.equal(as.registeredClients.length, 2, 'nobody registered a third time');
 });
 
 test('no way to get a client (metadata documents need https; no registration): a clear page, and the log says what to configure', async () => {
