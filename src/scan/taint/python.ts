@@ -484,10 +484,11 @@ export class PythonEngine extends Engine {
     const qualified = qualify(fn, this.imports) ?? '';
     let receiver: Taints = NONE;
     let receiverNode: Node | undefined;
+    let calleeTaint: Taints = NONE;
     if (fn.type === 'attribute') {
       receiverNode = fn.childForFieldName('object')!;
       receiver = this.eval(receiverNode, frame);
-    } else if (fn.type !== 'identifier') this.eval(fn, frame);
+    } else if (fn.type !== 'identifier') calleeTaint = this.eval(fn, frame);
 
     const positional: Taints[] = [];
     const keywords = new Map<string, { node: Node; taints: Taints }>();
@@ -598,6 +599,10 @@ export class PythonEngine extends Engine {
         out = union(out, name === 'loads' ? retag(only(a, 'cred'), 'headers') : name === 'str' || name.includes('b64') || name.includes('quote') ? retag(carriesCredential(a), 'cred') : a);
       }
     }
+    // Runners that call the function they are given with the arguments after it: `asyncio.to_thread(fn, *a, **kw)`.
+    out = union(out, this.callThrough(node, name, qualified, positional, keywords, frame));
+    // `partial(fn, tok)(…)`: the call of a partial is the call it was built for (its taint is what that returns).
+    if (fn.type === 'call' && isPartial(fn)) out = union(out, calleeTaint);
     // Functions and methods of this file or of a scanned module it imports.
     const callee = shortCallee(fn);
     const summary = this.calleeSummary(fn, name, receiverNode, frame);
@@ -626,6 +631,32 @@ export class PythonEngine extends Engine {
       for (const [k, a] of keywords) if (k !== 'headers') out = union(out, only(a.taints, 'cred'));
     }
     return out;
+  }
+
+  /**
+   * A runner handed a function and its arguments calls the function with them: `asyncio.to_thread(fn, *a, **kw)`,
+   * `loop.run_in_executor(executor, fn, *a)`, `anyio.to_thread.run_sync(fn, *a)`, starlette's
+   * `run_in_threadpool(fn, *a, **kw)`, `executor.submit(fn, *a, **kw)`, and `functools.partial(fn, *a, **kw)` (taken as
+   * called where it is built). The function's parameter-to-sink summary applies to those arguments and the runner's
+   * result is what the function returns. Only a function of this file or a scanned module has a summary.
+   */
+  callThrough(node: Node, name: string, qualified: string, positional: Taints[], keywords: Map<string, { node: Node; taints: Taints }>, frame: Frame): Taints {
+    const runner = RUNNERS.get(name);
+    if (!runner) return NONE;
+    if (name === 'run_sync' && !qualified.endsWith('to_thread.run_sync')) return NONE;
+    if (name === 'partial' && !isPartial(node)) return NONE;
+    const argNodes = (node.childForFieldName('arguments')?.namedChildren ?? []).filter((a): a is Node => !!a && a.type !== 'keyword_argument' && a.type !== 'dictionary_splat');
+    const target = argNodes[runner.fn];
+    if (!target) return NONE;
+    // `run_in_executor(None, partial(fn, tok))`: the partial was applied where it was built; its taint is the result.
+    if (target.type === 'call' && isPartial(target)) return positional[runner.fn] ?? NONE;
+    if (target.type !== 'identifier' && target.type !== 'attribute') return NONE;
+    const receiver = target.type === 'attribute' ? target.childForFieldName('object') ?? undefined : undefined;
+    const summary = this.calleeSummary(target, lastName(target) ?? '', receiver, frame);
+    if (!summary) return NONE;
+    const rest = positional.slice(runner.fn + 1);
+    const bound = bindArgs(summary, rest, runner.keywords ? keywords : new Map());
+    return this.applySummary(frame, summary, bound, node, shortCallee(target));
   }
 
   /** The summary of what `fn` calls: a function of this file, a method of this class, or one of a scanned import. */
@@ -756,6 +787,22 @@ export class PythonEngine extends Engine {
   }
 }
 
+
+/** Runners that call a function with the arguments after it: the function's position, whether keywords are passed on. */
+const RUNNERS = new Map<string, { fn: number; keywords: boolean }>([
+  ['to_thread', { fn: 0, keywords: true }],
+  ['run_in_threadpool', { fn: 0, keywords: true }],
+  ['run_sync', { fn: 0, keywords: false }],
+  ['run_in_executor', { fn: 1, keywords: false }],
+  ['submit', { fn: 0, keywords: true }],
+  ['partial', { fn: 0, keywords: true }],
+]);
+
+/** `partial(…)` / `functools.partial(…)`. */
+function isPartial(call: Node): boolean {
+  const f = call.childForFieldName('function');
+  return !!f && (f.type === 'identifier' ? f.text === 'partial' : f.type === 'attribute' && f.text === 'functools.partial');
+}
 
 /** Positional arguments, then keyword arguments placed at their parameter's index. */
 function bindArgs(summary: Summary, positional: Taints[], keywords: Map<string, { taints: Taints }>): Taints[] {
