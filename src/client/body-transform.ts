@@ -112,9 +112,8 @@ export function chainTransforms(first: BodyTransform | undefined, second: BodyTr
       first.attach?.(emit);
       second.attach?.(emit);
     },
-    settle: async () => {
-      await Promise.all([first.settle?.(), second.settle?.()]);
-    },
+    // Only when one of them decides something: a body with nothing to wait for ends at once.
+    ...(first.settle || second.settle ? { settle: async () => void (await Promise.all([first.settle?.(), second.settle?.()])) } : {}),
   };
 }
 

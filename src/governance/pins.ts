@@ -52,8 +52,9 @@ function otherFields(kind: PinKind, item: Record<string, unknown>): string {
 }
 
 /** One value for a served list: its items' approved definitions and other fields, in any order. */
-const fingerprintOf = (approved: string[]) => createHash('sha256').update([...approved].sort().join('\n')).digest('hex');
 const hashOf = (definition: string) => createHash('sha256').update(definition).digest('hex');
+const fingerprintOf = (approved: string[]) => hashOf([...approved].sort().join('\n'));
+/** The key of one pin (name) or of one listener's served list (servedTo), per upstream and kind. */
 const keyOf = (upstream: string, kind: PinKind, name: string) => `${upstream}\u0000${kind}\u0000${name}`;
 const storeDown = throttledWarning('the pin store is unreachable; the pins last read stay in force');
 /** Served-listing fingerprints kept (per upstream, kind and principal); the oldest go first. */
@@ -159,7 +160,7 @@ export class ToolPins {
    */
   async listChanged(upstream: string, kind: PinKind, servedTo: string, fetch: () => Promise<Record<string, unknown>[] | undefined>): Promise<boolean> {
     if (this.#modeOf(upstream) !== 'enforce') return true;
-    const key = `${upstream}\u0000${kind}\u0000${servedTo}`;
+    const key = keyOf(upstream, kind, servedTo);
     // One check at a time per listener; notifications arriving during it share one more check after
     // it, so an upstream that floods notifications does not multiply listings with users' credentials.
     const slot = this.#checks.get(key);
@@ -208,7 +209,7 @@ export class ToolPins {
   }
 
   #announce(upstream: string, kind: PinKind): void {
-    for (const [k] of this.#served) if (k.startsWith(`${upstream}\u0000${kind}\u0000`)) this.#served.delete(k);
+    for (const [k] of this.#served) if (k.startsWith(keyOf(upstream, kind, ''))) this.#served.delete(k);
     for (const l of this.#approvalListeners) {
       try {
         l(upstream, kind);
@@ -221,7 +222,7 @@ export class ToolPins {
   /** `approved`: the approved definition's hash of each item listed (a pending change does not count). */
   #remember(upstream: string, kind: PinKind, principalKey: string, approved: string[]): void {
     const fingerprint = fingerprintOf(approved);
-    const key = `${upstream}\u0000${kind}\u0000${principalKey}`;
+    const key = keyOf(upstream, kind, principalKey);
     this.#served.delete(key); // re-inserted last: the map's order is its age
     this.#served.set(key, fingerprint);
     if (this.#served.size > MAX_SERVED) this.#served.delete(this.#served.keys().next().value!);

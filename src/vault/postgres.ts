@@ -25,7 +25,6 @@ const MIGRATIONS: string[] = [
      upstream TEXT NOT NULL, issuer TEXT NOT NULL, key_id TEXT NOT NULL, sealed BYTEA NOT NULL, created_at BIGINT NOT NULL,
      PRIMARY KEY (upstream, issuer));`,
 ];
-/** The audit store's constant: Deputy's migrations are serialised together (both create deputy_schema_version). */
 /** How long withLock waits for another replica's lock before failing with ERR_VAULT_LOCK_TIMEOUT. */
 const LOCK_TIMEOUT_MS = 30_000;
 /** Connections for locks: at most this many accounts locked at once by one process (more wait for one). */

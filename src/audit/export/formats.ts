@@ -81,12 +81,22 @@ function activityOf(method: string | undefined): number {
   return 99;
 }
 
+/** CEF and LEEF severity, 0–10: ok is 1, refusals 6, upstream and credential failures 7, errors 8, others 4. */
+function siemSeverity(e: ChainRow): number {
+  return OK.has(e.outcome) ? 1 : ({ denied: 6, unauthenticated: 6, upstream_error: 7, credential_error: 7, error: 8 } as Record<string, number>)[e.outcome] ?? 4;
+}
+
+/** What kind of event it is, for a SIEM's event id or signature: `<mcp|accounts|pins>:<outcome>`. */
+function eventClass(e: ChainRow): string {
+  return `${e.route === 'accounts' || e.route === 'pins' ? e.route : 'mcp'}:${e.outcome}`;
+}
+
 /** ArcSight CEF:0, with header and extension escaping. */
 export function cef(e: ChainRow): string {
   const h = (s: string) => s.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/[\r\n]+/g, ' ');
   const x = (s: string) => s.replace(/\\/g, '\\\\').replace(/=/g, '\\=').replace(/\r?\n|\r/g, '\\n');
-  const severity = OK.has(e.outcome) ? 1 : ({ denied: 6, unauthenticated: 6, upstream_error: 7, credential_error: 7, error: 8 } as Record<string, number>)[e.outcome] ?? 4;
-  const signature = `${e.route === 'accounts' || e.route === 'pins' ? e.route : 'mcp'}:${e.outcome}`;
+  const severity = siemSeverity(e);
+  const signature = eventClass(e);
   const name = `${e.rpcMethod ?? e.httpMethod} ${e.outcome}`;
   const ext: [string, string | number | undefined][] = [
     ['rt', Date.parse(e.time)], ['externalId', e.requestId], ['suser', e.subject], ['suid', e.clientId], ['cs1Label', 'issuer'], ['cs1', e.issuer],
@@ -109,8 +119,8 @@ const LEEF_DELIMITER = '^';
 export function leef(e: ChainRow): string {
   const h = (s: string) => s.replace(/[|\r\n]/g, (c) => (c === '|' ? '/' : ' '));
   const v = (s: string) => s.replace(/[\^\t\r\n]/g, ' ');
-  const sev = OK.has(e.outcome) ? 1 : ({ denied: 6, unauthenticated: 6, upstream_error: 7, credential_error: 7, error: 8 } as Record<string, number>)[e.outcome] ?? 4;
-  const eventId = `${e.route === 'accounts' || e.route === 'pins' ? e.route : 'mcp'}:${e.outcome}`;
+  const sev = siemSeverity(e);
+  const eventId = eventClass(e);
   const attrs: [string, string | number | undefined][] = [
     ['devTime', e.time], ['devTimeFormat', "yyyy-MM-dd'T'HH:mm:ss.SSSX"], ['cat', e.rpcMethod ?? e.httpMethod], ['sev', sev],
     ['usrName', e.subject], ['identSrc', e.clientId], ['issuer', e.issuer], ['url', e.route], ['proto', 'HTTP'], ['requestMethod', e.httpMethod],

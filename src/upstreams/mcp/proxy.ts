@@ -24,7 +24,7 @@ import type { UpstreamClient } from '../aggregate/upstream-client.ts';
 import { principalKey } from '../../inbound/principal.ts';
 import { MRTR_METHODS, type RequestStateSealer } from '../../protocol/request-state.ts';
 import { findOwnSession, newSessionId, SessionLimitError, type SessionStore } from '../../protocol/sessions.ts';
-import { credentialFailure, CredentialError, type CredentialProvider } from '../../outbound/provider.ts';
+import { CredentialError, type CredentialProvider } from '../../outbound/provider.ts';
 import { log } from '../../log.ts';
 import { decide, enforce, filterListAnswer, PolicyDenied } from '../../policy/enforce.ts';
 import { chainTransforms } from '../../client/body-transform.ts';
