@@ -268,8 +268,8 @@ export class McpProxy implements McpHandler {
       audit.upstreamError(`upstream '${name}' answered HTTP ${status}`);
     }
     const pinning = this.#pins && this.#pins.mode(name) !== 'off' ? this.#pins : undefined;
-    // What a client was last served is kept per Deputy session (a person may run two clients), else per principal.
-    const servedTo = clientSession !== undefined ? `${principalKey(x.principal)}\u0000${clientSession}` : principalKey(x.principal);
+    // With pinning, what a client was last served is kept per Deputy session (a person may run two clients), else per principal.
+    const servedTo = !pinning ? '' : clientSession !== undefined ? `${principalKey(x.principal)}\u0000${clientSession}` : principalKey(x.principal);
     const list = x.rpc?.method !== undefined ? PINNED_LISTS[x.rpc.method] : undefined;
     if (list && status === 200 && (pinning || (list.key === 'tools' && this.#policy.perTool))) {
       // The one buffered answer: a listing rewritten to what this principal may call (tools) and,
