@@ -53,9 +53,9 @@ export function checkJwtNoAudience(ctx: FileContext, imports: Imports): Finding[
   const authlibInstances = py ? authlibJwtInstances(ctx.tree.rootNode, imports) : new Set<string>();
   for (const call of descendants(ctx.tree.rootNode, CALLS)) {
     const fn = call.childForFieldName('function');
-    const q = qualify(fn, imports);
-    if (!q || !fn) continue;
-    const lib = py ? pythonLib(q, fn, authlibInstances, imports) : jsLib(q, imports);
+    if (!fn) continue;
+    const q = qualify(fn, imports) ?? '';
+    const lib = py ? (q ? pythonLib(q, fn, authlibInstances, imports) : undefined) : jsLib(q, imports, call);
     if (!lib) continue;
     const issue = py ? pythonIssue(lib, call, ctx) : jsIssue(lib, call, ctx);
     if (issue) out.push(makeFinding(ctx, JWT_RULE, issue.level, issue.node, issue.message, issue.fix));
@@ -140,6 +140,9 @@ function pythonIssue(lib: Lib, call: Node, ctx: FileContext): Issue | undefined 
     // Claims read without the signature but with the audience checked, or the audience checked by hand right after
     // (`payload["aud"]`, `payload.get("aud")` in the same function): not this rule's finding.
     if (disabled && ((disabled.key === 'verify_signature' && audienceGiven) || (disabled.key === 'verify_aud' && checksAudienceByHand(call)))) return undefined;
+    // A signature-off decode whose result is only looked at for routing or freshness (`iss` to pick the verifier,
+    // `exp` of a cached token, `kid`) accepts nothing: it is a peek, not a verification.
+    if (disabled?.key === 'verify_signature' && onlyPeeks(call)) return undefined;
     if (disabled) {
       const what = disabled.key === 'verify_signature' ? 'signature verification (and with it the audience check)' : 'the audience check';
       return { level: 'error', node: disabled.node, message: `\`${label}\` is called with \`"${disabled.key}": False\`, which turns off ${what}: tokens issued for other services are accepted.`, fix: FIX_OPTIONS };
@@ -175,6 +178,41 @@ function pythonIssue(lib: Lib, call: Node, ctx: FileContext): Issue | undefined 
     }
   }
   return undefined;
+}
+
+/** Claims a router or a cache reads before (or instead of) verifying: they grant nothing. */
+const PEEK_CLAIMS = new Set(['iss', 'exp', 'iat', 'nbf', 'kid', 'alg', 'typ']);
+
+/**
+ * Every use of the decode's result reads one of `PEEK_CLAIMS`: `jwt.decode(…)["iss"]`, or `claims = jwt.decode(…)`
+ * and then only `claims.get("exp")` / `claims["iss"]` in the enclosing function. A result returned, passed on or
+ * read for anything else is not a peek.
+ */
+function onlyPeeks(call: Node): boolean {
+  const peekRead = (node: Node): boolean => {
+    const p = node.parent;
+    // `"nonce" in claims`: a presence test (telling ID tokens from access tokens) reads no value.
+    if (p?.type === 'comparison_operator' && p.namedChildren[0]?.id !== node.id && /\bin\b/.test(p.text.slice(0, node.startIndex - p.startIndex))) return true;
+    if (p?.type === 'subscript' && p.childForFieldName('value')?.id === node.id) return PEEK_CLAIMS.has(stringValue(p.childForFieldName('subscript')) ?? '');
+    if (p?.type === 'attribute' && p.childForFieldName('object')?.id === node.id && p.childForFieldName('attribute')?.text === 'get' && p.parent?.type === 'call') {
+      const first = p.parent.childForFieldName('arguments')?.namedChildren[0];
+      return PEEK_CLAIMS.has(stringValue(first) ?? '');
+    }
+    return false;
+  };
+  if (peekRead(call)) return true;
+  const assign = call.parent;
+  const target = assign?.type === 'assignment' ? assign.childForFieldName('left') : undefined;
+  if (target?.type !== 'identifier') return false;
+  let scope: Node | null = assign!.parent;
+  while (scope && scope.type !== 'function_definition' && scope.type !== 'module') scope = scope.parent;
+  if (!scope) return false;
+  for (const id of descendants(scope, new Set(['identifier']))) {
+    if (id.text !== target.text || id.id === target.id) continue;
+    if (id.parent?.type === 'assignment' && id.parent.childForFieldName('left')?.id === id.id) continue;
+    if (!peekRead(id)) return false;
+  }
+  return true;
 }
 
 /** The enclosing function reads the `aud` (or `azp`) claim in code: a subscript or `.get("aud")`, not a comment. */
@@ -234,11 +272,17 @@ function resolveLiteral(node: Node, ctx: FileContext, call: Node, type: string):
 
 // ---- JavaScript / TypeScript ----
 
-function jsLib(q: string, imports: Imports): Lib | undefined {
+function jsLib(q: string, imports: Imports, call: Node): Lib | undefined {
   if (q === 'jose.jwtVerify' || q === 'jose.jwtDecrypt') return 'jose';
   if (q === 'jsonwebtoken.verify') return 'jsonwebtoken';
   // Unimported globals / bundler-provided names: recognise the usual spellings only when nothing else binds them.
   if ((q === 'jwtVerify' || q === 'jwtDecrypt') && !imports.names.has(q)) return 'jose';
+  // jose reached through an object (`this.jose = await import('jose')`, a namespace passed around): the name is
+  // jose's own; a call with a token and a key is its verifier.
+  const fn = call.childForFieldName('function');
+  const member = fn?.type === 'member_expression' ? fn.childForFieldName('property')?.text : undefined;
+  const args = call.childForFieldName('arguments')?.namedChildren.filter((a) => a && a.type !== 'comment') ?? [];
+  if ((member === 'jwtVerify' || member === 'jwtDecrypt') && args.length >= 2) return 'jose';
   return undefined;
 }
 
@@ -254,20 +298,16 @@ function jsIssue(lib: Lib, call: Node, ctx: FileContext): Issue | undefined {
   if (options && options.type !== 'object') {
     const resolved = resolveLiteral(options, ctx, call, 'object');
     if (!resolved) return undefined; // options from elsewhere: cannot judge, give the benefit of the doubt
-    // `opts.audience = …` after the literal sets it.
-    if (options.type === 'identifier' && assignsMember(ctx, options.text, 'audience')) return undefined;
+    // `opts.audience = …` after the literal sets it; under an `if` only on that branch.
+    const set = options.type === 'identifier' ? assignsMember(ctx, options.text, 'audience') : 'never';
+    if (set === 'always') return undefined;
     options = resolved;
+    if (set === 'sometimes' && objectAudience(options) !== 'yes') return sometimesIssue(call, label, lib);
   }
   const audience = options ? objectAudience(options) : 'no';
   const where = lib === 'jose' ? 'jose' : 'jsonwebtoken';
   if (audience === 'yes') return undefined;
-  if (audience === 'sometimes') {
-    return {
-      level: 'warning', node: call,
-      message: `\`${label}(…)\` (${where}) checks the audience only on one branch (an \`audience\` that can be \`undefined\`, or a conditional spread): when it is left out, a token issued for any audience is accepted.`,
-      fix: 'Always pass `{ audience: RESOURCE_URI }`; fail closed when the expected audience is not configured.',
-    };
-  }
+  if (audience === 'sometimes') return sometimesIssue(call, label, lib);
   const claimKey = options?.namedChildren.some((c) => c?.type === 'pair' && ['aud', 'iss'].includes(stringValue(c.childForFieldName('key')!) ?? c.childForFieldName('key')!.text));
   return {
     level: 'error', node: call,
@@ -277,13 +317,42 @@ function jsIssue(lib: Lib, call: Node, ctx: FileContext): Issue | undefined {
   };
 }
 
-function assignsMember(ctx: FileContext, object: string, member: string): boolean {
+function sometimesIssue(call: Node, label: string, lib: Lib): Issue {
+  return {
+    level: 'warning', node: call,
+    message: `\`${label}(…)\` (${lib === 'jose' ? 'jose' : 'jsonwebtoken'}) checks the audience only on one branch (an \`audience\` that can be \`undefined\`, set under a condition, or a conditional spread): when it is left out, a token issued for any audience is accepted.`,
+    fix: 'Always pass `{ audience: RESOURCE_URI }`; fail closed when the expected audience is not configured.',
+  };
+}
+
+/**
+ * Whether `object.member = …` is assigned in the file: on every path (`always`), only inside an `if` / `?:` / `&&`
+ * (`sometimes`: `if (config.audience) opts.audience = config.audience` leaves it out when unconfigured), or `never`.
+ */
+function assignsMember(ctx: FileContext, object: string, member: string): 'always' | 'sometimes' | 'never' {
+  let found: 'always' | 'sometimes' | 'never' = 'never';
   for (const a of descendants(ctx.tree.rootNode, new Set(['assignment_expression']))) {
     const left = a.childForFieldName('left');
     if (left?.type !== 'member_expression' && left?.type !== 'subscript_expression') continue;
     const obj = left.childForFieldName('object')?.text;
     const prop = left.type === 'member_expression' ? left.childForFieldName('property')?.text : stringValue(left.childForFieldName('index'));
-    if (obj === object && prop === member) return true;
+    if (obj !== object || prop !== member) continue;
+    if (!conditional(a)) return 'always';
+    found = 'sometimes';
+  }
+  return found;
+}
+
+const FUNCTION_NODES = new Set(['function_declaration', 'function_expression', 'arrow_function', 'method_definition', 'function', 'generator_function_declaration']);
+
+/** A node runs only on some paths through its function: under an `if`, a ternary, a `&&` / `||`, or a `switch` case. */
+function conditional(node: Node): boolean {
+  for (let n = node.parent, child: Node = node; n && !FUNCTION_NODES.has(n.type); child = n, n = n.parent) {
+    // An `if` with an `else` gets the benefit of the doubt (the other branch sets it too, or fails).
+    if (n.type === 'if_statement' && n.childForFieldName('condition')?.id !== child.id && !n.childForFieldName('alternative')) return true;
+    if (n.type === 'ternary_expression' && n.childForFieldName('condition')?.id !== child.id) return true;
+    if (n.type === 'binary_expression' && n.childForFieldName('right')?.id === child.id && ['&&', '||', '??'].includes(n.childForFieldName('operator')?.text ?? '')) return true;
+    if (n.type === 'switch_case') return true;
   }
   return false;
 }
