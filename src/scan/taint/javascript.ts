@@ -183,7 +183,8 @@ export class JavaScriptEngine extends Engine {
     }
   }
 
-  functionDef(node: Node, outer: Frame, name: string | undefined): void {
+  /** Walks a function, filling its summary (a fresh one for anonymous functions), which it returns. */
+  functionDef(node: Node, outer: Frame, name: string | undefined): Summary {
     const key = name ? (outer.className ? `${outer.className}.${name}` : name) : undefined;
     // A token verifier: its token parameter is the caller's bearer; calls made inside to verify it are not reported,
     // and the `extra` of the AuthInfo it returns is what tools read back as `authInfo.extra`.
@@ -219,12 +220,13 @@ export class JavaScriptEngine extends Engine {
       index++;
     }
     const body = node.childForFieldName('body');
-    if (!body) return;
+    if (!body) return frame.summary!;
     if (body.type === 'statement_block') this.block(body, frame);
     else {
       const t = this.eval(body, frame);
       frame.summary!.returns = union(frame.summary!.returns, t);
     }
+    return frame.summary!;
   }
 
   #plainTypes: Set<string> | undefined;
@@ -465,9 +467,12 @@ export class JavaScriptEngine extends Engine {
       case 'arrow_function':
       case 'function_expression':
       case 'function':
-      case 'generator_function':
-        this.functionDef(node, frame, node.childForFieldName('name')?.text);
-        return NONE;
+      case 'generator_function': {
+        // A closure's value is what it returns from its surroundings: `register(server, () => props)` hands over
+        // `props`, which the callee reads back with `getProps()`.
+        const summary = this.functionDef(node, frame, node.childForFieldName('name')?.text);
+        return hop(summary.returns.filter((t) => t.owner !== summary), node, 'returned by a callback');
+      }
       case 'class':
         this.classDef(node, frame);
         return NONE;
@@ -617,6 +622,11 @@ export class JavaScriptEngine extends Engine {
     const text = calleeText(node);
     const summary = isNew ? undefined : this.calleeSummary(callee, name, receiverNode, frame);
     if (summary) out = union(out, this.applySummary(frame, summary, args, node, text));
+    // Calling a variable or parameter that holds a callback gives what the callback returns (see closures in `eval`).
+    else if (!isNew && callee.type === 'identifier') {
+      const held = lookup(frame, name);
+      if (held) out = union(out, hop(held, node, `called \`${name}()\``));
+    }
     const cls = isNew ? this.classOfNew(node) : undefined;
     if (cls) {
       // `new Client(tok)` for a class whose constructor stores the parameter on `this`, and methods send it.

@@ -388,9 +388,11 @@ export class PythonEngine extends Engine {
         return t;
       }
       case 'lambda': {
+        // A lambda's value is what it returns from its surroundings: `register(mcp, lambda: ctx)` hands over `ctx`,
+        // which the callee reads back with `get_ctx()`. Its own parameters are unknown here, so they carry nothing.
         const body = node.childForFieldName('body');
-        if (body) this.eval(body, { ...frame, vars: new Map(), locals: new Set(), parent: frame, summary: undefined });
-        return NONE;
+        const t = body ? this.eval(body, { ...frame, vars: new Map(), locals: new Set(), parent: frame, summary: undefined }) : NONE;
+        return hop(t, node, 'returned by a lambda');
       }
       default:
         for (const c of node.namedChildren) if (c) this.eval(c, frame);
@@ -608,6 +610,11 @@ export class PythonEngine extends Engine {
     const summary = this.calleeSummary(fn, name, receiverNode, frame);
     const bound = (s: Summary) => bindArgs(s, args, keywords);
     if (summary) out = union(out, this.applySummary(frame, summary, bound(summary), node, callee));
+    // Calling a variable or parameter that holds a callback gives what the callback returns (see `lambda` in `eval`).
+    else if (fn.type === 'identifier' && !this.classOfCall(node)) {
+      const held = lookup(frame, name);
+      if (held) out = union(out, hop(held, node, `called \`${name}()\``));
+    }
     // Constructors: `__init__` stores parameters in fields that methods send.
     const cls = this.classOfCall(node);
     if (cls) {
