@@ -9,7 +9,9 @@
 import type { Finding, PathStep } from '../finding.ts';
 import type { Node } from '../parser.ts';
 
-export type Kind = 'request' | 'headers' | 'cred' | 'tokenobj' | 'options';
+// `url` is the inbound request's URL (`req.url`, `new URL(req.url)`): not sent anywhere by itself, but its query
+// parameters are read like headers (`?apiKey=`, Smithery's `?config=`).
+export type Kind = 'request' | 'headers' | 'cred' | 'tokenobj' | 'options' | 'url';
 
 export interface Taint {
   kind: Kind;
@@ -133,6 +135,15 @@ export function isCredentialName(name: string): boolean {
   if (!w.length) return false;
   if (w.includes('url') || w.includes('uri') || w.includes('endpoint') || w.includes('type') || w.includes('expires') || w.includes('name')) return false;
   return w.some((x) => CREDENTIAL_WORDS.has(x));
+}
+
+/**
+ * Query parameters whose value is a blob of client settings (Smithery's base64 JSON `?config=`): it holds the
+ * client's keys, read back by name after decoding.
+ */
+export function isSettingsBlob(name: string): boolean {
+  const w = words(name);
+  return w.length > 0 && ['config', 'configuration', 'settings'].includes(w[w.length - 1]!);
 }
 
 /** Names (variables, parameters, attributes) that stand for the inbound request in common frameworks. */

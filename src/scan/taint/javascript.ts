@@ -3,7 +3,7 @@ import { stringValue } from '../context.ts';
 import type { Node } from '../parser.ts';
 import {
   AUTH_INFO_ATTRS, HTTP_CONSTRUCTORS, MCP_CLIENT_TRANSPORTS, HTTP_METHOD_NAMES, NONE, REQUEST_ATTRS, REQUEST_NAMES, REQUEST_TYPES, TOKEN_ATTRS,
-  branch, carriesCredential, derive, emptySummary, hop, isCredentialHeader, isPlaceholder, isLocal, isTokenExchangeName, lookup, only, retag,
+  branch, carriesCredential, derive, emptySummary, hop, isCredentialHeader, isPlaceholder, isLocal, isSettingsBlob, isTokenExchangeName, lookup, only, retag,
   source, stepAt, union, words, type Frame, type Kind, type Summary, type Taints,
 } from './core.ts';
 import { Engine } from './engine.ts';
@@ -490,6 +490,9 @@ export class JavaScriptEngine extends Engine {
     for (const t of obj) {
       const next = (kind: Kind) => derive(t, kind, node);
       if (t.kind === 'request' && prop === 'headers') out = union(out, [next('headers')]);
+      // Query parameters are read like headers: `req.query.apiKey`, `new URL(req.url).searchParams.get('token')`.
+      else if ((t.kind === 'request' && prop === 'query') || (t.kind === 'url' && (prop === 'searchParams' || prop === 'query'))) out = union(out, [next('headers')]);
+      else if (t.kind === 'request' && (prop === 'url' || prop === 'nextUrl' || prop === 'originalUrl')) out = union(out, [next('url')]);
       else if (t.kind === 'request' && (prop === 'cookies' || prop === 'signedCookies')) out = union(out, [next('headers')]);
       else if (t.kind === 'request' && prop === 'auth') out = union(out, [next('tokenobj')]);
       else if (t.kind === 'headers' && isCredentialHeader(prop)) out = union(out, [next('cred')]);
@@ -582,7 +585,13 @@ export class JavaScriptEngine extends Engine {
       const hdrs = only(receiver, 'headers');
       if (hdrs.length && HEADER_GETTERS.has(name)) {
         const key = stringValue(argNodes[0]);
-        if (key === undefined || isCredentialHeader(key)) out = union(out, hdrs.map((t) => derive(t, 'cred', node)));
+        if (key === undefined || isCredentialHeader(key) || isSettingsBlob(key)) out = union(out, hdrs.map((t) => derive(t, 'cred', node)));
+      }
+      // Hono / Fastify style `c.req.query('apiKey')`.
+      if (req.length && name === 'query') {
+        const key = stringValue(argNodes[0]);
+        if (!argNodes.length) out = union(out, req.map((t) => derive(t, 'headers', node)));
+        else if (key === undefined || isCredentialHeader(key) || isSettingsBlob(key)) out = union(out, req.map((t) => derive(t, 'cred', node)));
       }
       if (HEADER_VIEWS.has(name)) out = union(out, only(receiver, 'headers', 'options'));
       if (STRING_METHODS.has(name)) out = union(out, only(receiver, 'cred'));
@@ -611,6 +620,9 @@ export class JavaScriptEngine extends Engine {
       for (const a of args) out = union(out, name === 'parse' ? retag(only(a, 'cred'), 'headers') : ['String', 'btoa', 'atob'].includes(name) || name.includes('URI') ? retag(carriesCredential(a), 'cred') : a);
     }
     if (name === 'Headers') for (const a of args) out = union(out, retag(carriesCredential(only(a, 'headers', 'cred')), 'headers'));
+    // `new URL(req.url, base)` is still the inbound URL; `new URLSearchParams(url.search)` its query.
+    if (name === 'URL' && isNew && !this.classOfNew(node)) out = union(out, only(args[0] ?? NONE, 'url'));
+    if (name === 'URLSearchParams' && isNew && !this.classOfNew(node)) out = union(out, retag(only(args[0] ?? NONE, 'url'), 'headers'));
     // `new Request(url, init)` / `new Request(request, init)`: the request object carries its init's headers (and a
     // credential in its URL), sent when it reaches `fetch` or an HTTP client.
     if (name === 'Request' && isNew && !this.classOfNew(node)) {
@@ -814,7 +826,9 @@ export class JavaScriptEngine extends Engine {
     if (!httpish || name === 'Headers') return;
     const label = `an outbound HTTP request (\`${calleeText(node)}\`)`;
     // A URL built with the credential in it (`?token=${tok}`, `/bot${tok}/`).
-    if (argNodes[0] && this.isHttpCall(node, name) && ['template_string', 'binary_expression', 'identifier'].includes(unwrap(argNodes[0]).type)) {
+    // A token handed back to the authorization server that issued it (RFC 7009 revocation, RFC 7662 introspection,
+    // Google's tokeninfo) is not replayed to another service.
+    if (argNodes[0] && this.isHttpCall(node, name) && ['template_string', 'binary_expression', 'identifier'].includes(unwrap(argNodes[0]).type) && !TO_ISSUER.test(argNodes[0].text)) {
       this.reportSink(frame, argNodes[0], only(args[0] ?? NONE, 'cred'), `the URL of ${label}`);
     }
     this.optionsSinks(argNodes, args, frame, label, this.isHttpCall(node, name));
@@ -853,6 +867,8 @@ export class JavaScriptEngine extends Engine {
     });
   }
 }
+
+const TO_ISSUER = /revoke|revocation|introspect|tokeninfo/i;
 
 const AUTH_WRAPPER_PACKAGES = new Set(['mcp-handler', '@vercel/mcp-adapter']);
 

@@ -4,7 +4,7 @@ import { qualify } from '../imports.ts';
 import type { Node } from '../parser.ts';
 import {
   AUTH_INFO_ATTRS, HTTP_CONSTRUCTORS, MCP_CLIENT_TRANSPORTS, HTTP_METHOD_NAMES, NONE, REQUEST_ATTRS, REQUEST_NAMES, REQUEST_TYPES, TOKEN_ATTRS,
-  branch, carriesCredential, derive, hop, isCredentialHeader, isCredentialName, isPlaceholder, isLocal, isTokenExchangeName, lookup, only, retag, source, stepAt,
+  branch, carriesCredential, derive, hop, isCredentialHeader, isCredentialName, isPlaceholder, isLocal, isSettingsBlob, isTokenExchangeName, lookup, only, retag, source, stepAt,
   union, type Frame, type Summary, type Taints,
 } from './core.ts';
 import { Engine } from './engine.ts';
@@ -19,6 +19,7 @@ const STRING_METHODS = new Set([
 /** `re` functions and compiled-pattern methods whose result holds (parts of) the string they are given. */
 const REGEX_FUNCS = new Set(['match', 'search', 'fullmatch', 'findall', 'finditer', 'sub', 'subn']);
 /** Functions that return (a copy of) their argument's content. */
+const QUERY_ATTRS = new Set(['query_params', 'args', 'GET', 'query', 'rel_url']);
 const TRANSPARENT_CALLS = new Set([
   'str', 'bytes', 'dict', 'list', 'tuple', 'copy', 'deepcopy', 'b64encode', 'urlsafe_b64encode', 'standard_b64encode',
   'b64decode', 'urlsafe_b64decode', 'standard_b64decode', 'unquote', 'unquote_plus', 'loads', 'SecretStr',
@@ -417,6 +418,8 @@ export class PythonEngine extends Engine {
     if (AUTH_INFO_ATTRS.has(attr)) out = union(out, [source('tokenobj', node)]);
     for (const t of obj) {
       if (t.kind === 'request' && (attr === 'headers' || attr === 'META' || attr === 'cookies' || attr === 'COOKIES')) out = union(out, [derive(t, 'headers', node)]);
+      // Query parameters are read like headers: Starlette `query_params`, Flask `args`, Django `GET`, aiohttp `query`.
+      else if (t.kind === 'request' && QUERY_ATTRS.has(attr)) out = union(out, [derive(t, 'headers', node)]);
       else if (t.kind === 'request' && (attr === 'auth' || attr === 'user')) out = union(out, [derive(t, 'tokenobj', node)]);
       else if (t.kind === 'headers' && (attr === 'raw' || attr === '_list')) out = union(out, [t]);
       else if (t.kind === 'tokenobj' && TOKEN_ATTRS.has(attr)) out = union(out, [derive(t, 'cred', node)]);
@@ -572,7 +575,7 @@ export class PythonEngine extends Engine {
     if (fn.type === 'attribute') {
       if (only(receiver, 'headers').length && HEADER_GETTERS.has(name)) {
         const key = this.constString(argsNode?.namedChildren[0], frame);
-        if (key === undefined || isCredentialHeader(key)) out = union(out, only(receiver, 'headers').map((t) => derive(t, 'cred', node)));
+        if (key === undefined || isCredentialHeader(key) || isSettingsBlob(key)) out = union(out, only(receiver, 'headers').map((t) => derive(t, 'cred', node)));
       }
       if (HEADER_VIEWS.has(name)) out = union(out, only(receiver, 'headers', 'options'));
       // ASGI: `scope.get("headers", [])`.
