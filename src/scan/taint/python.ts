@@ -4,7 +4,7 @@ import { qualify } from '../imports.ts';
 import type { Node } from '../parser.ts';
 import {
   AUTH_INFO_ATTRS, HTTP_CONSTRUCTORS, MCP_CLIENT_TRANSPORTS, HTTP_METHOD_NAMES, NONE, REQUEST_ATTRS, REQUEST_NAMES, REQUEST_TYPES, TOKEN_ATTRS,
-  branch, carriesCredential, derive, hop, isCredentialHeader, isCredentialName, isPlaceholder, isLocal, isSettingsBlob, isTokenExchangeName, lookup, only, retag, source, stepAt,
+  branch, carriesCredential, derive, hop, isCredentialHeader, isCredentialName, isPlaceholder, isLocal, isSettingsBlob, isTokenExchangeName, lookup, only, retag, short, source, stepAt,
   union, type Frame, type Summary, type Taints,
 } from './core.ts';
 import { Engine } from './engine.ts';
@@ -173,13 +173,25 @@ export class PythonEngine extends Engine {
     const def = p.childForFieldName('value');
     if (REQUEST_NAMES.has(name) || (type && REQUEST_TYPES.has(type))) return [source('request', p)];
     if (type === 'HTTPAuthorizationCredentials' || type === 'AccessToken') return [source('tokenobj', p)];
-    if (def?.type === 'call') {
-      const fn = def.childForFieldName('function')?.text.split('.').pop() ?? '';
-      const arg = def.childForFieldName('arguments')?.text.toLowerCase() ?? '';
-      // FastAPI: `authorization: str = Header(...)`, `token: str = Depends(oauth2_scheme)`.
-      if (fn === 'Header' && isCredentialHeader(name)) return [source('cred', p)];
-      if ((fn === 'Depends' || fn === 'Security') && /oauth2|bearer|token/.test(arg)) {
-        return [source(type === 'HTTPAuthorizationCredentials' ? 'tokenobj' : 'cred', p)];
+    // FastAPI markers, as a default or inside `Annotated[str, Header()]`.
+    const annotation = p.childForFieldName('type');
+    const markers = [def, ...(annotation ? annotation.descendantsOfType('call') : [])].filter((c): c is Node => c?.type === 'call');
+    for (const marker of markers) {
+      const fn = marker.childForFieldName('function')?.text.split('.').pop() ?? '';
+      const argList = marker.childForFieldName('arguments');
+      const arg = argList?.text.toLowerCase() ?? '';
+      // `authorization: str = Header(...)`, `key: str = Header(alias="X-Api-Key")`, `api_key: str = Query(...)`.
+      const alias = argList?.namedChildren.find((a) => a?.type === 'keyword_argument' && a.childForFieldName('name')?.text === 'alias');
+      const headerName = stringValue(alias?.childForFieldName('value')) ?? name;
+      if ((fn === 'Header' || fn === 'Cookie' || fn === 'Query') && (isCredentialHeader(headerName) || isCredentialName(headerName))) return [source('cred', p)];
+      if (fn === 'Depends' || fn === 'Security') {
+        // `Depends(oauth2_scheme)`, or a dependency of this scan whose result is the credential (`Depends(get_token)`).
+        const dep = argList?.namedChildren[0];
+        const summary = dep?.type === 'identifier' ? this.summaries.get(dep.text) ?? this.importedSummary(this.resolve(dep.text)) : undefined;
+        if (summary) {
+          const real = summary.returns.filter((t) => t.origin && !isPlaceholder(t));
+          if (real.length) return hop(real, p, `parameter \`${name}\` = \`${short(marker.text)}\``);
+        } else if (/oauth2|bearer|token|api_?key/.test(arg)) return [source(type === 'HTTPAuthorizationCredentials' ? 'tokenobj' : 'cred', p)];
       }
     }
     return [{ kind: 'cred', param: index, owner: this.currentSummary, path: [stepAt(p, `parameter \`${name}\``)] }];
@@ -236,6 +248,11 @@ export class PythonEngine extends Engine {
         }
         // ASGI middleware: `scope["state"]["token"] = tok` is what handlers read as `request.state.token`.
         const key = stringValue(target.childForFieldName('subscript'));
+        // `os.environ["API_TOKEN"] = tok`: every later `os.environ["API_TOKEN"]` / `os.getenv` in the process reads it.
+        if (key && qualify(obj, this.imports) === 'os.environ') {
+          this.writeStore(`env#${key}`, t, target, `environment variable \`${key}\``);
+          return;
+        }
         // ... and `scope["token"] = tok` is what they read as `request.scope["token"]` / `request.scope.get("token")`.
         if (key && key !== 'headers' && key !== 'state' && obj.type === 'identifier' && obj.text === 'scope' && only(this.eval(obj, frame), 'request').length) {
           this.writeStore(`scope.${key}`, t, target, `\`scope["${key}"]\``);
@@ -335,7 +352,8 @@ export class PythonEngine extends Engine {
         if (keyNode) this.eval(keyNode, frame);
         const key = this.constString(keyNode, frame);
         const scoped = key !== undefined ? this.scopeCell(valueNode, key, node, frame) : NONE;
-        return union(scoped, this.index(obj, key, node));
+        const env = key !== undefined && qualify(valueNode, this.imports) === 'os.environ' ? this.readStore(`env#${key}`, node, `environment variable \`${key}\``) : NONE;
+        return union(scoped, env, this.index(obj, key, node));
       }
       case 'call':
         return this.call(node, frame);
@@ -513,6 +531,9 @@ export class PythonEngine extends Engine {
     }
 
     this.sinks(node, fn, name, qualified, receiverNode, positional, keywords, splats, frame);
+    // `os.environ.get("API_TOKEN")` / `os.getenv("API_TOKEN")`: what the process set there earlier, if anything.
+    const envKey = qualified === 'os.getenv' || qualified === 'os.environ.get' ? this.constString(argsNode?.namedChildren[0], frame) : undefined;
+    const fromEnv = envKey !== undefined ? this.readStore(`env#${envKey}`, node, `environment variable \`${envKey}\``) : NONE;
 
     // Per-request storage: `ContextVar.set(tok)` / `.get()` on a module-level or imported variable.
     // The holder may be a module-level mapping of context variables: `_tokens[target].set(tok)`.
@@ -571,7 +592,7 @@ export class PythonEngine extends Engine {
     if (name === 'get_http_request') return [source('request', node)];
     if (name === 'get_access_token') return [source('tokenobj', node)];
     const args = positional;
-    let out: Taints = NONE;
+    let out: Taints = fromEnv;
     if (fn.type === 'attribute') {
       if (only(receiver, 'headers').length && HEADER_GETTERS.has(name)) {
         const key = this.constString(argsNode?.namedChildren[0], frame);
