@@ -38,7 +38,9 @@ export function union(...sets: Taints[]): Taints {
 }
 
 function same(a: Taint, b: Taint): boolean {
-  return a.kind === b.kind && a.param === b.param && a.field === b.field && a.origin?.line === b.origin?.line &&
+  // Placeholders of different functions are different values: a callback's `q` and its enclosing function's `apiKey`
+  // are both "argument 0", of different calls.
+  return a.kind === b.kind && a.param === b.param && a.owner === b.owner && a.field === b.field && a.origin?.line === b.origin?.line &&
     a.origin?.text === b.origin?.text && a.origin?.file === b.origin?.file;
 }
 
@@ -121,7 +123,9 @@ export function isCredentialHeader(name: string): boolean {
   if (n === 'authorization' || n === 'proxy-authorization' || n === 'cookie') return true;
   // Session and request identifiers (`Mcp-Session-Id`) name a session; they do not prove who the caller is.
   if (/(^|-)(session-?id|request-?id|sid)$/.test(n)) return false;
-  return ['auth', 'token', 'api-key', 'apikey', 'secret', 'credential', 'session', 'bearer'].some((w) => n.includes(w));
+  if (['auth', 'token', 'api-key', 'apikey', 'secret', 'credential', 'session', 'bearer'].some((w) => n.includes(w))) return true;
+  // `x-subscription-key`, `ocp-apim-subscription-key`, `kosis_key`: a key by name, unless it names something else.
+  return /(^|-)key$/.test(n) && !/(^|-)(idempotency|cache|public|sort|partition|routing|dedup|dedupe|primary|foreign|object|storage|file)-key$/.test(n);
 }
 
 const CREDENTIAL_WORDS = new Set([

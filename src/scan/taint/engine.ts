@@ -335,11 +335,19 @@ export abstract class Engine {
     const local = [...this.summaries.keys()].filter((k) => k.endsWith(`.${method}`) && k.split('.').length === 2);
     this.#dep(`methods:${method}`);
     const remote = [...(this.program.methods.get(method) ?? [])].filter((c) => !c.startsWith(`${this.file}#`));
-    if (local.length + remote.length !== 1) return undefined;
-    if (local.length) return this.summaries.get(local[0]!);
-    const key = `${remote[0]}.${method}`;
-    this.#dep(key);
-    return this.program.summaries.get(key);
+    if (!local.length && !remote.length) return undefined;
+    const all = [
+      ...local.map((k) => this.summaries.get(k)),
+      ...remote.map((c) => {
+        this.#dep(`${c}.${method}`);
+        return this.program.summaries.get(`${c}.${method}`);
+      }),
+    ].filter((x): x is Summary => !!x);
+    if (all.length === 1) return all[0];
+    // Several classes define it: a `Protocol` / ABC stub (`...`, `pass`, `raise NotImplementedError`) does nothing, so
+    // what remains is what the call does; a few real implementations are merged (the call may reach any of them).
+    const real = all.filter((x) => x.returns.length || x.sinks.length || x.stores?.length);
+    return real.length <= 3 ? mergeSummaries(real) : undefined;
   }
 
   // ---- local state ----

@@ -852,6 +852,8 @@ export class JavaScriptEngine extends Engine {
             const keyNode = c.childForFieldName('key')!;
             const key = stringValue(keyNode) ?? keyNode.text;
             if (key === 'headers') this.reportSink(frame, c, this.eval(c.childForFieldName('value')!, frame), `the headers of ${label}`);
+            // axios `params`, got `searchParams`, ofetch `query`: the credential travels in the query string.
+            else if (http && QUERY_OPTIONS.has(key)) this.reportSink(frame, c, this.eval(c.childForFieldName('value')!, frame), `the query parameters of ${label}`);
           } else if (c?.type === 'shorthand_property_identifier' && c.text === 'headers') {
             this.reportSink(frame, c, lookup(frame, 'headers') ?? NONE, `the headers of ${label}`);
           } else if (c?.type === 'spread_element') {
@@ -867,6 +869,8 @@ export class JavaScriptEngine extends Engine {
     });
   }
 }
+
+const QUERY_OPTIONS = new Set(['params', 'searchParams', 'query']);
 
 const TO_ISSUER = /revoke|revocation|introspect|tokeninfo/i;
 

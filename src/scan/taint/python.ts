@@ -420,8 +420,11 @@ export class PythonEngine extends Engine {
   }
 
   member(node: Node, frame: Frame): Taints {
-    const objNode = node.childForFieldName('object')!;
-    const attr = node.childForFieldName('attribute')!.text;
+    return this.memberRead(node.childForFieldName('object')!, node.childForFieldName('attribute')!.text, node, frame);
+  }
+
+  /** `obj.attr` at `node` (also `getattr(obj, "attr", default)`). */
+  memberRead(objNode: Node, attr: string, node: Node, frame: Frame): Taints {
     let out: Taints = NONE;
     if (objNode.type === 'identifier' && (objNode.text === 'self' || objNode.text === 'cls') && frame.className) {
       const key = `${frame.className}.${attr}`;
@@ -583,6 +586,8 @@ export class PythonEngine extends Engine {
       if (objArg && attr) {
         const cell = this.storeCell(objArg, attr, frame);
         if (cell) return this.readStore(cell.key, node, cell.label, cell.guess);
+        // …and `getattr(ctx, "request", None)` is `ctx.request`.
+        return this.memberRead(objArg, attr, node, frame);
       }
     }
 
@@ -593,10 +598,20 @@ export class PythonEngine extends Engine {
     if (name === 'get_access_token') return [source('tokenobj', node)];
     const args = positional;
     let out: Taints = fromEnv;
+    // Starlette's `Request(scope)` / `HTTPConnection(scope)` in ASGI middleware is the same inbound request.
+    if ((name === 'Request' || name === 'HTTPConnection' || name === 'WebSocket') && args[0]) out = union(out, only(args[0], 'request'));
     if (fn.type === 'attribute') {
       if (only(receiver, 'headers').length && HEADER_GETTERS.has(name)) {
         const key = this.constString(argsNode?.namedChildren[0], frame);
         if (key === undefined || isCredentialHeader(key) || isSettingsBlob(key)) out = union(out, only(receiver, 'headers').map((t) => derive(t, 'cred', node)));
+      }
+      // A mapping handed in as a parameter (`def token_from(headers): return headers.get("authorization")`): what the
+      // caller passes for it holds the credential under that name.
+      if (HEADER_GETTERS.has(name)) {
+        const key = this.constString(argsNode?.namedChildren[0], frame);
+        const held = receiver.filter((t) => isPlaceholder(t) && t.kind !== 'cred');
+        const plain = receiver.filter((t) => isPlaceholder(t) && t.kind === 'cred');
+        if (key !== undefined && (isCredentialHeader(key) || isCredentialName(key))) out = union(out, held.map((t) => ({ ...t, kind: 'cred' as const })), plain);
       }
       if (HEADER_VIEWS.has(name)) out = union(out, only(receiver, 'headers', 'options'));
       // ASGI: `scope.get("headers", [])`.
@@ -808,6 +823,9 @@ export class PythonEngine extends Engine {
     if (headers) this.reportSink(frame, headers.node, headers.taints, `the headers of ${label}`);
     const auth = keywords.get('auth');
     if (auth) this.reportSink(frame, auth.node, only(auth.taints, 'cred'), `the auth of ${label}`);
+    // `params={"apiKey": tok}`: the credential travels in the query string.
+    const params = keywords.get('params');
+    if (params) this.reportSink(frame, params.node, params.taints, `the query parameters of ${label}`);
     for (const s of splats) this.reportSink(frame, s.node, retag(only(s.taints, 'options'), 'headers'), `the options of ${label}`);
     // urllib.request.Request(url, data, headers)
     if (name === 'Request' && qualified.startsWith('urllib') && positional[2]) {
