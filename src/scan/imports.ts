@@ -241,6 +241,29 @@ function commonJsExport(expr: Node | null | undefined, out: Imports): void {
   }
 }
 
+/**
+ * FastMCP's OAuth proxies (`OAuthProxy`, `OIDCProxy` and the providers built on them): the MCP client holds a token
+ * FastMCP issued, and `get_access_token()` hands the tools the upstream provider's token the server keeps, not the
+ * caller's credential.
+ */
+const FASTMCP_TOKEN_PROXIES = new Set([
+  'OAuthProxy', 'OIDCProxy', 'GitHubProvider', 'GoogleProvider', 'AzureProvider', 'Auth0Provider', 'AWSCognitoProvider',
+  'WorkOSProvider', 'DiscordProvider',
+]);
+
+export function importsTokenProxy(imports: Imports, family: Family): 'proxy' | 'verifier' | undefined {
+  if (family !== 'python') return undefined;
+  let proxy = false;
+  for (const q of imports.names.values()) {
+    if (!q.startsWith('fastmcp.')) continue;
+    const name = q.split('.').pop()!;
+    // The base class of a project's own verifier: some server of the project accepts the caller's token as is.
+    if (name === 'TokenVerifier') return 'verifier';
+    if (FASTMCP_TOKEN_PROXIES.has(name)) proxy = true;
+  }
+  return proxy ? 'proxy' : undefined;
+}
+
 export function importsMcp(imports: Imports, family: Family): boolean {
   for (const mod of imports.modules) {
     if (family === 'python' ? MCP_PYTHON_MODULES.has(mod.split('.')[0]!) : isMcpNpmSpecifier(mod)) return true;

@@ -4,9 +4,10 @@ import path from 'node:path';
 import type { FileContext } from './context.ts';
 import { compareFindings, type Finding, type RuleMeta, type ScanError } from './finding.ts';
 import { collectFiles, type SourceFile } from './files.ts';
-import { collectImports, importsMcp, type Imports } from './imports.ts';
+import { collectImports, importsMcp, importsTokenProxy, type Imports } from './imports.ts';
 import { familyOf, firstSyntaxError, parse } from './parser.ts';
 import { Program } from './program.ts';
+import { ModuleResolver } from './resolve.ts';
 import { ProjectIndex, type Project } from './project.ts';
 import { authorizationPassthrough, checkAuthorizationPassthrough } from './rules/authorization-passthrough.ts';
 import { checkJwtNoAudience, jwtNoAudience } from './rules/jwt-no-audience.ts';
@@ -53,6 +54,9 @@ export async function scanPaths(paths: readonly string[], options: ScanOptions =
   const maxBytes = options.maxFileBytes ?? 2 * 1024 * 1024;
   const projects = new ProjectIndex();
   const mcpProjects = new Set<Project>();
+  /** Projects behind a FastMCP OAuth proxy and without a token verifier of their own (see `importsTokenProxy`). */
+  const proxyProjects = new Set<string>();
+  const verifierProjects = new Set<string>();
   const findings: Finding[] = [];
   const parsed: Parsed[] = [];
   // Cross-file analysis runs over the MCP projects' files only, so dependency trees cost one parse each.
@@ -80,6 +84,9 @@ export async function scanPaths(paths: readonly string[], options: ScanOptions =
         findings.push(...checkJwtNoAudience(ctx, imports));
         const project = await projects.projectOf(file.abs, file.scanRoot);
         if (project.declaresMcp || importsMcp(imports, ctx.family)) mcpProjects.add(project);
+        const auth = importsTokenProxy(imports, ctx.family);
+        if (auth === 'proxy') proxyProjects.add(project.root);
+        if (auth === 'verifier') verifierProjects.add(project.root);
         parsed.push({ file, shown, project, imports });
       } finally {
         tree.delete();
@@ -92,12 +99,37 @@ export async function scanPaths(paths: readonly string[], options: ScanOptions =
 
   // Pass 2, files of MCP projects: the passthrough taint analysis across files (the gate is decided once every file
   // of a project has been seen: a helper module may precede the server).
+  includeImportedProjects(parsed, mcpProjects);
   const targets = parsed.filter((p) => options.mcpGate === false || mcpProjects.has(p.project));
-  findings.push(...(await crossFile(targets, maxBytes, errors, options.onProgress)));
+  for (const root of verifierProjects) proxyProjects.delete(root);
+  findings.push(...(await crossFile(targets, maxBytes, errors, proxyProjects, options.onProgress)));
 
   findings.sort(compareFindings);
   errors.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
   return { findings: dedupe(findings), filesScanned: parsed.length, errors, durationMs: Math.round(performance.now() - started) };
+}
+
+/**
+ * A package of the same repository that an MCP server imports (a workspace API client, a shared library) is part of
+ * the server, whatever its own manifest declares: the projects its files belong to join the MCP projects.
+ */
+function includeImportedProjects(parsed: Parsed[], mcpProjects: Set<Project>): void {
+  if (!mcpProjects.size) return;
+  const resolver = new ModuleResolver(new Set(parsed.map((p) => p.file.abs)));
+  const byAbs = new Map(parsed.map((p) => [p.file.abs, p]));
+  const queue = parsed.filter((p) => mcpProjects.has(p.project));
+  const seen = new Set(queue);
+  while (queue.length) {
+    const p = queue.pop()!;
+    for (const mod of p.imports.modules) {
+      const hit = resolver.resolve(p.file.abs, mod, familyOf(p.file.language));
+      const dep = hit === undefined ? undefined : byAbs.get(hit);
+      if (!dep || seen.has(dep)) continue;
+      seen.add(dep);
+      queue.push(dep);
+      mcpProjects.add(dep.project);
+    }
+  }
 }
 
 interface Parsed {
@@ -114,9 +146,10 @@ const MAX_ROUNDS = 4;
  * Analyses files dependencies first (so most summaries exist when a caller is analysed), then again any file whose
  * inputs (an imported summary, a storage cell) changed after it was analysed, until nothing changes or MAX_ROUNDS.
  */
-async function crossFile(targets: Parsed[], maxBytes: number, errors: ScanError[], onProgress?: ScanOptions['onProgress']): Promise<Finding[]> {
+async function crossFile(targets: Parsed[], maxBytes: number, errors: ScanError[], proxyProjects: ReadonlySet<string>, onProgress?: ScanOptions['onProgress']): Promise<Finding[]> {
   if (!targets.length) return [];
   const program = new Program(new Map(targets.map((t) => [t.shown, t.file.abs])));
+  for (const root of proxyProjects) program.tokenProxies.add(root);
   for (const t of targets) {
     program.modules.set(t.shown, { family: familyOf(t.file.language), imports: t.imports });
     program.scopes.set(t.shown, t.project.root);

@@ -38,6 +38,8 @@ export class Program {
   readonly written = new Set<string>();
   /** File → its project's root: storage named after framework objects is shared within a project, not across. */
   readonly scopes = new Map<string, string>();
+  /** Project roots whose FastMCP server is an OAuth proxy: the access token its tools see is the upstream's. */
+  readonly tokenProxies = new Set<string>();
   readonly #versions = new Map<string, number>();
 
   readonly #abs: ReadonlyMap<string, string>;

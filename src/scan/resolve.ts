@@ -1,7 +1,8 @@
 // Module resolution for cross-file analysis: which scanned file an import names. Python: relative imports
 // (`from .client import X`, `from .. import y`) and absolute dotted names against every ancestor folder of the
 // importing file (and its `src/`), packages through `__init__.py`. JavaScript/TypeScript: relative specifiers with the
-// usual extension and `index` probing (`./api.js` also finds `./api.ts`), and `tsconfig.json` `paths`/`baseUrl`.
+// usual extension and `index` probing (`./api.js` also finds `./api.ts`), `tsconfig.json` `paths`/`baseUrl`, and
+// packages of the same repository imported by their `package.json` name (workspaces).
 // Only files in the scan count: anything else is a third-party or unresolved module.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -57,6 +58,10 @@ export class ModuleResolver {
 
   #javascript(fromFile: string, spec: string): string | undefined {
     if (spec.startsWith('.') || spec.startsWith('/')) return this.#jsFile(path.resolve(path.dirname(fromFile), spec));
+    return this.#tsPaths(fromFile, spec) ?? this.#workspace(spec);
+  }
+
+  #tsPaths(fromFile: string, spec: string): string | undefined {
     const ts = this.#tsconfig(path.dirname(fromFile));
     if (!ts) return undefined;
     for (const [pattern, targets] of ts.paths) {
@@ -73,6 +78,55 @@ export class ModuleResolver {
       }
     }
     return ts.baseUrl ? this.#jsFile(path.resolve(ts.baseUrl, spec)) : undefined;
+  }
+
+  #packages: Map<string, { dir: string; entries: string[] }> | undefined;
+
+  /**
+   * A package of this repository imported by its name (`@acme/api-client` in an npm/pnpm/yarn workspace): its
+   * `package.json` is beside scanned files. Its entry points often name build output (`dist/index.js`), which is not
+   * scanned, so `dist/`, `build/`, `lib/` and `out/` are also tried as `src/`.
+   */
+  #workspace(spec: string): string | undefined {
+    this.#packages ??= this.#findPackages();
+    const parts = spec.split('/');
+    const name = spec.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]!;
+    const pkg = this.#packages.get(name);
+    if (!pkg) return undefined;
+    const sub = spec.slice(name.length + 1);
+    const candidates = sub ? [sub, `src/${sub}`] : [...pkg.entries, 'src/index', 'index'];
+    for (const c of candidates) {
+      const rel = c.replace(/^\.\//, '').replace(/\.d\.[cm]?ts$/, '');
+      const hit = this.#jsFile(path.join(pkg.dir, rel)) ?? this.#jsFile(path.join(pkg.dir, rel.replace(/^(dist|build|lib|out)\//, 'src/')));
+      if (hit) return hit;
+    }
+    return undefined;
+  }
+
+  #findPackages(): Map<string, { dir: string; entries: string[] }> {
+    const found = new Map<string, { dir: string; entries: string[] }>();
+    const dirs = new Set<string>();
+    for (const file of this.#files) {
+      if (!JS_EXTENSIONS.includes(path.extname(file))) continue;
+      // The package root is the nearest ancestor with a package.json; stop at folders already seen.
+      for (let dir = path.dirname(file); !dirs.has(dir); dir = path.dirname(dir)) {
+        dirs.add(dir);
+        if (path.dirname(dir) === dir) break;
+      }
+    }
+    for (const dir of dirs) {
+      if (dir.split(path.sep).includes('node_modules')) continue;
+      let manifest: { name?: unknown; main?: unknown; module?: unknown; source?: unknown; types?: unknown; exports?: unknown };
+      try {
+        manifest = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8'));
+      } catch {
+        continue;
+      }
+      if (typeof manifest.name !== 'string' || found.has(manifest.name)) continue;
+      const entries = [manifest.source, manifest.module, manifest.main, manifest.types, ...exportTargets(manifest.exports)].filter((e): e is string => typeof e === 'string');
+      found.set(manifest.name, { dir, entries });
+    }
+    return found;
   }
 
   #jsFile(base: string): string | undefined {
@@ -130,6 +184,16 @@ export class ModuleResolver {
       return false;
     }
   }
+}
+
+/** The file targets of a package.json `exports` field for the package root (`"."`), whatever the conditions. */
+function exportTargets(exports: unknown): unknown[] {
+  if (typeof exports === 'string') return [exports];
+  if (!exports || typeof exports !== 'object') return [];
+  const root = (exports as Record<string, unknown>)['.'] ?? exports;
+  if (typeof root === 'string') return [root];
+  if (!root || typeof root !== 'object') return [];
+  return Object.values(root as Record<string, unknown>).flatMap((v) => (typeof v === 'string' ? [v] : exportTargets(v)));
 }
 
 /** JSON with comments and trailing commas (tsconfig.json), or undefined when it still does not parse. */

@@ -167,12 +167,17 @@ export class PythonEngine extends Engine {
     if (body) this.block(body, frame);
   }
 
+  /** Under a FastMCP OAuth proxy, the tools' access token is the upstream provider's, which the server holds. */
+  behindTokenProxy(): boolean {
+    return this.program.tokenProxies.has(this.program.scopes.get(this.file) ?? '');
+  }
+
   /** What a parameter holds: the inbound request or a credential (by name, annotation, FastAPI marker), else a placeholder. */
   paramTaint(p: Node, name: string, index: number): Taints {
     const type = p.childForFieldName('type')?.text.split('.').pop();
     const def = p.childForFieldName('value');
     if (REQUEST_NAMES.has(name) || (type && REQUEST_TYPES.has(type))) return [source('request', p)];
-    if (type === 'HTTPAuthorizationCredentials' || type === 'AccessToken') return [source('tokenobj', p)];
+    if (type === 'HTTPAuthorizationCredentials' || (type === 'AccessToken' && !this.behindTokenProxy())) return [source('tokenobj', p)];
     // FastAPI markers, as a default or inside `Annotated[str, Header()]`.
     const annotation = p.childForFieldName('type');
     const markers = [def, ...(annotation ? annotation.descendantsOfType('call') : [])].filter((c): c is Node => c?.type === 'call');
@@ -595,11 +600,11 @@ export class PythonEngine extends Engine {
     if (isTokenExchangeName(name)) return NONE;
     if (name === 'get_http_headers') return [source('headers', node)];
     if (name === 'get_http_request') return [source('request', node)];
-    if (name === 'get_access_token') return [source('tokenobj', node)];
+    if (name === 'get_access_token') return this.behindTokenProxy() ? NONE : [source('tokenobj', node)];
     const args = positional;
     let out: Taints = fromEnv;
     // Starlette's `Request(scope)` / `HTTPConnection(scope)` in ASGI middleware is the same inbound request.
-    if ((name === 'Request' || name === 'HTTPConnection' || name === 'WebSocket') && args[0]) out = union(out, only(args[0], 'request'));
+    if (/(Req|Request|HTTPConnection|WebSocket)$/.test(name) && args[0]) out = union(out, only(args[0], 'request'));
     if (fn.type === 'attribute') {
       if (only(receiver, 'headers').length && HEADER_GETTERS.has(name)) {
         const key = this.constString(argsNode?.namedChildren[0], frame);
