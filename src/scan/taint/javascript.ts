@@ -652,6 +652,16 @@ export class JavaScriptEngine extends Engine {
           for (const p of params) for (const a of carriesCredential(args[p.param!] ?? [])) if (a.origin) this.addAttr(attrKey, [{ ...a, kind: p.kind, path: hop([a], node, `passed to \`${text}\``)[0]!.path }]);
         }
       }
+    } else if (!summary && !isNew && REQUEST_FUNCTION.test(name) && !/client|^create/i.test(name) && this.fromPackage(callee)) {
+      // A request helper of another package given headers (`httpRequest(url, { headers })` from a vendor library).
+      for (const arg of argNodes.filter((a) => unwrap(a).type === 'object')) {
+        for (const c of unwrap(arg).namedChildren) {
+          const key = c?.type === 'pair' ? c.childForFieldName('key') : c?.type === 'shorthand_property_identifier' ? c : undefined;
+          if (!c || !key || (stringValue(key) ?? key.text) !== 'headers') continue;
+          const value = c.type === 'pair' ? this.eval(c.childForFieldName('value')!, frame) : lookup(frame, 'headers') ?? NONE;
+          this.reportSink(frame, c, value, `the headers given to \`${text}\` (a request function outside the scan)`);
+        }
+      }
     } else if (!summary && (isNew || /client|^create/i.test(name)) && !HTTP_CONSTRUCTORS.has(name) && this.fromPackage(callee)) {
       // A client of another package given the credential: `new Octokit({ auth })`, `new WebClient(token)`, `createClient({ apiKey })`.
       this.packageCredentialSink(frame, node, text, args, namedArgs(argNodes, (n) => this.eval(n, frame)));
@@ -869,6 +879,9 @@ export class JavaScriptEngine extends Engine {
     });
   }
 }
+
+/** Names of functions that send a request (`httpRequest`, `makeApiCall`, `sendQuery`, `postJson`). */
+const REQUEST_FUNCTION = /request|fetch|call|send|http|^(get|post|put|patch|delete)|api|query/i;
 
 const QUERY_OPTIONS = new Set(['params', 'searchParams', 'query']);
 

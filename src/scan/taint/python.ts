@@ -32,6 +32,9 @@ const HEADER_VIEWS = new Set(['items', 'copy', 'to_dict', 'values', 'mutablecopy
 
 /** Header-adding methods (`req.add_header("Authorization", tok)`) are sinks whatever the receiver. */
 const ADD_HEADER_METHODS = new Set(['add_header', 'add_unredirected_header', 'putheader']);
+/** Names of functions that send a request (`http_request`, `make_api_call`, `send_query`, `post_json`). */
+const REQUEST_FUNCTION = /request|fetch|call|send|http|^(get|post|put|patch|delete)|api|query/i;
+
 const CLIENT_MODULES = new Set(['requests', 'httpx', 'aiohttp', 'urllib', 'urllib3', 'http']);
 
 /** Methods of a token verifier that receive the caller's bearer token as their first parameter. */
@@ -819,7 +822,8 @@ export class PythonEngine extends Engine {
     }
     const root = qualified.split('.')[0] ?? '';
     // `headers=` given to anything that builds a client (`create_mcp_http_client(headers=…)`, a client factory).
-    const clientFactory = keywords.has('headers') && /client|session|transport|factory/i.test(name);
+    // …or to a request function of another package (`vendor.http_request(url, headers=…)`).
+    const clientFactory = keywords.has('headers') && (/client|session|transport|factory/i.test(name) || (REQUEST_FUNCTION.test(name) && this.fromPackage(fn)));
     const httpish = CLIENT_MODULES.has(root) || HTTP_METHOD_NAMES.has(name) || HTTP_CONSTRUCTORS.has(name) || MCP_CLIENT_TRANSPORTS.has(name) || clientFactory ||
       (receiverNode !== undefined && (this.clients.has(receiverNode.text) || this.clients.has(rootName(receiverNode) ?? '')));
     if (!httpish || name === 'Headers') return;
