@@ -69,6 +69,7 @@ export class PythonEngine extends Engine {
       case 'decorated_definition': {
         const def = node.childForFieldName('definition');
         if (def) this.statement(def, frame);
+        if (def?.type === 'function_definition') this.applyInjections(node, def, frame);
         return;
       }
       case 'class_definition': {
@@ -164,10 +165,44 @@ export class PythonEngine extends Engine {
       if (outer.className && index === 0 && (pname === 'self' || pname === 'cls') && p.type === 'identifier') continue;
       // ASGI middleware: `async def __call__(self, scope, receive, send)`; `scope["headers"]` are the inbound headers.
       frame.vars.set(pname, pname === 'scope' && asgi ? [source('request', p)] : verifier && index === 0 ? [source('cred', p)] : this.paramTaint(p, pname, index));
+      // `connector: RAGFlowConnector`: calls on the parameter reach that class's methods.
+      const cls = this.annotatedClass(p.childForFieldName('type'));
+      if (cls) (frame.types ??= new Map()).set(pname, cls);
       summary.params.push(pname);
       index++;
     }
     if (body) this.block(body, frame);
+  }
+
+  /** Decorator (top-level function name) → what its wrapper passes to the wrapped function, inbound values only. */
+  readonly injections = new Map<string, { positional: Taints[]; keywords: Map<string, Taints>; node: Node }>();
+
+  recordInjection(call: Node, positional: Taints[], keywords: Map<string, { node: Node; taints: Taints }>): void {
+    const real = (t: Taints) => t.filter((x) => x.origin && !isPlaceholder(x));
+    const kw = new Map([...keywords].map(([k, v]) => [k, real(v.taints)] as const).filter(([, v]) => v.length));
+    const pos = positional.map(real);
+    if (!kw.size && !pos.some((p) => p.length)) return;
+    // The decorator is the outermost function around the call (`def with_api_key(...)` → `def decorator(func)` → wrapper).
+    let top: Node | undefined;
+    for (let n = call.parent; n; n = n.parent) if (n.type === 'function_definition') top = n;
+    const name = top?.childForFieldName('name')?.text;
+    if (!name || this.injections.has(name)) return;
+    this.injections.set(name, { positional: pos, keywords: kw, node: call });
+  }
+
+  /** `@with_api_key(required=True) async def tool(*, api_key)`: the wrapper's arguments reach the tool's parameters. */
+  applyInjections(decorated: Node, def: Node, frame: Frame): void {
+    const name = def.childForFieldName('name')?.text;
+    const summary = name ? this.summaries.get(frame.className ? `${frame.className}.${name}` : name) : undefined;
+    if (!summary) return;
+    for (const d of decorated.children.filter((c): c is Node => c?.type === 'decorator')) {
+      let expr: Node | null | undefined = d.namedChildren[0];
+      if (expr?.type === 'call') expr = expr.childForFieldName('function');
+      const injected = expr ? this.injections.get(lastName(expr) ?? '') : undefined;
+      if (!injected) continue;
+      const args = bindArgs(summary, injected.positional, new Map([...injected.keywords].map(([k, v]) => [k, { taints: v }])));
+      this.applySummary(frame, summary, args.map((a) => hop(a, d, `passed by the decorator to \`${name}\``)), d, name!);
+    }
   }
 
   /** Under a FastMCP OAuth proxy, the tools' access token is the upstream provider's, which the server holds. */
@@ -619,7 +654,9 @@ export class PythonEngine extends Engine {
         const key = this.constString(argsNode?.namedChildren[0], frame);
         const held = receiver.filter((t) => isPlaceholder(t) && t.kind !== 'cred');
         const plain = receiver.filter((t) => isPlaceholder(t) && t.kind === 'cred');
-        if (key !== undefined && (isCredentialHeader(key) || isCredentialName(key))) out = union(out, held.map((t) => ({ ...t, kind: 'cred' as const })), plain);
+        // A key from a loop over names (`for key in ("authorization", "x-api-key")`) on a mapping called `headers`.
+        const headersParam = key === undefined && /headers$/i.test(receiverNode?.text ?? '');
+        if (headersParam || (key !== undefined && (isCredentialHeader(key) || isCredentialName(key)))) out = union(out, held.map((t) => ({ ...t, kind: 'cred' as const })), plain);
       }
       if (HEADER_VIEWS.has(name)) out = union(out, only(receiver, 'headers', 'options'));
       // ASGI: `scope.get("headers", [])`.
@@ -661,6 +698,9 @@ export class PythonEngine extends Engine {
     else if (fn.type === 'identifier' && !this.classOfCall(node)) {
       const held = lookup(frame, name);
       if (held) out = union(out, hop(held, node, `called \`${name}()\``));
+      // A decorator's wrapper calling the function it wraps with arguments of its own (`func(*args, api_key=key)`):
+      // remembered for the functions the decorator is applied to.
+      if (held?.some((t) => t.param !== undefined && !t.field)) this.recordInjection(node, positional, keywords);
     }
     // Constructors: `__init__` stores parameters in fields that methods send.
     const cls = this.classOfCall(node);
@@ -737,6 +777,14 @@ export class PythonEngine extends Engine {
   }
 
   /** The class a call constructs, when it is defined in this file (`Class`) or a scanned module (`file#Class`). */
+  /** The class of this scan a parameter annotation names (`Client`, `"Client"`, `Client | None`, `Optional[Client]`). */
+  annotatedClass(type: Node | null): string | undefined {
+    if (!type) return undefined;
+    const names = type.text.replace(/["']/g, '').split(/[^A-Za-z0-9_.]+/).filter((n) => /^[A-Z]/.test(n) && n !== 'Optional' && n !== 'None');
+    const found = names.map((n) => (this.classesWithMembers.has(n) ? n : this.importedKey(this.resolve(n)))).filter((c): c is string => !!c);
+    return found.length === 1 ? found[0] : undefined;
+  }
+
   classOfCall(node: Node): string | undefined {
     let n: Node | null = node;
     while (n && (n.type === 'await' || n.type === 'parenthesized_expression')) n = n.namedChildren[0] ?? null;
