@@ -300,6 +300,9 @@ export class JavaScriptEngine extends Engine {
           if (names.length === 1 && frame.summary && frame.summary === this.summaries.get(`${frame.className}.constructor`)) {
             const params = kept.filter((x) => x.param !== undefined);
             if (params.length) this.ctorAttrs.set(`${frame.className}.${attr}`, union(this.ctorAttrs.get(`${frame.className}.${attr}`) ?? [], params));
+          } else if (names.length === 1 && kept.some((x) => x.param !== undefined && x.owner === frame.summary)) {
+            // A setter (`setCredentials(token) { this._creds = token }`): what callers pass lands in the field.
+            this.writeStore(`${this.file}#${frame.className}.${attr}`, kept, target, `\`this.${attr}\``);
           }
           this.addAttr(`${frame.className}.${attr}`, kept.filter((x) => x.origin));
           if (names.length === 1 && valueNode && this.isClientConstruction(valueNode)) this.clients.add(`this.${attr}`);
@@ -404,6 +407,7 @@ export class JavaScriptEngine extends Engine {
           if (this.getters.has(key)) out = union(out, hop(this.summaries.get(key)?.returns ?? NONE, node, `getter \`${prop}\``));
           const stored = this.ctorAttrs.get(key);
           if (stored) out = union(out, union(stored.map((p) => ({ kind: p.kind, field: key, path: [stepAt(node, `read \`this.${prop}\``)] }))));
+          out = union(out, this.readStore(`${this.file}#${key}`, node, `\`this.${prop}\` (set by a method)`));
         }
         const cell = this.storeCell(node, frame);
         if (cell) out = union(out, this.readStore(cell.key, node, cell.label, cell.guess));

@@ -264,7 +264,7 @@ export class PythonEngine extends Engine {
         if (obj.type === 'identifier' && (obj.text === 'self' || obj.text === 'cls') && frame.className) {
           t = hop(t, target, `stored in \`self.${attr}\``);
           this.addAttr(`${frame.className}.${attr}`, t.filter((x) => x.origin));
-          this.ctorParamAttr(frame, `${frame.className}.${attr}`, t);
+          this.ctorParamAttr(frame, `${frame.className}.${attr}`, t, target);
           if (valueNode && this.isClientConstruction(valueNode)) this.clients.add(`self.${attr}`);
           return;
         }
@@ -337,12 +337,13 @@ export class PythonEngine extends Engine {
   }
 
   /** Records `self.x = <parameter of __init__>` so that `Cls(tainted)` taints `self.x`. */
-  ctorParamAttr(frame: Frame, key: string, t: Taints): void {
+  ctorParamAttr(frame: Frame, key: string, t: Taints, target: Node): void {
     const params = t.filter((x) => x.param !== undefined);
     if (!params.length || !frame.summary) return;
     const ctorKey = `${key.split('.')[0]}.__init__`;
-    if (this.summaries.get(ctorKey) !== frame.summary) return;
-    this.ctorAttrs.set(key, union(this.ctorAttrs.get(key) ?? [], params));
+    if (this.summaries.get(ctorKey) === frame.summary) this.ctorAttrs.set(key, union(this.ctorAttrs.get(key) ?? [], params));
+    // A setter (`def set_token(self, token): self._token = token`): what callers pass lands in the field.
+    else if (params.some((x) => x.owner === frame.summary)) this.writeStore(`${this.file}#${key}`, params, target, `\`self.${key.split('.')[1]}\``);
   }
 
   /** Writes into a local container taint the container (a dict we are building is not yet a sink). */
@@ -474,6 +475,7 @@ export class PythonEngine extends Engine {
       out = union(out, this.attrs.get(key) ?? NONE);
       const stored = this.ctorAttrs.get(key);
       if (stored) out = union(out, union(stored.map((p) => ({ kind: p.kind, field: key, path: [stepAt(node, `read \`self.${attr}\``)] }))));
+      out = union(out, this.readStore(`${this.file}#${key}`, node, `\`self.${attr}\` (set by a method)`));
     }
     const cell = this.storeCell(objNode, attr, frame);
     if (cell) out = union(out, this.readStore(cell.key, node, cell.label, cell.guess));
