@@ -311,6 +311,11 @@ export class JavaScriptEngine extends Engine {
           }
           return;
         }
+        // `process.env.API_TOKEN = tok`: every later read of that variable in the process gets it.
+        if (root === 'process' && names.length === 2 && names[0] === 'env' && names[1] !== '*') {
+          this.writeStore(`env#${names[1]}`, t, target, `environment variable \`${names[1]}\``);
+          return;
+        }
         // Cloudflare Workers: `ctx.props = { … }` in the fetch handler is what the McpAgent reads as `this.props`.
         if (names.length === 1 && names[0] === 'props') {
           this.writeStore('props.*', t, target, `\`${root}.props\``);
@@ -411,10 +416,14 @@ export class JavaScriptEngine extends Engine {
         }
         const cell = this.storeCell(node, frame);
         if (cell) out = union(out, this.readStore(cell.key, node, cell.label, cell.guess));
+        const env = envName(node);
+        if (env) out = union(out, this.readStore(`env#${env}`, node, `environment variable \`${env}\``));
         if (cell?.key.startsWith('props.')) out = union(out, this.memberOf(this.readStore('props.*', node, '`props`'), prop, node));
         return union(out, this.memberOf(this.eval(objNode, frame), prop, node));
       }
       case 'subscript_expression': {
+        const env = envName(node);
+        if (env) return this.readStore(`env#${env}`, node, `environment variable \`${env}\``);
         const obj = this.eval(node.childForFieldName('object')!, frame);
         const index = node.childForFieldName('index');
         if (index) this.eval(index, frame);
@@ -885,7 +894,7 @@ export class JavaScriptEngine extends Engine {
 }
 
 /** Names of functions that send a request (`httpRequest`, `makeApiCall`, `sendQuery`, `postJson`). */
-const REQUEST_FUNCTION = /request|fetch|call|send|http|^(get|post|put|patch|delete)|api|query/i;
+const REQUEST_FUNCTION = /request|fetch|call|send|http|^(get|post|put|patch|delete)|api|query|^defaults$|^configure/i;
 
 const QUERY_OPTIONS = new Set(['params', 'searchParams', 'query']);
 
@@ -959,6 +968,12 @@ function typeText(typeAnnotation: Node | null): string | undefined {
 }
 
 /** `a.b['c'].d` → { root: 'a', names: ['b', 'c', 'd'] }; `this.x` → root 'this'. */
+/** `process.env.NAME` / `process.env['NAME']` → NAME. */
+function envName(node: Node): string | undefined {
+  const path = memberPath(node);
+  return path?.root === 'process' && path.names.length === 2 && path.names[0] === 'env' && path.names[1] !== '*' ? path.names[1] : undefined;
+}
+
 function memberPath(node: Node): { root: string; names: string[] } | undefined {
   const names: string[] = [];
   let n: Node | null = unwrap(node);
