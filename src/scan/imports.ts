@@ -289,7 +289,8 @@ export function qualify(node: Node | null | undefined, imports: Imports): string
     } else if (n.type === 'member_expression') {
       parts.unshift(n.childForFieldName('property')!.text);
       n = n.childForFieldName('object');
-    } else if (n.type === 'parenthesized_expression' || n.type === 'non_null_expression') {
+    } else if (n.type === 'parenthesized_expression' || n.type === 'non_null_expression' || n.type === 'await_expression') {
+      // `await f<T>(x)` parses as a call of `await f` (tree-sitter-typescript): the callee is still `f`.
       n = n.namedChildren[0];
     } else {
       return undefined;

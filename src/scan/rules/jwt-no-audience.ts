@@ -43,12 +43,50 @@ export const jwtNoAudience: RuleMeta = {
 const FIX_AUDIENCE = 'Pass the audience this server expects (its canonical resource URI), e.g. `audience=RESOURCE_URI`.';
 const FIX_OPTIONS = 'Remove the option that disables verification and pass `audience=` with this server\'s resource URI.';
 
-type Lib = 'pyjwt' | 'python-jose' | 'authlib' | 'fastmcp' | 'jose' | 'jsonwebtoken';
+type Lib = 'pyjwt' | 'python-jose' | 'authlib' | 'fastmcp' | 'jose' | 'jsonwebtoken' | 'hono' | 'options-object';
 
 const CALLS = new Set(['call', 'call_expression']);
 
-export function checkJwtNoAudience(ctx: FileContext, imports: Imports): Finding[] {
-  const out: Finding[] = [];
+/**
+ * A finding, and whether its decode is a verification helper that returns the claims (`return jwt.decode(…)`,
+ * `const { payload } = await jwtVerify(…); return payload`) with the audience left to check to its callers: when the
+ * project checks `aud` by hand somewhere (`payload.aud !== "mcp"`), the caller is taken to do it.
+ */
+export interface JwtFinding {
+  finding: Finding;
+  /** The name of the verification helper whose claims the caller gets (undefined: not a helper that returns them). */
+  helper?: string;
+}
+
+const FUNCTION_TYPES = new Set(['function_definition', 'function_declaration', 'function_expression', 'arrow_function', 'method_definition', 'function']);
+
+/** The name a function is called by: its own, a method's, or the variable an arrow function is assigned to. */
+function functionName(fn: Node): string | undefined {
+  const own = fn.childForFieldName('name')?.text;
+  if (own) return own;
+  const parent = fn.parent;
+  if (parent?.type === 'variable_declarator') return parent.childForFieldName('name')?.text;
+  if (parent?.type === 'pair') return parent.childForFieldName('key')?.text;
+  return undefined;
+}
+
+/** Functions called from a function that checks `aud` by hand: the helpers whose callers check the audience. */
+export function audienceCheckingCallers(ctx: FileContext): Set<string> {
+  const out = new Set<string>();
+  for (const fn of descendants(ctx.tree.rootNode, FUNCTION_TYPES)) {
+    if (!checksAudienceInCode(fn.text)) continue;
+    for (const call of descendants(fn, CALLS)) {
+      let callee = call.childForFieldName('function');
+      if (callee?.type === 'await_expression') callee = callee.namedChildren[0] ?? null;
+      const name = callee?.type === 'attribute' ? callee.childForFieldName('attribute')?.text : callee?.type === 'member_expression' ? callee.childForFieldName('property')?.text : callee?.text;
+      if (name) out.add(name);
+    }
+  }
+  return out;
+}
+
+export function checkJwtNoAudience(ctx: FileContext, imports: Imports): JwtFinding[] {
+  const out: JwtFinding[] = [];
   const py = ctx.family === 'python';
   const authlibInstances = py ? authlibJwtInstances(ctx.tree.rootNode, imports) : new Set<string>();
   for (const call of descendants(ctx.tree.rootNode, CALLS)) {
@@ -57,8 +95,8 @@ export function checkJwtNoAudience(ctx: FileContext, imports: Imports): Finding[
     const q = qualify(fn, imports) ?? '';
     const lib = py ? (q ? pythonLib(q, fn, authlibInstances, imports) : undefined) : jsLib(q, imports, call);
     if (!lib) continue;
-    const issue = py ? pythonIssue(lib, call, ctx) : jsIssue(lib, call, ctx);
-    if (issue) out.push(makeFinding(ctx, JWT_RULE, issue.level, issue.node, issue.message, issue.fix));
+    const issue = py ? pythonIssue(lib, call, ctx) : jsIssue(lib, call, ctx, q);
+    if (issue) out.push({ finding: makeFinding(ctx, JWT_RULE, issue.level, issue.node, issue.message, issue.fix), helper: issue.unsigned ? undefined : claimsReturned(call) });
   }
   return out;
 }
@@ -111,6 +149,35 @@ interface Issue {
   node: Node;
   message: string;
   fix: string;
+  /** The signature is not verified either: checking the audience elsewhere does not make this a verification. */
+  unsigned?: boolean;
+}
+
+/** Reads the audience by hand (`payload.aud !== …`, `claims["aud"] not in …`, `.get("aud")`, `aud.includes(…)`). */
+export function checksAudienceInCode(source: string): boolean {
+  return /\.aud\b\s*(?:!==|===|!=|==|\bnot\s+in\b|\bin\b)|\[\s*["']aud["']\s*\]\s*(?:!==|===|!=|==|\bnot\s+in\b|\bin\b)|\.get\(\s*["']aud["']|\baud\w*\.includes\(|\.includes\([^)]*\.aud\b/.test(source);
+}
+
+/**
+ * The name of the function around the decode when its result leaves it (returned directly, or bound to a name that a
+ * `return` mentions); undefined otherwise.
+ */
+function claimsReturned(call: Node): string | undefined {
+  const names = new Set<string>();
+  let returned = false;
+  let node: Node | null = call.parent;
+  for (; node && !FUNCTION_TYPES.has(node.type); node = node.parent) {
+    if (node.type === 'return_statement') returned = true;
+    if (!returned && !names.size && (node.type === 'variable_declarator' || node.type === 'assignment' || node.type === 'assignment_expression')) {
+      const target = node.childForFieldName(node.type === 'variable_declarator' ? 'name' : 'left');
+      for (const id of target ? [target, ...target.descendantsOfType(['identifier', 'shorthand_property_identifier_pattern'])] : []) {
+        if (id && (id.type === 'identifier' || id.type === 'shorthand_property_identifier_pattern')) names.add(id.text);
+      }
+    }
+  }
+  if (!node) return undefined;
+  if (!returned && !descendants(node, new Set(['return_statement'])).some((r) => r.descendantsOfType('identifier').some((id) => id && names.has(id.text)))) return undefined;
+  return functionName(node);
 }
 
 function pythonIssue(lib: Lib, call: Node, ctx: FileContext): Issue | undefined {
@@ -135,7 +202,7 @@ function pythonIssue(lib: Lib, call: Node, ctx: FileContext): Issue | undefined 
   if (positional[0] && fromOutboundResponse(positional[0], call)) return undefined;
   if (lib === 'pyjwt' || lib === 'python-jose') {
     if (lib === 'pyjwt' && kw.get('verify')?.childForFieldName('value')?.type === 'false') {
-      return { level: 'error', node: kw.get('verify')!, message: `\`${label}(…, verify=False)\` skips signature and audience verification: any token is accepted.`, fix: FIX_OPTIONS };
+      return { level: 'error', node: kw.get('verify')!, message: `\`${label}(…, verify=False)\` skips signature and audience verification: any token is accepted.`, fix: FIX_OPTIONS, unsigned: true };
     }
     const options = kw.get('options')?.childForFieldName('value') ?? (lib === 'pyjwt' ? positional[3] : positional[3]);
     const disabled = options ? disabledOption(options, ctx, call) : undefined;
@@ -148,7 +215,7 @@ function pythonIssue(lib: Lib, call: Node, ctx: FileContext): Issue | undefined 
     if (disabled?.key === 'verify_signature' && onlyPeeks(call)) return undefined;
     if (disabled) {
       const what = disabled.key === 'verify_signature' ? 'signature verification (and with it the audience check)' : 'the audience check';
-      return { level: 'error', node: disabled.node, message: `\`${label}\` is called with \`"${disabled.key}": False\`, which turns off ${what}: tokens issued for other services are accepted.`, fix: FIX_OPTIONS };
+      return { level: 'error', node: disabled.node, message: `\`${label}\` is called with \`"${disabled.key}": False\`, which turns off ${what}: tokens issued for other services are accepted.`, fix: FIX_OPTIONS, unsigned: disabled.key === 'verify_signature' };
     }
     if (!given('audience', lib === 'pyjwt' ? 5 : 4) && !splat) {
       const lname = lib === 'pyjwt' ? 'PyJWT' : 'python-jose';
@@ -296,23 +363,55 @@ function resolveLiteral(node: Node, ctx: FileContext, call: Node, type: string):
 
 // ---- JavaScript / TypeScript ----
 
+/**
+ * Verifiers configured with one options object, and the key that carries the expected audience there: express-jwt
+ * `expressjwt({ secret, audience })`, fast-jwt `createVerifier({ key, allowedAud })`, Hono's `jwt({ secret,
+ * verification: { aud } })` middleware.
+ */
+const OPTIONS_VERIFIERS = new Map<string, string[]>([
+  ['express-jwt.expressjwt', ['audience']],
+  ['express-jwt.expressJwt', ['audience']],
+  ['express-jwt', ['audience']],
+  ['fast-jwt.createVerifier', ['allowedAud']],
+  ['hono/jwt.jwt', ['aud', 'audience']],
+]);
+
 function jsLib(q: string, imports: Imports, call: Node): Lib | undefined {
   if (q === 'jose.jwtVerify' || q === 'jose.jwtDecrypt') return 'jose';
   if (q === 'jsonwebtoken.verify') return 'jsonwebtoken';
+  // Hono's own JWT helpers: `verify(token, secret, alg)` from 'hono/jwt' (or 'hono/utils/jwt/jwt'), `Jwt.verify`.
+  if (/^hono\/(jwt|utils\/jwt(\/jwt)?)\.(verify|Jwt\.verify)$/.test(q)) return 'hono';
+  if (OPTIONS_VERIFIERS.has(q)) return 'options-object';
   // Unimported globals / bundler-provided names: recognise the usual spellings only when nothing else binds them.
   if ((q === 'jwtVerify' || q === 'jwtDecrypt') && !imports.names.has(q)) return 'jose';
   // jose reached through an object (`this.jose = await import('jose')`, a namespace passed around): the name is
   // jose's own; a call with a token and a key is its verifier.
-  const fn = call.childForFieldName('function');
+  let fn = call.childForFieldName('function');
+  if (fn?.type === 'await_expression') fn = fn.namedChildren[0] ?? null; // `await x.jwtVerify<T>(…)`, see `qualify`
   const member = fn?.type === 'member_expression' ? fn.childForFieldName('property')?.text : undefined;
   const args = call.childForFieldName('arguments')?.namedChildren.filter((a) => a && a.type !== 'comment') ?? [];
   if ((member === 'jwtVerify' || member === 'jwtDecrypt') && args.length >= 2) return 'jose';
   return undefined;
 }
 
-function jsIssue(lib: Lib, call: Node, ctx: FileContext): Issue | undefined {
+function jsIssue(lib: Lib, call: Node, ctx: FileContext, q: string): Issue | undefined {
   const args = call.childForFieldName('arguments')?.namedChildren.filter((a): a is Node => !!a && a.type !== 'comment') ?? [];
   const label = shortText(call.childForFieldName('function')!, 40);
+  if (lib === 'hono' || lib === 'options-object') {
+    // Options at the third argument (Hono's `verify`) or the first (the middleware factories); an algorithm string
+    // or nothing at all checks no audience. An options object we cannot see gets the benefit of the doubt.
+    const keys = lib === 'hono' ? ['aud', 'audience'] : OPTIONS_VERIFIERS.get(q)!;
+    const given = args[lib === 'hono' ? 2 : 0];
+    const options = given ? resolveLiteral(unwrapTs(given), ctx, call, 'object') : undefined;
+    const algorithmOnly = given && (given.type === 'string' || given.type === 'template_string' || !!resolveLiteral(unwrapTs(given), ctx, call, 'string'));
+    if (given && !options && !algorithmOnly) return undefined;
+    if (options && descendants(options, new Set(['pair', 'shorthand_property_identifier'])).some((p) => keys.includes(p.type === 'pair' ? stringValue(p.childForFieldName('key')!) ?? p.childForFieldName('key')!.text : p.text))) return undefined;
+    return {
+      level: 'error', node: call,
+      message: `\`${label}(…)\` verifies the token without an expected audience (${keys.map((k) => `\`${k}\``).join(' / ')}): a token issued for any audience is accepted.`,
+      fix: `Pass the audience this server expects (its resource URI) as \`${keys[0]}\`.`,
+    };
+  }
   let options: Node | undefined = args[2];
   // A TypeScript cast around the literal (`{ … } as any`, `satisfies`, `!`, parentheses) changes nothing at run time.
   while (options && ['as_expression', 'satisfies_expression', 'non_null_expression', 'parenthesized_expression', 'type_assertion'].includes(options.type) && options.namedChildren[0]) {
@@ -339,6 +438,12 @@ function jsIssue(lib: Lib, call: Node, ctx: FileContext): Issue | undefined {
       (claimKey ? ' (`aud` / `iss` are claim names, not options: the option is `audience` / `issuer`.)' : ''),
     fix: 'Pass `{ audience: RESOURCE_URI }` (with `issuer`) in the verify options.',
   };
+}
+
+function unwrapTs(node: Node): Node {
+  let n = node;
+  while (['as_expression', 'satisfies_expression', 'non_null_expression', 'parenthesized_expression'].includes(n.type) && n.namedChildren[0]) n = n.namedChildren[0];
+  return n;
 }
 
 function sometimesIssue(call: Node, label: string, lib: Lib): Issue {
