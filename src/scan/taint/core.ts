@@ -279,6 +279,8 @@ export interface Frame {
   cond?: number;
   /** A token verifier's body (mcp-handler `verifyToken`, the SDK's `verifyAccessToken`): what it returns is the AuthInfo. */
   verifier?: boolean;
+  /** What this walk of the function returned (its summary may be shared with same-named functions): a closure's value. */
+  returned?: Taints;
 }
 
 /** Walks `body` as code that may not run (a branch): assignments in it add to, rather than replace, what names hold. */

@@ -169,12 +169,18 @@ export abstract class Engine {
    * `SomeApi(api_key=tok)`): the package sends it, so the call is the sink.
    */
   packageCredentialSink(frame: Frame, call: Node, callee: string, positional: Taints[], named: Map<string, { node: Node; taints: Taints }>): void {
+    const reported = new Set<string>();
+    const keyOf = (t: Taint) => `${t.origin?.file}:${t.origin?.line}:${t.origin?.text}:${t.param}`;
     for (const [name, arg] of named) {
-      if (isCredentialName(name)) this.reportSink(frame, arg.node, only(arg.taints, 'cred', 'headers'), `the \`${name}\` credential of \`${callee}\` (code outside the scan that takes a credential)`);
+      if (!isCredentialName(name)) continue;
+      const given = only(arg.taints, 'cred', 'headers');
+      this.reportSink(frame, arg.node, given, `the \`${name}\` credential of \`${callee}\` (code outside the scan that takes a credential)`);
+      for (const t of given) reported.add(keyOf(t));
     }
-    // A positional credential to a client-like class, or a config object holding one (`new FirecrawlApp(config)`).
+    // A positional credential to a client-like class, or a config object holding one (`new FirecrawlApp(config)`);
+    // one already reported under its option's name is the same flow.
     positional.forEach((a, i) => {
-      const given = isClientLike(callee) ? only(a, 'cred', 'headers') : only(a, 'headers').filter((t) => t.origin || t.param !== undefined);
+      const given = (isClientLike(callee) ? only(a, 'cred', 'headers') : only(a, 'headers').filter((t) => t.origin || t.param !== undefined)).filter((t) => !reported.has(keyOf(t)));
       this.reportSink(frame, call, given, `argument ${i + 1} of \`${callee}\` (a client outside the scan)`);
     });
   }

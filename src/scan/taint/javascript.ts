@@ -3,7 +3,7 @@ import { stringValue } from '../context.ts';
 import type { Node } from '../parser.ts';
 import {
   AUTH_INFO_ATTRS, HTTP_CONSTRUCTORS, MCP_CLIENT_TRANSPORTS, HTTP_METHOD_NAMES, NONE, REQUEST_ATTRS, REQUEST_NAMES, REQUEST_TYPES, TOKEN_ATTRS,
-  branch, carriesCredential, derive, emptySummary, hop, isCredentialHeader, isPlaceholder, isLocal, isSettingsBlob, isTokenExchangeName, lookup, only, retag,
+  branch, carriesCredential, derive, emptySummary, hop, isCredentialHeader, isCredentialName, isPlaceholder, isLocal, isSettingsBlob, isTokenExchangeName, lookup, only, retag,
   source, stepAt, union, words, type Frame, type Kind, type Summary, type Taints,
 } from './core.ts';
 import { Engine } from './engine.ts';
@@ -96,6 +96,7 @@ export class JavaScriptEngine extends Engine {
         const value = node.namedChildren[0];
         const t = value ? this.eval(value, frame) : NONE;
         if (frame.summary) frame.summary.returns = union(frame.summary.returns, hop(t, node, 'returned'));
+        if (frame.returned) frame.returned = union(frame.returned, hop(t, node, 'returned'));
         if (value) this.returnsInstance(frame, this.classOfNew(value));
         if (value && frame.verifier) this.writeStore('authInfo.extra', this.authInfoExtra(value, t, frame), node, 'the `extra` of the AuthInfo a token verifier returns');
         // An HTTP client's `beforeRequest` hook (ky, got, Speakeasy SDKs) returns the request the client then sends.
@@ -183,8 +184,11 @@ export class JavaScriptEngine extends Engine {
     }
   }
 
-  /** Walks a function, filling its summary (a fresh one for anonymous functions), which it returns. */
-  functionDef(node: Node, outer: Frame, name: string | undefined): Summary {
+  /**
+   * Walks a function, filling its summary (a fresh one for anonymous functions). Returns the function's value as a
+   * closure: what this definition returns from its surroundings, without its own parameters.
+   */
+  functionDef(node: Node, outer: Frame, name: string | undefined): Taints {
     const key = name ? (outer.className ? `${outer.className}.${name}` : name) : undefined;
     // A token verifier: its token parameter is the caller's bearer; calls made inside to verify it are not reported,
     // and the `extra` of the AuthInfo it returns is what tools read back as `authInfo.extra`.
@@ -194,6 +198,7 @@ export class JavaScriptEngine extends Engine {
       summary: key ? this.summaryFor(key) : emptySummary(),
       exempt: outer.exempt || (!!name && isTokenExchangeName(name)) || tokenParam !== undefined,
       verifier: tokenParam !== undefined,
+      returned: [],
     };
     frame.summary!.params = [];
     this.currentSummary = frame.summary;
@@ -220,13 +225,14 @@ export class JavaScriptEngine extends Engine {
       index++;
     }
     const body = node.childForFieldName('body');
-    if (!body) return frame.summary!;
+    if (!body) return NONE;
     if (body.type === 'statement_block') this.block(body, frame);
     else {
       const t = this.eval(body, frame);
       frame.summary!.returns = union(frame.summary!.returns, t);
+      frame.returned = union(frame.returned!, t);
     }
-    return frame.summary!;
+    return hop(frame.returned!.filter((t) => t.owner !== frame.summary), node, 'returned by a callback');
   }
 
   #plainTypes: Set<string> | undefined;
@@ -483,8 +489,7 @@ export class JavaScriptEngine extends Engine {
       case 'generator_function': {
         // A closure's value is what it returns from its surroundings: `register(server, () => props)` hands over
         // `props`, which the callee reads back with `getProps()`.
-        const summary = this.functionDef(node, frame, node.childForFieldName('name')?.text);
-        return hop(summary.returns.filter((t) => t.owner !== summary), node, 'returned by a callback');
+        return this.functionDef(node, frame, node.childForFieldName('name')?.text);
       }
       case 'class':
         this.classDef(node, frame);
@@ -508,7 +513,7 @@ export class JavaScriptEngine extends Engine {
       else if (t.kind === 'request' && (prop === 'url' || prop === 'nextUrl' || prop === 'originalUrl')) out = union(out, [next('url')]);
       else if (t.kind === 'request' && (prop === 'cookies' || prop === 'signedCookies')) out = union(out, [next('headers')]);
       else if (t.kind === 'request' && prop === 'auth') out = union(out, [next('tokenobj')]);
-      else if (t.kind === 'headers' && isCredentialHeader(prop)) out = union(out, [next('cred')]);
+      else if (t.kind === 'headers' && (isCredentialHeader(prop) || isCredentialName(prop))) out = union(out, [next('cred')]);
       // A credential-named field may hold an object: `props.tokenSet.accessToken`, `session.credentials.apiKey`.
       else if (t.kind === 'cred' && !isPlaceholder(t) && (TOKEN_ATTRS.has(prop) || isCredentialHeader(prop))) out = union(out, [next('cred')]);
       else if (t.kind === 'tokenobj' && TOKEN_ATTRS.has(prop)) out = union(out, [next('cred')]);
@@ -517,7 +522,7 @@ export class JavaScriptEngine extends Engine {
       else if (t.kind === 'options' && prop === 'headers') out = union(out, [{ ...t, kind: 'headers' }]);
       else if (isPlaceholder(t) && prop === 'headers') out = union(out, [{ ...t, kind: 'headers' }]);
       else if (isPlaceholder(t) && TOKEN_ATTRS.has(prop)) out = union(out, [{ ...t, kind: 'cred' }]);
-      else if (isPlaceholder(t) && isCredentialHeader(prop)) out = union(out, [{ ...t, kind: 'cred' }]);
+      else if (isPlaceholder(t) && (isCredentialHeader(prop) || isCredentialName(prop))) out = union(out, [{ ...t, kind: 'cred' }]);
       // A nested options bag (`params.clientOptions`, `cfg.authConfig`) of an object that holds the credential holds it too.
       else if ((isPlaceholder(t) || t.kind === 'headers') && isOptionsBag(prop)) out = union(out, [t.kind === 'headers' ? next('headers') : { ...t, kind: 'headers' }]);
     }
@@ -542,7 +547,8 @@ export class JavaScriptEngine extends Engine {
         const keyNode = c.childForFieldName('key')!;
         const key = stringValue(keyNode) ?? (keyNode.type === 'property_identifier' ? keyNode.text : undefined);
         const valueNode = c.childForFieldName('value')!;
-        const v = FUNCTIONS.has(unwrap(valueNode).type) ? (this.functionDef(unwrap(valueNode), frame, key), NONE) : this.eval(valueNode, frame);
+        // A function-valued property is worth what it returns (`getAccessToken: async () => tok`): token providers.
+        const v = FUNCTIONS.has(unwrap(valueNode).type) ? this.functionDef(unwrap(valueNode), frame, key) : this.eval(valueNode, frame);
         // FastMCP (TypeScript): what `authenticate(request)` returns is every tool's `context.session`.
         if (key === 'authenticate' && FUNCTIONS.has(unwrap(valueNode).type)) {
           this.writeStore('session.*', (this.summaries.get('authenticate')?.returns ?? NONE).filter((t) => t.origin), c, 'the FastMCP session');
@@ -555,7 +561,10 @@ export class JavaScriptEngine extends Engine {
         const v = this.eval(c.namedChildren[0]!, frame);
         out = union(out, only(v, 'headers', 'options'));
       } else if (c.type === 'method_definition') {
-        this.functionDef(c, frame, c.childForFieldName('name')?.text);
+        // `{ async getAccessToken() { return { access_token: tok } } }` handed to an SDK: a token provider.
+        const name = c.childForFieldName('name')?.text;
+        const v = this.functionDef(c, frame, name);
+        out = union(out, retag(carriesCredential(v), 'headers'));
       } else this.eval(c, frame);
     }
     return out;
