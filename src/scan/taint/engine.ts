@@ -127,7 +127,10 @@ export abstract class Engine {
   applySummary(frame: Frame, summary: Summary, args: Taints[], call: Node, callee: string): Taints {
     for (const s of summary.stores ?? []) {
       const arg = args[s.param] ?? [];
-      const passed = arg.map((t) => ({ ...t, kind: t.kind === 'request' || t.kind === 'tokenobj' ? t.kind : s.kind, path: extend(t.path, stepAt(call, `passed to \`${callee}\``)) }));
+      // What is stored keeps its own shape: a request, a token object, or a header mapping handed to a setter
+      // (`set_request_headers(headers)` → `_ctx.set(headers)`) is read back as one.
+      const keep = (k: Kind) => k === 'request' || k === 'tokenobj' || ((k === 'headers' || k === 'options') && s.kind === 'cred');
+      const passed = arg.map((t) => ({ ...t, kind: keep(t.kind) ? t.kind : s.kind, path: extend(t.path, stepAt(call, `passed to \`${callee}\``)) }));
       this.#storeParams(s.key, passed, s.label);
       this.#storeValues(s.key, passed, call, s.label);
     }
@@ -165,6 +168,35 @@ export abstract class Engine {
   }
 
   /**
+   * A function handed to a constructor that stores it in a field (`OAuthMiddleware(inject_headers=set_headers)`),
+   * which a method then calls (`self._inject_headers(get_http_headers())`): what the method passes is what the
+   * function gets. `fns[i]` is the summary of the function given as parameter `i`, if any.
+   */
+  applyFieldCallbacks(frame: Frame, classKey: string, fns: (Summary | undefined)[], call: Node, callee: string): void {
+    if (!fns.some(Boolean)) return;
+    const remote = classKey.includes('#');
+    const fields = remote ? this.program.ctorFields.get(classKey) : prefixed(this.ctorAttrs, classKey);
+    if (!fields) return;
+    const key = remote ? classKey : `${this.file}#${classKey}`;
+    for (const [field, params] of fields) {
+      for (const p of params) {
+        const fn = fns[p.param!];
+        if (!fn) continue;
+        const args = [0, 1, 2, 3].map((i) => this.readStore(`${FIELD_CALL}${key}.${field}#${i}`, call, `the arguments \`${callee}\` passes to \`${field}\``));
+        if (args.some((a) => a.length)) this.applySummary(frame, fn, args, call, `${callee} → ${field}`);
+      }
+    }
+  }
+
+  /** A method calls a field that holds a constructor parameter (a function): remember what it passes. */
+  recordFieldCall(className: string, field: string, args: Taints[], node: Node): void {
+    args.slice(0, 4).forEach((a, i) => {
+      const real = a.filter((t) => t.origin && !t.field && t.param === undefined);
+      if (real.length) this.writeStore(`${FIELD_CALL}${this.file}#${className}.${field}#${i}`, real, node, `argument ${i + 1} of \`self.${field}(…)\``);
+    });
+  }
+
+  /**
    * A credential handed to a constructor or factory of another package (`Octokit({ auth })`, `WebClient(token)`,
    * `SomeApi(api_key=tok)`): the package sends it, so the call is the sink.
    */
@@ -172,9 +204,11 @@ export abstract class Engine {
     const reported = new Set<string>();
     const keyOf = (t: Taint) => `${t.origin?.file}:${t.origin?.line}:${t.origin?.text}:${t.param}`;
     for (const [name, arg] of named) {
-      if (!isCredentialName(name)) continue;
+      // `**kw`: a dict of keyword arguments that holds a credential.
+      const splat = name.startsWith('**');
+      if (!splat && !isCredentialName(name)) continue;
       const given = only(arg.taints, 'cred', 'headers');
-      this.reportSink(frame, arg.node, given, `the \`${name}\` credential of \`${callee}\` (code outside the scan that takes a credential)`);
+      this.reportSink(frame, arg.node, given, splat ? `the keyword arguments \`${name}\` of \`${callee}\` (code outside the scan that takes a credential)` : `the \`${name}\` credential of \`${callee}\` (code outside the scan that takes a credential)`);
       for (const t of given) reported.add(keyOf(t));
     }
     // A positional credential to a client-like class, or a config object holding one (`new FirecrawlApp(config)`);
@@ -405,6 +439,9 @@ export abstract class Engine {
 }
 
 /** Entries `Class.x` of a map, keyed `x`. */
+/** Storage cells for what a method passes to a function held in a field (see `applyFieldCallbacks`). */
+const FIELD_CALL = 'fieldcall#';
+
 function prefixed<T>(map: Map<string, T>, className: string): Map<string, T> | undefined {
   let out: Map<string, T> | undefined;
   for (const [k, v] of map) {

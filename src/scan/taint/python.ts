@@ -35,6 +35,9 @@ const ADD_HEADER_METHODS = new Set(['add_header', 'add_unredirected_header', 'pu
 /** Names of functions that send a request (`http_request`, `make_api_call`, `send_query`, `post_json`). */
 const REQUEST_FUNCTION = /request|fetch|call|send|http|^(get|post|put|patch|delete)|api|query/i;
 
+/** Calls that check a credential rather than use it (`verify_oauth2_token(token=…)`, `validate_access_token`). */
+const VERIFYING = /verify|validate|introspect|decode|check|compare|hash/i;
+
 const CLIENT_MODULES = new Set(['requests', 'httpx', 'aiohttp', 'urllib', 'urllib3', 'http']);
 
 /** Methods of a token verifier that receive the caller's bearer token as their first parameter. */
@@ -660,7 +663,8 @@ export class PythonEngine extends Engine {
         const headersParam = key === undefined && /headers$/i.test(receiverNode?.text ?? '');
         if (headersParam || (key !== undefined && (isCredentialHeader(key) || isCredentialName(key)))) out = union(out, held.map((t) => ({ ...t, kind: 'cred' as const })), plain);
       }
-      if (HEADER_VIEWS.has(name)) out = union(out, only(receiver, 'headers', 'options'));
+      // `.items()` of a mapping handed in as a parameter: whatever the caller passed, as a mapping.
+      if (HEADER_VIEWS.has(name)) out = union(out, only(receiver, 'headers', 'options'), receiver.filter((t) => isPlaceholder(t) && t.kind === 'cred').map((t) => ({ ...t, kind: 'headers' as const })));
       // ASGI: `scope.get("headers", [])`.
       if (name === 'get' && only(receiver, 'request').length && this.constString(argsNode?.namedChildren[0], frame) === 'headers') {
         out = union(out, only(receiver, 'request').map((t) => derive(t, 'headers', node)));
@@ -704,6 +708,10 @@ export class PythonEngine extends Engine {
       // remembered for the functions the decorator is applied to.
       if (held?.some((t) => t.param !== undefined && !t.field)) this.recordInjection(node, positional, keywords);
     }
+    // `self._inject_headers(headers)`: a function the constructor stored in a field, called by a method.
+    if (fn.type === 'attribute' && receiverNode?.text === 'self' && frame.className && this.ctorAttrs.has(`${frame.className}.${name}`) && !summary) {
+      this.recordFieldCall(frame.className, name, positional, node);
+    }
     // Constructors: `__init__` stores parameters in fields that methods send.
     const cls = this.classOfCall(node);
     if (cls) {
@@ -711,15 +719,34 @@ export class PythonEngine extends Engine {
       const ctorArgs = init ? bound(init) : args;
       if (init) this.applySummary(frame, init, ctorArgs, node, callee);
       this.applyConstructor(frame, cls, ctorArgs, node, callee);
+      // Functions of the scan handed to the constructor (`inject_headers=set_request_headers`).
+      if (init) {
+        const argNodes = argsNode?.namedChildren.filter((a): a is Node => !!a && a.type !== 'comment') ?? [];
+        const fns: (Summary | undefined)[] = [];
+        argNodes.forEach((a, i) => {
+          const value = a.type === 'keyword_argument' ? a.childForFieldName('value') : a;
+          const index = a.type === 'keyword_argument' ? init.params.indexOf(a.childForFieldName('name')!.text) : i;
+          if (value?.type === 'identifier' && index >= 0 && !lookup(frame, value.text)) fns[index] = this.summaries.get(value.text) ?? this.importedSummary(this.resolve(value.text));
+        });
+        this.applyFieldCallbacks(frame, cls, fns, node, callee);
+      }
       if (!cls.includes('#')) {
         for (const [key, params] of this.ctorAttrs) {
           if (!key.startsWith(`${cls}.`)) continue;
           for (const p of params) for (const a of carriesCredential(ctorArgs[p.param!] ?? [])) if (a.origin) this.addAttr(key, [{ ...a, kind: p.kind, path: hop([a], node, `passed to \`${callee}\``)[0]!.path }]);
         }
       }
-    } else if (!summary && this.fromPackage(fn) && (/^[A-Z]/.test(name) || /client/i.test(name)) && !HTTP_CONSTRUCTORS.has(name)) {
-      // A client class of another package given the credential: `Github(auth=…)`, `SomeApiClient(api_key=tok)`.
-      this.packageCredentialSink(frame, node, callee, args, keywords);
+    } else if (!summary && this.fromPackage(fn) && !VERIFYING.test(name)) {
+      // Code of another package given the credential: a client class (`Github(auth=…)`, `SomeApiClient(api_key=tok)`,
+      // `datarobot.Client(token=…)`), or a connect/login function (`pyexasol.connect(access_token=tok)`), named
+      // or in a `**kwargs` dict. Positional arguments count for clients only (a function's are anything).
+      const clientLike = /^[A-Z]/.test(name) || /client/i.test(name);
+      const named = new Map(keywords);
+      for (const splat of splats) {
+        const held = only(splat.taints, 'headers').filter((t) => t.origin);
+        if (held.length) named.set(splat.node.text, { node: splat.node, taints: held });
+      }
+      this.packageCredentialSink(frame, node, callee, clientLike ? args : [], named);
     }
     // Auth helpers such as `BearerAuth(tok)` or `httpx.BasicAuth(user, tok)` carry the credential into `auth=`.
     if (/^[A-Z]/.test(name) && !HTTP_CONSTRUCTORS.has(name) && !summary) {
@@ -929,6 +956,10 @@ const NOT_CLIENT_PACKAGES = new Set([
   'hashlib', 'hmac', 'http', 'inspect', 'io', 'itertools', 'json', 'logging', 'os', 'pathlib', 're', 'secrets', 'ssl',
   'string', 'subprocess', 'sys', 'threading', 'time', 'typing', 'typing_extensions', 'urllib', 'uuid', 'weakref',
   'pydantic', 'pydantic_settings', 'starlette', 'fastapi', 'flask', 'django', 'mcp', 'fastmcp', 'jwt', 'jose', 'authlib',
+  // Hashing, encryption, storage, logging and tooling: given a credential, they keep or record it; they do not send it.
+  'cryptography', 'bcrypt', 'passlib', 'argon2', 'nacl', 'keyring', 'cachetools', 'diskcache', 'sqlite3', 'pickle', 'copy',
+  'structlog', 'loguru', 'sentry_sdk', 'opentelemetry', 'prometheus_client', 'uvicorn', 'tenacity', 'anyio', 'trio',
+  'attrs', 'attr', 'marshmallow', 'msgspec', 'orjson', 'ujson', 'yaml', 'toml', 'tomllib', 'dotenv', 'click', 'typer', 'rich',
 ]);
 
 function isStatement(type: string): boolean {
