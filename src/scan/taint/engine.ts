@@ -192,7 +192,7 @@ export abstract class Engine {
   recordFieldCall(className: string, field: string, args: Taints[], node: Node): void {
     args.slice(0, 4).forEach((a, i) => {
       const real = a.filter((t) => t.origin && !t.field && t.param === undefined);
-      if (real.length) this.writeStore(`${FIELD_CALL}${this.file}#${className}.${field}#${i}`, real, node, `argument ${i + 1} of \`self.${field}(…)\``);
+      if (real.length) this.writeStore(`${FIELD_CALL}${this.file}#${className}.${field}#${i}`, real, node, `argument ${i + 1} of the function held in \`${field}\``);
     });
   }
 

@@ -533,6 +533,8 @@ export class JavaScriptEngine extends Engine {
     let out: Taints = NONE;
     for (const t of obj) {
       if (t.kind === 'headers' && (key === undefined || isCredentialHeader(key))) out = union(out, [derive(t, 'cred', node)]);
+      // A parameter read under a name that is not a credential's (`headers['user-agent']`) is not what was passed.
+      else if (t.kind === 'cred' && isPlaceholder(t) && key !== undefined && !isCredentialHeader(key) && !isCredentialName(key)) continue;
       else if (t.kind === 'cred') out = union(out, [t]);
       else if (key !== undefined) out = union(out, this.memberOf([t], key, node));
     }
@@ -656,6 +658,10 @@ export class JavaScriptEngine extends Engine {
     const text = calleeText(node);
     const summary = isNew ? undefined : this.calleeSummary(callee, name, receiverNode, frame);
     if (summary) out = union(out, this.applySummary(frame, summary, args, node, text));
+    // `this.factory(headers)`: a function the constructor stored in a field, called by a method.
+    if (!summary && receiverNode?.type === 'this' && frame.className && this.ctorAttrs.has(`${frame.className}.${name}`)) {
+      this.recordFieldCall(frame.className, name, args, node);
+    }
     // Calling a variable or parameter that holds a callback gives what the callback returns (see closures in `eval`).
     else if (!isNew && callee.type === 'identifier') {
       const held = lookup(frame, name);
@@ -668,6 +674,11 @@ export class JavaScriptEngine extends Engine {
       const ctor = this.classMethod(cls, 'constructor');
       if (ctor) this.applySummary(frame, ctor, args, node, text);
       this.applyConstructor(frame, cls, args, node, text);
+      // Functions of the scan handed to the constructor (`new Transport(serverFactory)`), which methods call.
+      this.applyFieldCallbacks(frame, cls, argNodes.map((a) => {
+        const value = unwrap(a);
+        return value.type === 'identifier' && !lookup(frame, value.text) ? this.calleeSummary(value, value.text, undefined, frame) : undefined;
+      }), node, text);
       if (!remote) {
         for (const [attrKey, params] of this.ctorAttrs) {
           if (!attrKey.startsWith(`${cls}.`)) continue;

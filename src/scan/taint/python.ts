@@ -505,6 +505,8 @@ export class PythonEngine extends Engine {
     let out: Taints = NONE;
     for (const t of obj) {
       if (t.kind === 'headers' && (key === undefined || isCredentialHeader(key))) out = union(out, [derive(t, 'cred', node)]);
+      // A parameter read under a name that is not a credential's (`headers["user-agent"]`) is not what was passed.
+      else if (t.kind === 'cred' && isPlaceholder(t) && key !== undefined && !isCredentialHeader(key) && !isCredentialName(key)) continue;
       else if (t.kind === 'cred') out = union(out, [t]);
       else if ((t.kind === 'options' || t.kind === 'request') && key === 'headers') out = union(out, [{ ...t, kind: 'headers' }]);
       else if (t.kind === 'request' && (key === 'META' || key === 'headers')) out = union(out, [derive(t, 'headers', node)]);
