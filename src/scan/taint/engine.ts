@@ -299,7 +299,8 @@ export abstract class Engine {
   }
 
   #storeValues(key: string, taints: Taints, node: Node, label: string): void {
-    const kept = only(taints, 'cred', 'headers', 'tokenobj', 'request').filter((t) => t.origin);
+    // An options bag keeps its headers (`als.run({ headers: req.headers }, …)`, read back as `store.headers[…]`).
+    const kept = only(taints, 'cred', 'headers', 'tokenobj', 'request', 'options').filter((t) => t.origin);
     if (!this.program.written.has(key)) {
       this.program.written.add(key);
       this.program.bump(`store:${key}`);

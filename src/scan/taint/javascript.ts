@@ -322,9 +322,10 @@ export class JavaScriptEngine extends Engine {
           this.writeStore(`env#${names[1]}`, t, target, `environment variable \`${names[1]}\``);
           return;
         }
-        // Cloudflare Workers: `ctx.props = { … }` in the fetch handler is what the McpAgent reads as `this.props`.
-        if (names.length === 1 && names[0] === 'props') {
-          this.writeStore('props.*', t, target, `\`${root}.props\``);
+        // Cloudflare Workers: `ctx.props = { … }` in the fetch handler (or `c.executionCtx.props = …` in Hono
+        // middleware) is what the McpAgent reads as `this.props`.
+        if (names.at(-1) === 'props' && names.length <= 2) {
+          this.writeStore('props.*', t, target, `\`${root}.${names.join('.')}\``);
           return;
         }
         const cell = this.storeCell(target, frame);
@@ -816,7 +817,7 @@ export class JavaScriptEngine extends Engine {
     if (root === 'globalThis' || root === 'global' || root === 'window') return names.length === 1 ? { key: `global.${last}`, label: `\`${root}.${last}\`` } : undefined;
     if (names.length === 2 && names[0] === 'locals') return { key: `locals.${last}`, label: `\`res.locals.${last}\``, guess: last };
     if (names.length === 2 && names[0] === 'var' && (root === 'c' || root === 'ctx' || root === 'context')) return { key: `ctx.${last}`, label: `\`c.var.${last}\``, guess: last };
-    if (names.length === 2 && names[0] === 'props') return { key: `props.${last}`, label: `\`${root}.props.${last}\`` };
+    if ((names.length === 2 || names.length === 3) && names.at(-2) === 'props') return { key: `props.${last}`, label: `\`${root}.${names.join('.')}\`` };
     if (names.length !== 1) return undefined;
     if (last === 'session' && !REQUEST_NAMES.has(root)) return { key: 'session.*', label: '`the FastMCP session`' };
     if (REQUEST_NAMES.has(root) || only(lookup(frame, root) ?? NONE, 'request').length) {
