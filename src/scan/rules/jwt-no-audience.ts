@@ -213,6 +213,13 @@ function pythonIssue(lib: Lib, call: Node, ctx: FileContext): Issue | undefined 
     // A signature-off decode whose result is only looked at for routing or freshness (`iss` to pick the verifier,
     // `exp` of a cached token, `kid`) accepts nothing: it is a peek, not a verification.
     if (disabled?.key === 'verify_signature' && onlyPeeks(call)) return undefined;
+    if (disabled?.sometimes) {
+      return {
+        level: 'warning', node: disabled.node,
+        message: `\`${label}\` turns the audience check on only when \`${shortText(disabled.node.childForFieldName('value') ?? disabled.node, 40)}\` is true: when it is not (an audience left unconfigured), a token issued for any audience is accepted.`,
+        fix: 'Always verify the audience; fail closed at start-up when the expected audience is not configured.',
+      };
+    }
     if (disabled) {
       const what = disabled.key === 'verify_signature' ? 'signature verification (and with it the audience check)' : 'the audience check';
       return { level: 'error', node: disabled.node, message: `\`${label}\` is called with \`"${disabled.key}": False\`, which turns off ${what}: tokens issued for other services are accepted.`, fix: FIX_OPTIONS, unsigned: disabled.key === 'verify_signature' };
@@ -323,13 +330,16 @@ function checksAudienceByHand(call: Node): boolean {
 }
 
 /** `{"verify_aud": False}` / `{"verify_signature": False}` in an options dict literal or a same-file variable. */
-function disabledOption(node: Node, ctx: FileContext, call: Node): { key: string; node: Node } | undefined {
+function disabledOption(node: Node, ctx: FileContext, call: Node): { key: string; node: Node; sometimes?: boolean } | undefined {
   const dict = resolveLiteral(node, ctx, call, 'dictionary');
   if (!dict) return undefined;
   for (const pair of dict.namedChildren) {
     if (pair?.type !== 'pair') continue;
     const key = stringValue(pair.childForFieldName('key'));
-    if ((key === 'verify_aud' || key === 'verify_signature') && pair.childForFieldName('value')?.type === 'false') return { key, node: dict === node ? pair : call };
+    const value = pair.childForFieldName('value');
+    if ((key === 'verify_aud' || key === 'verify_signature') && value?.type === 'false') return { key, node: dict === node ? pair : call };
+    // `"verify_aud": bool(settings.audience)`: checked only when configured.
+    if (key === 'verify_aud' && value && value.type !== 'true' && value.type !== 'false') return { key, node: dict === node ? pair : call, sometimes: true };
   }
   return undefined;
 }

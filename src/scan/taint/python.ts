@@ -20,6 +20,8 @@ const STRING_METHODS = new Set([
 const REGEX_FUNCS = new Set(['match', 'search', 'fullmatch', 'findall', 'finditer', 'sub', 'subn']);
 /** Functions that return (a copy of) their argument's content. */
 const QUERY_ATTRS = new Set(['query_params', 'args', 'GET', 'query', 'rel_url']);
+/** Keys of request mappings that hold header or query maps: ASGI `scope["headers"]`, AWS Lambda proxy events. */
+const REQUEST_MAPS = new Set(['headers', 'multiValueHeaders', 'queryStringParameters', 'multiValueQueryStringParameters']);
 const TRANSPARENT_CALLS = new Set([
   'str', 'bytes', 'dict', 'list', 'tuple', 'copy', 'deepcopy', 'b64encode', 'urlsafe_b64encode', 'standard_b64encode',
   'b64decode', 'urlsafe_b64decode', 'standard_b64decode', 'unquote', 'unquote_plus', 'loads', 'SecretStr',
@@ -161,13 +163,15 @@ export class PythonEngine extends Engine {
     // `scope["headers"]` / `scope.get("headers")`.
     const body = node.childForFieldName('body');
     const asgi = params.some((p) => p && paramName(p) === 'receive') || (!!body && readsScopeHeaders(body));
+    // An AWS Lambda handler (`def handler(event, context)`): the proxy event carries the HTTP request.
+    const lambda = params.length >= 2 && paramName(params[0]!) === 'event' && paramName(params[1]!) === 'context';
     for (const p of params) {
       if (!p) continue;
       const pname = paramName(p);
       if (!pname) continue;
       if (outer.className && index === 0 && (pname === 'self' || pname === 'cls') && p.type === 'identifier') continue;
       // ASGI middleware: `async def __call__(self, scope, receive, send)`; `scope["headers"]` are the inbound headers.
-      frame.vars.set(pname, pname === 'scope' && asgi ? [source('request', p)] : verifier && index === 0 ? [source('cred', p)] : this.paramTaint(p, pname, index));
+      frame.vars.set(pname, (pname === 'scope' && asgi) || (pname === 'event' && lambda) ? [source('request', p)] : verifier && index === 0 ? [source('cred', p)] : this.paramTaint(p, pname, index));
       // `connector: RAGFlowConnector`: calls on the parameter reach that class's methods.
       const cls = this.annotatedClass(p.childForFieldName('type'));
       if (cls) (frame.types ??= new Map()).set(pname, cls);
@@ -269,6 +273,11 @@ export class PythonEngine extends Engine {
           this.addAttr(`${frame.className}.${attr}`, t.filter((x) => x.origin));
           this.ctorParamAttr(frame, `${frame.className}.${attr}`, t, target);
           if (valueNode && this.isClientConstruction(valueNode)) this.clients.add(`self.${attr}`);
+          return;
+        }
+        // `openai.api_key = tok`, `stripe.api_key = tok`: an SDK module configured with the credential sends it.
+        if (obj.type === 'identifier' && isCredentialName(attr) && this.fromPackage(obj)) {
+          this.reportSink(frame, target.parent ?? target, only(t, 'cred', 'headers'), `the \`${attr}\` of the package \`${obj.text}\` (its SDK sends it)`);
           return;
         }
         // `client.headers = {...}` / `session.auth = ...` on an object shared beyond this function sends it.
@@ -509,7 +518,8 @@ export class PythonEngine extends Engine {
       else if (t.kind === 'cred' && isPlaceholder(t) && key !== undefined && !isCredentialHeader(key) && !isCredentialName(key)) continue;
       else if (t.kind === 'cred') out = union(out, [t]);
       else if ((t.kind === 'options' || t.kind === 'request') && key === 'headers') out = union(out, [{ ...t, kind: 'headers' }]);
-      else if (t.kind === 'request' && (key === 'META' || key === 'headers')) out = union(out, [derive(t, 'headers', node)]);
+      else if (t.kind === 'request' && key !== undefined && (key === 'META' || REQUEST_MAPS.has(key))) out = union(out, [derive(t, 'headers', node)]);
+      else if (isPlaceholder(t) && key !== undefined && REQUEST_MAPS.has(key)) out = union(out, [{ ...t, kind: 'headers' }]);
       else if (t.kind === 'tokenobj' && key !== undefined && TOKEN_ATTRS.has(key)) out = union(out, [{ ...t, kind: 'cred' }]);
     }
     return out;
@@ -645,7 +655,8 @@ export class PythonEngine extends Engine {
     if (isTokenExchangeName(name)) return NONE;
     if (name === 'get_http_headers') return [source('headers', node)];
     if (name === 'get_http_request') return [source('request', node)];
-    if (name === 'get_access_token') return this.behindTokenProxy() ? NONE : [source('tokenobj', node)];
+    // FastMCP's `get_access_token()`, unless the project defines its own of that name (then its summary applies).
+    if (name === 'get_access_token' && !this.calleeSummary(fn, name, receiverNode, frame)) return this.behindTokenProxy() ? NONE : [source('tokenobj', node)];
     const args = positional;
     let out: Taints = fromEnv;
     // Starlette's `Request(scope)` / `HTTPConnection(scope)` in ASGI middleware is the same inbound request.
@@ -667,14 +678,18 @@ export class PythonEngine extends Engine {
       }
       // `.items()` of a mapping handed in as a parameter: whatever the caller passed, as a mapping.
       if (HEADER_VIEWS.has(name)) out = union(out, only(receiver, 'headers', 'options'), receiver.filter((t) => isPlaceholder(t) && t.kind === 'cred').map((t) => ({ ...t, kind: 'headers' as const })));
-      // ASGI: `scope.get("headers", [])`.
-      if (name === 'get' && only(receiver, 'request').length && this.constString(argsNode?.namedChildren[0], frame) === 'headers') {
+      // ASGI: `scope.get("headers", [])`; AWS Lambda: `event.get("headers")`, `event.get("queryStringParameters")`.
+      const getKey = name === 'get' ? this.constString(argsNode?.namedChildren[0], frame) : undefined;
+      if (getKey !== undefined && REQUEST_MAPS.has(getKey)) {
         out = union(out, only(receiver, 'request').map((t) => derive(t, 'headers', node)));
+        // …and the same on a parameter a helper is handed (`def token_from(event): event.get("headers", {})`).
+        out = union(out, receiver.filter((t) => isPlaceholder(t)).map((t) => ({ ...t, kind: 'headers' as const })));
       }
       // `re.match(pattern, auth)`, `BEARER.match(auth)`, `re.sub(r"^Bearer ", "", auth)`.
       if (REGEX_FUNCS.has(name) && !receiver.length) for (const a of args) out = union(out, only(a, 'cred'));
       if (STRING_METHODS.has(name)) {
-        out = union(out, only(receiver, 'cred'));
+        // Raw ASGI header pairs are bytes: `v.decode()` of one is still the header value.
+        out = union(out, only(receiver, 'cred'), name === 'decode' || name === 'encode' ? only(receiver, 'headers') : NONE);
         if (name === 'format' || name === 'join') for (const a of [...args, ...[...keywords.values()].map((k) => k.taints)]) out = union(out, retag(carriesCredential(a), 'cred'));
       }
       // Mutating a local dict: `headers.update({...})`, `headers.setdefault(k, tok)`.
@@ -687,6 +702,8 @@ export class PythonEngine extends Engine {
         }
       }
     }
+    // `typing.cast(Request, value)` is the value.
+    if (name === 'cast' && args[1]) out = union(out, args[1]);
     if (TRANSPARENT_CALLS.has(name)) {
       // `json.loads(cred)` is a mapping of credentials; str/base64/quote of one is still the credential.
       for (const a of [...args, ...[...keywords.values()].map((k) => k.taints)]) {
@@ -742,7 +759,7 @@ export class PythonEngine extends Engine {
       // Code of another package given the credential: a client class (`Github(auth=…)`, `SomeApiClient(api_key=tok)`,
       // `datarobot.Client(token=…)`), or a connect/login function (`pyexasol.connect(access_token=tok)`), named
       // or in a `**kwargs` dict. Positional arguments count for clients only (a function's are anything).
-      const clientLike = /^[A-Z]/.test(name) || /client/i.test(name);
+      const clientLike = /^[A-Z]/.test(name) || /client/i.test(name) || /(api_?key|token|auth|credential|login|connect|password|secret)/i.test(name);
       const named = new Map(keywords);
       for (const splat of splats) {
         const held = only(splat.taints, 'headers').filter((t) => t.origin);
