@@ -1024,6 +1024,7 @@ function shortCallee(fn: Node): string {
 
 /** Whether a function body reads the ASGI headers out of a variable called `scope` (`scope["headers"]`, `scope.get("headers")`). */
 function readsScopeHeaders(body: Node): boolean {
+  if (!body.text.includes('scope')) return false; // most functions: no tree walk at all
   const stack: Node[] = [body];
   while (stack.length) {
     const n = stack.pop()!;
