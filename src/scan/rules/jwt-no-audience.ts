@@ -104,6 +104,9 @@ export function checkJwtNoAudience(ctx: FileContext, imports: Imports): JwtFindi
 // ---- Python ----
 
 function pythonLib(q: string, fn: Node, authlibInstances: Set<string>, imports: Imports): Lib | undefined {
+  // Cheap first: most calls are not JWT calls at all, whatever their root is.
+  const last = q.split('.').pop()!;
+  if (last !== 'decode' && last !== 'decode_complete' && last !== 'JWTVerifier' && last !== 'BearerAuthProvider') return undefined;
   // `jwt.decode(...)` only when `jwt` is the imported library: a local named `jwt` (bytes, a response) decodes nothing.
   let root: Node | null = fn;
   while (root?.type === 'attribute') root = root.childForFieldName('object');
@@ -117,7 +120,6 @@ function pythonLib(q: string, fn: Node, authlibInstances: Set<string>, imports: 
     if (obj && authlibInstances.has(obj.text)) return 'authlib';
     if (obj?.type === 'call' && qualify(obj.childForFieldName('function'), emptyImports())?.endsWith('JsonWebToken')) return 'authlib';
   }
-  const last = q.split('.').pop()!;
   if ((last === 'JWTVerifier' || last === 'BearerAuthProvider') && (q === last || q.startsWith('fastmcp.'))) return 'fastmcp';
   return undefined;
 }
