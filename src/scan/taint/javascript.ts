@@ -152,10 +152,10 @@ export class JavaScriptEngine extends Engine {
     }
     const v = unwrap(value);
     let t: Taints;
-    if (FUNCTIONS.has(v.type) && name.type === 'identifier') {
-      this.functionDef(v, frame, name.text);
-      t = NONE;
-    } else t = this.eval(value, frame);
+    // `const getKey = () => this.props.key`: the name holds the closure's value too (for calls that do not find it by
+    // name, such as a closure declared inside a method, or one passed on as an argument).
+    if (FUNCTIONS.has(v.type) && name.type === 'identifier') t = this.functionDef(v, frame, name.text);
+    else t = this.eval(value, frame);
     this.assign(name, t, frame, value);
   }
 
@@ -220,6 +220,9 @@ export class JavaScriptEngine extends Engine {
       if (!pattern) continue;
       const t = index === tokenParam ? [source('cred', p, `source: the bearer token given to the token verifier \`${name ?? 'verifyToken'}\``)] : this.paramTaint(pattern, typeName, index, p);
       if (pattern.type === 'identifier') frame.vars.set(pattern.text, t);
+      // `(client: Scope3ApiClient) => client.createAgent(key)`: calls on the parameter reach that class's methods.
+      const cls = pattern.type === 'identifier' && typeName && /^[A-Z]/.test(typeName) ? (this.classesWithMembers.has(typeName) ? typeName : this.importedKey(this.resolve(typeName))) : undefined;
+      if (cls) (frame.types ??= new Map()).set(pattern.text, cls);
       else this.destructure(pattern, t, frame, false);
       frame.summary!.params.push(pattern.type === 'identifier' ? pattern.text : '');
       index++;
@@ -645,9 +648,10 @@ export class JavaScriptEngine extends Engine {
       for (const a of args) out = union(out, name === 'parse' ? retag(only(a, 'cred'), 'headers') : ['String', 'btoa', 'atob'].includes(name) || name.includes('URI') ? retag(carriesCredential(a), 'cred') : a);
     }
     if (name === 'Headers') for (const a of args) out = union(out, retag(carriesCredential(only(a, 'headers', 'cred')), 'headers'));
-    // `new URL(req.url, base)` is still the inbound URL; `new URLSearchParams(url.search)` its query.
+    // `new URL(req.url, base)` is still the inbound URL; `new URLSearchParams(url.search)` its query, and
+    // `new URLSearchParams({ key: apiKey })` a query string holding the credential.
     if (name === 'URL' && isNew && !this.classOfNew(node)) out = union(out, only(args[0] ?? NONE, 'url'));
-    if (name === 'URLSearchParams' && isNew && !this.classOfNew(node)) out = union(out, retag(only(args[0] ?? NONE, 'url'), 'headers'));
+    if (name === 'URLSearchParams' && isNew && !this.classOfNew(node)) out = union(out, retag(only(args[0] ?? NONE, 'url'), 'headers'), retag(carriesCredential(args[0] ?? NONE), 'cred'));
     // `new Request(url, init)` / `new Request(request, init)`: the request object carries its init's headers (and a
     // credential in its URL), sent when it reaches `fetch` or an HTTP client.
     if (name === 'Request' && isNew && !this.classOfNew(node)) {
@@ -670,6 +674,9 @@ export class JavaScriptEngine extends Engine {
     }
     const cls = isNew ? this.classOfNew(node) : undefined;
     if (cls) {
+      // An instance built from a credential holds it (`new ApiClient(new Configuration({ apiKey }))`): as an options
+      // bag, so that only a class that reads it back sends it.
+      out = union(out, retag(carriesCredential(union(...args)), 'options'));
       // `new Client(tok)` for a class whose constructor stores the parameter on `this`, and methods send it.
       const remote = cls.includes('#');
       const ctor = this.classMethod(cls, 'constructor');
@@ -991,13 +998,13 @@ function typeText(typeAnnotation: Node | null): string | undefined {
   return base?.text.split('.').pop();
 }
 
-/** `a.b['c'].d` → { root: 'a', names: ['b', 'c', 'd'] }; `this.x` → root 'this'. */
 /** `process.env.NAME` / `process.env['NAME']` → NAME. */
 function envName(node: Node): string | undefined {
   const path = memberPath(node);
   return path?.root === 'process' && path.names.length === 2 && path.names[0] === 'env' && path.names[1] !== '*' ? path.names[1] : undefined;
 }
 
+/** `a.b['c'].d` → { root: 'a', names: ['b', 'c', 'd'] }; `this.x` → root 'this'. */
 function memberPath(node: Node): { root: string; names: string[] } | undefined {
   const names: string[] = [];
   let n: Node | null = unwrap(node);
