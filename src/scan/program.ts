@@ -32,6 +32,8 @@ export class Program {
   readonly methods = new Map<string, Set<string>>();
   /** Base class name → `file#Subclass` of every class that extends it. */
   readonly subclasses = new Map<string, Set<string>>();
+  /** `file#name` of a module-level instance → the `file#Class` it was built from. */
+  readonly instances = new Map<string, string>();
   /** Storage cells → the inbound values written there. */
   readonly stores = new Map<string, Taints>();
   /** Storage cells written at all (with any value): no inference from a name once a write has been seen. */

@@ -55,6 +55,11 @@ export abstract class Engine {
 
   protected abstract walkModule(root: Node): void;
 
+  /** Names bound at module level to instances of known classes (name → class key). */
+  protected moduleInstances(): ReadonlyMap<string, string> {
+    return new Map();
+  }
+
   run(): Finding[] {
     current.file = this.ctx.file;
     const before = current.sources;
@@ -347,7 +352,13 @@ export abstract class Engine {
     if (lookup(frame, recv)?.length) return undefined;
     if (/^[A-Z]/.test(recv) && this.summaries.has(`${recv}.${method}`)) return this.summaries.get(`${recv}.${method}`);
     const target = this.resolve(recv);
-    if (target?.kind === 'symbol') return this.classMethod(`${target.file}#${target.name}`, method);
+    if (target?.kind === 'symbol') {
+      // An instance another module made at its top level (`from .tasks import task_manager`).
+      const key = `${target.file}#${target.name}`;
+      this.#dep(`instance:${key}`);
+      const instanceOf = this.program.instances.get(key);
+      return this.classMethod(instanceOf ?? key, method);
+    }
     if (target?.kind === 'module') return this.importedSummary(target, method);
     return target ? undefined : this.uniqueMethod(method);
   }
@@ -427,8 +438,12 @@ export abstract class Engine {
     for (const [sub, base] of this.bases) register(this.program.subclasses, base, `${this.file}#${sub}`, `subclasses:${base}`);
     for (const key of this.summaries.keys()) {
       const [cls, method] = key.split('.');
-      if (!method || !/^[A-Z]/.test(cls!) || method === 'constructor' || method === '__init__') continue;
+      if (!method || !/^_*[A-Z]/.test(cls!) || method === 'constructor' || method === '__init__') continue;
       register(this.program.methods, method, `${this.file}#${cls}`, `methods:${method}`);
+    }
+    // Module-level instances (`task_manager = TaskManager()`), for files that import them by name.
+    for (const [name, cls] of this.moduleInstances()) {
+      put(this.program.instances, `${this.file}#${name}`, cls.includes('#') ? cls : `${this.file}#${cls}`, `instance:${this.file}#${name}`);
     }
     const classes = new Set([...this.ctorAttrs.keys(), ...this.fieldSinks.keys()].map((k) => k.split('.')[0]!));
     for (const c of classes) {

@@ -82,6 +82,8 @@ export class PythonEngine extends Engine {
         const name = node.childForFieldName('name')?.text;
         const base = node.childForFieldName('superclasses')?.namedChildren.find((c) => c?.type === 'identifier' || c?.type === 'attribute');
         if (name && base) this.bases.set(name, base.text.split('.').pop()!);
+        // `class _RestClient(pagerduty.RestApiV2Client)`: a subclass of another package's class, kept by its full name.
+        if (name && base && this.fromPackage(base)) this.packageBases.set(name, base.text);
         if (name && body) this.declaredFields(name, body, node);
         if (body) this.block(body, { ...frame, className: name });
         return;
@@ -180,6 +182,13 @@ export class PythonEngine extends Engine {
     }
     if (body) this.block(body, frame);
   }
+
+  protected override moduleInstances(): ReadonlyMap<string, string> {
+    return this.#module?.types ?? new Map();
+  }
+
+  /** Classes of this file that extend a class of another package (their constructor is the package's when not overridden). */
+  readonly packageBases = new Map<string, string>();
 
   /** Decorator (top-level function name) → what its wrapper passes to the wrapped function, inbound values only. */
   readonly injections = new Map<string, { positional: Taints[]; keywords: Map<string, Taints>; node: Node }>();
@@ -319,7 +328,7 @@ export class PythonEngine extends Engine {
           this.writeStore(`state.${key}`, t, target, `\`request.state.${key}\``);
           return;
         }
-        this.taintRoot(obj, retag(carriesCredential(t), 'headers'), frame);
+        this.taintRoot(obj, retag(carriesCredential(t), 'headers'), frame, key);
         return;
       }
       default:
@@ -359,7 +368,7 @@ export class PythonEngine extends Engine {
   }
 
   /** Writes into a local container taint the container (a dict we are building is not yet a sink). */
-  taintRoot(obj: Node, t: Taints, frame: Frame): void {
+  taintRoot(obj: Node, t: Taints, frame: Frame, key?: string): void {
     const root = rootName(obj);
     if (!root || !t.length) return;
     if (root === 'self' && frame.className) {
@@ -367,7 +376,8 @@ export class PythonEngine extends Engine {
       if (attr) this.addAttr(`${frame.className}.${attr}`, t.filter((x) => x.origin));
       return;
     }
-    const kind = obj.type === 'identifier' ? 'headers' : 'options';
+    // A dict given its `headers` (`kwargs["headers"] = h`, `kwargs.setdefault("headers", h)`) is a request's options.
+    const kind = obj.type === 'identifier' && key !== 'headers' ? 'headers' : 'options';
     frame.vars.set(root, union(lookup(frame, root) ?? NONE, retag(t, kind)));
   }
 
@@ -659,6 +669,8 @@ export class PythonEngine extends Engine {
     if (name === 'get_access_token' && !this.calleeSummary(fn, name, receiverNode, frame)) return this.behindTokenProxy() ? NONE : [source('tokenobj', node)];
     const args = positional;
     let out: Taints = fromEnv;
+    // The default of a lookup is what it gives when the key is missing: `os.getenv("TOKEN", tok)`, `d.get(k, tok)`.
+    if ((name === 'get' || name === 'getenv') && args[1]) out = union(out, carriesCredential(args[1]));
     // Starlette's `Request(scope)` / `HTTPConnection(scope)` in ASGI middleware is the same inbound request.
     if (/(Req|Request|HTTPConnection|WebSocket)$/.test(name) && args[0]) out = union(out, only(args[0], 'request'));
     if (fn.type === 'attribute') {
@@ -698,7 +710,8 @@ export class PythonEngine extends Engine {
         if (receiverNode.type === 'attribute' && receiverNode.childForFieldName('attribute')!.text === 'headers' && !this.isLocalContainer(receiverNode.childForFieldName('object')!, frame)) {
           this.reportSink(frame, node, incoming, 'the headers of an outbound HTTP client');
         } else {
-          this.taintRoot(receiverNode, retag(carriesCredential(incoming), 'headers'), frame);
+          const key = name === 'update' ? undefined : this.constString(argsNode?.namedChildren[0], frame);
+          this.taintRoot(receiverNode, retag(carriesCredential(incoming), 'headers'), frame, key);
         }
       }
     }
@@ -736,6 +749,8 @@ export class PythonEngine extends Engine {
     if (cls) {
       const init = this.classMethod(cls, '__init__');
       const ctorArgs = init ? bound(init) : args;
+      // A subclass of another package's client that keeps its constructor: the package gets the arguments.
+      if (!init && this.packageBases.has(cls)) this.packageCredentialSink(frame, node, callee, args, keywords);
       if (init) this.applySummary(frame, init, ctorArgs, node, callee);
       this.applyConstructor(frame, cls, ctorArgs, node, callee);
       // Functions of the scan handed to the constructor (`inject_headers=set_request_headers`).
@@ -755,7 +770,7 @@ export class PythonEngine extends Engine {
           for (const p of params) for (const a of carriesCredential(ctorArgs[p.param!] ?? [])) if (a.origin) this.addAttr(key, [{ ...a, kind: p.kind, path: hop([a], node, `passed to \`${callee}\``)[0]!.path }]);
         }
       }
-    } else if (!summary && this.fromPackage(fn) && !VERIFYING.test(name)) {
+    } else if (!summary && (this.fromPackage(fn) || (fn.type === 'identifier' && this.packageBases.has(name) && !this.classMethod(name, '__init__'))) && !VERIFYING.test(name)) {
       // Code of another package given the credential: a client class (`Github(auth=…)`, `SomeApiClient(api_key=tok)`,
       // `datarobot.Client(token=…)`), or a connect/login function (`pyexasol.connect(access_token=tok)`), named
       // or in a `**kwargs` dict. Positional arguments count for clients only (a function's are anything).
@@ -808,6 +823,9 @@ export class PythonEngine extends Engine {
       return this.summaries.get(name) ?? this.importedSummary(this.resolve(name));
     }
     if (!receiverNode) return undefined;
+    // `TaskManager().create_task(tok)`: the method of the class just built.
+    const built = receiverNode.type === 'call' ? this.classOfCall(receiverNode) : undefined;
+    if (built) return this.classMethod(built, name);
     if (receiverNode.type !== 'identifier') return receiverNode.type === 'attribute' ? this.uniqueMethod(name) : undefined;
     const recv = receiverNode.text;
     if ((recv === 'self' || recv === 'cls') && frame.className) return this.methodSummary(frame.className, name);
@@ -840,13 +858,13 @@ export class PythonEngine extends Engine {
     const fn = n.childForFieldName('function');
     if (fn?.type === 'identifier') {
       const name = fn.text;
-      if (!/^[A-Z]/.test(name)) return undefined;
+      if (!/^_*[A-Z]/.test(name)) return undefined;
       if (this.classesWithMembers.has(name)) return name;
       return this.importedKey(this.resolve(name));
     }
     if (fn?.type === 'attribute' && fn.childForFieldName('object')?.type === 'identifier') {
       const attr = fn.childForFieldName('attribute')!.text;
-      if (!/^[A-Z]/.test(attr)) return undefined;
+      if (!/^_*[A-Z]/.test(attr)) return undefined;
       const target = this.resolve(fn.childForFieldName('object')!.text);
       return target?.kind === 'module' ? this.importedKey(target, attr) : undefined;
     }
