@@ -374,6 +374,8 @@ export class PythonEngine extends Engine {
     if (root === 'self' && frame.className) {
       const attr = obj.type === 'attribute' ? firstAttr(obj) : undefined;
       if (attr) this.addAttr(`${frame.className}.${attr}`, t.filter((x) => x.origin));
+      // `self._tasks[task_id] = task` with a parameter: what callers pass lands in the field (see `ctorParamAttr`).
+      if (attr) this.ctorParamAttr(frame, `${frame.className}.${attr}`, t, obj);
       return;
     }
     // A dict given its `headers` (`kwargs["headers"] = h`, `kwargs.setdefault("headers", h)`) is a request's options.
@@ -514,6 +516,7 @@ export class PythonEngine extends Engine {
       // An object built around the credential (`RuntimeAuthState(access_token=tok)`): its credential-named fields hold it.
       else if ((t.kind === 'cred' || t.kind === 'headers') && t.origin && (TOKEN_ATTRS.has(attr) || isCredentialName(attr))) out = union(out, [{ ...t, kind: 'cred' }]);
       else if (t.kind === 'options' && attr === 'headers') out = union(out, [{ ...t, kind: 'headers' }]);
+      else if (t.kind === 'options' && (TOKEN_ATTRS.has(attr) || isCredentialName(attr))) out = union(out, [{ ...t, kind: 'cred' }]);
       else if (isPlaceholder(t) && attr === 'headers') out = union(out, [{ ...t, kind: 'headers' }]);
       else if (isPlaceholder(t) && (TOKEN_ATTRS.has(attr) || isCredentialHeader(attr))) out = union(out, [{ ...t, kind: 'cred' }]);
     }
@@ -749,6 +752,9 @@ export class PythonEngine extends Engine {
     if (cls) {
       const init = this.classMethod(cls, '__init__');
       const ctorArgs = init ? bound(init) : args;
+      // An instance built from a credential holds it (`Task(task_id=i, auth_token=tok)`), as an options bag: only a
+      // read of a credential-named field (`task.auth_token`) gives it back.
+      out = union(out, retag(carriesCredential(union(...args, ...[...keywords.values()].map((k) => k.taints))), 'options'));
       // A subclass of another package's client that keeps its constructor: the package gets the arguments.
       if (!init && this.packageBases.has(cls)) this.packageCredentialSink(frame, node, callee, args, keywords);
       if (init) this.applySummary(frame, init, ctorArgs, node, callee);
