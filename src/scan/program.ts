@@ -32,6 +32,8 @@ export class Program {
   readonly methods = new Map<string, Set<string>>();
   /** Base class name → `file#Subclass` of every class that extends it. */
   readonly subclasses = new Map<string, Set<string>>();
+  /** `file#NAME` of a module-level string constant → its value (storage keys, header names). */
+  readonly constants = new Map<string, string>();
   /** `file#name` of a module-level instance → the `file#Class` it was built from. */
   readonly instances = new Map<string, string>();
   /** Storage cells → the inbound values written there. */

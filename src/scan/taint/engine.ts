@@ -55,6 +55,20 @@ export abstract class Engine {
 
   protected abstract walkModule(root: Node): void;
 
+  /** Module-level string constants (name → value), for files that import them. */
+  protected moduleConstants(): ReadonlyMap<string, string> {
+    return new Map();
+  }
+
+  /** The value of a string constant another module of the scan defines and this one imports. */
+  importedConstant(local: string): string | undefined {
+    const target = this.resolve(local);
+    if (target?.kind !== 'symbol') return undefined;
+    const key = `${target.file}#${target.name}`;
+    this.#dep(`const:${key}`);
+    return this.program.constants.get(key);
+  }
+
   /** Names bound at module level to instances of known classes (name → class key). */
   protected moduleInstances(): ReadonlyMap<string, string> {
     return new Map();
@@ -441,6 +455,7 @@ export abstract class Engine {
       if (!method || !/^_*[A-Z]/.test(cls!) || method === 'constructor' || method === '__init__') continue;
       register(this.program.methods, method, `${this.file}#${cls}`, `methods:${method}`);
     }
+    for (const [name, value] of this.moduleConstants()) put(this.program.constants, `${this.file}#${name}`, value, `const:${this.file}#${name}`);
     // Module-level instances (`task_manager = TaskManager()`), for files that import them by name.
     for (const [name, cls] of this.moduleInstances()) {
       put(this.program.instances, `${this.file}#${name}`, cls.includes('#') ? cls : `${this.file}#${cls}`, `instance:${this.file}#${name}`);

@@ -544,7 +544,13 @@ export class PythonEngine extends Engine {
     if (direct !== undefined || !node || node.type !== 'identifier') return direct;
     void frame;
     this.#consts ??= this.collectConsts();
-    return this.#consts.get(node.text);
+    // …or one imported from another module of the scan (`from .auth import JWT_STATE_KEY`).
+    return this.#consts.get(node.text) ?? this.importedConstant(node.text);
+  }
+
+  protected override moduleConstants(): ReadonlyMap<string, string> {
+    this.#consts ??= this.collectConsts();
+    return this.#consts;
   }
 
   collectConsts(): Map<string, string> {
@@ -569,8 +575,9 @@ export class PythonEngine extends Engine {
         if (key === 'headers' && carriesCredential(v).length) out = union(out, retag(carriesCredential(v), 'options'));
         else out = union(out, retag(carriesCredential(v), 'headers'));
       } else if (c.type === 'dictionary_splat') {
+        // `{**defaults, **headers}`: a mapping merged in, a parameter's included (whatever the caller passes).
         const v = this.eval(c.namedChildren[0]!, frame);
-        out = union(out, only(v, 'headers', 'options'));
+        out = union(out, only(v, 'headers', 'options'), v.filter((t) => isPlaceholder(t) && t.kind === 'cred').map((t) => ({ ...t, kind: 'headers' as const })));
       } else this.eval(c, frame);
     }
     return out;
@@ -606,7 +613,9 @@ export class PythonEngine extends Engine {
       }
     }
 
-    this.sinks(node, fn, name, qualified, receiverNode, positional, keywords, splats, frame);
+    // `client.get(path, headers=h)` on an object of a class of the scan: its method (summarised) decides, not the name.
+    const scannedMethod = fn.type === 'attribute' && HTTP_METHOD_NAMES.has(name) && !!this.calleeSummary(fn, name, receiverNode, frame);
+    if (!scannedMethod) this.sinks(node, fn, name, qualified, receiverNode, positional, keywords, splats, frame);
     // `os.environ.get("API_TOKEN")` / `os.getenv("API_TOKEN")`: what the process set there earlier, if anything.
     const envKey = qualified === 'os.getenv' || qualified === 'os.environ.get' ? this.constString(argsNode?.namedChildren[0], frame) : undefined;
     const fromEnv = envKey !== undefined ? this.readStore(`env#${envKey}`, node, `environment variable \`${envKey}\``) : NONE;
@@ -655,7 +664,7 @@ export class PythonEngine extends Engine {
     // `getattr(request.state, "token", None)` reads the cell like `request.state.token`.
     if (name === 'getattr' && fn.type === 'identifier') {
       const [objArg, attrArg] = argsNode?.namedChildren.filter((a) => a && a.type !== 'keyword_argument') ?? [];
-      const attr = stringValue(attrArg);
+      const attr = this.constString(attrArg, frame);
       if (objArg && attr) {
         const cell = this.storeCell(objArg, attr, frame);
         if (cell) return this.readStore(cell.key, node, cell.label, cell.guess);
