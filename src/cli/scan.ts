@@ -9,13 +9,14 @@ import { formatJson } from '../scan/report/json.ts';
 
 export const scanUsage = `deputy scan — find token passthrough and missing JWT audience checks
 
-Usage: deputy scan PATH… [--format text|json|sarif] [--fail-on error|warning|none] [--output FILE]
+Usage: deputy scan PATH… [--format text|json|sarif] [--fail-on error|warning|none] [--output FILE] [--include-tests]
 
 Options:
   --format     text (default), json, or sarif (SARIF 2.1.0, for GitHub code scanning)
   --fail-on    lowest level that makes the exit code 1: error (default), warning, or none
   --output     write the report to FILE instead of stdout
   --no-gitignore  also scan files that .gitignore excludes
+  --include-tests also scan test files found in folders (*.test.ts, test_*.py, tests/…; skipped by default)
 
 Rules: authorization-passthrough, jwt-no-audience (see docs/scan.md)
 Exit codes: 0 clean · 1 findings at or above --fail-on · 2 usage error, missing path, or unreadable/unparsable file`;
@@ -28,6 +29,7 @@ export async function run(argv: string[]): Promise<number> {
     'fail-on': { type: 'string', default: 'error' },
     output: { type: 'string', short: 'o' },
     'no-gitignore': { type: 'boolean', default: false },
+    'include-tests': { type: 'boolean', default: false },
   }, true);
   if (values.help) {
     console.log(scanUsage);
@@ -55,7 +57,7 @@ export async function run(argv: string[]): Promise<number> {
     }
   };
 
-  const result = await scanPaths(positionals, { gitignore: !values['no-gitignore'], onProgress });
+  const result = await scanPaths(positionals, { gitignore: !values['no-gitignore'], tests: values['include-tests'] === true, onProgress });
   const version = await toolVersion();
   let report: string;
   if (format === 'json') report = formatJson(result, version);

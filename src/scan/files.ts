@@ -20,6 +20,8 @@ export interface SourceFile {
 
 export interface WalkOptions {
   gitignore?: boolean;
+  /** Include test files met in folders (see `isTestFile`); a test file named on the command line is always scanned. */
+  tests?: boolean;
   /** Called for paths that do not exist or cannot be read, and for symbolic links that are skipped. */
   onError?: (abs: string, message: string, kind: 'path' | 'read' | 'skipped') => void;
 }
@@ -96,12 +98,24 @@ async function walk(dir: string, scanRoot: string, ignores: IgnoreFile[], useGit
     } else if (isFile) {
       const language = languageFor(entry.name);
       if (!language || seen.has(abs) || seen.has(real)) continue;
+      if (!options.tests && isTestFile(relativeInside(scanRoot, abs) ?? entry.name)) continue;
       if (useGitignore && isIgnored(stack, abs, false, relativeInside)) continue;
       seen.add(abs);
       seen.add(real);
       out.push({ abs, language, scanRoot });
     }
   }
+}
+
+/**
+ * Tests and their fixtures, by the usual names: what they send is made up for the test, and a flow that starts in a
+ * test is not the server's (`*.test.ts`, `*.spec.js`, `test_*.py`, `*_test.py`, `conftest.py`, and files under
+ * `test/`, `tests/`, `__tests__/`, `spec/`, `e2e/` below the scan root).
+ */
+export function isTestFile(relative: string): boolean {
+  const name = relative.slice(relative.lastIndexOf('/') + 1);
+  if (/\.(test|spec)\.[cm]?[jt]sx?$/.test(name) || /^test_.*\.py$/.test(name) || /_test\.py$/.test(name) || name === 'conftest.py') return true;
+  return /(^|\/)(tests?|__tests__|spec|e2e)\//.test(relative);
 }
 
 /** .gitignore files between the enclosing git work tree's root and `dir` (exclusive), outermost first. */

@@ -22,6 +22,8 @@ export const RULES: readonly RuleMeta[] = [authorizationPassthrough, jwtNoAudien
 export interface ScanOptions {
   /** Honour .gitignore files (default true). */
   gitignore?: boolean;
+  /** Also scan test files found in folders (`*.test.ts`, `test_*.py`, `tests/`…); default false. */
+  tests?: boolean;
   /** Project-level MCP gating of `authorization-passthrough` (default true); false scans every file for it. */
   mcpGate?: boolean;
   /** Files larger than this are skipped and reported (default 2 MiB: generated bundles, not hand-written servers). */
@@ -48,6 +50,7 @@ export async function scanPaths(paths: readonly string[], options: ScanOptions =
   };
   const errors: ScanError[] = [];
   const files = await collectFiles(paths, {
+    tests: options.tests,
     gitignore: options.gitignore,
     onError: (abs, message, kind) => errors.push({ kind, file: display(abs), message }),
   });

@@ -31,6 +31,25 @@ test('an explicitly given folder is scanned even when its name is normally skipp
   assert.deepEqual(files, ['node_modules/lib/index.js']);
 });
 
+test('test files met in folders are skipped unless asked for; one named on the command line is scanned', async () => {
+  const dir = tree({
+    'src/server.ts': '', 'src/server.test.ts': '', 'src/api.spec.js': '', 'src/__tests__/a.ts': '', 'tests/test_tools.py': '',
+    'app/tools_test.py': '', 'app/conftest.py': '', 'app/tools.py': '', 'e2e/flow.ts': '', 'app/testing.py': '', 'app/latest.py': '',
+  });
+  const rel = (files: { abs: string }[]) => files.map((f) => path.relative(dir, f.abs).split(path.sep).join('/')).sort();
+  assert.deepEqual(rel(await collectFiles([dir])), ['app/latest.py', 'app/testing.py', 'app/tools.py', 'src/server.ts']);
+  assert.equal(rel(await collectFiles([dir], { tests: true })).length, 11);
+  assert.deepEqual(rel(await collectFiles([path.join(dir, 'src/server.test.ts')])), ['src/server.test.ts']);
+  // A flow that starts in a test (a made-up header passed to the server's helper) is not reported by default.
+  const app = tree({
+    'package.json': '{"dependencies":{"@modelcontextprotocol/sdk":"1"}}',
+    'src/client.ts': 'export function callApi(token: string) { return fetch("https://api.example.com", { headers: { Authorization: token } }); }\n',
+    'src/client.test.ts': 'import { callApi } from "./client.ts";\nexport function t(req: any) { return callApi(req.headers.authorization); }\n',
+  });
+  assert.equal((await scanPaths([app], { cwd: app })).findings.length, 0);
+  assert.equal((await scanPaths([app], { cwd: app, tests: true })).findings.length, 1);
+});
+
 test('gitignore patterns: anchoring, **, character classes, negation, dir-only', () => {
   const ig = parseGitignore('/r', 'a/**/z.py\n[bc]at.ts\nlogs/\n!logs/keep/\n\\#hash.py\nfoo/*\n');
   const rel = (_d: string, abs: string) => path.relative('/r', abs);
