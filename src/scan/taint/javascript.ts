@@ -3,7 +3,7 @@ import { stringValue } from '../context.ts';
 import type { Node } from '../parser.ts';
 import {
   AUTH_INFO_ATTRS, HTTP_CONSTRUCTORS, MCP_CLIENT_TRANSPORTS, HTTP_METHOD_NAMES, NONE, REQUEST_ATTRS, REQUEST_NAMES, REQUEST_TYPES, TOKEN_ATTRS,
-  branch, carriesCredential, derive, emptySummary, hop, isCredentialHeader, isCredentialName, isPlaceholder, isLocal, isSettingsBlob, isTokenExchangeName, lookup, only, retag,
+  branch, carriesCredential, derive, emptySummary, hop, mergeSummaries, isCredentialHeader, isCredentialName, isPlaceholder, isLocal, isSettingsBlob, isTokenExchangeName, lookup, only, retag,
   source, stepAt, union, words, type Frame, type Kind, type Summary, type Taints,
 } from './core.ts';
 import { Engine } from './engine.ts';
@@ -265,11 +265,12 @@ export class JavaScriptEngine extends Engine {
     // an outgoing request description, not the inbound request: the name alone does not make it one.
     if (name && REQUEST_NAMES.has(name) && !(typeName && this.#plainLocalTypes().has(typeName))) return [source('request', p)];
     if (name && AUTH_INFO_ATTRS.has(name)) return [source('tokenobj', p)];
-    if (typeName === 'AuthInfo') return [source('tokenobj', p)];
+    if (typeName === 'AuthInfo' || /\bAuthInfo\b/.test(p.childForFieldName('type')?.text ?? '')) return [source('tokenobj', p)];
     return [{ kind: 'cred', param: index, owner: this.currentSummary, path: [stepAt(p, `parameter \`${name ?? pattern.text}\``)] }];
   }
 
   assign(target: Node, t: Taints, frame: Frame, valueNode?: Node): void {
+    if (valueNode && (target.type === 'identifier' || target.type === 'member_expression') && this.holdsGlobalFetch(valueNode)) this.fetchAliases.add(target.text);
     switch (target.type) {
       case 'identifier': {
         const name = target.text;
@@ -648,6 +649,9 @@ export class JavaScriptEngine extends Engine {
       for (const a of args) out = union(out, name === 'parse' ? retag(only(a, 'cred'), 'headers') : ['String', 'btoa', 'atob'].includes(name) || name.includes('URI') ? retag(carriesCredential(a), 'cred') : a);
     }
     if (name === 'Headers') for (const a of args) out = union(out, retag(carriesCredential(only(a, 'headers', 'cred')), 'headers'));
+    // `names.map((n) => headers[n])`: the array holds what the callback returns; `find`/`filter` keep the elements.
+    if (receiverNode && ARRAY_MAPPERS.has(name)) out = union(out, ...args.slice(0, 1), name === 'reduce' ? args[1] ?? NONE : NONE);
+    if (receiverNode && ARRAY_PICKERS.has(name)) out = union(out, carriesCredential(receiver));
     // `new URL(req.url, base)` is still the inbound URL; `new URLSearchParams(url.search)` its query, and
     // `new URLSearchParams({ key: apiKey })` a query string holding the credential.
     if (name === 'URL' && isNew && !this.classOfNew(node)) out = union(out, only(args[0] ?? NONE, 'url'));
@@ -661,7 +665,8 @@ export class JavaScriptEngine extends Engine {
     if (receiverNode) out = union(out, this.storageCall(node, name, receiverNode, argNodes, args, frame));
     // Functions and methods of this file or of a scanned module it imports.
     const text = calleeText(node);
-    const summary = isNew ? undefined : this.calleeSummary(callee, name, receiverNode, frame);
+    // `(factoryForTests() ?? defaultFactory)(config)`: the call may reach any function named in the callee.
+    const summary = isNew ? undefined : this.calleeSummary(callee, name, receiverNode, frame) ?? this.alternativeCallees(callee, frame);
     if (summary) out = union(out, this.applySummary(frame, summary, args, node, text));
     // `this.factory(headers)`: a function the constructor stored in a field, called by a method.
     if (!summary && receiverNode?.type === 'this' && frame.className && this.ctorAttrs.has(`${frame.className}.${name}`)) {
@@ -718,7 +723,41 @@ export class JavaScriptEngine extends Engine {
   }
 
   /** `fetch(…)`, or a call on axios / got / ky / undici / node-fetch (imported), as opposed to any `.get(…)`. */
+  /** The merged summaries of the functions a `a ?? b` / `a || b` / `c ? a : b` callee may be. */
+  alternativeCallees(callee: Node, frame: Frame): Summary | undefined {
+    if (callee.type !== 'binary_expression' && callee.type !== 'ternary_expression') return undefined;
+    const found: Summary[] = [];
+    for (const c of callee.namedChildren) {
+      const n = c ? unwrap(c) : undefined;
+      if (n?.type === 'identifier') {
+        const sm = this.calleeSummary(n, n.text, undefined, frame);
+        if (sm) found.push(sm);
+      } else if (n && (n.type === 'binary_expression' || n.type === 'ternary_expression')) {
+        const sm = this.alternativeCallees(n, frame);
+        if (sm) found.push(sm);
+      }
+    }
+    return mergeSummaries(found);
+  }
+
+  /** Names (`this.fetchImpl`, `doFetch`) assigned the global fetch, possibly as a fallback (`opts.fetch ?? fetch`). */
+  readonly fetchAliases = new Set<string>();
+
+  /** The value is, or falls back to, the global fetch (`fetch`, `globalThis.fetch.bind(globalThis)`, `a ?? fetch`). */
+  holdsGlobalFetch(value: Node): boolean {
+    const v = unwrap(value);
+    if (v.type === 'binary_expression' || v.type === 'ternary_expression' || v.type === 'parenthesized_expression') {
+      return v.namedChildren.some((c) => !!c && this.holdsGlobalFetch(c));
+    }
+    if (v.type === 'call_expression') {
+      const fn = v.childForFieldName('function');
+      return fn?.type === 'member_expression' && fn.childForFieldName('property')?.text === 'bind' && this.isGlobalFetch(fn.childForFieldName('object')!);
+    }
+    return this.isGlobalFetch(v);
+  }
+
   isHttpCall(node: Node, name: string): boolean {
+    if (node.type === 'call_expression' && this.fetchAliases.has(calleeText(node))) return true;
     const fn = unwrap(node.childForFieldName(node.type === 'new_expression' ? 'constructor' : 'function')!);
     if (fn.type === 'identifier' && name === 'fetch' && !this.resolve('fetch')) return true;
     const root = fn.type === 'identifier' ? fn.text : memberPath(fn)?.root;
@@ -844,8 +883,12 @@ export class JavaScriptEngine extends Engine {
     // `new Request(url, { headers })` only describes a request: it is outbound when it reaches `fetch` or an HTTP
     // client (its value carries the headers, see `call`), not when it is handed to an in-process handler.
     if (name === 'Request' && node.type === 'new_expression' && !this.classOfNew(node)) return;
-    // `x.fetch(request, env, ctx)`: a Worker / Hono app's handler called in process, not the Fetch API (input, init).
+    // `x.fetch(request, env, ctx)`: a Worker / Hono app's handler called in process, not the Fetch API (input, init);
+    // so is `app.fetch(request, opts)` / `mcpHandler.fetch(…)` on an object named for an in-process handler.
     if (name === 'fetch' && receiverNode && argNodes.length >= 3) return;
+    if (name === 'fetch' && receiverNode && IN_PROCESS_HANDLER.test(memberPath(receiverNode)?.names.at(-1) ?? receiverNode.text)) return;
+    // `this.fetchImpl(url, init)` where the field holds the global fetch (`options.fetch ?? fetch`).
+    if (this.fetchAliases.has(calleeText(node)) && name !== 'fetch') return this.sinks(node, 'fetch', undefined, argNodes, args, frame);
     const receiverIsClient = !!receiverNode && (this.clients.has(receiverNode.text) || this.clients.has(memberPath(receiverNode)?.root ?? ''));
     const httpish = HTTP_METHOD_NAMES.has(name) || HTTP_CONSTRUCTORS.has(name) || name === 'axios' || name === 'got' || name === 'ky' || receiverIsClient;
     // `url.searchParams.set('access_token', tok)`: the credential travels in the query string.
@@ -926,6 +969,12 @@ const REQUEST_FUNCTION = /request|fetch|call|send|http|^(get|post|put|patch|dele
 
 /** Package functions named for the credential they take: `sgMail.setApiKey(key)`, `client.setToken(tok)`, `login(…)`. */
 const CREDENTIAL_SETTER = /^(set|use|with)?(api_?key|token|auth|credentials?|bearer|access_?token)$|^(login|authenticate|connect)$/i;
+
+const ARRAY_MAPPERS = new Set(['map', 'flatMap', 'reduce']);
+const ARRAY_PICKERS = new Set(['find', 'filter', 'at', 'slice', 'flat', 'findLast', 'toSorted', 'toReversed']);
+
+/** Objects whose `fetch(request, …)` is an in-process handler (`app.fetch`, `mcpHandler.fetch`, `pipeline.fetch`). */
+const IN_PROCESS_HANDLER = /(app|handler|router|server|pipeline|hono|worker|transport|mcp)$/i;
 
 const QUERY_OPTIONS = new Set(['params', 'searchParams', 'query']);
 
