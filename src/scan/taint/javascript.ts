@@ -323,7 +323,7 @@ export class JavaScriptEngine extends Engine {
         }
         // `process.env.API_TOKEN = tok`: every later read of that variable in the process gets it.
         if (root === 'process' && names.length === 2 && names[0] === 'env' && names[1] !== '*') {
-          this.writeStore(`env#${names[1]}`, t, target, `environment variable \`${names[1]}\``);
+          this.writeStore(`env:${names[1]}`, t, target, `environment variable \`${names[1]}\``);
           return;
         }
         // Cloudflare Workers: `ctx.props = { … }` in the fetch handler (or `c.executionCtx.props = …` in Hono
@@ -428,13 +428,13 @@ export class JavaScriptEngine extends Engine {
         const cell = this.storeCell(node, frame);
         if (cell) out = union(out, this.readStore(cell.key, node, cell.label, cell.guess));
         const env = envName(node);
-        if (env) out = union(out, this.readStore(`env#${env}`, node, `environment variable \`${env}\``));
+        if (env) out = union(out, this.readStore(`env:${env}`, node, `environment variable \`${env}\``));
         if (cell?.key.startsWith('props.')) out = union(out, this.memberOf(this.readStore('props.*', node, '`props`'), prop, node));
         return union(out, this.memberOf(this.eval(objNode, frame), prop, node));
       }
       case 'subscript_expression': {
         const env = envName(node);
-        if (env) return this.readStore(`env#${env}`, node, `environment variable \`${env}\``);
+        if (env) return this.readStore(`env:${env}`, node, `environment variable \`${env}\``);
         const obj = this.eval(node.childForFieldName('object')!, frame);
         const index = node.childForFieldName('index');
         if (index) this.eval(index, frame);

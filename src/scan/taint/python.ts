@@ -314,7 +314,7 @@ export class PythonEngine extends Engine {
         const key = stringValue(target.childForFieldName('subscript'));
         // `os.environ["API_TOKEN"] = tok`: every later `os.environ["API_TOKEN"]` / `os.getenv` in the process reads it.
         if (key && qualify(obj, this.imports) === 'os.environ') {
-          this.writeStore(`env#${key}`, t, target, `environment variable \`${key}\``);
+          this.writeStore(`env:${key}`, t, target, `environment variable \`${key}\``);
           return;
         }
         // ... and `scope["token"] = tok` is what they read as `request.scope["token"]` / `request.scope.get("token")`.
@@ -420,7 +420,7 @@ export class PythonEngine extends Engine {
         if (keyNode) this.eval(keyNode, frame);
         const key = this.constString(keyNode, frame);
         const scoped = key !== undefined ? this.scopeCell(valueNode, key, node, frame) : NONE;
-        const env = key !== undefined && qualify(valueNode, this.imports) === 'os.environ' ? this.readStore(`env#${key}`, node, `environment variable \`${key}\``) : NONE;
+        const env = key !== undefined && qualify(valueNode, this.imports) === 'os.environ' ? this.readStore(`env:${key}`, node, `environment variable \`${key}\``) : NONE;
         return union(scoped, env, this.index(obj, key, node));
       }
       case 'call':
@@ -472,6 +472,9 @@ export class PythonEngine extends Engine {
         const body = node.childForFieldName('body');
         let t = body ? (body.type === 'pair' ? this.eval(body.childForFieldName('value')!, inner) : this.eval(body, inner)) : NONE;
         if (node.type === 'dictionary_comprehension') t = retag(carriesCredential(t), 'headers');
+        // `{k: v for k, v in request.headers.items() if k.lower() not in STRIPPED}` with `authorization` in STRIPPED (or
+        // an allow-list without any credential header): the copy holds no credential.
+        if (this.filtersOutCredentials(node)) return NONE;
         return t;
       }
       case 'lambda': {
@@ -536,6 +539,42 @@ export class PythonEngine extends Engine {
       else if (t.kind === 'tokenobj' && key !== undefined && TOKEN_ATTRS.has(key)) out = union(out, [{ ...t, kind: 'cred' }]);
     }
     return out;
+  }
+
+  /**
+   * A comprehension whose condition drops credential headers: `if k.lower() not in DENY` where DENY (a literal or a
+   * module constant: set, frozenset, list, tuple) names `authorization`, or `if k in ALLOW` where ALLOW names none.
+   */
+  filtersOutCredentials(comprehension: Node): boolean {
+    for (const clause of comprehension.namedChildren) {
+      if (clause?.type !== 'if_clause') continue;
+      for (const cmp of clause.descendantsOfType('comparison_operator')) {
+        if (!cmp) continue;
+        const ops = cmp.children.filter((c) => c && !c.isNamed).map((c) => c!.text).join(' ');
+        const negated = /not in/.test(ops);
+        if (!negated && !/\bin\b/.test(ops)) continue;
+        const names = this.stringCollection(cmp.namedChildren[cmp.namedChildren.length - 1]);
+        if (!names) continue;
+        const credential = names.some((n) => isCredentialHeader(n));
+        if (negated ? names.some((n) => n.toLowerCase() === 'authorization') : !credential) return true;
+      }
+    }
+    return false;
+  }
+
+  /** The strings of a collection literal, directly, wrapped in `frozenset(…)`/`set(…)`, or through a module constant. */
+  stringCollection(node: Node | null | undefined): string[] | undefined {
+    let n = node;
+    if (n?.type === 'identifier') {
+      const name = n.text;
+      const a = this.ctx.tree.rootNode.namedChildren.map((st) => (st?.type === 'expression_statement' ? st.namedChildren[0] : undefined))
+        .find((x) => x?.type === 'assignment' && x.childForFieldName('left')?.text === name);
+      n = a?.childForFieldName('right');
+    }
+    if (n?.type === 'call' && ['frozenset', 'set', 'tuple', 'list'].includes(n.childForFieldName('function')?.text ?? '')) n = n.childForFieldName('arguments')?.namedChildren[0];
+    if (!n || !['set', 'list', 'tuple'].includes(n.type)) return undefined;
+    const out = n.namedChildren.map((c) => stringValue(c)).filter((v): v is string => v !== undefined);
+    return out.length ? out : undefined;
   }
 
   /** A string literal, or a module constant holding one (`AUTH_HEADER = "Authorization"`). */
@@ -618,7 +657,7 @@ export class PythonEngine extends Engine {
     if (!scannedMethod) this.sinks(node, fn, name, qualified, receiverNode, positional, keywords, splats, frame);
     // `os.environ.get("API_TOKEN")` / `os.getenv("API_TOKEN")`: what the process set there earlier, if anything.
     const envKey = qualified === 'os.getenv' || qualified === 'os.environ.get' ? this.constString(argsNode?.namedChildren[0], frame) : undefined;
-    const fromEnv = envKey !== undefined ? this.readStore(`env#${envKey}`, node, `environment variable \`${envKey}\``) : NONE;
+    const fromEnv = envKey !== undefined ? this.readStore(`env:${envKey}`, node, `environment variable \`${envKey}\``) : NONE;
 
     // Per-request storage: `ContextVar.set(tok)` / `.get()` on a module-level or imported variable.
     // The holder may be a module-level mapping of context variables: `_tokens[target].set(tok)`.
@@ -762,8 +801,10 @@ export class PythonEngine extends Engine {
       const init = this.classMethod(cls, '__init__');
       const ctorArgs = init ? bound(init) : args;
       // An instance built from a credential holds it (`Task(task_id=i, auth_token=tok)`), as an options bag: only a
-      // read of a credential-named field (`task.auth_token`) gives it back.
-      out = union(out, retag(carriesCredential(union(...args, ...[...keywords.values()].map((k) => k.taints))), 'options'));
+      // read of a credential-named field (`task.auth_token`) gives it back. Only what is given under a credential's
+      // name counts (`StoredToken(user_email=…)` does not make its `access_token` the caller's).
+      const given = [...[...keywords].filter(([k]) => isCredentialName(k)).map(([, v]) => v.taints), ...args.filter((_, i) => isCredentialName(init?.params[i] ?? ''))];
+      out = union(out, retag(carriesCredential(union(...given)), 'options'));
       // A subclass of another package's client that keeps its constructor: the package gets the arguments.
       if (!init && this.packageBases.has(cls)) this.packageCredentialSink(frame, node, callee, args, keywords);
       if (init) this.applySummary(frame, init, ctorArgs, node, callee);
@@ -952,7 +993,7 @@ export class PythonEngine extends Engine {
     const root = qualified.split('.')[0] ?? '';
     // `headers=` given to anything that builds a client (`create_mcp_http_client(headers=…)`, a client factory).
     // …or to a request function of another package (`vendor.http_request(url, headers=…)`).
-    const clientFactory = keywords.has('headers') && (/client|session|transport|factory/i.test(name) || (REQUEST_FUNCTION.test(name) && this.fromPackage(fn)));
+    const clientFactory = keywords.has('headers') && (/(client|session|transport|factory)$/i.test(name) || (REQUEST_FUNCTION.test(name) && this.fromPackage(fn)));
     const httpish = CLIENT_MODULES.has(root) || HTTP_METHOD_NAMES.has(name) || HTTP_CONSTRUCTORS.has(name) || MCP_CLIENT_TRANSPORTS.has(name) || clientFactory ||
       (receiverNode !== undefined && (this.clients.has(receiverNode.text) || this.clients.has(rootName(receiverNode) ?? '')));
     if (!httpish || name === 'Headers') return;
@@ -1012,6 +1053,7 @@ const NOT_CLIENT_PACKAGES = new Set([
   'cryptography', 'bcrypt', 'passlib', 'argon2', 'nacl', 'keyring', 'cachetools', 'diskcache', 'sqlite3', 'pickle', 'copy',
   'structlog', 'loguru', 'sentry_sdk', 'opentelemetry', 'prometheus_client', 'uvicorn', 'tenacity', 'anyio', 'trio',
   'attrs', 'attr', 'marshmallow', 'msgspec', 'orjson', 'ujson', 'yaml', 'toml', 'tomllib', 'dotenv', 'click', 'typer', 'rich',
+  'multidict', 'yarl', 'werkzeug',
 ]);
 
 function isStatement(type: string): boolean {
