@@ -133,11 +133,18 @@ const CREDENTIAL_WORDS = new Set([
   'passwd', 'bearer', 'pat', 'jwt', 'authtoken', 'accesstoken', 'apitoken', 'cookie', 'cookies',
 ]);
 
+const NOT_A_CREDENTIAL_WORDS = new Set([
+  'url', 'uri', 'endpoint', 'type', 'expires', 'name', 'id', 'ids', 'identifier', 'method', 'mode', 'provider', 'scheme',
+  'status', 'enabled', 'required', 'mechanism', 'length', 'count', 'path', 'file', 'dir', 'hash', 'prefix', 'hint',
+]);
+
 /** Parameter / property names that take a credential (`api_key`, `apiToken`, `auth`, `access_token`, `token`). */
 export function isCredentialName(name: string): boolean {
   const w = words(name);
   if (!w.length) return false;
-  if (w.includes('url') || w.includes('uri') || w.includes('endpoint') || w.includes('type') || w.includes('expires') || w.includes('name')) return false;
+  // Names that say what kind of credential, where, or which one, but do not hold it (`auth_identifier`, `key_id`,
+  // `auth_method`, `token_type`, `client_id`).
+  if (w.some((x) => NOT_A_CREDENTIAL_WORDS.has(x))) return false;
   return w.some((x) => CREDENTIAL_WORDS.has(x));
 }
 
