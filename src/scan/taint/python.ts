@@ -242,7 +242,8 @@ export class PythonEngine extends Engine {
       // `authorization: str = Header(...)`, `key: str = Header(alias="X-Api-Key")`, `api_key: str = Query(...)`.
       const alias = argList?.namedChildren.find((a) => a?.type === 'keyword_argument' && a.childForFieldName('name')?.text === 'alias');
       const headerName = stringValue(alias?.childForFieldName('value')) ?? name;
-      if ((fn === 'Header' || fn === 'Cookie' || fn === 'Query') && (isCredentialHeader(headerName) || isCredentialName(headerName))) return [source('cred', p)];
+      // A header named like one that carries credentials; a query parameter or cookie named like a credential itself.
+      if ((fn === 'Header' && isCredentialHeader(headerName)) || ((fn === 'Header' || fn === 'Cookie' || fn === 'Query') && isCredentialName(headerName))) return [source('cred', p)];
       if (fn === 'Depends' || fn === 'Security') {
         // `Depends(oauth2_scheme)`, or a dependency of this scan whose result is the credential (`Depends(get_token)`).
         const dep = argList?.namedChildren[0];
