@@ -1,7 +1,7 @@
 // Module resolution for cross-file analysis: which scanned file an import names. Python: relative imports
 // (`from .client import X`, `from .. import y`) and absolute dotted names against every ancestor folder of the
-// importing file (and its `src/`), packages through `__init__.py`. JavaScript/TypeScript: relative specifiers with the
-// usual extension and `index` probing (`./api.js` also finds `./api.ts`), `tsconfig.json` `paths`/`baseUrl`, and
+// importing file (and its `src/`), then the top-level packages anywhere in the scan, packages through `__init__.py`.
+// JavaScript/TypeScript: relative specifiers with the usual extension and `index` probing (`./api.js` also finds `./api.ts`), `tsconfig.json` `paths`/`baseUrl`, and
 // packages of the same repository imported by their `package.json` name (workspaces).
 // Only files in the scan count: anything else is a third-party or unresolved module.
 import { readFileSync } from 'node:fs';
@@ -46,8 +46,32 @@ export class ModuleResolver {
     for (let dir = path.dirname(fromFile); ; dir = path.dirname(dir)) {
       const hit = this.#pyModule(dir, parts) ?? this.#pyModule(path.join(dir, 'src'), parts);
       if (hit) return hit;
-      if (path.dirname(dir) === dir) return undefined;
+      if (path.dirname(dir) === dir) break;
     }
+    // A package of another member of the repository (`api/src/av_api/` imported as `av_api` from `server/`).
+    this.#pyPackages ??= this.#findPyPackages();
+    const roots = this.#pyPackages.get(parts[0]!) ?? [];
+    for (const root of roots) {
+      const hit = this.#pyModule(root, parts);
+      if (hit) return hit;
+    }
+    return undefined;
+  }
+
+  #pyPackages: Map<string, string[]> | undefined;
+
+  /** Top-level Python packages of the scan (a folder with `__init__.py` whose parent has none) → their parent folders. */
+  #findPyPackages(): Map<string, string[]> {
+    const found = new Map<string, string[]>();
+    for (const file of this.#files) {
+      if (path.basename(file) !== '__init__.py') continue;
+      const pkg = path.dirname(file);
+      const parent = path.dirname(pkg);
+      if (this.#files.has(path.join(parent, '__init__.py'))) continue;
+      const list = found.get(path.basename(pkg)) ?? [];
+      if (!list.includes(parent)) found.set(path.basename(pkg), [...list, parent]);
+    }
+    return found;
   }
 
   #pyModule(dir: string, parts: string[]): string | undefined {

@@ -123,7 +123,7 @@ export function isCredentialHeader(name: string): boolean {
   if (n === 'authorization' || n === 'proxy-authorization' || n === 'cookie') return true;
   // Session and request identifiers (`Mcp-Session-Id`) name a session; they do not prove who the caller is.
   if (/(^|-)(session-?id|request-?id|sid)$/.test(n)) return false;
-  if (['auth', 'token', 'api-key', 'apikey', 'secret', 'credential', 'session', 'bearer'].some((w) => n.includes(w))) return true;
+  if (['auth', 'token', 'api-key', 'apikey', 'secret', 'credential', 'session', 'bearer', 'password', 'passwd'].some((w) => n.includes(w))) return true;
   // `x-subscription-key`, `ocp-apim-subscription-key`, `kosis_key`: a key by name, unless it names something else.
   return /(^|-)key$/.test(n) && !/(^|-)(idempotency|cache|public|sort|partition|routing|dedup|dedupe|primary|foreign|object|storage|file)-key$/.test(n);
 }

@@ -495,7 +495,7 @@ export function locOf(ctx: FileContext, node: Node): SinkLoc {
 
 function isClientLike(callee: string): boolean {
   const name = callee.split('.').pop() ?? callee;
-  return /(client|api|sdk|service|octokit|github|gitlab|connection|app)$/i.test(name) || /^create\w*client$/i.test(name) ||
+  return /(client|api|sdk|service|octokit|github|gitlab|connection|app|engine|pool)$/i.test(name) || /^create\w*client$/i.test(name) ||
     // A function of another package named for what it takes: `use_api_key(key)`, `set_token(tok)`, `login(user, pw)`.
     (/^[a-z_]/.test(name) && /(^|_|[a-z])(api_?key|token|auth|credentials?|login|connect|password|secret)(_|$|[A-Z])/i.test(name) && !/verify|validate|introspect|decode|check|hash/i.test(name));
 }

@@ -708,7 +708,8 @@ export class JavaScriptEngine extends Engine {
           this.reportSink(frame, c, value, `the headers given to \`${text}\` (a request function outside the scan)`);
         }
       }
-    } else if (!summary && (isNew || /client|^create/i.test(name) || CREDENTIAL_SETTER.test(name)) && !HTTP_CONSTRUCTORS.has(name) && this.fromPackage(callee)) {
+    } else if (!summary && (isNew || /client|^create/i.test(name) || CREDENTIAL_SETTER.test(name)) && this.fromPackage(callee)) {
+      // (HTTP libraries are not `fromPackage`: a class named `Client` there is undici's; here it is an SDK's.)
       // A client of another package given the credential: `new Octokit({ auth })`, `new WebClient(token)`, `createClient({ apiKey })`.
       this.packageCredentialSink(frame, node, text, args, namedArgs(argNodes, (n) => this.eval(n, frame)));
       // …or given default headers, at any depth of its options (`{ axiosConfigDefaults: { headers } }`).
@@ -968,7 +969,7 @@ export class JavaScriptEngine extends Engine {
 const REQUEST_FUNCTION = /request|fetch|call|send|http|^(get|post|put|patch|delete)|api|query|^defaults$|^configure/i;
 
 /** Package functions named for the credential they take: `sgMail.setApiKey(key)`, `client.setToken(tok)`, `login(…)`. */
-const CREDENTIAL_SETTER = /^(set|use|with)?(api_?key|token|auth|credentials?|bearer|access_?token)$|^(login|authenticate|connect)$/i;
+const CREDENTIAL_SETTER = /^(set|use|with)?\w*(api_?key|token|auth|credentials?|bearer|password|secret)$|^(login|authenticate|connect)$/i;
 
 const ARRAY_MAPPERS = new Set(['map', 'flatMap', 'reduce']);
 const ARRAY_PICKERS = new Set(['find', 'filter', 'at', 'slice', 'flat', 'findLast', 'toSorted', 'toReversed']);

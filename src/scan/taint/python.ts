@@ -221,6 +221,15 @@ export class PythonEngine extends Engine {
     }
   }
 
+  /** `getattr(getattr(request, "state", None), "api_key", None)` reads `request.state.api_key`. */
+  stateCellOfGetattr(objArg: Node, attr: string, frame: Frame): { key: string; label: string; guess?: string } | undefined {
+    if (objArg.type !== 'call' || objArg.childForFieldName('function')?.text !== 'getattr') return undefined;
+    const [owner, name] = objArg.childForFieldName('arguments')?.namedChildren.filter((a) => a && a.type !== 'keyword_argument') ?? [];
+    if (!owner || this.constString(name, frame) !== 'state') return undefined;
+    if (!only(this.eval(owner, frame), 'request').length && !REQUEST_NAMES.has(owner.text)) return undefined;
+    return { key: `state.${attr}`, label: `\`request.state.${attr}\``, guess: attr };
+  }
+
   /** Under a FastMCP OAuth proxy, the tools' access token is the upstream provider's, which the server holds. */
   behindTokenProxy(): boolean {
     return this.program.tokenProxies.has(this.program.scopes.get(this.file) ?? '');
@@ -706,7 +715,7 @@ export class PythonEngine extends Engine {
       const [objArg, attrArg] = argsNode?.namedChildren.filter((a) => a && a.type !== 'keyword_argument') ?? [];
       const attr = this.constString(attrArg, frame);
       if (objArg && attr) {
-        const cell = this.storeCell(objArg, attr, frame);
+        const cell = this.storeCell(objArg, attr, frame) ?? this.stateCellOfGetattr(objArg, attr, frame);
         if (cell) return this.readStore(cell.key, node, cell.label, cell.guess);
         // …and `getattr(ctx, "request", None)` is `ctx.request`.
         return this.memberRead(objArg, attr, node, frame);
@@ -831,8 +840,16 @@ export class PythonEngine extends Engine {
       // Code of another package given the credential: a client class (`Github(auth=…)`, `SomeApiClient(api_key=tok)`,
       // `datarobot.Client(token=…)`), or a connect/login function (`pyexasol.connect(access_token=tok)`), named
       // or in a `**kwargs` dict. Positional arguments count for clients only (a function's are anything).
-      const clientLike = /^[A-Z]/.test(name) || /client/i.test(name) || /(api_?key|token|auth|credential|login|connect|password|secret)/i.test(name);
+      const clientLike = /^[A-Z]/.test(name) || /client/i.test(name) || /(api_?key|token|auth|credential|login|connect|password|secret|engine|pool)/i.test(name);
       const named = new Map(keywords);
+      // A parameters dict given positionally (`serpapi.search({"q": q, "api_key": key})`): its credential-named keys.
+      for (const a of argsNode?.namedChildren ?? []) {
+        if (a?.type !== 'dictionary') continue;
+        for (const pair of a.namedChildren) {
+          const key = pair?.type === 'pair' ? stringValue(pair.childForFieldName('key')) : undefined;
+          if (key !== undefined && isCredentialName(key)) named.set(key, { node: pair!, taints: this.eval(pair!.childForFieldName('value')!, frame) });
+        }
+      }
       for (const splat of splats) {
         const held = only(splat.taints, 'headers').filter((t) => t.origin);
         if (held.length) named.set(splat.node.text, { node: splat.node, taints: held });
