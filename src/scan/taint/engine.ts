@@ -219,7 +219,7 @@ export abstract class Engine {
    * A credential handed to a constructor or factory of another package (`Octokit({ auth })`, `WebClient(token)`,
    * `SomeApi(api_key=tok)`): the package sends it, so the call is the sink.
    */
-  packageCredentialSink(frame: Frame, call: Node, callee: string, positional: Taints[], named: Map<string, { node: Node; taints: Taints }>): void {
+  packageCredentialSink(frame: Frame, call: Node, callee: string, positional: Taints[], named: Map<string, { node: Node; taints: Taints }>, clientLike = isClientLike(callee)): void {
     const reported = new Set<string>();
     const keyOf = (t: Taint) => `${t.origin?.file}:${t.origin?.line}:${t.origin?.text}:${t.param}`;
     for (const [name, arg] of named) {
@@ -233,7 +233,7 @@ export abstract class Engine {
     // A positional credential to a client-like class, or a config object holding one (`new FirecrawlApp(config)`);
     // one already reported under its option's name is the same flow.
     positional.forEach((a, i) => {
-      const given = (isClientLike(callee) ? only(a, 'cred', 'headers') : only(a, 'headers').filter((t) => t.origin || t.param !== undefined)).filter((t) => !reported.has(keyOf(t)));
+      const given = (clientLike ? only(a, 'cred', 'headers') : only(a, 'headers').filter((t) => t.origin || t.param !== undefined)).filter((t) => !reported.has(keyOf(t)));
       this.reportSink(frame, call, given, `argument ${i + 1} of \`${callee}\` (a client outside the scan)`);
     });
   }
@@ -354,6 +354,15 @@ export abstract class Engine {
       if (s) found.push(s);
     }
     return mergeSummaries(found);
+  }
+
+  /** A method a class of this file inherits from a base class of the scan (`class BucketResource(TosResource)`). */
+  inheritedMethod(className: string, method: string, depth = 0): Summary | undefined {
+    const base = this.bases.get(className);
+    if (!base || depth > 4 || className.includes('#')) return undefined;
+    if (this.classesWithMembers.has(base)) return this.classMethod(base, method) ?? this.inheritedMethod(base, method, depth + 1);
+    const target = this.resolve(base);
+    return target?.kind === 'symbol' ? this.classMethod(`${target.file}#${target.name}`, method) : undefined;
   }
 
   /**

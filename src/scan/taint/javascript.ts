@@ -602,7 +602,8 @@ export class JavaScriptEngine extends Engine {
     // Next.js: `headers()` / `cookies()` from 'next/headers' are the inbound request's.
     if (callee.type === 'identifier' && (name === 'headers' || name === 'cookies')) {
       const r = this.resolve(name);
-      if (r?.kind === 'package' && r.module === 'next/headers') out = union(out, [source('headers', node)]);
+      // …and the same helpers of other frameworks (`xmcp/headers`).
+      if (r?.kind === 'package' && /(^|\/)headers$/.test(r.module)) out = union(out, [source('headers', node)]);
     }
     if (receiverNode) {
       const req = only(receiver, 'request');
@@ -711,7 +712,7 @@ export class JavaScriptEngine extends Engine {
     } else if (!summary && (isNew || /client|^create/i.test(name) || CREDENTIAL_SETTER.test(name)) && this.fromPackage(callee)) {
       // (HTTP libraries are not `fromPackage`: a class named `Client` there is undici's; here it is an SDK's.)
       // A client of another package given the credential: `new Octokit({ auth })`, `new WebClient(token)`, `createClient({ apiKey })`.
-      this.packageCredentialSink(frame, node, text, args, namedArgs(argNodes, (n) => this.eval(n, frame)));
+      this.packageCredentialSink(frame, node, text, args, namedArgs(argNodes, (n) => this.eval(n, frame)), this.isSdkClass(callee, isNew) || undefined);
       // …or given default headers, at any depth of its options (`{ axiosConfigDefaults: { headers } }`).
       for (const pair of argNodes.filter((a) => unwrap(a).type === 'object').flatMap((a) => a.descendantsOfType('pair'))) {
         const key = pair?.childForFieldName('key');
@@ -724,6 +725,20 @@ export class JavaScriptEngine extends Engine {
   }
 
   /** `fetch(…)`, or a call on axios / got / ky / undici / node-fetch (imported), as opposed to any `.get(…)`. */
+  /**
+   * `new Resend(key)`, `new Stripe(key)`, `new OpenAI(…)`: the class a package is named after is its client, whatever
+   * the class name says.
+   */
+  isSdkClass(callee: Node, isNew: boolean): boolean {
+    if (!isNew) return false;
+    const root = callee.type === 'identifier' ? callee.text : memberPath(callee)?.root;
+    const r = root ? this.resolve(root) : undefined;
+    if (r?.kind !== 'package') return false;
+    const pkg = r.module.split('/').map((p) => p.replace(/[^a-z0-9]/gi, '').toLowerCase()).filter(Boolean);
+    const cls = (callee.type === 'identifier' ? callee.text : callee.childForFieldName('property')?.text ?? '').toLowerCase();
+    return cls.length >= 3 && pkg.some((p) => p === cls || p.startsWith(cls) || cls.startsWith(p));
+  }
+
   /** The merged summaries of the functions a `a ?? b` / `a || b` / `c ? a : b` callee may be. */
   alternativeCallees(callee: Node, frame: Frame): Summary | undefined {
     if (callee.type !== 'binary_expression' && callee.type !== 'ternary_expression') return undefined;

@@ -808,7 +808,7 @@ export class PythonEngine extends Engine {
     // Constructors: `__init__` stores parameters in fields that methods send.
     const cls = this.classOfCall(node);
     if (cls) {
-      const init = this.classMethod(cls, '__init__');
+      const init = this.classMethod(cls, '__init__') ?? this.inheritedMethod(cls, '__init__');
       const ctorArgs = init ? bound(init) : args;
       // An instance built from a credential holds it (`Task(task_id=i, auth_token=tok)`), as an options bag: only a
       // read of a credential-named field (`task.auth_token`) gives it back. Only what is given under a credential's
@@ -842,8 +842,10 @@ export class PythonEngine extends Engine {
       // or in a `**kwargs` dict. Positional arguments count for clients only (a function's are anything).
       const clientLike = /^[A-Z]/.test(name) || /client/i.test(name) || /(api_?key|token|auth|credential|login|connect|password|secret|engine|pool)/i.test(name);
       const named = new Map(keywords);
-      // A parameters dict given positionally (`serpapi.search({"q": q, "api_key": key})`): its credential-named keys.
-      for (const a of argsNode?.namedChildren ?? []) {
+      // A parameters dict given positionally (`serpapi.search({"q": q, "api_key": key})`) or as a keyword
+      // (`connect(config={"api_key": key})`): its credential-named keys.
+      for (const arg of argsNode?.namedChildren ?? []) {
+        const a = arg?.type === 'keyword_argument' ? arg.childForFieldName('value') : arg;
         if (a?.type !== 'dictionary') continue;
         for (const pair of a.namedChildren) {
           const key = pair?.type === 'pair' ? stringValue(pair.childForFieldName('key')) : undefined;
@@ -897,6 +899,8 @@ export class PythonEngine extends Engine {
       return this.summaries.get(name) ?? this.importedSummary(this.resolve(name));
     }
     if (!receiverNode) return undefined;
+    // `super().__init__(config)`: the base class's method.
+    if (receiverNode.type === 'call' && receiverNode.childForFieldName('function')?.text === 'super' && frame.className) return this.inheritedMethod(frame.className, name);
     // `TaskManager().create_task(tok)`: the method of the class just built.
     const built = receiverNode.type === 'call' ? this.classOfCall(receiverNode) : undefined;
     if (built) return this.classMethod(built, name);
