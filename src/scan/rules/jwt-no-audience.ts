@@ -155,8 +155,20 @@ interface Issue {
   unsigned?: boolean;
 }
 
+/** The function around the call, or a function of the same file it calls, reads `aud` in a comparison. */
+function checksAudienceNearby(call: Node, ctx: FileContext): boolean {
+  let fn: Node | null = call.parent;
+  while (fn && !FUNCTION_TYPES.has(fn.type)) fn = fn.parent;
+  if (!fn) return false;
+  if (checksAudienceInCode(fn.text)) return true;
+  const called = new Set(descendants(fn, CALLS).map((c) => c.childForFieldName('function')?.text).filter((t): t is string => !!t));
+  return descendants(ctx.tree.rootNode, FUNCTION_TYPES).some((other) => other.id !== fn!.id && called.has(functionName(other) ?? '') && checksAudienceInCode(other.text));
+}
+
 /** Reads the audience by hand (`payload.aud !== …`, `claims["aud"] not in …`, `.get("aud")`, `aud.includes(…)`). */
 export function checksAudienceInCode(source: string): boolean {
+  // `typeof payload.aud === "string"` asks what kind of value it is, not whether it is ours.
+  source = source.replace(/typeof\s+[\w.$?]+/g, 'typeof_');
   return /\.aud\b\s*(?:!==|===|!=|==|\bnot\s+in\b|\bin\b)|\[\s*["']aud["']\s*\]\s*(?:!==|===|!=|==|\bnot\s+in\b|\bin\b)|\.get\(\s*["']aud["']|\baud\w*\.includes\(|\.includes\([^)]*\.aud\b/.test(source);
 }
 
@@ -248,7 +260,16 @@ function pythonIssue(lib: Lib, call: Node, ctx: FileContext): Issue | undefined 
     return undefined;
   }
   if (lib === 'fastmcp') {
-    if (!given('audience') && !splat) {
+    // `JWTVerifier(**kwargs)` with `kwargs` built in this function: what it holds decides.
+    const splatted = splat ? splatAudience(call, args) : 'unknown';
+    if (splatted === 'sometimes') {
+      return {
+        level: 'warning', node: call,
+        message: `\`${label}(**…)\` gets \`audience\` only on one branch (set under a condition): when it is left out, the FastMCP verifier accepts tokens issued for any audience.`,
+        fix: 'Always pass `audience=`; fail at start-up when the expected audience is not configured.',
+      };
+    }
+    if (!given('audience') && (!splat || splatted === 'never')) {
       return {
         level: 'error', node: call,
         message: `\`${label}(…)\` is built without \`audience=\`: the FastMCP verifier then accepts tokens issued for any audience.`,
@@ -313,6 +334,37 @@ function onlyPeeks(call: Node): boolean {
     if (!peekRead(id)) return false;
   }
   return true;
+}
+
+/**
+ * Whether a `**name` dict built in the enclosing function (`kwargs = {…}`, `kwargs["audience"] = …`) holds `audience`:
+ * in the literal or set on every path (`always`), only under an `if` (`sometimes`), `never`, or `unknown` (not built
+ * here).
+ */
+function splatAudience(call: Node, args: Node[]): 'always' | 'sometimes' | 'never' | 'unknown' {
+  const names = args.filter((a) => a.type === 'dictionary_splat').map((a) => a.namedChildren[0]).filter((n): n is Node => n?.type === 'identifier').map((n) => n.text);
+  if (names.length !== 1) return 'unknown';
+  let fn: Node | null = call.parent;
+  while (fn && fn.type !== 'function_definition' && fn.type !== 'module') fn = fn.parent;
+  if (!fn) return 'unknown';
+  let built = false;
+  let found: 'always' | 'sometimes' | 'never' = 'never';
+  for (const a of descendants(fn, new Set(['assignment']))) {
+    if (a.startIndex > call.startIndex) continue;
+    const left = a.childForFieldName('left');
+    const right = a.childForFieldName('right');
+    if (left?.type === 'identifier' && left.text === names[0] && right?.type === 'dictionary') {
+      built = true;
+      if (right.namedChildren.some((p) => p?.type === 'dictionary_splat')) return 'unknown';
+      if (right.namedChildren.some((p) => p?.type === 'pair' && stringValue(p.childForFieldName('key')) === 'audience')) found = 'always';
+    }
+    if (left?.type === 'subscript' && left.childForFieldName('value')?.text === names[0] && stringValue(left.childForFieldName('subscript')) === 'audience' && found !== 'always') {
+      let conditional = false;
+      for (let n: Node | null = a.parent; n && n.id !== fn.id; n = n.parent) if (n.type === 'if_statement' && !n.childForFieldName('alternative')) conditional = true;
+      found = conditional ? 'sometimes' : 'always';
+    }
+  }
+  return built ? found : 'unknown';
 }
 
 /** The enclosing function reads the `aud` (or `azp`) claim in code: a subscript or `.get("aud")`, not a comment. */
@@ -440,6 +492,9 @@ function jsIssue(lib: Lib, call: Node, ctx: FileContext, q: string): Issue | und
     if (set === 'sometimes' && objectAudience(options) !== 'yes') return sometimesIssue(call, label, lib);
   }
   const audience = options ? objectAudience(options) : 'no';
+  // `if (payload.aud !== CLIENT_ID) throw …` right after, or in a function of this file it hands the claims to
+  // (`audienceMatches(payload, clientId)`): the audience is checked by hand.
+  if (audience !== 'yes' && checksAudienceNearby(call, ctx)) return undefined;
   const where = lib === 'jose' ? 'jose' : 'jsonwebtoken';
   if (audience === 'yes') return undefined;
   if (audience === 'sometimes') return sometimesIssue(call, label, lib);

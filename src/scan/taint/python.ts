@@ -1024,6 +1024,9 @@ export class PythonEngine extends Engine {
     if (headers) this.reportSink(frame, headers.node, headers.taints, `the headers of ${label}`);
     const auth = keywords.get('auth');
     if (auth) this.reportSink(frame, auth.node, only(auth.taints, 'cred'), `the auth of ${label}`);
+    // `cookies={"session": tok}`: sent as the Cookie header.
+    const cookies = keywords.get('cookies');
+    if (cookies) this.reportSink(frame, cookies.node, carriesCredential(cookies.taints), `the cookies of ${label}`);
     // `params={"apiKey": tok}`: the credential travels in the query string.
     const params = keywords.get('params');
     if (params) this.reportSink(frame, params.node, params.taints, `the query parameters of ${label}`);
