@@ -34,6 +34,15 @@ const HEADER_VIEWS = new Set(['items', 'copy', 'to_dict', 'values', 'mutablecopy
 
 /** Header-adding methods (`req.add_header("Authorization", tok)`) are sinks whatever the receiver. */
 const ADD_HEADER_METHODS = new Set(['add_header', 'add_unredirected_header', 'putheader']);
+const URL_METHODS = new Set(['get', 'post', 'put', 'patch', 'delete', 'head', 'options', 'request', 'stream', 'urlopen']);
+const NOT_A_REQUEST = new Set(['Client', 'AsyncClient', 'Session', 'ClientSession', 'Request', 'Headers', 'BasicAuth', 'Timeout', 'Limits']);
+const TO_ISSUER = /revoke|revocation|introspect|tokeninfo/i;
+
+/** The positional argument nodes of a call. */
+function argsNode(call: Node): Node[] {
+  return (call.childForFieldName('arguments')?.namedChildren ?? []).filter((a): a is Node => !!a && a.type !== 'keyword_argument' && a.type !== 'comment' && a.type !== 'dictionary_splat' && a.type !== 'list_splat');
+}
+
 /** Names of functions that send a request (`http_request`, `make_api_call`, `send_query`, `post_json`). */
 const REQUEST_FUNCTION = /request|fetch|call|send|http|^(get|post|put|patch|delete)|api|query/i;
 
@@ -1020,6 +1029,16 @@ export class PythonEngine extends Engine {
       (receiverNode !== undefined && (this.clients.has(receiverNode.text) || this.clients.has(rootName(receiverNode) ?? '')));
     if (!httpish || name === 'Headers') return;
     const label = `an outbound HTTP request (\`${shortCallee(fn)}\`)`;
+    // A URL built with the credential in it (`httpx.get(f"{BASE}/eod?api_token={tok}")`), on a real HTTP call (an
+    // HTTP module's function or a known client's method); a token handed back to its issuer's revoke / introspect /
+    // tokeninfo URL is not passthrough.
+    const realHttp = (CLIENT_MODULES.has(root) && !NOT_A_REQUEST.has(name)) || (receiverNode !== undefined && (this.clients.has(receiverNode.text) || this.clients.has(rootName(receiverNode) ?? '') ||
+      /(^|_)(client|session|http)$/i.test(lastName(receiverNode) ?? receiverNode.text)));
+    if (realHttp && URL_METHODS.has(name)) {
+      const urlNode = keywords.get('url')?.node.childForFieldName('value') ?? argsNode(node)[name === 'request' || name === 'stream' ? 1 : 0];
+      const urlTaints = keywords.get('url')?.taints ?? positional[name === 'request' || name === 'stream' ? 1 : 0];
+      if (urlNode && urlTaints && !TO_ISSUER.test(urlNode.text)) this.reportSink(frame, urlNode, only(urlTaints, 'cred'), `the URL of ${label}`);
+    }
     const headers = keywords.get('headers');
     if (headers) this.reportSink(frame, headers.node, headers.taints, `the headers of ${label}`);
     const auth = keywords.get('auth');
