@@ -60,7 +60,6 @@ export async function scanPaths(paths: readonly string[], options: ScanOptions =
   const helpers: JwtFinding[] = [];
   /** `project root \0 function name` of functions called by a function that checks `aud` by hand. */
   const audienceCallees = new Set<string>();
-  const parsedRoots = new Map<string, string>();
   /** Projects behind a FastMCP OAuth proxy and without a token verifier of their own (see `importsTokenProxy`). */
   const proxyProjects = new Set<string>();
   const verifierProjects = new Set<string>();
@@ -91,7 +90,6 @@ export async function scanPaths(paths: readonly string[], options: ScanOptions =
         const project = await projects.projectOf(file.abs, file.scanRoot);
         for (const j of checkJwtNoAudience(ctx, imports)) if (j.helper) helpers.push(j); else findings.push(j.finding);
         if (checksAudienceInCode(text)) for (const name of audienceCheckingCallers(ctx)) audienceCallees.add(`${project.root}\u0000${name}`);
-        parsedRoots.set(shown, project.root);
         if (project.declaresMcp || importsMcp(imports, ctx.family)) mcpProjects.add(project);
         const auth = importsTokenProxy(imports, ctx.family);
         if (auth === 'proxy') proxyProjects.add(project.root);
@@ -109,7 +107,8 @@ export async function scanPaths(paths: readonly string[], options: ScanOptions =
   // Pass 2, files of MCP projects: the passthrough taint analysis across files (the gate is decided once every file
   // of a project has been seen: a helper module may precede the server).
   // A verification helper that returns the claims is left to its callers when one that checks `aud` by hand calls it.
-  findings.push(...helpers.filter((j) => !audienceCallees.has(`${parsedRoots.get(j.finding.file) ?? ''}\u0000${j.helper}`)).map((j) => j.finding));
+  const rootOf = new Map(parsed.map((p) => [p.shown, p.project.root]));
+  findings.push(...helpers.filter((j) => !audienceCallees.has(`${rootOf.get(j.finding.file) ?? ''}\u0000${j.helper}`)).map((j) => j.finding));
   includeImportedProjects(parsed, mcpProjects);
   const targets = parsed.filter((p) => options.mcpGate === false || mcpProjects.has(p.project));
   for (const root of verifierProjects) proxyProjects.delete(root);

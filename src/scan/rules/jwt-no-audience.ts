@@ -58,7 +58,8 @@ export interface JwtFinding {
   helper?: string;
 }
 
-const FUNCTION_TYPES = new Set(['function_definition', 'function_declaration', 'function_expression', 'arrow_function', 'method_definition', 'function']);
+/** Function nodes of both grammars (Python `function_definition`, the JavaScript/TypeScript kinds). */
+const FUNCTION_TYPES = new Set(['function_definition', 'function_declaration', 'generator_function_declaration', 'function_expression', 'arrow_function', 'method_definition', 'function']);
 
 /** The name a function is called by: its own, a method's, or the variable an arrow function is assigned to. */
 function functionName(fn: Node): string | undefined {
@@ -370,7 +371,7 @@ function splatAudience(call: Node, args: Node[]): 'always' | 'sometimes' | 'neve
 /** The enclosing function reads the `aud` (or `azp`) claim in code: a subscript or `.get("aud")`, not a comment. */
 function checksAudienceByHand(call: Node): boolean {
   let fn: Node | null = call.parent;
-  while (fn && fn.type !== 'function_definition' && fn.type !== 'function_declaration' && fn.type !== 'method_definition' && fn.type !== 'arrow_function') fn = fn.parent;
+  while (fn && !FUNCTION_TYPES.has(fn.type)) fn = fn.parent;
   if (!fn) return false;
   for (const s of descendants(fn, new Set(['string']))) {
     const v = stringValue(s);
@@ -539,11 +540,10 @@ function assignsMember(ctx: FileContext, object: string, member: string): 'alway
   return found;
 }
 
-const FUNCTION_NODES = new Set(['function_declaration', 'function_expression', 'arrow_function', 'method_definition', 'function', 'generator_function_declaration']);
 
 /** A node runs only on some paths through its function: under an `if`, a ternary, a `&&` / `||`, or a `switch` case. */
 function conditional(node: Node): boolean {
-  for (let n = node.parent, child: Node = node; n && !FUNCTION_NODES.has(n.type); child = n, n = n.parent) {
+  for (let n = node.parent, child: Node = node; n && !FUNCTION_TYPES.has(n.type); child = n, n = n.parent) {
     // An `if` with an `else` gets the benefit of the doubt (the other branch sets it too, or fails).
     if (n.type === 'if_statement' && n.childForFieldName('condition')?.id !== child.id && !n.childForFieldName('alternative')) return true;
     if (n.type === 'ternary_expression' && n.childForFieldName('condition')?.id !== child.id) return true;

@@ -157,6 +157,12 @@ export function isSettingsBlob(name: string): boolean {
   return w.length > 0 && ['config', 'configuration', 'settings'].includes(w[w.length - 1]!);
 }
 
+/**
+ * URLs that hand a token back to the authorization server that issued it (RFC 7009 revocation, RFC 7662
+ * introspection, Google's tokeninfo): not a replay to another service.
+ */
+export const TO_ISSUER = /revoke|revocation|introspect|tokeninfo/i;
+
 /** Names (variables, parameters, attributes) that stand for the inbound request in common frameworks. */
 export const REQUEST_NAMES: ReadonlySet<string> = new Set([
   'request', 'req', 'http_request', 'httpRequest', 'incoming', 'incoming_request', 'incomingRequest',

@@ -478,10 +478,10 @@ export abstract class Engine {
   }
 }
 
-/** Entries `Class.x` of a map, keyed `x`. */
 /** Storage cells for what a method passes to a function held in a field (see `applyFieldCallbacks`). */
 const FIELD_CALL = 'fieldcall#';
 
+/** Entries `Class.x` of a map, keyed `x`. */
 function prefixed<T>(map: Map<string, T>, className: string): Map<string, T> | undefined {
   let out: Map<string, T> | undefined;
   for (const [k, v] of map) {

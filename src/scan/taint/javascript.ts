@@ -3,7 +3,7 @@ import { stringValue } from '../context.ts';
 import type { Node } from '../parser.ts';
 import {
   AUTH_INFO_ATTRS, HTTP_CONSTRUCTORS, MCP_CLIENT_TRANSPORTS, HTTP_METHOD_NAMES, NONE, REQUEST_ATTRS, REQUEST_NAMES, REQUEST_TYPES, TOKEN_ATTRS,
-  branch, carriesCredential, derive, emptySummary, hop, mergeSummaries, isCredentialHeader, isCredentialName, isPlaceholder, isLocal, isSettingsBlob, isTokenExchangeName, lookup, only, retag,
+  branch, carriesCredential, derive, emptySummary, hop, mergeSummaries, isCredentialHeader, isCredentialName, isPlaceholder, isLocal, isSettingsBlob, isTokenExchangeName, lookup, TO_ISSUER, only, retag,
   source, stepAt, union, words, type Frame, type Kind, type Summary, type Taints,
 } from './core.ts';
 import { Engine } from './engine.ts';
@@ -993,8 +993,6 @@ const ARRAY_PICKERS = new Set(['find', 'filter', 'at', 'slice', 'flat', 'findLas
 const IN_PROCESS_HANDLER = /(app|handler|router|server|pipeline|hono|worker|transport|mcp)$/i;
 
 const QUERY_OPTIONS = new Set(['params', 'searchParams', 'query']);
-
-const TO_ISSUER = /revoke|revocation|introspect|tokeninfo/i;
 
 const AUTH_WRAPPER_PACKAGES = new Set(['mcp-handler', '@vercel/mcp-adapter']);
 

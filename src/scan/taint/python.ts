@@ -4,7 +4,7 @@ import { qualify } from '../imports.ts';
 import type { Node } from '../parser.ts';
 import {
   AUTH_INFO_ATTRS, HTTP_CONSTRUCTORS, MCP_CLIENT_TRANSPORTS, HTTP_METHOD_NAMES, NONE, REQUEST_ATTRS, REQUEST_NAMES, REQUEST_TYPES, TOKEN_ATTRS,
-  branch, carriesCredential, derive, hop, isCredentialHeader, isCredentialName, isPlaceholder, isLocal, isSettingsBlob, isTokenExchangeName, lookup, only, retag, short, source, stepAt,
+  branch, carriesCredential, derive, hop, isCredentialHeader, isCredentialName, isPlaceholder, isLocal, isSettingsBlob, isTokenExchangeName, lookup, TO_ISSUER, only, retag, short, source, stepAt,
   union, type Frame, type Summary, type Taints,
 } from './core.ts';
 import { Engine } from './engine.ts';
@@ -36,10 +36,9 @@ const HEADER_VIEWS = new Set(['items', 'copy', 'to_dict', 'values', 'mutablecopy
 const ADD_HEADER_METHODS = new Set(['add_header', 'add_unredirected_header', 'putheader']);
 const URL_METHODS = new Set(['get', 'post', 'put', 'patch', 'delete', 'head', 'options', 'request', 'stream', 'urlopen']);
 const NOT_A_REQUEST = new Set(['Client', 'AsyncClient', 'Session', 'ClientSession', 'Request', 'Headers', 'BasicAuth', 'Timeout', 'Limits']);
-const TO_ISSUER = /revoke|revocation|introspect|tokeninfo/i;
 
 /** The positional argument nodes of a call. */
-function argsNode(call: Node): Node[] {
+function positionalNodes(call: Node): Node[] {
   return (call.childForFieldName('arguments')?.namedChildren ?? []).filter((a): a is Node => !!a && a.type !== 'keyword_argument' && a.type !== 'comment' && a.type !== 'dictionary_splat' && a.type !== 'list_splat');
 }
 
@@ -1035,7 +1034,7 @@ export class PythonEngine extends Engine {
     const realHttp = (CLIENT_MODULES.has(root) && !NOT_A_REQUEST.has(name)) || (receiverNode !== undefined && (this.clients.has(receiverNode.text) || this.clients.has(rootName(receiverNode) ?? '') ||
       /(^|_)(client|session|http)$/i.test(lastName(receiverNode) ?? receiverNode.text)));
     if (realHttp && URL_METHODS.has(name)) {
-      const urlNode = keywords.get('url')?.node.childForFieldName('value') ?? argsNode(node)[name === 'request' || name === 'stream' ? 1 : 0];
+      const urlNode = keywords.get('url')?.node.childForFieldName('value') ?? positionalNodes(node)[name === 'request' || name === 'stream' ? 1 : 0];
       const urlTaints = keywords.get('url')?.taints ?? positional[name === 'request' || name === 'stream' ? 1 : 0];
       if (urlNode && urlTaints && !TO_ISSUER.test(urlNode.text)) this.reportSink(frame, urlNode, only(urlTaints, 'cred'), `the URL of ${label}`);
     }
