@@ -378,12 +378,16 @@ export abstract class Engine {
     if (target?.kind === 'symbol') {
       // An instance another module made at its top level (`from .tasks import task_manager`).
       const key = `${target.file}#${target.name}`;
-      this.#dep(`instance:${key}`);
-      const instanceOf = this.program.instances.get(key);
-      return this.classMethod(instanceOf ?? key, method);
+      return mergeSummaries((this.importedInstance(key) ?? key).split('|').map((c) => this.classMethod(c, method)).filter((s): s is Summary => !!s));
     }
     if (target?.kind === 'module') return this.importedSummary(target, method);
     return target ? undefined : this.uniqueMethod(method);
+  }
+
+  /** What a module-level name of another file holds: a class key, or `|`-joined element keys of a registry. */
+  importedInstance(key: string): string | undefined {
+    this.#dep(`instance:${key}`);
+    return this.program.instances.get(key);
   }
 
   /** Records that the function being summarised returns an instance of `classKey` (a factory). */

@@ -2,7 +2,7 @@
 import { stringValue } from '../context.ts';
 import type { Node } from '../parser.ts';
 import {
-  AUTH_INFO_ATTRS, HTTP_CONSTRUCTORS, MCP_CLIENT_TRANSPORTS, HTTP_METHOD_NAMES, NONE, REQUEST_ATTRS, REQUEST_NAMES, REQUEST_TYPES, TOKEN_ATTRS,
+  typeOf, AUTH_INFO_ATTRS, HTTP_CONSTRUCTORS, MCP_CLIENT_TRANSPORTS, HTTP_METHOD_NAMES, NONE, REQUEST_ATTRS, REQUEST_NAMES, REQUEST_TYPES, TOKEN_ATTRS,
   branch, carriesCredential, derive, emptySummary, hop, mergeSummaries, isCredentialHeader, isCredentialName, isPlaceholder, isLocal, isSettingsBlob, isTokenExchangeName, lookup, TO_ISSUER, only, retag,
   source, stepAt, union, words, type Frame, type Kind, type Summary, type Taints,
 } from './core.ts';
@@ -32,6 +32,15 @@ export class JavaScriptEngine extends Engine {
   protected walkModule(root: Node): void {
     this.#module = { vars: new Map(), locals: new Set(), exempt: false };
     this.block(root, this.#module);
+  }
+
+  /** Callbacks (by start index) whose first parameter is an element of a known collection (`tools.forEach(…)`). */
+  readonly #elementParams = new Map<number, string>();
+  /** Module-level records of this file whose functions are aliased as `name.prop` summaries. */
+  readonly #recordOwners = new Set<string>();
+
+  protected override moduleInstances(): ReadonlyMap<string, string> {
+    return this.#module?.types ?? new Map();
   }
 
   #verifierRefs: { names: Set<string>; nodes: Set<number> } | undefined;
@@ -107,6 +116,11 @@ export class JavaScriptEngine extends Engine {
         const right = node.childForFieldName('right');
         const left = node.childForFieldName('left');
         if (right && left) this.assign(left, this.eval(right, frame), frame);
+        // `for (const tool of tools)`: calls on `tool` reach the methods of the collection's elements.
+        if (right && left?.type === 'identifier' && node.childForFieldName('operator')?.text === 'of') {
+          const keys = this.elementKeys(right, frame);
+          if (keys.length) (frame.types ??= new Map()).set(left.text, keys.join('|'));
+        }
         const body = node.childForFieldName('body');
         if (body) this.statement(body, frame);
         return;
@@ -157,6 +171,97 @@ export class JavaScriptEngine extends Engine {
     if (FUNCTIONS.has(v.type) && name.type === 'identifier') t = this.functionDef(v, frame, name.text);
     else t = this.eval(value, frame);
     this.assign(name, t, frame, value);
+    if (name.type === 'identifier' && frame === this.#module) this.#registry(name.text, v, frame);
+  }
+
+  // ---- tool registries: records and instances kept in arrays and maps ----
+
+  /**
+   * A module-level tool record or registry. `const searchTool = { name, handler: async (args, key) => … }` (also
+   * wrapped, `defineTool({ … })`): its functions are methods of `searchTool`. `const tools = [searchTool, new X()]`,
+   * `const handlers = { search: searchTool }` and `[{ handler }]`: the name holds what its elements are, so a loop
+   * variable or a lookup (`tools.find(…)`, `handlers[name]`) reaches their methods.
+   */
+  #registry(name: string, v: Node, frame: Frame): void {
+    const record = v.type === 'object' ? v : v.type === 'call_expression' ? argumentsOf(v).map(unwrap).find((a) => a.type === 'object') : undefined;
+    if (record) this.#recordMethods(name, record);
+    const elements = v.type === 'array' ? v.namedChildren : v.type === 'object' ? v.namedChildren.map((c) => c?.type === 'pair' ? c.childForFieldName('value') : c?.type === 'shorthand_property_identifier' ? c : null) : [];
+    const keys = new Set<string>();
+    for (const e of elements) {
+      const el = e ? unwrap(e) : undefined;
+      if (!el) continue;
+      if (el.type === 'object' && v.type === 'array') {
+        // Inline records are methods of the array itself: `tools.handler` is "the handler of an element of tools".
+        if (this.#recordMethods(name, el)) keys.add(`${this.file}#${name}`);
+      } else for (const k of this.elementKeys(el, frame, true)) keys.add(k);
+    }
+    if (keys.size) (frame.types ??= new Map()).set(name, [...keys].join('|'));
+  }
+
+  /** Aliases a record's function-valued properties as `name.prop` summaries; whether it had any. */
+  #recordMethods(name: string, record: Node): boolean {
+    let any = false;
+    for (const c of record.namedChildren) {
+      const prop = c?.type === 'pair' && FUNCTIONS.has(unwrap(c.childForFieldName('value')!).type) ? (stringValue(c.childForFieldName('key')) ?? c.childForFieldName('key')?.text)
+        : c?.type === 'method_definition' ? c.childForFieldName('name')?.text : undefined;
+      const s = prop ? this.summaries.get(prop) : undefined;
+      if (!prop || !s) continue;
+      this.summaries.set(`${name}.${prop}`, s);
+      this.#recordOwners.add(name);
+      any = true;
+    }
+    return any;
+  }
+
+  /**
+   * What the elements of a collection are, as `file#name` keys of records, classes or functions of the scan: an array
+   * or registry of this module or imported (`import { tools } from './tools'`), `Object.values(x)`, `[...a, ...b]`,
+   * `a.concat(b)`, `a.filter(…)`. With `element`, the node is one element itself.
+   */
+  elementKeys(node: Node, frame: Frame, element = false): string[] {
+    const n = unwrap(node);
+    if (n.type === 'spread_element') return n.namedChildren[0] ? this.elementKeys(n.namedChildren[0], frame) : [];
+    if (n.type === 'array') return n.namedChildren.flatMap((c) => c ? this.elementKeys(c, frame, true) : []);
+    if (n.type === 'new_expression') {
+      const cls = element ? this.classOfNew(n) : undefined;
+      return cls ? [cls.includes('#') ? cls : `${this.file}#${cls}`] : [];
+    }
+    if (n.type === 'call_expression') {
+      const fn = unwrap(n.childForFieldName('function')!);
+      const prop = fn.type === 'member_expression' ? fn.childForFieldName('property')?.text : undefined;
+      if (prop === 'values' && fn.childForFieldName('object')?.text === 'Object') return argumentsOf(n)[0] ? this.elementKeys(argumentsOf(n)[0]!, frame) : [];
+      if (prop && (ARRAY_PICKERS.has(prop) || prop === 'concat') && !element) {
+        return [...this.elementKeys(fn.childForFieldName('object')!, frame), ...(prop === 'concat' ? argumentsOf(n).flatMap((a) => this.elementKeys(a, frame)) : [])];
+      }
+      return [];
+    }
+    if (n.type !== 'identifier') return [];
+    const held = typeOf(frame, n.text);
+    if (held && !element) return held.split('|');
+    if (element) {
+      if (held) return held.split('|');
+      if (this.#recordOwners.has(n.text) || this.summaries.has(n.text) || this.classesWithMembers.has(n.text)) return [`${this.file}#${n.text}`];
+      const r = this.resolve(n.text);
+      return r?.kind === 'symbol' ? [`${r.file}#${r.name}`] : [];
+    }
+    const r = this.resolve(n.text);
+    if (r?.kind !== 'symbol') return [];
+    const inst = this.importedInstance(`${r.file}#${r.name}`);
+    return inst ? inst.split('|') : [];
+  }
+
+  /** One element of a collection: `tools.find(…)`, `tools[0]`, `tools.at(-1)`, `registry[name]`. */
+  elementOf(node: Node, frame: Frame): string | undefined {
+    const n = unwrap(node);
+    let collection: Node | undefined;
+    if (n.type === 'subscript_expression') collection = n.childForFieldName('object') ?? undefined;
+    else if (n.type === 'call_expression') {
+      const fn = unwrap(n.childForFieldName('function')!);
+      const prop = fn.type === 'member_expression' ? fn.childForFieldName('property')?.text : undefined;
+      if (prop && ELEMENT_PICKERS.has(prop)) collection = fn.childForFieldName('object') ?? undefined;
+    }
+    const keys = collection ? this.elementKeys(collection, frame) : [];
+    return keys.length ? keys.join('|') : undefined;
   }
 
   classDef(node: Node, frame: Frame): void {
@@ -225,6 +330,8 @@ export class JavaScriptEngine extends Engine {
       if (cls) (frame.types ??= new Map()).set(pattern.text, cls);
       else this.destructure(pattern, t, frame, false);
       frame.summary!.params.push(pattern.type === 'identifier' ? pattern.text : '');
+      const element = index === 0 && pattern.type === 'identifier' ? this.#elementParams.get(node.startIndex) : undefined;
+      if (element) (frame.types ??= new Map()).set(pattern.text, element);
       index++;
     }
     const body = node.childForFieldName('body');
@@ -281,7 +388,7 @@ export class JavaScriptEngine extends Engine {
           return;
         }
         this.bindLocal(frame, name, held, !!valueNode && this.isClientConstruction(valueNode),
-          valueNode ? this.classOfNew(valueNode) ?? this.factoryClass(valueNode, frame) : undefined);
+          valueNode ? this.classOfNew(valueNode) ?? this.factoryClass(valueNode, frame) ?? this.elementOf(valueNode, frame) : undefined);
         return;
       }
       case 'object_pattern':
@@ -591,10 +698,17 @@ export class JavaScriptEngine extends Engine {
     } else if (callee.type !== 'identifier') this.eval(fn, frame);
 
     const argNodes = (argsNode?.type === 'arguments' ? argsNode.namedChildren : []).filter((a): a is Node => !!a && a.type !== 'comment');
+    // `tools.forEach((tool) => …)`: the callback's first parameter is an element of the collection.
+    if (receiverNode && ELEMENT_CALLBACKS.has(name) && argNodes[0] && FUNCTIONS.has(unwrap(argNodes[0]).type)) {
+      const keys = this.elementKeys(receiverNode, frame);
+      if (keys.length) this.#elementParams.set(unwrap(argNodes[0]).startIndex, keys.join('|'));
+    }
     const args: Taints[] = argNodes.map((a) => this.eval(a, frame));
 
     // Sinks are recognised by what the callee really is: `undiciRequest` imported as `request` from 'undici'.
-    const importedAs = callee.type === 'identifier' ? this.imports.names.get(name)?.split('.').pop() : undefined;
+    // A default import (or `require`) is the module's main export: `import fetch from 'node-fetch'` is a Fetch API.
+    const binding = callee.type === 'identifier' ? this.imports.bindings.get(name) : undefined;
+    const importedAs = binding && (binding.name === 'default' || binding.name === undefined) ? (FETCH_PACKAGES.has(binding.module) ? 'fetch' : name) : binding?.name;
     this.sinks(node, importedAs ?? name, receiverNode, argNodes, args, frame);
 
     if (isTokenExchangeName(name)) return NONE;
@@ -804,10 +918,27 @@ export class JavaScriptEngine extends Engine {
       if (lookup(frame, name)?.length && !this.summaries.has(name)) return undefined;
       return this.summaries.get(name) ?? this.importedSummary(this.resolve(name));
     }
+    // `handlers[name](args, token)`: any function of the registry.
+    if (callee.type === 'subscript_expression') return this.elementsSummary(callee, undefined, frame);
     if (!receiverNode) return undefined;
     if (receiverNode.type === 'this') return frame.className ? this.methodSummary(frame.className, name) : undefined;
+    // `registry[name].handler(args, token)`, `tools.find(…)!.execute(…)`: that method of any element.
+    const element = this.elementOf(receiverNode, frame);
+    if (element) return this.elementsSummary(undefined, element, frame, name);
     if (receiverNode.type !== 'identifier') return receiverNode.type === 'member_expression' ? this.uniqueMethod(name) : undefined;
     return this.receiverSummary(frame, receiverNode.text, name);
+  }
+
+  /** The merged summaries of `method` on each element (or, without a method, of each element as a function). */
+  elementsSummary(subscript: Node | undefined, keys: string | undefined, frame: Frame, method?: string): Summary | undefined {
+    const all = keys ?? (subscript ? this.elementOf(subscript, frame) : undefined);
+    if (!all) return undefined;
+    const found = all.split('|').map((k) => {
+      if (method) return this.classMethod(k, method);
+      const hash = k.indexOf('#');
+      return k.slice(0, hash) === this.file ? this.summaries.get(k.slice(hash + 1)) : this.importedSummary({ kind: 'symbol', file: k.slice(0, hash), name: k.slice(hash + 1) });
+    });
+    return mergeSummaries(found.filter((s): s is Summary => !!s));
   }
 
   /** The class of what a call to a factory returns (`const runner = await getRunner()`). */
@@ -987,6 +1118,10 @@ const REQUEST_FUNCTION = /request|fetch|call|send|http|^(get|post|put|patch|dele
 const CREDENTIAL_SETTER = /^(set|use|with)?\w*(api_?key|token|auth|credentials?|bearer|password|secret)$|^(login|authenticate|connect)$/i;
 
 const ARRAY_MAPPERS = new Set(['map', 'flatMap', 'reduce']);
+/** Array methods whose callback's first parameter is an element. */
+const ELEMENT_CALLBACKS = new Set(['forEach', 'map', 'flatMap', 'filter', 'find', 'findLast', 'some', 'every']);
+/** Calls that pick one element of a collection. */
+const ELEMENT_PICKERS = new Set(['find', 'findLast', 'at', 'get']);
 const ARRAY_PICKERS = new Set(['find', 'filter', 'at', 'slice', 'flat', 'findLast', 'toSorted', 'toReversed']);
 
 /** Objects whose `fetch(request, …)` is an in-process handler (`app.fetch`, `mcpHandler.fetch`, `pipeline.fetch`). */
@@ -996,7 +1131,10 @@ const QUERY_OPTIONS = new Set(['params', 'searchParams', 'query']);
 
 const AUTH_WRAPPER_PACKAGES = new Set(['mcp-handler', '@vercel/mcp-adapter']);
 
-const HTTP_PACKAGES = new Set(['axios', 'got', 'ky', 'undici', 'node-fetch', 'cross-fetch', 'superagent', 'http', 'https', 'needle', 'ofetch']);
+/** Packages whose default export is a Fetch API implementation. */
+const FETCH_PACKAGES = new Set(['node-fetch', 'cross-fetch', 'isomorphic-fetch', 'isomorphic-unfetch', 'unfetch', 'make-fetch-happen']);
+
+const HTTP_PACKAGES = new Set(['axios', 'got', 'ky', 'undici', 'node-fetch', 'cross-fetch', 'isomorphic-fetch', 'isomorphic-unfetch', 'unfetch', 'make-fetch-happen', 'superagent', 'http', 'https', 'needle', 'ofetch']);
 
 /** Fields of inbound request objects that are not per-request storage set by middleware. */
 const REQUEST_FIELDS = new Set([
@@ -1044,6 +1182,11 @@ function namedArgs(argNodes: Node[], evaluate: (n: Node) => Taints): Map<string,
 function isStatementType(type: string): boolean {
   return type.endsWith('_statement') || type.endsWith('_declaration') || type === 'statement_block' || type === 'else_clause' ||
     type === 'catch_clause' || type === 'finally_clause' || type === 'switch_body' || type === 'switch_case' || type === 'switch_default';
+}
+
+function argumentsOf(call: Node): Node[] {
+  const args = call.childForFieldName('arguments');
+  return (args?.type === 'arguments' ? args.namedChildren : []).filter((a): a is Node => !!a && a.type !== 'comment');
 }
 
 function unwrap(node: Node): Node {
