@@ -224,7 +224,9 @@ function pythonIssue(lib: Lib, call: Node, ctx: FileContext): Issue | undefined 
     const audienceGiven = given('audience', lib === 'pyjwt' ? 5 : 4);
     // Claims read without the signature but with the audience checked, or the audience checked by hand right after
     // (`payload["aud"]`, `payload.get("aud")` in the same function): not this rule's finding.
-    if (disabled && ((disabled.key === 'verify_signature' && audienceGiven) || (disabled.key === 'verify_aud' && checksAudienceByHand(call)))) return undefined;
+    if (disabled && ((disabled.key === 'verify_signature' && audienceGiven) || (disabled.key === 'verify_aud' && (checksAudienceByHand(call) || checksAudienceNearby(call, ctx))))) return undefined;
+    // Claims read from a token the server's auth layer has already verified (`get_access_token().raw_token`).
+    if (disabled?.key === 'verify_signature' && positional[0] && alreadyVerified(positional[0], call)) return undefined;
     // A signature-off decode whose result is only looked at for routing or freshness (`iss` to pick the verifier,
     // `exp` of a cached token, `kid`) accepts nothing: it is a peek, not a verification.
     if (disabled?.key === 'verify_signature' && onlyPeeks(call)) return undefined;
@@ -300,6 +302,23 @@ function fromOutboundResponse(arg: Node, call: Node): boolean {
     expr = last?.childForFieldName('right');
   }
   return false;
+}
+
+/**
+ * The token of the request's verified access token: `get_access_token().token`, or `.token` / `.raw_token` of a name
+ * the enclosing function bound to `get_access_token()` (FastMCP, the MCP SDK). Its verifier ran before the tool did.
+ */
+function alreadyVerified(arg: Node, call: Node): boolean {
+  if (arg.type !== 'attribute' || !['token', 'raw_token'].includes(arg.childForFieldName('attribute')?.text ?? '')) return false;
+  const holder = arg.childForFieldName('object')!;
+  const fromGetter = (n: Node | null | undefined) => n?.type === 'call' && /(^|\.)get_access_token$/.test(n.childForFieldName('function')?.text ?? '');
+  if (fromGetter(holder)) return true;
+  if (holder.type !== 'identifier') return false;
+  let fn: Node | null = call.parent;
+  while (fn && fn.type !== 'function_definition') fn = fn.parent;
+  if (!fn) return false;
+  const assignments = descendants(fn, new Set(['assignment'])).filter((a) => a.childForFieldName('left')?.text === holder.text);
+  return assignments.length > 0 && assignments.every((a) => fromGetter(a.childForFieldName('right')));
 }
 
 /** Claims a router or a cache reads before (or instead of) verifying: they grant nothing. */

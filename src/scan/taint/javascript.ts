@@ -915,6 +915,9 @@ export class JavaScriptEngine extends Engine {
   /** The summary of what a call invokes: a function of this file, a method of this class, or a scanned import's. */
   calleeSummary(callee: Node, name: string, receiverNode: Node | undefined, frame: Frame): Summary | undefined {
     if (callee.type === 'identifier') {
+      // `const factory = registry[name]; factory(context)`: any function of the registry.
+      const element = typeOf(frame, name);
+      if (element && !this.summaries.has(name)) return this.elementsSummary(undefined, element, frame);
       if (lookup(frame, name)?.length && !this.summaries.has(name)) return undefined;
       return this.summaries.get(name) ?? this.importedSummary(this.resolve(name));
     }
