@@ -243,12 +243,17 @@ export interface Summary {
   returnsClass?: string[];
   /** Parameters the function writes to shared storage (a setter: `def set_token(t): token_var.set(t)`). */
   stores?: { param: number; key: string; label: string; kind: Kind }[];
+  /** For a merged summary, the summaries it stands for (their placeholders are its parameters). */
+  parts?: Summary[];
 }
 
 /** One summary for a call that may reach any of several functions (overrides, a factory's possible classes). */
 export function mergeSummaries(list: Summary[]): Summary | undefined {
   if (list.length <= 1) return list[0];
-  return { params: list[0]!.params, returns: union(...list.map((s) => s.returns)), sinks: list.flatMap((s) => s.sinks), stores: list.flatMap((s) => s.stores ?? []) };
+  return {
+    params: list[0]!.params, returns: union(...list.map((s) => s.returns)), sinks: list.flatMap((s) => s.sinks), stores: list.flatMap((s) => s.stores ?? []),
+    parts: list.flatMap((s) => s.parts ?? [s]),
+  };
 }
 
 export function emptySummary(): Summary {
@@ -262,7 +267,10 @@ export function emptySummary(): Summary {
 export function applyReturns(summary: Summary, args: Taints[], call: Node, callee: string): Taints {
   let out: Taints = [];
   for (const t of summary.returns) {
-    if (t.param === undefined) out = union(out, [{ ...t, path: extend(t.path, stepAt(call, `returned by \`${callee}\``)) }]);
+    // A closure returning its enclosing function's parameter (`def headers(): return {"X-Token": token}` inside
+    // `build(token)`) returns that parameter, not the closure's own argument.
+    const foreign = t.param !== undefined && !!t.owner && t.owner !== summary && !summary.parts?.includes(t.owner);
+    if (t.param === undefined || foreign) out = union(out, [{ ...t, path: extend(t.path, stepAt(call, `returned by \`${callee}\``)) }]);
     else {
       const arg = args[t.param] ?? [];
       const relevant = only(arg, 'cred', 'headers', 'tokenobj', 'request', 'options');
