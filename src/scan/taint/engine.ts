@@ -38,6 +38,8 @@ export abstract class Engine {
   readonly classesWithMembers = new Set<string>();
   /** Class → the name of the class it extends (for methods a base class calls on `this` that a subclass defines). */
   readonly bases = new Map<string, string>();
+  /** Class → the interfaces it implements (TypeScript `implements`): a call on the interface may reach it. */
+  readonly implementations = new Map<string, string[]>();
   /** Names bound to HTTP client objects (`client = httpx.Client()`), whose `.headers` are sent. */
   readonly clients = new Set<string>();
   /** What this analysis read from the program, with the version it saw: re-analyse when one moves on. */
@@ -346,6 +348,7 @@ export abstract class Engine {
     if (own) return own;
     const found: Summary[] = [];
     for (const [sub, base] of this.bases) if (base === className) { const s = this.summaries.get(`${sub}.${method}`); if (s) found.push(s); }
+    for (const [sub, ifaces] of this.implementations) if (ifaces.includes(className)) { const s = this.summaries.get(`${sub}.${method}`); if (s) found.push(s); }
     this.#dep(`subclasses:${className}`);
     for (const sub of this.program.subclasses.get(className) ?? []) {
       const key = `${sub}.${method}`;
@@ -371,7 +374,8 @@ export abstract class Engine {
    */
   receiverSummary(frame: Frame, recv: string, method: string): Summary | undefined {
     const type = typeOf(frame, recv);
-    if (type) return mergeSummaries(type.split('|').map((c) => this.classMethod(c, method)).filter((s): s is Summary => !!s));
+    // A parameter typed with an interface or abstract base (`verifier: TokenVerifier`): what its implementations do.
+    if (type) return mergeSummaries(type.split('|').map((c) => this.classMethod(c, method) ?? this.methodSummary(c.slice(c.indexOf('#') + 1), method)).filter((s): s is Summary => !!s));
     if (lookup(frame, recv)?.length) return undefined;
     if (/^[A-Z]/.test(recv) && this.summaries.has(`${recv}.${method}`)) return this.summaries.get(`${recv}.${method}`);
     const target = this.resolve(recv);
@@ -463,6 +467,7 @@ export abstract class Engine {
       this.program.bump(dep);
     };
     for (const [sub, base] of this.bases) register(this.program.subclasses, base, `${this.file}#${sub}`, `subclasses:${base}`);
+    for (const [sub, ifaces] of this.implementations) for (const i of ifaces) register(this.program.subclasses, i, `${this.file}#${sub}`, `subclasses:${i}`);
     for (const key of this.summaries.keys()) {
       const [cls, method] = key.split('.');
       if (!method || !/^_*[A-Z]/.test(cls!) || method === 'constructor' || method === '__init__') continue;

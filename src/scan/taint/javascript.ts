@@ -270,6 +270,9 @@ export class JavaScriptEngine extends Engine {
     const heritage = node.namedChildren.find((c) => c?.type === 'class_heritage');
     const base = heritage?.descendantsOfType('extends_clause')[0]?.childForFieldName('value') ?? (heritage?.namedChildren[0]?.type === 'identifier' ? heritage.namedChildren[0] : undefined);
     if (base) this.bases.set(className, base.text.split('.').pop()!.replace(/<.*$/, ''));
+    // `class ScalekitVerifier implements TokenVerifier`: calls on a `TokenVerifier` may reach its methods.
+    const interfaces = heritage?.descendantsOfType('implements_clause')[0]?.namedChildren ?? [];
+    for (const i of interfaces) if (i) this.implementations.set(className, [...(this.implementations.get(className) ?? []), i.text.split('.').pop()!.replace(/<.*$/, '')]);
     const body = node.childForFieldName('body');
     for (const m of body?.namedChildren ?? []) {
       if (!m) continue;
