@@ -36,6 +36,8 @@ export class JavaScriptEngine extends Engine {
 
   /** Callbacks (by start index) whose first parameter is an element of a known collection (`tools.forEach(…)`). */
   readonly #elementParams = new Map<number, string>();
+  /** Callbacks (by start index) handed the entries of an inbound header map (`headers.forEach((value, key) => …)`). */
+  readonly #entryParams = new Map<number, Taints>();
   /** Module-level records of this file whose functions are aliased as `name.prop` summaries. */
   readonly #recordOwners = new Set<string>();
 
@@ -326,7 +328,9 @@ export class JavaScriptEngine extends Engine {
         }
       } else if (p.type === 'assignment_pattern') pattern = p.childForFieldName('left');
       if (!pattern) continue;
-      const t = index === tokenParam ? [source('cred', p, `source: the bearer token given to the token verifier \`${name ?? 'verifyToken'}\``)] : this.paramTaint(pattern, typeName, index, p);
+      const given = index === 0 ? this.#entryParams.get(node.startIndex) : undefined;
+      const t = index === tokenParam ? [source('cred', p, `source: the bearer token given to the token verifier \`${name ?? 'verifyToken'}\``)]
+        : given ? union(given, this.paramTaint(pattern, typeName, index, p)) : this.paramTaint(pattern, typeName, index, p);
       if (pattern.type === 'identifier') frame.vars.set(pattern.text, t);
       // `(client: Scope3ApiClient) => client.createAgent(key)`: calls on the parameter reach that class's methods.
       const cls = pattern.type === 'identifier' && typeName && /^[A-Z]/.test(typeName) ? (this.classesWithMembers.has(typeName) ? typeName : this.importedKey(this.resolve(typeName))) : undefined;
@@ -454,7 +458,9 @@ export class JavaScriptEngine extends Engine {
           return;
         }
         const kind: Kind = names.includes('headers') ? 'options' : 'headers';
-        if (isLocal(frame, root) || lookup(frame, root)) frame.vars.set(root, union(lookup(frame, root) ?? NONE, retag(carriesCredential(t), kind)));
+        // A container of an enclosing function filled in a callback (`headers.forEach((v, k) => { raw[k] = v })`) is
+        // the same object there.
+        if (isLocal(frame, root) || lookup(frame, root)) holder(frame, root).vars.set(root, union(lookup(frame, root) ?? NONE, retag(carriesCredential(t), kind)));
         return;
       }
       default:
@@ -706,6 +712,12 @@ export class JavaScriptEngine extends Engine {
       const keys = this.elementKeys(receiverNode, frame);
       if (keys.length) this.#elementParams.set(unwrap(argNodes[0]).startIndex, keys.join('|'));
     }
+    // `request.headers.forEach((value, key) => …)`, `Object.entries(headers).forEach(([k, v]) => …)`: the callback
+    // is handed each header, as `for … of` is.
+    if (receiverNode && name === 'forEach' && argNodes[0] && FUNCTIONS.has(unwrap(argNodes[0]).type)) {
+      const each = only(receiver, 'headers', 'cred');
+      if (each.length) this.#entryParams.set(unwrap(argNodes[0]).startIndex, hop(each, argNodes[0], 'each entry'));
+    }
     const args: Taints[] = argNodes.map((a) => this.eval(a, frame));
 
     // Sinks are recognised by what the callee really is: `undiciRequest` imported as `request` from 'undici'.
@@ -749,7 +761,7 @@ export class JavaScriptEngine extends Engine {
       if (HEADER_SETTERS.has(name) && args[1]) {
         const path = memberPath(receiverNode);
         if (path && !path.names.includes('headers') && (isLocal(frame, path.root) || lookup(frame, path.root))) {
-          frame.vars.set(path.root, union(lookup(frame, path.root) ?? NONE, retag(carriesCredential(args[1]), 'headers')));
+          holder(frame, path.root).vars.set(path.root, union(lookup(frame, path.root) ?? NONE, retag(carriesCredential(args[1]), 'headers')));
         }
       }
     }
@@ -1164,6 +1176,12 @@ function isOptionsBag(name: string): boolean {
 }
 
 /** Whether `name` is bound in a function frame between `frame` and the module (a parameter, a local, a closure variable). */
+/** The frame whose variable `name` is (the nearest that binds it), or `frame` itself. */
+function holder(frame: Frame, name: string): Frame {
+  for (let f: Frame | undefined = frame; f; f = f.parent) if (f.vars.has(name)) return f;
+  return frame;
+}
+
 function lookupOwnedBelowModule(frame: Frame, name: string, module: Frame | undefined): boolean {
   for (let f: Frame | undefined = frame; f && f !== module; f = f.parent) if (f.vars.has(name) || f.locals.has(name)) return true;
   return false;
