@@ -69,13 +69,13 @@ if (values.json) {
   if (values.verbose) {
     for (const o of outcomes) {
       const ok = o.c.label === 'positive' ? o.hit : !o.hit;
-      console.log(`${ok ? 'ok  ' : 'MISS'} ${o.c.label.padEnd(8)} ${o.c.rule.padEnd(26)} ${path.basename(o.dir)}/${o.c.id}${o.c.label === 'positive' && o.hit && !o.atSink ? '  (found, not at the labelled sink)' : ''}${!ok && o.findings.length ? '  ' + o.findings.join(' ') : ''}`);
+      console.log(`${ok ? 'ok  ' : 'MISS'} ${o.c.label.padEnd(8)} ${o.c.rule.padEnd(26)} ${path.basename(o.dir)}/${o.c.id}${o.c.label === 'positive' && o.hit && !o.atSink ? `  (found, not at the labelled sink: ${o.findings.join(' ')})` : ''}${!ok && o.findings.length ? '  ' + o.findings.join(' ') : ''}`);
     }
     console.log('');
   }
   console.log('group'.padEnd(46) + 'recall      precision   (found/positives, at sink, false alarms/negatives)');
   for (const r of rows) {
-    console.log(`${r.group.padEnd(46)}${r.recall.toFixed(2).padEnd(12)}${r.precision.toFixed(2).padEnd(12)}${r.found}/${r.positives}, ${r.atSink} at sink, ${r.falseAlarms}/${r.negatives}`);
+    console.log(`${r.group.padEnd(46)} ${r.recall.toFixed(2).padEnd(12)}${r.precision.toFixed(2).padEnd(12)}${r.found}/${r.positives}, ${r.atSink} at sink, ${r.falseAlarms}/${r.negatives}`);
   }
   console.log(`\n${files} files in ${(ms / 1000).toFixed(2)} s`);
 }

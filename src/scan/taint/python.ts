@@ -4,7 +4,7 @@ import { qualify } from '../imports.ts';
 import type { Node } from '../parser.ts';
 import {
   AUTH_INFO_ATTRS, HTTP_CONSTRUCTORS, MCP_CLIENT_TRANSPORTS, HTTP_METHOD_NAMES, NONE, REQUEST_ATTRS, REQUEST_NAMES, REQUEST_TYPES, TOKEN_ATTRS,
-  branch, carriesCredential, derive, hop, isCredentialHeader, isCredentialName, isPlaceholder, isLocal, isSettingsBlob, isTokenExchangeName, lookup, TO_ISSUER, only, retag, short, source, stepAt,
+  branch, carriesCredential, derive, hop, isCredentialHeader, isCredentialName, isPlaceholder, isLocal, isSettingsBlob, isTokenExchangeName, lookup, TO_ISSUER, only, retag, short, source, stepAt, typeOf,
   union, type Frame, type Summary, type Taints,
 } from './core.ts';
 import { Engine } from './engine.ts';
@@ -188,6 +188,8 @@ export class PythonEngine extends Engine {
       summary.params.push(pname);
       index++;
     }
+    // `def _provider(self) -> AirtableOAuthProvider | None`: what it returns is an instance of that class.
+    this.returnsInstance(frame, this.annotatedClass(node.childForFieldName('return_type')));
     if (body) this.block(body, frame);
   }
 
@@ -316,6 +318,12 @@ export class PythonEngine extends Engine {
         if (cell) {
           this.writeStore(cell.key, t, target, cell.label);
           return;
+        }
+        // `provider.access_token = tok` on an instance of a class of the scan: its methods read it as `self.access_token`.
+        const type = obj.type === 'identifier' ? typeOf(frame, obj.text) : undefined;
+        const given = t.filter((x) => x.origin);
+        if (type && given.length) {
+          for (const c of type.split('|')) this.writeStore(`${c.includes('#') ? c : `${this.file}#${c}`}.${attr}`, given, target, `\`${obj.text}.${attr}\``);
         }
         this.taintRoot(obj, t, frame);
         return;
