@@ -670,8 +670,13 @@ export class JavaScriptEngine extends Engine {
         const keyNode = c.childForFieldName('key')!;
         const key = stringValue(keyNode) ?? (keyNode.type === 'property_identifier' ? keyNode.text : undefined);
         const valueNode = c.childForFieldName('value')!;
+        // Cloudflare's OAuth provider calls `resolveExternalToken({ token, request })` with a bearer it did not issue
+        // itself; the `props` it returns are what the McpAgent reads as `this.props`.
+        const external = key === 'resolveExternalToken' && FUNCTIONS.has(unwrap(valueNode).type);
+        if (external) this.#entryParams.set(unwrap(valueNode).startIndex, [source('tokenobj', valueNode, 'source: the bearer given to `resolveExternalToken`')]);
         // A function-valued property is worth what it returns (`getAccessToken: async () => tok`): token providers.
         const v = FUNCTIONS.has(unwrap(valueNode).type) ? this.functionDef(unwrap(valueNode), frame, key) : this.eval(valueNode, frame);
+        if (external) this.writeStore('props.*', v.filter((t) => t.origin), c, 'the `props` `resolveExternalToken` returns');
         // FastMCP (TypeScript): what `authenticate(request)` returns is every tool's `context.session`.
         if (key === 'authenticate' && FUNCTIONS.has(unwrap(valueNode).type)) {
           this.writeStore('session.*', (this.summaries.get('authenticate')?.returns ?? NONE).filter((t) => t.origin), c, 'the FastMCP session');
@@ -727,6 +732,18 @@ export class JavaScriptEngine extends Engine {
     this.sinks(node, importedAs ?? name, receiverNode, argNodes, args, frame);
 
     if (isTokenExchangeName(name)) return NONE;
+    // `super(apiKey, …)` in a constructor: what the base class's constructor does with it (stores it in a field its
+    // methods send), for this class's constructor parameters.
+    if (callee.type === 'super' && frame.className) {
+      const base = this.bases.get(frame.className);
+      const baseKey = base ? (this.classesWithMembers.has(base) ? base : this.importedKey(this.resolve(base))) : undefined;
+      if (baseKey) {
+        const ctor = this.classMethod(baseKey, 'constructor');
+        if (ctor) this.applySummary(frame, ctor, args, node, `super (${base})`);
+        this.applyConstructor(frame, baseKey, args, node, `super (${base})`);
+      }
+      return NONE;
+    }
     let out: Taints = NONE;
     // Next.js: `headers()` / `cookies()` from 'next/headers' are the inbound request's.
     if (callee.type === 'identifier' && (name === 'headers' || name === 'cookies')) {
