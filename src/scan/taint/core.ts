@@ -124,6 +124,8 @@ export function isCredentialHeader(name: string): boolean {
   // Session and request identifiers (`Mcp-Session-Id`) name a session; they do not prove who the caller is.
   if (/(^|-)(session-?id|request-?id|sid)$/.test(n)) return false;
   if (['auth', 'token', 'api-key', 'apikey', 'secret', 'credential', 'session', 'bearer', 'password', 'passwd'].some((w) => n.includes(w))) return true;
+  // `x-jira-pat`, `x-github-pat`: a personal access token.
+  if (/(^|-)pat$/.test(n)) return true;
   // `x-subscription-key`, `ocp-apim-subscription-key`, `kosis_key`: a key by name, unless it names something else.
   return /(^|-)key$/.test(n) && !/(^|-)(idempotency|cache|public|sort|partition|routing|dedup|dedupe|primary|foreign|object|storage|file)-key$/.test(n);
 }

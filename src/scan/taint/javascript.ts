@@ -641,6 +641,8 @@ export class JavaScriptEngine extends Engine {
       // `authInfo.extra`: what the project's token verifier put there (the bearer, when it keeps it for the tools).
       else if (t.kind === 'tokenobj' && prop === 'extra') out = union(out, this.readStore('authInfo.extra', node, '`authInfo.extra` (filled by the token verifier)'));
       else if (t.kind === 'options' && prop === 'headers') out = union(out, [{ ...t, kind: 'headers' }]);
+      // `schema.safeParse(config).data`: the object that was validated.
+      else if (t.kind === 'headers' && prop === 'data') out = union(out, [t]);
       else if (isPlaceholder(t) && prop === 'headers') out = union(out, [{ ...t, kind: 'headers' }]);
       else if (isPlaceholder(t) && TOKEN_ATTRS.has(prop)) out = union(out, [{ ...t, kind: 'cred' }]);
       else if (isPlaceholder(t) && (isCredentialHeader(prop) || isCredentialName(prop))) out = union(out, [{ ...t, kind: 'cred' }]);
@@ -793,7 +795,11 @@ export class JavaScriptEngine extends Engine {
       out = union(out, only(all, 'headers', 'options', 'cred'));
     } else if (TRANSPARENT_CALLS.has(name)) {
       // `JSON.parse(cred)` is an object of credentials; String/btoa/atob/encodeURI of one is still the credential.
-      for (const a of args) out = union(out, name === 'parse' ? retag(only(a, 'cred'), 'headers') : ['String', 'btoa', 'atob'].includes(name) || name.includes('URI') ? retag(carriesCredential(a), 'cred') : a);
+      // A schema's `parse(obj)` (zod, valibot) returns the object it validated.
+      for (const a of args) out = union(out, name === 'parse' ? union(retag(only(a, 'cred'), 'headers'), only(a, 'headers', 'options'), receiverNode?.text === 'JSON' ? NONE : retag(a.filter(isPlaceholder), 'headers')) : ['String', 'btoa', 'atob'].includes(name) || name.includes('URI') ? retag(carriesCredential(a), 'cred') : a);
+    } else if (SCHEMA_PARSERS.has(name) && receiverNode) {
+      // …and `safeParse(obj)` returns it as `.data`, `parseAsync` as a promise of it.
+      for (const a of args.slice(0, 1)) out = union(out, only(a, 'headers', 'options'), retag(a.filter(isPlaceholder), 'headers'));
     }
     if (name === 'Headers') for (const a of args) out = union(out, retag(carriesCredential(only(a, 'headers', 'cred')), 'headers'));
     // `names.map((n) => headers[n])`: the array holds what the callback returns; `find`/`filter` keep the elements.
@@ -1151,6 +1157,9 @@ const REQUEST_FUNCTION = /request|fetch|call|send|http|^(get|post|put|patch|dele
 
 /** Package functions named for the credential they take: `sgMail.setApiKey(key)`, `client.setToken(tok)`, `login(…)`. */
 const CREDENTIAL_SETTER = /^(set|use|with)?\w*(api_?key|token|auth|credentials?|bearer|password|secret)$|^(login|authenticate|connect)$/i;
+
+/** Schema validators that hand back the object they were given (`.data` of `safeParse`). */
+const SCHEMA_PARSERS = new Set(['safeParse', 'parseAsync', 'safeParseAsync']);
 
 const ARRAY_MAPPERS = new Set(['map', 'flatMap', 'reduce']);
 /** Array methods whose callback's first parameter is an element. */

@@ -697,7 +697,8 @@ export class PythonEngine extends Engine {
         return NONE;
       }
       const first = argsNode?.namedChildren[0];
-      if (name === 'get' && positional.length <= 1 && (!first || ['none', 'string', 'integer'].includes(first.type))) {
+      // A default (`.get(None)`, `.get({})`); a dictionary or list cannot be a mapping's key, so that `get` is a ContextVar's.
+      if (name === 'get' && positional.length <= 1 && (!first || ['none', 'string', 'integer', 'dictionary', 'list', 'true', 'false'].includes(first.type))) {
         const stored = this.readStore(key, node, label, recv);
         if (stored.length) return stored;
       }
