@@ -170,6 +170,8 @@ function checksAudienceNearby(call: Node, ctx: FileContext): boolean {
 export function checksAudienceInCode(source: string): boolean {
   // `typeof payload.aud === "string"` asks what kind of value it is, not whether it is ours.
   source = source.replace(/typeof\s+[\w.$?]+/g, 'typeof_');
+  // …or hands it to a check named for it (`config.audienceMatches(claims.aud)`, `validate_audience(claims["aud"])`).
+  if (/\w*aud\w*\s*\(\s*[\w$.?]+(?:\.aud\b|\[\s*["']aud["']\s*\])/i.test(source)) return true;
   return /\.aud\b\s*(?:!==|===|!=|==|\bnot\s+in\b|\bin\b)|\[\s*["']aud["']\s*\]\s*(?:!==|===|!=|==|\bnot\s+in\b|\bin\b)|\.get\(\s*["']aud["']|\baud\w*\.includes\(|\.includes\([^)]*\.aud\b/.test(source);
 }
 
@@ -241,7 +243,16 @@ function pythonIssue(lib: Lib, call: Node, ctx: FileContext): Issue | undefined 
       const what = disabled.key === 'verify_signature' ? 'signature verification (and with it the audience check)' : 'the audience check';
       return { level: 'error', node: disabled.node, message: `\`${label}\` is called with \`"${disabled.key}": False\`, which turns off ${what}: tokens issued for other services are accepted.`, fix: FIX_OPTIONS, unsigned: disabled.key === 'verify_signature' };
     }
-    if (!given('audience', lib === 'pyjwt' ? 5 : 4) && !splat) {
+    // `jwt.decode(token, key, **kwargs)` with `kwargs["audience"]` set only under an `if`.
+    const splatted = splat ? splatAudience(call, args) : 'unknown';
+    if (splatted === 'sometimes') {
+      return {
+        level: 'warning', node: call,
+        message: `\`${label}(**…)\` gets \`audience\` only on one branch (set under a condition): when it is left out, a token issued for any audience is accepted.`,
+        fix: 'Always pass `audience=`; fail at start-up when the expected audience is not configured.',
+      };
+    }
+    if (!given('audience', lib === 'pyjwt' ? 5 : 4) && (!splat || splatted === 'never')) {
       const lname = lib === 'pyjwt' ? 'PyJWT' : 'python-jose';
       return {
         level: 'warning', node: call,
@@ -379,8 +390,17 @@ function splatAudience(call: Node, args: Node[]): 'always' | 'sometimes' | 'neve
       if (right.namedChildren.some((p) => p?.type === 'pair' && stringValue(p.childForFieldName('key')) === 'audience')) found = 'always';
     }
     if (left?.type === 'subscript' && left.childForFieldName('value')?.text === names[0] && stringValue(left.childForFieldName('subscript')) === 'audience' && found !== 'always') {
+      // Under an `if` that has a branch (or an implicit `else`) not setting it: only sometimes.
+      const setsAudience = (branch: Node) => descendants(branch, new Set(['assignment'])).some((b) => {
+        const l = b.childForFieldName('left');
+        return l?.type === 'subscript' && l.childForFieldName('value')?.text === names[0] && stringValue(l.childForFieldName('subscript')) === 'audience';
+      });
       let conditional = false;
-      for (let n: Node | null = a.parent; n && n.id !== fn.id; n = n.parent) if (n.type === 'if_statement' && !n.childForFieldName('alternative')) conditional = true;
+      for (let n: Node | null = a.parent; n && n.id !== fn.id; n = n.parent) {
+        if (n.type !== 'if_statement') continue;
+        const branches = [n.childForFieldName('consequence'), ...n.namedChildren.filter((c) => c?.type === 'elif_clause' || c?.type === 'else_clause')].filter((b): b is Node => !!b);
+        if (!n.namedChildren.some((c) => c?.type === 'else_clause') || !branches.every(setsAudience)) conditional = true;
+      }
       found = conditional ? 'sometimes' : 'always';
     }
   }

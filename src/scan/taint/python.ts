@@ -795,7 +795,11 @@ export class PythonEngine extends Engine {
     }
     // `typing.cast(Request, value)` is the value.
     if (name === 'cast' && args[1]) out = union(out, args[1]);
-    if (TRANSPARENT_CALLS.has(name)) {
+    if (name === 'dict' && fn.type === 'identifier' && keywords.size) {
+      // `dict(method="GET", headers=headers)` is the literal `{"method": "GET", "headers": headers}`: request options.
+      for (const [k, v] of keywords) out = union(out, k === 'headers' ? retag(carriesCredential(v.taints), 'options') : k.startsWith('**') ? only(v.taints, 'headers', 'options') : retag(carriesCredential(v.taints), 'headers'));
+      for (const a of args) out = union(out, a);
+    } else if (TRANSPARENT_CALLS.has(name)) {
       // `json.loads(cred)` is a mapping of credentials; str/base64/quote of one is still the credential.
       for (const a of [...args, ...[...keywords.values()].map((k) => k.taints)]) {
         out = union(out, name === 'loads' ? retag(only(a, 'cred'), 'headers') : name === 'str' || name.includes('b64') || name.includes('quote') ? retag(carriesCredential(a), 'cred') : a);
