@@ -10,7 +10,7 @@ import { Program } from './program.ts';
 import { ModuleResolver } from './resolve.ts';
 import { ProjectIndex, type Project } from './project.ts';
 import { authorizationPassthrough, checkAuthorizationPassthrough } from './rules/authorization-passthrough.ts';
-import { audienceCheckingCallers, checkJwtNoAudience, checksAudienceInCode, jwtNoAudience, type JwtFinding } from './rules/jwt-no-audience.ts';
+import { audienceCheckingCallers, checkJwtNoAudience, checksAudienceInCode, jwtNoAudience, settingsOnByDefault, type JwtFinding } from './rules/jwt-no-audience.ts';
 
 export type { Finding, Level, RuleMeta, ScanError } from './finding.ts';
 export { formatText } from './report/text.ts';
@@ -60,6 +60,8 @@ export async function scanPaths(paths: readonly string[], options: ScanOptions =
   const helpers: JwtFinding[] = [];
   /** `project root \0 function name` of functions called by a function that checks `aud` by hand. */
   const audienceCallees = new Set<string>();
+  /** `project root \0 setting` of boolean settings declared on by default (see `settingsOnByDefault`). */
+  const settingsOn = new Set<string>();
   /** Projects behind a FastMCP OAuth proxy and without a token verifier of their own (see `importsTokenProxy`). */
   const proxyProjects = new Set<string>();
   const verifierProjects = new Set<string>();
@@ -88,7 +90,8 @@ export async function scanPaths(paths: readonly string[], options: ScanOptions =
         }
         const imports = collectImports(tree.rootNode, ctx.family);
         const project = await projects.projectOf(file.abs, file.scanRoot);
-        for (const j of checkJwtNoAudience(ctx, imports)) if (j.helper) helpers.push(j); else findings.push(j.finding);
+        for (const j of checkJwtNoAudience(ctx, imports)) if (j.helper || j.gate) helpers.push(j); else findings.push(j.finding);
+        if (ctx.family === 'python') for (const name of settingsOnByDefault(text)) settingsOn.add(`${project.root}\u0000${name}`);
         if (checksAudienceInCode(text)) for (const name of audienceCheckingCallers(ctx)) audienceCallees.add(`${project.root}\u0000${name}`);
         if (project.declaresMcp || importsMcp(imports, ctx.family)) mcpProjects.add(project);
         const auth = importsTokenProxy(imports, ctx.family);
@@ -108,7 +111,11 @@ export async function scanPaths(paths: readonly string[], options: ScanOptions =
   // of a project has been seen: a helper module may precede the server).
   // A verification helper that returns the claims is left to its callers when one that checks `aud` by hand calls it.
   const rootOf = new Map(parsed.map((p) => [p.shown, p.project.root]));
-  findings.push(...helpers.filter((j) => !audienceCallees.has(`${rootOf.get(j.finding.file) ?? ''}\u0000${j.helper}`)).map((j) => j.finding));
+  // A one-branch check whose setting the project declares on by default is the default: not reported.
+  findings.push(...helpers.filter((j) => {
+    const root = rootOf.get(j.finding.file) ?? '';
+    return !(j.helper && audienceCallees.has(`${root}\u0000${j.helper}`)) && !(j.gate && settingsOn.has(`${root}\u0000${j.gate}`));
+  }).map((j) => j.finding));
   includeImportedProjects(parsed, mcpProjects);
   const targets = parsed.filter((p) => options.mcpGate === false || mcpProjects.has(p.project));
   for (const root of verifierProjects) proxyProjects.delete(root);

@@ -56,6 +56,8 @@ export interface JwtFinding {
   finding: Finding;
   /** The name of the verification helper whose claims the caller gets (undefined: not a helper that returns them). */
   helper?: string;
+  /** A one-branch warning gated by this setting: dropped when the project's settings default it to `True`. */
+  gate?: string;
 }
 
 /** Function nodes of both grammars (Python `function_definition`, the JavaScript/TypeScript kinds). */
@@ -97,7 +99,7 @@ export function checkJwtNoAudience(ctx: FileContext, imports: Imports): JwtFindi
     const lib = py ? (q ? pythonLib(q, fn, authlibInstances, imports) : undefined) : jsLib(q, imports, call);
     if (!lib) continue;
     const issue = py ? pythonIssue(lib, call, ctx) : jsIssue(lib, call, ctx, q);
-    if (issue) out.push({ finding: makeFinding(ctx, JWT_RULE, issue.level, issue.node, issue.message, issue.fix), helper: issue.unsigned ? undefined : claimsReturned(call) });
+    if (issue) out.push({ finding: makeFinding(ctx, JWT_RULE, issue.level, issue.node, issue.message, issue.fix), helper: issue.unsigned ? undefined : claimsReturned(call), gate: issue.gate });
   }
   return out;
 }
@@ -154,6 +156,17 @@ interface Issue {
   fix: string;
   /** The signature is not verified either: checking the audience elsewhere does not make this a verification. */
   unsigned?: boolean;
+  /** A one-branch check gated by a setting (`settings.jwt_verify_audience`): the setting's name. */
+  gate?: string;
+}
+
+/** The setting a condition or option value reads: `settings.verify_aud`, `bool(self.config.verify_aud)` → its name. */
+function gateName(node: Node | null | undefined): string | undefined {
+  let n = node;
+  while (n && (n.type === 'parenthesized_expression' || (n.type === 'call' && n.childForFieldName('function')?.text === 'bool'))) {
+    n = n.type === 'call' ? n.childForFieldName('arguments')?.namedChildren[0] : n.namedChildren[0];
+  }
+  return n?.type === 'attribute' ? n.childForFieldName('attribute')?.text : undefined;
 }
 
 /** The function around the call, or a function of the same file it calls, reads `aud` in a comparison. */
@@ -167,6 +180,14 @@ function checksAudienceNearby(call: Node, ctx: FileContext): boolean {
 }
 
 /** Reads the audience by hand (`payload.aud !== …`, `claims["aud"] not in …`, `.get("aud")`, `aud.includes(…)`). */
+/**
+ * Boolean settings a Python file declares on by default (`verify_audience: bool = True`, `= Field(default=True)` in a
+ * settings class): a check gated by one runs unless an operator turns it off.
+ */
+export function settingsOnByDefault(source: string): string[] {
+  return [...source.matchAll(/^[ \t]+(\w+)\s*:\s*bool\s*=\s*(?:True\b|Field\(\s*(?:default\s*=\s*)?True\b)/gm)].map((m) => m[1]!);
+}
+
 export function checksAudienceInCode(source: string): boolean {
   // `typeof payload.aud === "string"` asks what kind of value it is, not whether it is ours.
   source = source.replace(/typeof\s+[\w.$?]+/g, 'typeof_');
@@ -234,7 +255,7 @@ function pythonIssue(lib: Lib, call: Node, ctx: FileContext): Issue | undefined 
     if (disabled?.key === 'verify_signature' && onlyPeeks(call)) return undefined;
     if (disabled?.sometimes) {
       return {
-        level: 'warning', node: disabled.node,
+        level: 'warning', node: disabled.node, gate: disabled.gate,
         message: `\`${label}\` turns the audience check on only when \`${shortText(disabled.node.childForFieldName('value') ?? disabled.node, 40)}\` is true: when it is not (an audience left unconfigured), a token issued for any audience is accepted.`,
         fix: 'Always verify the audience; fail closed at start-up when the expected audience is not configured.',
       };
@@ -244,10 +265,11 @@ function pythonIssue(lib: Lib, call: Node, ctx: FileContext): Issue | undefined 
       return { level: 'error', node: disabled.node, message: `\`${label}\` is called with \`"${disabled.key}": False\`, which turns off ${what}: tokens issued for other services are accepted.`, fix: FIX_OPTIONS, unsigned: disabled.key === 'verify_signature' };
     }
     // `jwt.decode(token, key, **kwargs)` with `kwargs["audience"]` set only under an `if`.
-    const splatted = splat ? splatAudience(call, args) : 'unknown';
+    const gates: string[] = [];
+    const splatted = splat ? splatAudience(call, args, gates) : 'unknown';
     if (splatted === 'sometimes') {
       return {
-        level: 'warning', node: call,
+        level: 'warning', node: call, gate: gates.length === 1 ? gates[0] : undefined,
         message: `\`${label}(**…)\` gets \`audience\` only on one branch (set under a condition): when it is left out, a token issued for any audience is accepted.`,
         fix: 'Always pass `audience=`; fail at start-up when the expected audience is not configured.',
       };
@@ -275,10 +297,11 @@ function pythonIssue(lib: Lib, call: Node, ctx: FileContext): Issue | undefined 
   }
   if (lib === 'fastmcp') {
     // `JWTVerifier(**kwargs)` with `kwargs` built in this function: what it holds decides.
-    const splatted = splat ? splatAudience(call, args) : 'unknown';
+    const gates: string[] = [];
+    const splatted = splat ? splatAudience(call, args, gates) : 'unknown';
     if (splatted === 'sometimes') {
       return {
-        level: 'warning', node: call,
+        level: 'warning', node: call, gate: gates.length === 1 ? gates[0] : undefined,
         message: `\`${label}(**…)\` gets \`audience\` only on one branch (set under a condition): when it is left out, the FastMCP verifier accepts tokens issued for any audience.`,
         fix: 'Always pass `audience=`; fail at start-up when the expected audience is not configured.',
       };
@@ -372,7 +395,7 @@ function onlyPeeks(call: Node): boolean {
  * in the literal or set on every path (`always`), only under an `if` (`sometimes`), `never`, or `unknown` (not built
  * here).
  */
-function splatAudience(call: Node, args: Node[]): 'always' | 'sometimes' | 'never' | 'unknown' {
+function splatAudience(call: Node, args: Node[], gates: string[] = []): 'always' | 'sometimes' | 'never' | 'unknown' {
   const names = args.filter((a) => a.type === 'dictionary_splat').map((a) => a.namedChildren[0]).filter((n): n is Node => n?.type === 'identifier').map((n) => n.text);
   if (names.length !== 1) return 'unknown';
   let fn: Node | null = call.parent;
@@ -399,7 +422,11 @@ function splatAudience(call: Node, args: Node[]): 'always' | 'sometimes' | 'neve
       for (let n: Node | null = a.parent; n && n.id !== fn.id; n = n.parent) {
         if (n.type !== 'if_statement') continue;
         const branches = [n.childForFieldName('consequence'), ...n.namedChildren.filter((c) => c?.type === 'elif_clause' || c?.type === 'else_clause')].filter((b): b is Node => !!b);
-        if (!n.namedChildren.some((c) => c?.type === 'else_clause') || !branches.every(setsAudience)) conditional = true;
+        if (!n.namedChildren.some((c) => c?.type === 'else_clause') || !branches.every(setsAudience)) {
+          conditional = true;
+          const gate = gateName(n.childForFieldName('condition'));
+          if (gate) gates.push(gate);
+        }
       }
       found = conditional ? 'sometimes' : 'always';
     }
@@ -424,7 +451,7 @@ function checksAudienceByHand(call: Node): boolean {
 }
 
 /** `{"verify_aud": False}` / `{"verify_signature": False}` in an options dict literal or a same-file variable. */
-function disabledOption(node: Node, ctx: FileContext, call: Node): { key: string; node: Node; sometimes?: boolean } | undefined {
+function disabledOption(node: Node, ctx: FileContext, call: Node): { key: string; node: Node; sometimes?: boolean; gate?: string } | undefined {
   const dict = resolveLiteral(node, ctx, call, 'dictionary');
   if (!dict) return undefined;
   for (const pair of dict.namedChildren) {
@@ -433,7 +460,7 @@ function disabledOption(node: Node, ctx: FileContext, call: Node): { key: string
     const value = pair.childForFieldName('value');
     if ((key === 'verify_aud' || key === 'verify_signature') && value?.type === 'false') return { key, node: dict === node ? pair : call };
     // `"verify_aud": bool(settings.audience)`: checked only when configured.
-    if (key === 'verify_aud' && value && value.type !== 'true' && value.type !== 'false') return { key, node: dict === node ? pair : call, sometimes: true };
+    if (key === 'verify_aud' && value && value.type !== 'true' && value.type !== 'false') return { key, node: dict === node ? pair : call, sometimes: true, gate: gateName(value) };
   }
   return undefined;
 }
