@@ -820,7 +820,17 @@ export class JavaScriptEngine extends Engine {
     const text = calleeText(node);
     // `(factoryForTests() ?? defaultFactory)(config)`: the call may reach any function named in the callee.
     const summary = isNew ? undefined : this.calleeSummary(callee, name, receiverNode, frame) ?? this.alternativeCallees(callee, frame);
-    if (summary) out = union(out, this.applySummary(frame, summary, args, node, text));
+    if (summary) {
+      let result = this.applySummary(frame, summary, args, node, text);
+      // `provider.getAuthHeader()` on an object built from the credential (`new PatProvider(pat)`), for a method that
+      // returns a credential-named field of its own (`Bearer ${this.token}`): the object's credential.
+      if (receiverNode && receiverNode.type !== 'this') {
+        const held = carriesCredential(receiver).length ? union(only(receiver, 'cred', 'headers', 'options')) : NONE;
+        result = union(...result.map((t) => t.field === undefined || t.origin ? [t]
+          : isCredentialName(t.field.split('.').pop()!) ? retag(hop(held, node, `\`${text}()\` returns the credential the object holds`), t.kind) : NONE));
+      }
+      out = union(out, result);
+    }
     // `this.factory(headers)`: a function the constructor stored in a field, called by a method.
     if (!summary && receiverNode?.type === 'this' && frame.className && this.ctorAttrs.has(`${frame.className}.${name}`)) {
       this.recordFieldCall(frame.className, name, args, node);
