@@ -162,6 +162,9 @@ export class JavaScriptEngine extends Engine {
     const name = d.childForFieldName('name');
     const value = d.childForFieldName('value');
     if (!name) return;
+    // `let` / `const` declare a new binding (in another block, a same-named one is a different variable): it starts
+    // from nothing rather than adding to what the name held in a sibling branch.
+    if (d.parent?.type === 'lexical_declaration' && name.type === 'identifier') frame.vars.delete(name.text);
     if (!value) {
       if (name.type === 'identifier') frame.locals.add(name.text);
       return;
