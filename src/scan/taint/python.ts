@@ -132,10 +132,17 @@ export class PythonEngine extends Engine {
         // if/while/try/match and their clauses: evaluate conditions, walk nested blocks in order, as branches.
         for (const c of node.namedChildren) {
           if (!c) continue;
+          // An `if` branch that always returns or raises: what it assigns is not there after the `if`.
+          const ends = node.type === 'if_statement' && terminates(c.type === 'block' ? c : c.childForFieldName('consequence') ?? c.childForFieldName('body') ?? c.namedChildren.find((k) => k?.type === 'block') ?? undefined);
+          const before = ends ? new Map(frame.vars) : undefined;
           if (c.type === 'block') branch(frame, () => this.block(c, frame));
           else if (/_clause$|^case_|^block$/.test(c.type)) branch(frame, () => this.statement(c, frame));
           else if (isStatement(c.type)) this.statement(c, frame);
           else this.eval(c, frame);
+          if (before) {
+            for (const k of [...frame.vars.keys()]) if (!before.has(k)) frame.vars.delete(k);
+            for (const [k, v] of before) frame.vars.set(k, v);
+          }
         }
     }
   }
@@ -1111,6 +1118,26 @@ const NOT_CLIENT_PACKAGES = new Set([
   'attrs', 'attr', 'marshmallow', 'msgspec', 'orjson', 'ujson', 'yaml', 'toml', 'tomllib', 'dotenv', 'click', 'typer', 'rich',
   'multidict', 'yarl', 'werkzeug',
 ]);
+
+/** The block always leaves the function: it ends in `return` / `raise`, or in an `if` or `try` whose every way out does. */
+function terminates(block: Node | undefined | null): boolean {
+  if (!block) return false;
+  const stmts = block.namedChildren.filter((c): c is Node => !!c && c.type !== 'comment');
+  const last = stmts[stmts.length - 1];
+  if (!last) return false;
+  if (last.type === 'return_statement' || last.type === 'raise_statement') return true;
+  if (last.type === 'try_statement') {
+    const body = last.childForFieldName('body');
+    const handlers = last.namedChildren.filter((c) => c?.type === 'except_clause' || c?.type === 'except_group_clause');
+    return terminates(body) && handlers.every((h) => terminates(h!.namedChildren.find((k) => k?.type === 'block')));
+  }
+  if (last.type === 'if_statement') {
+    const clauses = last.namedChildren.filter((c) => c?.type === 'elif_clause' || c?.type === 'else_clause');
+    return terminates(last.childForFieldName('consequence')) && clauses.some((c) => c?.type === 'else_clause') &&
+      clauses.every((c) => terminates(c!.childForFieldName('consequence') ?? c!.childForFieldName('body') ?? c!.namedChildren.find((k) => k?.type === 'block')));
+  }
+  return false;
+}
 
 function isStatement(type: string): boolean {
   return type.endsWith('_statement') || type === 'function_definition' || type === 'class_definition' || type === 'decorated_definition';
