@@ -93,6 +93,13 @@ export class PythonEngine extends Engine {
         // `class _RestClient(pagerduty.RestApiV2Client)`: a subclass of another package's class, kept by its full name.
         if (name && base && this.fromPackage(base)) this.packageBases.set(name, base.text);
         if (name && body) this.declaredFields(name, body, node);
+        // `_client_class = PlainRestClient` in the class body: `cls._client_class(…)` constructs that class.
+        for (const stmt of body?.namedChildren ?? []) {
+          const a = stmt?.type === 'expression_statement' ? stmt.namedChildren[0] : undefined;
+          const left = a?.type === 'assignment' ? a.childForFieldName('left') : undefined;
+          const right = a?.childForFieldName('right');
+          if (name && left?.type === 'identifier' && right?.type === 'identifier' && /^_*[A-Z]/.test(right.text)) this.classAliases.set(`${name}.${left.text}`, right.text);
+        }
         if (body) this.block(body, { ...frame, className: name });
         return;
       }
@@ -100,7 +107,7 @@ export class PythonEngine extends Engine {
         const value = node.namedChildren[0];
         const t = value ? this.eval(value, frame) : NONE;
         if (frame.summary) frame.summary.returns = union(frame.summary.returns, hop(t, node, 'returned'));
-        if (value) this.returnsInstance(frame, this.classOfCall(value));
+        if (value) this.returnsInstance(frame, this.classOfCall(value, frame));
         return;
       }
       case 'global_statement':
@@ -204,6 +211,9 @@ export class PythonEngine extends Engine {
     return this.#module?.types ?? new Map();
   }
 
+  /** `Class.attr` → the class name a class attribute holds (`_client_class = RestClient`). */
+  readonly classAliases = new Map<string, string>();
+
   /** Classes of this file that extend a class of another package (their constructor is the package's when not overridden). */
   readonly packageBases = new Map<string, string>();
 
@@ -292,7 +302,7 @@ export class PythonEngine extends Engine {
           this.writeStore(`${this.file}#${name}`, held, target, `module variable \`${name}\``);
         }
         this.bindLocal(frame, name, held, !!valueNode && this.isClientConstruction(valueNode),
-          valueNode ? this.classOfCall(valueNode) ?? this.factoryClass(valueNode, frame) : undefined);
+          valueNode ? this.classOfCall(valueNode, frame) ?? this.factoryClass(valueNode, frame) : undefined);
         return;
       }
       case 'pattern_list':
@@ -834,7 +844,7 @@ export class PythonEngine extends Engine {
       this.recordFieldCall(frame.className, name, positional, node);
     }
     // Constructors: `__init__` stores parameters in fields that methods send.
-    const cls = this.classOfCall(node);
+    const cls = this.classOfCall(node, frame);
     if (cls) {
       const init = this.classMethod(cls, '__init__') ?? this.inheritedMethod(cls, '__init__');
       const ctorArgs = init ? bound(init) : args;
@@ -957,11 +967,16 @@ export class PythonEngine extends Engine {
     return found.length === 1 ? found[0] : undefined;
   }
 
-  classOfCall(node: Node): string | undefined {
+  classOfCall(node: Node, frame?: Frame): string | undefined {
     let n: Node | null = node;
     while (n && (n.type === 'await' || n.type === 'parenthesized_expression')) n = n.namedChildren[0] ?? null;
     if (n?.type !== 'call') return undefined;
     const fn = n.childForFieldName('function');
+    const holder = fn?.type === 'attribute' ? fn.childForFieldName('object')?.text : undefined;
+    if ((holder === 'cls' || holder === 'self') && frame?.className) {
+      const alias = this.classAliases.get(`${frame.className}.${fn!.childForFieldName('attribute')!.text}`);
+      if (alias) return this.classesWithMembers.has(alias) ? alias : this.importedKey(this.resolve(alias));
+    }
     if (fn?.type === 'identifier') {
       const name = fn.text;
       if (!/^_*[A-Z]/.test(name)) return undefined;
