@@ -272,6 +272,14 @@ export function importsMcp(imports: Imports, family: Family): boolean {
 }
 
 /**
+ * A file that speaks MCP's JSON-RPC without an SDK (a hand-written `tools/call` / `tools/list` dispatcher behind a
+ * serverless handler): it serves MCP as much as one that imports the SDK.
+ */
+export function speaksMcpByHand(source: string): boolean {
+  return /["'`]tools\/call["'`]/.test(source) && /["'`](tools\/list|initialize)["'`]/.test(source) && /jsonrpc/.test(source);
+}
+
+/**
  * The dotted name an expression stands for, with its first identifier replaced through the import table:
  * `pyjwt.decode` → `jwt.decode`; `jose.jwtVerify` → `jose.jwtVerify`. Undefined for anything but a name chain.
  */

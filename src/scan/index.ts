@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { FileContext } from './context.ts';
 import { compareFindings, type Finding, type RuleMeta, type ScanError } from './finding.ts';
 import { collectFiles, type SourceFile } from './files.ts';
-import { collectImports, importsMcp, importsTokenProxy, type Imports } from './imports.ts';
+import { collectImports, importsMcp, importsTokenProxy, speaksMcpByHand, type Imports } from './imports.ts';
 import { familyOf, firstSyntaxError, parse } from './parser.ts';
 import { Program } from './program.ts';
 import { ModuleResolver } from './resolve.ts';
@@ -93,7 +93,7 @@ export async function scanPaths(paths: readonly string[], options: ScanOptions =
         for (const j of checkJwtNoAudience(ctx, imports)) if (j.helper || j.gate) helpers.push(j); else findings.push(j.finding);
         if (ctx.family === 'python') for (const name of settingsOnByDefault(text)) settingsOn.add(`${project.root}\u0000${name}`);
         if (checksAudienceInCode(text)) for (const name of audienceCheckingCallers(ctx)) audienceCallees.add(`${project.root}\u0000${name}`);
-        if (project.declaresMcp || importsMcp(imports, ctx.family)) mcpProjects.add(project);
+        if (project.declaresMcp || importsMcp(imports, ctx.family) || speaksMcpByHand(text)) mcpProjects.add(project);
         const auth = importsTokenProxy(imports, ctx.family);
         if (auth === 'proxy') proxyProjects.add(project.root);
         if (auth === 'verifier') verifierProjects.add(project.root);

@@ -22,6 +22,9 @@ const REGEX_FUNCS = new Set(['match', 'search', 'fullmatch', 'findall', 'findite
 const QUERY_ATTRS = new Set(['query_params', 'args', 'GET', 'query', 'rel_url']);
 /** Keys of request mappings that hold header or query maps: ASGI `scope["headers"]`, AWS Lambda proxy events. */
 const REQUEST_MAPS = new Set(['headers', 'multiValueHeaders', 'queryStringParameters', 'multiValueQueryStringParameters']);
+/** `http.server` request handler classes: an instance's `headers` are the inbound request's. */
+const HTTP_SERVER_HANDLERS = new Set(['BaseHTTPRequestHandler', 'SimpleHTTPRequestHandler', 'CGIHTTPRequestHandler']);
+
 const TRANSPARENT_CALLS = new Set([
   'str', 'bytes', 'dict', 'list', 'tuple', 'copy', 'deepcopy', 'b64encode', 'urlsafe_b64encode', 'standard_b64encode',
   'b64decode', 'urlsafe_b64decode', 'standard_b64decode', 'unquote', 'unquote_plus', 'loads', 'SecretStr',
@@ -546,6 +549,9 @@ export class PythonEngine extends Engine {
       const stored = this.ctorAttrs.get(key);
       if (stored) out = union(out, union(stored.map((p) => ({ kind: p.kind, field: key, path: [stepAt(node, `read \`self.${attr}\``)] }))));
       out = union(out, this.readStore(`${this.file}#${key}`, node, `\`self.${attr}\` (set by a method)`));
+      // `http.server` handlers (`class Handler(BaseHTTPRequestHandler)`, Vercel's Python functions): `self.headers`
+      // are the headers of the request being served.
+      if (attr === 'headers' && HTTP_SERVER_HANDLERS.has(this.bases.get(frame.className) ?? '')) out = union(out, [source('headers', node)]);
     }
     const cell = this.storeCell(objNode, attr, frame);
     if (cell) out = union(out, this.readStore(cell.key, node, cell.label, cell.guess));
