@@ -36,6 +36,8 @@ export class JavaScriptEngine extends Engine {
 
   /** Callbacks (by start index) whose first parameter is an element of a known collection (`tools.forEach(…)`). */
   readonly #elementParams = new Map<number, string>();
+  /** Names bound to an instance of another package's class (`const auth = new OAuth2Client()`). */
+  readonly packageInstances = new Set<string>();
   /** Callbacks (by start index) handed the entries of an inbound header map (`headers.forEach((value, key) => …)`). */
   readonly #entryParams = new Map<number, Taints>();
   /** Module-level records of this file whose functions are aliased as `name.prop` summaries. */
@@ -397,6 +399,7 @@ export class JavaScriptEngine extends Engine {
           this.writeStore(`${this.file}#${name}`, held, target, `module variable \`${name}\``);
           return;
         }
+        if (valueNode && unwrap(valueNode).type === 'new_expression' && this.fromPackage(unwrap(valueNode).childForFieldName('constructor')!)) this.packageInstances.add(name);
         this.bindLocal(frame, name, held, !!valueNode && this.isClientConstruction(valueNode),
           valueNode ? this.classOfNew(valueNode) ?? this.factoryClass(valueNode, frame) ?? this.elementOf(valueNode, frame) : undefined);
         return;
@@ -453,6 +456,12 @@ export class JavaScriptEngine extends Engine {
         if (cell) {
           this.writeStore(cell.key, t, target, cell.label);
           return;
+        }
+        // `c.cachedToken = token` on an instance of a class of the scan (a static factory filling a new instance):
+        // that class's methods read it as `this.cachedToken`.
+        const type = names.length === 1 ? typeOf(frame, root) : undefined;
+        if (type && carriesCredential(t).length) {
+          for (const c of type.split('|')) this.writeStore(`${c.includes('#') ? c : `${this.file}#${c}`}.${names[0]}`, hop(t, target, `stored in \`${root}.${names[0]}\``), target, `\`${root}.${names[0]}\``);
         }
         const sendsHeaders = names.includes('headers') && (!isLocal(frame, root) || this.clients.has(root));
         if (sendsHeaders) {
@@ -874,7 +883,9 @@ export class JavaScriptEngine extends Engine {
           this.reportSink(frame, c, value, `the headers given to \`${text}\` (a request function outside the scan)`);
         }
       }
-    } else if (!summary && (isNew || /client|^create/i.test(name) || CREDENTIAL_SETTER.test(name)) && this.fromPackage(callee)) {
+    } else if (!summary && (isNew || /client|^create/i.test(name) || CREDENTIAL_SETTER.test(name)) && (this.fromPackage(callee) ||
+      // `auth.setCredentials({ access_token })` on an instance of another package's class (`new OAuth2Client()`).
+      (CREDENTIAL_SETTER.test(name) && !/verify|validate|introspect|revoke|check/i.test(name) && receiverNode?.type === 'identifier' && this.packageInstances.has(receiverNode.text)))) {
       // (HTTP libraries are not `fromPackage`: a class named `Client` there is undici's; here it is an SDK's.)
       // A client of another package given the credential: `new Octokit({ auth })`, `new WebClient(token)`, `createClient({ apiKey })`.
       this.packageCredentialSink(frame, node, text, args, namedArgs(argNodes, (n) => this.eval(n, frame)), this.isSdkClass(callee, isNew) || undefined);
@@ -980,6 +991,8 @@ export class JavaScriptEngine extends Engine {
     const element = this.elementOf(receiverNode, frame);
     if (element) return this.elementsSummary(undefined, element, frame, name);
     if (receiverNode.type !== 'identifier') return receiverNode.type === 'member_expression' ? this.uniqueMethod(name) : undefined;
+    // An instance of another package's class runs that package's code, not a same-named method of the scan.
+    if (this.packageInstances.has(receiverNode.text) && !typeOf(frame, receiverNode.text)) return undefined;
     return this.receiverSummary(frame, receiverNode.text, name);
   }
 
