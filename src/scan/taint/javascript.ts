@@ -110,7 +110,8 @@ export class JavaScriptEngine extends Engine {
         const t = value ? this.eval(value, frame) : NONE;
         if (frame.summary) frame.summary.returns = union(frame.summary.returns, hop(t, node, 'returned'));
         if (frame.returned) frame.returned = union(frame.returned, hop(t, node, 'returned'));
-        if (value) this.returnsInstance(frame, this.classOfNew(value));
+        // …or an element of a registry (`return tools.find((t) => t.name === name)`): what its callers call reaches it.
+        if (value) this.returnsInstance(frame, this.classOfNew(value) ?? this.elementOf(value, frame));
         if (value && frame.verifier) this.writeStore('authInfo.extra', this.authInfoExtra(value, t, frame), node, 'the `extra` of the AuthInfo a token verifier returns');
         // An HTTP client's `beforeRequest` hook (ky, got, Speakeasy SDKs) returns the request the client then sends.
         if (value && frame.fn === 'beforeRequest') this.reportSink(frame, value, retag(only(t, 'options'), 'headers'), 'the request an HTTP client sends (returned by its `beforeRequest` hook)');
