@@ -115,6 +115,8 @@ function pythonLib(q: string, fn: Node, authlibInstances: Set<string>, imports: 
   while (root?.type === 'attribute') root = root.childForFieldName('object');
   const imported = root?.type === 'identifier' && imports.names.has(root.text) && !shadowed(root);
   if (!imported && !(root?.type === 'identifier' && authlibInstances.has(root.text)) && root?.type !== 'call') return undefined;
+  // `jwt = JsonWebToken([...])` in the function shadows an imported PyJWT: the call is authlib's.
+  if (!imported && root?.type === 'identifier' && authlibInstances.has(root.text) && last === 'decode') return 'authlib';
   if (q === 'jwt.decode' || q === 'jwt.decode_complete' || q === 'jwt.api_jwt.decode' || q === 'jwt.api_jwt.decode_complete') return 'pyjwt';
   if (q === 'jose.jwt.decode') return 'python-jose';
   if (q === 'authlib.jose.jwt.decode') return 'authlib';
