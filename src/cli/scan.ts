@@ -1,4 +1,4 @@
-// `deputy scan PATH… [--format text|json|sarif] [--fail-on error|warning|none] [--output FILE]`
+// `deputy scan PATH… [--format text|json|sarif | --json] [--fail-on error|warning|none] [--output FILE]`
 // Exit codes: 0 clean (nothing at or above --fail-on), 1 findings at or above --fail-on, 2 usage error, a missing path,
 // or a file that could not be read or parsed (the scan still completes and reports everything it found).
 import { readFile, writeFile } from 'node:fs/promises';
@@ -9,10 +9,11 @@ import { formatJson } from '../scan/report/json.ts';
 
 export const scanUsage = `deputy scan — find token passthrough and missing JWT audience checks
 
-Usage: deputy scan PATH… [--format text|json|sarif] [--fail-on error|warning|none] [--output FILE] [--include-tests]
+Usage: deputy scan PATH… [--format text|json|sarif | --json] [--fail-on error|warning|none] [--output FILE] [--include-tests]
 
 Options:
   --format     text (default), json, or sarif (SARIF 2.1.0, for GitHub code scanning)
+  --json       the same as --format json
   --fail-on    lowest level that makes the exit code 1: error (default), warning, or none
   --output     write the report to FILE instead of stdout
   --no-gitignore  also scan files that .gitignore excludes
@@ -26,6 +27,7 @@ const PROGRESS_EVERY = 500;
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseFlags('scan', argv, {
     format: { type: 'string', default: 'text' },
+    json: { type: 'boolean', default: false },
     'fail-on': { type: 'string', default: 'error' },
     output: { type: 'string', short: 'o' },
     'no-gitignore': { type: 'boolean', default: false },
@@ -35,7 +37,7 @@ export async function run(argv: string[]): Promise<number> {
     console.log(scanUsage);
     return 0;
   }
-  const format = values.format as string;
+  const format = values.json ? 'json' : values.format as string;
   if (!['text', 'json', 'sarif'].includes(format)) throw new UsageError(`deputy scan: --format must be text, json or sarif (got '${format}')`);
   const failOn = values['fail-on'] as string;
   if (!['error', 'warning', 'note', 'none'].includes(failOn)) throw new UsageError(`deputy scan: --fail-on must be error, warning or none (got '${failOn}')`);

@@ -59,7 +59,7 @@ test('exit 2 on usage errors and missing paths', () => {
 
 test('an unparsable file is reported, the scan continues, and the exit code is 2', () => {
   const dir = project({ 'package.json': MCP_PKG, 'broken.ts': 'const = = ;\nfunction (\n', 'server.js': PASSTHROUGH });
-  const r = runCli(['scan', dir, '--format', 'json']);
+  const r = runCli(['scan', dir, '--json']);
   assert.equal(r.code, 2);
   const out = JSON.parse(r.stdout);
   assert.equal(out.summary.filesScanned, 2);
