@@ -117,6 +117,9 @@ export function words(name: string): string[] {
   return name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').replace(/([A-Z]+)([A-Z][a-z])/g, '$1_$2').toLowerCase().split(/[^a-z0-9]+/).filter(Boolean);
 }
 
+/** Names of code that checks or transforms a credential rather than sending it (`verifyIdToken`, `decode_token`). */
+export const CHECKS_CREDENTIAL = /verify|validate|introspect|revoke|decode|check|hash/i;
+
 /** Header names that carry credentials (compared lower-case, `_` as `-`). */
 export function isCredentialHeader(name: string): boolean {
   const n = name.toLowerCase().replace(/_/g, '-');

@@ -8,7 +8,7 @@ import type { Imports } from '../imports.ts';
 import type { Node } from '../parser.ts';
 import { signature, type Program, type Resolved } from '../program.ts';
 import {
-  HTTP_METHOD_NAMES, NONE, applyReturns, assigned, mergeSummaries, carriesCredential, current, emptySummary, extend, isCredentialName, lookup, only, short, source, stepAt, typeOf, union,
+  CHECKS_CREDENTIAL, HTTP_METHOD_NAMES, NONE, applyReturns, assigned, mergeSummaries, carriesCredential, current, emptySummary, extend, isCredentialName, lookup, only, short, source, stepAt, typeOf, union,
   type Frame, type Kind, type SinkLoc, type SinkSite, type Summary, type Taint, type Taints,
 } from './core.ts';
 
@@ -516,6 +516,6 @@ function isClientLike(callee: string): boolean {
   return /(client|api|sdk|service|octokit|github|gitlab|connection|app|engine|pool)$/i.test(name) || /^create\w*client$/i.test(name) ||
     // A function of another package named for what it takes: `use_api_key(key)`, `set_token(tok)`, `login(user, pw)`.
     // Not one that only handles the credential here: looks it up, stores, refreshes, parses, logs or mints one from it.
-    (/^[a-z_]/.test(name) && /(^|_|[a-z])(api_?key|token|auth|credentials?|login|connect|password|secret)(_|$|[A-Z])/i.test(name) && !/verify|validate|introspect|decode|check|hash/i.test(name) &&
+    (/^[a-z_]/.test(name) && /(^|_|[a-z])(api_?key|token|auth|credentials?|login|connect|password|secret)(_|$|[A-Z])/i.test(name) && !CHECKS_CREDENTIAL.test(name) &&
       !/^_*(get|find|lookup|load|store|save|cache|refresh|revoke|ensure|parse|extract|read|is|has|mask|redact|log|compare|strip|normalize|format|resolve|create|generate|sign|mint|issue|make|build|encode|encrypt|decrypt)(_|[A-Z]|$)/.test(name));
 }

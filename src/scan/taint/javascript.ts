@@ -2,7 +2,7 @@
 import { stringValue } from '../context.ts';
 import type { Node } from '../parser.ts';
 import {
-  typeOf, AUTH_INFO_ATTRS, HTTP_CONSTRUCTORS, MCP_CLIENT_TRANSPORTS, HTTP_METHOD_NAMES, NONE, REQUEST_ATTRS, REQUEST_NAMES, REQUEST_TYPES, TOKEN_ATTRS,
+  typeOf, AUTH_INFO_ATTRS, CHECKS_CREDENTIAL, HTTP_CONSTRUCTORS, MCP_CLIENT_TRANSPORTS, HTTP_METHOD_NAMES, NONE, REQUEST_ATTRS, REQUEST_NAMES, REQUEST_TYPES, TOKEN_ATTRS,
   branch, carriesCredential, derive, emptySummary, hop, mergeSummaries, isCredentialHeader, isCredentialName, isPlaceholder, isLocal, isSettingsBlob, isTokenExchangeName, lookup, TO_ISSUER, only, retag,
   source, stepAt, union, words, type Frame, type Kind, type Summary, type Taints,
 } from './core.ts';
@@ -886,7 +886,7 @@ export class JavaScriptEngine extends Engine {
       }
     } else if (!summary && (isNew || /client|^create/i.test(name) || CREDENTIAL_SETTER.test(name)) && (this.fromPackage(callee) ||
       // `auth.setCredentials({ access_token })` on an instance of another package's class (`new OAuth2Client()`).
-      (CREDENTIAL_SETTER.test(name) && !/verify|validate|introspect|revoke|check/i.test(name) && receiverNode?.type === 'identifier' && this.packageInstances.has(receiverNode.text)))) {
+      (CREDENTIAL_SETTER.test(name) && !CHECKS_CREDENTIAL.test(name) && receiverNode?.type === 'identifier' && this.packageInstances.has(receiverNode.text)))) {
       // (HTTP libraries are not `fromPackage`: a class named `Client` there is undici's; here it is an SDK's.)
       // A client of another package given the credential: `new Octokit({ auth })`, `new WebClient(token)`, `createClient({ apiKey })`.
       this.packageCredentialSink(frame, node, text, args, namedArgs(argNodes, (n) => this.eval(n, frame)), this.isSdkClass(callee, isNew) || undefined);
