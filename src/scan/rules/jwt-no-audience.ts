@@ -193,8 +193,10 @@ export function settingsOnByDefault(source: string): string[] {
 export function checksAudienceInCode(source: string): boolean {
   // `typeof payload.aud === "string"` asks what kind of value it is, not whether it is ours.
   source = source.replace(/typeof\s+[\w.$?]+/g, 'typeof_');
+  // Most code never names the claim: skip the patterns below.
+  if (!source.includes('aud')) return false;
   // …or hands it to a check named for it (`config.audienceMatches(claims.aud)`, `validate_audience(claims["aud"])`).
-  if (/\w*aud\w*\s*\(\s*[\w$.?]+(?:\.aud\b|\[\s*["']aud["']\s*\])/i.test(source)) return true;
+  for (const m of source.matchAll(/([\w$]+)\s*\(\s*[\w$.?]+(?:\.aud\b|\[\s*["']aud["']\s*\])/g)) if (/aud/i.test(m[1]!)) return true;
   return /\.aud\b\s*(?:!==|===|!=|==|\bnot\s+in\b|\bin\b)|\[\s*["']aud["']\s*\]\s*(?:!==|===|!=|==|\bnot\s+in\b|\bin\b)|\.get\(\s*["']aud["']|\baud\w*\.includes\(|\.includes\([^)]*\.aud\b/.test(source);
 }
 
