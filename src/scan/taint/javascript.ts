@@ -647,6 +647,8 @@ export class JavaScriptEngine extends Engine {
       else if (t.kind === 'request' && (prop === 'url' || prop === 'nextUrl' || prop === 'originalUrl')) out = union(out, [next('url')]);
       else if (t.kind === 'request' && (prop === 'cookies' || prop === 'signedCookies')) out = union(out, [next('headers')]);
       else if (t.kind === 'request' && prop === 'auth') out = union(out, [next('tokenobj')]);
+      // An MCP JSON-RPC request's `params._meta` (`request.params._meta.headers.authorization`): what the client sent.
+      else if (t.kind === 'request' && (prop === 'params' || prop === '_meta')) out = union(out, [next('request')]);
       else if (t.kind === 'headers' && (isCredentialHeader(prop) || isCredentialName(prop))) out = union(out, [next('cred')]);
       // A credential-named field may hold an object: `props.tokenSet.accessToken`, `session.credentials.apiKey`.
       else if (t.kind === 'cred' && !isPlaceholder(t) && (TOKEN_ATTRS.has(prop) || isCredentialHeader(prop))) out = union(out, [next('cred')]);
