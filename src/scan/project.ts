@@ -23,6 +23,8 @@ export const MCP_PYTHON_MODULES: ReadonlySet<string> = new Set(['mcp', 'fastmcp'
 /** Whether a JS/TS module specifier is an MCP server library. */
 export function isMcpNpmSpecifier(spec: string): boolean {
   if (spec.startsWith('@modelcontextprotocol/')) return true;
+  // Cloudflare's `agents` package serves MCP from its `agents/mcp` entry point (`McpAgent`); the rest is not MCP.
+  if (spec === 'agents/mcp' || spec.startsWith('agents/mcp/')) return true;
   const parts = spec.split('/');
   const name = spec.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]!;
   // Forks and scoped republishes of the frameworks (`firecrawl-fastmcp`, `@acme/fastmcp`).

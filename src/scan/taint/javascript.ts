@@ -829,6 +829,13 @@ export class JavaScriptEngine extends Engine {
     if (name === 'Request' && isNew && !this.classOfNew(node)) {
       out = union(out, only(args[0] ?? NONE, 'cred', 'options'), retag(only(args[1] ?? NONE, 'options', 'headers'), 'options'));
     }
+    // `Agent.serve('/mcp').fetch(request, env, { ...ctx, props: config })`: the props of the execution context handed to
+    // an agent's handler are what the McpAgent reads as `this.props`.
+    if (name === 'fetch' && receiverNode && argNodes.length >= 3) {
+      const props = objectLiteralOf(argNodes[2]!)?.namedChildren.find((c) => c?.type === 'pair' && (stringValue(c.childForFieldName('key')) ?? c.childForFieldName('key')?.text) === 'props');
+      const value = props?.childForFieldName('value');
+      if (value) this.writeStore('props.*', this.eval(value, frame).filter((t) => t.origin), value, 'the `props` of the execution context given to the agent');
+    }
     // Per-request storage: AsyncLocalStorage `run(store, fn)` / `enterWith(store)` / `getStore()`, Hono `c.set/c.get`.
     if (receiverNode) out = union(out, this.storageCall(node, name, receiverNode, argNodes, args, frame));
     // Functions and methods of this file or of a scanned module it imports.
@@ -1261,6 +1268,18 @@ function namedArgs(argNodes: Node[], evaluate: (n: Node) => Taints): Map<string,
 function isStatementType(type: string): boolean {
   return type.endsWith('_statement') || type.endsWith('_declaration') || type === 'statement_block' || type === 'else_clause' ||
     type === 'catch_clause' || type === 'finally_clause' || type === 'switch_body' || type === 'switch_case' || type === 'switch_default';
+}
+
+/** The object literal a node is, or that the identifier it is was declared with in the enclosing function. */
+function objectLiteralOf(node: Node): Node | undefined {
+  const n = unwrap(node);
+  if (n.type === 'object') return n;
+  if (n.type !== 'identifier') return undefined;
+  let scope: Node | null = n.parent;
+  while (scope && !FUNCTIONS.has(scope.type) && scope.type !== 'program') scope = scope.parent;
+  const decl = scope?.descendantsOfType('variable_declarator').find((d) => d?.childForFieldName('name')?.text === n.text && d.startIndex < n.startIndex);
+  const value = decl?.childForFieldName('value');
+  return value && unwrap(value).type === 'object' ? unwrap(value) : undefined;
 }
 
 function argumentsOf(call: Node): Node[] {
