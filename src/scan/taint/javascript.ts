@@ -329,7 +329,7 @@ export class JavaScriptEngine extends Engine {
         pattern = p.childForFieldName('pattern');
         typeName = typeText(p.childForFieldName('type'));
         // TypeScript parameter properties: `constructor(private token: string)` stores the parameter on `this`.
-        if (name === 'constructor' && outer.className && pattern?.type === 'identifier' && p.namedChildren.some((c) => c?.type === 'accessibility_modifier' || c?.type === 'readonly')) {
+        if (name === 'constructor' && outer.className && pattern?.type === 'identifier' && p.children.some((c) => c?.type === 'accessibility_modifier' || c?.type === 'readonly')) {
           this.ctorAttrs.set(`${outer.className}.${pattern.text}`, [{ kind: 'cred', param: index, path: [stepAt(p, `stored in \`this.${pattern.text}\``)] }]);
         }
       } else if (p.type === 'assignment_pattern') pattern = p.childForFieldName('left');
@@ -559,7 +559,13 @@ export class JavaScriptEngine extends Engine {
         const env = envName(node);
         if (env) out = union(out, this.readStore(`env:${env}`, node, `environment variable \`${env}\``));
         if (cell?.key.startsWith('props.')) out = union(out, this.memberOf(this.readStore('props.*', node, '`props`'), prop, node));
-        return union(out, this.memberOf(this.eval(objNode, frame), prop, node));
+        const obj = this.eval(objNode, frame);
+        // `analytics.props` on an instance built from the credential (`new Analytics(env, props)`) whose constructor
+        // keeps that parameter in the field: the object's credential.
+        if (objNode.type === 'identifier' && this.ctorField(typeOf(frame, objNode.text), prop)) {
+          out = union(out, retag(hop(only(obj, 'options', 'headers', 'cred').filter((t) => t.origin || isPlaceholder(t)), node, `field \`${prop}\` of the object`), 'headers'));
+        }
+        return union(out, this.memberOf(obj, prop, node));
       }
       case 'subscript_expression': {
         const env = envName(node);
@@ -1006,6 +1012,11 @@ export class JavaScriptEngine extends Engine {
     return this.receiverSummary(frame, receiverNode.text, name);
   }
 
+  /** Whether some class a name may hold (`Class` or `file#Class`, `|`-joined) stores a constructor parameter in `field`. */
+  ctorField(type: string | undefined, field: string): boolean {
+    return !!type && type.split('|').some((c) => c.includes('#') && !c.startsWith(`${this.file}#`) ? this.program.ctorFields.get(c)?.has(field) : this.ctorAttrs.has(`${c.slice(c.indexOf('#') + 1)}.${field}`));
+  }
+
   /** The merged summaries of `method` on each element (or, without a method, of each element as a function). */
   elementsSummary(subscript: Node | undefined, keys: string | undefined, frame: Frame, method?: string): Summary | undefined {
     const all = keys ?? (subscript ? this.elementOf(subscript, frame) : undefined);
@@ -1230,8 +1241,8 @@ const NOT_CLIENT_PACKAGES = new Set([
   'async_hooks', 'fastmcp', 'mcp-handler', 'agents', 'openid-client', 'oauth4webapi', '@cloudflare/workers-oauth-provider',
 ]);
 
-const OPTION_BAG_WORDS = new Set(['options', 'opts', 'config', 'configuration', 'settings', 'params']);
-/** Names of nested configuration objects: `clientOptions`, `apiConfig`, `connection_settings`. */
+const OPTION_BAG_WORDS = new Set(['options', 'opts', 'config', 'configuration', 'settings', 'params', 'props']);
+/** Names of nested configuration objects: `clientOptions`, `apiConfig`, `connection_settings`, a Worker's `props`. */
 function isOptionsBag(name: string): boolean {
   const w = words(name);
   return w.length > 0 && OPTION_BAG_WORDS.has(w[w.length - 1]!);
