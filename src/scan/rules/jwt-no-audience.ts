@@ -177,7 +177,8 @@ function checksAudienceNearby(call: Node, ctx: FileContext): boolean {
   while (fn && !FUNCTION_TYPES.has(fn.type)) fn = fn.parent;
   if (!fn) return false;
   if (checksAudienceInCode(fn.text)) return true;
-  const called = new Set(descendants(fn, CALLS).map((c) => c.childForFieldName('function')?.text).filter((t): t is string => !!t));
+  // By the name it is defined under: `self._validate_audience(claims)` calls `def _validate_audience`.
+  const called = new Set(descendants(fn, CALLS).map((c) => c.childForFieldName('function')?.text.split('.').pop()).filter((t): t is string => !!t));
   return descendants(ctx.tree.rootNode, FUNCTION_TYPES).some((other) => other.id !== fn!.id && called.has(functionName(other) ?? '') && checksAudienceInCode(other.text));
 }
 
@@ -290,7 +291,7 @@ function pythonIssue(lib: Lib, call: Node, ctx: FileContext): Issue | undefined 
   }
   if (lib === 'authlib') {
     const opts = kw.get('claims_options')?.childForFieldName('value') ?? positional[2];
-    if (!splat && !(opts && dictHasKey(opts, 'aud', ctx, call))) {
+    if (!splat && !(opts && dictHasKey(opts, 'aud', ctx, call)) && !checksAudienceNearby(call, ctx)) {
       return {
         level: 'error', node: call,
         message: `\`${label}\` (authlib) is called without \`claims_options\` for \`aud\`: \`claims.validate()\` then accepts a token issued for any audience.`,
