@@ -101,7 +101,38 @@ export function checkJwtNoAudience(ctx: FileContext, imports: Imports): JwtFindi
     const issue = py ? pythonIssue(lib, call, ctx) : jsIssue(lib, call, ctx, q);
     if (issue) out.push({ finding: makeFinding(ctx, JWT_RULE, issue.level, issue.node, issue.message, issue.fix), helper: issue.unsigned ? undefined : claimsReturned(call), gate: issue.gate });
   }
+  for (const fn of handRolledVerifiers(ctx)) {
+    const name = functionName(fn)!;
+    out.push({ finding: makeFinding(ctx, JWT_RULE, 'error', fn.childForFieldName('name') ?? fn, `\`${name}\` verifies a JWT by hand (splits it, checks the signature, reads the claims) without checking its \`aud\` claim: a token issued for any audience is accepted.`, 'Use a JWT library with an audience (`jwtVerify(token, key, { audience })`, `jwt.decode(token, key, audience=…)`), or compare `aud` with this server\'s resource URI before accepting the token.') });
+  }
   return out;
+}
+
+/** Library verifiers: a function that calls one is judged by that call. */
+const LIBRARY_VERIFY = /\bjwtVerify\b|\bjwt\.(verify|decode)\b|\bjose\.|\bJWTVerifier\b|\bdecode_complete\b|\bjwt\.JWT\(/;
+/** Computing or checking a signature: WebCrypto, node:crypto, Python `hmac`, a constant-time compare. */
+const SIGNATURE = /\bsubtle\.(verify|sign)\b|\bcreateHmac\b|\bcreateVerify\b|\bcrypto\.verify\b|\bhmac\.new\b|\bcompare_digest\b|\btimingSafeEqual\b/;
+
+/**
+ * Functions that verify a JWT without a library: named for it (`validateJWT`, `verify_token`), they split the token
+ * at its dots, check a signature (here or in a same-file function they call) and read the payload, and nothing
+ * around them reads `aud`.
+ */
+function handRolledVerifiers(ctx: FileContext): Node[] {
+  const SPLITS = /split\(\s*['"]\.['"]/;
+  const PARSES = /JSON\.parse|json\.loads|b64decode|base64/i;
+  if (!SPLITS.test(ctx.source) || !SIGNATURE.test(ctx.source)) return [];
+  const fns = descendants(ctx.tree.rootNode, FUNCTION_TYPES);
+  const byName = new Map(fns.map((f) => [functionName(f), f] as const));
+  return fns.filter((fn) => {
+    const name = functionName(fn);
+    if (!name || !/jwt|token/i.test(name) || !/verify|validate|check|decode|parse|auth/i.test(name) || LIBRARY_VERIFY.test(fn.text)) return false;
+    // The function itself and the same-file functions it calls (`parseJWT`, `generateSignature`).
+    const called = descendants(fn, CALLS).map((c) => byName.get(c.childForFieldName('function')?.text.split('.').pop())).filter((f): f is Node => !!f && f.id !== fn.id);
+    const texts = [fn.text, ...called.map((f) => f.text)];
+    const has = (re: RegExp) => texts.some((t) => re.test(t));
+    return has(SPLITS) && has(PARSES) && has(SIGNATURE) && !texts.some(checksAudienceInCode);
+  });
 }
 
 // ---- Python ----
