@@ -835,7 +835,7 @@ export class PythonEngine extends Engine {
     // Functions and methods of this file or of a scanned module it imports.
     const callee = shortCallee(fn);
     const summary = this.calleeSummary(fn, name, receiverNode, frame);
-    const bound = (s: Summary) => bindArgs(s, args, keywords);
+    const bound = (s: Summary) => bindArgs(s, args, keywords, splats);
     if (summary) out = union(out, this.applySummary(frame, summary, bound(summary), node, callee));
     // Calling a variable or parameter that holds a callback gives what the callback returns (see `lambda` in `eval`).
     else if (fn.type === 'identifier' && !this.classOfCall(node)) {
@@ -1117,12 +1117,15 @@ function isPartial(call: Node): boolean {
 }
 
 /** Positional arguments, then keyword arguments placed at their parameter's index. */
-function bindArgs(summary: Summary, positional: Taints[], keywords: Map<string, { taints: Taints }>): Taints[] {
+function bindArgs(summary: Summary, positional: Taints[], keywords: Map<string, { taints: Taints }>, splats: { taints: Taints }[] = []): Taints[] {
   const out = [...positional];
   for (const [k, v] of keywords) {
     const i = summary.params.indexOf(k);
     if (i >= 0) out[i] = union(out[i] ?? NONE, v.taints);
   }
+  // `Client(**kwargs)` with a dict holding the credential: it lands in the credential-named parameters.
+  const splatted = retag(carriesCredential(union(...splats.map((s) => s.taints))), 'cred');
+  if (splatted.length) summary.params.forEach((p, i) => { if (isCredentialName(p) && !keywords.has(p)) out[i] = union(out[i] ?? NONE, splatted); });
   for (let i = 0; i < out.length; i++) out[i] ??= NONE;
   return out;
 }
