@@ -102,7 +102,14 @@ export class JavaScriptEngine extends Engine {
         this.classDef(node, frame);
         return;
       case 'export_statement': {
-        for (const c of node.namedChildren) if (c) (isStatementType(c.type) ? this.statement(c, frame) : this.eval(c, frame));
+        // `export default function ({ config }) { … }`: an anonymous default export is what importers call `default`.
+        const isDefault = node.children.some((c) => c?.type === 'default');
+        for (const c of node.namedChildren) {
+          if (!c) continue;
+          if (isDefault && FUNCTIONS.has(c.type) && !c.childForFieldName('name')) this.functionDef(c, frame, 'default');
+          else if (isStatementType(c.type)) this.statement(c, frame);
+          else this.eval(c, frame);
+        }
         return;
       }
       case 'return_statement': {
