@@ -815,6 +815,14 @@ export class JavaScriptEngine extends Engine {
     if (name === 'assign' && argNodes[0]) {
       const all = union(...args);
       const path = memberPath(argNodes[0]);
+      // `Object.assign(ctx, { props: { key } })` on a Worker's execution context: what the McpAgent reads as `this.props`.
+      if (/(^|\.)(ctx|executionCtx|context)$/i.test(unwrap(argNodes[0]).text)) {
+        for (const a of argNodes.slice(1)) {
+          const props = objectLiteralOf(a)?.namedChildren.find((c) => c?.type === 'pair' && (stringValue(c.childForFieldName('key')) ?? c.childForFieldName('key')?.text) === 'props');
+          const value = props?.childForFieldName('value');
+          if (value) this.writeStore('props.*', this.eval(value, frame).filter((t) => t.origin), value, `the \`props\` merged into \`${unwrap(argNodes[0]).text}\``);
+        }
+      }
       if (path && path.names.includes('headers') && (!isLocal(frame, path.root) || this.clients.has(path.root))) {
         this.reportSink(frame, node, carriesCredential(union(...args.slice(1))), 'the headers of an outbound HTTP request');
       } else if (path && (isLocal(frame, path.root) || lookup(frame, path.root))) {
