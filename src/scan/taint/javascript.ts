@@ -252,9 +252,8 @@ export class JavaScriptEngine extends Engine {
     }
     if (n.type !== 'identifier') return [];
     const held = typeOf(frame, n.text);
-    if (held && !element) return held.split('|');
+    if (held) return held.split('|');
     if (element) {
-      if (held) return held.split('|');
       if (this.#recordOwners.has(n.text) || this.summaries.has(n.text) || this.classesWithMembers.has(n.text)) return [`${this.file}#${n.text}`];
       const r = this.resolve(n.text);
       return r?.kind === 'symbol' ? [`${r.file}#${r.name}`] : [];

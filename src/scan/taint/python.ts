@@ -820,8 +820,9 @@ export class PythonEngine extends Engine {
     if (name === 'cast' && args[1]) out = union(out, args[1]);
     if (name === 'dict' && fn.type === 'identifier' && keywords.size) {
       // `dict(method="GET", headers=headers)` is the literal `{"method": "GET", "headers": headers}`: request options.
-      for (const [k, v] of keywords) out = union(out, k === 'headers' ? retag(carriesCredential(v.taints), 'options') : k.startsWith('**') ? only(v.taints, 'headers', 'options') : retag(carriesCredential(v.taints), 'headers'));
-      for (const a of args) out = union(out, a);
+      for (const [k, v] of keywords) out = union(out, retag(carriesCredential(v.taints), k === 'headers' ? 'options' : 'headers'));
+      // `dict(base, **defaults, headers=…)`: what it is built from is in it too.
+      for (const a of [...args, ...splats.map((sp) => sp.taints)]) out = union(out, only(a, 'headers', 'options'));
     } else if (TRANSPARENT_CALLS.has(name)) {
       // `json.loads(cred)` is a mapping of credentials; str/base64/quote of one is still the credential.
       for (const a of [...args, ...[...keywords.values()].map((k) => k.taints)]) {
