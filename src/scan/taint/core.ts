@@ -25,6 +25,8 @@ export interface Taint {
   field?: string;
   /** How the value got here, source first. */
   path?: readonly PathStep[];
+  /** Keys of an object under which another object holds the credential (`{ jira: { apiToken } }` → `jira`). */
+  holders?: readonly string[];
 }
 
 export type Taints = Taint[];
@@ -33,7 +35,18 @@ export const NONE: Taints = [];
 
 export function union(...sets: Taints[]): Taints {
   const out: Taints = [];
-  for (const set of sets) for (const t of set) if (!out.some((o) => same(o, t))) out.push(t);
+  for (const set of sets) {
+    for (const t of set) {
+      const i = out.findIndex((o) => same(o, t));
+      if (i < 0) out.push(t);
+      // The same value reached under more keys of an object (`return { jira }` on one path, `{ deviceId }` on another).
+      else if (t.holders) {
+        const o = out[i]!;
+        const keys = [...new Set([...(o.holders ?? []), ...t.holders])];
+        if (keys.length !== (o.holders?.length ?? 0)) out[i] = { ...o, holders: keys };
+      }
+    }
+  }
   return out;
 }
 
@@ -279,7 +292,7 @@ export function applyReturns(summary: Summary, args: Taints[], call: Node, calle
     else {
       const arg = args[t.param] ?? [];
       const relevant = only(arg, 'cred', 'headers', 'tokenobj', 'request', 'options');
-      out = union(out, relevant.map((a) => ({ ...a, kind: t.kind, path: extend(a.path, stepAt(call, `passed to \`${callee}\``), ...(t.path ?? [])) })));
+      out = union(out, relevant.map((a) => ({ ...a, kind: t.kind, holders: t.holders ?? a.holders, path: extend(a.path, stepAt(call, `passed to \`${callee}\``), ...(t.path ?? [])) })));
     }
   }
   return out;

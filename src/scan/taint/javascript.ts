@@ -675,6 +675,8 @@ export class JavaScriptEngine extends Engine {
       else if (isPlaceholder(t) && (isCredentialHeader(prop) || isCredentialName(prop))) out = union(out, [{ ...t, kind: 'cred' }]);
       // A nested options bag (`params.clientOptions`, `cfg.authConfig`) of an object that holds the credential holds it too.
       else if ((isPlaceholder(t) || t.kind === 'headers') && isOptionsBag(prop)) out = union(out, [t.kind === 'headers' ? next('headers') : { ...t, kind: 'headers' }]);
+      // `ctx.jira.apiToken` where `ctx = { jira: { apiToken } }`: the nested object that holds the credential.
+      else if (t.kind === 'headers' && t.holders?.includes(prop)) out = union(out, [{ ...next('headers'), holders: t.holders }]);
     }
     return out;
   }
@@ -710,10 +712,10 @@ export class JavaScriptEngine extends Engine {
         if (key === 'authenticate' && FUNCTIONS.has(unwrap(valueNode).type)) {
           this.writeStore('session.*', (this.summaries.get('authenticate')?.returns ?? NONE).filter((t) => t.origin), c, 'the FastMCP session');
         }
-        out = union(out, retag(carriesCredential(v), key === 'headers' ? 'options' : 'headers'));
+        out = union(out, retag(nestUnder(carriesCredential(v), key), key === 'headers' ? 'options' : 'headers'));
       } else if (c.type === 'shorthand_property_identifier') {
         const v = lookup(frame, c.text) ?? this.eval(c, frame);
-        out = union(out, retag(carriesCredential(v), c.text === 'headers' ? 'options' : 'headers'));
+        out = union(out, retag(nestUnder(carriesCredential(v), c.text), c.text === 'headers' ? 'options' : 'headers'));
       } else if (c.type === 'spread_element') {
         const v = this.eval(c.namedChildren[0]!, frame);
         out = union(out, only(v, 'headers', 'options'));
@@ -1263,6 +1265,12 @@ function isOptionsBag(name: string): boolean {
 }
 
 /** Whether `name` is bound in a function frame between `frame` and the module (a parameter, a local, a closure variable). */
+/** Object taints placed under `key` of an enclosing object literal remember the key (see `Taint.holders`). */
+function nestUnder(taints: Taints, key: string | undefined): Taints {
+  if (!key || key === 'headers') return taints;
+  return taints.map((t) => t.kind === 'headers' ? { ...t, holders: [...(t.holders ?? []), key] } : t);
+}
+
 /** The frame whose variable `name` is (the nearest that binds it), or `frame` itself. */
 function holder(frame: Frame, name: string): Frame {
   for (let f: Frame | undefined = frame; f; f = f.parent) if (f.vars.has(name)) return f;
