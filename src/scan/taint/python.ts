@@ -661,7 +661,8 @@ export class PythonEngine extends Engine {
         const key = stringValue(c.childForFieldName('key'));
         const v = this.eval(c.childForFieldName('value')!, frame);
         if (key === 'headers' && carriesCredential(v).length) out = union(out, retag(carriesCredential(v), 'options'));
-        else out = union(out, retag(carriesCredential(v), 'headers'));
+        // The keys the credential sits under, for `Client(**d)` to hand it to those parameters only.
+        else out = union(out, retag(carriesCredential(v).map((t) => key ? { ...t, holders: [...(t.holders ?? []), key] } : t), 'headers'));
       } else if (c.type === 'dictionary_splat') {
         // `{**defaults, **headers}`: a mapping merged in, a parameter's included (whatever the caller passes).
         const v = this.eval(c.namedChildren[0]!, frame);
@@ -1124,9 +1125,14 @@ function bindArgs(summary: Summary, positional: Taints[], keywords: Map<string, 
     const i = summary.params.indexOf(k);
     if (i >= 0) out[i] = union(out[i] ?? NONE, v.taints);
   }
-  // `Client(**kwargs)` with a dict holding the credential: it lands in the credential-named parameters.
+  // `Client(**kwargs)` with a dict holding the credential: it lands in the parameters named by the keys it sits under
+  // when the dict was built in view (`{"access_token": tok}`), else in the credential-named parameters.
   const splatted = retag(carriesCredential(union(...splats.map((s) => s.taints))), 'cred');
-  if (splatted.length) summary.params.forEach((p, i) => { if (isCredentialName(p) && !keywords.has(p)) out[i] = union(out[i] ?? NONE, splatted); });
+  summary.params.forEach((p, i) => {
+    if (keywords.has(p)) return;
+    const given = splatted.filter((t) => t.holders ? t.holders.includes(p) : isCredentialName(p));
+    if (given.length) out[i] = union(out[i] ?? NONE, given);
+  });
   for (let i = 0; i < out.length; i++) out[i] ??= NONE;
   return out;
 }
