@@ -110,6 +110,11 @@ export function checkJwtNoAudience(ctx: FileContext, imports: Imports): JwtFindi
 
 /** Library verifiers: a function that calls one is judged by that call. */
 const LIBRARY_VERIFY = /\bjwtVerify\b|\bjwt\.(verify|decode)\b|\bjose\.|\bJWTVerifier\b|\bdecode_complete\b|\bjwt\.JWT\(/;
+/**
+ * A JWT's three parts: `parts.length !== 3`, `parts[2]`, `[h, p, s] = token.split('.')` (a two-part `body.sig` token of
+ * the server's own is not a JWT).
+ */
+const THREE_PARTS = /length\s*[!=]==?\s*3\b|\[\s*2\s*\]|\[\s*\w+\s*,\s*\w+\s*,\s*\w+\s*\]\s*=\s*[\w.]+\.split|\b\w+\s*,\s*\w+\s*,\s*\w+\s*=\s*[\w.]+\.split/;
 /** Computing or checking a signature: WebCrypto, node:crypto, Python `hmac`, a constant-time compare. */
 const SIGNATURE = /\bsubtle\.(verify|sign)\b|\bcreateHmac\b|\bcreateVerify\b|\bcrypto\.verify\b|\bhmac\.new\b|\bcompare_digest\b|\btimingSafeEqual\b/;
 
@@ -131,7 +136,7 @@ function handRolledVerifiers(ctx: FileContext): Node[] {
     const called = descendants(fn, CALLS).map((c) => byName.get(c.childForFieldName('function')?.text.split('.').pop())).filter((f): f is Node => !!f && f.id !== fn.id);
     const texts = [fn.text, ...called.map((f) => f.text)];
     const has = (re: RegExp) => texts.some((t) => re.test(t));
-    return has(SPLITS) && has(PARSES) && has(SIGNATURE) && !texts.some(checksAudienceInCode);
+    return has(SPLITS) && has(THREE_PARTS) && has(PARSES) && has(SIGNATURE) && !texts.some(checksAudienceInCode);
   });
 }
 
