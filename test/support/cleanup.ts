@@ -1,7 +1,7 @@
 // Resources started by helpers are closed once, after all tests of the file. (Calling `after()`
 // inside a `before()` hook would attach it to the hook and close things before the tests run.) A cleanup
-// that hangs is abandoned after a while, and `npm test` runs with `--test-force-exit`, so a file whose
-// tests are done never keeps the run waiting.
+// that hangs is abandoned after a while, so it cannot keep the file's process waiting. (`--test-force-exit`
+// is not used: with process isolation it let a file's last results go unreported in one run.)
 import { after } from 'node:test';
 
 const cleanups: (() => unknown)[] = [];
