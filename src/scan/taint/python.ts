@@ -819,6 +819,12 @@ export class PythonEngine extends Engine {
     }
     // `typing.cast(Request, value)` is the value.
     if (name === 'cast' && args[1]) out = union(out, args[1]);
+    // A copy with fields replaced (`dataclasses.replace(settings, api_key=tok)`, namedtuple `_replace`, pydantic
+    // `model_copy(update={…})`): the object, now holding what it was given.
+    if (qualified === 'dataclasses.replace' || name === '_replace' || name === 'model_copy') {
+      for (const a of name === 'replace' ? args.slice(0, 1) : [receiver]) out = union(out, only(a, 'headers', 'options'));
+      for (const [k, v] of keywords) out = union(out, retag(carriesCredential(v.taints).map((t) => k === 'update' ? t : { ...t, holders: [...(t.holders ?? []), k] }), 'headers'));
+    }
     if (name === 'dict' && fn.type === 'identifier' && keywords.size) {
       // `dict(method="GET", headers=headers)` is the literal `{"method": "GET", "headers": headers}`: request options.
       for (const [k, v] of keywords) out = union(out, retag(carriesCredential(v.taints), k === 'headers' ? 'options' : 'headers'));
