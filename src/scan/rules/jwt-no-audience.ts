@@ -115,6 +115,9 @@ const LIBRARY_VERIFY = /\bjwtVerify\b|\bjwt\.(verify|decode)\b|\bjose\.|\bJWTVer
  * the server's own is not a JWT).
  */
 const THREE_PARTS = /length\s*[!=]==?\s*3\b|\[\s*2\s*\]|\[\s*\w+\s*,\s*\w+\s*,\s*\w+\s*\]\s*=\s*[\w.]+\.split|\b\w+\s*,\s*\w+\s*,\s*\w+\s*=\s*[\w.]+\.split/;
+/** A token split at its dots, and its payload decoded. */
+const SPLITS = /split\(\s*['"]\.['"]/;
+const PARSES = /JSON\.parse|json\.loads|b64decode|base64/i;
 /** Computing or checking a signature: WebCrypto, node:crypto, Python `hmac`, a constant-time compare. */
 const SIGNATURE = /\bsubtle\.(verify|sign)\b|\bcreateHmac\b|\bcreateVerify\b|\bcrypto\.verify\b|\bhmac\.new\b|\bcompare_digest\b|\btimingSafeEqual\b/;
 
@@ -124,17 +127,13 @@ const SIGNATURE = /\bsubtle\.(verify|sign)\b|\bcreateHmac\b|\bcreateVerify\b|\bc
  * around them reads `aud`.
  */
 function handRolledVerifiers(ctx: FileContext): Node[] {
-  const SPLITS = /split\(\s*['"]\.['"]/;
-  const PARSES = /JSON\.parse|json\.loads|b64decode|base64/i;
   if (!SPLITS.test(ctx.source) || !SIGNATURE.test(ctx.source)) return [];
   const fns = descendants(ctx.tree.rootNode, FUNCTION_TYPES);
-  const byName = new Map(fns.map((f) => [functionName(f), f] as const));
   return fns.filter((fn) => {
     const name = functionName(fn);
     if (!name || !/jwt|token/i.test(name) || !/verify|validate|check|decode|parse|auth/i.test(name) || LIBRARY_VERIFY.test(fn.text)) return false;
     // The function itself and the same-file functions it calls (`parseJWT`, `generateSignature`).
-    const called = descendants(fn, CALLS).map((c) => byName.get(c.childForFieldName('function')?.text.split('.').pop())).filter((f): f is Node => !!f && f.id !== fn.id);
-    const texts = [fn.text, ...called.map((f) => f.text)];
+    const texts = [fn.text, ...sameFileCallees(fn, fns).map((f) => f.text)];
     const has = (re: RegExp) => texts.some((t) => re.test(t));
     return has(SPLITS) && has(THREE_PARTS) && has(PARSES) && has(SIGNATURE) && !texts.some(checksAudienceInCode);
   });
@@ -212,13 +211,18 @@ function checksAudienceNearby(call: Node, ctx: FileContext): boolean {
   let fn: Node | null = call.parent;
   while (fn && !FUNCTION_TYPES.has(fn.type)) fn = fn.parent;
   if (!fn) return false;
-  if (checksAudienceInCode(fn.text)) return true;
-  // By the name it is defined under: `self._validate_audience(claims)` calls `def _validate_audience`.
-  const called = new Set(descendants(fn, CALLS).map((c) => c.childForFieldName('function')?.text.split('.').pop()).filter((t): t is string => !!t));
-  return descendants(ctx.tree.rootNode, FUNCTION_TYPES).some((other) => other.id !== fn!.id && called.has(functionName(other) ?? '') && checksAudienceInCode(other.text));
+  return checksAudienceInCode(fn.text) || sameFileCallees(fn, descendants(ctx.tree.rootNode, FUNCTION_TYPES)).some((other) => checksAudienceInCode(other.text));
 }
 
-/** Reads the audience by hand (`payload.aud !== …`, `claims["aud"] not in …`, `.get("aud")`, `aud.includes(…)`). */
+/**
+ * The functions of the file that `fn` calls, by the name they are defined under (`self._validate_audience(claims)`
+ * calls `def _validate_audience`).
+ */
+function sameFileCallees(fn: Node, fns: Node[]): Node[] {
+  const called = new Set(descendants(fn, CALLS).map((c) => c.childForFieldName('function')?.text.split('.').pop()).filter((t): t is string => !!t));
+  return fns.filter((other) => other.id !== fn.id && called.has(functionName(other) ?? ''));
+}
+
 /**
  * Boolean settings a Python file declares on by default (`verify_audience: bool = True`, `= Field(default=True)` in a
  * settings class): a check gated by one runs unless an operator turns it off.
@@ -227,6 +231,7 @@ export function settingsOnByDefault(source: string): string[] {
   return [...source.matchAll(/^[ \t]+(\w+)\s*:\s*bool\s*=\s*(?:True\b|Field\(\s*(?:default\s*=\s*)?True\b)/gm)].map((m) => m[1]!);
 }
 
+/** Reads the audience by hand (`payload.aud !== …`, `claims["aud"] not in …`, `.get("aud")`, `aud.includes(…)`). */
 export function checksAudienceInCode(source: string): boolean {
   // `typeof payload.aud === "string"` asks what kind of value it is, not whether it is ours.
   source = source.replace(/typeof\s+[\w.$?]+/g, 'typeof_');

@@ -171,9 +171,8 @@ export abstract class Engine {
   applyConstructor(frame: Frame, classKey: string, args: Taints[], call: Node, callee: string): void {
     if (frame.exempt) return;
     const remote = classKey.includes('#');
-    const fields = remote ? this.program.ctorFields.get(classKey) : prefixed(this.ctorAttrs, classKey);
+    const fields = this.constructorFields(classKey);
     const sinks = remote ? this.program.fieldSinks.get(classKey) : prefixed(this.fieldSinks, classKey);
-    if (remote) this.#dep(`class:${classKey}`);
     if (!fields || !sinks) return;
     for (const [field, params] of fields) {
       const list = sinks.get(field);
@@ -189,6 +188,16 @@ export abstract class Engine {
   }
 
   /**
+   * The fields a class's constructor stores its parameters in (field → parameter placeholders): this file's `Class`,
+   * or another's `file#Class` (recorded as a dependency).
+   */
+  constructorFields(classKey: string): Map<string, Taints> | undefined {
+    if (!classKey.includes('#')) return prefixed(this.ctorAttrs, classKey);
+    this.#dep(`class:${classKey}`);
+    return this.program.ctorFields.get(classKey);
+  }
+
+  /**
    * A function handed to a constructor that stores it in a field (`OAuthMiddleware(inject_headers=set_headers)`),
    * which a method then calls (`self._inject_headers(get_http_headers())`): what the method passes is what the
    * function gets. `fns[i]` is the summary of the function given as parameter `i`, if any.
@@ -196,7 +205,7 @@ export abstract class Engine {
   applyFieldCallbacks(frame: Frame, classKey: string, fns: (Summary | undefined)[], call: Node, callee: string): void {
     if (!fns.some(Boolean)) return;
     const remote = classKey.includes('#');
-    const fields = remote ? this.program.ctorFields.get(classKey) : prefixed(this.ctorAttrs, classKey);
+    const fields = this.constructorFields(classKey);
     if (!fields) return;
     const key = remote ? classKey : `${this.file}#${classKey}`;
     for (const [field, params] of fields) {

@@ -818,11 +818,7 @@ export class JavaScriptEngine extends Engine {
       const path = memberPath(argNodes[0]);
       // `Object.assign(ctx, { props: { key } })` on a Worker's execution context: what the McpAgent reads as `this.props`.
       if (/(^|\.)(ctx|executionCtx|context)$/i.test(unwrap(argNodes[0]).text)) {
-        for (const a of argNodes.slice(1)) {
-          const props = objectLiteralOf(a)?.namedChildren.find((c) => c?.type === 'pair' && (stringValue(c.childForFieldName('key')) ?? c.childForFieldName('key')?.text) === 'props');
-          const value = props?.childForFieldName('value');
-          if (value) this.writeStore('props.*', this.eval(value, frame).filter((t) => t.origin), value, `the \`props\` merged into \`${unwrap(argNodes[0]).text}\``);
-        }
+        for (const a of argNodes.slice(1)) this.#contextProps(a, frame, `the \`props\` merged into \`${unwrap(argNodes[0]).text}\``);
       }
       if (path && path.names.includes('headers') && (!isLocal(frame, path.root) || this.clients.has(path.root))) {
         this.reportSink(frame, node, carriesCredential(union(...args.slice(1))), 'the headers of an outbound HTTP request');
@@ -853,11 +849,7 @@ export class JavaScriptEngine extends Engine {
     }
     // `Agent.serve('/mcp').fetch(request, env, { ...ctx, props: config })`: the props of the execution context handed to
     // an agent's handler are what the McpAgent reads as `this.props`.
-    if (name === 'fetch' && receiverNode && argNodes.length >= 3) {
-      const props = objectLiteralOf(argNodes[2]!)?.namedChildren.find((c) => c?.type === 'pair' && (stringValue(c.childForFieldName('key')) ?? c.childForFieldName('key')?.text) === 'props');
-      const value = props?.childForFieldName('value');
-      if (value) this.writeStore('props.*', this.eval(value, frame).filter((t) => t.origin), value, 'the `props` of the execution context given to the agent');
-    }
+    if (name === 'fetch' && receiverNode && argNodes.length >= 3) this.#contextProps(argNodes[2]!, frame, 'the `props` of the execution context given to the agent');
     // Per-request storage: AsyncLocalStorage `run(store, fn)` / `enterWith(store)` / `getStore()`, Hono `c.set/c.get`.
     if (receiverNode) out = union(out, this.storageCall(node, name, receiverNode, argNodes, args, frame));
     // Functions and methods of this file or of a scanned module it imports.
@@ -1028,9 +1020,16 @@ export class JavaScriptEngine extends Engine {
     return this.receiverSummary(frame, receiverNode.text, name);
   }
 
+  /** An execution context built as an object literal with `props` (`{ ...ctx, props }`): what the McpAgent reads as `this.props`. */
+  #contextProps(node: Node, frame: Frame, label: string): void {
+    const props = objectLiteralOf(node)?.namedChildren.find((c) => c?.type === 'pair' && (stringValue(c.childForFieldName('key')) ?? c.childForFieldName('key')?.text) === 'props');
+    const value = props?.childForFieldName('value');
+    if (value) this.writeStore('props.*', this.eval(value, frame).filter((t) => t.origin), value, label);
+  }
+
   /** Whether some class a name may hold (`Class` or `file#Class`, `|`-joined) stores a constructor parameter in `field`. */
   ctorField(type: string | undefined, field: string): boolean {
-    return !!type && type.split('|').some((c) => c.includes('#') && !c.startsWith(`${this.file}#`) ? this.program.ctorFields.get(c)?.has(field) : this.ctorAttrs.has(`${c.slice(c.indexOf('#') + 1)}.${field}`));
+    return !!type && type.split('|').some((c) => this.constructorFields(c.startsWith(`${this.file}#`) ? c.slice(this.file.length + 1) : c)?.has(field));
   }
 
   /** The merged summaries of `method` on each element (or, without a method, of each element as a function). */
