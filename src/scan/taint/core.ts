@@ -50,6 +50,11 @@ export function union(...sets: Taints[]): Taints {
   return out;
 }
 
+/** The taint, placed under `key` of an enclosing object (see `Taint.holders`). */
+export function heldUnder(t: Taint, key: string): Taint {
+  return { ...t, holders: [...(t.holders ?? []), key] };
+}
+
 function same(a: Taint, b: Taint): boolean {
   // Placeholders of different functions are different values: a callback's `q` and its enclosing function's `apiKey`
   // are both "argument 0", of different calls.

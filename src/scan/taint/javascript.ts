@@ -2,7 +2,7 @@
 import { stringValue } from '../context.ts';
 import type { Node } from '../parser.ts';
 import {
-  typeOf, AUTH_INFO_ATTRS, CHECKS_CREDENTIAL, HTTP_CONSTRUCTORS, MCP_CLIENT_TRANSPORTS, HTTP_METHOD_NAMES, NONE, REQUEST_ATTRS, REQUEST_NAMES, REQUEST_TYPES, TOKEN_ATTRS,
+  typeOf, heldUnder, AUTH_INFO_ATTRS, CHECKS_CREDENTIAL, HTTP_CONSTRUCTORS, MCP_CLIENT_TRANSPORTS, HTTP_METHOD_NAMES, NONE, REQUEST_ATTRS, REQUEST_NAMES, REQUEST_TYPES, TOKEN_ATTRS,
   branch, carriesCredential, derive, emptySummary, hop, mergeSummaries, isCredentialHeader, isCredentialName, isPlaceholder, isLocal, isSettingsBlob, isTokenExchangeName, lookup, TO_ISSUER, only, retag,
   source, stepAt, union, words, type Frame, type Kind, type Summary, type Taints,
 } from './core.ts';
@@ -1267,7 +1267,7 @@ function isOptionsBag(name: string): boolean {
 /** Object taints placed under `key` of an enclosing object literal remember the key (see `Taint.holders`). */
 function nestUnder(taints: Taints, key: string | undefined): Taints {
   if (!key || key === 'headers') return taints;
-  return taints.map((t) => t.kind === 'headers' ? { ...t, holders: [...(t.holders ?? []), key] } : t);
+  return taints.map((t) => t.kind === 'headers' ? heldUnder(t, key) : t);
 }
 
 /** The frame whose variable `name` is (the nearest that binds it), or `frame` itself. */

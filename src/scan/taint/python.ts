@@ -4,7 +4,7 @@ import { qualify } from '../imports.ts';
 import type { Node } from '../parser.ts';
 import {
   AUTH_INFO_ATTRS, HTTP_CONSTRUCTORS, MCP_CLIENT_TRANSPORTS, HTTP_METHOD_NAMES, NONE, REQUEST_ATTRS, REQUEST_NAMES, REQUEST_TYPES, TOKEN_ATTRS,
-  branch, carriesCredential, derive, hop, isCredentialHeader, isCredentialName, isPlaceholder, isLocal, isSettingsBlob, isTokenExchangeName, lookup, TO_ISSUER, only, retag, short, source, stepAt, typeOf,
+  branch, carriesCredential, derive, heldUnder, hop, isCredentialHeader, isCredentialName, isPlaceholder, isLocal, isSettingsBlob, isTokenExchangeName, lookup, TO_ISSUER, only, retag, short, source, stepAt, typeOf,
   union, type Frame, type Summary, type Taints,
 } from './core.ts';
 import { Engine } from './engine.ts';
@@ -662,7 +662,7 @@ export class PythonEngine extends Engine {
         const v = this.eval(c.childForFieldName('value')!, frame);
         if (key === 'headers' && carriesCredential(v).length) out = union(out, retag(carriesCredential(v), 'options'));
         // The keys the credential sits under, for `Client(**d)` to hand it to those parameters only.
-        else out = union(out, retag(carriesCredential(v).map((t) => key ? { ...t, holders: [...(t.holders ?? []), key] } : t), 'headers'));
+        else out = union(out, retag(carriesCredential(v).map((t) => key ? heldUnder(t, key) : t), 'headers'));
       } else if (c.type === 'dictionary_splat') {
         // `{**defaults, **headers}`: a mapping merged in, a parameter's included (whatever the caller passes).
         const v = this.eval(c.namedChildren[0]!, frame);
@@ -823,7 +823,7 @@ export class PythonEngine extends Engine {
     // `model_copy(update={…})`): the object, now holding what it was given.
     if (qualified === 'dataclasses.replace' || name === '_replace' || name === 'model_copy') {
       for (const a of name === 'replace' ? args.slice(0, 1) : [receiver]) out = union(out, only(a, 'headers', 'options'));
-      for (const [k, v] of keywords) out = union(out, retag(carriesCredential(v.taints).map((t) => k === 'update' ? t : { ...t, holders: [...(t.holders ?? []), k] }), 'headers'));
+      for (const [k, v] of keywords) out = union(out, retag(carriesCredential(v.taints).map((t) => k === 'update' ? t : heldUnder(t, k)), 'headers'));
     }
     if (name === 'dict' && fn.type === 'identifier' && keywords.size) {
       // `dict(method="GET", headers=headers)` is the literal `{"method": "GET", "headers": headers}`: request options.
