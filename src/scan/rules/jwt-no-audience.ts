@@ -235,11 +235,36 @@ export function settingsOnByDefault(source: string): string[] {
 export function checksAudienceInCode(source: string): boolean {
   // `typeof payload.aud === "string"` asks what kind of value it is, not whether it is ours.
   source = source.replace(/typeof\s+[\w.$?]+/g, 'typeof_');
-  // Most code never names the claim: skip the patterns below.
-  if (!source.includes('aud')) return false;
+  // Most code never names the claims: skip the patterns below.
+  if (!source.includes('aud') && !source.includes('azp')) return false;
   // …or hands it to a check named for it (`config.audienceMatches(claims.aud)`, `validate_audience(claims["aud"])`).
   for (const m of source.matchAll(/([\w$]+)\s*\(\s*[\w$.?]+(?:\.aud\b|\[\s*["']aud["']\s*\])/g)) if (/aud/i.test(m[1]!)) return true;
-  return /\.aud\b\s*(?:!==|===|!=|==|\bnot\s+in\b|\bin\b)|\[\s*["']aud["']\s*\]\s*(?:!==|===|!=|==|\bnot\s+in\b|\bin\b)|\.get\(\s*["']aud["']|\baud\w*\.includes\(|\.includes\([^)]*\.aud\b/.test(source);
+  if (/\.(?:aud|azp)\b\s*(?:!==|===|!=|==|\bnot\s+in\b|\bin\b)|\[\s*["'](?:aud|azp)["']\s*\]\s*(?:!==|===|!=|==|\bnot\s+in\b|\bin\b)|\.get\(\s*["']aud["']|\baud\w*\.includes\(|\.includes\([^)]*\.aud\b/.test(source)) return true;
+  return comparedThroughName(source);
+}
+
+/** Reading the audience (`aud`) or authorized party (`azp`, the application a token was issued to) claim. */
+const CLAIM_READ = /\.(?:aud|azp)\b|\[\s*["'](?:aud|azp)["']\s*\]|\.get\(\s*["'](?:aud|azp)["']/;
+
+/**
+ * The claim is read into a name, maybe through others, and that name is compared (`const azp = payload.azp;
+ * const appId = azp ?? payload.client_id; if (appId !== CLIENT_ID) throw …`).
+ */
+function comparedThroughName(source: string): boolean {
+  const bindings = [...source.matchAll(/(?:\b(?:const|let|var)\s+)?([A-Za-z_$][\w$]*)\s*(?::[^=;\n]+)?=(?![=>])\s*([^;\n]+)/g)].map((m) => ({ name: m[1]!, value: m[2]! }));
+  const names = new Set(bindings.filter((b) => CLAIM_READ.test(b.value)).map((b) => b.name));
+  for (let grew = names.size > 0; grew; ) {
+    grew = false;
+    for (const b of bindings) {
+      if (names.has(b.name) || ![...names].some((n) => new RegExp(`(?<![\\w$.])${n.replace(/\$/g, '\\$')}(?![\\w$])`).test(b.value))) continue;
+      names.add(b.name);
+      grew = true;
+    }
+  }
+  return [...names].some((n) => {
+    const id = n.replace(/\$/g, '\\$');
+    return new RegExp(`(?<![\\w$.])${id}\\s*(?:!==|===|!=|==|\\bnot\\s+in\\b|\\bin\\b)|(?:!==|===|!=|==)\\s*${id}(?![\\w$])|\\.includes\\(\\s*${id}\\s*\\)|(?<![\\w$.])${id}\\.includes\\(`).test(source);
+  });
 }
 
 /**
