@@ -1,5 +1,7 @@
 // Finds the files to scan: walks the given paths, honours .gitignore files (from the enclosing git root down) and
-// skips dependency, build and virtualenv folders, which hold other people's code and would drown real findings.
+// skips dependency and virtualenv folders, which hold other people's code and would drown real findings, and build
+// output beside its sources. A published package that ships only its build (`package.json` + `dist/`) is scanned
+// there: that is the code that runs.
 import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { isIgnored, parseGitignore, type IgnoreFile } from './gitignore.ts';
@@ -7,9 +9,20 @@ import { languageFor, type LanguageId } from './parser.ts';
 
 /** Directory names never descended into (unless given explicitly as a scan path). */
 export const SKIPPED_DIRS: ReadonlySet<string> = new Set([
-  'node_modules', '.git', '.hg', '.svn', '__pycache__', 'dist', 'build', '.venv', 'venv',
+  'node_modules', '.git', '.hg', '.svn', '__pycache__', '.venv', 'venv',
   '.tox', '.nox', '.mypy_cache', '.pytest_cache', '.ruff_cache', 'site-packages',
 ]);
+
+/** Build output folders: skipped when their sources sit beside them (see `hasSources`). */
+const BUILD_DIRS: ReadonlySet<string> = new Set(['dist', 'build']);
+
+/** Files that say a folder holds a project's sources, so its `dist/` or `build/` is only their copy. */
+const SOURCE_MARKERS: ReadonlySet<string> = new Set(['tsconfig.json', 'jsconfig.json', 'pyproject.toml', 'setup.py', 'setup.cfg']);
+
+/** A `src/` folder, a source-project marker, or TypeScript or Python sources right here. */
+function hasSources(entries: { name: string; isDirectory(): boolean; isFile(): boolean }[]): boolean {
+  return entries.some((e) => (e.isDirectory() && e.name === 'src') || (e.isFile() && (SOURCE_MARKERS.has(e.name) || (/\.(tsx?|mts|cts|py)$/.test(e.name) && !/\.d\.[cm]?ts$/.test(e.name)))));
+}
 
 export interface SourceFile {
   abs: string;
@@ -69,6 +82,7 @@ async function walk(dir: string, scanRoot: string, ignores: IgnoreFile[], useGit
     stack = [...ignores, parseGitignore(dir, text)];
   }
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const buildIsCopy = hasSources(entries);
   for (const entry of entries) {
     const abs = path.join(dir, entry.name);
     let isDir = entry.isDirectory();
@@ -90,7 +104,7 @@ async function walk(dir: string, scanRoot: string, ignores: IgnoreFile[], useGit
       isFile = target.isFile();
     }
     if (isDir) {
-      if (SKIPPED_DIRS.has(entry.name)) continue;
+      if (SKIPPED_DIRS.has(entry.name) || (BUILD_DIRS.has(entry.name) && buildIsCopy)) continue;
       if (useGitignore && isIgnored(stack, abs, true, relativeInside)) continue;
       const realDir = real === abs ? await realpath(abs).catch(() => abs) : real;
       if (ancestors.has(realDir)) continue;

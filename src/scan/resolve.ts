@@ -1,8 +1,9 @@
 // Module resolution for cross-file analysis: which scanned file an import names. Python: relative imports
 // (`from .client import X`, `from .. import y`) and absolute dotted names against every ancestor folder of the
 // importing file (and its `src/`), then the top-level packages anywhere in the scan, packages through `__init__.py`.
-// JavaScript/TypeScript: relative specifiers with the usual extension and `index` probing (`./api.js` also finds `./api.ts`), `tsconfig.json` `paths`/`baseUrl`, and
-// packages of the same repository imported by their `package.json` name (workspaces).
+// JavaScript/TypeScript: relative specifiers with the usual extension and `index` probing (`./api.js` also finds `./api.ts`), `tsconfig.json` `paths`/`baseUrl`,
+// `package.json` subpath imports (`#lib/client`), and packages of the same repository imported by their `package.json`
+// name (workspaces).
 // Only files in the scan count: anything else is a third-party or unresolved module.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -82,7 +83,62 @@ export class ModuleResolver {
 
   #javascript(fromFile: string, spec: string): string | undefined {
     if (spec.startsWith('.') || spec.startsWith('/')) return this.#jsFile(path.resolve(path.dirname(fromFile), spec));
+    if (spec.startsWith('#')) return this.#subpathImport(fromFile, spec) ?? this.#tsPaths(fromFile, spec);
     return this.#tsPaths(fromFile, spec) ?? this.#workspace(spec);
+  }
+
+  readonly #packageImports = new Map<string, { dir: string; imports: Record<string, unknown> } | undefined>();
+
+  /**
+   * Node's subpath imports: `import x from '#mcp/server'` names the nearest `package.json`'s `"imports"` entry
+   * (`"#mcp/server": "./dist/mcp/server.js"`, `"#lib/*": { "import": "./src/lib/*.ts" }`). Build output that is not
+   * scanned is also looked for under `src/`.
+   */
+  #subpathImport(fromFile: string, spec: string): string | undefined {
+    const pkg = this.#nearestImports(path.dirname(fromFile));
+    if (!pkg) return undefined;
+    for (const [pattern, target] of Object.entries(pkg.imports)) {
+      const star = pattern.indexOf('*');
+      let rest: string | undefined;
+      if (star < 0) rest = pattern === spec ? '' : undefined;
+      else if (spec.startsWith(pattern.slice(0, star)) && spec.endsWith(pattern.slice(star + 1)) && spec.length >= pattern.length - 1) {
+        rest = spec.slice(star, spec.length - (pattern.length - star - 1));
+      }
+      if (rest === undefined) continue;
+      for (const t of exportTargets(target)) {
+        if (typeof t !== 'string' || !t.startsWith('.')) continue;
+        const rel = t.replaceAll('*', rest).replace(/^\.\//, '').replace(/\.d\.[cm]?ts$/, '');
+        const hit = this.#jsFile(path.join(pkg.dir, rel)) ?? this.#jsFile(path.join(pkg.dir, rel.replace(/^(dist|build|lib|out)\//, 'src/')));
+        if (hit) return hit;
+      }
+    }
+    return undefined;
+  }
+
+  /** The `imports` field of the nearest package.json above `dir` (read once per folder). */
+  #nearestImports(dir: string): { dir: string; imports: Record<string, unknown> } | undefined {
+    if (this.#packageImports.has(dir)) return this.#packageImports.get(dir);
+    let found: { dir: string; imports: Record<string, unknown> } | undefined;
+    let text: string | undefined;
+    try {
+      text = readFileSync(path.join(dir, 'package.json'), 'utf8');
+    } catch {
+      text = undefined;
+    }
+    if (text !== undefined) {
+      let imports: unknown;
+      try {
+        imports = (JSON.parse(text) as { imports?: unknown }).imports;
+      } catch {
+        imports = undefined;
+      }
+      found = imports && typeof imports === 'object' ? { dir, imports: imports as Record<string, unknown> } : undefined;
+    } else {
+      const parent = path.dirname(dir);
+      found = parent === dir ? undefined : this.#nearestImports(parent);
+    }
+    this.#packageImports.set(dir, found);
+    return found;
   }
 
   #tsPaths(fromFile: string, spec: string): string | undefined {
@@ -213,6 +269,7 @@ export class ModuleResolver {
 /** The file targets of a package.json `exports` field for the package root (`"."`), whatever the conditions. */
 function exportTargets(exports: unknown): unknown[] {
   if (typeof exports === 'string') return [exports];
+  if (Array.isArray(exports)) return exports.flatMap(exportTargets);
   if (!exports || typeof exports !== 'object') return [];
   const root = (exports as Record<string, unknown>)['.'] ?? exports;
   if (typeof root === 'string') return [root];

@@ -25,6 +25,17 @@ test('walk honours root and nested .gitignore and skips dependency/build/virtual
   assert.ok(all.includes('generated/a.ts') && !all.some((f) => f.includes('node_modules')));
 });
 
+test('build output is skipped beside its sources, and scanned in a package published with only its build', async () => {
+  const dir = tree({
+    'app/package.json': '{}', 'app/src/index.ts': '', 'app/dist/index.js': '',
+    'tsapp/tsconfig.json': '{}', 'tsapp/index.ts': '', 'tsapp/build/index.js': '',
+    'pyapp/pyproject.toml': '', 'pyapp/build/lib/pkg/mod.py': '', 'pyapp/pkg/mod.py': '',
+    'published/package.json': '{}', 'published/README.md': '', 'published/dist/index.js': '', 'published/dist/types.d.ts': '',
+  });
+  const files = (await collectFiles([dir])).map((f) => path.relative(dir, f.abs).split(path.sep).join('/')).sort();
+  assert.deepEqual(files, ['app/src/index.ts', 'published/dist/index.js', 'pyapp/pkg/mod.py', 'tsapp/index.ts']);
+});
+
 test('an explicitly given folder is scanned even when its name is normally skipped', async () => {
   const dir = tree({ 'node_modules/lib/index.js': '', 'node_modules/lib/node_modules/inner.js': '' });
   const files = (await collectFiles([path.join(dir, 'node_modules')])).map((f) => path.relative(dir, f.abs).split(path.sep).join('/'));

@@ -521,8 +521,11 @@ export function locOf(ctx: FileContext, node: Node): SinkLoc {
 }
 
 function isClientLike(callee: string): boolean {
-  const name = callee.split('.').pop() ?? callee;
+  const name = callee.replace(/^new\s+/, '').split('.').pop()!;
   return /(client|api|sdk|service|octokit|github|gitlab|connection|app|engine|pool)$/i.test(name) || /^create\w*client$/i.test(name) ||
+    // A credential object of another package, made to be handed to its client (`new Credentials(id, secret)`,
+    // `AzureKeyCredential(key)`, `HTTPBasicAuth(user, pw)`, `StaticTokenProvider(tok)`).
+    (/^[A-Z]/.test(name) && /(Credentials?|Auth|Token|TokenProvider|ApiKey)$/.test(name) && !CHECKS_CREDENTIAL.test(name)) ||
     // A function of another package named for what it takes: `use_api_key(key)`, `set_token(tok)`, `login(user, pw)`.
     // Not one that only handles the credential here: looks it up, stores, refreshes, parses, logs or mints one from it.
     (/^[a-z_]/.test(name) && /(^|_|[a-z])(api_?key|token|auth|credentials?|login|connect|password|secret)(_|$|[A-Z])/i.test(name) && !CHECKS_CREDENTIAL.test(name) &&
