@@ -145,8 +145,8 @@ export function isCredentialHeader(name: string): boolean {
   // Session and request identifiers (`Mcp-Session-Id`) name a session; they do not prove who the caller is.
   if (/(^|-)(session-?id|request-?id|sid)$/.test(n)) return false;
   if (['auth', 'token', 'api-key', 'apikey', 'secret', 'credential', 'session', 'bearer', 'password', 'passwd'].some((w) => n.includes(w))) return true;
-  // `x-jira-pat`, `x-github-pat`: a personal access token.
-  if (/(^|-)pat$/.test(n)) return true;
+  // `x-jira-pat`, `x-github-pat`: a personal access token; `x-monet-pass`: a password.
+  if (/(^|-)(pat|pass|pwd)$/.test(n)) return true;
   // `x-subscription-key`, `ocp-apim-subscription-key`, `kosis_key`: a key by name, unless it names something else.
   return /(^|-)key$/.test(n) && !/(^|-)(idempotency|cache|public|sort|partition|routing|dedup|dedupe|primary|foreign|object|storage|file)-key$/.test(n);
 }
@@ -323,6 +323,8 @@ export interface Frame {
   cond?: number;
   /** A token verifier's body (mcp-handler `verifyToken`, the SDK's `verifyAccessToken`): what it returns is the AuthInfo. */
   verifier?: boolean;
+  /** An HTTP client's request hook (an axios interceptor, a ky/got `beforeRequest`): its parameter that is the outgoing request. */
+  outgoing?: string;
   /** What this walk of the function returned (its summary may be shared with same-named functions): a closure's value. */
   returned?: Taints;
 }

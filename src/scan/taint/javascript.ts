@@ -326,6 +326,11 @@ export class JavaScriptEngine extends Engine {
     this.currentSummary = frame.summary;
     const params = node.childForFieldName('parameters') ?? node.childForFieldName('parameter');
     const list = params?.type === 'formal_parameters' ? params.namedChildren : params ? [params] : [];
+    if (isRequestHook(node)) {
+      const first = list.find((p) => p && p.type !== 'comment');
+      const id = first?.type === 'identifier' ? first : first?.childForFieldName('pattern');
+      if (id?.type === 'identifier') frame.outgoing = id.text;
+    }
     let index = 0;
     for (const p of list) {
       if (!p || p.type === 'comment') continue;
@@ -470,7 +475,7 @@ export class JavaScriptEngine extends Engine {
         if (type && carriesCredential(t).length) {
           for (const c of type.split('|')) this.writeStore(`${c.includes('#') ? c : `${this.file}#${c}`}.${names[0]}`, hop(t, target, `stored in \`${root}.${names[0]}\``), target, `\`${root}.${names[0]}\``);
         }
-        const sendsHeaders = names.includes('headers') && (!isLocal(frame, root) || this.clients.has(root));
+        const sendsHeaders = names.includes('headers') && (!isLocal(frame, root) || this.clients.has(root) || root === frame.outgoing);
         if (sendsHeaders) {
           // `config.headers.Authorization = tok` in an axios interceptor, `axios.defaults.headers.common[...] = tok`.
           this.reportSink(frame, target.parent ?? target, carriesCredential(t), 'the headers of an outbound HTTP request');
@@ -777,10 +782,10 @@ export class JavaScriptEngine extends Engine {
     }
     let out: Taints = NONE;
     // Next.js: `headers()` / `cookies()` from 'next/headers' are the inbound request's.
-    if (callee.type === 'identifier' && (name === 'headers' || name === 'cookies')) {
+    if (callee.type === 'identifier') {
       const r = this.resolve(name);
-      // …and the same helpers of other frameworks (`xmcp/headers`).
-      if (r?.kind === 'package' && /(^|\/)headers$/.test(r.module)) out = union(out, [source('headers', node)]);
+      // …and the same helpers of other frameworks (`xmcp/headers`), also under another name (`import { headers as h }`).
+      if (r?.kind === 'package' && /(^|\/)headers$/.test(r.module) && ['headers', 'cookies'].includes(r.name ?? name)) out = union(out, [source('headers', node)]);
     }
     if (receiverNode) {
       const req = only(receiver, 'request');
@@ -793,6 +798,11 @@ export class JavaScriptEngine extends Engine {
       if (hdrs.length && HEADER_GETTERS.has(name)) {
         const key = stringValue(argNodes[0]);
         if (key === undefined || isCredentialHeader(key) || isSettingsBlob(key)) out = union(out, hdrs.map((t) => derive(t, 'cred', node)));
+      }
+      // `headers.get('x-api-key')` on a parameter (`function credsFrom(headers: Headers)`): the credential its callers'
+      // headers hold, as `headers['x-api-key']` is.
+      if (HEADER_GETTERS.has(name) && isCredentialHeader(stringValue(argNodes[0]) ?? '')) {
+        out = union(out, receiver.filter((t) => isPlaceholder(t) && t.kind === 'cred').map((t) => ({ ...t, kind: 'cred' as const })));
       }
       // Hono / Fastify style `c.req.query('apiKey')`.
       if (req.length && name === 'query') {
@@ -810,6 +820,10 @@ export class JavaScriptEngine extends Engine {
         const path = memberPath(receiverNode);
         if (path && !path.names.includes('headers') && (isLocal(frame, path.root) || lookup(frame, path.root))) {
           holder(frame, path.root).vars.set(path.root, union(lookup(frame, path.root) ?? NONE, retag(carriesCredential(args[1]), 'headers')));
+        }
+        // `config.headers.set('X-API-Key', key)` in an axios interceptor, `request.headers.set(…)` in a ky hook.
+        if (path && path.root === frame.outgoing && path.names.at(-1) === 'headers') {
+          this.reportSink(frame, node, carriesCredential(args[1]), 'the headers of an outbound HTTP request (set in its client\'s request hook)');
         }
       }
     }
@@ -907,7 +921,7 @@ export class JavaScriptEngine extends Engine {
           this.reportSink(frame, c, value, `the headers given to \`${text}\` (a request function outside the scan)`);
         }
       }
-    } else if (!summary && (isNew || /client|^create/i.test(name) || CREDENTIAL_SETTER.test(name)) && (this.fromPackage(callee) ||
+    } else if (!summary && (isNew || /client|sdk|^create/i.test(name) || CREDENTIAL_SETTER.test(name) || PACKAGE_SETUP.test(name)) && (this.fromPackage(callee) ||
       // `auth.setCredentials({ access_token })` on an instance of another package's class (`new OAuth2Client()`).
       (CREDENTIAL_SETTER.test(name) && !CHECKS_CREDENTIAL.test(name) && receiverNode?.type === 'identifier' && this.packageInstances.has(receiverNode.text)))) {
       // (HTTP libraries are not `fromPackage`: a class named `Client` there is undici's; here it is an SDK's.)
@@ -1218,6 +1232,9 @@ export class JavaScriptEngine extends Engine {
 const REQUEST_FUNCTION = /request|fetch|call|send|http|^(get|post|put|patch|delete)|api|query|^defaults$|^configure/i;
 
 /** Package functions named for the credential they take: `sgMail.setApiKey(key)`, `client.setToken(tok)`, `login(…)`. */
+/** A package's set-up call, given its credentials by option name (`fal.config({ credentials })`, `mailchimp.setConfig({ apiKey })`). */
+const PACKAGE_SETUP = /^(config|configure|setConfig|init|initialize|setup)$/;
+
 const CREDENTIAL_SETTER = /^(set|use|with)?\w*(api_?key|token|auth|credentials?|bearer|password|secret)$|^(login|authenticate|connect)$/i;
 
 /** Schema validators that hand back the object they were given (`.data` of `safeParse`). */
@@ -1369,4 +1386,21 @@ function calleeText(call: Node): string {
   const fn = call.childForFieldName(call.type === 'new_expression' ? 'constructor' : 'function');
   const t = (call.type === 'new_expression' ? 'new ' : '') + (fn?.text.replace(/\s+/g, '') ?? '');
   return t.length > 40 ? '…' + t.slice(-39) : t;
+}
+
+/**
+ * A function an HTTP client calls with the request it is about to send: an axios request interceptor
+ * (`api.interceptors.request.use((config) => …)`), a ky/got hook (`hooks: { beforeRequest: [(request) => …] }`,
+ * `hooks.beforeRequest.push(…)`), a fetch wrapper's `onRequest`.
+ */
+function isRequestHook(fn: Node): boolean {
+  let n = fn.parent;
+  if (n?.type === 'arguments') {
+    const callee = n.parent?.childForFieldName('function');
+    if (n.namedChildren[0]?.id !== fn.id) return false;
+    return !!callee && /(^|\.)interceptors\.request\.use$|(^|\.)(beforeRequest|onRequest)\.push$/.test(callee.text);
+  }
+  if (n?.type === 'array') n = n.parent;
+  if (n?.type === 'pair') return ['beforeRequest', 'onRequest'].includes(stringValue(n.childForFieldName('key')) ?? n.childForFieldName('key')?.text ?? '');
+  return fn.type === 'method_definition' && ['beforeRequest', 'onRequest'].includes(fn.childForFieldName('name')?.text ?? '') && fn.parent?.parent?.type === 'object';
 }
