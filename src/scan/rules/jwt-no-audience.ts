@@ -307,8 +307,9 @@ function pythonIssue(lib: Lib, call: Node, ctx: FileContext): Issue | undefined 
   };
 
   // A token this server just received from an authorization server's token endpoint (`tokens = response.json()`,
-  // `id_token = tokens.get("id_token")`) is its own login's, not a caller's: the rule is about tokens callers present.
-  if (positional[0] && fromOutboundResponse(positional[0], call)) return undefined;
+  // `id_token = tokens.get("id_token")`), or read from its own file or environment (a workload identity's SVID), is
+  // its own, not a caller's: the rule is about tokens callers present.
+  if (positional[0] && serversOwnToken(positional[0], call)) return undefined;
   if (lib === 'pyjwt' || lib === 'python-jose') {
     if (lib === 'pyjwt' && kw.get('verify')?.childForFieldName('value')?.type === 'false') {
       return { level: 'error', node: kw.get('verify')!, message: `\`${label}(…, verify=False)\` skips signature and audience verification: any token is accepted.`, fix: FIX_OPTIONS, unsigned: true };
@@ -388,15 +389,21 @@ function pythonIssue(lib: Lib, call: Node, ctx: FileContext): Issue | undefined 
   return undefined;
 }
 
-/** The value is read, within a few assignments in the enclosing function, from the JSON of an HTTP response. */
-function fromOutboundResponse(arg: Node, call: Node): boolean {
+/** Where the server's own tokens come from: an HTTP response's JSON, a file it reads, its environment. */
+const OWN_TOKEN = /\.json\(\s*\)|\.read\(\s*\)|\.read_text\(|\bos\.getenv\(|\bos\.environ\b/;
+
+/**
+ * The value is read, within a few assignments in the enclosing function, from the JSON of an HTTP response, a file
+ * or the environment.
+ */
+function serversOwnToken(arg: Node, call: Node): boolean {
   let scope: Node | null = call.parent;
   while (scope && scope.type !== 'function_definition') scope = scope.parent;
   if (!scope) return false;
   const assignments = descendants(scope, new Set(['assignment'])).filter((a) => a.startIndex < call.startIndex);
   let expr: Node | null | undefined = arg;
   for (let hops = 0; expr && hops < 4; hops++) {
-    if (/\.json\(\s*\)/.test(expr.text)) return true;
+    if (OWN_TOKEN.test(expr.text)) return true;
     // `tokens.get("id_token")`, `tokens["id_token"]`, `await resp.json()` → the object they read.
     let root: Node | null | undefined = expr;
     while (root && root.type !== 'identifier') {

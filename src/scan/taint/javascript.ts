@@ -15,7 +15,9 @@ const STRING_METHODS = new Set([
 /** RegExp methods whose result holds (parts of) the string they are given. */
 const REGEX_METHODS = new Set(['exec']);
 /** Global functions that return (a copy of) their argument's content. */
-const TRANSPARENT_CALLS = new Set(['String', 'btoa', 'atob', 'encodeURIComponent', 'encodeURI', 'decodeURIComponent', 'structuredClone', 'fromEntries', 'from', 'entries', 'assign', 'parse']);
+const TRANSPARENT_CALLS = new Set(['String', 'btoa', 'atob', 'encodeURIComponent', 'encodeURI', 'decodeURIComponent', 'structuredClone', 'fromEntries', 'from', 'entries', 'assign', 'parse',
+  // Object spread as compilers and bundlers emit it (esbuild/tsup, tslib, Babel): `{ ...a, b }` → `__spreadProps(__spreadValues({}, a), { b })`.
+  '__spreadValues', '__spreadProps', '__assign', '_objectSpread', '_objectSpread2', '_extends']);
 const REQUEST_GETTERS = new Set(['get', 'header', 'getHeader', 'get_header', 'headers']);
 const HEADER_GETTERS = new Set(['get', 'getAll', 'getSetCookie']);
 const HEADER_VIEWS = new Set(['entries', 'toJSON', 'values', 'raw']);
@@ -279,7 +281,8 @@ export class JavaScriptEngine extends Engine {
   }
 
   classDef(node: Node, frame: Frame): void {
-    const className = node.childForFieldName('name')?.text ?? '<class>';
+    // `var HttpClient = class { … }` (as esbuild and tsup emit classes) is the class `HttpClient`.
+    const className = node.childForFieldName('name')?.text ?? (node.parent?.type === 'variable_declarator' ? node.parent.childForFieldName('name')?.text : undefined) ?? '<class>';
     const inner: Frame = { ...frame, className };
     const heritage = node.namedChildren.find((c) => c?.type === 'class_heritage');
     const base = heritage?.descendantsOfType('extends_clause')[0]?.childForFieldName('value') ?? (heritage?.namedChildren[0]?.type === 'identifier' ? heritage.namedChildren[0] : undefined);
