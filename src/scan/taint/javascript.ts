@@ -914,6 +914,14 @@ export class JavaScriptEngine extends Engine {
           for (const p of params) for (const a of carriesCredential(args[p.param!] ?? [])) if (a.origin) this.addAttr(attrKey, [{ ...a, kind: p.kind, path: hop([a], node, `passed to \`${text}\``)[0]!.path }]);
         }
       }
+      // Built from a parameter of the function around it (`constructor(info) { this.api = new HttpClient(info.url,
+      // info.token) }`): what that function's callers pass lands in the new instance's fields, where its methods read it.
+      for (const [field, params] of this.constructorFields(cls) ?? []) {
+        for (const p of params) {
+          const given = carriesCredential(args[p.param!] ?? []).filter((a) => !a.origin && a.param !== undefined);
+          if (given.length) this.writeStore(`${remote ? cls : `${this.file}#${cls}`}.${field}`, hop(given.map((a) => ({ ...a, kind: p.kind })), node, `passed to \`${text}\``), node, `\`${field}\` of the \`${text}\` built here`);
+        }
+      }
     } else if (!summary && !isNew && REQUEST_FUNCTION.test(name) && !/client|^create/i.test(name) && this.fromPackage(callee)) {
       // A request helper of another package given headers (`httpRequest(url, { headers })` from a vendor library).
       for (const arg of argNodes.filter((a) => unwrap(a).type === 'object')) {
