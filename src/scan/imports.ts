@@ -130,7 +130,13 @@ function jsImports(root: Node): Imports {
       const mod = normaliseSpecifier(spec);
       modules.add(mod);
       let decl: Node | null = node.parent;
-      while (decl && (decl.type === 'await_expression' || decl.type === 'parenthesized_expression')) decl = decl.parent;
+      for (;;) {
+        if (decl && (decl.type === 'await_expression' || decl.type === 'parenthesized_expression')) decl = decl.parent;
+        // CommonJS interop as compilers emit it: `const jwt = __importStar(require("jsonwebtoken"))` (tsc),
+        // `__toESM(require(…))` (esbuild), `_interopRequireDefault(require(…))` (Babel).
+        else if (decl?.type === 'arguments' && INTEROP_HELPERS.test(decl.parent?.childForFieldName('function')?.text ?? '')) decl = decl.parent!.parent;
+        else break;
+      }
       if (decl?.type !== 'variable_declarator') continue;
       const target = decl.childForFieldName('name');
       if (target?.type === 'identifier') {
@@ -156,6 +162,9 @@ function jsImports(root: Node): Imports {
   jsModuleInterface(root, out);
   return out;
 }
+
+/** Helpers that wrap `require(…)` for ES-module interop; what they return is the module. */
+const INTEROP_HELPERS = /^(?:[\w$]+\.)?(?:__importStar|__importDefault|__toESM|_interopRequireDefault|_interopRequireWildcard)$/;
 
 const JS_DECLARATIONS = new Set(['function_declaration', 'generator_function_declaration', 'class_declaration', 'abstract_class_declaration']);
 

@@ -586,6 +586,8 @@ const OPTIONS_VERIFIERS = new Map<string, string[]>([
 ]);
 
 function jsLib(q: string, imports: Imports, call: Node): Lib | undefined {
+  // `jsonwebtoken_1.default.verify(…)` as tsc emits a default import: the module's own `verify`.
+  q = q.replace(/^((?:@[^./]+\/)?[^.]+)\.default\./, '$1.');
   if (q === 'jose.jwtVerify' || q === 'jose.jwtDecrypt') return 'jose';
   if (q === 'jsonwebtoken.verify') return 'jsonwebtoken';
   // Hono's own JWT helpers: `verify(token, secret, alg)` from 'hono/jwt' (or 'hono/utils/jwt/jwt'), `Jwt.verify`.
