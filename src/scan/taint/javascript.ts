@@ -397,7 +397,7 @@ export class JavaScriptEngine extends Engine {
     if (typeName && REQUEST_TYPES.has(typeName)) return [source('request', p)];
     // `req` typed with a plain object type of this file (`req: UpstashRequest` where `type UpstashRequest = { … }`) is
     // an outgoing request description, not the inbound request: the name alone does not make it one.
-    if (name && REQUEST_NAMES.has(name) && !(typeName && this.#plainLocalTypes().has(typeName))) return [source('request', p)];
+    if (name && REQUEST_NAMES.has(name) && !(typeName && this.#plainLocalTypes().has(typeName)) && !describesOutgoing(name, p)) return [source('request', p)];
     if (name && AUTH_INFO_ATTRS.has(name)) return [source('tokenobj', p)];
     if (typeName === 'AuthInfo' || /\bAuthInfo\b/.test(p.childForFieldName('type')?.text ?? '')) return [source('tokenobj', p)];
     return [{ kind: 'cred', param: index, owner: this.currentSummary, path: [stepAt(p, `parameter \`${name ?? pattern.text}\``)] }];
@@ -1414,4 +1414,16 @@ function isRequestHook(fn: Node): boolean {
   if (n?.type === 'array') n = n.parent;
   if (n?.type === 'pair') return ['beforeRequest', 'onRequest'].includes(stringValue(n.childForFieldName('key')) ?? n.childForFieldName('key')?.text ?? '');
   return fn.type === 'method_definition' && ['beforeRequest', 'onRequest'].includes(fn.childForFieldName('name')?.text ?? '') && fn.parent?.parent?.type === 'object';
+}
+
+/**
+ * A `request` parameter whose own URL the function fetches (`fetch(request.url, …)`, `new Request(request.url, init)`)
+ * describes a request to send, as an HTTP client's transport gets it (bundled into a package's build): it is not the
+ * inbound request.
+ */
+function describesOutgoing(name: string, param: Node): boolean {
+  let fn: Node | null = param.parent;
+  while (fn && !FUNCTIONS.has(fn.type) && fn.type !== 'method_definition' && fn.type !== 'function_declaration') fn = fn.parent;
+  const body = fn?.childForFieldName('body')?.text;
+  return !!body && new RegExp(`\\b(?:fetch|new\\s+Request)\\(\\s*${name.replace(/\$/g, '\\$')}\\.url\\b`).test(body);
 }
