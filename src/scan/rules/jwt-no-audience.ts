@@ -269,9 +269,17 @@ function comparedThroughName(source: string): boolean {
 
 /**
  * The name of the function around the decode when its result leaves it (returned directly, or bound to a name that a
- * `return` mentions); undefined otherwise.
+ * `return` mentions) or is dropped (a signature check); undefined otherwise.
  */
 function claimsReturned(call: Node): string | undefined {
+  // `await jwtVerify(token, key)` with the result dropped: a signature check for a caller that reads the claims itself.
+  let up: Node | null = call.parent;
+  while (up && (up.type === 'await_expression' || up.type === 'await' || up.type === 'parenthesized_expression')) up = up.parent;
+  if (up?.type === 'expression_statement') {
+    let fn: Node | null = up.parent;
+    while (fn && !FUNCTION_TYPES.has(fn.type)) fn = fn.parent;
+    return fn ? functionName(fn) : undefined;
+  }
   const names = new Set<string>();
   let returned = false;
   let node: Node | null = call.parent;
@@ -629,6 +637,16 @@ function jsIssue(lib: Lib, call: Node, ctx: FileContext, q: string): Issue | und
     options = options.type === 'type_assertion' ? options.namedChildren[options.namedChildren.length - 1]! : options.namedChildren[0]!;
   }
   if (options && (options.type === 'arrow_function' || options.type === 'function_expression' || options.type === 'function')) options = undefined;
+  // `cond ? {} : { issuer }`: judged on both branches.
+  if (options?.type === 'ternary_expression') {
+    const branches = [options.childForFieldName('consequence'), options.childForFieldName('alternative')].map((b) => (b ? unwrapTs(b) : undefined));
+    if (branches.every((b) => b?.type === 'object')) {
+      const found = branches.map((b) => objectAudience(b!));
+      if (found.every((f) => f === 'yes')) return undefined;
+      if (found.some((f) => f !== 'no') || checksAudienceNearby(call, ctx)) return found.some((f) => f !== 'no') ? sometimesIssue(call, label, lib) : undefined;
+      options = branches[0];
+    }
+  }
   if (options && options.type !== 'object') {
     const resolved = resolveLiteral(options, ctx, call, 'object');
     if (!resolved) return undefined; // options from elsewhere: cannot judge, give the benefit of the doubt
