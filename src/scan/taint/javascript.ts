@@ -397,7 +397,8 @@ export class JavaScriptEngine extends Engine {
     if (typeName && REQUEST_TYPES.has(typeName)) return [source('request', p)];
     // `req` typed with a plain object type of this file (`req: UpstashRequest` where `type UpstashRequest = { … }`) is
     // an outgoing request description, not the inbound request: the name alone does not make it one.
-    if (name && REQUEST_NAMES.has(name) && !(typeName && this.#plainLocalTypes().has(typeName)) && !describesOutgoing(name, p)) return [source('request', p)];
+    // …nor is one typed as headers (`incoming: http.IncomingHttpHeaders`): it is what its callers pass.
+    if (name && REQUEST_NAMES.has(name) && !(typeName && this.#plainLocalTypes().has(typeName)) && !/^:?\s*(?:[\w$]+\.)?(?:IncomingHttpHeaders|OutgoingHttpHeaders|Headers|HeadersInit)\s*$/.test(p.childForFieldName('type')?.text ?? '') && !describesOutgoing(name, p)) return [source('request', p)];
     if (name && AUTH_INFO_ATTRS.has(name)) return [source('tokenobj', p)];
     if (typeName === 'AuthInfo' || /\bAuthInfo\b/.test(p.childForFieldName('type')?.text ?? '')) return [source('tokenobj', p)];
     return [{ kind: 'cred', param: index, owner: this.currentSummary, path: [stepAt(p, `parameter \`${name ?? pattern.text}\``)] }];
@@ -1173,11 +1174,14 @@ export class JavaScriptEngine extends Engine {
       return;
     }
     // `new StreamableHTTPClientTransport(url, { requestInit: { headers } })`: every request to that MCP server.
-    if (MCP_CLIENT_TRANSPORTS.has(name)) {
-      for (const pair of argNodes.slice(1).flatMap((a) => a.descendantsOfType('pair'))) {
-        const key = pair?.childForFieldName('key');
+    // (also a subclass, `RequestContextAwareStreamableHTTPClientTransport`, and options built in a variable first).
+    if (MCP_CLIENT_TRANSPORTS.has(name) || (node.type === 'new_expression' && /(StreamableHTTP|SSE)ClientTransport$/.test(name))) {
+      for (const pair of argNodes.slice(1).flatMap((a) => (objectLiteralOf(a) ?? a).descendantsOfType(['pair', 'shorthand_property_identifier']))) {
+        const key = pair?.type === 'pair' ? pair.childForFieldName('key') : pair;
         if (pair && key && (stringValue(key) ?? key.text) === 'headers') {
-          this.reportSink(frame, pair, this.eval(pair.childForFieldName('value')!, frame), `the headers of a connection to a remote MCP server (\`${calleeText(node)}\`)`);
+          const value = pair.type === 'pair' ? this.eval(pair.childForFieldName('value')!, frame) : lookup(frame, 'headers') ?? NONE;
+          const inside = pair.startIndex >= node.startIndex && pair.endIndex <= node.endIndex;
+          this.reportSink(frame, inside ? pair : node, value, `the headers of a connection to a remote MCP server (\`${calleeText(node)}\`)`);
         }
       }
       return;
