@@ -309,6 +309,12 @@ export function qualify(node: Node | null | undefined, imports: Imports): string
     } else if (n.type === 'parenthesized_expression' || n.type === 'non_null_expression' || n.type === 'await_expression') {
       // `await f<T>(x)` parses as a call of `await f` (tree-sitter-typescript): the callee is still `f`.
       n = n.namedChildren[0];
+    } else if (n.type === 'sequence_expression' && n.namedChildren.length === 2 && n.namedChildren[0]?.type === 'number') {
+      // `(0, jsonwebtoken_1.verify)(…)`: how tsc and Babel call an imported function.
+      n = n.namedChildren[1];
+    } else if (n.type === 'call_expression' && n.childForFieldName('function')?.text === 'await' && n.childForFieldName('arguments')?.namedChildren.length === 2) {
+      // …and `await (0, f)(…)`, which tree-sitter reads as a call of `await` with the arguments `(0, f)`.
+      n = n.childForFieldName('arguments')!.namedChildren[1];
     } else {
       return undefined;
     }

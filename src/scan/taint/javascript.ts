@@ -740,7 +740,7 @@ export class JavaScriptEngine extends Engine {
 
   call(node: Node, frame: Frame): Taints {
     const isNew = node.type === 'new_expression';
-    const fn = node.childForFieldName(isNew ? 'constructor' : 'function')!;
+    const fn = calleeOf(node)!;
     const argsNode = node.childForFieldName('arguments');
     const name = calleeName(node) ?? '';
     let receiver: Taints = NONE;
@@ -767,9 +767,11 @@ export class JavaScriptEngine extends Engine {
 
     // Sinks are recognised by what the callee really is: `undiciRequest` imported as `request` from 'undici'.
     // A default import (or `require`) is the module's main export: `import fetch from 'node-fetch'` is a Fetch API.
-    const binding = callee.type === 'identifier' ? this.imports.bindings.get(name) : undefined;
-    const importedAs = binding && (binding.name === 'default' || binding.name === undefined) ? (FETCH_PACKAGES.has(binding.module) ? 'fetch' : name) : binding?.name;
-    this.sinks(node, importedAs ?? name, receiverNode, argNodes, args, frame);
+    // So is `axios_1.default(…)`, as tsc calls a default import (`(0, axios_1.default)(…)`).
+    const moduleDefault = name === 'default' && receiverNode?.type === 'identifier' ? this.imports.bindings.get(receiverNode.text) : undefined;
+    const binding = callee.type === 'identifier' ? this.imports.bindings.get(name) : moduleDefault && moduleDefault.name === undefined ? { ...moduleDefault, name: 'default' } : undefined;
+    const importedAs = binding && (binding.name === 'default' || binding.name === undefined) ? (FETCH_PACKAGES.has(binding.module) ? 'fetch' : moduleDefault ? binding.module.split('/').pop()! : name) : binding?.name;
+    this.sinks(node, importedAs ?? name, moduleDefault ? undefined : receiverNode, argNodes, args, frame);
 
     if (isTokenExchangeName(name)) return NONE;
     // `super(apiKey, …)` in a constructor: what the base class's constructor does with it (stores it in a field its
@@ -1353,8 +1355,17 @@ function argumentsOf(call: Node): Node[] {
 
 function unwrap(node: Node): Node {
   let n = node;
-  while (WRAPPERS.has(n.type) && n.namedChildren[0]) n = n.namedChildren[0];
-  return n;
+  for (;;) {
+    if (WRAPPERS.has(n.type) && n.namedChildren[0]) n = n.namedChildren[0];
+    // `(0, server_1.getToken)(req)`: how tsc and Babel call an imported function (without a `this`).
+    else if (isIndirectCall(n)) n = n.namedChildren[1]!;
+    else return n;
+  }
+}
+
+/** `0, f`: a sequence whose value is the function after the `0`. */
+function isIndirectCall(n: Node): boolean {
+  return n.type === 'sequence_expression' && n.namedChildren.length === 2 && n.namedChildren[0]?.type === 'number';
 }
 
 function typeText(typeAnnotation: Node | null): string | undefined {
@@ -1388,8 +1399,21 @@ function memberPath(node: Node): { root: string; names: string[] } | undefined {
   return undefined;
 }
 
-function calleeName(call: Node): string | undefined {
+/**
+ * The callee of a call. tree-sitter reads `await (0, f)(x)` as a call of a function named `await` with the arguments
+ * `(0, f)`, then called with `(x)`: the callee is `f`.
+ */
+function calleeOf(call: Node): Node | null {
   const fn = call.childForFieldName(call.type === 'new_expression' ? 'constructor' : 'function');
+  if (fn?.type === 'call_expression' && fn.childForFieldName('function')?.text === 'await') {
+    const inner = fn.childForFieldName('arguments')?.namedChildren.filter((a) => a && a.type !== 'comment') ?? [];
+    if (inner.length === 2 && inner[0]?.type === 'number') return inner[1]!;
+  }
+  return fn;
+}
+
+function calleeName(call: Node): string | undefined {
+  const fn = calleeOf(call);
   if (!fn) return undefined;
   const f = unwrap(fn);
   if (f.type === 'identifier') return f.text;
