@@ -449,6 +449,9 @@ export class JavaScriptEngine extends Engine {
           } else if (names.length === 1 && kept.some((x) => x.param !== undefined && x.owner === frame.summary)) {
             // A setter (`setCredentials(token) { this._creds = token }`): what callers pass lands in the field.
             this.writeStore(`${this.file}#${frame.className}.${attr}`, kept, target, `\`this.${attr}\``);
+          } else if (names.length === 2 && names[1] !== 'headers' && kept.some((x) => x.param !== undefined && x.owner === frame.summary)) {
+            // …also under a key of the field (`this.userAccessToken.value = token`), read back as `this.userAccessToken.value`.
+            this.writeStore(`${this.file}#${frame.className}.${names.join('.')}`, retag(kept, 'cred'), target, `\`this.${names.join('.')}\``);
           }
           this.addAttr(`${frame.className}.${attr}`, kept.filter((x) => x.origin));
           if (names.length === 1 && valueNode && this.isClientConstruction(valueNode)) this.clients.add(`this.${attr}`);
@@ -568,6 +571,10 @@ export class JavaScriptEngine extends Engine {
           const stored = this.ctorAttrs.get(key);
           if (stored) out = union(out, union(stored.map((p) => ({ kind: p.kind, field: key, path: [stepAt(node, `read \`this.${prop}\``)] }))));
           out = union(out, this.readStore(`${this.file}#${key}`, node, `\`this.${prop}\` (set by a method)`));
+        }
+        if (objNode.type === 'member_expression' && objNode.childForFieldName('object')?.type === 'this' && frame.className) {
+          const key = `${frame.className}.${objNode.childForFieldName('property')?.text}.${prop}`;
+          out = union(out, this.readStore(`${this.file}#${key}`, node, `\`this.${key.slice(frame.className.length + 1)}\` (set by a method)`));
         }
         const cell = this.storeCell(node, frame);
         if (cell) out = union(out, this.readStore(cell.key, node, cell.label, cell.guess));
