@@ -4,7 +4,7 @@ import type { Node } from '../parser.ts';
 import {
   typeOf, heldUnder, AUTH_INFO_ATTRS, CHECKS_CREDENTIAL, HTTP_CONSTRUCTORS, MCP_CLIENT_TRANSPORTS, HTTP_METHOD_NAMES, NONE, REQUEST_ATTRS, REQUEST_NAMES, REQUEST_TYPES, TOKEN_ATTRS,
   branch, carriesCredential, derive, emptySummary, hop, mergeSummaries, isCredentialHeader, isCredentialName, isPlaceholder, isLocal, isSettingsBlob, isTokenExchangeName, lookup, TO_ISSUER, only, retag,
-  source, stepAt, union, words, type Frame, type Kind, type Summary, type Taints,
+  short, source, stepAt, union, words, type Frame, type Kind, type Summary, type Taints,
 } from './core.ts';
 import { Engine } from './engine.ts';
 
@@ -770,6 +770,13 @@ export class JavaScriptEngine extends Engine {
       const each = only(receiver, 'headers', 'cred');
       if (each.length) this.#entryParams.set(unwrap(argNodes[0]).startIndex, hop(each, argNodes[0], 'each entry'));
     }
+    // Smithery's `createStatefulServer(({ sessionId, config }) => …)`: `config` is the session configuration the
+    // client sent with its request (its keys included).
+    if (SMITHERY_SERVERS.has(name) && argNodes[0] && FUNCTIONS.has(unwrap(argNodes[0]).type) && this.resolve(name)?.kind === 'package') {
+      const callback = unwrap(argNodes[0]);
+      const session = callback.childForFieldName('parameters')?.namedChildren.find((p) => p && p.type !== 'comment') ?? callback.childForFieldName('parameter') ?? callback;
+      this.#entryParams.set(callback.startIndex, [source('headers', session, `source: \`${short(session.text, 40)}\`, the session a Smithery client opens (its \`config\` is the client's)`)]);
+    }
     const args: Taints[] = argNodes.map((a) => this.eval(a, frame));
 
     // Sinks are recognised by what the callee really is: `undiciRequest` imported as `request` from 'undici'.
@@ -1256,6 +1263,9 @@ export class JavaScriptEngine extends Engine {
 const REQUEST_FUNCTION = /request|fetch|call|send|http|^(get|post|put|patch|delete)|api|query|^defaults$|^configure/i;
 
 /** Package functions named for the credential they take: `sgMail.setApiKey(key)`, `client.setToken(tok)`, `login(…)`. */
+/** Smithery SDK server factories, whose callback gets the client's session (`{ sessionId, config }`). */
+const SMITHERY_SERVERS = new Set(['createStatefulServer', 'createStatelessServer']);
+
 /** A package's set-up call, given its credentials by option name (`fal.config({ credentials })`, `mailchimp.setConfig({ apiKey })`). */
 const PACKAGE_SETUP = /^(config|configure|setConfig|init|initialize|setup)$/;
 
