@@ -1,7 +1,7 @@
 // Finds the files to scan: walks the given paths, honours .gitignore files (from the enclosing git root down) and
 // skips dependency and virtualenv folders, which hold other people's code and would drown real findings, and build
-// output beside its sources. A published package that ships only its build (`package.json` + `dist/`) is scanned
-// there: that is the code that runs.
+// output beside its sources or inside installed dependencies. A published package that ships only its build
+// (`package.json` + `dist/`), scanned as itself, is scanned there: that is the code that runs.
 import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { isIgnored, parseGitignore, type IgnoreFile } from './gitignore.ts';
@@ -13,7 +13,7 @@ export const SKIPPED_DIRS: ReadonlySet<string> = new Set([
   '.tox', '.nox', '.mypy_cache', '.pytest_cache', '.ruff_cache', 'site-packages',
 ]);
 
-/** Build output folders: skipped when their sources sit beside them (see `hasSources`). */
+/** Build output folders: skipped beside their sources (see `hasSources`) and in installed dependencies. */
 const BUILD_DIRS: ReadonlySet<string> = new Set(['dist', 'build']);
 
 /** Files that say a folder holds a project's sources, so its `dist/` or `build/` is only their copy. */
@@ -82,7 +82,9 @@ async function walk(dir: string, scanRoot: string, ignores: IgnoreFile[], useGit
     stack = [...ignores, parseGitignore(dir, text)];
   }
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  const buildIsCopy = hasSources(entries);
+  // Build output is skipped beside its sources, and in installed dependencies (`deputy scan node_modules`) unless the
+  // package itself is what was asked for (`deputy scan node_modules/some-server`).
+  const skipBuild = hasSources(entries) || (dir !== scanRoot && dir.split(path.sep).includes('node_modules'));
   for (const entry of entries) {
     const abs = path.join(dir, entry.name);
     let isDir = entry.isDirectory();
@@ -104,7 +106,7 @@ async function walk(dir: string, scanRoot: string, ignores: IgnoreFile[], useGit
       isFile = target.isFile();
     }
     if (isDir) {
-      if (SKIPPED_DIRS.has(entry.name) || (BUILD_DIRS.has(entry.name) && buildIsCopy)) continue;
+      if (SKIPPED_DIRS.has(entry.name) || (BUILD_DIRS.has(entry.name) && skipBuild)) continue;
       if (useGitignore && isIgnored(stack, abs, true, relativeInside)) continue;
       const realDir = real === abs ? await realpath(abs).catch(() => abs) : real;
       if (ancestors.has(realDir)) continue;

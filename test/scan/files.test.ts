@@ -34,6 +34,11 @@ test('build output is skipped beside its sources, and scanned in a package publi
   });
   const files = (await collectFiles([dir])).map((f) => path.relative(dir, f.abs).split(path.sep).join('/')).sort();
   assert.deepEqual(files, ['app/src/index.ts', 'published/dist/index.js', 'pyapp/pkg/mod.py', 'tsapp/index.ts']);
+  // Installed dependencies' builds are other people's code, unless the package itself is what is scanned.
+  const deps = tree({ 'node_modules/server/package.json': '{}', 'node_modules/server/dist/index.js': '', 'node_modules/server/index.js': '' });
+  const rel = async (p: string) => (await collectFiles([p])).map((f) => path.relative(deps, f.abs).split(path.sep).join('/')).sort();
+  assert.deepEqual(await rel(path.join(deps, 'node_modules')), ['node_modules/server/index.js']);
+  assert.deepEqual(await rel(path.join(deps, 'node_modules', 'server')), ['node_modules/server/dist/index.js', 'node_modules/server/index.js']);
 });
 
 test('an explicitly given folder is scanned even when its name is normally skipped', async () => {
