@@ -98,12 +98,7 @@ export class ModuleResolver {
     const pkg = this.#nearestImports(path.dirname(fromFile));
     if (!pkg) return undefined;
     for (const [pattern, target] of Object.entries(pkg.imports)) {
-      const star = pattern.indexOf('*');
-      let rest: string | undefined;
-      if (star < 0) rest = pattern === spec ? '' : undefined;
-      else if (spec.startsWith(pattern.slice(0, star)) && spec.endsWith(pattern.slice(star + 1)) && spec.length >= pattern.length - 1) {
-        rest = spec.slice(star, spec.length - (pattern.length - star - 1));
-      }
+      const rest = wildcardMatch(pattern, spec);
       if (rest === undefined) continue;
       for (const t of exportTargets(target)) {
         if (typeof t !== 'string' || !t.startsWith('.')) continue;
@@ -145,12 +140,7 @@ export class ModuleResolver {
     const ts = this.#tsconfig(path.dirname(fromFile));
     if (!ts) return undefined;
     for (const [pattern, targets] of ts.paths) {
-      const star = pattern.indexOf('*');
-      let rest: string | undefined;
-      if (star < 0) rest = pattern === spec ? '' : undefined;
-      else if (spec.startsWith(pattern.slice(0, star)) && spec.endsWith(pattern.slice(star + 1)) && spec.length >= pattern.length - 1) {
-        rest = spec.slice(star, spec.length - (pattern.length - star - 1));
-      }
+      const rest = wildcardMatch(pattern, spec);
       if (rest === undefined) continue;
       for (const target of targets) {
         const hit = this.#jsFile(path.resolve(ts.baseUrl ?? ts.dir, target.replace('*', rest)));
@@ -264,6 +254,19 @@ export class ModuleResolver {
       return false;
     }
   }
+}
+
+/**
+ * What `*` stands for when `spec` matches `pattern` (`#lib/*` / `@app/*`, as in tsconfig `paths` and package.json
+ * `imports`): '' for an exact match, undefined for none.
+ */
+function wildcardMatch(pattern: string, spec: string): string | undefined {
+  const star = pattern.indexOf('*');
+  if (star < 0) return pattern === spec ? '' : undefined;
+  if (spec.startsWith(pattern.slice(0, star)) && spec.endsWith(pattern.slice(star + 1)) && spec.length >= pattern.length - 1) {
+    return spec.slice(star, spec.length - (pattern.length - star - 1));
+  }
+  return undefined;
 }
 
 /** The file targets of a package.json `exports` field for the package root (`"."`), whatever the conditions. */
