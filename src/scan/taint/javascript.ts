@@ -398,7 +398,7 @@ export class JavaScriptEngine extends Engine {
     // `req` typed with a plain object type of this file (`req: UpstashRequest` where `type UpstashRequest = { … }`) is
     // an outgoing request description, not the inbound request: the name alone does not make it one.
     // …nor is one typed as headers (`incoming: http.IncomingHttpHeaders`): it is what its callers pass.
-    if (name && REQUEST_NAMES.has(name) && !(typeName && this.#plainLocalTypes().has(typeName)) && !/^:?\s*(?:[\w$]+\.)?(?:IncomingHttpHeaders|OutgoingHttpHeaders|Headers|HeadersInit)\s*$/.test(p.childForFieldName('type')?.text ?? '') && !describesOutgoing(name, p)) return [source('request', p)];
+    if (name && REQUEST_NAMES.has(name) && !(typeName && this.#plainLocalTypes().has(typeName)) && !HEADERS_TYPE.test(p.childForFieldName('type')?.text ?? '') && !describesOutgoing(name, p)) return [source('request', p)];
     if (name && AUTH_INFO_ATTRS.has(name)) return [source('tokenobj', p)];
     if (typeName === 'AuthInfo' || /\bAuthInfo\b/.test(p.childForFieldName('type')?.text ?? '')) return [source('tokenobj', p)];
     return [{ kind: 'cred', param: index, owner: this.currentSummary, path: [stepAt(p, `parameter \`${name ?? pattern.text}\``)] }];
@@ -1262,13 +1262,16 @@ export class JavaScriptEngine extends Engine {
 /** Names of functions that send a request (`httpRequest`, `makeApiCall`, `sendQuery`, `postJson`). */
 const REQUEST_FUNCTION = /request|fetch|call|send|http|^(get|post|put|patch|delete)|api|query|^defaults$|^configure/i;
 
-/** Package functions named for the credential they take: `sgMail.setApiKey(key)`, `client.setToken(tok)`, `login(…)`. */
+/** A type annotation that says the value is a set of headers (`: http.IncomingHttpHeaders`, `: Headers`). */
+const HEADERS_TYPE = /^:?\s*(?:[\w$]+\.)?(?:IncomingHttpHeaders|OutgoingHttpHeaders|Headers|HeadersInit)\s*$/;
+
 /** Smithery SDK server factories, whose callback gets the client's session (`{ sessionId, config }`). */
 const SMITHERY_SERVERS = new Set(['createStatefulServer', 'createStatelessServer']);
 
 /** A package's set-up call, given its credentials by option name (`fal.config({ credentials })`, `mailchimp.setConfig({ apiKey })`). */
 const PACKAGE_SETUP = /^(config|configure|setConfig|init|initialize|setup)$/;
 
+/** Package functions named for the credential they take: `sgMail.setApiKey(key)`, `client.setToken(tok)`, `login(…)`. */
 const CREDENTIAL_SETTER = /^(set|use|with)?\w*(api_?key|token|auth|credentials?|bearer|password|secret)$|^(login|authenticate|connect)$/i;
 
 /** Schema validators that hand back the object they were given (`.data` of `safeParse`). */
