@@ -464,7 +464,10 @@ export class PythonEngine extends Engine {
         const obj = this.eval(valueNode, frame);
         const keyNode = node.childForFieldName('subscript');
         if (keyNode) this.eval(keyNode, frame);
-        const key = this.constString(keyNode, frame);
+        // `{k: request.headers[k] for k in ["accept", "mcp-session-id"]}`: a key drawn from names written here is one of them.
+        const names = keyNode?.type === 'identifier' ? loopLiterals(keyNode) : undefined;
+        const key = this.constString(keyNode, frame) ?? names?.find((n) => isCredentialHeader(n) || isCredentialName(n));
+        if (names && key === undefined) return NONE;
         const scoped = key !== undefined ? this.scopeCell(valueNode, key, node, frame) : NONE;
         const env = key !== undefined && qualify(valueNode, this.imports) === 'os.environ' ? this.readStore(`env:${key}`, node, `environment variable \`${key}\``) : NONE;
         return union(scoped, env, this.index(obj, key, node));
@@ -1238,4 +1241,23 @@ function readsScopeHeaders(body: Node): boolean {
     for (const c of n.namedChildren) if (c) stack.push(c);
   }
   return false;
+}
+
+/**
+ * The strings a loop variable takes when it iterates over a literal list, tuple or set of them (`for key in ["accept",
+ * "mcp-session-id"]`, also in a comprehension); undefined when it is bound otherwise.
+ */
+function loopLiterals(id: Node): string[] | undefined {
+  for (let n: Node | null = id.parent; n; n = n.parent) {
+    const clauses = n.type === 'for_statement' ? [n] : /comprehension$|^generator_expression$/.test(n.type) ? n.namedChildren.filter((c): c is Node => c?.type === 'for_in_clause') : [];
+    for (const c of clauses) {
+      if (c.childForFieldName('left')?.text !== id.text) continue;
+      const right = c.childForFieldName('right');
+      if (!right || !['list', 'tuple', 'set'].includes(right.type)) return undefined;
+      const values = right.namedChildren.map((v) => stringValue(v));
+      return values.every((v): v is string => v !== undefined) ? values : undefined;
+    }
+    if (n.type === 'function_definition') return undefined;
+  }
+  return undefined;
 }
