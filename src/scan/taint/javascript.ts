@@ -832,6 +832,8 @@ export class JavaScriptEngine extends Engine {
       }
       if (HEADER_VIEWS.has(name)) out = union(out, only(receiver, 'headers', 'options'));
       if (STRING_METHODS.has(name)) out = union(out, only(receiver, 'cred'));
+      // `params.toString()` of a `URLSearchParams` given the credential (`params.append('access_token', tok)`): a query string holding it.
+      if (name === 'toString' && !argNodes.length) out = union(out, retag(only(receiver, 'headers'), 'cred'));
       // A regular expression applied to the credential: `/^Bearer (.+)$/.exec(header)?.[1]`.
       if (REGEX_METHODS.has(name) && !receiver.length) for (const a of args) out = union(out, retag(only(a, 'cred'), 'cred'));
       if (name === 'concat' || name === 'join') for (const a of args) out = union(out, retag(carriesCredential(a), 'cred'));
