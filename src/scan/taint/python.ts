@@ -566,6 +566,8 @@ export class PythonEngine extends Engine {
       // Query parameters are read like headers: Starlette `query_params`, Flask `args`, Django `GET`, aiohttp `query`.
       else if (t.kind === 'request' && QUERY_ATTRS.has(attr)) out = union(out, [derive(t, 'headers', node)]);
       else if (t.kind === 'request' && (attr === 'auth' || attr === 'user')) out = union(out, [derive(t, 'tokenobj', node)]);
+      // Starlette's `request.scope`: the ASGI scope, read like one (`scope["headers"]`, `scope.get("user")`).
+      else if (t.kind === 'request' && attr === 'scope') out = union(out, [t]);
       else if (t.kind === 'headers' && (attr === 'raw' || attr === '_list')) out = union(out, [t]);
       else if (t.kind === 'tokenobj' && TOKEN_ATTRS.has(attr)) out = union(out, [derive(t, 'cred', node)]);
       // An object built around the credential (`RuntimeAuthState(access_token=tok)`): its credential-named fields hold it.
@@ -587,6 +589,8 @@ export class PythonEngine extends Engine {
       else if (t.kind === 'cred') out = union(out, [t]);
       else if ((t.kind === 'options' || t.kind === 'request') && key === 'headers') out = union(out, [{ ...t, kind: 'headers' }]);
       else if (t.kind === 'request' && key !== undefined && (key === 'META' || REQUEST_MAPS.has(key))) out = union(out, [derive(t, 'headers', node)]);
+      // `scope["user"]`: what Starlette's AuthenticationMiddleware put there (the MCP SDK's `AuthenticatedUser`).
+      else if (t.kind === 'request' && (key === 'user' || key === 'auth')) out = union(out, [derive(t, 'tokenobj', node)]);
       else if (isPlaceholder(t) && key !== undefined && REQUEST_MAPS.has(key)) out = union(out, [{ ...t, kind: 'headers' }]);
       else if (t.kind === 'tokenobj' && key !== undefined && TOKEN_ATTRS.has(key)) out = union(out, [{ ...t, kind: 'cred' }]);
     }
@@ -797,6 +801,7 @@ export class PythonEngine extends Engine {
       if (HEADER_VIEWS.has(name)) out = union(out, only(receiver, 'headers', 'options'), receiver.filter((t) => isPlaceholder(t) && t.kind === 'cred').map((t) => ({ ...t, kind: 'headers' as const })));
       // ASGI: `scope.get("headers", [])`; AWS Lambda: `event.get("headers")`, `event.get("queryStringParameters")`.
       const getKey = name === 'get' ? this.constString(argsNode?.namedChildren[0], frame) : undefined;
+      if (getKey === 'user' || getKey === 'auth') out = union(out, this.index(only(receiver, 'request'), getKey, node));
       if (getKey !== undefined && REQUEST_MAPS.has(getKey)) {
         out = union(out, only(receiver, 'request').map((t) => derive(t, 'headers', node)));
         // …and the same on a parameter a helper is handed (`def token_from(event): event.get("headers", {})`).
