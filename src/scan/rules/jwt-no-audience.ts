@@ -650,9 +650,11 @@ function jsIssue(lib: Lib, call: Node, ctx: FileContext, q: string): Issue | und
   if (options && options.type !== 'object') {
     const resolved = resolveLiteral(options, ctx, call, 'object');
     if (!resolved) return undefined; // options from elsewhere: cannot judge, give the benefit of the doubt
-    // `opts.audience = …` after the literal sets it; under an `if` only on that branch.
-    const set = options.type === 'identifier' ? assignsMember(ctx, options.text, 'audience') : 'never';
-    if (set === 'always') return undefined;
+    // `opts.audience = …` after the literal sets it; under an `if` only on that branch, unless the setting it is
+    // gated on is required at start-up (`if (!config.audience) throw …`).
+    const gates: string[] = [];
+    const set = options.type === 'identifier' ? assignsMember(ctx, options.text, 'audience', gates) : 'never';
+    if (set === 'always' || (set === 'sometimes' && gates.length > 0 && gates.every((g) => requiredAtStartup(ctx.source, g)))) return undefined;
     options = resolved;
     if (set === 'sometimes' && objectAudience(options) !== 'yes') return sometimesIssue(call, label, lib);
   }
@@ -690,7 +692,7 @@ function sometimesIssue(call: Node, label: string, lib: Lib): Issue {
  * Whether `object.member = …` is assigned in the file: on every path (`always`), only inside an `if` / `?:` / `&&`
  * (`sometimes`: `if (config.audience) opts.audience = config.audience` leaves it out when unconfigured), or `never`.
  */
-function assignsMember(ctx: FileContext, object: string, member: string): 'always' | 'sometimes' | 'never' {
+function assignsMember(ctx: FileContext, object: string, member: string, gates: string[] = []): 'always' | 'sometimes' | 'never' {
   let found: 'always' | 'sometimes' | 'never' = 'never';
   for (const a of descendants(ctx.tree.rootNode, new Set(['assignment_expression']))) {
     const left = a.childForFieldName('left');
@@ -700,8 +702,22 @@ function assignsMember(ctx: FileContext, object: string, member: string): 'alway
     if (obj !== object || prop !== member) continue;
     if (!conditional(a)) return 'always';
     found = 'sometimes';
+    // `if (config.audience) opts.audience = …`: the setting it depends on.
+    let n: Node | null = a.parent;
+    while (n && n.type !== 'if_statement' && !FUNCTION_TYPES.has(n.type)) n = n.parent;
+    const condition = n?.type === 'if_statement' ? n.childForFieldName('condition')?.text.replace(/^\(\s*|\s*\)$/g, '') : undefined;
+    if (condition && /^[\w$.?]+$/.test(condition)) gates.push(condition);
   }
   return found;
+}
+
+/**
+ * The file refuses to start without the setting: `if (!config.audience) throw …` (also within an `||` of such
+ * tests), so a check gated on it always runs.
+ */
+function requiredAtStartup(source: string, setting: string): boolean {
+  const name = setting.replace(/[.$?*+()[\]{}|^\\]/g, '\\$&');
+  return new RegExp(`if\\s*\\((?:[^()]|\\([^()]*\\))*!\\s*${name}(?![\\w$])(?:[^()]|\\([^()]*\\))*\\)\\s*(?:\\{(?:[^{}]|\\{[^{}]*\\})*?)?\\bthrow\\b`).test(source);
 }
 
 
