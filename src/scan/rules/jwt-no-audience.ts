@@ -552,6 +552,11 @@ function disabledOption(node: Node, ctx: FileContext, call: Node): { key: string
 }
 
 function dictHasKey(node: Node, key: string, ctx: FileContext, call: Node): boolean {
+  // `{…} | ({"aud": …} if aud else {})`, `(…)`: the key in any part (set when configured).
+  if (node.type === 'parenthesized_expression' && node.namedChildren[0]) return dictHasKey(node.namedChildren[0], key, ctx, call);
+  if ((node.type === 'binary_operator' && node.childForFieldName('operator')?.text === '|') || node.type === 'conditional_expression') {
+    return node.namedChildren.some((part) => !!part && (part.type === 'dictionary' || part.type === 'binary_operator' || part.type === 'parenthesized_expression' || part.type === 'identifier') && dictHasKey(part, key, ctx, call));
+  }
   const dict = resolveLiteral(node, ctx, call, 'dictionary');
   if (!dict) return node.type === 'identifier'; // an options variable we cannot see: give it the benefit of the doubt
   return dict.namedChildren.some((p) => p?.type === 'dictionary_splat' || (p?.type === 'pair' && stringValue(p.childForFieldName('key')) === key));
