@@ -365,6 +365,16 @@ function pythonIssue(lib: Lib, call: Node, ctx: FileContext): Issue | undefined 
     return undefined;
   }
   if (lib === 'authlib') {
+    // authlib checks the claims (`aud` included) only in `claims.validate()`: claims bound here and used without it
+    // have had their signature checked and nothing else.
+    const unvalidated = neverValidated(call);
+    if (unvalidated) {
+      return {
+        level: 'error', node: call,
+        message: `\`${label}\` (authlib) returns claims that are checked only by \`${unvalidated}.validate()\`, which is never called here: a token issued for any audience (or expired) is accepted.`,
+        fix: 'Call `claims.validate()` after decoding, with `claims_options={"aud": {"essential": True, "value": RESOURCE_URI}}`.',
+      };
+    }
     const opts = kw.get('claims_options')?.childForFieldName('value') ?? positional[2];
     if (!splat && !(opts && dictHasKey(opts, 'aud', ctx, call)) && !checksAudienceNearby(call, ctx)) {
       return {
@@ -395,6 +405,23 @@ function pythonIssue(lib: Lib, call: Node, ctx: FileContext): Issue | undefined 
     }
   }
   return undefined;
+}
+
+/**
+ * The name an authlib decode's claims are bound to, when the enclosing function never calls `.validate()` on it and
+ * does not hand it back to its caller (who may); undefined otherwise.
+ */
+function neverValidated(call: Node): string | undefined {
+  const assign = call.parent;
+  const target = assign?.type === 'assignment' ? assign.childForFieldName('left') : undefined;
+  if (target?.type !== 'identifier') return undefined;
+  let fn: Node | null = assign!.parent;
+  while (fn && fn.type !== 'function_definition') fn = fn.parent;
+  if (!fn) return undefined;
+  const name = target.text;
+  if (new RegExp(`\\b${name}\\.validate\\(`).test(fn.text)) return undefined;
+  if (descendants(fn, new Set(['return_statement'])).some((r) => r.text === `return ${name}`)) return undefined;
+  return name;
 }
 
 /** Where the server's own tokens come from: an HTTP response's JSON, a file it reads, its environment. */
