@@ -260,16 +260,19 @@ const FASTMCP_TOKEN_PROXIES = new Set([
   'WorkOSProvider', 'DiscordProvider',
 ]);
 
-export function importsTokenProxy(imports: Imports, family: Family): 'proxy' | 'verifier' | undefined {
+export function importsTokenProxy(imports: Imports, family: Family, source = ''): 'proxy' | 'verifier' | undefined {
   if (family !== 'python') return undefined;
   let proxy = false;
+  let verifier = false;
   for (const q of imports.names.values()) {
     if (!q.startsWith('fastmcp.')) continue;
     const name = q.split('.').pop()!;
-    // The base class of a project's own verifier: some server of the project accepts the caller's token as is.
-    if (name === 'TokenVerifier') return 'verifier';
+    // The base class of a project's own verifier: some server of the project accepts the caller's token as is…
+    if (name === 'TokenVerifier') verifier = true;
     if (FASTMCP_TOKEN_PROXIES.has(name)) proxy = true;
   }
+  // …unless it is the verifier the proxy checks the upstream provider's tokens with (`OAuthProxy(token_verifier=…)`).
+  if (verifier && !(proxy && /\btoken_verifier\s*=/.test(source))) return 'verifier';
   return proxy ? 'proxy' : undefined;
 }
 

@@ -94,7 +94,7 @@ export async function scanPaths(paths: readonly string[], options: ScanOptions =
         if (ctx.family === 'python') for (const name of settingsOnByDefault(text)) settingsOn.add(`${project.root}\u0000${name}`);
         if (checksAudienceInCode(text)) for (const name of audienceCheckingCallers(ctx)) audienceCallees.add(`${project.root}\u0000${name}`);
         if (project.declaresMcp || importsMcp(imports, ctx.family) || speaksMcpByHand(text)) mcpProjects.add(project);
-        const auth = importsTokenProxy(imports, ctx.family);
+        const auth = importsTokenProxy(imports, ctx.family, text);
         if (auth === 'proxy') proxyProjects.add(project.root);
         if (auth === 'verifier') verifierProjects.add(project.root);
         parsed.push({ file, shown, project, imports });
