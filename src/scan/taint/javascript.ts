@@ -831,6 +831,8 @@ export class JavaScriptEngine extends Engine {
         else if (key === undefined || isCredentialHeader(key) || isSettingsBlob(key)) out = union(out, req.map((t) => derive(t, 'cred', node)));
       }
       if (HEADER_VIEWS.has(name)) out = union(out, only(receiver, 'headers', 'options'));
+      // `tok.split(';').entries()`: the parts of a credential, still the credential.
+      if ((name === 'entries' || name === 'values') && !argNodes.length) out = union(out, only(receiver, 'cred'));
       if (STRING_METHODS.has(name)) out = union(out, only(receiver, 'cred'));
       // `params.toString()` of a `URLSearchParams` given the credential (`params.append('access_token', tok)`): a query string holding it.
       if (name === 'toString' && !argNodes.length) out = union(out, retag(only(receiver, 'headers'), 'cred'));
