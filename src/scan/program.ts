@@ -44,6 +44,8 @@ export class Program {
   readonly scopes = new Map<string, string>();
   /** Project roots whose FastMCP server is an OAuth proxy: the access token its tools see is the upstream's. */
   readonly tokenProxies = new Set<string>();
+  /** `file#Class` → the other package's class it only extends (`class AcmeCore extends ClientSDK {}`). */
+  readonly packageSubclasses = new Map<string, string>();
   readonly #versions = new Map<string, number>();
 
   readonly #abs: ReadonlyMap<string, string>;

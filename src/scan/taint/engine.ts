@@ -520,7 +520,7 @@ export function locOf(ctx: FileContext, node: Node): SinkLoc {
   };
 }
 
-function isClientLike(callee: string): boolean {
+export function isClientLike(callee: string): boolean {
   const name = callee.replace(/^new\s+/, '').split('.').pop()!;
   return /(client|api|sdk|service|octokit|github|gitlab|connection|app|engine|pool)$/i.test(name) || /^create\w*client$/i.test(name) ||
     // A credential object of another package, made to be handed to its client (`new Credentials(id, secret)`,

@@ -6,7 +6,7 @@ import {
   branch, carriesCredential, derive, emptySummary, hop, mergeSummaries, isCredentialHeader, isCredentialName, isPlaceholder, isLocal, isSettingsBlob, isTokenExchangeName, lookup, TO_ISSUER, only, retag,
   short, source, stepAt, union, words, type Frame, type Kind, type Summary, type Taints,
 } from './core.ts';
-import { Engine } from './engine.ts';
+import { Engine, isClientLike } from './engine.ts';
 
 const STRING_METHODS = new Set([
   'trim', 'trimStart', 'trimEnd', 'split', 'replace', 'replaceAll', 'slice', 'substring', 'substr', 'toString',
@@ -287,6 +287,11 @@ export class JavaScriptEngine extends Engine {
     const heritage = node.namedChildren.find((c) => c?.type === 'class_heritage');
     const base = heritage?.descendantsOfType('extends_clause')[0]?.childForFieldName('value') ?? (heritage?.namedChildren[0]?.type === 'identifier' ? heritage.namedChildren[0] : undefined);
     if (base) this.bases.set(className, base.text.split('.').pop()!.replace(/<.*$/, ''));
+    // A class that only names another package's class, without a constructor of its own (`class AcmeCore extends
+    // ClientSDK {}`, as SDK generators emit): building it builds that class.
+    const baseRoot = base?.type === 'identifier' ? base.text : base ? memberPath(base)?.root : undefined;
+    const ownCtor = node.childForFieldName('body')?.namedChildren.some((m) => m?.type === 'method_definition' && m.childForFieldName('name')?.text === 'constructor');
+    if (baseRoot && !ownCtor && this.resolve(baseRoot)?.kind === 'package') this.program.packageSubclasses.set(`${this.file}#${className}`, this.bases.get(className)!);
     // `class ScalekitVerifier implements TokenVerifier`: calls on a `TokenVerifier` may reach its methods.
     const interfaces = heritage?.descendantsOfType('implements_clause')[0]?.namedChildren ?? [];
     for (const i of interfaces) if (i) this.implementations.set(className, [...(this.implementations.get(className) ?? []), i.text.split('.').pop()!.replace(/<.*$/, '')]);
@@ -923,6 +928,10 @@ export class JavaScriptEngine extends Engine {
       const remote = cls.includes('#');
       const ctor = this.classMethod(cls, 'constructor');
       if (ctor) this.applySummary(frame, ctor, args, node, text);
+      // A class of the scan that only names another package's client (`class AcmeCore extends ClientSDK {}`, as SDK
+      // generators emit): its constructor is that client's.
+      const base = this.program.packageSubclasses.get(remote ? cls : `${this.file}#${cls}`);
+      if (base) this.packageCredentialSink(frame, node, `${text} (a ${base})`, args, namedArgs(argNodes, (n) => this.eval(n, frame)), isClientLike(base) || isClientLike(cls.split('#').pop()!) || undefined);
       this.applyConstructor(frame, cls, args, node, text);
       // Functions of the scan handed to the constructor (`new Transport(serverFactory)`), which methods call.
       this.applyFieldCallbacks(frame, cls, argNodes.map((a) => {
@@ -1314,7 +1323,7 @@ const NOT_CLIENT_PACKAGES = new Set([
   'async_hooks', 'fastmcp', 'mcp-handler', 'agents', 'openid-client', 'oauth4webapi', '@cloudflare/workers-oauth-provider',
 ]);
 
-const OPTION_BAG_WORDS = new Set(['options', 'opts', 'config', 'configuration', 'settings', 'params', 'props']);
+const OPTION_BAG_WORDS = new Set(['options', 'opts', 'config', 'configuration', 'settings', 'params', 'props', 'security']);
 /** Names of nested configuration objects: `clientOptions`, `apiConfig`, `connection_settings`, a Worker's `props`. */
 function isOptionsBag(name: string): boolean {
   const w = words(name);
