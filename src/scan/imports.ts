@@ -295,6 +295,18 @@ export function speaksMcpByHand(source: string): boolean {
  * The dotted name an expression stands for, with its first identifier replaced through the import table:
  * `pyjwt.decode` → `jwt.decode`; `jose.jwtVerify` → `jose.jwtVerify`. Undefined for anything but a name chain.
  */
+/**
+ * The function a compiled call really calls: `(0, m_1.f)` (how tsc and Babel call an imported function, without a
+ * `this`) is `m_1.f`; `await (0, f)`, which tree-sitter reads as a call of `await` with the arguments `(0, f)`, is `f`.
+ * Undefined for anything else.
+ */
+export function indirectCallee(n: Node): Node | undefined {
+  const parts = n.type === 'sequence_expression' ? n.namedChildren
+    : n.type === 'call_expression' && n.childForFieldName('function')?.text === 'await' ? n.childForFieldName('arguments')?.namedChildren.filter((a) => a?.type !== 'comment') ?? []
+    : [];
+  return parts.length === 2 && parts[0]?.type === 'number' ? parts[1] ?? undefined : undefined;
+}
+
 export function qualify(node: Node | null | undefined, imports: Imports): string | undefined {
   const parts: string[] = [];
   let n = node;
@@ -312,14 +324,11 @@ export function qualify(node: Node | null | undefined, imports: Imports): string
     } else if (n.type === 'parenthesized_expression' || n.type === 'non_null_expression' || n.type === 'await_expression') {
       // `await f<T>(x)` parses as a call of `await f` (tree-sitter-typescript): the callee is still `f`.
       n = n.namedChildren[0];
-    } else if (n.type === 'sequence_expression' && n.namedChildren.length === 2 && n.namedChildren[0]?.type === 'number') {
-      // `(0, jsonwebtoken_1.verify)(…)`: how tsc and Babel call an imported function.
-      n = n.namedChildren[1];
-    } else if (n.type === 'call_expression' && n.childForFieldName('function')?.text === 'await' && n.childForFieldName('arguments')?.namedChildren.length === 2) {
-      // …and `await (0, f)(…)`, which tree-sitter reads as a call of `await` with the arguments `(0, f)`.
-      n = n.childForFieldName('arguments')!.namedChildren[1];
     } else {
-      return undefined;
+      // `(0, jsonwebtoken_1.verify)(…)`, `await (0, f)(…)`: compiled calls of an import.
+      const inner = indirectCallee(n);
+      if (!inner) return undefined;
+      n = inner;
     }
   }
   return undefined;

@@ -1,5 +1,6 @@
 // JavaScript / TypeScript walker for the passthrough taint engine (tree-sitter-javascript and -typescript node types).
 import { stringValue } from '../context.ts';
+import { indirectCallee } from '../imports.ts';
 import type { Node } from '../parser.ts';
 import {
   typeOf, heldUnder, AUTH_INFO_ATTRS, CHECKS_CREDENTIAL, HTTP_CONSTRUCTORS, MCP_CLIENT_TRANSPORTS, HTTP_METHOD_NAMES, NONE, REQUEST_ATTRS, REQUEST_NAMES, REQUEST_TYPES, TOKEN_ATTRS,
@@ -1390,15 +1391,10 @@ function unwrap(node: Node): Node {
   let n = node;
   for (;;) {
     if (WRAPPERS.has(n.type) && n.namedChildren[0]) n = n.namedChildren[0];
-    // `(0, server_1.getToken)(req)`: how tsc and Babel call an imported function (without a `this`).
-    else if (isIndirectCall(n)) n = n.namedChildren[1]!;
+    // `(0, server_1.getToken)(req)`: how tsc and Babel call an imported function.
+    else if (n.type === 'sequence_expression' && indirectCallee(n)) n = indirectCallee(n)!;
     else return n;
   }
-}
-
-/** `0, f`: a sequence whose value is the function after the `0`. */
-function isIndirectCall(n: Node): boolean {
-  return n.type === 'sequence_expression' && n.namedChildren.length === 2 && n.namedChildren[0]?.type === 'number';
 }
 
 function typeText(typeAnnotation: Node | null): string | undefined {
@@ -1432,17 +1428,10 @@ function memberPath(node: Node): { root: string; names: string[] } | undefined {
   return undefined;
 }
 
-/**
- * The callee of a call. tree-sitter reads `await (0, f)(x)` as a call of a function named `await` with the arguments
- * `(0, f)`, then called with `(x)`: the callee is `f`.
- */
+/** The callee of a call, `f` also in `await (0, f)(x)` (see `indirectCallee`). */
 function calleeOf(call: Node): Node | null {
   const fn = call.childForFieldName(call.type === 'new_expression' ? 'constructor' : 'function');
-  if (fn?.type === 'call_expression' && fn.childForFieldName('function')?.text === 'await') {
-    const inner = fn.childForFieldName('arguments')?.namedChildren.filter((a) => a && a.type !== 'comment') ?? [];
-    if (inner.length === 2 && inner[0]?.type === 'number') return inner[1]!;
-  }
-  return fn;
+  return (fn?.type === 'call_expression' && indirectCallee(fn)) || fn;
 }
 
 function calleeName(call: Node): string | undefined {
@@ -1484,7 +1473,7 @@ function isRequestHook(fn: Node): boolean {
  */
 function describesOutgoing(name: string, param: Node): boolean {
   let fn: Node | null = param.parent;
-  while (fn && !FUNCTIONS.has(fn.type) && fn.type !== 'method_definition' && fn.type !== 'function_declaration') fn = fn.parent;
+  while (fn && !FUNCTIONS.has(fn.type)) fn = fn.parent;
   const body = fn?.childForFieldName('body')?.text;
   return !!body && new RegExp(`\\b(?:fetch|new\\s+Request)\\(\\s*${name.replace(/\$/g, '\\$')}\\.url\\b`).test(body);
 }
