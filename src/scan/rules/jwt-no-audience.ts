@@ -63,6 +63,13 @@ export interface JwtFinding {
 /** Function nodes of both grammars (Python `function_definition`, the JavaScript/TypeScript kinds). */
 const FUNCTION_TYPES = new Set(['function_definition', 'function_declaration', 'generator_function_declaration', 'function_expression', 'arrow_function', 'method_definition', 'function']);
 
+/** The function (or method) a node is inside, in either grammar. */
+function enclosingFunction(node: Node): Node | null {
+  let fn = node.parent;
+  while (fn && !FUNCTION_TYPES.has(fn.type)) fn = fn.parent;
+  return fn;
+}
+
 /** The name a function is called by: its own, a method's, or the variable an arrow function is assigned to. */
 function functionName(fn: Node): string | undefined {
   const own = fn.childForFieldName('name')?.text;
@@ -166,8 +173,7 @@ function pythonLib(q: string, fn: Node, authlibInstances: Set<string>, imports: 
 
 /** A name assigned or taken as a parameter in the enclosing function hides the module-level import. */
 function shadowed(id: Node): boolean {
-  let fn: Node | null = id.parent;
-  while (fn && fn.type !== 'function_definition') fn = fn.parent;
+  const fn = enclosingFunction(id);
   if (!fn) return false;
   const params = fn.childForFieldName('parameters')?.namedChildren ?? [];
   if (params.some((p) => p && (p.text === id.text || p.childForFieldName('name')?.text === id.text || p.namedChildren[0]?.text === id.text))) return true;
@@ -208,8 +214,7 @@ function gateName(node: Node | null | undefined): string | undefined {
 
 /** The function around the call, or a function of the same file it calls, reads `aud` in a comparison. */
 function checksAudienceNearby(call: Node, ctx: FileContext): boolean {
-  let fn: Node | null = call.parent;
-  while (fn && !FUNCTION_TYPES.has(fn.type)) fn = fn.parent;
+  const fn = enclosingFunction(call);
   if (!fn) return false;
   return checksAudienceInCode(fn.text) || sameFileCallees(fn, descendants(ctx.tree.rootNode, FUNCTION_TYPES)).some((other) => checksAudienceInCode(other.text));
 }
@@ -276,8 +281,7 @@ function claimsReturned(call: Node): string | undefined {
   let up: Node | null = call.parent;
   while (up && (up.type === 'await_expression' || up.type === 'await' || up.type === 'parenthesized_expression')) up = up.parent;
   if (up?.type === 'expression_statement') {
-    let fn: Node | null = up.parent;
-    while (fn && !FUNCTION_TYPES.has(fn.type)) fn = fn.parent;
+    const fn = enclosingFunction(up);
     return fn ? functionName(fn) : undefined;
   }
   const names = new Set<string>();
@@ -417,8 +421,7 @@ function neverValidated(call: Node): string | undefined {
   const assign = call.parent;
   const target = assign?.type === 'assignment' ? assign.childForFieldName('left') : undefined;
   if (target?.type !== 'identifier') return undefined;
-  let fn: Node | null = assign!.parent;
-  while (fn && fn.type !== 'function_definition') fn = fn.parent;
+  const fn = enclosingFunction(assign!);
   if (!fn) return undefined;
   const name = target.text;
   if (new RegExp(`\\b${name}\\.validate\\(`).test(fn.text)) return undefined;
@@ -441,8 +444,7 @@ const OWN_TOKEN = /\.json\(\s*\)|\.read\(\s*\)|\.read_text\(|\bos\.getenv\(|\bos
  * or the environment.
  */
 function serversOwnToken(arg: Node, call: Node): boolean {
-  let scope: Node | null = call.parent;
-  while (scope && scope.type !== 'function_definition') scope = scope.parent;
+  const scope = enclosingFunction(call);
   if (!scope) return false;
   const assignments = descendants(scope, new Set(['assignment'])).filter((a) => a.startIndex < call.startIndex);
   let expr: Node | null | undefined = arg;
@@ -470,8 +472,7 @@ function alreadyVerified(arg: Node, call: Node): boolean {
   const fromGetter = (n: Node | null | undefined) => n?.type === 'call' && /(^|\.)get_access_token$/.test(n.childForFieldName('function')?.text ?? '');
   if (fromGetter(holder)) return true;
   if (holder.type !== 'identifier') return false;
-  let fn: Node | null = call.parent;
-  while (fn && fn.type !== 'function_definition') fn = fn.parent;
+  const fn = enclosingFunction(call);
   if (!fn) return false;
   const assignments = descendants(fn, new Set(['assignment'])).filter((a) => a.childForFieldName('left')?.text === holder.text);
   return assignments.length > 0 && assignments.every((a) => fromGetter(a.childForFieldName('right')));
@@ -558,8 +559,7 @@ function splatAudience(call: Node, args: Node[], gates: string[] = []): 'always'
 
 /** The enclosing function reads the `aud` (or `azp`) claim in code: a subscript or `.get("aud")`, not a comment. */
 function checksAudienceByHand(call: Node): boolean {
-  let fn: Node | null = call.parent;
-  while (fn && !FUNCTION_TYPES.has(fn.type)) fn = fn.parent;
+  const fn = enclosingFunction(call);
   if (!fn) return false;
   for (const s of descendants(fn, new Set(['string']))) {
     const v = stringValue(s);
@@ -684,8 +684,8 @@ function jsIssue(lib: Lib, call: Node, ctx: FileContext, q: string): Issue | und
     if (branches.every((b) => b?.type === 'object')) {
       const found = branches.map((b) => objectAudience(b!));
       if (found.every((f) => f === 'yes')) return undefined;
-      if (found.some((f) => f !== 'no') || checksAudienceNearby(call, ctx)) return found.some((f) => f !== 'no') ? sometimesIssue(call, label, lib) : undefined;
-      options = branches[0];
+      if (found.some((f) => f !== 'no')) return sometimesIssue(call, label, lib);
+      options = branches[0]; // neither names it: judged below as one literal without an audience
     }
   }
   if (options && options.type !== 'object') {
