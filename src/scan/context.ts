@@ -45,6 +45,27 @@ export function makeFinding(ctx: FileContext, ruleId: string, level: Level, node
 }
 
 /** All descendants of the given types (the root included), in source order. Runs inside WASM: far faster than walking. */
+/** Function nodes of both grammars (Python `function_definition`, the JavaScript/TypeScript kinds). */
+export const FUNCTION_TYPES: ReadonlySet<string> = new Set(['function_definition', 'function_declaration', 'generator_function_declaration', 'function_expression', 'arrow_function', 'method_definition', 'function']);
+
+/** The function (or method) a node is inside, in either grammar. */
+export function enclosingFunction(node: Node): Node | null {
+  let fn = node.parent;
+  while (fn && !FUNCTION_TYPES.has(fn.type)) fn = fn.parent;
+  return fn;
+}
+
+/** A function's name: its own, or the name it is bound to (`const f = () => …`, `{ f: () => … }`, `x.f = function …`). */
+export function functionName(fn: Node): string | undefined {
+  const own = fn.childForFieldName('name')?.text;
+  if (own) return own;
+  const p = fn.parent;
+  if (p?.type === 'variable_declarator') return p.childForFieldName('name')?.text;
+  if (p?.type === 'pair') return stringValue(p.childForFieldName('key')) ?? p.childForFieldName('key')?.text;
+  if (p?.type === 'assignment_expression') return p.childForFieldName('left')?.text.split('.').at(-1);
+  return undefined;
+}
+
 export function descendants(root: Node, types: ReadonlySet<string>): Node[] {
   const found = root.descendantsOfType([...types]).filter((n): n is Node => !!n);
   return types.has(root.type) && !found.some((n) => n.id === root.id) ? [root, ...found] : found;

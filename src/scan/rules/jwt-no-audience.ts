@@ -1,7 +1,7 @@
 // Rule `jwt-no-audience`: a JWT is decoded or verified without checking its audience, judged per call (a comment or
 // another call mentioning "audience" clears nothing). Not gated on MCP context: accepting tokens minted for another
 // service is a bug in any server.
-import { descendants, makeFinding, shortText, stringValue, type FileContext } from '../context.ts';
+import { FUNCTION_TYPES, descendants, enclosingFunction, makeFinding, shortText, stringValue, type FileContext } from '../context.ts';
 import type { Finding, Level, RuleMeta } from '../finding.ts';
 import { emptyImports, qualify, type Imports } from '../imports.ts';
 import type { Node } from '../parser.ts';
@@ -58,16 +58,6 @@ export interface JwtFinding {
   helper?: string;
   /** A one-branch warning gated by this setting: dropped when the project's settings default it to `True`. */
   gate?: string;
-}
-
-/** Function nodes of both grammars (Python `function_definition`, the JavaScript/TypeScript kinds). */
-const FUNCTION_TYPES = new Set(['function_definition', 'function_declaration', 'generator_function_declaration', 'function_expression', 'arrow_function', 'method_definition', 'function']);
-
-/** The function (or method) a node is inside, in either grammar. */
-function enclosingFunction(node: Node): Node | null {
-  let fn = node.parent;
-  while (fn && !FUNCTION_TYPES.has(fn.type)) fn = fn.parent;
-  return fn;
 }
 
 /** The name a function is called by: its own, a method's, or the variable an arrow function is assigned to. */

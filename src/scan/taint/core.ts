@@ -7,6 +7,7 @@
 // file that imports them. Every taint carries the path it took (source, assignments, calls, storage), which becomes
 // the finding's `path` and SARIF `codeFlows`.
 import type { Finding, PathStep } from '../finding.ts';
+import { enclosingFunction, functionName } from '../context.ts';
 import type { Node } from '../parser.ts';
 
 // `url` is the inbound request's URL (`req.url`, `new URL(req.url)`): not sent anywhere by itself, but its query
@@ -27,6 +28,8 @@ export interface Taint {
   path?: readonly PathStep[];
   /** Keys of an object under which another object holds the credential (`{ jira: { apiToken } }` → `jira`). */
   holders?: readonly string[];
+  /** A credential string the code put under a key of an object (`{ key: apiKey }`): a request body's field. */
+  keyed?: boolean;
 }
 
 export type Taints = Taint[];
@@ -185,6 +188,43 @@ export function isSettingsBlob(name: string): boolean {
  * introspection, Google's tokeninfo): not a replay to another service.
  */
 export const TO_ISSUER = /revoke|revocation|introspect|tokeninfo/i;
+
+/**
+ * A request body that trades a token or hands it back to its issuer: RFC 8693 exchange (`subject_token`), a JWT-bearer
+ * or client assertion, any `urn:ietf:params:oauth:grant-type:…` grant, a client-credentials grant (the
+ * client authenticates as itself, as `isTokenExchangeName` holds), introspection, revocation.
+ */
+const TRADES_TOKEN = /client_credentials|subject_token|actor_token|client_assertion|urn:ietf:params:oauth:grant-type|introspect|revoke|revocation|tokeninfo/i;
+
+/**
+ * Whether a credential in the body of the request `call` makes is traded or checked rather than replayed: the
+ * function around it says so (its name checks a credential, or its code names an exchange or an issuer's endpoint).
+ * `{"refresh_token": tok}` or a login `{"api-key": key}` is the caller's credential spent upstream; a
+ * `subject_token` is the standard way not to.
+ */
+export function tradesTokenInBody(call: Node): boolean {
+  const fn = enclosingFunction(call);
+  const name = (fn && functionName(fn)) ?? '';
+  const request = call.parent?.type === 'arguments' || call.parent?.type === 'pair' ? enclosingCall(call) ?? call : call;
+  return CHECKS_CREDENTIAL.test(name) || ASKS_ISSUER.test(name) || ASKS_ISSUER.test(request.text) || TRADES_TOKEN.test((fn ?? call).text);
+}
+
+/** A request that asks the credential's issuer about it (`authenticate(token)`, `POST /api/keys/verify`). */
+const ASKS_ISSUER = /authenticate|verify|validate/i;
+
+function enclosingCall(node: Node): Node | undefined {
+  for (let n = node.parent; n; n = n.parent) if (n.type === 'call' || n.type === 'call_expression') return n;
+  return undefined;
+}
+
+/**
+ * What of a request body's taints is a credential put there: a credential string, or a map holding one under a key
+ * the code wrote (`{"api_key": tok}`). A whole inbound map copied into the body (an OAuth proxy relaying a token
+ * request's form, a proxy relaying a JSON-RPC body) is the request relayed, not a credential spent.
+ */
+export function bodyCredential(set: Taints): Taints {
+  return set.filter((t) => t.kind === 'cred' || (t.kind === 'headers' && (!!t.holders?.length || !!t.keyed)));
+}
 
 /** Names (variables, parameters, attributes) that stand for the inbound request in common frameworks. */
 export const REQUEST_NAMES: ReadonlySet<string> = new Set([

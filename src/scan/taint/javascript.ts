@@ -3,7 +3,7 @@ import { stringValue } from '../context.ts';
 import { indirectCallee } from '../imports.ts';
 import type { Node } from '../parser.ts';
 import {
-  typeOf, heldUnder, AUTH_INFO_ATTRS, CHECKS_CREDENTIAL, HTTP_CONSTRUCTORS, MCP_CLIENT_TRANSPORTS, HTTP_METHOD_NAMES, NONE, REQUEST_ATTRS, REQUEST_NAMES, REQUEST_TYPES, TOKEN_ATTRS,
+  typeOf, heldUnder, bodyCredential, tradesTokenInBody, AUTH_INFO_ATTRS, CHECKS_CREDENTIAL, HTTP_CONSTRUCTORS, MCP_CLIENT_TRANSPORTS, HTTP_METHOD_NAMES, NONE, REQUEST_ATTRS, REQUEST_NAMES, REQUEST_TYPES, TOKEN_ATTRS,
   branch, carriesCredential, derive, emptySummary, hop, mergeSummaries, isCredentialHeader, isCredentialName, isPlaceholder, isLocal, isSettingsBlob, isTokenExchangeName, lookup, TO_ISSUER, only, retag,
   short, source, stepAt, union, words, type Frame, type Kind, type Summary, type Taints,
 } from './core.ts';
@@ -879,6 +879,8 @@ export class JavaScriptEngine extends Engine {
       for (const a of args.slice(0, 1)) out = union(out, only(a, 'headers', 'options'), retag(a.filter(isPlaceholder), 'headers'));
     }
     if (name === 'Headers') for (const a of args) out = union(out, retag(carriesCredential(only(a, 'headers', 'cred')), 'headers'));
+    // `JSON.stringify({ key })`: the text of a map holding the credential (a request body).
+    if (name === 'stringify' && receiverNode?.text === 'JSON') out = union(out, carriesCredential(args[0] ?? NONE));
     // `names.map((n) => headers[n])`: the array holds what the callback returns; `find`/`filter` keep the elements.
     if (receiverNode && ARRAY_MAPPERS.has(name)) out = union(out, ...args.slice(0, 1), name === 'reduce' ? args[1] ?? NONE : NONE);
     if (receiverNode && ARRAY_PICKERS.has(name)) out = union(out, carriesCredential(receiver));
@@ -1234,7 +1236,26 @@ export class JavaScriptEngine extends Engine {
     if (argNodes[0] && this.isHttpCall(node, name) && ['template_string', 'binary_expression', 'identifier'].includes(unwrap(argNodes[0]).type) && !TO_ISSUER.test(argNodes[0].text)) {
       this.reportSink(frame, argNodes[0], only(args[0] ?? NONE, 'cred'), `the URL of ${label}`);
     }
-    this.optionsSinks(argNodes, args, frame, label, this.isHttpCall(node, name));
+    const http = this.isHttpCall(node, name);
+    // axios's `post(url, data, config)` (and a client made by it): the second argument is the body. got and ky take
+    // options there, whose `json` / `form` / `body` the options below cover.
+    if ((http || receiverIsClient) && DATA_SECOND.has(name) && argNodes[1] && !this.optionsSecond(node)) {
+      this.bodySink(frame, argNodes[1], args[1] ?? NONE, label);
+    }
+    this.optionsSinks(argNodes, args, frame, label, http, http || receiverIsClient);
+  }
+
+  /** A credential in the body of an outbound request (a login, a form key, a refresh grant), unless it is traded there. */
+  bodySink(frame: Frame, node: Node, taints: Taints, label: string): void {
+    if (!tradesTokenInBody(node)) this.reportSink(frame, node, bodyCredential(taints), `the body of ${label}`);
+  }
+
+  /** got / ky (and their instances) take options, not a body, after the URL. */
+  optionsSecond(node: Node): boolean {
+    const fn = unwrap(node.childForFieldName('function')!);
+    const root = fn.type === 'identifier' ? fn.text : memberPath(fn)?.root;
+    const r = root ? this.resolve(root) : undefined;
+    return r?.kind === 'package' && ['got', 'ky', 'ofetch', 'node-fetch', 'undici'].includes(r.module.split('/')[0]!);
   }
 
   /** The global Fetch API itself as a value (`fetch`, `globalThis.fetch`), not a call to it or a local named so. */
@@ -1246,7 +1267,7 @@ export class JavaScriptEngine extends Engine {
   }
 
   /** The headers in an outbound request's arguments: `{ headers }` pairs, spread options, an options object passed whole. */
-  optionsSinks(argNodes: Node[], args: Taints[], frame: Frame, label: string, http: boolean): void {
+  optionsSinks(argNodes: Node[], args: Taints[], frame: Frame, label: string, http: boolean, body = http): void {
     argNodes.forEach((arg, i) => {
       const a = unwrap(arg);
       if (a.type === 'object') {
@@ -1257,6 +1278,8 @@ export class JavaScriptEngine extends Engine {
             if (key === 'headers') this.reportSink(frame, c, this.eval(c.childForFieldName('value')!, frame), `the headers of ${label}`);
             // axios `params`, got `searchParams`, ofetch `query`: the credential travels in the query string.
             else if (http && QUERY_OPTIONS.has(key)) this.reportSink(frame, c, this.eval(c.childForFieldName('value')!, frame), `the query parameters of ${label}`);
+            // fetch `body`, axios `data`, got/ky `json` / `form`: the credential travels in the request body.
+            else if (body && BODY_OPTIONS.has(key)) this.bodySink(frame, c, this.eval(c.childForFieldName('value')!, frame), label);
           } else if (c?.type === 'shorthand_property_identifier' && c.text === 'headers') {
             this.reportSink(frame, c, lookup(frame, 'headers') ?? NONE, `the headers of ${label}`);
           } else if (c?.type === 'spread_element') {
@@ -1302,6 +1325,9 @@ const ARRAY_PICKERS = new Set(['find', 'filter', 'at', 'slice', 'flat', 'findLas
 const IN_PROCESS_HANDLER = /(app|handler|router|server|pipeline|hono|worker|transport|mcp)$/i;
 
 const QUERY_OPTIONS = new Set(['params', 'searchParams', 'query']);
+const BODY_OPTIONS = new Set(['body', 'data', 'json', 'form']);
+/** Client methods whose second argument is the body (axios). */
+const DATA_SECOND = new Set(['post', 'put', 'patch']);
 
 const AUTH_WRAPPER_PACKAGES = new Set(['mcp-handler', '@vercel/mcp-adapter']);
 
@@ -1335,7 +1361,7 @@ function isOptionsBag(name: string): boolean {
 /** Object taints placed under `key` of an enclosing object literal remember the key (see `Taint.holders`). */
 function nestUnder(taints: Taints, key: string | undefined): Taints {
   if (!key || key === 'headers') return taints;
-  return taints.map((t) => t.kind === 'headers' ? heldUnder(t, key) : t);
+  return taints.map((t) => t.kind === 'headers' ? heldUnder(t, key) : t.kind === 'cred' ? { ...t, keyed: true } : t);
 }
 
 /** The frame whose variable `name` is (the nearest that binds it), or `frame` itself. */

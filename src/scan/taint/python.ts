@@ -5,7 +5,7 @@ import type { Node } from '../parser.ts';
 import {
   AUTH_INFO_ATTRS, HTTP_CONSTRUCTORS, MCP_CLIENT_TRANSPORTS, HTTP_METHOD_NAMES, NONE, REQUEST_ATTRS, REQUEST_NAMES, REQUEST_TYPES, TOKEN_ATTRS,
   branch, carriesCredential, derive, heldUnder, hop, isCredentialHeader, isCredentialName, isPlaceholder, isLocal, isSettingsBlob, isTokenExchangeName, lookup, TO_ISSUER, only, retag, short, source, stepAt, typeOf,
-  union, type Frame, type Summary, type Taints,
+  bodyCredential, tradesTokenInBody, union, type Frame, type Summary, type Taints,
 } from './core.ts';
 import { Engine } from './engine.ts';
 
@@ -1105,6 +1105,12 @@ export class PythonEngine extends Engine {
     // `params={"apiKey": tok}`: the credential travels in the query string.
     const params = keywords.get('params');
     if (params) this.reportSink(frame, params.node, params.taints, `the query parameters of ${label}`);
+    // `json={"api_key": tok}`, `data={"refresh_token": tok}`: the credential travels in the body (a login, a form key,
+    // a refresh grant), unless the request trades it (an RFC 8693 `subject_token`, introspection).
+    for (const k of ['json', 'data', 'content']) {
+      const body = keywords.get(k);
+      if (body && realHttp && !tradesTokenInBody(node)) this.reportSink(frame, body.node, bodyCredential(body.taints), `the body of ${label}`);
+    }
     for (const s of splats) this.reportSink(frame, s.node, retag(only(s.taints, 'options'), 'headers'), `the options of ${label}`);
     // urllib.request.Request(url, data, headers)
     if (name === 'Request' && qualified.startsWith('urllib') && positional[2]) {
