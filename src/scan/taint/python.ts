@@ -76,9 +76,16 @@ export class PythonEngine extends Engine {
 
   statement(node: Node, frame: Frame): void {
     switch (node.type) {
-      case 'expression_statement':
+      case 'expression_statement': {
+        // `parse_bearer_token = get_credentials` at module level: another name for the function, here and for importers.
+        const a = node.namedChildren[0];
+        const left = a?.type === 'assignment' ? a.childForFieldName('left') : undefined;
+        const right = a?.childForFieldName('right');
+        const fn = frame === this.#module && left?.type === 'identifier' && right?.type === 'identifier' ? this.summaries.get(right.text) : undefined;
+        if (fn && left) this.summaries.set(left.text, fn);
         for (const c of node.namedChildren) if (c) this.expressionStatement(c, frame);
         return;
+      }
       case 'function_definition':
         this.functionDef(node, frame);
         return;
