@@ -459,6 +459,11 @@ export abstract class Engine {
     this.attrs.set(key, union(this.attrs.get(key) ?? [], taints));
   }
 
+  /** Module-level records of functions (`const api = { get, list }`), whose members are methods like a class's. */
+  protected recordOwners(): ReadonlySet<string> {
+    return new Set();
+  }
+
   /** Publishes summaries, constructor fields and field sinks as `file#…` for importers; bumps what changed. */
   publish(): void {
     const put = <T>(map: Map<string, T>, key: string, value: T, dep: string) => {
@@ -479,7 +484,7 @@ export abstract class Engine {
     for (const [sub, ifaces] of this.implementations) for (const i of ifaces) register(this.program.subclasses, i, `${this.file}#${sub}`, `subclasses:${i}`);
     for (const key of this.summaries.keys()) {
       const [cls, method] = key.split('.');
-      if (!method || !/^_*[A-Z]/.test(cls!) || method === 'constructor' || method === '__init__') continue;
+      if (!method || !(/^_*[A-Z]/.test(cls!) || this.recordOwners().has(cls!)) || method === 'constructor' || method === '__init__') continue;
       register(this.program.methods, method, `${this.file}#${cls}`, `methods:${method}`);
     }
     for (const [name, value] of this.moduleConstants()) put(this.program.constants, `${this.file}#${name}`, value, `const:${this.file}#${name}`);

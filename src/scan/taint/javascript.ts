@@ -216,13 +216,20 @@ export class JavaScriptEngine extends Engine {
     if (keys.size) (frame.types ??= new Map()).set(name, [...keys].join('|'));
   }
 
+  protected override recordOwners(): ReadonlySet<string> {
+    return this.#recordOwners;
+  }
+
   /** Aliases a record's function-valued properties as `name.prop` summaries; whether it had any. */
   #recordMethods(name: string, record: Node): boolean {
     let any = false;
     for (const c of record.namedChildren) {
-      const prop = c?.type === 'pair' && FUNCTIONS.has(unwrap(c.childForFieldName('value')!).type) ? (stringValue(c.childForFieldName('key')) ?? c.childForFieldName('key')?.text)
-        : c?.type === 'method_definition' ? c.childForFieldName('name')?.text : undefined;
-      const s = prop ? this.summaries.get(prop) : undefined;
+      const value = c?.type === 'pair' ? unwrap(c.childForFieldName('value')!) : undefined;
+      const prop = value && (FUNCTIONS.has(value.type) || value.type === 'identifier') ? (stringValue(c!.childForFieldName('key')) ?? c!.childForFieldName('key')?.text)
+        : c?.type === 'method_definition' || c?.type === 'shorthand_property_identifier' ? (c.childForFieldName('name') ?? c).text : undefined;
+      // `{ list: listPaginated }`, `{ listPaginated }`: a function of this file under that key.
+      const fn = value?.type === 'identifier' ? value.text : prop;
+      const s = fn ? this.summaries.get(fn) : undefined;
       if (!prop || !s) continue;
       this.summaries.set(`${name}.${prop}`, s);
       this.#recordOwners.add(name);
@@ -637,7 +644,11 @@ export class JavaScriptEngine extends Engine {
       case 'assignment_expression': {
         const right = node.childForFieldName('right')!;
         const t = this.eval(right, frame);
-        this.assign(node.childForFieldName('left')!, t, frame, right);
+        const left = node.childForFieldName('left')!;
+        this.assign(left, t, frame, right);
+        // CommonJS `exports.sessionAdapter = { getByEkey, listPaginated }`: a module-level record, as `export const`.
+        const exported = frame === this.#module ? /^(module\.)?exports\.([A-Za-z_$][\w$]*)$/.exec(left.text) : null;
+        if (exported) this.#registry(exported[2]!, unwrap(right), frame);
         return t;
       }
       case 'augmented_assignment_expression': {
