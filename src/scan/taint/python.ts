@@ -779,8 +779,10 @@ export class PythonEngine extends Engine {
 
     // Results.
     if (isTokenExchangeName(name)) return NONE;
-    if (name === 'get_http_headers') return [source('headers', node)];
-    if (name === 'get_http_request') return [source('request', node)];
+    // …also imported under another name (`from fastmcp.server.dependencies import get_http_headers as h`).
+    const original = qualified.includes('.') ? qualified.slice(qualified.lastIndexOf('.') + 1) : name;
+    if (name === 'get_http_headers' || original === 'get_http_headers') return [source('headers', node)];
+    if (name === 'get_http_request' || original === 'get_http_request') return [source('request', node)];
     // FastMCP's `get_access_token()`, unless the project defines its own of that name (then its summary applies).
     if (name === 'get_access_token' && !this.calleeSummary(fn, name, receiverNode, frame)) return this.behindTokenProxy() ? NONE : [source('tokenobj', node)];
     const args = positional;
