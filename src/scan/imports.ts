@@ -267,8 +267,10 @@ export function importsTokenProxy(imports: Imports, family: Family, source = '')
   for (const q of imports.names.values()) {
     if (!q.startsWith('fastmcp.')) continue;
     const name = q.split('.').pop()!;
-    // The base class of a project's own verifier: some server of the project accepts the caller's token as is…
-    if (name === 'TokenVerifier') verifier = true;
+    // The base class of a project's own verifier, or one of FastMCP's (`GoogleTokenVerifier`, `GitHubTokenVerifier`,
+    // `IntrospectionTokenVerifier`; not `StaticTokenVerifier`, whose tokens are the server's own configured keys):
+    // some server of the project accepts the caller's token as is…
+    if (name.endsWith('TokenVerifier') && name !== 'StaticTokenVerifier') verifier = true;
     if (FASTMCP_TOKEN_PROXIES.has(name)) proxy = true;
   }
   // …unless it is the verifier the proxy checks the upstream provider's tokens with (`OAuthProxy(token_verifier=…)`).
