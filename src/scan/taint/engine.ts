@@ -534,5 +534,11 @@ export function isClientLike(callee: string): boolean {
     // A function of another package named for what it takes: `use_api_key(key)`, `set_token(tok)`, `login(user, pw)`.
     // Not one that only handles the credential here: looks it up, stores, refreshes, parses, logs or mints one from it.
     (/^[a-z_]/.test(name) && /(^|_|[a-z])(api_?key|token|auth|credentials?|login|connect|password|secret)(_|$|[A-Z])/i.test(name) && !CHECKS_CREDENTIAL.test(name) &&
-      !/^_*(get|find|lookup|load|store|save|cache|refresh|revoke|ensure|parse|extract|read|is|has|mask|redact|log|compare|strip|normalize|format|resolve|create|generate|sign|mint|issue|make|build|encode|encrypt|decrypt)(_|[A-Z]|$)/.test(name));
+      !/^_*(get|find|lookup|load|store|save|cache|refresh|revoke|ensure|parse|extract|read|is|has|mask|redact|log|compare|strip|normalize|format|resolve|create|generate|sign|mint|issue|make|build|encode|encrypt|decrypt)(_|[A-Z]|$)/.test(name) &&
+      !drawsAPage(name));
+}
+
+/** A function named for a page or link about the credential (`render_login_page`, `showAuthForm`, `login_url`). */
+export function drawsAPage(name: string): boolean {
+  return /^_*(render|show|display|redirect)(_|[A-Z]|$)/.test(name) || /(_|[a-z])(page|view|template|html|form|screen|url|uri)$/i.test(name);
 }

@@ -7,7 +7,7 @@ import {
   branch, carriesCredential, derive, heldUnder, hop, isCredentialHeader, isCredentialName, isPlaceholder, isLocal, isSettingsBlob, isTokenExchangeName, lookup, TO_ISSUER, only, retag, short, source, stepAt, typeOf,
   bodyCredential, tradesTokenInBody, union, type Frame, type Summary, type Taints,
 } from './core.ts';
-import { Engine } from './engine.ts';
+import { Engine, drawsAPage } from './engine.ts';
 
 /** str methods whose result still holds the credential. */
 const STRING_METHODS = new Set([
@@ -909,7 +909,7 @@ export class PythonEngine extends Engine {
       // Code of another package given the credential: a client class (`Github(auth=…)`, `SomeApiClient(api_key=tok)`,
       // `datarobot.Client(token=…)`), or a connect/login function (`pyexasol.connect(access_token=tok)`), named
       // or in a `**kwargs` dict. Positional arguments count for clients only (a function's are anything).
-      const clientLike = /^[A-Z]/.test(name) || /client/i.test(name) || /(api_?key|token|auth|credential|login|connect|password|secret|engine|pool)/i.test(name);
+      const clientLike = /^[A-Z]/.test(name) || /client/i.test(name) || (/(api_?key|token|auth|credential|login|connect|password|secret|engine|pool)/i.test(name) && !drawsAPage(name));
       const named = new Map(keywords);
       // A parameters dict given positionally (`serpapi.search({"q": q, "api_key": key})`) or as a keyword
       // (`connect(config={"api_key": key})`): its credential-named keys.
