@@ -1,7 +1,7 @@
 // Rule `jwt-no-audience`: a JWT is decoded or verified without checking its audience, judged per call (a comment or
 // another call mentioning "audience" clears nothing). Not gated on MCP context: accepting tokens minted for another
 // service is a bug in any server.
-import { FUNCTION_TYPES, descendants, enclosingFunction, makeFinding, shortText, stringValue, type FileContext } from '../context.ts';
+import { FUNCTION_TYPES, descendants, enclosingFunction, functionName, makeFinding, shortText, stringValue, type FileContext } from '../context.ts';
 import type { Finding, Level, RuleMeta } from '../finding.ts';
 import { emptyImports, qualify, type Imports } from '../imports.ts';
 import type { Node } from '../parser.ts';
@@ -61,20 +61,13 @@ export interface JwtFinding {
 }
 
 /** The name a function is called by: its own, a method's, or the variable an arrow function is assigned to. */
-function functionName(fn: Node): string | undefined {
-  const own = fn.childForFieldName('name')?.text;
-  if (own) return own;
-  const parent = fn.parent;
-  if (parent?.type === 'variable_declarator') return parent.childForFieldName('name')?.text;
-  if (parent?.type === 'pair') return parent.childForFieldName('key')?.text;
-  return undefined;
-}
-
 /** Functions called from a function that checks `aud` by hand: the helpers whose callers check the audience. */
 export function audienceCheckingCallers(ctx: FileContext): Set<string> {
   const out = new Set<string>();
-  for (const fn of descendants(ctx.tree.rootNode, FUNCTION_TYPES)) {
-    if (!checksAudienceInCode(fn.text)) continue;
+  const fns = descendants(ctx.tree.rootNode, FUNCTION_TYPES);
+  for (const fn of fns) {
+    // …by hand here, or through a helper of this file (`if (!audienceMatches(payload, req.url)) return`).
+    if (!checksAudienceInCode(fn.text) && !sameFileCallees(fn, fns).some((other) => checksAudienceInCode(other.text))) continue;
     for (const call of descendants(fn, CALLS)) {
       let callee = call.childForFieldName('function');
       if (callee?.type === 'await_expression') callee = callee.namedChildren[0] ?? null;
@@ -242,11 +235,13 @@ export function checksAudienceInCode(source: string): boolean {
 const CLAIM_READ = /\.(?:aud|azp)\b|\[\s*["'](?:aud|azp)["']\s*\]|\.get\(\s*["'](?:aud|azp)["']/;
 
 /**
- * The claim is read into a name, maybe through others, and that name is compared (`const azp = payload.azp;
- * const appId = azp ?? payload.client_id; if (appId !== CLIENT_ID) throw …`).
+ * The claim is read into a name, maybe through others (also a callback's parameter over an array of them), and that
+ * name is compared (`const azp = payload.azp; const appId = azp ?? payload.client_id; if (appId !== CLIENT_ID) throw …`).
  */
 function comparedThroughName(source: string): boolean {
   const bindings = [...source.matchAll(/(?:\b(?:const|let|var)\s+)?([A-Za-z_$][\w$]*)\s*(?::[^=;\n]+)?=(?![=>])\s*([^;\n]+)/g)].map((m) => ({ name: m[1]!, value: m[2]! }));
+  // A callback's parameter is bound to the array it walks (`audiences.some((value) => value === RESOURCE)`).
+  for (const m of source.matchAll(/([A-Za-z_$][\w$]*)\.(?:some|every|find|filter|forEach|map)\(\s*(?:async\s*)?\(?\s*([A-Za-z_$][\w$]*)/g)) bindings.push({ name: m[2]!, value: m[1]! });
   const names = new Set(bindings.filter((b) => CLAIM_READ.test(b.value)).map((b) => b.name));
   for (let grew = names.size > 0; grew; ) {
     grew = false;
