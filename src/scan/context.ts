@@ -44,7 +44,6 @@ export function makeFinding(ctx: FileContext, ruleId: string, level: Level, node
   };
 }
 
-/** All descendants of the given types (the root included), in source order. Runs inside WASM: far faster than walking. */
 /** Function nodes of both grammars (Python `function_definition`, the JavaScript/TypeScript kinds). */
 export const FUNCTION_TYPES: ReadonlySet<string> = new Set(['function_definition', 'function_declaration', 'generator_function_declaration', 'function_expression', 'arrow_function', 'method_definition', 'function']);
 
@@ -66,6 +65,7 @@ export function functionName(fn: Node): string | undefined {
   return undefined;
 }
 
+/** All descendants of the given types (the root included), in source order. Runs inside WASM: far faster than walking. */
 export function descendants(root: Node, types: ReadonlySet<string>): Node[] {
   const found = root.descendantsOfType([...types]).filter((n): n is Node => !!n);
   return types.has(root.type) && !found.some((n) => n.id === root.id) ? [root, ...found] : found;

@@ -60,7 +60,6 @@ export interface JwtFinding {
   gate?: string;
 }
 
-/** The name a function is called by: its own, a method's, or the variable an arrow function is assigned to. */
 /** Functions called from a function that checks `aud` by hand: the helpers whose callers check the audience. */
 export function audienceCheckingCallers(ctx: FileContext): Set<string> {
   const out = new Set<string>();
