@@ -453,7 +453,15 @@ function serversOwnToken(arg: Node, call: Node): boolean {
 function alreadyVerified(arg: Node, call: Node): boolean {
   if (arg.type !== 'attribute' || !['token', 'raw_token'].includes(arg.childForFieldName('attribute')?.text ?? '')) return false;
   const holder = arg.childForFieldName('object')!;
-  const fromGetter = (n: Node | null | undefined) => n?.type === 'call' && /(^|\.)get_access_token$/.test(n.childForFieldName('function')?.text ?? '');
+  // The MCP SDK's authenticated user (`request.user.access_token`), verified by the server's `TokenVerifier`.
+  const verifiedUser = (text: string) => /\buser\.access_token$/.test(text);
+  // A helper of this file that returns one of those (`get_current_user_token()` → `request.user.access_token`).
+  const helpers = new Set(descendants(call.tree.rootNode, new Set(['function_definition'])).filter((f) => {
+    const returns = descendants(f, new Set(['return_statement'])).map((r) => r.namedChildren[0]).filter((v): v is Node => !!v && v.type !== 'none');
+    return returns.length > 0 && returns.every((v) => verifiedUser(v.text) || /(^|\.)get_access_token\(\)$/.test(v.text));
+  }).map((f) => f.childForFieldName('name')?.text ?? ''));
+  const fromGetter = (n: Node | null | undefined) => (n?.type === 'call' && (/(^|\.)get_access_token$/.test(n.childForFieldName('function')?.text ?? '') ||
+    helpers.has(n.childForFieldName('function')?.text ?? ''))) || (!!n && verifiedUser(n.text));
   if (fromGetter(holder)) return true;
   if (holder.type !== 'identifier') return false;
   const fn = enclosingFunction(call);
