@@ -708,6 +708,8 @@ export class JavaScriptEngine extends Engine {
       else if (isPlaceholder(t) && (isCredentialHeader(prop) || isCredentialName(prop))) out = union(out, [{ ...t, kind: 'cred' }]);
       // A nested options bag (`params.clientOptions`, `cfg.authConfig`) of an object that holds the credential holds it too.
       else if ((isPlaceholder(t) || t.kind === 'headers') && isOptionsBag(prop)) out = union(out, [t.kind === 'headers' ? next('headers') : { ...t, kind: 'headers' }]);
+      // A section of a config a constructor stored (`this.config.hudu.apiKey` where callers pass `{ hudu: { apiKey } }`).
+      else if (isPlaceholder(t) && t.field !== undefined && !NOT_A_SECTION.has(prop)) out = union(out, [{ ...t, kind: 'headers' }]);
       // `ctx.jira.apiToken` where `ctx = { jira: { apiToken } }`: the nested object that holds the credential.
       else if (t.kind === 'headers' && t.holders?.includes(prop)) out = union(out, [{ ...next('headers'), holders: t.holders }]);
     }
@@ -1335,6 +1337,8 @@ const ARRAY_PICKERS = new Set(['find', 'filter', 'at', 'slice', 'flat', 'findLas
 /** Objects whose `fetch(request, …)` is an in-process handler (`app.fetch`, `mcpHandler.fetch`, `pipeline.fetch`). */
 const IN_PROCESS_HANDLER = /(app|handler|router|server|pipeline|hono|worker|transport|mcp)$/i;
 
+/** Properties of any value, not sections of a config object. */
+const NOT_A_SECTION = new Set(['length', 'constructor', 'prototype', 'size', 'name', 'url', 'baseUrl', 'baseURL', 'host', 'endpoint', 'timeout']);
 const QUERY_OPTIONS = new Set(['params', 'searchParams', 'query']);
 const BODY_OPTIONS = new Set(['body', 'data', 'json', 'form']);
 /** Client methods whose second argument is the body (axios). */
