@@ -29,6 +29,7 @@ const TRANSPARENT_CALLS = new Set([
   'str', 'bytes', 'dict', 'list', 'tuple', 'copy', 'deepcopy', 'b64encode', 'urlsafe_b64encode', 'standard_b64encode',
   'b64decode', 'urlsafe_b64decode', 'standard_b64decode', 'unquote', 'unquote_plus', 'loads', 'SecretStr',
   'quote', 'quote_plus', 'Headers', 'MutableHeaders', 'CaseInsensitiveDict', 'CIMultiDict', 'MappingProxyType', 'OrderedDict',
+  'urlencode',
 ]);
 /** Methods of header mappings that read one header. */
 const HEADER_GETTERS = new Set(['get', 'getlist', 'get_list', 'get_all', 'getone', 'getheader', 'get_header']);
@@ -848,9 +849,10 @@ export class PythonEngine extends Engine {
       // `dict(base, **defaults, headers=…)`: what it is built from is in it too.
       for (const a of [...args, ...splats.map((sp) => sp.taints)]) out = union(out, only(a, 'headers', 'options'));
     } else if (TRANSPARENT_CALLS.has(name)) {
-      // `json.loads(cred)` is a mapping of credentials; str/base64/quote of one is still the credential.
+      // `json.loads(cred)` is a mapping of credentials; str/base64/quote of one is still the credential, and so is the
+      // query string `urlencode({"refresh_token": tok})` makes.
       for (const a of [...args, ...[...keywords.values()].map((k) => k.taints)]) {
-        out = union(out, name === 'loads' ? retag(only(a, 'cred'), 'headers') : name === 'str' || name.includes('b64') || name.includes('quote') ? retag(carriesCredential(a), 'cred') : a);
+        out = union(out, name === 'loads' ? retag(only(a, 'cred'), 'headers') : name === 'str' || name.includes('b64') || name.includes('quote') || name === 'urlencode' ? retag(carriesCredential(a), 'cred') : a);
       }
     }
     // Runners that call the function they are given with the arguments after it: `asyncio.to_thread(fn, *a, **kw)`.
