@@ -4,7 +4,7 @@
 // export aliases and top-level definitions, which `Program` follows to the definition a name stands for.
 import { descendants, stringValue } from './context.ts';
 import type { Family, Node } from './parser.ts';
-import { isMcpNpmSpecifier, MCP_PYTHON_MODULES } from './project.ts';
+import { isMcpNpmSpecifier, MCP_PYTHON_MODULES, normaliseSpecifier } from './project.ts';
 
 export interface Imports {
   /** local name → dotted qualified name, e.g. `jwt` → `jose.jwt`, `verify` → `jsonwebtoken.verify`. */
@@ -83,10 +83,6 @@ function pythonImports(root: Node): Imports {
     }
   }
   return out;
-}
-
-function normaliseSpecifier(spec: string): string {
-  return spec.startsWith('node:') ? spec.slice(5) : spec;
 }
 
 function jsImports(root: Node): Imports {

@@ -1,6 +1,6 @@
 // Project-level MCP gating. `authorization-passthrough` only makes sense in code that serves MCP, but the forwarding
 // often lives in a helper module that never imports the MCP library itself, so the decision is made per project:
-// the nearest folder with a manifest (package.json, pyproject.toml, setup.py, setup.cfg, Pipfile, requirements*.txt).
+// the nearest folder with a manifest (package.json, deno.json, pyproject.toml, setup.py, setup.cfg, Pipfile, requirements*.txt).
 // A project is "MCP" when a manifest declares an MCP server library or any scanned file in it imports one.
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -20,6 +20,16 @@ export const MCP_PYPI_PACKAGES: ReadonlySet<string> = new Set([
 /** Python top-level modules whose import marks a file as MCP server code. */
 export const MCP_PYTHON_MODULES: ReadonlySet<string> = new Set(['mcp', 'fastmcp', 'fastapi_mcp', 'mcp_server', 'mcp_proxy']);
 
+/**
+ * A specifier as a package name and path: `node:http` is `http`; Deno's `npm:hono@4/cors` and `jsr:@std/path@1` are
+ * `hono/cors` and `@std/path` (the registry prefix and the version dropped).
+ */
+export function normaliseSpecifier(spec: string): string {
+  if (spec.startsWith('node:')) return spec.slice(5);
+  const deno = /^(?:npm|jsr):(@[^/@]+\/[^/@]+|[^/@]+)(?:@[^/]*)?(\/.*)?$/.exec(spec);
+  return deno ? deno[1]! + (deno[2] ?? '') : spec;
+}
+
 /** Whether a JS/TS module specifier is an MCP server library. */
 export function isMcpNpmSpecifier(spec: string): boolean {
   if (spec.startsWith('@modelcontextprotocol/')) return true;
@@ -31,7 +41,7 @@ export function isMcpNpmSpecifier(spec: string): boolean {
   return MCP_NPM_PACKAGES.has(name) || /(^|[-/])fastmcp$/.test(name);
 }
 
-const MANIFESTS = ['package.json', 'pyproject.toml', 'setup.py', 'setup.cfg', 'Pipfile'];
+const MANIFESTS = ['package.json', 'deno.json', 'deno.jsonc', 'pyproject.toml', 'setup.py', 'setup.cfg', 'Pipfile'];
 
 export interface Project {
   root: string;
@@ -85,6 +95,8 @@ async function declaresMcp(dir: string, manifests: string[]): Promise<boolean> {
     const text = await readFile(path.join(dir, name), 'utf8').catch(() => '');
     if (name === 'package.json') {
       if (packageJsonDeclaresMcp(text)) return true;
+    } else if (name.startsWith('deno.json')) {
+      if (denoJsonDeclaresMcp(text)) return true;
     } else if (pythonRequirementNames(text).some((n) => MCP_PYPI_PACKAGES.has(n))) {
       return true;
     }
@@ -104,6 +116,18 @@ export function packageJsonDeclaresMcp(text: string): boolean {
     if (deps && typeof deps === 'object' && Object.keys(deps).some(isMcpNpmSpecifier)) return true;
   }
   return false;
+}
+
+/** A Deno project's import map naming an MCP package (`"imports": { "@modelcontextprotocol/sdk": "npm:@modelcontextprotocol/sdk@^1" }`). */
+export function denoJsonDeclaresMcp(text: string): boolean {
+  let config: { imports?: Record<string, unknown> };
+  try {
+    // deno.jsonc may hold line comments.
+    config = JSON.parse(text.replace(/^\s*\/\/.*$/gm, '')) as typeof config;
+  } catch {
+    return false;
+  }
+  return Object.entries(config.imports ?? {}).some(([k, v]) => isMcpNpmSpecifier(k) || (typeof v === 'string' && isMcpNpmSpecifier(normaliseSpecifier(v))));
 }
 
 /**
