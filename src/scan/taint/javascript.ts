@@ -930,10 +930,12 @@ export class JavaScriptEngine extends Engine {
     if (!summary && receiverNode?.type === 'this' && frame.className && this.ctorAttrs.has(`${frame.className}.${name}`)) {
       this.recordFieldCall(frame.className, name, args, node);
     }
-    // Calling a variable or parameter that holds a callback gives what the callback returns (see closures in `eval`).
+    // Calling a variable or parameter that holds a callback gives what the callback returns (see closures in `eval`),
+    // also a module variable a setter filled (`let provider; setProvider(fn) { provider = fn }`, then `provider?.()`).
     else if (!isNew && callee.type === 'identifier') {
-      const held = lookup(frame, name);
-      if (held) out = union(out, hop(held, node, `called \`${name}()\``));
+      const local = lookup(frame, name);
+      const held = local?.length ? local : this.eval(callee, frame);
+      if (held.length) out = union(out, hop(held, node, `called \`${name}()\``));
     }
     const cls = isNew ? this.classOfNew(node) : undefined;
     if (cls) {
