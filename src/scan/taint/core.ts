@@ -197,16 +197,17 @@ export const TO_ISSUER = /revoke|revocation|introspect|tokeninfo/i;
 const TRADES_TOKEN = /client_credentials|subject_token|actor_token|client_assertion|urn:ietf:params:oauth:grant-type|introspect|revoke|revocation|tokeninfo/i;
 
 /**
- * Whether a credential in the body of the request `call` makes is traded or checked rather than replayed: the
+ * Whether a credential in the body of a request is traded or checked rather than replayed: the
  * function around it says so (its name checks a credential, or its code names an exchange or an issuer's endpoint).
  * `{"refresh_token": tok}` or a login `{"api-key": key}` is the caller's credential spent upstream; a
  * `subject_token` is the standard way not to.
  */
-export function tradesTokenInBody(call: Node): boolean {
-  const fn = enclosingFunction(call);
+export function tradesTokenInBody(at: Node): boolean {
+  // `at` is the request call (Python) or the body's argument or `body:` pair (JavaScript).
+  const fn = enclosingFunction(at);
   const name = (fn && functionName(fn)) ?? '';
-  const request = call.parent?.type === 'arguments' || call.parent?.type === 'pair' ? enclosingCall(call) ?? call : call;
-  return CHECKS_CREDENTIAL.test(name) || ASKS_ISSUER.test(name) || ASKS_ISSUER.test(request.text) || TRADES_TOKEN.test((fn ?? call).text);
+  const request = at.parent?.type === 'arguments' || at.parent?.type === 'pair' ? enclosingCall(at) ?? at : at;
+  return CHECKS_CREDENTIAL.test(name) || ASKS_ISSUER.test(name) || ASKS_ISSUER.test(request.text) || TRADES_TOKEN.test((fn ?? at).text);
 }
 
 /** A request that asks the credential's issuer about it (`authenticate(token)`, `POST /api/keys/verify`). */

@@ -1049,9 +1049,15 @@ export class JavaScriptEngine extends Engine {
     if (node.type === 'call_expression' && this.fetchAliases.has(calleeText(node))) return true;
     const fn = unwrap(node.childForFieldName(node.type === 'new_expression' ? 'constructor' : 'function')!);
     if (fn.type === 'identifier' && name === 'fetch' && !this.resolve('fetch')) return true;
+    return HTTP_PACKAGES.has(this.calleePackage(node) ?? '');
+  }
+
+  /** The package a call's callee is imported from (`axios.get` → `axios`, `https.request` → `https`), if any. */
+  calleePackage(node: Node): string | undefined {
+    const fn = unwrap(node.childForFieldName(node.type === 'new_expression' ? 'constructor' : 'function')!);
     const root = fn.type === 'identifier' ? fn.text : memberPath(fn)?.root;
     const r = root ? this.resolve(root) : undefined;
-    return r?.kind === 'package' && HTTP_PACKAGES.has(r.module.replace(/^node:/, '').split('/')[0]!);
+    return r?.kind === 'package' ? r.module.replace(/^node:/, '').split('/')[0] : undefined;
   }
 
   storageCall(node: Node, name: string, receiverNode: Node, argNodes: Node[], args: Taints[], frame: Frame): Taints {
@@ -1265,12 +1271,9 @@ export class JavaScriptEngine extends Engine {
     if (!tradesTokenInBody(node)) this.reportSink(frame, node, bodyCredential(taints), `the body of ${label}`);
   }
 
-  /** got / ky (and their instances) take options, not a body, after the URL. */
+  /** got / ky / ofetch / node-fetch / undici, called as imported, take options, not a body, after the URL. */
   optionsSecond(node: Node): boolean {
-    const fn = unwrap(node.childForFieldName('function')!);
-    const root = fn.type === 'identifier' ? fn.text : memberPath(fn)?.root;
-    const r = root ? this.resolve(root) : undefined;
-    return r?.kind === 'package' && ['got', 'ky', 'ofetch', 'node-fetch', 'undici'].includes(r.module.split('/')[0]!);
+    return OPTIONS_SECOND.has(this.calleePackage(node) ?? '');
   }
 
   /** The global Fetch API itself as a value (`fetch`, `globalThis.fetch`), not a call to it or a local named so. */
@@ -1343,6 +1346,8 @@ const IN_PROCESS_HANDLER = /(app|handler|router|server|pipeline|hono|worker|tran
 const NOT_A_SECTION = new Set(['length', 'constructor', 'prototype', 'size', 'name', 'url', 'baseUrl', 'baseURL', 'host', 'endpoint', 'timeout']);
 const QUERY_OPTIONS = new Set(['params', 'searchParams', 'query']);
 const BODY_OPTIONS = new Set(['body', 'data', 'json', 'form']);
+/** HTTP packages whose `post(url, options)` takes options, not a body, second. */
+const OPTIONS_SECOND = new Set(['got', 'ky', 'ofetch', 'node-fetch', 'undici']);
 /** Client methods whose second argument is the body (axios). */
 const DATA_SECOND = new Set(['post', 'put', 'patch']);
 
