@@ -30,6 +30,8 @@ export interface Taint {
   holders?: readonly string[];
   /** A credential string the code put under a key of an object (`{ key: apiKey }`): a request body's field. */
   keyed?: boolean;
+  /** The key a `keyed` credential sits under (`{ name: 'Authorization', value: tok }` → `value`), read back by name. */
+  at?: string;
 }
 
 export type Taints = Taint[];
@@ -306,7 +308,7 @@ export interface Summary {
   /** The classes (`file#Class`) of what the function returns, when it constructs them: `get_credential()` → its instances. */
   returnsClass?: string[];
   /** Parameters the function writes to shared storage (a setter: `def set_token(t): token_var.set(t)`). */
-  stores?: { param: number; key: string; label: string; kind: Kind }[];
+  stores?: { param: number; key: string; label: string; kind: Kind; under?: readonly string[] }[];
   /** For a merged summary, the summaries it stands for (their placeholders are its parameters). */
   parts?: Summary[];
 }

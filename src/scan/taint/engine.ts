@@ -151,7 +151,7 @@ export abstract class Engine {
       // What is stored keeps its own shape: a request, a token object, or a header mapping handed to a setter
       // (`set_request_headers(headers)` → `_ctx.set(headers)`) is read back as one.
       const keep = (k: Kind) => k === 'request' || k === 'tokenobj' || ((k === 'headers' || k === 'options') && s.kind === 'cred');
-      const passed = arg.map((t) => ({ ...t, kind: keep(t.kind) ? t.kind : s.kind, path: extend(t.path, stepAt(call, `passed to \`${callee}\``)) }));
+      const passed = arg.map((t) => nested({ ...t, kind: keep(t.kind) ? t.kind : s.kind, path: extend(t.path, stepAt(call, `passed to \`${callee}\``)) }, s.under));
       this.#storeParams(s.key, passed, s.label);
       this.#storeValues(s.key, passed, call, s.label);
     }
@@ -324,7 +324,9 @@ export abstract class Engine {
     for (const p of taints) {
       if (p.param === undefined || !p.owner) continue;
       const list = (p.owner.stores ??= []);
-      if (!list.some((s) => s.param === p.param && s.key === key)) list.push({ param: p.param, key, label, kind: p.kind });
+      // Stored inside an object (`config = { baseUrl, auth }`): callers' values are read back under that key.
+      const under = p.kind === 'headers' && (p.at || p.holders?.length) ? [...(p.holders ?? []), ...(p.at ? [p.at] : [])] : undefined;
+      if (!list.some((s) => s.param === p.param && s.key === key)) list.push({ param: p.param, key, label, kind: p.kind, ...(under ? { under } : {}) });
     }
   }
 
@@ -541,4 +543,12 @@ export function isClientLike(callee: string): boolean {
 /** A function named for a page or link about the credential (`render_login_page`, `showAuthForm`, `login_url`). */
 export function drawsAPage(name: string): boolean {
   return /^_*(render|show|display|redirect)(_|[A-Z]|$)/.test(name) || /(_|[a-z])(page|view|template|html|form|screen|url|uri)$/i.test(name);
+}
+
+/** A value stored under keys of an object (`under`, outermost first) is read back through them. */
+function nested(t: Taint, under: readonly string[] | undefined): Taint {
+  if (!under?.length) return t;
+  if (t.kind === 'cred') return { ...t, kind: 'headers', keyed: true, at: under.at(-1), holders: [...(t.holders ?? []), ...under.slice(0, -1)] };
+  if (t.kind === 'headers') return { ...t, holders: [...(t.holders ?? []), ...under] };
+  return t;
 }

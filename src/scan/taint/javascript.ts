@@ -567,7 +567,10 @@ export class JavaScriptEngine extends Engine {
         const name = node.text;
         const held = this.held(frame, name, node, this.sharedName(name, frame));
         if (held) return held;
-        if (this.resolve(name)) return NONE;
+        const imported = this.resolve(name);
+        // An imported function handed on as a value (`initClient(getAuthHeader)`) is worth what it returns, as a
+        // local closure is.
+        if (imported) return imported.kind === 'symbol' ? hop((this.importedSummary(imported)?.returns ?? NONE).filter((t) => t.origin), node, `\`${name}\` returns it`) : NONE;
         if (REQUEST_NAMES.has(name)) return [source('request', node)];
         if (AUTH_INFO_ATTRS.has(name)) return [source('tokenobj', node)];
         return NONE;
@@ -583,6 +586,10 @@ export class JavaScriptEngine extends Engine {
           if (this.getters.has(key)) out = union(out, hop(this.summaries.get(key)?.returns ?? NONE, node, `getter \`${prop}\``));
           const stored = this.ctorAttrs.get(key);
           if (stored) out = union(out, union(stored.map((p) => ({ kind: p.kind, field: key, path: [stepAt(node, `read \`this.${prop}\``)] }))));
+          // In the constructor itself the field is still its parameter (`constructor(private opts) {
+          // setProvider(this.opts.getToken) }`): what callers pass goes where the parameter goes.
+          const ctor = this.summaries.get(`${frame.className}.constructor`);
+          if (stored && ctor && frame.summary === ctor) out = union(out, stored.filter((p) => p.param !== undefined).map((p) => ({ ...p, owner: ctor, path: [stepAt(node, `read \`this.${prop}\``)] })));
           out = union(out, this.readStore(`${this.file}#${key}`, node, `\`this.${prop}\` (set by a method)`));
         }
         if (objNode.type === 'member_expression' && objNode.childForFieldName('object')?.type === 'this' && frame.className) {
@@ -684,6 +691,9 @@ export class JavaScriptEngine extends Engine {
     let out: Taints = NONE;
     if (REQUEST_ATTRS.has(prop) || prop === 'raw' && obj.some((t) => t.kind === 'request')) out = union(out, [source('request', node)]);
     if (AUTH_INFO_ATTRS.has(prop)) out = union(out, [source('tokenobj', node)]);
+    // The Deco runtime (`@decocms/runtime`) hands tools the inbound request's context as `env.MESH_REQUEST_CONTEXT`;
+    // its `authorization` is the caller's header (its `token` is the mesh's own, for calling the mesh back).
+    if (prop === 'MESH_REQUEST_CONTEXT') out = union(out, [source('request', node)]);
     for (const t of obj) {
       const next = (kind: Kind) => derive(t, kind, node);
       if (t.kind === 'request' && prop === 'headers') out = union(out, [next('headers')]);
@@ -692,9 +702,14 @@ export class JavaScriptEngine extends Engine {
       else if (t.kind === 'request' && (prop === 'url' || prop === 'nextUrl' || prop === 'originalUrl')) out = union(out, [next('url')]);
       else if (t.kind === 'request' && (prop === 'cookies' || prop === 'signedCookies')) out = union(out, [next('headers')]);
       else if (t.kind === 'request' && prop === 'auth') out = union(out, [next('tokenobj')]);
+      else if (t.kind === 'request' && prop === 'authorization') out = union(out, [next('cred')]);
       // An MCP JSON-RPC request's `params._meta` (`request.params._meta.headers.authorization`): what the client sent.
       else if (t.kind === 'request' && (prop === 'params' || prop === '_meta')) out = union(out, [next('request')]);
-      else if (t.kind === 'headers' && (isCredentialHeader(prop) || isCredentialName(prop))) out = union(out, [next('cred')]);
+      else if (t.kind === 'headers' && (isCredentialHeader(prop) || isCredentialName(prop))) {
+        out = union(out, [next('cred')]);
+        // …that may hold an object keeping it under a key of its own (`config.auth` = `{ name, value: tok }`).
+        if (t.keyed && t.at !== prop && t.holders?.includes(prop)) out = union(out, hop([t], node, `\`.${prop}\` of the object`));
+      }
       // A credential-named field may hold an object: `props.tokenSet.accessToken`, `session.credentials.apiKey`.
       else if (t.kind === 'cred' && !isPlaceholder(t) && (TOKEN_ATTRS.has(prop) || isCredentialHeader(prop))) out = union(out, [next('cred')]);
       else if (t.kind === 'tokenobj' && TOKEN_ATTRS.has(prop)) out = union(out, [next('cred')]);
@@ -710,8 +725,10 @@ export class JavaScriptEngine extends Engine {
       else if ((isPlaceholder(t) || t.kind === 'headers') && isOptionsBag(prop)) out = union(out, [t.kind === 'headers' ? next('headers') : { ...t, kind: 'headers' }]);
       // A section of a config a constructor stored (`this.config.hudu.apiKey` where callers pass `{ hudu: { apiKey } }`).
       else if (isPlaceholder(t) && t.field !== undefined && !NOT_A_SECTION.has(prop)) out = union(out, [{ ...t, kind: 'headers' }]);
+      // `header.value` where `header = { name: 'Authorization', value: \`Bearer ${tok}\` }`: the key the code put it under.
+      else if (t.kind === 'headers' && t.keyed && t.at === prop) out = union(out, hop([{ ...t, kind: 'cred', keyed: undefined, at: undefined }], node, `\`.${prop}\` of the object`));
       // `ctx.jira.apiToken` where `ctx = { jira: { apiToken } }`: the nested object that holds the credential.
-      else if (t.kind === 'headers' && t.holders?.includes(prop)) out = union(out, [{ ...next('headers'), holders: t.holders }]);
+      else if (t.kind === 'headers' && t.holders?.includes(prop)) out = union(out, [{ ...next('headers'), holders: t.holders, keyed: t.keyed, at: t.at }]);
     }
     return out;
   }
@@ -1383,7 +1400,7 @@ function isOptionsBag(name: string): boolean {
 /** Object taints placed under `key` of an enclosing object literal remember the key (see `Taint.holders`). */
 function nestUnder(taints: Taints, key: string | undefined): Taints {
   if (!key || key === 'headers') return taints;
-  return taints.map((t) => t.kind === 'headers' ? heldUnder(t, key) : t.kind === 'cred' ? { ...t, keyed: true } : t);
+  return taints.map((t) => t.kind === 'headers' ? heldUnder(t, key) : t.kind === 'cred' ? { ...t, keyed: true, at: key } : t);
 }
 
 /** The frame whose variable `name` is (the nearest that binds it), or `frame` itself. */
@@ -1393,7 +1410,8 @@ function holder(frame: Frame, name: string): Frame {
 }
 
 function lookupOwnedBelowModule(frame: Frame, name: string, module: Frame | undefined): boolean {
-  for (let f: Frame | undefined = frame; f && f !== module; f = f.parent) if (f.vars.has(name) || f.locals.has(name)) return true;
+  // A class body's frame is the module's with a class name (same variables): its methods' parent is the module.
+  for (let f: Frame | undefined = frame; f && f !== module && f.vars !== module?.vars; f = f.parent) if (f.vars.has(name) || f.locals.has(name)) return true;
   return false;
 }
 
