@@ -318,6 +318,11 @@ function pythonIssue(lib: Lib, call: Node, ctx: FileContext): Issue | undefined 
     if (disabled && ((disabled.key === 'verify_signature' && audienceGiven) || (disabled.key === 'verify_aud' && (checksAudienceByHand(call) || checksAudienceNearby(call, ctx))))) return undefined;
     // Claims read from a token the server's auth layer has already verified (`get_access_token().raw_token`).
     if (disabled?.key === 'verify_signature' && positional[0] && alreadyVerified(positional[0], call)) return undefined;
+    // Claims read without the signature in a server whose MCP auth layer verifies every caller's token with an
+    // audience (`FastMCP(auth=BearerAuthProvider(…, audience=…))` in the same file): a display of verified claims.
+    // Only for a token the helper is given (a header it reads itself may be one the auth layer never saw), whose
+    // claims it keeps to read from (a helper returning the decode itself is a verifier).
+    if (disabled?.key === 'verify_signature' && positional[0] && isParameter(positional[0], call) && call.parent?.type === 'assignment' && verifierWithAudienceInFile(call)) return undefined;
     // A signature-off decode whose result is only looked at for routing or freshness (`iss` to pick the verifier,
     // `exp` of a cached token, `kid`) accepts nothing: it is a peek, not a verification.
     if (disabled?.key === 'verify_signature' && onlyPeeks(call)) return undefined;
@@ -468,6 +473,27 @@ function alreadyVerified(arg: Node, call: Node): boolean {
   if (!fn) return false;
   const assignments = descendants(fn, new Set(['assignment'])).filter((a) => a.childForFieldName('left')?.text === holder.text);
   return assignments.length > 0 && assignments.every((a) => fromGetter(a.childForFieldName('right')));
+}
+
+/** FastMCP's token verifiers: with an `audience=`, every inbound token is checked before a tool runs. */
+const FASTMCP_VERIFIERS = /(^|\.)(BearerAuthProvider|JWTVerifier)$/;
+
+/** Whether `arg` is a name the enclosing function takes as a parameter (and does not reassign). */
+function isParameter(arg: Node, call: Node): boolean {
+  const fn = enclosingFunction(call);
+  if (arg.type !== 'identifier' || !fn) return false;
+  const params = fn.childForFieldName('parameters')?.namedChildren ?? [];
+  const names = params.map((p) => p?.type === 'identifier' ? p.text : (p?.childForFieldName('name') ?? p?.namedChildren[0])?.text);
+  return names.includes(arg.text) && !descendants(fn, new Set(['assignment'])).some((a) => a.childForFieldName('left')?.text === arg.text);
+}
+
+/** Whether the file builds a FastMCP token verifier given an audience (not `None`). */
+function verifierWithAudienceInFile(call: Node): boolean {
+  return descendants(call.tree.rootNode, new Set(['call'])).some((c) => {
+    if (!FASTMCP_VERIFIERS.test(c.childForFieldName('function')?.text ?? '')) return false;
+    return (c.childForFieldName('arguments')?.namedChildren ?? []).some((a) => a?.type === 'keyword_argument' &&
+      a.childForFieldName('name')?.text === 'audience' && a.childForFieldName('value')?.type !== 'none');
+  });
 }
 
 /** Claims a router or a cache reads before (or instead of) verifying: they grant nothing. */
