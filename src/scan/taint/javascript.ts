@@ -881,6 +881,9 @@ export class JavaScriptEngine extends Engine {
         if (path && !path.names.includes('headers') && (isLocal(frame, path.root) || lookup(frame, path.root))) {
           holder(frame, path.root).vars.set(path.root, union(lookup(frame, path.root) ?? NONE, retag(carriesCredential(args[1]), 'headers')));
         }
+        // `superagent.get(url).set('Authorization', tok)`: a header set on a request an HTTP package is building.
+        const builder = this.chainedFromHttp(receiverNode);
+        if (builder) this.reportSink(frame, node.childForFieldName('arguments') ?? node, carriesCredential(args[1]), `the headers of an outbound HTTP request (\`.${name}(…)\` on a request \`${builder}\` builds)`);
         // `config.headers.set('X-API-Key', key)` in an axios interceptor, `request.headers.set(…)` in a ky hook.
         if (path && path.root === frame.outgoing && path.names.at(-1) === 'headers') {
           this.reportSink(frame, node, carriesCredential(args[1]), 'the headers of an outbound HTTP request (set in its client\'s request hook)');
@@ -1110,7 +1113,12 @@ export class JavaScriptEngine extends Engine {
     // `registry[name].handler(args, token)`, `tools.find(…)!.execute(…)`: that method of any element.
     const element = this.elementOf(receiverNode, frame);
     if (element) return this.elementsSummary(undefined, element, frame, name);
-    if (receiverNode.type !== 'identifier') return receiverNode.type === 'member_expression' ? this.uniqueMethod(name) : undefined;
+    // `new Client().list(tok)`, `getClient().list(tok)`: the method of the class built there, or the one class the
+    // factory returns.
+    const receiver = unwrap(receiverNode);
+    const made = receiver.type === 'new_expression' || receiver.type === 'call_expression' ? this.classOfNew(receiver) ?? this.factoryClass(receiver, frame) : undefined;
+    if (made && !made.includes('|')) return this.classMethod(made, name);
+    if (receiverNode.type !== 'identifier') return receiverNode.type === 'member_expression' || receiver.type === 'call_expression' ? this.uniqueMethod(name) : undefined;
     // An instance of another package's class runs that package's code, not a same-named method of the scan.
     if (this.packageInstances.has(receiverNode.text) && !typeOf(frame, receiverNode.text)) return undefined;
     return this.receiverSummary(frame, receiverNode.text, name);
@@ -1283,6 +1291,16 @@ export class JavaScriptEngine extends Engine {
     this.optionsSinks(argNodes, args, frame, label, http, http || receiverIsClient);
   }
 
+  /** The HTTP package building a request by chained calls under `node` (`superagent.get(url).accept('json')`), if any. */
+  chainedFromHttp(node: Node | null | undefined): string | undefined {
+    for (let n = node ? unwrap(node) : undefined; n?.type === 'call_expression'; ) {
+      const fn = unwrap(n.childForFieldName('function')!);
+      if (this.isHttpCall(n, calleeName(n) ?? '')) return this.calleePackage(n) ?? calleeText(n);
+      n = fn.type === 'member_expression' ? unwrap(fn.childForFieldName('object')!) : undefined;
+    }
+    return undefined;
+  }
+
   /** A credential in the body of an outbound request (a login, a form key, a refresh grant), unless it is traded there. */
   bodySink(frame: Frame, node: Node, taints: Taints, label: string): void {
     if (!tradesTokenInBody(node)) this.reportSink(frame, node, bodyCredential(taints), `the body of ${label}`);
@@ -1313,6 +1331,8 @@ export class JavaScriptEngine extends Engine {
             if (key === 'headers') this.reportSink(frame, c, this.eval(c.childForFieldName('value')!, frame), `the headers of ${label}`);
             // axios `params`, got `searchParams`, ofetch `query`: the credential travels in the query string.
             else if (http && QUERY_OPTIONS.has(key)) this.reportSink(frame, c, this.eval(c.childForFieldName('value')!, frame), `the query parameters of ${label}`);
+            // axios / node:http `auth`, got `username` / `password`: HTTP Basic credentials.
+            else if (http && AUTH_OPTIONS.has(key)) this.reportSink(frame, c, this.eval(c.childForFieldName('value')!, frame), `the credentials of ${label}`);
             // fetch `body`, axios `data`, got/ky `json` / `form`: the credential travels in the request body.
             else if (body && BODY_OPTIONS.has(key)) this.bodySink(frame, c, this.eval(c.childForFieldName('value')!, frame), label);
           } else if (c?.type === 'shorthand_property_identifier' && c.text === 'headers') {
@@ -1363,6 +1383,7 @@ const IN_PROCESS_HANDLER = /(app|handler|router|server|pipeline|hono|worker|tran
 const NOT_A_SECTION = new Set(['length', 'constructor', 'prototype', 'size', 'name', 'url', 'baseUrl', 'baseURL', 'host', 'endpoint', 'timeout']);
 const QUERY_OPTIONS = new Set(['params', 'searchParams', 'query']);
 const BODY_OPTIONS = new Set(['body', 'data', 'json', 'form']);
+const AUTH_OPTIONS = new Set(['auth', 'username', 'password']);
 /** HTTP packages whose `post(url, options)` takes options, not a body, second. */
 const OPTIONS_SECOND = new Set(['got', 'ky', 'ofetch', 'node-fetch', 'undici']);
 /** Client methods whose second argument is the body (axios). */

@@ -447,6 +447,8 @@ export class PythonEngine extends Engine {
   isClientConstruction(node: Node): boolean {
     let n: Node | null = node;
     while (n && (n.type === 'await' || n.type === 'parenthesized_expression')) n = n.namedChildren[0] ?? null;
+    // `session = client._api._session`: the HTTP session an SDK client keeps (its headers go out on every call).
+    if (n?.type === 'attribute') return /^_*(session|http_session|http_client|httpx_client)$/i.test(n.childForFieldName('attribute')!.text);
     if (n?.type !== 'call') return false;
     const name = lastName(n.childForFieldName('function'));
     return !!name && HTTP_CONSTRUCTORS.has(name) && name !== 'Headers';
@@ -460,9 +462,11 @@ export class PythonEngine extends Engine {
         const name = node.text;
         const held = this.held(frame, name, node, this.sharedName(name, frame));
         if (held) return held;
+        const r = this.resolve(name);
+        // Flask's / Quart's request proxy under another name (`from flask import request as flask_request`).
+        if (r?.kind === 'package' && (r.module === 'flask' || r.module === 'quart') && r.name === 'request') return [source('request', node)];
         if (!REQUEST_NAMES.has(name)) return NONE;
         // Flask's `request` proxy is imported; `from urllib import request` is an HTTP client.
-        const r = this.resolve(name);
         return !r || (r.kind === 'package' && !CLIENT_MODULES.has(r.module.split('.')[0]!)) ? [source('request', node)] : NONE;
       }
       case 'attribute':
@@ -972,10 +976,12 @@ export class PythonEngine extends Engine {
     if (!receiverNode) return undefined;
     // `super().__init__(config)`: the base class's method.
     if (receiverNode.type === 'call' && receiverNode.childForFieldName('function')?.text === 'super' && frame.className) return this.inheritedMethod(frame.className, name);
-    // `TaskManager().create_task(tok)`: the method of the class just built.
-    const built = receiverNode.type === 'call' ? this.classOfCall(receiverNode) : undefined;
+    // `TaskManager().create_task(tok)`: the method of the class just built; `get_client().fetch(tok)`: of the class
+    // the factory returns (one class only).
+    const factory = receiverNode.type === 'call' ? this.factoryClass(receiverNode, frame) : undefined;
+    const built = receiverNode.type === 'call' ? this.classOfCall(receiverNode) ?? (factory?.includes('|') ? undefined : factory) : undefined;
     if (built) return this.classMethod(built, name);
-    if (receiverNode.type !== 'identifier') return receiverNode.type === 'attribute' ? this.uniqueMethod(name) : undefined;
+    if (receiverNode.type !== 'identifier') return receiverNode.type === 'attribute' || receiverNode.type === 'call' ? this.uniqueMethod(name) : undefined;
     const recv = receiverNode.text;
     if ((recv === 'self' || recv === 'cls') && frame.className) return this.methodSummary(frame.className, name);
     return this.receiverSummary(frame, recv, name);
@@ -1089,6 +1095,11 @@ export class PythonEngine extends Engine {
       return;
     }
     const root = qualified.split('.')[0] ?? '';
+    // gRPC call metadata (`stub.GetUser(req, metadata=[("authorization", f"Bearer {tok}")])`): request headers.
+    const metadata = keywords.get('metadata');
+    if (metadata && GRPC_CREDENTIAL_KEY.test(metadata.node.text)) {
+      this.reportSink(frame, metadata.node, carriesCredential(metadata.taints), `the metadata (headers) of a gRPC call (\`${shortCallee(fn)}\`)`);
+    }
     // `headers=` given to anything that builds a client (`create_mcp_http_client(headers=…)`, a client factory).
     // …or to a request function of another package (`vendor.http_request(url, headers=…)`).
     const clientFactory = keywords.has('headers') && (/(client|session|transport|factory)$/i.test(name) || (REQUEST_FUNCTION.test(name) && this.fromPackage(fn)));
@@ -1283,3 +1294,6 @@ function loopLiterals(id: Node): string[] | undefined {
   }
   return undefined;
 }
+
+/** A gRPC metadata key that carries a credential (`authorization`, `x-api-key`), as a string in the metadata given. */
+const GRPC_CREDENTIAL_KEY = /["'](authorization|x-[\w-]*(key|token)|api[-_]?key|token)["']/i;
