@@ -10,7 +10,7 @@ export const MCP_NPM_PACKAGES: ReadonlySet<string> = new Set([
   '@modelcontextprotocol/sdk', '@modelcontextprotocol/server', '@modelcontextprotocol/core', '@modelcontextprotocol/node',
   '@modelcontextprotocol/express', '@modelcontextprotocol/hono', 'fastmcp', 'mcp-framework', 'mcp-handler',
   '@vercel/mcp-adapter', '@hono/mcp', '@mastra/mcp', 'xmcp', 'mcp-proxy', 'tmcp', '@tmcp/transport-http',
-  '@decocms/runtime', 'mcp-lite',
+  '@decocms/runtime', 'mcp-lite', '@rekog/mcp-nest',
 ]);
 
 /** PyPI distributions that serve MCP (normalised names). */

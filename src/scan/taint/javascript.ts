@@ -20,6 +20,10 @@ const TRANSPARENT_CALLS = new Set(['String', 'btoa', 'atob', 'encodeURIComponent
   // Object spread as compilers and bundlers emit it (esbuild/tsup, tslib, Babel): `{ ...a, b }` → `__spreadProps(__spreadValues({}, a), { b })`.
   '__spreadValues', '__spreadProps', '__assign', '_objectSpread', '_objectSpread2', '_extends']);
 const REQUEST_GETTERS = new Set(['get', 'header', 'getHeader', 'get_header', 'headers']);
+/** h3 and the frameworks built on it (Nitro, Nuxt, Vinxi, TanStack Start): the inbound request's helpers. */
+const H3_MODULES = /^(h3|nitropack|nitro|nuxt|#imports|vinxi\/http|@tanstack\/(react-)?start\/server)(\/|$)/;
+const H3_HEADER_GETTERS = new Set(['getHeader', 'getRequestHeader']);
+const H3_HEADER_MAPS = new Set(['getHeaders', 'getRequestHeaders', 'getQuery', 'parseCookies']);
 const HEADER_GETTERS = new Set(['get', 'getAll', 'getSetCookie']);
 const HEADER_VIEWS = new Set(['entries', 'toJSON', 'values', 'raw']);
 const HEADER_SETTERS = new Set(['set', 'append']);
@@ -407,6 +411,13 @@ export class JavaScriptEngine extends Engine {
 
   paramTaint(pattern: Node, typeName: string | undefined, index: number, p: Node): Taints {
     const name = pattern.type === 'identifier' ? pattern.text : undefined;
+    // NestJS parameter decorators: `@Headers('authorization') auth`, `@Headers() headers`, `@Req() req`.
+    const decorator = p.namedChildren.find((c) => c?.type === 'decorator')?.text.match(/^@(Headers|Header|Req|Request)\((?:\s*['"]([^'"]+)['"])?/);
+    if (decorator) {
+      if (decorator[1] === 'Req' || decorator[1] === 'Request') return [source('request', p)];
+      if (decorator[2] === undefined) return [source('headers', p)];
+      if (isCredentialHeader(decorator[2])) return [source('cred', p)];
+    }
     if (typeName && REQUEST_TYPES.has(typeName)) return [source('request', p)];
     // `req` typed with a plain object type of this file (`req: UpstashRequest` where `type UpstashRequest = { … }`) is
     // an outgoing request description, not the inbound request: the name alone does not make it one.
@@ -842,6 +853,12 @@ export class JavaScriptEngine extends Engine {
       const r = this.resolve(name);
       // …and the same helpers of other frameworks (`xmcp/headers`), also under another name (`import { headers as h }`).
       if (r?.kind === 'package' && /(^|\/)headers$/.test(r.module) && ['headers', 'cookies'].includes(r.name ?? name)) out = union(out, [source('headers', node)]);
+      // h3 / Nitro / Nuxt / Vinxi: `getHeader(event, 'authorization')`, `getRequestHeaders(event)`, `getQuery(event)`.
+      const h3 = r?.kind === 'package' && H3_MODULES.test(r.module) ? r.name ?? name : undefined;
+      if (h3 && H3_HEADER_GETTERS.has(h3)) {
+        const key = stringValue(argNodes[1]);
+        if (key === undefined || isCredentialHeader(key)) out = union(out, [source('cred', node)]);
+      } else if (h3 && H3_HEADER_MAPS.has(h3)) out = union(out, [source('headers', node)]);
     }
     if (receiverNode) {
       const req = only(receiver, 'request');
