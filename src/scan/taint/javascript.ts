@@ -1007,7 +1007,7 @@ export class JavaScriptEngine extends Engine {
           if (given.length) this.writeStore(`${remote ? cls : `${this.file}#${cls}`}.${field}`, hop(given.map((a) => ({ ...a, kind: p.kind })), node, `passed to \`${text}\``), node, `\`${field}\` of the \`${text}\` built here`);
         }
       }
-    } else if (!summary && !isNew && REQUEST_FUNCTION.test(name) && !/client|^create/i.test(name) && this.fromPackage(callee)) {
+    } else if (!summary && !isNew && REQUEST_FUNCTION.test(name) && !/client|^create/i.test(name) && !SETS_CREDENTIAL.test(name) && this.fromPackage(callee)) {
       // A request helper of another package given headers (`httpRequest(url, { headers })` from a vendor library).
       for (const arg of argNodes.filter((a) => unwrap(a).type === 'object')) {
         for (const c of unwrap(arg).namedChildren) {
@@ -1022,7 +1022,8 @@ export class JavaScriptEngine extends Engine {
       (CREDENTIAL_SETTER.test(name) && !CHECKS_CREDENTIAL.test(name) && receiverNode?.type === 'identifier' && this.packageInstances.has(receiverNode.text)))) {
       // (HTTP libraries are not `fromPackage`: a class named `Client` there is undici's; here it is an SDK's.)
       // A client of another package given the credential: `new Octokit({ auth })`, `new WebClient(token)`, `createClient({ apiKey })`.
-      this.packageCredentialSink(frame, node, text, args, namedArgs(argNodes, (n) => this.eval(n, frame)), this.isSdkClass(callee, isNew) || undefined);
+      // A package's credential setter takes it positionally (`sgMail.setApiKey(key)`, `client.setToken(tok)`).
+      this.packageCredentialSink(frame, node, text, args, namedArgs(argNodes, (n) => this.eval(n, frame)), this.isSdkClass(callee, isNew) || (SETS_CREDENTIAL.test(name) && !CHECKS_CREDENTIAL.test(name)) || undefined);
       // …or given default headers, at any depth of its options (`{ axiosConfigDefaults: { headers } }`).
       for (const pair of argNodes.filter((a) => unwrap(a).type === 'object').flatMap((a) => a.descendantsOfType('pair'))) {
         const key = pair?.childForFieldName('key');
@@ -1381,6 +1382,7 @@ const SMITHERY_SERVERS = new Set(['createStatefulServer', 'createStatelessServer
 const PACKAGE_SETUP = /^(config|configure|setConfig|init|initialize|setup)$/;
 
 /** Package functions named for the credential they take: `sgMail.setApiKey(key)`, `client.setToken(tok)`, `login(…)`. */
+const SETS_CREDENTIAL = /^(set|use|with)\w*(api_?key|token|auth|credentials?|bearer|password|secret)$/i;
 const CREDENTIAL_SETTER = /^(set|use|with)?\w*(api_?key|token|auth|credentials?|bearer|password|secret)$|^(login|authenticate|connect)$/i;
 
 /** Schema validators that hand back the object they were given (`.data` of `safeParse`). */

@@ -7,7 +7,7 @@ import {
   branch, carriesCredential, derive, heldUnder, hop, isCredentialHeader, isCredentialName, isPlaceholder, isLocal, isSettingsBlob, isTokenExchangeName, lookup, TO_ISSUER, only, retag, short, source, stepAt, typeOf,
   bodyCredential, tradesTokenInBody, union, type Frame, type Summary, type Taints,
 } from './core.ts';
-import { Engine, drawsAPage } from './engine.ts';
+import { Engine, drawsAPage, isClientLike } from './engine.ts';
 
 /** str methods whose result still holds the credential. */
 const STRING_METHODS = new Set([
@@ -434,6 +434,13 @@ export class PythonEngine extends Engine {
     }
     // A dict given its `headers` (`kwargs["headers"] = h`, `kwargs.setdefault("headers", h)`) is a request's options.
     const kind = obj.type === 'identifier' && key !== 'headers' ? 'headers' : 'options';
+    // A module-level dict filled in a function (`_sessions[session_id] = key` in middleware): every function of the
+    // project that reads it (here, or importing it) sees what was put there.
+    if (obj.type === 'identifier' && frame !== this.#module && !isLocal(frame, root) && !lookup(frame, root)?.some((x) => x.param !== undefined) &&
+      (this.imports.defines.has(root) || this.resolve(root)?.kind === 'symbol')) {
+      this.writeStore(this.storeKey(root), hop(retag(t, kind), obj, `stored in \`${root}[…]\``), obj, `module variable \`${root}\``);
+      return;
+    }
     frame.vars.set(root, union(lookup(frame, root) ?? NONE, retag(t, kind)));
   }
 
@@ -931,7 +938,10 @@ export class PythonEngine extends Engine {
         const held = only(splat.taints, 'headers').filter((t) => t.origin);
         if (held.length) named.set(splat.node.text, { node: splat.node, taints: held });
       }
-      this.packageCredentialSink(frame, node, callee, clientLike ? args : [], named);
+      // A client imported under another name (`from twilio.rest import Client as Twilio`) is judged by its own name.
+      const imported = fn.type === 'identifier' ? this.resolve(name) : undefined;
+      const original = imported?.kind === 'package' ? imported.name : undefined;
+      this.packageCredentialSink(frame, node, callee, clientLike ? args : [], named, isClientLike(callee) || (!!original && isClientLike(original)));
     }
     // Auth helpers such as `BearerAuth(tok)` or `httpx.BasicAuth(user, tok)` carry the credential into `auth=`.
     if (/^[A-Z]/.test(name) && !HTTP_CONSTRUCTORS.has(name) && !summary) {
