@@ -321,7 +321,7 @@ export class JavaScriptEngine extends Engine {
         if (!prop || !value) continue;
         const v = unwrap(value);
         if (FUNCTIONS.has(v.type)) this.functionDef(v, inner, prop);
-        else this.addAttr(`${className}.${prop}`, this.eval(value, inner).filter((x) => x.origin));
+        else this.classAttr(className, prop, this.eval(value, inner).filter((x) => x.origin));
       }
     }
   }
@@ -387,6 +387,18 @@ export class JavaScriptEngine extends Engine {
       frame.returned = union(frame.returned!, t);
     }
     return hop(frame.returned!.filter((t) => t.owner !== frame.summary), node, 'returned by a callback');
+  }
+
+  /**
+   * `this.x` of a class holds the value, and so does it for the base classes of this file the class extends: their
+   * methods read `this.x` on its instances (`class Dynamic extends MyMCP { authToken = token }`).
+   */
+  classAttr(className: string, attr: string, taints: Taints): void {
+    const seen = new Set<string>();
+    for (let c: string | undefined = className; c && !seen.has(c); c = this.bases.get(c)) {
+      seen.add(c);
+      this.addAttr(`${c}.${attr}`, taints);
+    }
   }
 
   #plainTypes: Set<string> | undefined;
@@ -477,7 +489,7 @@ export class JavaScriptEngine extends Engine {
             // …also under a key of the field (`this.userAccessToken.value = token`), read back as `this.userAccessToken.value`.
             this.writeStore(`${this.file}#${frame.className}.${names.join('.')}`, retag(kept, 'cred'), target, `\`this.${names.join('.')}\``);
           }
-          this.addAttr(`${frame.className}.${attr}`, kept.filter((x) => x.origin));
+          this.classAttr(frame.className, attr, kept.filter((x) => x.origin));
           if (names.length === 1 && valueNode && this.isClientConstruction(valueNode)) this.clients.add(`this.${attr}`);
           if (names.length > 1 && names.includes('headers') && this.clients.has(`this.${attr}`)) {
             this.reportSink(frame, target.parent ?? target, carriesCredential(t), 'the default headers of an outbound HTTP client');
@@ -941,7 +953,8 @@ export class JavaScriptEngine extends Engine {
     // `new Request(url, init)` / `new Request(request, init)`: the request object carries its init's headers (and a
     // credential in its URL), sent when it reaches `fetch` or an HTTP client.
     if (name === 'Request' && isNew && !this.classOfNew(node)) {
-      out = union(out, only(args[0] ?? NONE, 'cred', 'options'), retag(only(args[1] ?? NONE, 'options', 'headers'), 'options'));
+      // An inbound request given as the init (`new Request(upstreamUrl, request)`) lends it all its headers.
+      out = union(out, only(args[0] ?? NONE, 'cred', 'options'), retag(only(args[1] ?? NONE, 'options', 'headers', 'request'), 'options'));
     }
     // `Agent.serve('/mcp').fetch(request, env, { ...ctx, props: config })`: the props of the execution context handed to
     // an agent's handler are what the McpAgent reads as `this.props`.
@@ -1087,6 +1100,9 @@ export class JavaScriptEngine extends Engine {
     if (node.type === 'call_expression' && this.fetchAliases.has(calleeText(node))) return true;
     const fn = unwrap(node.childForFieldName(node.type === 'new_expression' ? 'constructor' : 'function')!);
     if (fn.type === 'identifier' && name === 'fetch' && !this.resolve('fetch')) return true;
+    // Hono's `proxy(url, init)` helper is `fetch` with the hop-by-hop headers cleaned.
+    const r = fn.type === 'identifier' ? this.resolve(fn.text) : undefined;
+    if (r?.kind === 'package' && r.module === 'hono/proxy') return true;
     return HTTP_PACKAGES.has(this.calleePackage(node) ?? '');
   }
 
@@ -1258,11 +1274,17 @@ export class JavaScriptEngine extends Engine {
     // `x.fetch(request, env, ctx)`: a Worker / Hono app's handler called in process, not the Fetch API (input, init);
     // so is `app.fetch(request, opts)` / `mcpHandler.fetch(…)` on an object named for an in-process handler.
     if (name === 'fetch' && receiverNode && argNodes.length >= 3) return;
-    if (name === 'fetch' && receiverNode && IN_PROCESS_HANDLER.test(memberPath(receiverNode)?.names.at(-1) ?? receiverNode.text)) return;
+    // …also one a getter returns (`getMcpHandler().fetch(request)`).
+    if (name === 'fetch' && receiverNode) {
+      const recv = unwrap(receiverNode);
+      const handlerName = recv.type === 'call_expression' ? calleeName(recv) ?? '' : memberPath(recv)?.names.at(-1) ?? recv.text;
+      if (IN_PROCESS_HANDLER.test(handlerName)) return;
+    }
     // `this.fetchImpl(url, init)` where the field holds the global fetch (`options.fetch ?? fetch`).
     if (this.fetchAliases.has(calleeText(node)) && name !== 'fetch') return this.sinks(node, 'fetch', undefined, argNodes, args, frame);
     const receiverIsClient = !!receiverNode && (this.clients.has(receiverNode.text) || this.clients.has(memberPath(receiverNode)?.root ?? ''));
-    const httpish = HTTP_METHOD_NAMES.has(name) || HTTP_CONSTRUCTORS.has(name) || name === 'axios' || name === 'got' || name === 'ky' || receiverIsClient;
+    const httpish = HTTP_METHOD_NAMES.has(name) || HTTP_CONSTRUCTORS.has(name) || name === 'axios' || name === 'got' || name === 'ky' || receiverIsClient ||
+      (name === 'proxy' && this.isHttpCall(node, name));
     // `url.searchParams.set('access_token', tok)`: the credential travels in the query string.
     if ((name === 'append' || name === 'set') && receiverNode && memberPath(receiverNode)?.names.at(-1) === 'searchParams') {
       const key = stringValue(argNodes[0]);
@@ -1306,7 +1328,8 @@ export class JavaScriptEngine extends Engine {
     if ((http || receiverIsClient) && DATA_SECOND.has(name) && argNodes[1] && !this.optionsSecond(node)) {
       this.bodySink(frame, argNodes[1], args[1] ?? NONE, label);
     }
-    this.optionsSinks(argNodes, args, frame, label, http, http || receiverIsClient);
+    // Only a Fetch API call takes a Request as its init (`fetch(url, request)`, Hono's `proxy(url, c.req.raw)`).
+    this.optionsSinks(argNodes, args, frame, label, http, http || receiverIsClient, http && (name === 'fetch' || name === 'proxy'));
   }
 
   /** The HTTP package building a request by chained calls under `node` (`superagent.get(url).accept('json')`), if any. */
@@ -1338,7 +1361,7 @@ export class JavaScriptEngine extends Engine {
   }
 
   /** The headers in an outbound request's arguments: `{ headers }` pairs, spread options, an options object passed whole. */
-  optionsSinks(argNodes: Node[], args: Taints[], frame: Frame, label: string, http: boolean, body = http): void {
+  optionsSinks(argNodes: Node[], args: Taints[], frame: Frame, label: string, http: boolean, body = http, wholeRequestInit = false): void {
     argNodes.forEach((arg, i) => {
       const a = unwrap(arg);
       if (a.type === 'object') {
@@ -1362,6 +1385,8 @@ export class JavaScriptEngine extends Engine {
           }
         }
       } else {
+        // The inbound request itself as the options (`fetch(upstreamUrl, c.req.raw)`): all its headers go along.
+        if (i === 1 && http && wholeRequestInit) this.reportSink(frame, arg, retag(only(args[i] ?? NONE, 'request').filter((t) => t.origin), 'headers'), `the options of ${label} (the inbound request, with all its headers)`);
         this.reportSink(frame, arg, retag(only(args[i] ?? NONE, 'options'), 'headers'), `the options of ${label}`);
         if (i > 0 && http) this.reportOptionsParam(frame, arg, args[i] ?? NONE, `the options of ${label}`);
       }
