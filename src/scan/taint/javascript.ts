@@ -212,8 +212,9 @@ export class JavaScriptEngine extends Engine {
     for (const e of elements) {
       const el = e ? unwrap(e) : undefined;
       if (!el) continue;
-      if (el.type === 'object' && v.type === 'array') {
-        // Inline records are methods of the array itself: `tools.handler` is "the handler of an element of tools".
+      if (el.type === 'object') {
+        // Inline records are methods of the array (or map) itself: `tools.handler` is "the handler of an element of
+        // tools", and so is `registry[name].handler` for `const registry = { search: { handler } }`.
         if (this.#recordMethods(name, el)) keys.add(`${this.file}#${name}`);
       } else for (const k of this.elementKeys(el, frame, true)) keys.add(k);
     }
