@@ -126,6 +126,7 @@ export class JavaScriptEngine extends Engine {
         if (frame.returned) frame.returned = union(frame.returned, hop(t, node, 'returned'));
         // …or an element of a registry (`return tools.find((t) => t.name === name)`): what its callers call reaches it.
         if (value) this.returnsInstance(frame, this.classOfNew(value) ?? this.elementOf(value, frame));
+        if (value) this.#returnsRecord(frame, value);
         if (value && frame.verifier) this.writeStore('authInfo.extra', this.authInfoExtra(value, t, frame), node, 'the `extra` of the AuthInfo a token verifier returns');
         // An HTTP client's `beforeRequest` hook (ky, got, Speakeasy SDKs) returns the request the client then sends.
         if (value && frame.fn === 'beforeRequest') this.reportSink(frame, value, retag(only(t, 'options'), 'headers'), 'the request an HTTP client sends (returned by its `beforeRequest` hook)');
@@ -191,7 +192,11 @@ export class JavaScriptEngine extends Engine {
     // `const getKey = () => this.props.key`: the name holds the closure's value too (for calls that do not find it by
     // name, such as a closure declared inside a method, or one passed on as an argument).
     if (FUNCTIONS.has(v.type) && name.type === 'identifier') t = this.functionDef(v, frame, name.text);
-    else t = this.eval(value, frame);
+    // `const build = options.factory ?? ((token) => new Client({ auth: token }))`: the default function is the name's.
+    else if (name.type === 'identifier' && (v.type === 'binary_expression' || v.type === 'ternary_expression') && v.namedChildren.some((c) => c && FUNCTIONS.has(unwrap(c).type))) {
+      t = NONE;
+      for (const c of v.namedChildren) if (c) t = union(t, FUNCTIONS.has(unwrap(c).type) ? this.functionDef(unwrap(c), frame, name.text) : this.eval(c, frame));
+    } else t = this.eval(value, frame);
     this.assign(name, t, frame, value);
     if (name.type === 'identifier' && frame === this.#module) this.#registry(name.text, v, frame);
   }
@@ -219,6 +224,17 @@ export class JavaScriptEngine extends Engine {
       } else for (const k of this.elementKeys(el, frame, true)) keys.add(k);
     }
     if (keys.size) (frame.types ??= new Map()).set(name, [...keys].join('|'));
+  }
+
+  /**
+   * A named function returning a record of functions (`createSearchTool(cfg)` returning `{ execute: async (args, ctx)
+   * => … }`): they are methods of what it returns, `createSearchTool().execute`, for callers that hold the result.
+   */
+  #returnsRecord(frame: Frame, value: Node): void {
+    const record = unwrap(value);
+    if (record.type !== 'object' || !frame.fn || frame.className || !frame.summary || frame.summary !== this.summaries.get(frame.fn)) return;
+    const owner = `${frame.fn}()`;
+    if (this.#recordMethods(owner, record)) this.returnsInstance(frame, owner);
   }
 
   protected override recordOwners(): ReadonlySet<string> {
@@ -386,6 +402,7 @@ export class JavaScriptEngine extends Engine {
       const t = this.eval(body, frame);
       frame.summary!.returns = union(frame.summary!.returns, t);
       frame.returned = union(frame.returned!, t);
+      this.#returnsRecord(frame, body);
     }
     return hop(frame.returned!.filter((t) => t.owner !== frame.summary), node, 'returned by a callback');
   }
