@@ -85,6 +85,11 @@ export function checkJwtNoAudience(ctx: FileContext, imports: Imports): JwtFindi
     const fn = call.childForFieldName('function');
     if (!fn) continue;
     const q = qualify(fn, imports) ?? '';
+    const vendor = vendorVerifierIssue(call, q, py);
+    if (vendor) {
+      out.push({ finding: makeFinding(ctx, JWT_RULE, vendor.level, vendor.node, vendor.message, vendor.fix), helper: claimsReturned(call) });
+      continue;
+    }
     const lib = py ? (q ? pythonLib(q, fn, authlibInstances, imports) : undefined) : jsLib(q, imports, call);
     if (!lib) continue;
     const issue = py ? pythonIssue(lib, call, ctx) : jsIssue(lib, call, ctx, q);
@@ -95,6 +100,38 @@ export function checkJwtNoAudience(ctx: FileContext, imports: Imports): JwtFindi
     out.push({ finding: makeFinding(ctx, JWT_RULE, 'error', fn.childForFieldName('name') ?? fn, `\`${name}\` verifies a JWT by hand (splits it, checks the signature, reads the claims) without checking its \`aud\` claim: a token issued for any audience is accepted.`, 'Use a JWT library with an audience (`jwtVerify(token, key, { audience })`, `jwt.decode(token, key, audience=…)`), or compare `aud` with this server\'s resource URI before accepting the token.') });
   }
   return out;
+}
+
+/**
+ * Vendor verifiers whose audience is an argument that may be left out or set to null: Google's ID-token verifiers
+ * (`id_token.verify_oauth2_token(token, request)`, `client.verifyIdToken({ idToken })`) and aws-jwt-verify's
+ * `CognitoJwtVerifier.create({ …, clientId: null })` / `JwtRsaVerifier.create({ …, audience: null })`.
+ */
+function vendorVerifierIssue(call: Node, q: string, py: boolean): Issue | undefined {
+  const args = call.childForFieldName('arguments')?.namedChildren.filter((a): a is Node => !!a && a.type !== 'comment') ?? [];
+  const label = shortText(call.childForFieldName('function')!, 40);
+  const fix = 'Pass the client ID (audience) your server expects; without it, an ID token issued to any client is accepted.';
+  if (py) {
+    if (!/(^|\.)id_token\.(verify_oauth2_token|verify_token)$/.test(q)) return undefined;
+    const audience = args.find((a) => a.type === 'keyword_argument' && a.childForFieldName('name')?.text === 'audience');
+    const positional = args.filter((a) => a.type !== 'keyword_argument');
+    if (audience ? audience.childForFieldName('value')?.type !== 'none' : positional.length >= 3) return undefined;
+    if (args.some((a) => a.type === 'dictionary_splat')) return undefined;
+    return { level: 'error', node: call, message: `\`${label}(…)\` verifies a Google ID token without \`audience\`: a token issued to any Google client is accepted.`, fix };
+  }
+  const fn = call.childForFieldName('function');
+  const member = fn?.type === 'member_expression' ? fn.childForFieldName('property')?.text : undefined;
+  const options = args[0]?.type === 'object' ? args[0] : undefined;
+  const keyOf = (p: Node) => p.type === 'pair' ? stringValue(p.childForFieldName('key')!) ?? p.childForFieldName('key')!.text : p.text;
+  const pairs = options ? options.namedChildren.filter((c): c is Node => !!c && (c.type === 'pair' || c.type === 'shorthand_property_identifier')) : [];
+  if (member === 'verifyIdToken' && options && pairs.some((p) => keyOf(p) === 'idToken') && !pairs.some((p) => keyOf(p) === 'audience')) {
+    return { level: 'error', node: call, message: `\`${label}({ idToken })\` verifies a Google ID token without \`audience\`: a token issued to any Google client is accepted.`, fix };
+  }
+  if (/^aws-jwt-verify\.(CognitoJwtVerifier|JwtRsaVerifier)\.create$/.test(q) && options) {
+    const nulled = pairs.find((p) => p.type === 'pair' && ['clientId', 'audience'].includes(keyOf(p)) && p.childForFieldName('value')?.type === 'null');
+    if (nulled) return { level: 'error', node: nulled, message: `\`${label}({ ${keyOf(nulled)}: null })\` turns off the audience check: a token issued for any client of the issuer is accepted.`, fix: `Set \`${keyOf(nulled)}\` to the client ID (audience) this server expects.` };
+  }
+  return undefined;
 }
 
 /** Library verifiers: a function that calls one is judged by that call. */
