@@ -470,8 +470,8 @@ export class PythonEngine extends Engine {
         const held = this.held(frame, name, node, this.sharedName(name, frame));
         if (held) return held;
         const r = this.resolve(name);
-        // Flask's / Quart's request proxy under another name (`from flask import request as flask_request`).
-        if (r?.kind === 'package' && (r.module === 'flask' || r.module === 'quart') && r.name === 'request') return [source('request', node)];
+        // Flask's / Quart's / Bottle's request proxy under another name (`from flask import request as flask_request`).
+        if (r?.kind === 'package' && (r.module === 'flask' || r.module === 'quart' || r.module === 'bottle') && r.name === 'request') return [source('request', node)];
         if (!REQUEST_NAMES.has(name)) return NONE;
         // Flask's `request` proxy is imported; `from urllib import request` is an HTTP client.
         return !r || (r.kind === 'package' && !CLIENT_MODULES.has(r.module.split('.')[0]!)) ? [source('request', node)] : NONE;
@@ -585,6 +585,9 @@ export class PythonEngine extends Engine {
       // Query parameters are read like headers: Starlette `query_params`, Flask `args`, Django `GET`, aiohttp `query`.
       else if (t.kind === 'request' && QUERY_ATTRS.has(attr)) out = union(out, [derive(t, 'headers', node)]);
       else if (t.kind === 'request' && (attr === 'auth' || attr === 'user')) out = union(out, [derive(t, 'tokenobj', node)]);
+      // The parsed Authorization header (Flask / Werkzeug `request.authorization`, Pyramid), a credential (or one with
+      // its `.token` / `.password`).
+      else if (t.kind === 'request' && attr === 'authorization') out = union(out, [derive(t, 'cred', node)]);
       // Starlette's `request.scope`: the ASGI scope, read like one (`scope["headers"]`, `scope.get("user")`).
       else if (t.kind === 'request' && attr === 'scope') out = union(out, [t]);
       else if (t.kind === 'headers' && (attr === 'raw' || attr === '_list')) out = union(out, [t]);
@@ -804,6 +807,11 @@ export class PythonEngine extends Engine {
     // Starlette's `Request(scope)` / `HTTPConnection(scope)` in ASGI middleware is the same inbound request.
     if (/(Req|Request|HTTPConnection|WebSocket)$/.test(name) && args[0]) out = union(out, only(args[0], 'request'));
     if (fn.type === 'attribute') {
+      // Falcon's / Bottle's / Tornado's request getters: `req.get_header("Authorization")`, `self.request.headers…`.
+      if (only(receiver, 'request').length && (name === 'get_header' || name === 'getheader')) {
+        const key = this.constString(argsNode?.namedChildren[0], frame);
+        if (key === undefined || isCredentialHeader(key)) out = union(out, only(receiver, 'request').map((t) => derive(t, 'cred', node)));
+      }
       if (only(receiver, 'headers').length && HEADER_GETTERS.has(name)) {
         const key = this.constString(argsNode?.namedChildren[0], frame);
         if (key === undefined || isCredentialHeader(key) || isSettingsBlob(key)) out = union(out, only(receiver, 'headers').map((t) => derive(t, 'cred', node)));
