@@ -360,6 +360,7 @@ export class JavaScriptEngine extends Engine {
       returned: [],
     };
     frame.summary!.params = [];
+    if (name === 'constructor' && outer.className) this.#constructors.add(frame.summary!);
     this.currentSummary = frame.summary;
     const params = node.childForFieldName('parameters') ?? node.childForFieldName('parameter');
     const list = params?.type === 'formal_parameters' ? params.namedChildren : params ? [params] : [];
@@ -418,6 +419,9 @@ export class JavaScriptEngine extends Engine {
       this.addAttr(`${c}.${attr}`, taints);
     }
   }
+
+  /** Summaries of constructors: their parameters are configs whose sections they read (`config.cipp.apiKey`). */
+  readonly #constructors = new WeakSet<Summary>();
 
   #plainTypes: Set<string> | undefined;
   /** Types declared in this file that extend nothing: object type aliases, interfaces and classes without a base. */
@@ -766,6 +770,9 @@ export class JavaScriptEngine extends Engine {
       else if ((isPlaceholder(t) || t.kind === 'headers') && isOptionsBag(prop)) out = union(out, [t.kind === 'headers' ? next('headers') : { ...t, kind: 'headers' }]);
       // A section of a config a constructor stored (`this.config.hudu.apiKey` where callers pass `{ hudu: { apiKey } }`).
       else if (isPlaceholder(t) && t.field !== undefined && !NOT_A_SECTION.has(prop)) out = union(out, [{ ...t, kind: 'headers' }]);
+      // …or one the constructor reads from its parameter itself (`const { apiKey } = config.cipp`).
+      // Only where it is read as an object (a member of it, or destructured): `config.region` used as is is a value.
+      else if (t.param !== undefined && t.kind === 'cred' && t.owner && this.#constructors.has(t.owner) && !NOT_A_SECTION.has(prop) && readAsObject(node)) out = union(out, [{ ...t, kind: 'headers' }]);
       // `header.value` where `header = { name: 'Authorization', value: \`Bearer ${tok}\` }`: the key the code put it under.
       else if (t.kind === 'headers' && t.keyed && t.at === prop) out = union(out, hop([{ ...t, kind: 'cred', keyed: undefined, at: undefined }], node, `\`.${prop}\` of the object`));
       // `ctx.jira.apiToken` where `ctx = { jira: { apiToken } }`: the nested object that holds the credential.
@@ -811,7 +818,9 @@ export class JavaScriptEngine extends Engine {
         out = union(out, retag(nestUnder(carriesCredential(v), c.text), c.text === 'headers' ? 'options' : 'headers'));
       } else if (c.type === 'spread_element') {
         const v = this.eval(c.namedChildren[0]!, frame);
-        out = union(out, only(v, 'headers', 'options'));
+        // `{ ...DEFAULTS, ...config }` of a parameter (itself, not a member of it) holds what callers pass for it.
+        const whole = unwrap(c.namedChildren[0]!).type === 'identifier';
+        out = union(out, only(v, 'headers', 'options'), whole ? retag(v.filter((t) => t.kind === 'cred' && t.param !== undefined && t.field === undefined), 'headers') : NONE);
       } else if (c.type === 'method_definition') {
         // `{ async getAccessToken() { return { access_token: tok } } }` handed to an SDK: a token provider.
         const name = c.childForFieldName('name')?.text;
@@ -1625,4 +1634,14 @@ function describesOutgoing(name: string, param: Node): boolean {
   while (fn && !FUNCTIONS.has(fn.type)) fn = fn.parent;
   const body = fn?.childForFieldName('body')?.text;
   return !!body && new RegExp(`\\b(?:fetch|new\\s+Request)\\(\\s*${name.replace(/\$/g, '\\$')}\\.url\\b`).test(body);
+}
+
+/** A member expression read as an object: the object of another member (`config.portal.apiKey`) or destructured. */
+function readAsObject(node: Node): boolean {
+  let n = node;
+  while (n.parent && (WRAPPERS.has(n.parent.type) || n.parent.type === 'optional_chain')) n = n.parent;
+  const p = n.parent;
+  if (!p) return false;
+  if ((p.type === 'member_expression' || p.type === 'subscript_expression') && p.childForFieldName('object')?.id === n.id) return true;
+  return p.type === 'variable_declarator' && p.childForFieldName('value')?.id === n.id && p.childForFieldName('name')?.type === 'object_pattern';
 }
