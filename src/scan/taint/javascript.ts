@@ -1,5 +1,5 @@
 // JavaScript / TypeScript walker for the passthrough taint engine (tree-sitter-javascript and -typescript node types).
-import { stringValue } from '../context.ts';
+import { functionName, stringValue } from '../context.ts';
 import { indirectCallee } from '../imports.ts';
 import type { Node } from '../parser.ts';
 import {
@@ -19,6 +19,9 @@ const REGEX_METHODS = new Set(['exec']);
 const TRANSPARENT_CALLS = new Set(['String', 'btoa', 'atob', 'encodeURIComponent', 'encodeURI', 'decodeURIComponent', 'structuredClone', 'fromEntries', 'from', 'entries', 'assign', 'parse',
   // Object spread as compilers and bundlers emit it (esbuild/tsup, tslib, Babel): `{ ...a, b }` → `__spreadProps(__spreadValues({}, a), { b })`.
   '__spreadValues', '__spreadProps', '__assign', '_objectSpread', '_objectSpread2', '_extends']);
+/** Lambda event types whose `headers` are the inbound request's (API Gateway v1/v2, function URLs, ALB, Netlify). */
+const LAMBDA_EVENT_TYPES = /^(APIGatewayProxyEvent(V2)?|APIGatewayProxyEventV2WithJWTAuthorizer|LambdaFunctionURLEvent|ALBEvent|HandlerEvent)$/;
+const LAMBDA_EVENT_MAPS = new Set(['queryStringParameters', 'multiValueHeaders', 'multiValueQueryStringParameters']);
 const REQUEST_GETTERS = new Set(['get', 'header', 'getHeader', 'get_header', 'headers']);
 /** h3 and the frameworks built on it (Nitro, Nuxt, Vinxi, TanStack Start): the inbound request's helpers. */
 const H3_MODULES = /^(h3|nitropack|nitro|nuxt|#imports|vinxi\/http|@tanstack\/(react-)?start\/server)(\/|$)/;
@@ -453,6 +456,10 @@ export class JavaScriptEngine extends Engine {
       if (isCredentialHeader(decorator[2])) return [source('cred', p)];
     }
     if (typeName && REQUEST_TYPES.has(typeName)) return [source('request', p)];
+    // AWS Lambda / Netlify function handlers: `export const handler = async (event) => …`, `exports.handler = …`, or an
+    // event typed as API Gateway's / a function URL's: its `headers` and `queryStringParameters` are the caller's.
+    const fnNode = p.parent?.type === 'formal_parameters' ? p.parent.parent : undefined;
+    if (index === 0 && ((name === 'event' && fnNode && functionName(fnNode) === 'handler') || (typeName && LAMBDA_EVENT_TYPES.test(typeName)))) return [source('request', p)];
     // `req` typed with a plain object type of this file (`req: UpstashRequest` where `type UpstashRequest = { … }`) is
     // an outgoing request description, not the inbound request: the name alone does not make it one.
     // …nor is one typed as headers (`incoming: http.IncomingHttpHeaders`): it is what its callers pass.
@@ -748,6 +755,7 @@ export class JavaScriptEngine extends Engine {
       else if (t.kind === 'request' && (prop === 'cookies' || prop === 'signedCookies')) out = union(out, [next('headers')]);
       else if (t.kind === 'request' && prop === 'auth') out = union(out, [next('tokenobj')]);
       else if (t.kind === 'request' && prop === 'authorization') out = union(out, [next('cred')]);
+      else if (t.kind === 'request' && LAMBDA_EVENT_MAPS.has(prop)) out = union(out, [next('headers')]);
       // An MCP JSON-RPC request's `params._meta` (`request.params._meta.headers.authorization`): what the client sent.
       else if (t.kind === 'request' && (prop === 'params' || prop === '_meta')) out = union(out, [next('request')]);
       else if (t.kind === 'headers' && (isCredentialHeader(prop) || isCredentialName(prop))) {
