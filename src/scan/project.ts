@@ -94,6 +94,10 @@ async function manifestsIn(dir: string): Promise<string[]> {
 async function declaresMcp(dir: string, manifests: string[]): Promise<boolean> {
   for (const name of manifests) {
     const text = await readFile(path.join(dir, name), 'utf8').catch(() => '');
+    // A project named as an MCP server, proxy or gateway (`hubspot-mcp-proxy`, `@acme/mcp-gateway`) serves or relays
+    // it, even when it speaks the protocol without an MCP library (a proxy in front of a vendor's MCP server). A
+    // name with `mcp` alone (`mcp-oauth`, `devops-mcp-nextjs`) can be a library or a client.
+    if (namedForMcp(name, text)) return true;
     if (name === 'package.json') {
       if (packageJsonDeclaresMcp(text)) return true;
     } else if (name.startsWith('deno.json')) {
@@ -103,6 +107,22 @@ async function declaresMcp(dir: string, manifests: string[]): Promise<boolean> {
     }
   }
   return false;
+}
+
+/** Whether a manifest's own package name says it serves or relays MCP (`mcp-server-x`, `hubspot-mcp-proxy`, `@org/mcp-gateway`). */
+export function namedForMcp(manifest: string, text: string): boolean {
+  let name: string | undefined;
+  if (manifest === 'package.json' || manifest.startsWith('deno.json')) {
+    try {
+      name = (JSON.parse(manifest === 'package.json' ? text : text.replace(/^\s*\/\/.*$/gm, '')) as { name?: unknown }).name as string | undefined;
+    } catch {
+      return false;
+    }
+  } else {
+    // pyproject.toml `[project]` / `[tool.poetry]`, setup.cfg `[metadata]`: the first `name = "…"`; setup.py `name="…"`.
+    name = /^\s*name\s*=\s*["']?([A-Za-z0-9@/._-]+)/m.exec(text)?.[1] ?? /\bname\s*=\s*["']([A-Za-z0-9._-]+)["']/.exec(text)?.[1];
+  }
+  return typeof name === 'string' && /(^|[-_@/.])mcp([-_/.]|$)/i.test(name) && /(^|[-_@/.])(server|proxy|gateway|bridge|relay|remote)([-_/.]|$)/i.test(name);
 }
 
 export function packageJsonDeclaresMcp(text: string): boolean {

@@ -19,6 +19,8 @@ const REGEX_METHODS = new Set(['exec']);
 const TRANSPARENT_CALLS = new Set(['String', 'btoa', 'atob', 'encodeURIComponent', 'encodeURI', 'decodeURIComponent', 'structuredClone', 'fromEntries', 'from', 'entries', 'assign', 'parse',
   // Object spread as compilers and bundlers emit it (esbuild/tsup, tslib, Babel): `{ ...a, b }` → `__spreadProps(__spreadValues({}, a), { b })`.
   '__spreadValues', '__spreadProps', '__assign', '_objectSpread', '_objectSpread2', '_extends']);
+/** The header whose removal from a copied inbound header map means the caller's credential is not sent on. */
+const STRIPPED_CREDENTIAL = /^(proxy-)?authorization$/i;
 /** Lambda event types whose `headers` are the inbound request's (API Gateway v1/v2, function URLs, ALB, Netlify). */
 const LAMBDA_EVENT_TYPES = /^(APIGatewayProxyEvent(V2)?|APIGatewayProxyEventV2WithJWTAuthorizer|LambdaFunctionURLEvent|ALBEvent|HandlerEvent)$/;
 const LAMBDA_EVENT_MAPS = new Set(['queryStringParameters', 'multiValueHeaders', 'multiValueQueryStringParameters']);
@@ -940,6 +942,11 @@ export class JavaScriptEngine extends Engine {
       if (REGEX_METHODS.has(name) && !receiver.length) for (const a of args) out = union(out, retag(only(a, 'cred'), 'cred'));
       if (name === 'concat' || name === 'join') for (const a of args) out = union(out, retag(carriesCredential(a), 'cred'));
       // `headers.set('Authorization', tok)` on a Headers object being built here taints it.
+      // `headers.delete('authorization')` on a copy of the inbound headers: what remains is not the caller's credential.
+      if (name === 'delete' && receiverNode?.type === 'identifier' && STRIPPED_CREDENTIAL.test(stringValue(argNodes[0]) ?? '') && lookup(frame, receiverNode.text)) {
+        const f = holder(frame, receiverNode.text);
+        f.vars.set(receiverNode.text, (f.vars.get(receiverNode.text) ?? NONE).filter((t) => !(t.kind === 'headers' && t.origin && !t.holders?.length && !t.keyed)));
+      }
       if (HEADER_SETTERS.has(name) && args[1]) {
         const path = memberPath(receiverNode);
         if (path && !path.names.includes('headers') && (isLocal(frame, path.root) || lookup(frame, path.root))) {

@@ -470,6 +470,9 @@ export class PythonEngine extends Engine {
         const held = this.held(frame, name, node, this.sharedName(name, frame));
         if (held) return held;
         const r = this.resolve(name);
+        // A function handed on as a value (`Client(token_provider=current_token)`) is worth what it returns.
+        const fnSummary = lookup(frame, name) ? undefined : this.summaries.get(name) ?? (r?.kind === 'symbol' ? this.importedSummary(r) : undefined);
+        if (fnSummary && !REQUEST_NAMES.has(name)) return hop(fnSummary.returns.filter((t) => t.origin), node, `\`${name}\` returns it`);
         // Flask's / Quart's / Bottle's request proxy under another name (`from flask import request as flask_request`).
         if (r?.kind === 'package' && (r.module === 'flask' || r.module === 'quart' || r.module === 'bottle') && r.name === 'request') return [source('request', node)];
         if (!REQUEST_NAMES.has(name)) return NONE;
@@ -891,9 +894,20 @@ export class PythonEngine extends Engine {
       // remembered for the functions the decorator is applied to.
       if (held?.some((t) => t.param !== undefined && !t.field)) this.recordInjection(node, positional, keywords);
     }
-    // `self._inject_headers(headers)`: a function the constructor stored in a field, called by a method.
+    // `self._inject_headers(headers)`: a function the constructor stored in a field, called by a method; what it
+    // returns is what the function stored there returns (`self._token_provider()`).
     if (fn.type === 'attribute' && receiverNode?.text === 'self' && frame.className && this.ctorAttrs.has(`${frame.className}.${name}`) && !summary) {
       this.recordFieldCall(frame.className, name, positional, node);
+      // (What callers in other files store there is known only as the field: for a field named for a credential
+      // provider, its result is what the sinks it reaches send.)
+      const held = only(this.eval(fn, frame), 'cred', 'headers').filter((t) => t.origin || CREDENTIAL_PROVIDER_FIELD.test(name));
+      out = union(out, hop(held, node, `called \`self.${name}()\``));
+    }
+    // `await asyncio.to_thread(fn, …)`, `loop.run_in_executor(None, fn)`, `anyio.to_thread.run_sync(fn)`: fn's result.
+    if (RUNS_ITS_ARGUMENT.has(name)) {
+      const given = argsNode?.namedChildren.filter((a) => a && a.type !== 'keyword_argument' && a.type !== 'comment') ?? [];
+      const target = given[name === 'run_in_executor' ? 1 : 0];
+      if (target) out = union(out, hop(only(this.eval(target, frame), 'cred', 'headers'), node, `run by \`${name}\``));
     }
     // Constructors: `__init__` stores parameters in fields that methods send.
     const cls = this.classOfCall(node, frame);
@@ -1315,3 +1329,9 @@ function loopLiterals(id: Node): string[] | undefined {
 
 /** A gRPC metadata key that carries a credential (`authorization`, `x-api-key`), as a string in the metadata given. */
 const GRPC_CREDENTIAL_KEY = /["'](authorization|x-[\w-]*(key|token)|api[-_]?key|token)["']/i;
+
+/** A field holding a function that hands out a credential (`self._token_provider`, `self.get_api_key`). */
+const CREDENTIAL_PROVIDER_FIELD = /token|auth|credential|api_?key|secret|bearer|password/i;
+
+/** Functions that call the function they are given and return its result (`asyncio.to_thread(fn, …)`). */
+const RUNS_ITS_ARGUMENT = new Set(['to_thread', 'run_sync', 'run_in_executor']);
