@@ -62,6 +62,8 @@ const TOKEN_VERIFIER_BASES = new Set(['AuthProvider', 'TokenVerifier', 'JWTVerif
 export class PythonEngine extends Engine {
   #consts: Map<string, string> | undefined;
   #module: Frame | undefined;
+  /** Strings a loop variable takes in the loop being walked (see `loopStrings`). */
+  readonly #loopValues = new Map<string, string[]>();
 
   protected walkModule(root: Node): void {
     const frame: Frame = { vars: new Map(), locals: new Set(), exempt: false };
@@ -143,7 +145,12 @@ export class PythonEngine extends Engine {
       case 'for_statement': {
         const t = this.eval(node.childForFieldName('right')!, frame);
         this.assign(node.childForFieldName('left')!, t, frame);
+        // `for key, env_var in {"apiToken": "API_TOKEN", …}.items()`: the strings the loop variables take, for
+        // `os.environ[env_var] = …` in the body.
+        const taken = loopStrings(node.childForFieldName('left')!, node.childForFieldName('right')!, node);
+        for (const [name, values] of taken) this.#loopValues.set(name, values);
         for (const c of node.namedChildren) if (c?.type === 'block' || c?.type === 'else_clause') this.block(c.type === 'block' ? c : c.namedChildren[0] ?? c, frame);
+        for (const name of taken.keys()) this.#loopValues.delete(name);
         return;
       }
       default:
@@ -367,8 +374,9 @@ export class PythonEngine extends Engine {
         // ASGI middleware: `scope["state"]["token"] = tok` is what handlers read as `request.state.token`.
         const key = stringValue(target.childForFieldName('subscript'));
         // `os.environ["API_TOKEN"] = tok`: every later `os.environ["API_TOKEN"]` / `os.getenv` in the process reads it.
-        if (key && qualify(obj, this.imports) === 'os.environ') {
-          this.writeStore(`env:${key}`, t, target, `environment variable \`${key}\``);
+        const envKeys = key ? [key] : this.#loopValues.get(target.childForFieldName('subscript')?.text ?? '') ?? [];
+        if (envKeys.length && qualify(obj, this.imports) === 'os.environ') {
+          for (const k of envKeys) this.writeStore(`env:${k}`, t, target, `environment variable \`${k}\``);
           return;
         }
         // ... and `scope["token"] = tok` is what they read as `request.scope["token"]` / `request.scope.get("token")`.
@@ -1152,7 +1160,9 @@ export class PythonEngine extends Engine {
     const headers = keywords.get('headers');
     if (headers) this.reportSink(frame, headers.node, headers.taints, `the headers of ${label}`);
     const auth = keywords.get('auth');
-    if (auth) this.reportSink(frame, auth.node, only(auth.taints, 'cred'), `the auth of ${label}`);
+    // `auth=(user, token)`: HTTP Basic from a pair (a tuple holding the credential).
+    const pair = ['tuple', 'list'].includes(auth?.node.childForFieldName('value')?.type ?? '');
+    if (auth) this.reportSink(frame, auth.node, pair ? carriesCredential(auth.taints) : only(auth.taints, 'cred'), `the auth of ${label}`);
     // `cookies={"session": tok}`: sent as the Cookie header.
     const cookies = keywords.get('cookies');
     if (cookies) this.reportSink(frame, cookies.node, carriesCredential(cookies.taints), `the cookies of ${label}`);
@@ -1335,3 +1345,41 @@ const CREDENTIAL_PROVIDER_FIELD = /token|auth|credential|api_?key|secret|bearer|
 
 /** Functions that call the function they are given and return its result (`asyncio.to_thread(fn, …)`). */
 const RUNS_ITS_ARGUMENT = new Set(['to_thread', 'run_sync', 'run_in_executor']);
+
+/**
+ * The strings each loop variable takes when a `for` walks a literal: `for v in ["A", "B"]`, `for k, v in
+ * {"a": "A"}.items()` (also through a name bound to the literal just before in the same function or module).
+ */
+function loopStrings(left: Node, right: Node, loop: Node): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  let iter = right;
+  let method: string | undefined;
+  if (iter.type === 'call' && iter.childForFieldName('function')?.type === 'attribute') {
+    method = iter.childForFieldName('function')!.childForFieldName('attribute')!.text;
+    iter = iter.childForFieldName('function')!.childForFieldName('object')!;
+  }
+  if (iter.type === 'identifier') {
+    // The literal bound to the name before the loop, in the enclosing block.
+    const block = loop.parent;
+    const bound = block?.namedChildren.filter((c): c is Node => !!c && c.startIndex < loop.startIndex && c.type === 'expression_statement')
+      .map((c) => c.namedChildren[0]).filter((a): a is Node => a?.type === 'assignment' && a.childForFieldName('left')?.text === iter.text).pop();
+    const value = bound?.childForFieldName('right');
+    if (!value) return out;
+    iter = value;
+  }
+  const strings = (nodes: (Node | null | undefined)[]) => nodes.map((n) => stringValue(n)).filter((v): v is string => v !== undefined);
+  const names = left.type === 'identifier' ? [left] : left.type === 'pattern_list' || left.type === 'tuple_pattern' ? left.namedChildren.filter((c): c is Node => c?.type === 'identifier') : [];
+  if (iter.type === 'dictionary') {
+    const pairs = iter.namedChildren.filter((c): c is Node => c?.type === 'pair');
+    const keys = strings(pairs.map((p) => p.childForFieldName('key')));
+    const values = strings(pairs.map((p) => p.childForFieldName('value')));
+    if (method === 'items' && names.length === 2) {
+      out.set(names[0]!.text, keys);
+      out.set(names[1]!.text, values);
+    } else if (method === 'values' && names.length === 1) out.set(names[0]!.text, values);
+    else if ((method === undefined || method === 'keys') && names.length === 1) out.set(names[0]!.text, keys);
+  } else if ((iter.type === 'list' || iter.type === 'tuple' || iter.type === 'set') && method === undefined && names.length === 1) {
+    out.set(names[0]!.text, strings(iter.namedChildren));
+  }
+  return out;
+}
