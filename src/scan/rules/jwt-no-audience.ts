@@ -363,6 +363,9 @@ function pythonIssue(lib: Lib, call: Node, ctx: FileContext): Issue | undefined 
     // A signature-off decode whose result is only looked at for routing or freshness (`iss` to pick the verifier,
     // `exp` of a cached token, `kid`) accepts nothing: it is a peek, not a verification.
     if (disabled?.key === 'verify_signature' && onlyPeeks(call)) return undefined;
+    // A peek before the verification in the same function (`unverified = jwt.decode(token, options={…False})` for
+    // diagnostics or to pick a key, then `jwt.decode(token, key, audience=…)`): the second call is the check.
+    if (disabled?.key === 'verify_signature' && verifiedWithAudienceAfter(call)) return undefined;
     if (disabled?.sometimes) {
       return {
         level: 'warning', node: disabled.node, gate: disabled.gate,
@@ -533,8 +536,18 @@ function verifierWithAudienceInFile(call: Node): boolean {
   });
 }
 
+/** Whether the function around a signature-off decode later decodes with a key and an `audience=` (not `None`). */
+function verifiedWithAudienceAfter(call: Node): boolean {
+  const fn = enclosingFunction(call);
+  if (!fn) return false;
+  const name = call.childForFieldName('function')?.text;
+  return descendants(fn, new Set(['call'])).some((c) => c.startIndex > call.startIndex && c.childForFieldName('function')?.text === name &&
+    (c.childForFieldName('arguments')?.namedChildren ?? []).some((a) => a?.type === 'keyword_argument' && a.childForFieldName('name')?.text === 'audience' && a.childForFieldName('value')?.type !== 'none') &&
+    !/verify_signature["']\s*:\s*False/.test(c.text));
+}
+
 /** Claims a router or a cache reads before (or instead of) verifying: they grant nothing. */
-const PEEK_CLAIMS = new Set(['iss', 'exp', 'iat', 'nbf', 'kid', 'alg', 'typ']);
+const PEEK_CLAIMS = new Set(['iss', 'exp', 'iat', 'nbf', 'kid', 'alg', 'typ', 'type', 'token_type', 'token_use']);
 
 /**
  * Every use of the decode's result reads one of `PEEK_CLAIMS`: `jwt.decode(…)["iss"]`, or `claims = jwt.decode(…)`
@@ -547,6 +560,8 @@ function onlyPeeks(call: Node): boolean {
     // `"nonce" in claims`: a presence test (telling ID tokens from access tokens) reads no value.
     if (p?.type === 'comparison_operator' && p.namedChildren[0]?.id !== node.id && /\bin\b/.test(p.text.slice(0, node.startIndex - p.startIndex))) return true;
     if (p?.type === 'subscript' && p.childForFieldName('value')?.id === node.id) return PEEK_CLAIMS.has(stringValue(p.childForFieldName('subscript')) ?? '');
+    // `isinstance(claims, dict)`: a type test reads no claim.
+    if (p?.type === 'argument_list' && p.parent?.type === 'call' && p.parent.childForFieldName('function')?.text === 'isinstance') return true;
     if (p?.type === 'attribute' && p.childForFieldName('object')?.id === node.id && p.childForFieldName('attribute')?.text === 'get' && p.parent?.type === 'call') {
       const first = p.parent.childForFieldName('arguments')?.namedChildren[0];
       return PEEK_CLAIMS.has(stringValue(first) ?? '');
