@@ -113,9 +113,8 @@ function vendorVerifierIssue(call: Node, q: string, py: boolean): Issue | undefi
   const fix = 'Pass the client ID (audience) your server expects; without it, an ID token issued to any client is accepted.';
   if (py) {
     if (!/(^|\.)id_token\.(verify_oauth2_token|verify_token)$/.test(q)) return undefined;
-    const audience = args.find((a) => a.type === 'keyword_argument' && a.childForFieldName('name')?.text === 'audience');
     const positional = args.filter((a) => a.type !== 'keyword_argument');
-    if (audience ? audience.childForFieldName('value')?.type !== 'none' : positional.length >= 3) return undefined;
+    if (audienceKeyword(call) ?? positional.length >= 3) return undefined;
     if (args.some((a) => a.type === 'dictionary_splat')) return undefined;
     return { level: 'error', node: call, message: `\`${label}(…)\` verifies a Google ID token without \`audience\`: a token issued to any Google client is accepted.`, fix };
   }
@@ -529,11 +528,7 @@ function isParameter(arg: Node, call: Node): boolean {
 
 /** Whether the file builds a FastMCP token verifier given an audience (not `None`). */
 function verifierWithAudienceInFile(call: Node): boolean {
-  return descendants(call.tree.rootNode, new Set(['call'])).some((c) => {
-    if (!FASTMCP_VERIFIERS.test(c.childForFieldName('function')?.text ?? '')) return false;
-    return (c.childForFieldName('arguments')?.namedChildren ?? []).some((a) => a?.type === 'keyword_argument' &&
-      a.childForFieldName('name')?.text === 'audience' && a.childForFieldName('value')?.type !== 'none');
-  });
+  return descendants(call.tree.rootNode, new Set(['call'])).some((c) => FASTMCP_VERIFIERS.test(c.childForFieldName('function')?.text ?? '') && audienceKeyword(c) === true);
 }
 
 /** Whether the function around a signature-off decode later decodes with a key and an `audience=` (not `None`). */
@@ -542,8 +537,13 @@ function verifiedWithAudienceAfter(call: Node): boolean {
   if (!fn) return false;
   const name = call.childForFieldName('function')?.text;
   return descendants(fn, new Set(['call'])).some((c) => c.startIndex > call.startIndex && c.childForFieldName('function')?.text === name &&
-    (c.childForFieldName('arguments')?.namedChildren ?? []).some((a) => a?.type === 'keyword_argument' && a.childForFieldName('name')?.text === 'audience' && a.childForFieldName('value')?.type !== 'none') &&
-    !/verify_signature["']\s*:\s*False/.test(c.text));
+    audienceKeyword(c) === true && !/verify_signature["']\s*:\s*False/.test(c.text));
+}
+
+/** A Python call's `audience=` keyword: true when given a value, false when given `None`, undefined when absent. */
+function audienceKeyword(call: Node): boolean | undefined {
+  const kw = call.childForFieldName('arguments')?.namedChildren.find((a) => a?.type === 'keyword_argument' && a.childForFieldName('name')?.text === 'audience');
+  return kw ? kw.childForFieldName('value')?.type !== 'none' : undefined;
 }
 
 /** Claims a router or a cache reads before (or instead of) verifying: they grant nothing. */

@@ -1448,9 +1448,12 @@ const SMITHERY_SERVERS = new Set(['createStatefulServer', 'createStatelessServer
 /** A package's set-up call, given its credentials by option name (`fal.config({ credentials })`, `mailchimp.setConfig({ apiKey })`). */
 const PACKAGE_SETUP = /^(config|configure|setConfig|init|initialize|setup)$/;
 
+/** What a credential setter is named for (`…ApiKey`, `…Token`, `…Credentials`). */
+const CREDENTIAL_WORDS = '(api_?key|token|auth|credentials?|bearer|password|secret)';
 /** Package functions named for the credential they take: `sgMail.setApiKey(key)`, `client.setToken(tok)`, `login(…)`. */
-const SETS_CREDENTIAL = /^(set|use|with)\w*(api_?key|token|auth|credentials?|bearer|password|secret)$/i;
-const CREDENTIAL_SETTER = /^(set|use|with)?\w*(api_?key|token|auth|credentials?|bearer|password|secret)$|^(login|authenticate|connect)$/i;
+const CREDENTIAL_SETTER = new RegExp(`^(set|use|with)?\\w*${CREDENTIAL_WORDS}$|^(login|authenticate|connect)$`, 'i');
+/** …of them, the setters proper (`set…`, `use…`, `with…`): they take the credential positionally. */
+const SETS_CREDENTIAL = new RegExp(`^(set|use|with)\\w*${CREDENTIAL_WORDS}$`, 'i');
 
 /** Schema validators that hand back the object they were given (`.data` of `safeParse`). */
 const SCHEMA_PARSERS = new Set(['safeParse', 'parseAsync', 'safeParseAsync']);

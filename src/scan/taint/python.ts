@@ -62,8 +62,6 @@ const TOKEN_VERIFIER_BASES = new Set(['AuthProvider', 'TokenVerifier', 'JWTVerif
 export class PythonEngine extends Engine {
   #consts: Map<string, string> | undefined;
   #module: Frame | undefined;
-  /** Strings a loop variable takes in the loop being walked (see `loopStrings`). */
-  readonly #loopValues = new Map<string, string[]>();
 
   protected walkModule(root: Node): void {
     const frame: Frame = { vars: new Map(), locals: new Set(), exempt: false };
@@ -145,12 +143,7 @@ export class PythonEngine extends Engine {
       case 'for_statement': {
         const t = this.eval(node.childForFieldName('right')!, frame);
         this.assign(node.childForFieldName('left')!, t, frame);
-        // `for key, env_var in {"apiToken": "API_TOKEN", …}.items()`: the strings the loop variables take, for
-        // `os.environ[env_var] = …` in the body.
-        const taken = loopStrings(node.childForFieldName('left')!, node.childForFieldName('right')!, node);
-        for (const [name, values] of taken) this.#loopValues.set(name, values);
         for (const c of node.namedChildren) if (c?.type === 'block' || c?.type === 'else_clause') this.block(c.type === 'block' ? c : c.namedChildren[0] ?? c, frame);
-        for (const name of taken.keys()) this.#loopValues.delete(name);
         return;
       }
       default:
@@ -374,7 +367,9 @@ export class PythonEngine extends Engine {
         // ASGI middleware: `scope["state"]["token"] = tok` is what handlers read as `request.state.token`.
         const key = stringValue(target.childForFieldName('subscript'));
         // `os.environ["API_TOKEN"] = tok`: every later `os.environ["API_TOKEN"]` / `os.getenv` in the process reads it.
-        const envKeys = key ? [key] : this.#loopValues.get(target.childForFieldName('subscript')?.text ?? '') ?? [];
+        // …also `os.environ[env_var] = …` in a loop over a literal mapping of names (`for key, env_var in {…}.items()`).
+        const sub = target.childForFieldName('subscript');
+        const envKeys = key ? [key] : (sub?.type === 'identifier' ? loopLiterals(sub, true) : undefined) ?? [];
         if (envKeys.length && qualify(obj, this.imports) === 'os.environ') {
           for (const k of envKeys) this.writeStore(`env:${k}`, t, target, `environment variable \`${k}\``);
           return;
@@ -1320,21 +1315,48 @@ function readsScopeHeaders(body: Node): boolean {
 
 /**
  * The strings a loop variable takes when it iterates over a literal list, tuple or set of them (`for key in ["accept",
- * "mcp-session-id"]`, also in a comprehension); undefined when it is bound otherwise.
+ * "mcp-session-id"]`, also in a comprehension); undefined when it is bound otherwise. With `mappings`, also the keys or
+ * values of a literal dict (`for key, env_var in {"apiToken": "API_TOKEN"}.items()`, `.keys()`, `.values()`), and a
+ * literal bound to a name just before a `for` statement in the same block.
  */
-function loopLiterals(id: Node): string[] | undefined {
+function loopLiterals(id: Node, mappings = false): string[] | undefined {
   for (let n: Node | null = id.parent; n; n = n.parent) {
     const clauses = n.type === 'for_statement' ? [n] : /comprehension$|^generator_expression$/.test(n.type) ? n.namedChildren.filter((c): c is Node => c?.type === 'for_in_clause') : [];
     for (const c of clauses) {
-      if (c.childForFieldName('left')?.text !== id.text) continue;
-      const right = c.childForFieldName('right');
-      if (!right || !['list', 'tuple', 'set'].includes(right.type)) return undefined;
-      const values = right.namedChildren.map((v) => stringValue(v));
-      return values.every((v): v is string => v !== undefined) ? values : undefined;
+      const left = c.childForFieldName('left');
+      const targets = left?.type === 'identifier' ? [left]
+        : mappings && (left?.type === 'pattern_list' || left?.type === 'tuple_pattern') ? left.namedChildren.filter((v): v is Node => v?.type === 'identifier') : [];
+      const at = targets.findIndex((v) => v.text === id.text);
+      if (at < 0) continue;
+      let right = c.childForFieldName('right');
+      let method: string | undefined;
+      if (mappings && right?.type === 'call' && right.childForFieldName('function')?.type === 'attribute') {
+        method = right.childForFieldName('function')!.childForFieldName('attribute')!.text;
+        right = right.childForFieldName('function')!.childForFieldName('object');
+      }
+      if (mappings && right?.type === 'identifier' && c.type === 'for_statement') right = boundBefore(c, right.text) ?? null;
+      if (!right) return undefined;
+      let literals: (Node | null)[] | undefined;
+      if (['list', 'tuple', 'set'].includes(right.type) && method === undefined && targets.length === 1) literals = right.namedChildren;
+      else if (mappings && right.type === 'dictionary') {
+        const pairs = right.namedChildren.filter((p): p is Node => p?.type === 'pair');
+        const part = method === 'items' && targets.length === 2 ? (at === 0 ? 'key' : 'value')
+          : method === 'values' && targets.length === 1 ? 'value' : (method === undefined || method === 'keys') && targets.length === 1 ? 'key' : undefined;
+        if (part) literals = pairs.map((p) => p.childForFieldName(part));
+      }
+      const values = literals?.map((v) => stringValue(v));
+      return values?.every((v): v is string => v !== undefined) ? values : undefined;
     }
     if (n.type === 'function_definition') return undefined;
   }
   return undefined;
+}
+
+/** The value last assigned to `name` by a statement before `loop` in the same block. */
+function boundBefore(loop: Node, name: string): Node | undefined {
+  return loop.parent?.namedChildren.filter((c): c is Node => !!c && c.startIndex < loop.startIndex && c.type === 'expression_statement')
+    .map((c) => c.namedChildren[0]).filter((a): a is Node => a?.type === 'assignment' && a.childForFieldName('left')?.text === name).pop()
+    ?.childForFieldName('right') ?? undefined;
 }
 
 /** A gRPC metadata key that carries a credential (`authorization`, `x-api-key`), as a string in the metadata given. */
@@ -1345,41 +1367,3 @@ const CREDENTIAL_PROVIDER_FIELD = /token|auth|credential|api_?key|secret|bearer|
 
 /** Functions that call the function they are given and return its result (`asyncio.to_thread(fn, …)`). */
 const RUNS_ITS_ARGUMENT = new Set(['to_thread', 'run_sync', 'run_in_executor']);
-
-/**
- * The strings each loop variable takes when a `for` walks a literal: `for v in ["A", "B"]`, `for k, v in
- * {"a": "A"}.items()` (also through a name bound to the literal just before in the same function or module).
- */
-function loopStrings(left: Node, right: Node, loop: Node): Map<string, string[]> {
-  const out = new Map<string, string[]>();
-  let iter = right;
-  let method: string | undefined;
-  if (iter.type === 'call' && iter.childForFieldName('function')?.type === 'attribute') {
-    method = iter.childForFieldName('function')!.childForFieldName('attribute')!.text;
-    iter = iter.childForFieldName('function')!.childForFieldName('object')!;
-  }
-  if (iter.type === 'identifier') {
-    // The literal bound to the name before the loop, in the enclosing block.
-    const block = loop.parent;
-    const bound = block?.namedChildren.filter((c): c is Node => !!c && c.startIndex < loop.startIndex && c.type === 'expression_statement')
-      .map((c) => c.namedChildren[0]).filter((a): a is Node => a?.type === 'assignment' && a.childForFieldName('left')?.text === iter.text).pop();
-    const value = bound?.childForFieldName('right');
-    if (!value) return out;
-    iter = value;
-  }
-  const strings = (nodes: (Node | null | undefined)[]) => nodes.map((n) => stringValue(n)).filter((v): v is string => v !== undefined);
-  const names = left.type === 'identifier' ? [left] : left.type === 'pattern_list' || left.type === 'tuple_pattern' ? left.namedChildren.filter((c): c is Node => c?.type === 'identifier') : [];
-  if (iter.type === 'dictionary') {
-    const pairs = iter.namedChildren.filter((c): c is Node => c?.type === 'pair');
-    const keys = strings(pairs.map((p) => p.childForFieldName('key')));
-    const values = strings(pairs.map((p) => p.childForFieldName('value')));
-    if (method === 'items' && names.length === 2) {
-      out.set(names[0]!.text, keys);
-      out.set(names[1]!.text, values);
-    } else if (method === 'values' && names.length === 1) out.set(names[0]!.text, values);
-    else if ((method === undefined || method === 'keys') && names.length === 1) out.set(names[0]!.text, keys);
-  } else if ((iter.type === 'list' || iter.type === 'tuple' || iter.type === 'set') && method === undefined && names.length === 1) {
-    out.set(names[0]!.text, strings(iter.namedChildren));
-  }
-  return out;
-}
