@@ -386,7 +386,7 @@ function pythonIssue(lib: Lib, call: Node, ctx: FileContext): Issue | undefined 
         fix: 'Always pass `audience=`; fail at start-up when the expected audience is not configured.',
       };
     }
-    if (!given('audience', lib === 'pyjwt' ? 5 : 4) && (!splat || splatted === 'never')) {
+    if (!given('audience', lib === 'pyjwt' ? 5 : 4) && (!splat || splatted === 'never') && !ownTypedToken(call, ctx)) {
       const lname = lib === 'pyjwt' ? 'PyJWT' : 'python-jose';
       return {
         level: 'warning', node: call,
@@ -546,8 +546,31 @@ function audienceKeyword(call: Node): boolean | undefined {
   return kw ? kw.childForFieldName('value')?.type !== 'none' : undefined;
 }
 
-/** Claims a router or a cache reads before (or instead of) verifying: they grant nothing. */
-const PEEK_CLAIMS = new Set(['iss', 'exp', 'iat', 'nbf', 'kid', 'alg', 'typ', 'type', 'token_type', 'token_use']);
+/**
+ * A token this file mints itself for its own OAuth plumbing and tells apart by a type claim it compares right after
+ * verifying (an authorization code, a consent state, a refresh token: `jwt.sign(…)` / `new SignJWT(…)` /
+ * `jwt.encode(…)` here, then `if (payload.kind !== 'auth_code') throw …`). Only this server issues and redeems it,
+ * and the type check keeps one kind from passing for another. An access token is not one of these: callers present
+ * it, and its audience matters even when the server mints it.
+ */
+function ownTypedToken(call: Node, ctx: FileContext): boolean {
+  if (!MINTS.test(ctx.source)) return false;
+  const fn = enclosingFunction(call);
+  const kinds = fn ? [...fn.text.slice(call.endIndex - fn.startIndex).matchAll(TYPE_CHECK)].map((m) => m[1]!) : [];
+  return kinds.length > 0 && kinds.every((k) => !ACCESS_KIND.test(k));
+}
+
+/** Signing a JWT: jsonwebtoken / PyJWT / python-jose / jose. */
+const MINTS = /\bjwt\.(?:sign|encode)\(|\bnew\s+SignJWT\(/;
+
+/** A type claim compared with a literal (`payload.kind !== 'auth_code'`, `claims.get("type") != "refresh"`): the literal. */
+const TYPE_CHECK = /(?:\.(?:kind|type|typ|token_type|tokenType|purpose|token_use)\b|\[\s*["'](?:kind|type|typ|token_type|purpose|token_use)["']\s*\]|\.get\(\s*["'](?:kind|type|typ|token_type|purpose|token_use)["']\s*\))\s*(?:!==|===|!=|==)\s*["'`]([^"'`]*)/g;
+
+/** Type claims of tokens callers present to the server's APIs. */
+const ACCESS_KIND = /access|bearer|api|session|id|jwt|at\+jwt|^$/i;
+
+/** Claims a router, a cache or a revocation list reads before (or instead of) verifying: they grant nothing. */
+const PEEK_CLAIMS = new Set(['iss', 'exp', 'iat', 'nbf', 'kid', 'alg', 'typ', 'type', 'token_type', 'token_use', 'jti']);
 
 /**
  * Every use of the decode's result reads one of `PEEK_CLAIMS`: `jwt.decode(…)["iss"]`, or `claims = jwt.decode(…)`
@@ -775,6 +798,7 @@ function jsIssue(lib: Lib, call: Node, ctx: FileContext, q: string): Issue | und
   if (audience !== 'yes' && checksAudienceNearby(call, ctx)) return undefined;
   const where = lib === 'jose' ? 'jose' : 'jsonwebtoken';
   if (audience === 'yes') return undefined;
+  if (audience === 'no' && ownTypedToken(call, ctx)) return undefined;
   if (audience === 'sometimes') return sometimesIssue(call, label, lib);
   const claimKey = options?.namedChildren.some((c) => c?.type === 'pair' && ['aud', 'iss'].includes(stringValue(c.childForFieldName('key')!) ?? c.childForFieldName('key')!.text));
   return {
