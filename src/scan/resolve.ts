@@ -49,6 +49,16 @@ export class ModuleResolver {
       if (hit) return hit;
       if (path.dirname(dir) === dir) break;
     }
+    // A package whose folder the project maps to another name (setuptools `package-dir = {"qradar_mcp" = "."}`).
+    for (let dir = path.dirname(fromFile); ; dir = path.dirname(dir)) {
+      for (const [name, rel] of this.#packageDirs(dir)) {
+        const prefix = name ? name.split('.') : [];
+        if (prefix.length >= parts.length || prefix.some((p, i) => parts[i] !== p)) continue;
+        const hit = this.#pyModule(path.resolve(dir, rel), parts.slice(prefix.length));
+        if (hit) return hit;
+      }
+      if (path.dirname(dir) === dir) break;
+    }
     // A package of another member of the repository (`api/src/av_api/` imported as `av_api` from `server/`).
     this.#pyPackages ??= this.#findPyPackages();
     const roots = this.#pyPackages.get(parts[0]!) ?? [];
@@ -60,6 +70,30 @@ export class ModuleResolver {
   }
 
   #pyPackages: Map<string, string[]> | undefined;
+  readonly #pyPackageDirs = new Map<string, [string, string][]>();
+
+  /**
+   * setuptools' `package-dir` of the project in `dir` (pyproject.toml `[tool.setuptools] package-dir`, setup.py
+   * `package_dir=`, setup.cfg `[options] package_dir`): package name → folder, relative to `dir`.
+   */
+  #packageDirs(dir: string): [string, string][] {
+    let found = this.#pyPackageDirs.get(dir);
+    if (found) return found;
+    found = [];
+    for (const manifest of ['pyproject.toml', 'setup.py', 'setup.cfg']) {
+      let text: string;
+      try {
+        text = readFileSync(path.join(dir, manifest), 'utf8');
+      } catch {
+        continue;
+      }
+      const m = /package[-_]dir\s*[=:]\s*(\{[^}]*\}|(?:\n[ \t]+[^\n]*)+)|^\[tool\.setuptools\.package-dir\]\s*\n((?:[^[\n][^\n]*\n?)*)/m.exec(text);
+      const body = m?.[1] ?? m?.[2] ?? '';
+      for (const pair of body.matchAll(/["']?([\w.]*)["']?\s*[=:]\s*["']?([\w./-]+)["']?/g)) found.push([pair[1]!, pair[2]!]);
+    }
+    this.#pyPackageDirs.set(dir, found);
+    return found;
+  }
 
   /** Top-level Python packages of the scan (a folder with `__init__.py` whose parent has none) → their parent folders. */
   #findPyPackages(): Map<string, string[]> {

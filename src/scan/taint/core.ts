@@ -7,7 +7,7 @@
 // file that imports them. Every taint carries the path it took (source, assignments, calls, storage), which becomes
 // the finding's `path` and SARIF `codeFlows`.
 import type { Finding, PathStep } from '../finding.ts';
-import { enclosingFunction, functionName } from '../context.ts';
+import { enclosingFunction, functionName, stringValue } from '../context.ts';
 import type { Node } from '../parser.ts';
 
 // `url` is the inbound request's URL (`req.url`, `new URL(req.url)`): not sent anywhere by itself, but its query
@@ -154,6 +154,42 @@ export function isCredentialHeader(name: string): boolean {
   if (/(^|-)(pat|pass|pwd)$/.test(n)) return true;
   // `x-subscription-key`, `ocp-apim-subscription-key`, `kosis_key`: a key by name, unless it names something else.
   return /(^|-)key$/.test(n) && !/(^|-)(idempotency|cache|public|sort|partition|routing|dedup|dedupe|primary|foreign|object|storage|file)-key$/.test(n);
+}
+
+/**
+ * A value read from an inbound map (a header, a query parameter, a cookie) under a name that says nothing, bound
+ * straight to a name that calls it a credential: `sec_token = request.headers["SEC"]`,
+ * `tokens["sec_token"] = request.headers["SEC"]`, `{ apiKey: req.query.k }`. The code says what the header holds.
+ */
+export function boundToCredentialName(read: Node): boolean {
+  let n = read;
+  // …through `x or ""`, `x ?? ''`, `(x)`, `await x`, a conditional's branch, a TypeScript cast.
+  for (let p = n.parent; p && (BINDING_WRAPPERS.has(p.type) || (p.type === 'binary_expression' && /^(\|\||\?\?)$/.test(p.childForFieldName('operator')?.text ?? ''))); p = p.parent) n = p;
+  const p = n.parent;
+  let target: Node | null | undefined;
+  if (p?.type === 'assignment' || p?.type === 'assignment_expression') target = p.childForFieldName('right')?.id === n.id ? p.childForFieldName('left') : undefined;
+  else if (p?.type === 'variable_declarator') target = p.childForFieldName('value')?.id === n.id ? p.childForFieldName('name') : undefined;
+  else if (p?.type === 'keyword_argument') target = p.childForFieldName('value')?.id === n.id ? p.childForFieldName('name') : undefined;
+  else if (p?.type === 'pair') target = p.childForFieldName('value')?.id === n.id ? p.childForFieldName('key') : undefined;
+  const name = boundName(target);
+  return !!name && isCredentialName(name) && isCredentialHeader(name);
+}
+
+const BINDING_WRAPPERS = new Set([
+  'boolean_operator', 'parenthesized_expression', 'await', 'await_expression', 'conditional_expression', 'ternary_expression',
+  'as_expression', 'non_null_expression', 'satisfies_expression',
+]);
+
+/** The name a binding target gives: `x`, `self.x`, `this.x`, `d["x"]`, a dict or object key. */
+function boundName(t: Node | null | undefined): string | undefined {
+  if (!t) return undefined;
+  if (t.type === 'identifier' || t.type === 'property_identifier' || t.type === 'shorthand_property_identifier') return t.text;
+  if (t.type === 'string') return stringValue(t);
+  if (t.type === 'attribute') return t.childForFieldName('attribute')?.text;
+  if (t.type === 'member_expression') return t.childForFieldName('property')?.text;
+  if (t.type === 'subscript') return stringValue(t.childForFieldName('subscript'));
+  if (t.type === 'subscript_expression') return stringValue(t.childForFieldName('index'));
+  return undefined;
 }
 
 const CREDENTIAL_WORDS = new Set([

@@ -260,7 +260,10 @@ export abstract class Engine {
     const key = this.importedKey(target, member);
     if (key === undefined) return undefined;
     this.#dep(key);
-    return this.program.summaries.get(key);
+    const summary = this.program.summaries.get(key);
+    // A credential another file's function hands back is one this file now carries: later passes may need it.
+    if (summary?.returns.some((t) => t.origin)) current.sources++;
+    return summary;
   }
 
   /** The `file#name` key of the scanned definition an imported name (or `module.member`) stands for. */
@@ -307,7 +310,10 @@ export abstract class Engine {
     const key = this.#scoped(cell);
     this.#dep(`store:${key}`);
     const stored = this.program.stores.get(key);
-    if (stored?.length) return stored.map((t) => ({ ...t, path: extend(t.path, stepAt(node, `read from ${label}`)) }));
+    if (stored?.length) {
+      if (stored.some((t) => t.origin)) current.sources++;
+      return stored.map((t) => ({ ...t, path: extend(t.path, stepAt(node, `read from ${label}`)) }));
+    }
     // Nothing seen written (its writer is not in the scan): a per-request cell named like a credential holds one.
     if (guess && !this.program.written.has(key) && isCredentialName(guess)) return [source('cred', node, `source: ${label}, set per request (\`${short(node.text)}\`)`)];
     return [];

@@ -4,7 +4,7 @@ import { indirectCallee } from '../imports.ts';
 import type { Node } from '../parser.ts';
 import {
   typeOf, heldUnder, bodyCredential, tradesTokenInBody, AUTH_INFO_ATTRS, CHECKS_CREDENTIAL, HTTP_CONSTRUCTORS, MCP_CLIENT_TRANSPORTS, HTTP_METHOD_NAMES, NONE, REQUEST_ATTRS, REQUEST_NAMES, REQUEST_TYPES, TOKEN_ATTRS,
-  branch, carriesCredential, derive, emptySummary, hop, mergeSummaries, isCredentialHeader, isCredentialName, isPlaceholder, isLocal, isSettingsBlob, isTokenExchangeName, lookup, TO_ISSUER, only, retag,
+  boundToCredentialName, branch, carriesCredential, derive, emptySummary, hop, mergeSummaries, isCredentialHeader, isCredentialName, isPlaceholder, isLocal, isSettingsBlob, isTokenExchangeName, lookup, TO_ISSUER, only, retag,
   short, source, stepAt, union, words, type Frame, type Kind, type Summary, type Taints,
 } from './core.ts';
 import { Engine, isClientLike } from './engine.ts';
@@ -760,7 +760,7 @@ export class JavaScriptEngine extends Engine {
       else if (t.kind === 'request' && LAMBDA_EVENT_MAPS.has(prop)) out = union(out, [next('headers')]);
       // An MCP JSON-RPC request's `params._meta` (`request.params._meta.headers.authorization`): what the client sent.
       else if (t.kind === 'request' && (prop === 'params' || prop === '_meta')) out = union(out, [next('request')]);
-      else if (t.kind === 'headers' && (isCredentialHeader(prop) || isCredentialName(prop))) {
+      else if (t.kind === 'headers' && (isCredentialHeader(prop) || isCredentialName(prop) || boundToCredentialName(node))) {
         out = union(out, [next('cred')]);
         // …that may hold an object keeping it under a key of its own (`config.auth` = `{ name, value: tok }`).
         if (t.keyed && t.at !== prop && t.holders?.includes(prop)) out = union(out, hop([t], node, `\`.${prop}\` of the object`));
@@ -794,7 +794,7 @@ export class JavaScriptEngine extends Engine {
   indexOf(obj: Taints, key: string | undefined, node: Node): Taints {
     let out: Taints = NONE;
     for (const t of obj) {
-      if (t.kind === 'headers' && (key === undefined || isCredentialHeader(key))) out = union(out, [derive(t, 'cred', node)]);
+      if (t.kind === 'headers' && (key === undefined || isCredentialHeader(key) || boundToCredentialName(node))) out = union(out, [derive(t, 'cred', node)]);
       // A parameter read under a name that is not a credential's (`headers['user-agent']`) is not what was passed.
       else if (t.kind === 'cred' && isPlaceholder(t) && key !== undefined && !isCredentialHeader(key) && !isCredentialName(key)) continue;
       else if (t.kind === 'cred') out = union(out, [t]);
@@ -914,12 +914,12 @@ export class JavaScriptEngine extends Engine {
       if (req.length && REQUEST_GETTERS.has(name)) {
         const key = stringValue(argNodes[0]);
         if (!argNodes.length) out = union(out, req.map((t) => derive(t, 'headers', node)));
-        else if (key === undefined || isCredentialHeader(key)) out = union(out, req.map((t) => derive(t, 'cred', node)));
+        else if (key === undefined || isCredentialHeader(key) || boundToCredentialName(node)) out = union(out, req.map((t) => derive(t, 'cred', node)));
       }
       const hdrs = only(receiver, 'headers');
       if (hdrs.length && HEADER_GETTERS.has(name)) {
         const key = stringValue(argNodes[0]);
-        if (key === undefined || isCredentialHeader(key) || isSettingsBlob(key)) out = union(out, hdrs.map((t) => derive(t, 'cred', node)));
+        if (key === undefined || isCredentialHeader(key) || isSettingsBlob(key) || boundToCredentialName(node)) out = union(out, hdrs.map((t) => derive(t, 'cred', node)));
       }
       // `headers.get('x-api-key')` on a parameter (`function credsFrom(headers: Headers)`): the credential its callers'
       // headers hold, as `headers['x-api-key']` is.

@@ -4,7 +4,7 @@ import { qualify } from '../imports.ts';
 import type { Node } from '../parser.ts';
 import {
   AUTH_INFO_ATTRS, HTTP_CONSTRUCTORS, MCP_CLIENT_TRANSPORTS, HTTP_METHOD_NAMES, NONE, REQUEST_ATTRS, REQUEST_NAMES, REQUEST_TYPES, TOKEN_ATTRS,
-  branch, carriesCredential, derive, heldUnder, hop, isCredentialHeader, isCredentialName, isPlaceholder, isLocal, isSettingsBlob, isTokenExchangeName, lookup, TO_ISSUER, only, retag, short, source, stepAt, typeOf,
+  boundToCredentialName, branch, carriesCredential, derive, heldUnder, hop, isCredentialHeader, isCredentialName, isPlaceholder, isLocal, isSettingsBlob, isTokenExchangeName, lookup, TO_ISSUER, only, retag, short, source, stepAt, typeOf,
   bodyCredential, tradesTokenInBody, union, type Frame, type Summary, type Taints,
 } from './core.ts';
 import { Engine, drawsAPage, isClientLike } from './engine.ts';
@@ -611,7 +611,7 @@ export class PythonEngine extends Engine {
   index(obj: Taints, key: string | undefined, node: Node): Taints {
     let out: Taints = NONE;
     for (const t of obj) {
-      if (t.kind === 'headers' && (key === undefined || isCredentialHeader(key))) out = union(out, [derive(t, 'cred', node)]);
+      if (t.kind === 'headers' && (key === undefined || isCredentialHeader(key) || boundToCredentialName(node))) out = union(out, [derive(t, 'cred', node)]);
       // A parameter read under a name that is not a credential's (`headers["user-agent"]`) is not what was passed.
       else if (t.kind === 'cred' && isPlaceholder(t) && key !== undefined && !isCredentialHeader(key) && !isCredentialName(key)) continue;
       else if (t.kind === 'cred') out = union(out, [t]);
@@ -820,7 +820,7 @@ export class PythonEngine extends Engine {
       }
       if (only(receiver, 'headers').length && HEADER_GETTERS.has(name)) {
         const key = this.constString(argsNode?.namedChildren[0], frame);
-        if (key === undefined || isCredentialHeader(key) || isSettingsBlob(key)) out = union(out, only(receiver, 'headers').map((t) => derive(t, 'cred', node)));
+        if (key === undefined || isCredentialHeader(key) || isSettingsBlob(key) || boundToCredentialName(node)) out = union(out, only(receiver, 'headers').map((t) => derive(t, 'cred', node)));
       }
       // A mapping handed in as a parameter (`def token_from(headers): return headers.get("authorization")`): what the
       // caller passes for it holds the credential under that name.
