@@ -32,6 +32,8 @@ export interface Taint {
   keyed?: boolean;
   /** The key a `keyed` credential sits under (`{ name: 'Authorization', value: tok }` → `value`), read back by name. */
   at?: string;
+  /** A parameter parsed as a URL (`new URL(url).searchParams.get('apiKey')`): a caller's request URL reaches here. */
+  parsed?: boolean;
 }
 
 export type Taints = Taint[];
@@ -347,6 +349,8 @@ export interface Summary {
   stores?: { param: number; key: string; label: string; kind: Kind; under?: readonly string[] }[];
   /** For a merged summary, the summaries it stands for (their placeholders are its parameters). */
   parts?: Summary[];
+  /** A settings type of the scan the function is declared to return: what a call gets back, every value of it may hold. */
+  returnsType?: string;
 }
 
 /** One summary for a call that may reach any of several functions (overrides, a factory's possible classes). */
@@ -375,7 +379,7 @@ export function applyReturns(summary: Summary, args: Taints[], call: Node, calle
     if (t.param === undefined || foreign) out = union(out, [{ ...t, path: extend(t.path, stepAt(call, `returned by \`${callee}\``)) }]);
     else {
       const arg = args[t.param] ?? [];
-      const relevant = only(arg, 'cred', 'headers', 'tokenobj', 'request', 'options');
+      const relevant = only(arg, 'cred', 'headers', 'tokenobj', 'request', 'options', ...(t.parsed ? ['url' as const] : []));
       out = union(out, relevant.map((a) => ({ ...a, kind: t.kind, holders: t.holders ?? a.holders, path: extend(a.path, stepAt(call, `passed to \`${callee}\``), ...(t.path ?? [])) })));
     }
   }

@@ -161,7 +161,10 @@ export abstract class Engine {
       const arg = only(args[sink.param] ?? [], ...(sink.kinds ?? ['cred', 'headers', 'options'] as Kind[]));
       for (const t of arg) this.#record(frame, t, sink.loc, sink.what, [stepAt(call, `passed to \`${callee}\``), ...sink.path]);
     }
-    return applyReturns(summary, args, call, callee);
+    const out = applyReturns(summary, args, call, callee);
+    const given = summary.returnsType ? carriesCredential(out).filter((t) => t.origin) : NONE;
+    if (given.length) this.writeStore(`type:${summary.returnsType}`, given, call, `a \`${summary.returnsType}\``);
+    return out;
   }
 
   /**
@@ -434,7 +437,8 @@ export abstract class Engine {
     if (HTTP_METHOD_NAMES.has(method) || method.length < 4) return undefined;
     const local = [...this.summaries.keys()].filter((k) => k.endsWith(`.${method}`) && k.split('.').length === 2);
     this.#dep(`methods:${method}`);
-    const remote = [...(this.program.methods.get(method) ?? [])].filter((c) => !c.startsWith(`${this.file}#`));
+    // …in a file of the same language: a Python call never reaches a TypeScript method of the same name.
+    const remote = [...(this.program.methods.get(method) ?? [])].filter((c) => !c.startsWith(`${this.file}#`) && this.program.modules.get(c.slice(0, c.indexOf('#')))?.family === this.ctx.family);
     if (!local.length && !remote.length) return undefined;
     const all = [
       ...local.map((k) => this.summaries.get(k)),

@@ -5,7 +5,7 @@ import type { Node } from '../parser.ts';
 import {
   typeOf, heldUnder, bodyCredential, tradesTokenInBody, AUTH_INFO_ATTRS, CHECKS_CREDENTIAL, HTTP_CONSTRUCTORS, MCP_CLIENT_TRANSPORTS, HTTP_METHOD_NAMES, NONE, REQUEST_ATTRS, REQUEST_NAMES, REQUEST_TYPES, TOKEN_ATTRS,
   boundToCredentialName, branch, carriesCredential, derive, emptySummary, hop, mergeSummaries, isCredentialHeader, isCredentialName, isPlaceholder, isLocal, isSettingsBlob, isTokenExchangeName, lookup, TO_ISSUER, only, retag,
-  short, source, stepAt, union, words, type Frame, type Kind, type Summary, type Taints,
+  short, source, stepAt, union, words, type Frame, type Kind, type Summary, type Taint, type Taints,
 } from './core.ts';
 import { Engine, isClientLike } from './engine.ts';
 
@@ -132,6 +132,7 @@ export class JavaScriptEngine extends Engine {
         // …or an element of a registry (`return tools.find((t) => t.name === name)`): what its callers call reaches it.
         if (value) this.returnsInstance(frame, this.classOfNew(value) ?? this.elementOf(value, frame));
         if (value) this.#returnsRecord(frame, value);
+        if (value) this.#returnsSharedType(node, t, frame);
         if (value && frame.verifier) this.writeStore('authInfo.extra', this.authInfoExtra(value, t, frame), node, 'the `extra` of the AuthInfo a token verifier returns');
         // An HTTP client's `beforeRequest` hook (ky, got, Speakeasy SDKs) returns the request the client then sends.
         if (value && frame.fn === 'beforeRequest') this.reportSink(frame, value, retag(only(t, 'options'), 'headers'), 'the request an HTTP client sends (returned by its `beforeRequest` hook)');
@@ -322,10 +323,12 @@ export class JavaScriptEngine extends Engine {
     const base = heritage?.descendantsOfType('extends_clause')[0]?.childForFieldName('value') ?? (heritage?.namedChildren[0]?.type === 'identifier' ? heritage.namedChildren[0] : undefined);
     if (base) this.bases.set(className, base.text.split('.').pop()!.replace(/<.*$/, ''));
     // A class that only names another package's class, without a constructor of its own (`class AcmeCore extends
-    // ClientSDK {}`, as SDK generators emit): building it builds that class.
+    // ClientSDK {}`, as SDK generators emit): building it builds that class. So does one in a generated SDK vendored
+    // into the repository (Speakeasy's `src/core.ts` over `src/lib/sdks.ts`): code generated from the API's spec is
+    // that API's client, however deep its request plumbing goes.
     const baseRoot = base?.type === 'identifier' ? base.text : base ? memberPath(base)?.root : undefined;
     const ownCtor = node.childForFieldName('body')?.namedChildren.some((m) => m?.type === 'method_definition' && m.childForFieldName('name')?.text === 'constructor');
-    if (baseRoot && !ownCtor && this.resolve(baseRoot)?.kind === 'package') this.program.packageSubclasses.set(`${this.file}#${className}`, this.bases.get(className)!);
+    if (baseRoot && !ownCtor && (this.resolve(baseRoot)?.kind === 'package' || GENERATED.test(this.ctx.source.slice(0, 300)))) this.program.packageSubclasses.set(`${this.file}#${className}`, this.bases.get(className)!);
     // `class ScalekitVerifier implements TokenVerifier`: calls on a `TokenVerifier` may reach its methods.
     const interfaces = heritage?.descendantsOfType('implements_clause')[0]?.namedChildren ?? [];
     for (const i of interfaces) if (i) this.implementations.set(className, [...(this.implementations.get(className) ?? []), i.text.split('.').pop()!.replace(/<.*$/, '')]);
@@ -468,7 +471,41 @@ export class JavaScriptEngine extends Engine {
     if (name && REQUEST_NAMES.has(name) && !(typeName && this.#plainLocalTypes().has(typeName)) && !HEADERS_TYPE.test(p.childForFieldName('type')?.text ?? '') && !describesOutgoing(name, p)) return [source('request', p)];
     if (name && AUTH_INFO_ATTRS.has(name)) return [source('tokenobj', p)];
     if (typeName === 'AuthInfo' || /\bAuthInfo\b/.test(p.childForFieldName('type')?.text ?? '')) return [source('tokenobj', p)];
-    return [{ kind: 'cred', param: index, owner: this.currentSummary, path: [stepAt(p, `parameter \`${name ?? pattern.text}\``)] }];
+    const placeholder: Taint = { kind: 'cred', param: index, owner: this.currentSummary, path: [stepAt(p, `parameter \`${name ?? pattern.text}\``)] };
+    // A settings type of the project that some function builds from the request (`getConfig(headers): ServiceConfig`):
+    // a parameter of that type may get it through calls the scan cannot follow (a registry of handlers).
+    const shared = typeName && this.#sharedType(typeName) ? this.readStore(`type:${typeName}`, p, `a \`${typeName}\` (built from the request elsewhere)`) : NONE;
+    return shared.length ? [placeholder, ...shared] : [placeholder];
+  }
+
+  /** A type of the scan named for settings or credentials (`ServiceConfig`, `ApiCredentials`): shared by its values. */
+  #sharedType(typeName: string): boolean {
+    if (!SETTINGS_TYPE.test(typeName)) return false;
+    return this.#declaredTypes().has(typeName) || this.resolve(typeName)?.kind === 'symbol';
+  }
+
+  #typeNames: Set<string> | undefined;
+  #declaredTypes(): Set<string> {
+    if (this.#typeNames) return this.#typeNames;
+    const out = new Set<string>();
+    for (const d of this.ctx.tree.rootNode.descendantsOfType(['interface_declaration', 'type_alias_declaration'])) {
+      const n = d?.childForFieldName('name')?.text;
+      if (n) out.add(n);
+    }
+    return (this.#typeNames = out);
+  }
+
+  /** A function declared to return a settings type of the scan hands back what it built: every value of that type may hold it. */
+  #returnsSharedType(node: Node, t: Taints, frame: Frame): void {
+    const fn = enclosingFunctionNode(node);
+    let typeNode = fn?.childForFieldName('return_type')?.namedChildren[0];
+    // `Promise<ServiceConfig>`
+    if (typeNode?.type === 'generic_type' && typeNode.namedChildren[0]?.text === 'Promise') typeNode = typeNode.namedChildren[1]?.namedChildren[0];
+    const typeName = typeNode?.type === 'type_identifier' ? typeNode.text : undefined;
+    if (!typeName || !this.#sharedType(typeName)) return;
+    if (frame.summary) frame.summary.returnsType = typeName;
+    const given = carriesCredential(t).filter((x) => x.origin);
+    if (given.length) this.writeStore(`type:${typeName}`, given, node, `a \`${typeName}\``);
   }
 
   assign(target: Node, t: Taints, frame: Frame, valueNode?: Node): void {
@@ -990,7 +1027,8 @@ export class JavaScriptEngine extends Engine {
     if (receiverNode && ARRAY_PICKERS.has(name)) out = union(out, carriesCredential(receiver));
     // `new URL(req.url, base)` is still the inbound URL; `new URLSearchParams(url.search)` its query, and
     // `new URLSearchParams({ key: apiKey })` a query string holding the credential.
-    if (name === 'URL' && isNew && !this.classOfNew(node)) out = union(out, only(args[0] ?? NONE, 'url'));
+    // …also of a parameter (`function parseConfig(url) { new URL(url).searchParams.get('apiKey') }`): a caller's URL.
+    if (name === 'URL' && isNew && !this.classOfNew(node)) out = union(out, only(args[0] ?? NONE, 'url'), (args[0] ?? NONE).filter((t) => t.param !== undefined && t.kind === 'cred').map((t) => ({ ...t, kind: 'url' as const, parsed: true })));
     if (name === 'URLSearchParams' && isNew && !this.classOfNew(node)) out = union(out, retag(only(args[0] ?? NONE, 'url'), 'headers'), retag(carriesCredential(args[0] ?? NONE), 'cred'));
     // `new Request(url, init)` / `new Request(request, init)`: the request object carries its init's headers (and a
     // credential in its URL), sent when it reaches `fetch` or an HTTP client.
@@ -1471,6 +1509,9 @@ const IN_PROCESS_HANDLER = /(app|handler|router|server|pipeline|hono|worker|tran
 /** Properties of any value, not sections of a config object. */
 const NOT_A_SECTION = new Set(['length', 'constructor', 'prototype', 'size', 'name', 'url', 'baseUrl', 'baseURL', 'host', 'endpoint', 'timeout']);
 const QUERY_OPTIONS = new Set(['params', 'searchParams', 'query']);
+/** The header SDK and API-client generators put on their output (Speakeasy, Stainless, OpenAPI Generator, Fern, Kiota). */
+const GENERATED = /\bCode generated by\b|\bDO NOT EDIT\b|@generated\b|\bauto-?generated by\b/i;
+
 const BODY_OPTIONS = new Set(['body', 'data', 'json', 'form']);
 const AUTH_OPTIONS = new Set(['auth', 'username', 'password']);
 /** HTTP packages whose `post(url, options)` takes options, not a body, second. */
@@ -1572,6 +1613,16 @@ function unwrap(node: Node): Node {
     else return n;
   }
 }
+
+/** Type names of settings and credentials objects. */
+const SETTINGS_TYPE = /(Config|Configuration|Settings|Credentials|Creds|Secrets|Keys|Tokens)$/;
+
+function enclosingFunctionNode(node: Node): Node | undefined {
+  for (let n = node.parent; n; n = n.parent) if (FUNCTION_NODES.has(n.type)) return n;
+  return undefined;
+}
+
+const FUNCTION_NODES = new Set(['function_declaration', 'function_expression', 'arrow_function', 'method_definition', 'generator_function_declaration', 'function']);
 
 function typeText(typeAnnotation: Node | null): string | undefined {
   if (!typeAnnotation) return undefined;
