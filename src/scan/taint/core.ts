@@ -230,6 +230,20 @@ export function isSettingsBlob(name: string): boolean {
 export const TO_ISSUER = /revoke|revocation|introspect|tokeninfo/i;
 
 /**
+ * A request that looks a record up by the credential (`get_endpoint_by_key(key)` →
+ * `GET {backend}/internal/endpoint-by-key/{key}`): the server's own backend resolving which tenant a key belongs to,
+ * as a database query would, not a call made with the caller's authority.
+ */
+export function looksUpByCredential(at: Node): boolean {
+  const fn = enclosingFunction(at);
+  return !!fn && (LOOKUP_BY.test(functionName(fn) ?? '') || LOOKUP_PATH.test(fn.text));
+}
+
+const LOOKUP_BY = /_by_(?:\w+_)?(?:key|token)$|By\w*(?:Key|Token)$/;
+/** …or a URL path naming the lookup (`/endpoint-by-key/`, `/users/by_token/`). */
+const LOOKUP_PATH = /["'`][^"'`\n]*\/[\w-]*by[-_](?:[\w-]+[-_])?(?:key|token)\b/;
+
+/**
  * A request body that trades a token or hands it back to its issuer: RFC 8693 exchange (`subject_token`), a JWT-bearer
  * or client assertion, any `urn:ietf:params:oauth:grant-type:…` grant, a client-credentials grant (the
  * client authenticates as itself, as `isTokenExchangeName` holds), introspection, revocation.

@@ -4,7 +4,7 @@ import { indirectCallee } from '../imports.ts';
 import type { Node } from '../parser.ts';
 import {
   typeOf, heldUnder, bodyCredential, tradesTokenInBody, AUTH_INFO_ATTRS, CHECKS_CREDENTIAL, HTTP_CONSTRUCTORS, MCP_CLIENT_TRANSPORTS, HTTP_METHOD_NAMES, NONE, REQUEST_ATTRS, REQUEST_NAMES, REQUEST_TYPES, TOKEN_ATTRS,
-  boundToCredentialName, branch, carriesCredential, derive, emptySummary, hop, mergeSummaries, isCredentialHeader, isCredentialName, isPlaceholder, isLocal, isSettingsBlob, isTokenExchangeName, lookup, TO_ISSUER, only, retag,
+  boundToCredentialName, branch, carriesCredential, derive, looksUpByCredential, emptySummary, hop, mergeSummaries, isCredentialHeader, isCredentialName, isPlaceholder, isLocal, isSettingsBlob, isTokenExchangeName, lookup, TO_ISSUER, only, retag,
   short, source, stepAt, union, words, type Frame, type Kind, type Summary, type Taint, type Taints,
 } from './core.ts';
 import { Engine, isClientLike } from './engine.ts';
@@ -1399,7 +1399,7 @@ export class JavaScriptEngine extends Engine {
     // A URL built with the credential in it (`?token=${tok}`, `/bot${tok}/`).
     // A token handed back to the authorization server that issued it (RFC 7009 revocation, RFC 7662 introspection,
     // Google's tokeninfo) is not replayed to another service.
-    if (argNodes[0] && this.isHttpCall(node, name) && ['template_string', 'binary_expression', 'identifier'].includes(unwrap(argNodes[0]).type) && !TO_ISSUER.test(argNodes[0].text)) {
+    if (argNodes[0] && this.isHttpCall(node, name) && ['template_string', 'binary_expression', 'identifier'].includes(unwrap(argNodes[0]).type) && !TO_ISSUER.test(argNodes[0].text) && !looksUpByCredential(node)) {
       this.reportSink(frame, argNodes[0], only(args[0] ?? NONE, 'cred'), `the URL of ${label}`);
     }
     const http = this.isHttpCall(node, name);

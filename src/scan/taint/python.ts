@@ -4,7 +4,7 @@ import { qualify } from '../imports.ts';
 import type { Node } from '../parser.ts';
 import {
   AUTH_INFO_ATTRS, HTTP_CONSTRUCTORS, MCP_CLIENT_TRANSPORTS, HTTP_METHOD_NAMES, NONE, REQUEST_ATTRS, REQUEST_NAMES, REQUEST_TYPES, TOKEN_ATTRS,
-  boundToCredentialName, branch, carriesCredential, derive, heldUnder, hop, isCredentialHeader, isCredentialName, isPlaceholder, isLocal, isSettingsBlob, isTokenExchangeName, lookup, TO_ISSUER, only, retag, short, source, stepAt, typeOf,
+  boundToCredentialName, branch, carriesCredential, derive, looksUpByCredential, heldUnder, hop, isCredentialHeader, isCredentialName, isPlaceholder, isLocal, isSettingsBlob, isTokenExchangeName, lookup, TO_ISSUER, only, retag, short, source, stepAt, typeOf,
   bodyCredential, tradesTokenInBody, union, type Frame, type Summary, type Taints,
 } from './core.ts';
 import { Engine, drawsAPage, isClientLike } from './engine.ts';
@@ -198,8 +198,10 @@ export class PythonEngine extends Engine {
     // `scope["headers"]` / `scope.get("headers")`.
     const body = node.childForFieldName('body');
     const asgi = params.some((p) => p && paramName(p) === 'receive') || (!!body && readsScopeHeaders(body));
-    // An AWS Lambda handler (`def handler(event, context)`): the proxy event carries the HTTP request.
-    const lambda = params.length >= 2 && paramName(params[0]!) === 'event' && paramName(params[1]!) === 'context';
+    // An AWS Lambda handler (`def handler(event, context)`, or a method `def handle_request(self, event, context)` a
+    // handler delegates to): the proxy event carries the HTTP request.
+    const own = outer.className && params[0] && ['self', 'cls'].includes(paramName(params[0]) ?? '') ? params.slice(1) : params;
+    const lambda = own.length >= 2 && paramName(own[0]!) === 'event' && paramName(own[1]!) === 'context';
     for (const p of params) {
       if (!p) continue;
       const pname = paramName(p);
@@ -1150,7 +1152,7 @@ export class PythonEngine extends Engine {
     if (realHttp && URL_METHODS.has(name)) {
       const urlNode = keywords.get('url')?.node.childForFieldName('value') ?? positionalNodes(node)[name === 'request' || name === 'stream' ? 1 : 0];
       const urlTaints = keywords.get('url')?.taints ?? positional[name === 'request' || name === 'stream' ? 1 : 0];
-      if (urlNode && urlTaints && !TO_ISSUER.test(urlNode.text)) this.reportSink(frame, urlNode, only(urlTaints, 'cred'), `the URL of ${label}`);
+      if (urlNode && urlTaints && !TO_ISSUER.test(urlNode.text) && !looksUpByCredential(node)) this.reportSink(frame, urlNode, only(urlTaints, 'cred'), `the URL of ${label}`);
     }
     const headers = keywords.get('headers');
     if (headers) this.reportSink(frame, headers.node, headers.taints, `the headers of ${label}`);
