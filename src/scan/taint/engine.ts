@@ -13,7 +13,8 @@ import {
 } from './core.ts';
 
 export const PASSTHROUGH_RULE = 'authorization-passthrough';
-const PASSES = 3;
+/** At most this many passes over a file: each lets summaries reach callers defined before them, one level further. */
+const PASSES = 6;
 
 export const PASSTHROUGH_FIX =
   "Don't forward the caller's token. Get a token for the downstream API yourself: OAuth client credentials, " +
@@ -79,13 +80,26 @@ export abstract class Engine {
   run(): Finding[] {
     current.file = this.ctx.file;
     const before = current.sources;
+    let last = -1;
     for (this.pass = 0; this.pass < PASSES; this.pass++) {
       this.walkModule(this.ctx.tree.rootNode);
       // No inbound source anywhere (nor anything imported that carries one): later passes cannot find one either.
       if (current.sources === before && this.pass >= 1) break;
+      // Past the third pass, only while the last one learnt something (a summary, a field or a finding grew).
+      const now = this.#progress();
+      if (now === last && this.pass >= 2) break;
+      last = now;
     }
     this.publish();
     return [...this.#findings.values()];
+  }
+
+  /** How much the passes have learnt so far: what summaries return, send and store, fields, findings. */
+  #progress(): number {
+    let n = this.#findings.size + this.attrs.size;
+    for (const s of this.summaries.values()) n += s.returns.length + s.sinks.length + (s.stores?.length ?? 0);
+    for (const t of this.attrs.values()) n += t.length;
+    return n;
   }
 
   get file(): string {
