@@ -302,6 +302,9 @@ export const REQUEST_TYPES: ReadonlySet<string> = new Set([
   'HttpRequest', 'WSGIRequest', 'ASGIRequest', 'web.Request', 'BaseRequest', 'RequestInfo',
 ]);
 
+/** What a token exchange trades, or what it gets: words that make `exchange` in a name mean RFC 8693 or OAuth. */
+const EXCHANGED = new Set(['token', 'tokens', 'credential', 'credentials', 'cred', 'creds', 'code', 'grant', 'jwt', 'assertion', 'auth', 'downstream', 'upstream', 'access', 'subject', 'delegation', 'for']);
+
 /**
  * Names of functions that turn the caller's token into a different one (token exchange, on-behalf-of, minting,
  * client credentials, a downstream credential store): their results are clean, and calls made inside them (to the
@@ -311,9 +314,12 @@ export const REQUEST_TYPES: ReadonlySet<string> = new Set([
 export function isTokenExchangeName(name: string): boolean {
   const w = words(name);
   const joined = w.join('_');
-  if (['exchange', 'mint', 'obo', 'impersonate'].some((x) => w.includes(x))) return true;
+  if (['mint', 'obo', 'impersonate'].some((x) => w.includes(x))) return true;
+  // `exchange_token`, `exchangeForDownstream`, `exchange(tok)`; not a crypto or currency exchange (`ExchangeClient`,
+  // `get_exchange_rates`), whose API takes the caller's key like any other.
+  if (w.includes('exchange') && (w.length === 1 || w.some((x) => EXCHANGED.has(x)))) return true;
   return [
-    'downstream_token', 'downstream_cred', 'on_behalf_of', 'acquire_token', 'get_token_for', 'token_for', 'exchange',
+    'downstream_token', 'downstream_cred', 'on_behalf_of', 'acquire_token', 'get_token_for', 'token_for',
     'client_credentials', 'service_token', 'service_account', 'upstream_token', 'token_from_vault', 'token_from_store',
     'refresh_token', 'refresh_access_token', 'installation_token',
   ].some((x) => joined.includes(x));

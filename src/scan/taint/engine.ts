@@ -182,6 +182,51 @@ export abstract class Engine {
   }
 
   /**
+   * The field sinks of a class of this file: its methods', and those of the base classes whose methods it inherits
+   * (`BaseClient._get` sending `self._auth_headers` for `class BitpandaClient(BaseClient)`).
+   */
+  #localFieldSinks(className: string, depth = 0): Map<string, SinkSite[]> | undefined {
+    const own = prefixed(this.fieldSinks, className);
+    const base = this.bases.get(className);
+    if (!base || depth > 4) return own;
+    let inherited: Map<string, SinkSite[]> | undefined;
+    if (this.classesWithMembers.has(base)) inherited = this.#localFieldSinks(base, depth + 1);
+    else {
+      const target = this.resolve(base);
+      if (target?.kind === 'symbol') {
+        const key = `${target.file}#${target.name}`;
+        this.#dep(`class:${key}`);
+        inherited = this.program.fieldSinks.get(key);
+      }
+    }
+    if (!inherited?.size) return own;
+    const out = new Map(own ?? []);
+    for (const [field, list] of inherited) out.set(field, [...(out.get(field) ?? []), ...list]);
+    return out;
+  }
+
+  /**
+   * `super().__init__(…)` in the constructor of `className`: the fields the base's constructor stores its parameters in
+   * are this class's too, holding what this constructor passed (its own parameters: its callers' arguments).
+   */
+  inheritFields(frame: Frame, className: string, args: Taints[]): void {
+    const base = this.bases.get(className);
+    if (!base) return;
+    let baseKey: string | undefined = base;
+    if (!this.classesWithMembers.has(base)) {
+      const target = this.resolve(base);
+      baseKey = target?.kind === 'symbol' ? `${target.file}#${target.name}` : undefined;
+    }
+    const fields = baseKey ? this.constructorFields(baseKey) : undefined;
+    for (const [field, params] of fields ?? []) {
+      for (const p of params) {
+        const given = (args[p.param!] ?? []).filter((t) => t.param !== undefined && t.owner === frame.summary);
+        if (given.length) this.ctorAttrs.set(`${className}.${field}`, union(this.ctorAttrs.get(`${className}.${field}`) ?? [], given));
+      }
+    }
+  }
+
+  /**
    * `new C(args)` / `C(args)` for a class whose constructor stores parameters in fields that its methods send:
    * each tainted argument is reported at those sinks. `classKey` is `Class` here or `file#Class` elsewhere.
    */
@@ -189,7 +234,7 @@ export abstract class Engine {
     if (frame.exempt) return;
     const remote = classKey.includes('#');
     const fields = this.constructorFields(classKey);
-    const sinks = remote ? this.program.fieldSinks.get(classKey) : prefixed(this.fieldSinks, classKey);
+    const sinks = remote ? this.program.fieldSinks.get(classKey) : this.#localFieldSinks(classKey);
     if (!fields || !sinks) return;
     for (const [field, params] of fields) {
       const list = sinks.get(field);
@@ -519,10 +564,11 @@ export abstract class Engine {
       put(this.program.instances, `${this.file}#${name}`, cls.includes('#') ? cls : `${this.file}#${cls}`, `instance:${this.file}#${name}`);
     }
     const classes = new Set([...this.ctorAttrs.keys(), ...this.fieldSinks.keys()].map((k) => k.split('.')[0]!));
+    for (const c of this.bases.keys()) if (prefixed(this.ctorAttrs, c)) classes.add(c);
     for (const c of classes) {
       const key = `${this.file}#${c}`;
       put(this.program.ctorFields, key, prefixed(this.ctorAttrs, c) ?? new Map(), `class:${key}`);
-      put(this.program.fieldSinks, key, prefixed(this.fieldSinks, c) ?? new Map(), `class:${key}`);
+      put(this.program.fieldSinks, key, this.#localFieldSinks(c) ?? new Map(), `class:${key}`);
     }
   }
 }

@@ -891,6 +891,11 @@ export class PythonEngine extends Engine {
     const summary = this.calleeSummary(fn, name, receiverNode, frame);
     const bound = (s: Summary) => bindArgs(s, args, keywords, splats);
     if (summary) out = union(out, this.applySummary(frame, summary, bound(summary), node, callee));
+    // `super().__init__(http, {"X-Api-Key": api_key})`: the fields the base's constructor stores its parameters in hold
+    // what this constructor passes there (its own parameters).
+    if (summary && name === '__init__' && receiverNode?.type === 'call' && receiverNode.childForFieldName('function')?.text === 'super' && frame.className) {
+      this.inheritFields(frame, frame.className, bound(summary));
+    }
     // Calling a variable or parameter that holds a callback gives what the callback returns (see `lambda` in `eval`).
     else if (fn.type === 'identifier' && !this.classOfCall(node)) {
       const held = lookup(frame, name);
