@@ -849,10 +849,12 @@ function assignsMember(ctx: FileContext, object: string, member: string, gates: 
 
 /**
  * The file refuses to start without the setting: `if (!config.audience) throw …` (also within an `||` of such
- * tests), so a check gated on it always runs.
+ * tests), or gives it a default (`process.env.AUDIENCE || 'my-api'`), so a check gated on it always runs.
  */
 function requiredAtStartup(source: string, setting: string): boolean {
   const name = setting.replace(/[.$?*+()[\]{}|^\\]/g, '\\$&');
+  // …or it always has a value: `const AUDIENCE = process.env.AUDIENCE || 'my-api'` (a non-empty literal default).
+  if (new RegExp(`\\b(?:const|let|var)\\s+${name}\\s*=[^;\\n]*(?:\\|\\||\\?\\?)\\s*(['"\`])[^'"\`\\s]+\\1\\s*;?\\s*$`, 'm').test(source)) return true;
   return new RegExp(`if\\s*\\((?:[^()]|\\([^()]*\\))*!\\s*${name}(?![\\w$])(?:[^()]|\\([^()]*\\))*\\)\\s*(?:\\{(?:[^{}]|\\{[^{}]*\\})*?)?\\bthrow\\b`).test(source);
 }
 
