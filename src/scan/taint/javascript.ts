@@ -521,7 +521,7 @@ export class JavaScriptEngine extends Engine {
         }
         if (valueNode && unwrap(valueNode).type === 'new_expression' && this.fromPackage(unwrap(valueNode).childForFieldName('constructor')!)) this.packageInstances.add(name);
         this.bindLocal(frame, name, held, !!valueNode && this.isClientConstruction(valueNode),
-          valueNode ? this.classOfNew(valueNode) ?? this.factoryClass(valueNode, frame) ?? this.elementOf(valueNode, frame) : undefined);
+          valueNode ? this.classOfNew(valueNode) ?? this.factoryClass(valueNode, frame) ?? this.elementOf(valueNode, frame) ?? cloneOfThis(valueNode, frame) : undefined);
         return;
       }
       case 'object_pattern':
@@ -1612,6 +1612,19 @@ function unwrap(node: Node): Node {
     else if (n.type === 'sequence_expression' && indirectCallee(n)) n = indirectCallee(n)!;
     else return n;
   }
+}
+
+/**
+ * A copy of the instance a method runs on (`Object.create(Object.getPrototypeOf(this))`, `Object.assign(…, this)`,
+ * `{ ...this }`): an object of the method's class, whose fields its methods read (`withUser(opts)` returning a copy
+ * holding the user's token).
+ */
+function cloneOfThis(value: Node, frame: Frame): string | undefined {
+  if (!frame.className) return undefined;
+  const v = unwrap(value);
+  if (v.type === 'call_expression' && /^Object\.(create|assign)$/.test(v.childForFieldName('function')?.text ?? '') && /\bthis\b/.test(v.childForFieldName('arguments')?.text ?? '')) return frame.className;
+  if (v.type === 'object' && v.namedChildren.some((c) => c?.type === 'spread_element' && c.namedChildren[0]?.type === 'this')) return frame.className;
+  return undefined;
 }
 
 /** Type names of settings and credentials objects. */
