@@ -30,6 +30,8 @@ export class Program {
   readonly fieldSinks = new Map<string, Map<string, SinkSite[]>>();
   /** Method name → `file#Class` of every class that defines it (a call on an object of unknown type, by name). */
   readonly methods = new Map<string, Set<string>>();
+  /** Top-level function name → every file defining one so named (a helper handed on under its own name). */
+  readonly functions = new Map<string, Set<string>>();
   /** Base class name → `file#Subclass` of every class that extends it. */
   readonly subclasses = new Map<string, Set<string>>();
   /** `file#NAME` of a module-level string constant → its value (storage keys, header names). */

@@ -513,6 +513,21 @@ export abstract class Engine {
     return real.length <= 3 ? mergeSummaries(real) : undefined;
   }
 
+  /**
+   * A helper called through a parameter of its own name (`def register_tools(mcp, api_request): … api_request(…)`,
+   * registered as `register_tools(mcp, api_request)`): the one top-level function of the scan so named, in this
+   * language. Generic callback names (`fn`, `handler`, `call_next`) are not followed.
+   */
+  namedFunction(name: string): Summary | undefined {
+    if (name.length < 6 || GENERIC_CALLBACKS.has(name)) return undefined;
+    this.#dep(`functions:${name}`);
+    const files = [...(this.program.functions.get(name) ?? [])].filter((f) => f !== this.file && this.program.modules.get(f)?.family === this.ctx.family);
+    if (files.length !== 1) return undefined;
+    const key = `${files[0]}#${name}`;
+    this.#dep(key);
+    return this.program.summaries.get(key);
+  }
+
   // ---- local state ----
 
   summaryFor(key: string): Summary {
@@ -553,6 +568,7 @@ export abstract class Engine {
     };
     for (const [sub, base] of this.bases) register(this.program.subclasses, base, `${this.file}#${sub}`, `subclasses:${base}`);
     for (const [sub, ifaces] of this.implementations) for (const i of ifaces) register(this.program.subclasses, i, `${this.file}#${sub}`, `subclasses:${i}`);
+    for (const key of this.summaries.keys()) if (!key.includes('.')) register(this.program.functions, key, this.file, `functions:${key}`);
     for (const key of this.summaries.keys()) {
       const [cls, method] = key.split('.');
       if (!method || !(/^_*[A-Z]/.test(cls!) || this.recordOwners().has(cls!)) || method === 'constructor' || method === '__init__') continue;
@@ -572,6 +588,8 @@ export abstract class Engine {
     }
   }
 }
+
+const GENERIC_CALLBACKS = new Set(['callback', 'handler', 'call_next', 'callNext', 'function', 'factory', 'resolve', 'reject', 'wrapped', 'original']);
 
 /** Storage cells for what a method passes to a function held in a field (see `applyFieldCallbacks`). */
 const FIELD_CALL = 'fieldcall#';

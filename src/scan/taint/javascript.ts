@@ -960,7 +960,9 @@ export class JavaScriptEngine extends Engine {
       }
       // `headers.get('x-api-key')` on a parameter (`function credsFrom(headers: Headers)`): the credential its callers'
       // headers hold, as `headers['x-api-key']` is.
-      if (HEADER_GETTERS.has(name) && isCredentialHeader(stringValue(argNodes[0]) ?? '')) {
+      // …and under a name its callers choose (`for (const n of names) headers.get(n)` in a `resolveHeader(headers, names)`
+      // helper): whatever they pass may be the credential.
+      if (HEADER_GETTERS.has(name) && (isCredentialHeader(stringValue(argNodes[0]) ?? '') || (argNodes[0] && stringValue(argNodes[0]) === undefined && /headers$/i.test(receiverNode.text)))) {
         out = union(out, receiver.filter((t) => isPlaceholder(t) && t.kind === 'cred').map((t) => ({ ...t, kind: 'cred' as const })));
       }
       // Hono / Fastify style `c.req.query('apiKey')`.

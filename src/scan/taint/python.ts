@@ -1012,7 +1012,10 @@ export class PythonEngine extends Engine {
   /** The summary of what `fn` calls: a function of this file, a method of this class, or one of a scanned import. */
   calleeSummary(fn: Node, name: string, receiverNode: Node | undefined, frame: Frame): Summary | undefined {
     if (fn.type === 'identifier') {
-      if (lookup(frame, name) && !this.summaries.has(name)) return undefined;
+      const held = lookup(frame, name);
+      // A parameter named for a helper of another module (`zephyr_request` handed to `register_tools`): that helper.
+      if (held?.length && held.every((t) => t.param !== undefined && !t.origin) && !this.summaries.has(name)) return this.namedFunction(name);
+      if (held && !this.summaries.has(name)) return undefined;
       return this.summaries.get(name) ?? this.importedSummary(this.resolve(name));
     }
     if (!receiverNode) return undefined;
