@@ -1173,7 +1173,9 @@ export class PythonEngine extends Engine {
     if (cookies) this.reportSink(frame, cookies.node, carriesCredential(cookies.taints), `the cookies of ${label}`);
     // `params={"apiKey": tok}`: the credential travels in the query string.
     const params = keywords.get('params');
-    if (params) this.reportSink(frame, params.node, params.taints, `the query parameters of ${label}`);
+    // A whole inbound query map relayed by a proxy (`params=dict(request.query_params)`) is the request relayed, as a
+    // body is; a credential the code put there (`params={"api_key": tok}`) is sent.
+    if (params) this.reportSink(frame, params.node, bodyCredential(params.taints), `the query parameters of ${label}`);
     // `json={"api_key": tok}`, `data={"refresh_token": tok}`: the credential travels in the body (a login, a form key,
     // a refresh grant), unless the request trades it (an RFC 8693 `subject_token`, introspection).
     for (const k of ['json', 'data', 'content']) {
