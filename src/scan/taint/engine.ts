@@ -187,18 +187,10 @@ export abstract class Engine {
    */
   #localFieldSinks(className: string, depth = 0): Map<string, SinkSite[]> | undefined {
     const own = prefixed(this.fieldSinks, className);
-    const base = this.bases.get(className);
-    if (!base || depth > 4) return own;
-    let inherited: Map<string, SinkSite[]> | undefined;
-    if (this.classesWithMembers.has(base)) inherited = this.#localFieldSinks(base, depth + 1);
-    else {
-      const target = this.resolve(base);
-      if (target?.kind === 'symbol') {
-        const key = `${target.file}#${target.name}`;
-        this.#dep(`class:${key}`);
-        inherited = this.program.fieldSinks.get(key);
-      }
-    }
+    const base = depth > 4 ? undefined : this.baseKey(className);
+    if (!base) return own;
+    if (base.includes('#')) this.#dep(`class:${base}`);
+    const inherited = base.includes('#') ? this.program.fieldSinks.get(base) : this.#localFieldSinks(base, depth + 1);
     if (!inherited?.size) return own;
     const out = new Map(own ?? []);
     for (const [field, list] of inherited) out.set(field, [...(out.get(field) ?? []), ...list]);
@@ -210,14 +202,8 @@ export abstract class Engine {
    * are this class's too, holding what this constructor passed (its own parameters: its callers' arguments).
    */
   inheritFields(frame: Frame, className: string, args: Taints[]): void {
-    const base = this.bases.get(className);
-    if (!base) return;
-    let baseKey: string | undefined = base;
-    if (!this.classesWithMembers.has(base)) {
-      const target = this.resolve(base);
-      baseKey = target?.kind === 'symbol' ? `${target.file}#${target.name}` : undefined;
-    }
-    const fields = baseKey ? this.constructorFields(baseKey) : undefined;
+    const base = this.baseKey(className);
+    const fields = base ? this.constructorFields(base) : undefined;
     for (const [field, params] of fields ?? []) {
       for (const p of params) {
         const given = (args[p.param!] ?? []).filter((t) => t.param !== undefined && t.owner === frame.summary);
@@ -440,11 +426,18 @@ export abstract class Engine {
 
   /** A method a class of this file inherits from a base class of the scan (`class BucketResource(TosResource)`). */
   inheritedMethod(className: string, method: string, depth = 0): Summary | undefined {
+    if (depth > 4 || className.includes('#')) return undefined;
+    const base = this.baseKey(className);
+    if (!base) return undefined;
+    return this.classMethod(base, method) ?? (base.includes('#') ? undefined : this.inheritedMethod(base, method, depth + 1));
+  }
+
+  /** The base class of a class of this file: `Base` when this file defines it, `file#Base` when another scanned one does. */
+  baseKey(className: string): string | undefined {
     const base = this.bases.get(className);
-    if (!base || depth > 4 || className.includes('#')) return undefined;
-    if (this.classesWithMembers.has(base)) return this.classMethod(base, method) ?? this.inheritedMethod(base, method, depth + 1);
+    if (!base || this.classesWithMembers.has(base)) return base;
     const target = this.resolve(base);
-    return target?.kind === 'symbol' ? this.classMethod(`${target.file}#${target.name}`, method) : undefined;
+    return target?.kind === 'symbol' ? `${target.file}#${target.name}` : undefined;
   }
 
   /**
@@ -580,7 +573,6 @@ export abstract class Engine {
       put(this.program.instances, `${this.file}#${name}`, cls.includes('#') ? cls : `${this.file}#${cls}`, `instance:${this.file}#${name}`);
     }
     const classes = new Set([...this.ctorAttrs.keys(), ...this.fieldSinks.keys()].map((k) => k.split('.')[0]!));
-    for (const c of this.bases.keys()) if (prefixed(this.ctorAttrs, c)) classes.add(c);
     for (const c of classes) {
       const key = `${this.file}#${c}`;
       put(this.program.ctorFields, key, prefixed(this.ctorAttrs, c) ?? new Map(), `class:${key}`);

@@ -1,5 +1,5 @@
 // JavaScript / TypeScript walker for the passthrough taint engine (tree-sitter-javascript and -typescript node types).
-import { functionName, stringValue } from '../context.ts';
+import { enclosingFunction, functionName, stringValue } from '../context.ts';
 import { indirectCallee } from '../imports.ts';
 import type { Node } from '../parser.ts';
 import {
@@ -497,7 +497,7 @@ export class JavaScriptEngine extends Engine {
 
   /** A function declared to return a settings type of the scan hands back what it built: every value of that type may hold it. */
   #returnsSharedType(node: Node, t: Taints, frame: Frame): void {
-    const fn = enclosingFunctionNode(node);
+    const fn = enclosingFunction(node);
     let typeNode = fn?.childForFieldName('return_type')?.namedChildren[0];
     // `Promise<ServiceConfig>`
     if (typeNode?.type === 'generic_type' && typeNode.namedChildren[0]?.text === 'Promise') typeNode = typeNode.namedChildren[1]?.namedChildren[0];
@@ -1631,13 +1631,6 @@ function cloneOfThis(value: Node, frame: Frame): string | undefined {
 
 /** Type names of settings and credentials objects. */
 const SETTINGS_TYPE = /(Config|Configuration|Settings|Credentials|Creds|Secrets|Keys|Tokens)$/;
-
-function enclosingFunctionNode(node: Node): Node | undefined {
-  for (let n = node.parent; n; n = n.parent) if (FUNCTION_NODES.has(n.type)) return n;
-  return undefined;
-}
-
-const FUNCTION_NODES = new Set(['function_declaration', 'function_expression', 'arrow_function', 'method_definition', 'generator_function_declaration', 'function']);
 
 function typeText(typeAnnotation: Node | null): string | undefined {
   if (!typeAnnotation) return undefined;

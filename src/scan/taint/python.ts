@@ -890,11 +890,11 @@ export class PythonEngine extends Engine {
     const callee = shortCallee(fn);
     const summary = this.calleeSummary(fn, name, receiverNode, frame);
     const bound = (s: Summary) => bindArgs(s, args, keywords, splats);
-    if (summary) out = union(out, this.applySummary(frame, summary, bound(summary), node, callee));
-    // `super().__init__(http, {"X-Api-Key": api_key})`: the fields the base's constructor stores its parameters in hold
-    // what this constructor passes there (its own parameters).
-    if (summary && name === '__init__' && receiverNode?.type === 'call' && receiverNode.childForFieldName('function')?.text === 'super' && frame.className) {
-      this.inheritFields(frame, frame.className, bound(summary));
+    if (summary) {
+      out = union(out, this.applySummary(frame, summary, bound(summary), node, callee));
+      // `super().__init__(http, {"X-Api-Key": api_key})`: the fields the base's constructor stores its parameters in
+      // hold what this constructor passes there (its own parameters).
+      if (name === '__init__' && frame.className && isSuper(receiverNode)) this.inheritFields(frame, frame.className, bound(summary));
     }
     // Calling a variable or parameter that holds a callback gives what the callback returns (see `lambda` in `eval`).
     else if (fn.type === 'identifier' && !this.classOfCall(node)) {
@@ -1020,7 +1020,7 @@ export class PythonEngine extends Engine {
     }
     if (!receiverNode) return undefined;
     // `super().__init__(config)`: the base class's method.
-    if (receiverNode.type === 'call' && receiverNode.childForFieldName('function')?.text === 'super' && frame.className) return this.inheritedMethod(frame.className, name);
+    if (isSuper(receiverNode) && frame.className) return this.inheritedMethod(frame.className, name);
     // `TaskManager().create_task(tok)`: the method of the class just built; `get_client().fetch(tok)`: of the class
     // the factory returns (one class only).
     const factory = receiverNode.type === 'call' ? this.factoryClass(receiverNode, frame) : undefined;
@@ -1323,6 +1323,11 @@ function readsScopeHeaders(body: Node): boolean {
     for (const c of n.namedChildren) if (c) stack.push(c);
   }
   return false;
+}
+
+/** `super()`, the receiver of a call to the base class's method. */
+function isSuper(receiver: Node | undefined): boolean {
+  return receiver?.type === 'call' && receiver.childForFieldName('function')?.text === 'super';
 }
 
 /**
