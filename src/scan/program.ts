@@ -96,6 +96,8 @@ export class Program {
         const sub = this.resolveModule(file, module.endsWith('.') ? module + name : `${module}.${name}`, family);
         if (sub) return { kind: 'module', file: sub };
       }
+      const found = family === 'python' && name ? this.#inPackageFolder(module, name) : undefined;
+      if (found) return found;
       // Another package, or a module of this repository outside the scan: either way, code we cannot see.
       return { kind: 'package', module, name };
     }
@@ -103,6 +105,26 @@ export class Program {
     return this.#symbol(target, name, depth + 1) ??
       (family === 'python' ? this.#pySubmodule(file, module, name) : undefined) ?? { kind: 'symbol', file: target, name };
   }
+
+  /**
+   * Python `from pkg.sub import Name` where `pkg/sub/` is a folder of the scan whose `__init__.py` is missing or does not
+   * re-export `Name` (a namespace package, a partial checkout): the one module under that folder defining `Name`.
+   */
+  #inPackageFolder(module: string, name: string): Resolved | undefined {
+    if (module.startsWith('.')) return undefined;
+    if (!this.#pyDefiners) {
+      this.#pyDefiners = new Map();
+      for (const [file, facts] of this.modules) {
+        if (facts.family !== 'python') continue;
+        for (const defined of facts.imports.defines) this.#pyDefiners.set(defined, [...(this.#pyDefiners.get(defined) ?? []), file]);
+      }
+    }
+    const folder = `${module.replaceAll('.', '/')}/`;
+    const files = (this.#pyDefiners.get(name) ?? []).filter((f) => f.startsWith(folder) || f.includes(`/${folder}`));
+    return files.length === 1 ? { kind: 'symbol', file: files[0]!, name } : undefined;
+  }
+
+  #pyDefiners: Map<string, string[]> | undefined;
 
   #pySubmodule(file: string, module: string, name: string): Resolved | undefined {
     const sub = this.resolveModule(file, module.endsWith('.') ? module + name : `${module}.${name}`, 'python');
