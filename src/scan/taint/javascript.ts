@@ -484,6 +484,23 @@ export class JavaScriptEngine extends Engine {
     return this.#declaredTypes().has(typeName) || this.resolve(typeName)?.kind === 'symbol';
   }
 
+  /**
+   * Properties declared to hold the Fetch API (`fetcher: typeof fetch` in an options type, a field `fetchImpl?: typeof
+   * globalThis.fetch`): a call through one of them (`input.fetcher(new Request(url, init))`) is a fetch. (A parameter
+   * so typed is a wrapper's: its callers hand `fetch` over, and are where the request is reported.)
+   */
+  #fetchTyped: Set<string> | undefined;
+  fetchTypedNames(): Set<string> {
+    if (this.#fetchTyped) return this.#fetchTyped;
+    const out = new Set<string>();
+    for (const d of this.ctx.tree.rootNode.descendantsOfType(['property_signature', 'public_field_definition'])) {
+      const type = d?.childForFieldName('type')?.text.replace(/^:\s*/, '');
+      const name = d?.childForFieldName('name')?.text;
+      if (name && type && /^typeof\s+(?:globalThis\.)?fetch$/.test(type)) out.add(name);
+    }
+    return (this.#fetchTyped = out);
+  }
+
   #typeNames: Set<string> | undefined;
   #declaredTypes(): Set<string> {
     if (this.#typeNames) return this.#typeNames;
@@ -1118,7 +1135,15 @@ export class JavaScriptEngine extends Engine {
       // (HTTP libraries are not `fromPackage`: a class named `Client` there is undici's; here it is an SDK's.)
       // A client of another package given the credential: `new Octokit({ auth })`, `new WebClient(token)`, `createClient({ apiKey })`.
       // A package's credential setter takes it positionally (`sgMail.setApiKey(key)`, `client.setToken(tok)`).
-      this.packageCredentialSink(frame, node, text, args, namedArgs(argNodes, (n) => this.eval(n, frame)), this.isSdkClass(callee, isNew) || (SETS_CREDENTIAL.test(name) && !CHECKS_CREDENTIAL.test(name)) || undefined);
+      const named = namedArgs(argNodes, (n) => this.eval(n, frame));
+      let given = args;
+      // Supabase's server-side clients (`@supabase/ssr`, the auth helpers) read and refresh the session cookies
+      // Supabase itself issued (`{ cookies: { getAll: () => cookieStore.getAll() } }`): sending them back to Supabase
+      // is their use, not a token of this server replayed.
+      if (/^@supabase\/(ssr|auth-helpers)/.test(this.calleeModule(node) ?? '') && named.delete('cookies')) {
+        given = args.map((a, i) => (argNodes[i] && unwrap(argNodes[i]).type === 'object' ? NONE : a));
+      }
+      this.packageCredentialSink(frame, node, text, given, named, this.isSdkClass(callee, isNew) || (SETS_CREDENTIAL.test(name) && !CHECKS_CREDENTIAL.test(name)) || undefined);
       // …or given default headers, at any depth of its options (`{ axiosConfigDefaults: { headers } }`).
       for (const pair of argNodes.filter((a) => unwrap(a).type === 'object').flatMap((a) => a.descendantsOfType('pair'))) {
         const key = pair?.childForFieldName('key');
@@ -1179,7 +1204,7 @@ export class JavaScriptEngine extends Engine {
   }
 
   isHttpCall(node: Node, name: string): boolean {
-    if (node.type === 'call_expression' && this.fetchAliases.has(calleeText(node))) return true;
+    if (node.type === 'call_expression' && (this.fetchAliases.has(calleeText(node)) || (unwrap(node.childForFieldName('function')!).type === 'member_expression' && this.fetchTypedNames().has(name)))) return true;
     const fn = unwrap(node.childForFieldName(node.type === 'new_expression' ? 'constructor' : 'function')!);
     if (fn.type === 'identifier' && name === 'fetch' && !this.resolve('fetch')) return true;
     // Hono's `proxy(url, init)` helper is `fetch` with the hop-by-hop headers cleaned.
@@ -1190,10 +1215,15 @@ export class JavaScriptEngine extends Engine {
 
   /** The package a call's callee is imported from (`axios.get` → `axios`, `https.request` → `https`), if any. */
   calleePackage(node: Node): string | undefined {
+    return this.calleeModule(node)?.replace(/^node:/, '').split('/')[0];
+  }
+
+  /** The module specifier of the package a call's callee is imported from (`@supabase/ssr`), if any. */
+  calleeModule(node: Node): string | undefined {
     const fn = unwrap(node.childForFieldName(node.type === 'new_expression' ? 'constructor' : 'function')!);
     const root = fn.type === 'identifier' ? fn.text : memberPath(fn)?.root;
     const r = root ? this.resolve(root) : undefined;
-    return r?.kind === 'package' ? r.module.replace(/^node:/, '').split('/')[0] : undefined;
+    return r?.kind === 'package' ? r.module : undefined;
   }
 
   storageCall(node: Node, name: string, receiverNode: Node, argNodes: Node[], args: Taints[], frame: Frame): Taints {
@@ -1363,7 +1393,11 @@ export class JavaScriptEngine extends Engine {
       if (IN_PROCESS_HANDLER.test(handlerName)) return;
     }
     // `this.fetchImpl(url, init)` where the field holds the global fetch (`options.fetch ?? fetch`).
-    if (this.fetchAliases.has(calleeText(node)) && name !== 'fetch') return this.sinks(node, 'fetch', undefined, argNodes, args, frame);
+    if ((this.fetchAliases.has(calleeText(node)) || (receiverNode && this.fetchTypedNames().has(name))) && name !== 'fetch') return this.sinks(node, 'fetch', undefined, argNodes, args, frame);
+    // OAuth libraries' calls that present an access token to a resource (`fetchUserInfo(config, token, sub)`,
+    // `fetchProtectedResource(config, token, url, 'GET')`): the token argument is sent.
+    const presents = OAUTH_RESOURCE_CALLS.get(`${this.calleePackage(node) ?? ''}:${name}`);
+    if (presents !== undefined) return this.reportSink(frame, argNodes[presents] ?? node, only(args[presents] ?? NONE, 'cred'), `the access token of \`${calleeText(node)}\` (sent as a bearer token)`);
     const receiverIsClient = !!receiverNode && (this.clients.has(receiverNode.text) || this.clients.has(memberPath(receiverNode)?.root ?? ''));
     const httpish = HTTP_METHOD_NAMES.has(name) || HTTP_CONSTRUCTORS.has(name) || name === 'axios' || name === 'got' || name === 'ky' || receiverIsClient ||
       (name === 'proxy' && this.isHttpCall(node, name));
@@ -1567,6 +1601,14 @@ function lookupOwnedBelowModule(frame: Frame, name: string, module: Frame | unde
   for (let f: Frame | undefined = frame; f && f !== module && f.vars !== module?.vars; f = f.parent) if (f.vars.has(name) || f.locals.has(name)) return true;
   return false;
 }
+
+/** `package:function` → the position of the access token it presents to a resource server. */
+const OAUTH_RESOURCE_CALLS = new Map([
+  ['openid-client:fetchUserInfo', 1],
+  ['openid-client:fetchProtectedResource', 1],
+  ['oauth4webapi:userInfoRequest', 2],
+  ['oauth4webapi:protectedResourceRequest', 0],
+]);
 
 /** Properties of object-literal arguments (`{ apiKey: tok }`), for credential-taking constructors. */
 function namedArgs(argNodes: Node[], evaluate: (n: Node) => Taints): Map<string, { node: Node; taints: Taints }> {

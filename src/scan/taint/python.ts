@@ -59,6 +59,9 @@ const VERIFY_METHODS = new Set(['verify_token', 'load_access_token']);
 /** Base classes of token verifiers: FastMCP 2-4 and the MCP Python SDK. */
 const TOKEN_VERIFIER_BASES = new Set(['AuthProvider', 'TokenVerifier', 'JWTVerifier', 'BearerAuthProvider', 'RemoteAuthProvider', 'StaticTokenVerifier', 'IntrospectionTokenVerifier', 'DebugTokenVerifier']);
 
+/** A class named as a credential provider (`ContextTokenAuth`, `CallerTokenProvider`, `BearerCredentials`). */
+const CREDENTIAL_PROVIDER_CLASS = /(auth|token|credentials?)(provider|source)?$/i;
+
 export class PythonEngine extends Engine {
   #consts: Map<string, string> | undefined;
   #module: Frame | undefined;
@@ -929,6 +932,15 @@ export class PythonEngine extends Engine {
       // name counts (`StoredToken(user_email=…)` does not make its `access_token` the caller's).
       const given = [...[...keywords].filter(([k]) => isCredentialName(k)).map(([, v]) => v.taints), ...args.filter((_, i) => isCredentialName(init?.params[i] ?? ''))];
       out = union(out, retag(carriesCredential(union(...given)), 'options'));
+      // A credential provider of another package's auth interface (`class CallerAuth(AuthProvider)` whose `get_token()`
+      // returns the caller's token): the instance is that credential to the client it is given to (`Acex(auth=…)`).
+      if (!cls.includes('#') && (this.packageBases.has(cls) || CREDENTIAL_PROVIDER_CLASS.test(cls))) {
+        for (const [key, s] of this.summaries) {
+          if (!key.startsWith(`${cls}.`) || key.endsWith('.__init__') || s.params.length > 1) continue;
+          const held = only(s.returns, 'cred').filter((t) => t.origin);
+          if (held.length) out = union(out, hop(held, node, `\`${callee}\` provides it (\`${key.slice(cls.length + 1)}()\`)`));
+        }
+      }
       // A subclass of another package's client that keeps its constructor: the package gets the arguments.
       if (!init && this.packageBases.has(cls)) this.packageCredentialSink(frame, node, callee, args, keywords);
       if (init) this.applySummary(frame, init, ctorArgs, node, callee);
