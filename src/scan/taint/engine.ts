@@ -278,7 +278,7 @@ export abstract class Engine {
    * A credential handed to a constructor or factory of another package (`Octokit({ auth })`, `WebClient(token)`,
    * `SomeApi(api_key=tok)`): the package sends it, so the call is the sink.
    */
-  packageCredentialSink(frame: Frame, call: Node, callee: string, positional: Taints[], named: Map<string, { node: Node; taints: Taints }>, clientLike = isClientLike(callee)): void {
+  packageCredentialSink(frame: Frame, call: Node, callee: string, positional: Taints[], named: Map<string, { node: Node; taints: Taints }>, clientLike = isClientLike(callee), argNodes: readonly Node[] = []): void {
     const reported = new Set<string>();
     const keyOf = (t: Taint) => `${t.origin?.file}:${t.origin?.line}:${t.origin?.text}:${t.param}`;
     for (const [name, arg] of named) {
@@ -291,8 +291,10 @@ export abstract class Engine {
     }
     // A positional credential to a client-like class, or a config object holding one (`new FirecrawlApp(config)`);
     // one already reported under its option's name is the same flow.
+    // …or one passed in a variable or field named for a credential (`Driver(tenant, server, self.api_key)`).
     positional.forEach((a, i) => {
-      const given = (clientLike ? only(a, 'cred', 'headers') : only(a, 'headers').filter((t) => t.origin || t.param !== undefined)).filter((t) => !reported.has(keyOf(t)));
+      const named = argNodes[i] && /^[\w.]+$/.test(argNodes[i].text) && isCredentialName(argNodes[i].text.split('.').pop()!);
+      const given = (clientLike || named ? only(a, 'cred', 'headers') : only(a, 'headers').filter((t) => t.origin || t.param !== undefined)).filter((t) => !reported.has(keyOf(t)));
       this.reportSink(frame, call, given, `argument ${i + 1} of \`${callee}\` (a client outside the scan)`);
     });
   }

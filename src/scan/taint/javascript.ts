@@ -828,6 +828,8 @@ export class JavaScriptEngine extends Engine {
       // `schema.safeParse(config).data`: the object that was validated.
       else if (t.kind === 'headers' && prop === 'data') out = union(out, [t]);
       else if (isPlaceholder(t) && prop === 'headers') out = union(out, [{ ...t, kind: 'headers' }]);
+      // `req.query` of a request handed to a helper (`parseConfig(req)`): its query parameters, read like headers.
+      else if (isPlaceholder(t) && prop === 'query' && REQUEST_NAMES.has(memberObjectText(node))) out = union(out, [{ ...t, kind: 'headers' }]);
       else if (isPlaceholder(t) && TOKEN_ATTRS.has(prop)) out = union(out, [{ ...t, kind: 'cred' }]);
       else if (isPlaceholder(t) && (isCredentialHeader(prop) || isCredentialName(prop))) out = union(out, [{ ...t, kind: 'cred' }]);
       // A nested options bag (`params.clientOptions`, `cfg.authConfig`) of an object that holds the credential holds it too.
@@ -994,6 +996,8 @@ export class JavaScriptEngine extends Engine {
       if (STRING_METHODS.has(name)) out = union(out, only(receiver, 'cred'));
       // `params.toString()` of a `URLSearchParams` given the credential (`params.append('access_token', tok)`): a query string holding it.
       if (name === 'toString' && !argNodes.length) out = union(out, retag(only(receiver, 'headers'), 'cred'));
+      // `Buffer.from(config, 'base64').toString('utf-8')`: the decoded text of a settings blob, still that blob.
+      else if (name === 'toString') out = union(out, only(receiver, 'headers'));
       // A regular expression applied to the credential: `/^Bearer (.+)$/.exec(header)?.[1]`.
       if (REGEX_METHODS.has(name) && !receiver.length) for (const a of args) out = union(out, retag(only(a, 'cred'), 'cred'));
       if (name === 'concat' || name === 'join') for (const a of args) out = union(out, retag(carriesCredential(a), 'cred'));
@@ -1143,7 +1147,7 @@ export class JavaScriptEngine extends Engine {
       if (/^@supabase\/(ssr|auth-helpers)/.test(this.calleeModule(node) ?? '') && named.delete('cookies')) {
         given = args.map((a, i) => (argNodes[i] && unwrap(argNodes[i]).type === 'object' ? NONE : a));
       }
-      this.packageCredentialSink(frame, node, text, given, named, this.isSdkClass(callee, isNew) || (SETS_CREDENTIAL.test(name) && !CHECKS_CREDENTIAL.test(name)) || undefined);
+      this.packageCredentialSink(frame, node, text, given, named, this.isSdkClass(callee, isNew) || (SETS_CREDENTIAL.test(name) && !CHECKS_CREDENTIAL.test(name)) || undefined, isNew || /^[A-Z]/.test(name) ? argNodes : []);
       // …or given default headers, at any depth of its options (`{ axiosConfigDefaults: { headers } }`).
       for (const pair of argNodes.filter((a) => unwrap(a).type === 'object').flatMap((a) => a.descendantsOfType('pair'))) {
         const key = pair?.childForFieldName('key');
@@ -1611,6 +1615,12 @@ const OAUTH_RESOURCE_CALLS = new Map([
 ]);
 
 /** Properties of object-literal arguments (`{ apiKey: tok }`), for credential-taking constructors. */
+/** The text of the object a member or subscript expression reads from (`req` in `req.query`, `req.query['x']`). */
+function memberObjectText(node: Node): string {
+  const obj = node.type === 'member_expression' || node.type === 'subscript_expression' ? node.childForFieldName('object') : undefined;
+  return obj?.text ?? '';
+}
+
 function namedArgs(argNodes: Node[], evaluate: (n: Node) => Taints): Map<string, { node: Node; taints: Taints }> {
   const out = new Map<string, { node: Node; taints: Taints }>();
   for (const a of argNodes) {

@@ -985,7 +985,8 @@ export class PythonEngine extends Engine {
       // A client imported under another name (`from twilio.rest import Client as Twilio`) is judged by its own name.
       const imported = fn.type === 'identifier' ? this.resolve(name) : undefined;
       const original = imported?.kind === 'package' ? imported.name : undefined;
-      this.packageCredentialSink(frame, node, callee, clientLike ? args : [], named, isClientLike(callee) || (!!original && isClientLike(original)));
+      const positionalNodes = argsNode?.namedChildren.filter((a): a is Node => !!a && a.type !== 'keyword_argument' && a.type !== 'comment' && a.type !== 'dictionary_splat' && a.type !== 'list_splat') ?? [];
+      this.packageCredentialSink(frame, node, callee, clientLike ? args : [], named, isClientLike(callee) || (!!original && isClientLike(original)), /^_*[A-Z]/.test(name) ? positionalNodes : []);
     }
     // Auth helpers such as `BearerAuth(tok)` or `httpx.BasicAuth(user, tok)` carry the credential into `auth=`.
     if (/^[A-Z]/.test(name) && !HTTP_CONSTRUCTORS.has(name) && !summary) {
@@ -1075,9 +1076,11 @@ export class PythonEngine extends Engine {
     }
     if (fn?.type === 'identifier') {
       const name = fn.text;
-      if (!/^_*[A-Z]/.test(name)) return undefined;
       if (this.classesWithMembers.has(name)) return name;
-      return this.importedKey(this.resolve(name));
+      const key = this.importedKey(this.resolve(name));
+      // A class named in lower case (`class mcp_utils:`) is known by its constructor, from the file defining it.
+      if (!/^_*[A-Z]/.test(name)) return key?.includes('#') && (this.constructorFields(key) || this.classMethod(key, '__init__')) ? key : undefined;
+      return key;
     }
     if (fn?.type === 'attribute' && fn.childForFieldName('object')?.type === 'identifier') {
       const attr = fn.childForFieldName('attribute')!.text;
