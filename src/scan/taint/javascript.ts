@@ -1208,7 +1208,7 @@ export class JavaScriptEngine extends Engine {
   }
 
   isHttpCall(node: Node, name: string): boolean {
-    if (node.type === 'call_expression' && (this.fetchAliases.has(calleeText(node)) || (unwrap(node.childForFieldName('function')!).type === 'member_expression' && this.fetchTypedNames().has(name)))) return true;
+    if (node.type === 'call_expression' && (this.fetchAliases.has(calleeText(node)) || (/fetch/i.test(name) && unwrap(node.childForFieldName('function')!).type === 'member_expression' && this.fetchTypedNames().has(name)))) return true;
     const fn = unwrap(node.childForFieldName(node.type === 'new_expression' ? 'constructor' : 'function')!);
     if (fn.type === 'identifier' && name === 'fetch' && !this.resolve('fetch')) return true;
     // Hono's `proxy(url, init)` helper is `fetch` with the hop-by-hop headers cleaned.
@@ -1397,10 +1397,10 @@ export class JavaScriptEngine extends Engine {
       if (IN_PROCESS_HANDLER.test(handlerName)) return;
     }
     // `this.fetchImpl(url, init)` where the field holds the global fetch (`options.fetch ?? fetch`).
-    if ((this.fetchAliases.has(calleeText(node)) || (receiverNode && this.fetchTypedNames().has(name))) && name !== 'fetch') return this.sinks(node, 'fetch', undefined, argNodes, args, frame);
+    if ((this.fetchAliases.has(calleeText(node)) || (receiverNode && /fetch/i.test(name) && this.fetchTypedNames().has(name))) && name !== 'fetch') return this.sinks(node, 'fetch', undefined, argNodes, args, frame);
     // OAuth libraries' calls that present an access token to a resource (`fetchUserInfo(config, token, sub)`,
     // `fetchProtectedResource(config, token, url, 'GET')`): the token argument is sent.
-    const presents = OAUTH_RESOURCE_CALLS.get(`${this.calleePackage(node) ?? ''}:${name}`);
+    const presents = OAUTH_RESOURCE_FUNCTIONS.has(name) ? OAUTH_RESOURCE_CALLS.get(`${this.calleePackage(node) ?? ''}:${name}`) : undefined;
     if (presents !== undefined) return this.reportSink(frame, argNodes[presents] ?? node, only(args[presents] ?? NONE, 'cred'), `the access token of \`${calleeText(node)}\` (sent as a bearer token)`);
     const receiverIsClient = !!receiverNode && (this.clients.has(receiverNode.text) || this.clients.has(memberPath(receiverNode)?.root ?? ''));
     const httpish = HTTP_METHOD_NAMES.has(name) || HTTP_CONSTRUCTORS.has(name) || name === 'axios' || name === 'got' || name === 'ky' || receiverIsClient ||
@@ -1613,6 +1613,8 @@ const OAUTH_RESOURCE_CALLS = new Map([
   ['oauth4webapi:userInfoRequest', 2],
   ['oauth4webapi:protectedResourceRequest', 0],
 ]);
+
+const OAUTH_RESOURCE_FUNCTIONS = new Set([...OAUTH_RESOURCE_CALLS.keys()].map((k) => k.split(':')[1]!));
 
 /** Properties of object-literal arguments (`{ apiKey: tok }`), for credential-taking constructors. */
 /** The text of the object a member or subscript expression reads from (`req` in `req.query`, `req.query['x']`). */

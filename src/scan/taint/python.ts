@@ -59,8 +59,8 @@ const VERIFY_METHODS = new Set(['verify_token', 'load_access_token']);
 /** Base classes of token verifiers: FastMCP 2-4 and the MCP Python SDK. */
 const TOKEN_VERIFIER_BASES = new Set(['AuthProvider', 'TokenVerifier', 'JWTVerifier', 'BearerAuthProvider', 'RemoteAuthProvider', 'StaticTokenVerifier', 'IntrospectionTokenVerifier', 'DebugTokenVerifier']);
 
-/** A class named as a credential provider (`ContextTokenAuth`, `CallerTokenProvider`, `BearerCredentials`). */
-const CREDENTIAL_PROVIDER_CLASS = /(auth|token|credentials?)(provider|source)?$/i;
+/** A class named as a credential provider (`ContextTokenAuth`, `CallerTokenProvider`, `BearerCredentials`), or its base (`AuthBase`). */
+const CREDENTIAL_PROVIDER_CLASS = /(auth|token|credentials?)(provider|source|base)?$/i;
 
 export class PythonEngine extends Engine {
   #consts: Map<string, string> | undefined;
@@ -934,7 +934,7 @@ export class PythonEngine extends Engine {
       out = union(out, retag(carriesCredential(union(...given)), 'options'));
       // A credential provider of another package's auth interface (`class CallerAuth(AuthProvider)` whose `get_token()`
       // returns the caller's token): the instance is that credential to the client it is given to (`Acex(auth=…)`).
-      if (!cls.includes('#') && (this.packageBases.has(cls) || CREDENTIAL_PROVIDER_CLASS.test(cls))) {
+      if (!cls.includes('#') && (CREDENTIAL_PROVIDER_CLASS.test(cls) || CREDENTIAL_PROVIDER_CLASS.test(this.packageBases.get(cls) ?? ''))) {
         for (const [key, s] of this.summaries) {
           if (!key.startsWith(`${cls}.`) || key.endsWith('.__init__') || s.params.length > 1) continue;
           const held = only(s.returns, 'cred').filter((t) => t.origin);
