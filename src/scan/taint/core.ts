@@ -371,6 +371,8 @@ export interface Summary {
   parts?: Summary[];
   /** A settings type of the scan the function is declared to return: what a call gets back, every value of it may hold. */
   returnsType?: string;
+  /** Python: the index of a `**kwargs` parameter, which keyword arguments matching no other parameter land in. */
+  kwargs?: number;
 }
 
 /** One summary for a call that may reach any of several functions (overrides, a factory's possible classes). */

@@ -207,8 +207,9 @@ export class PythonEngine extends Engine {
     const lambda = own.length >= 2 && paramName(own[0]!) === 'event' && paramName(own[1]!) === 'context';
     for (const p of params) {
       if (!p) continue;
-      const pname = paramName(p);
+      const pname = paramName(p) ?? (p.type === 'dictionary_splat_pattern' ? p.namedChildren[0]?.text : undefined);
       if (!pname) continue;
+      if (p.type === 'dictionary_splat_pattern') summary.kwargs = index;
       if (outer.className && index === 0 && (pname === 'self' || pname === 'cls') && p.type === 'identifier') continue;
       // ASGI middleware: `async def __call__(self, scope, receive, send)`; `scope["headers"]` are the inbound headers.
       frame.vars.set(pname, (pname === 'scope' && asgi) || (pname === 'event' && lambda) ? [source('request', p)] : verifier && index === 0 ? [source('cred', p)] : this.paramTaint(p, pname, index));
@@ -1154,6 +1155,14 @@ export class PythonEngine extends Engine {
       this.reportSink(frame, node, retag(carriesCredential(positional[1]), 'cred'), `the headers of an outbound HTTP request (\`${shortCallee(fn)}\`)`);
       return;
     }
+    // A child process given the credential in its environment (`subprocess.run(["gh", …], env=environ | {"GH_TOKEN":
+    // tok})`, or in the `**kwargs` a wrapper passes on): the program it runs (a CLI) calls its API with it.
+    if (SPAWNS.test(qualified)) {
+      const env = keywords.get('env');
+      if (env) this.reportSink(frame, env.node, retag(carriesCredential(env.taints), 'cred'), `the environment of a child process (\`${shortCallee(fn)}\`)`);
+      for (const s of splats) this.reportSink(frame, s.node, retag(carriesCredential(s.taints), 'cred'), `the environment of a child process (\`${shortCallee(fn)}\`)`);
+      return;
+    }
     const root = qualified.split('.')[0] ?? '';
     // gRPC call metadata (`stub.GetUser(req, metadata=[("authorization", f"Bearer {tok}")])`): request headers.
     const metadata = keywords.get('metadata');
@@ -1208,6 +1217,9 @@ export class PythonEngine extends Engine {
 }
 
 
+/** Functions that start a process (and take its environment as `env=`). */
+const SPAWNS = /^(subprocess\.(run|Popen|call|check_call|check_output)|asyncio\.create_subprocess_(exec|shell)|anyio\.(run_process|open_process)|os\.(execve|execvpe|spawnve|spawnvpe))$/;
+
 /** Runners that call a function with the arguments after it: the function's position, whether keywords are passed on. */
 const RUNNERS = new Map<string, { fn: number; keywords: boolean }>([
   ['to_thread', { fn: 0, keywords: true }],
@@ -1229,7 +1241,9 @@ function bindArgs(summary: Summary, positional: Taints[], keywords: Map<string, 
   const out = [...positional];
   for (const [k, v] of keywords) {
     const i = summary.params.indexOf(k);
-    if (i >= 0) out[i] = union(out[i] ?? NONE, v.taints);
+    if (i >= 0 && i !== summary.kwargs) out[i] = union(out[i] ?? NONE, v.taints);
+    // …one matching no parameter lands in `**kwargs`, a dict holding it under its name.
+    else if (summary.kwargs !== undefined) out[summary.kwargs] = union(out[summary.kwargs] ?? NONE, retag(carriesCredential(v.taints), 'headers'));
   }
   // `Client(**kwargs)` with a dict holding the credential: it lands in the parameters named by the keys it sits under
   // when the dict was built in view (`{"access_token": tok}`), else in the credential-named parameters.
