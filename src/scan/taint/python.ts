@@ -818,6 +818,8 @@ export class PythonEngine extends Engine {
     if ((name === 'get' || name === 'getenv') && args[1]) out = union(out, carriesCredential(args[1]));
     // Starlette's `Request(scope)` / `HTTPConnection(scope)` in ASGI middleware is the same inbound request.
     if (/(Req|Request|HTTPConnection|WebSocket)$/.test(name) && args[0]) out = union(out, only(args[0], 'request'));
+    // …and `Headers(scope=scope)`: its headers.
+    if (name === 'Headers' && keywords.get('scope')) out = union(out, only(keywords.get('scope')!.taints, 'request').map((t) => derive(t, 'headers', node)));
     if (fn.type === 'attribute') {
       // Falcon's / Bottle's / Tornado's request getters: `req.get_header("Authorization")`, `self.request.headers…`.
       if (only(receiver, 'request').length && (name === 'get_header' || name === 'getheader')) {
@@ -881,9 +883,11 @@ export class PythonEngine extends Engine {
       for (const a of [...args, ...splats.map((sp) => sp.taints)]) out = union(out, only(a, 'headers', 'options'));
     } else if (TRANSPARENT_CALLS.has(name)) {
       // `json.loads(cred)` is a mapping of credentials; str/base64/quote of one is still the credential, and so is the
-      // query string `urlencode({"refresh_token": tok})` makes.
+      // query string `urlencode({"refresh_token": tok})` makes. The text of a whole inbound map (`str(request.query_params)`
+      // appended to a proxied URL) is the request relayed, not a credential put there.
       for (const a of [...args, ...[...keywords.values()].map((k) => k.taints)]) {
-        out = union(out, name === 'loads' ? retag(only(a, 'cred'), 'headers') : name === 'str' || name.includes('b64') || name.includes('quote') || name === 'urlencode' ? retag(carriesCredential(a), 'cred') : a);
+        out = union(out, name === 'loads' ? retag(only(a, 'cred'), 'headers') : name === 'str' || name === 'urlencode' ? retag(a.filter((t) => t.param !== undefined || bodyCredential([t]).length), 'cred')
+          : name.includes('b64') || name.includes('quote') ? retag(carriesCredential(a), 'cred') : a);
       }
     }
     // Runners that call the function they are given with the arguments after it: `asyncio.to_thread(fn, *a, **kw)`.
