@@ -98,6 +98,8 @@ export class Program {
       }
       const found = family === 'python' && name ? this.#inPackageFolder(module, name) : undefined;
       if (found) return found;
+      // The repository's own code under an alias (`@/core/context`) whose file is not in the scan: not another package.
+      if (family !== 'python' && this.resolver.isOwnAlias(this.#abs.get(file) ?? file, module)) return undefined;
       // Another package, or a module of this repository outside the scan: either way, code we cannot see.
       return { kind: 'package', module, name };
     }

@@ -170,6 +170,17 @@ export class ModuleResolver {
     return found;
   }
 
+  /**
+   * Whether `spec` names this repository's own code through an alias (a `tsconfig.json` `paths` pattern such as `@/*`,
+   * or a `package.json` `imports` entry), whether or not the file it maps to is part of the scan.
+   */
+  isOwnAlias(fromFile: string, spec: string): boolean {
+    const ts = this.#tsconfig(path.dirname(fromFile));
+    if (ts && ts.paths.some(([pattern]) => wildcardMatch(pattern, spec) !== undefined)) return true;
+    const pkg = spec.startsWith('#') ? this.#nearestImports(path.dirname(fromFile)) : undefined;
+    return !!pkg && Object.keys(pkg.imports).some((pattern) => wildcardMatch(pattern, spec) !== undefined);
+  }
+
   #tsPaths(fromFile: string, spec: string): string | undefined {
     const ts = this.#tsconfig(path.dirname(fromFile));
     if (!ts) return undefined;

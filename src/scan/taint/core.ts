@@ -373,6 +373,12 @@ export interface Summary {
   returnsType?: string;
   /** Python: the index of a `**kwargs` parameter, which keyword arguments matching no other parameter land in. */
   kwargs?: number;
+  /**
+   * A parameter the function calls as a function (or returns a closure calling), with the inbound values it passes
+   * (`withApiKey(execute)` calling `execute(params, apiKey)`): parameter → argument position → taints. A caller that
+   * hands over one of its own functions there has it called with them.
+   */
+  callbackArgs?: Record<number, Taints[]>;
 }
 
 /** One summary for a call that may reach any of several functions (overrides, a factory's possible classes). */

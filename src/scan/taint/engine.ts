@@ -456,7 +456,10 @@ export abstract class Engine {
     if (target?.kind === 'symbol') {
       // An instance another module made at its top level (`from .tasks import task_manager`).
       const key = `${target.file}#${target.name}`;
-      return mergeSummaries((this.importedInstance(key) ?? key).split('|').map((c) => this.classMethod(c, method)).filter((s): s is Summary => !!s));
+      const found = mergeSummaries((this.importedInstance(key) ?? key).split('|').map((c) => this.classMethod(c, method)).filter((s): s is Summary => !!s));
+      // …or an object of that module's functions (`export default { issueRequest }`, `export const api = { send }`):
+      // the module's function so named.
+      return found ?? this.importedSummary({ kind: 'symbol', file: target.file, name: method });
     }
     if (target?.kind === 'module') return this.importedSummary(target, method);
     return target ? undefined : this.uniqueMethod(method);

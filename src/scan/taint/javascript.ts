@@ -5,7 +5,7 @@ import type { Node } from '../parser.ts';
 import {
   typeOf, heldUnder, bodyCredential, tradesTokenInBody, AUTH_INFO_ATTRS, CHECKS_CREDENTIAL, HTTP_CONSTRUCTORS, MCP_CLIENT_TRANSPORTS, HTTP_METHOD_NAMES, NONE, REQUEST_ATTRS, REQUEST_NAMES, REQUEST_TYPES, TOKEN_ATTRS,
   boundToCredentialName, branch, carriesCredential, derive, looksUpByCredential, emptySummary, hop, mergeSummaries, isCredentialHeader, isCredentialName, isPlaceholder, isLocal, isSettingsBlob, isTokenExchangeName, lookup, TO_ISSUER, only, retag,
-  short, source, stepAt, union, words, type Frame, type Kind, type Summary, type Taint, type Taints,
+  extend, short, source, stepAt, union, words, type Frame, type Kind, type Summary, type Taint, type Taints,
 } from './core.ts';
 import { Engine, isClientLike } from './engine.ts';
 
@@ -1069,6 +1069,7 @@ export class JavaScriptEngine extends Engine {
     // `(factoryForTests() ?? defaultFactory)(config)`: the call may reach any function named in the callee.
     const summary = isNew ? undefined : this.calleeSummary(callee, name, receiverNode, frame) ?? this.alternativeCallees(callee, frame);
     if (summary) {
+      this.applyCallbackArgs(frame, summary, argNodes, node);
       let result = this.applySummary(frame, summary, args, node, text);
       // `provider.getAuthHeader()` on an object built from the credential (`new PatProvider(pat)`), for a method that
       // returns a credential-named field of its own (`Bearer ${this.token}`): the object's credential.
@@ -1089,6 +1090,16 @@ export class JavaScriptEngine extends Engine {
       const local = lookup(frame, name);
       const held = local?.length ? local : this.eval(callee, frame);
       if (held.length) out = union(out, hop(held, node, `called \`${name}()\``));
+      // A parameter called with the caller's credential (`execute(params, apiKey)` in a `withApiKey(execute)` wrapper):
+      // the function its callers hand over gets it (see `applyCallbackArgs`).
+      for (const t of local ?? []) {
+        if (t.param === undefined || !t.owner || t.field !== undefined) continue;
+        const given = args.map((a) => carriesCredential(a).filter((x) => x.origin).map((x) => ({ ...x, path: extend(x.path, stepAt(node, `passed to \`${name}()\` (a function given as parameter ${t.param! + 1})`)) })));
+        if (!given.some((g) => g.length)) continue;
+        const record = (t.owner.callbackArgs ??= {});
+        const before = record[t.param] ?? [];
+        record[t.param] = given.map((g, i) => union(before[i] ?? NONE, g));
+      }
     }
     const cls = isNew ? this.classOfNew(node) : undefined;
     if (cls) {
@@ -1215,6 +1226,16 @@ export class JavaScriptEngine extends Engine {
     const r = fn.type === 'identifier' ? this.resolve(fn.text) : undefined;
     if (r?.kind === 'package' && r.module === 'hono/proxy') return true;
     return HTTP_PACKAGES.has(this.calleePackage(node) ?? '');
+  }
+
+  /** Functions of the scan handed to a parameter the callee calls with the caller's credential: called with it here. */
+  applyCallbackArgs(frame: Frame, summary: Summary, argNodes: Node[], call: Node): void {
+    for (const [index, given] of Object.entries(summary.callbackArgs ?? {})) {
+      const value = argNodes[Number(index)] ? unwrap(argNodes[Number(index)]!) : undefined;
+      if (value?.type !== 'identifier' && value?.type !== 'member_expression') continue;
+      const fn = this.calleeSummary(value, value.type === 'identifier' ? value.text : memberPath(value)?.names.at(-1) ?? '', undefined, frame);
+      if (fn && fn !== summary) this.applySummary(frame, fn, given, call, value.text);
+    }
   }
 
   /** The package a call's callee is imported from (`axios.get` → `axios`, `https.request` → `https`), if any. */
