@@ -270,7 +270,9 @@ export function importsTokenProxy(imports: Imports, family: Family, source = '')
     if (FASTMCP_TOKEN_PROXIES.has(name)) proxy = true;
   }
   // …unless it is the verifier the proxy checks the upstream provider's tokens with (`OAuthProxy(token_verifier=…)`).
-  if (verifier && !(proxy && /\btoken_verifier\s*=/.test(source))) return 'verifier';
+  // A proxy combined with verifiers of tokens the caller brings (`MultiAuth(server=oauth, verifiers=[ApiKeyVerifier()])`)
+  // accepts those as they are, too.
+  if (verifier && (!(proxy && /\btoken_verifier\s*=/.test(source)) || /\bMultiAuth\s*\([^)]*\bverifiers\s*=/.test(source))) return 'verifier';
   return proxy ? 'proxy' : undefined;
 }
 
