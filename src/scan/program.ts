@@ -36,6 +36,8 @@ export class Program {
   readonly subclasses = new Map<string, Set<string>>();
   /** `file#NAME` of a module-level string constant → its value (storage keys, header names). */
   readonly constants = new Map<string, string>();
+  /** `file#NAME` of a module-level FastAPI/FastMCP dependency (`ApiKeyDep = Depends(get_api_key)`) → `file#get_api_key`. */
+  readonly dependencies = new Map<string, string>();
   /** `file#name` of a module-level instance → the `file#Class` it was built from. */
   readonly instances = new Map<string, string>();
   /** Storage cells → the inbound values written there. */

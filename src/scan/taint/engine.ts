@@ -77,6 +77,21 @@ export abstract class Engine {
     return new Map();
   }
 
+  /** Names bound at module level to a dependency marker (`ApiKeyDep = Depends(get_api_key)`): name → its function. */
+  protected moduleDependencies(): ReadonlyMap<string, string> {
+    return new Map();
+  }
+
+  /** The function a dependency marker of another module of the scan stands for (`from .deps import ApiKeyDep`). */
+  importedDependency(local: string): Summary | undefined {
+    const target = this.resolve(local);
+    if (target?.kind !== 'symbol') return undefined;
+    const key = `${target.file}#${target.name}`;
+    this.#dep(`depends:${key}`);
+    const fn = this.program.dependencies.get(key);
+    return fn ? this.importedSummary({ kind: 'symbol', file: fn.slice(0, fn.indexOf('#')), name: fn.slice(fn.indexOf('#') + 1) }) : undefined;
+  }
+
   run(): Finding[] {
     current.file = this.ctx.file;
     const before = current.sources;
@@ -573,6 +588,7 @@ export abstract class Engine {
       register(this.program.methods, method, `${this.file}#${cls}`, `methods:${method}`);
     }
     for (const [name, value] of this.moduleConstants()) put(this.program.constants, `${this.file}#${name}`, value, `const:${this.file}#${name}`);
+    for (const [name, fn] of this.moduleDependencies()) put(this.program.dependencies, `${this.file}#${name}`, `${this.file}#${fn}`, `depends:${this.file}#${name}`);
     // Module-level instances (`task_manager = TaskManager()`), for files that import them by name.
     for (const [name, cls] of this.moduleInstances()) {
       put(this.program.instances, `${this.file}#${name}`, cls.includes('#') ? cls : `${this.file}#${cls}`, `instance:${this.file}#${name}`);

@@ -1280,7 +1280,7 @@ export class JavaScriptEngine extends Engine {
     // `handlers[name](args, token)`: any function of the registry.
     if (callee.type === 'subscript_expression') return this.elementsSummary(callee, undefined, frame);
     if (!receiverNode) return undefined;
-    if (receiverNode.type === 'this') return frame.className ? this.methodSummary(frame.className, name) : undefined;
+    if (receiverNode.type === 'this') return frame.className ? this.methodSummary(frame.className, name) ?? this.inheritedMethod(frame.className, name) : undefined;
     // `registry[name].handler(args, token)`, `tools.find(…)!.execute(…)`: that method of any element.
     const element = this.elementOf(receiverNode, frame);
     if (element) return this.elementsSummary(undefined, element, frame, name);

@@ -287,6 +287,13 @@ export class PythonEngine extends Engine {
     if (type === 'HTTPAuthorizationCredentials' || (type === 'AccessToken' && !this.behindTokenProxy())) return [source('tokenobj', p)];
     // FastAPI markers, as a default or inside `Annotated[str, Header()]`.
     const annotation = p.childForFieldName('type');
+    // `coda_api_key: str = CodaApiKeyDependency`, a dependency marker made once at module level (here or imported).
+    if (def?.type === 'identifier') {
+      const local = this.moduleDependencies().get(def.text);
+      const dep = local ? this.summaries.get(local) : this.importedDependency(def.text);
+      const real = dep?.returns.filter((t) => t.origin && !isPlaceholder(t)) ?? [];
+      if (real.length) return hop(real, p, `parameter \`${name}\` = \`${def.text}\``);
+    }
     const markers = [def, ...(annotation ? annotation.descendantsOfType('call') : [])].filter((c): c is Node => c?.type === 'call');
     for (const marker of markers) {
       const fn = marker.childForFieldName('function')?.text.split('.').pop() ?? '';
@@ -389,6 +396,12 @@ export class PythonEngine extends Engine {
         const holder = inner?.childForFieldName('value');
         if (key && inner && holder && stringValue(inner.childForFieldName('subscript')) === 'state' && (holder.text === 'scope' || only(this.eval(holder, frame), 'request').length)) {
           this.writeStore(`state.${key}`, t, target, `\`request.state.${key}\``);
+          return;
+        }
+        // …also through a name for it (`state = scope.setdefault("state", {})`, then `state[STATE_TOKEN] = tok`).
+        const stateKey = key ?? this.constString(sub, frame);
+        if (stateKey && obj.type === 'identifier' && assignedFrom(obj, /^scope\s*(\.setdefault\(\s*["']state["']|\[\s*["']state["']\s*\]|\.get\(\s*["']state["'])/)) {
+          this.writeStore(`state.${stateKey}`, t, target, `\`request.state.${stateKey}\``);
           return;
         }
         this.taintRoot(obj, retag(carriesCredential(t), 'headers'), frame, key);
@@ -680,6 +693,21 @@ export class PythonEngine extends Engine {
   protected override moduleConstants(): ReadonlyMap<string, string> {
     this.#consts ??= this.collectConsts();
     return this.#consts;
+  }
+
+  #depends: Map<string, string> | undefined;
+  protected override moduleDependencies(): ReadonlyMap<string, string> {
+    if (this.#depends) return this.#depends;
+    const out = new Map<string, string>();
+    for (const stmt of this.ctx.tree.rootNode.namedChildren) {
+      const a = stmt?.type === 'expression_statement' ? stmt.namedChildren[0] : undefined;
+      const left = a?.type === 'assignment' ? a.childForFieldName('left') : undefined;
+      const call = a?.childForFieldName('right');
+      const marker = call?.type === 'call' ? call.childForFieldName('function')?.text.split('.').pop() : undefined;
+      const fn = call?.childForFieldName('arguments')?.namedChildren[0];
+      if (left?.type === 'identifier' && (marker === 'Depends' || marker === 'Security') && fn?.type === 'identifier' && this.summaries.has(fn.text)) out.set(left.text, fn.text);
+    }
+    return (this.#depends = out);
   }
 
   collectConsts(): Map<string, string> {
@@ -1046,7 +1074,8 @@ export class PythonEngine extends Engine {
     if (built) return this.classMethod(built, name);
     if (receiverNode.type !== 'identifier') return receiverNode.type === 'attribute' || receiverNode.type === 'call' ? this.uniqueMethod(name) : undefined;
     const recv = receiverNode.text;
-    if ((recv === 'self' || recv === 'cls') && frame.className) return this.methodSummary(frame.className, name);
+    // …its own or its subclasses' method, or the one it inherits from a base class of the scan (a mixin's `_auth_headers`).
+    if ((recv === 'self' || recv === 'cls') && frame.className) return this.methodSummary(frame.className, name) ?? this.inheritedMethod(frame.className, name);
     return this.receiverSummary(frame, recv, name);
   }
 
@@ -1220,6 +1249,13 @@ export class PythonEngine extends Engine {
   }
 }
 
+
+/** Whether `name` is assigned, in the function around it, a value whose text matches `re`. */
+function assignedFrom(name: Node, re: RegExp): boolean {
+  let fn: Node | null = name.parent;
+  while (fn && fn.type !== 'function_definition' && fn.type !== 'module') fn = fn.parent;
+  return !!fn && fn.descendantsOfType('assignment').some((a) => a?.childForFieldName('left')?.text === name.text && re.test(a.childForFieldName('right')?.text ?? ''));
+}
 
 /** Functions that start a process (and take its environment as `env=`). */
 const SPAWNS = /^(subprocess\.(run|Popen|call|check_call|check_output)|asyncio\.create_subprocess_(exec|shell)|anyio\.(run_process|open_process)|os\.(execve|execvpe|spawnve|spawnvpe))$/;
