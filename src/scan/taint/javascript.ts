@@ -827,7 +827,8 @@ export class JavaScriptEngine extends Engine {
       else if (t.kind === 'options' && prop === 'headers') out = union(out, [{ ...t, kind: 'headers' }]);
       // `schema.safeParse(config).data`: the object that was validated.
       else if (t.kind === 'headers' && prop === 'data') out = union(out, [t]);
-      else if (isPlaceholder(t) && prop === 'headers') out = union(out, [{ ...t, kind: 'headers' }]);
+      // …also under another name for headers (`config.defaultHeaders`, `opts.extraHeaders`).
+      else if (isPlaceholder(t) && (prop === 'headers' || words(prop).at(-1) === 'headers')) out = union(out, [{ ...t, kind: 'headers' }]);
       // `req.query` of a request handed to a helper (`parseConfig(req)`): its query parameters, read like headers.
       else if (isPlaceholder(t) && prop === 'query' && REQUEST_NAMES.has(memberObjectText(node))) out = union(out, [{ ...t, kind: 'headers' }]);
       else if (isPlaceholder(t) && TOKEN_ATTRS.has(prop)) out = union(out, [{ ...t, kind: 'cred' }]);
