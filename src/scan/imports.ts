@@ -272,7 +272,7 @@ export function importsTokenProxy(imports: Imports, family: Family, source = '')
   // …unless it is the verifier the proxy checks the upstream provider's tokens with (`OAuthProxy(token_verifier=…)`).
   // A proxy combined with verifiers of tokens the caller brings (`MultiAuth(server=oauth, verifiers=[ApiKeyVerifier()])`)
   // accepts those as they are, too.
-  if (verifier && (!(proxy && /\btoken_verifier\s*=/.test(source)) || /\bMultiAuth\s*\([^)]*\bverifiers\s*=/.test(source))) return 'verifier';
+  if (verifier && (!(proxy && /\btoken_verifier\s*=/.test(source)) || (/\bMultiAuth\s*\(/.test(source) && /\bverifiers\s*=/.test(source)))) return 'verifier';
   return proxy ? 'proxy' : undefined;
 }
 

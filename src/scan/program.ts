@@ -13,11 +13,15 @@ export interface ModuleFacts {
   imports: Imports;
 }
 
-/** What a local name stands for: a definition in a scanned file, a scanned module, or code outside the scan (a package). */
+/**
+ * What a local name stands for: a definition in a scanned file, a scanned module, code outside the scan (a package), or
+ * the repository's own code that is not in the scan (imported through an alias: neither a package nor known).
+ */
 export type Resolved =
   | { kind: 'symbol'; file: string; name: string }
   | { kind: 'module'; file: string }
-  | { kind: 'package'; module: string; name?: string };
+  | { kind: 'package'; module: string; name?: string }
+  | { kind: 'unseen'; module: string; name?: string };
 
 export class Program {
   readonly resolver: ModuleResolver;
@@ -101,7 +105,7 @@ export class Program {
       const found = family === 'python' && name ? this.#inPackageFolder(module, name) : undefined;
       if (found) return found;
       // The repository's own code under an alias (`@/core/context`) whose file is not in the scan: not another package.
-      if (family !== 'python' && this.resolver.isOwnAlias(this.#abs.get(file) ?? file, module)) return undefined;
+      if (family !== 'python' && this.resolver.isOwnAlias(this.#abs.get(file) ?? file, module)) return { kind: 'unseen', module, name };
       // Another package, or a module of this repository outside the scan: either way, code we cannot see.
       return { kind: 'package', module, name };
     }

@@ -308,8 +308,8 @@ export abstract class Engine {
     // one already reported under its option's name is the same flow.
     // …or one passed in a variable or field named for a credential (`Driver(tenant, server, self.api_key)`).
     positional.forEach((a, i) => {
-      const named = argNodes[i] && /^[\w.]+$/.test(argNodes[i].text) && isCredentialName(argNodes[i].text.split('.').pop()!);
-      const given = (clientLike || named ? only(a, 'cred', 'headers') : only(a, 'headers').filter((t) => t.origin || t.param !== undefined)).filter((t) => !reported.has(keyOf(t)));
+      const credentialNamed = argNodes[i] && /^[\w.]+$/.test(argNodes[i].text) && isCredentialName(argNodes[i].text.split('.').pop()!);
+      const given = (clientLike || credentialNamed ? only(a, 'cred', 'headers') : only(a, 'headers').filter((t) => t.origin || t.param !== undefined)).filter((t) => !reported.has(keyOf(t)));
       this.reportSink(frame, call, given, `argument ${i + 1} of \`${callee}\` (a client outside the scan)`);
     });
   }
@@ -472,9 +472,9 @@ export abstract class Engine {
       // An instance another module made at its top level (`from .tasks import task_manager`).
       const key = `${target.file}#${target.name}`;
       const found = mergeSummaries((this.importedInstance(key) ?? key).split('|').map((c) => this.classMethod(c, method)).filter((s): s is Summary => !!s));
-      // …or an object of that module's functions (`export default { issueRequest }`, `export const api = { send }`):
-      // the module's function so named.
-      return found ?? this.importedSummary({ kind: 'symbol', file: target.file, name: method });
+      // …or the object of functions a module exports by default (`export default { issueRequest }`): the module's
+      // function so named. (A named record, `export const api = { send }`, is followed as a record.)
+      return found ?? (target.name === 'default' ? this.importedSummary({ kind: 'symbol', file: target.file, name: method }) : undefined);
     }
     if (target?.kind === 'module') return this.importedSummary(target, method);
     return target ? undefined : this.uniqueMethod(method);

@@ -501,6 +501,12 @@ export class JavaScriptEngine extends Engine {
     return (this.#fetchTyped = out);
   }
 
+  /** `input.fetcher(…)` through a property declared `typeof fetch` (only calls named for fetch are looked at). */
+  #callsTypedFetch(node: Node, name: string): boolean {
+    const fn = node.type === 'call_expression' ? unwrap(node.childForFieldName('function')!) : undefined;
+    return fn?.type === 'member_expression' && /fetch/i.test(name) && this.fetchTypedNames().has(name);
+  }
+
   #typeNames: Set<string> | undefined;
   #declaredTypes(): Set<string> {
     if (this.#typeNames) return this.#typeNames;
@@ -828,7 +834,7 @@ export class JavaScriptEngine extends Engine {
       // `schema.safeParse(config).data`: the object that was validated.
       else if (t.kind === 'headers' && prop === 'data') out = union(out, [t]);
       // …also under another name for headers (`config.defaultHeaders`, `opts.extraHeaders`).
-      else if (isPlaceholder(t) && (prop === 'headers' || words(prop).at(-1) === 'headers')) out = union(out, [{ ...t, kind: 'headers' }]);
+      else if (isPlaceholder(t) && words(prop).at(-1) === 'headers') out = union(out, [{ ...t, kind: 'headers' }]);
       // `req.query` of a request handed to a helper (`parseConfig(req)`): its query parameters, read like headers.
       else if (isPlaceholder(t) && prop === 'query' && REQUEST_NAMES.has(memberObjectText(node))) out = union(out, [{ ...t, kind: 'headers' }]);
       else if (isPlaceholder(t) && TOKEN_ATTRS.has(prop)) out = union(out, [{ ...t, kind: 'cred' }]);
@@ -1220,7 +1226,7 @@ export class JavaScriptEngine extends Engine {
   }
 
   isHttpCall(node: Node, name: string): boolean {
-    if (node.type === 'call_expression' && (this.fetchAliases.has(calleeText(node)) || (/fetch/i.test(name) && unwrap(node.childForFieldName('function')!).type === 'member_expression' && this.fetchTypedNames().has(name)))) return true;
+    if (node.type === 'call_expression' && (this.fetchAliases.has(calleeText(node)) || this.#callsTypedFetch(node, name))) return true;
     const fn = unwrap(node.childForFieldName(node.type === 'new_expression' ? 'constructor' : 'function')!);
     if (fn.type === 'identifier' && name === 'fetch' && !this.resolve('fetch')) return true;
     // Hono's `proxy(url, init)` helper is `fetch` with the hop-by-hop headers cleaned.
@@ -1234,7 +1240,8 @@ export class JavaScriptEngine extends Engine {
     for (const [index, given] of Object.entries(summary.callbackArgs ?? {})) {
       const value = argNodes[Number(index)] ? unwrap(argNodes[Number(index)]!) : undefined;
       if (value?.type !== 'identifier' && value?.type !== 'member_expression') continue;
-      const fn = this.calleeSummary(value, value.type === 'identifier' ? value.text : memberPath(value)?.names.at(-1) ?? '', undefined, frame);
+      const fn = value.type === 'identifier' ? this.calleeSummary(value, value.text, undefined, frame)
+        : this.calleeSummary(value, value.childForFieldName('property')?.text ?? '', value.childForFieldName('object') ?? undefined, frame);
       if (fn && fn !== summary) this.applySummary(frame, fn, given, call, value.text);
     }
   }
@@ -1419,7 +1426,7 @@ export class JavaScriptEngine extends Engine {
       if (IN_PROCESS_HANDLER.test(handlerName)) return;
     }
     // `this.fetchImpl(url, init)` where the field holds the global fetch (`options.fetch ?? fetch`).
-    if ((this.fetchAliases.has(calleeText(node)) || (receiverNode && /fetch/i.test(name) && this.fetchTypedNames().has(name))) && name !== 'fetch') return this.sinks(node, 'fetch', undefined, argNodes, args, frame);
+    if ((this.fetchAliases.has(calleeText(node)) || this.#callsTypedFetch(node, name)) && name !== 'fetch') return this.sinks(node, 'fetch', undefined, argNodes, args, frame);
     // OAuth libraries' calls that present an access token to a resource (`fetchUserInfo(config, token, sub)`,
     // `fetchProtectedResource(config, token, url, 'GET')`): the token argument is sent.
     const presents = OAUTH_RESOURCE_FUNCTIONS.has(name) ? OAUTH_RESOURCE_CALLS.get(`${this.calleePackage(node) ?? ''}:${name}`) : undefined;
@@ -1638,13 +1645,13 @@ const OAUTH_RESOURCE_CALLS = new Map([
 
 const OAUTH_RESOURCE_FUNCTIONS = new Set([...OAUTH_RESOURCE_CALLS.keys()].map((k) => k.split(':')[1]!));
 
-/** Properties of object-literal arguments (`{ apiKey: tok }`), for credential-taking constructors. */
 /** The text of the object a member or subscript expression reads from (`req` in `req.query`, `req.query['x']`). */
 function memberObjectText(node: Node): string {
   const obj = node.type === 'member_expression' || node.type === 'subscript_expression' ? node.childForFieldName('object') : undefined;
   return obj?.text ?? '';
 }
 
+/** Properties of object-literal arguments (`{ apiKey: tok }`), for credential-taking constructors. */
 function namedArgs(argNodes: Node[], evaluate: (n: Node) => Taints): Map<string, { node: Node; taints: Taints }> {
   const out = new Map<string, { node: Node; taints: Taints }>();
   for (const a of argNodes) {

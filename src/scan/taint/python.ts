@@ -59,7 +59,10 @@ const VERIFY_METHODS = new Set(['verify_token', 'load_access_token']);
 /** Base classes of token verifiers: FastMCP 2-4 and the MCP Python SDK. */
 const TOKEN_VERIFIER_BASES = new Set(['AuthProvider', 'TokenVerifier', 'JWTVerifier', 'BearerAuthProvider', 'RemoteAuthProvider', 'StaticTokenVerifier', 'IntrospectionTokenVerifier', 'DebugTokenVerifier']);
 
-/** A class named as a credential provider (`ContextTokenAuth`, `CallerTokenProvider`, `BearerCredentials`), or its base (`AuthBase`). */
+/**
+ * A class named as a credential provider (`ContextTokenAuth`, `CallerTokenProvider`, `BearerCredentials`), or its base
+ * (`AuthBase`). Data classes match too (`StoredToken`): only a method returning the caller's own token counts.
+ */
 const CREDENTIAL_PROVIDER_CLASS = /(auth|token|credentials?)(provider|source|base)?$/i;
 
 export class PythonEngine extends Engine {
@@ -207,9 +210,11 @@ export class PythonEngine extends Engine {
     const lambda = own.length >= 2 && paramName(own[0]!) === 'event' && paramName(own[1]!) === 'context';
     for (const p of params) {
       if (!p) continue;
-      const pname = paramName(p) ?? (p.type === 'dictionary_splat_pattern' ? p.namedChildren[0]?.text : undefined);
+      // `**kwargs` (also typed, `**kwargs: Any`): keyword arguments matching no other parameter land there.
+      const splat = p.type === 'dictionary_splat_pattern' ? p : p.type === 'typed_parameter' ? p.namedChildren.find((c) => c?.type === 'dictionary_splat_pattern') : undefined;
+      const pname = paramName(p) ?? splat?.namedChildren[0]?.text;
       if (!pname) continue;
-      if (p.type === 'dictionary_splat_pattern') summary.kwargs = index;
+      if (splat) summary.kwargs = index;
       if (outer.className && index === 0 && (pname === 'self' || pname === 'cls') && p.type === 'identifier') continue;
       // ASGI middleware: `async def __call__(self, scope, receive, send)`; `scope["headers"]` are the inbound headers.
       frame.vars.set(pname, (pname === 'scope' && asgi) || (pname === 'event' && lambda) ? [source('request', p)] : verifier && index === 0 ? [source('cred', p)] : this.paramTaint(p, pname, index));
@@ -399,8 +404,8 @@ export class PythonEngine extends Engine {
           return;
         }
         // …also through a name for it (`state = scope.setdefault("state", {})`, then `state[STATE_TOKEN] = tok`).
-        const stateKey = key ?? this.constString(sub, frame);
-        if (stateKey && obj.type === 'identifier' && assignedFrom(obj, /^scope\s*(\.setdefault\(\s*["']state["']|\[\s*["']state["']\s*\]|\.get\(\s*["']state["'])/)) {
+        const stateKey = obj.type === 'identifier' && this.scopeStateNames(obj).has(obj.text) ? key ?? this.constString(sub, frame) : undefined;
+        if (stateKey) {
           this.writeStore(`state.${stateKey}`, t, target, `\`request.state.${stateKey}\``);
           return;
         }
@@ -695,6 +700,24 @@ export class PythonEngine extends Engine {
     return this.#consts;
   }
 
+  /** Names a function binds to the ASGI scope's state (`state = scope.setdefault("state", {})`), once per function. */
+  readonly #stateNames = new Map<number, Set<string>>();
+  scopeStateNames(at: Node): Set<string> {
+    let fn: Node | null = at.parent;
+    while (fn && fn.type !== 'function_definition' && fn.type !== 'module') fn = fn.parent;
+    if (!fn) return new Set();
+    let names = this.#stateNames.get(fn.startIndex);
+    if (!names) {
+      names = new Set();
+      for (const a of fn.descendantsOfType('assignment')) {
+        const left = a?.childForFieldName('left');
+        if (left?.type === 'identifier' && SCOPE_STATE.test(a!.childForFieldName('right')?.text ?? '')) names.add(left.text);
+      }
+      this.#stateNames.set(fn.startIndex, names);
+    }
+    return names;
+  }
+
   #depends: Map<string, string> | undefined;
   protected override moduleDependencies(): ReadonlyMap<string, string> {
     if (this.#depends) return this.#depends;
@@ -705,8 +728,12 @@ export class PythonEngine extends Engine {
       const call = a?.childForFieldName('right');
       const marker = call?.type === 'call' ? call.childForFieldName('function')?.text.split('.').pop() : undefined;
       const fn = call?.childForFieldName('arguments')?.namedChildren[0];
-      if (left?.type === 'identifier' && (marker === 'Depends' || marker === 'Security') && fn?.type === 'identifier' && this.summaries.has(fn.text)) out.set(left.text, fn.text);
+      if (left?.type === 'identifier' && (marker === 'Depends' || marker === 'Security') && fn?.type === 'identifier') out.set(left.text, fn.text);
     }
+    // Only dependencies on functions this module defines (looked at in the tree: summaries fill in as passes go).
+    const defined = new Set(this.ctx.tree.rootNode.namedChildren.map((c) => (c?.type === 'decorated_definition' ? c.childForFieldName('definition') : c))
+      .filter((c) => c?.type === 'function_definition').map((c) => c!.childForFieldName('name')!.text));
+    for (const [name, fn] of out) if (!defined.has(fn)) out.delete(name);
     return (this.#depends = out);
   }
 
@@ -755,6 +782,7 @@ export class PythonEngine extends Engine {
     } else if (fn.type !== 'identifier') calleeTaint = this.eval(fn, frame);
 
     const positional: Taints[] = [];
+    const positionalArgs: Node[] = [];
     const keywords = new Map<string, { node: Node; taints: Taints }>();
     const splats: { node: Node; taints: Taints }[] = [];
     for (const a of argsNode?.namedChildren ?? []) {
@@ -766,8 +794,10 @@ export class PythonEngine extends Engine {
         splats.push({ node: a, taints: this.eval(a.namedChildren[0]!, frame) });
       } else if (a.type === 'list_splat') {
         positional.push(this.eval(a.namedChildren[0]!, frame));
-      } else {
+        positionalArgs.push(a);
+      } else if (a.type !== 'comment') {
         positional.push(this.eval(a, frame));
+        positionalArgs.push(a);
       }
     }
 
@@ -1018,8 +1048,7 @@ export class PythonEngine extends Engine {
       // A client imported under another name (`from twilio.rest import Client as Twilio`) is judged by its own name.
       const imported = fn.type === 'identifier' ? this.resolve(name) : undefined;
       const original = imported?.kind === 'package' ? imported.name : undefined;
-      const positionalNodes = argsNode?.namedChildren.filter((a): a is Node => !!a && a.type !== 'keyword_argument' && a.type !== 'comment' && a.type !== 'dictionary_splat' && a.type !== 'list_splat') ?? [];
-      this.packageCredentialSink(frame, node, callee, clientLike ? args : [], named, isClientLike(callee) || (!!original && isClientLike(original)), /^_*[A-Z]/.test(name) ? positionalNodes : []);
+      this.packageCredentialSink(frame, node, callee, clientLike ? args : [], named, isClientLike(callee) || (!!original && isClientLike(original)), /^_*[A-Z]/.test(name) ? positionalArgs : []);
     }
     // Auth helpers such as `BearerAuth(tok)` or `httpx.BasicAuth(user, tok)` carry the credential into `auth=`.
     if (/^[A-Z]/.test(name) && !HTTP_CONSTRUCTORS.has(name) && !summary) {
@@ -1193,7 +1222,7 @@ export class PythonEngine extends Engine {
     if (SPAWNS.test(qualified)) {
       const env = keywords.get('env');
       if (env) this.reportSink(frame, env.node, retag(carriesCredential(env.taints), 'cred'), `the environment of a child process (\`${shortCallee(fn)}\`)`);
-      for (const s of splats) this.reportSink(frame, s.node, retag(carriesCredential(s.taints), 'cred'), `the environment of a child process (\`${shortCallee(fn)}\`)`);
+      for (const s of splats) this.reportSink(frame, s.node, retag(carriesCredential(s.taints), 'cred'), `the environment or options of a child process (\`${shortCallee(fn)}\`)`);
       return;
     }
     const root = qualified.split('.')[0] ?? '';
@@ -1250,15 +1279,11 @@ export class PythonEngine extends Engine {
 }
 
 
-/** Whether `name` is assigned, in the function around it, a value whose text matches `re`. */
-function assignedFrom(name: Node, re: RegExp): boolean {
-  let fn: Node | null = name.parent;
-  while (fn && fn.type !== 'function_definition' && fn.type !== 'module') fn = fn.parent;
-  return !!fn && fn.descendantsOfType('assignment').some((a) => a?.childForFieldName('left')?.text === name.text && re.test(a.childForFieldName('right')?.text ?? ''));
-}
+/** Functions that start a process and take its environment as `env=`. */
+const SPAWNS = /^(subprocess\.(run|Popen|call|check_call|check_output)|asyncio\.create_subprocess_(exec|shell)|anyio\.(run_process|open_process))$/;
 
-/** Functions that start a process (and take its environment as `env=`). */
-const SPAWNS = /^(subprocess\.(run|Popen|call|check_call|check_output)|asyncio\.create_subprocess_(exec|shell)|anyio\.(run_process|open_process)|os\.(execve|execvpe|spawnve|spawnvpe))$/;
+/** The ASGI scope's state dict (`scope.setdefault("state", {})`, `request.scope["state"]`, `scope.get("state")`). */
+const SCOPE_STATE = /^(\w+\.)?scope\s*(\.setdefault\(\s*["']state["']|\[\s*["']state["']\s*\]|\.get\(\s*["']state["'])/;
 
 /** Runners that call a function with the arguments after it: the function's position, whether keywords are passed on. */
 const RUNNERS = new Map<string, { fn: number; keywords: boolean }>([
