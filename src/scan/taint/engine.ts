@@ -471,10 +471,7 @@ export abstract class Engine {
     if (target?.kind === 'symbol') {
       // An instance another module made at its top level (`from .tasks import task_manager`).
       const key = `${target.file}#${target.name}`;
-      const found = mergeSummaries((this.importedInstance(key) ?? key).split('|').map((c) => this.classMethod(c, method)).filter((s): s is Summary => !!s));
-      // …or the object of functions a module exports by default (`export default { issueRequest }`): the module's
-      // function so named. (A named record, `export const api = { send }`, is followed as a record.)
-      return found ?? (target.name === 'default' ? this.importedSummary({ kind: 'symbol', file: target.file, name: method }) : undefined);
+      return mergeSummaries((this.importedInstance(key) ?? key).split('|').map((c) => this.classMethod(c, method)).filter((s): s is Summary => !!s));
     }
     if (target?.kind === 'module') return this.importedSummary(target, method);
     return target ? undefined : this.uniqueMethod(method);

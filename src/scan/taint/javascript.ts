@@ -120,7 +120,11 @@ export class JavaScriptEngine extends Engine {
           if (!c) continue;
           if (isDefault && FUNCTIONS.has(c.type) && !c.childForFieldName('name')) this.functionDef(c, frame, 'default');
           else if (isStatementType(c.type)) this.statement(c, frame);
-          else this.eval(c, frame);
+          else {
+            this.eval(c, frame);
+            // `export default { issueRequest }`: a record of this module's functions, `API.issueRequest` to importers.
+            if (isDefault && frame === this.#module) this.#registry('default', unwrap(c), frame);
+          }
         }
         return;
       }

@@ -730,10 +730,8 @@ export class PythonEngine extends Engine {
       const fn = call?.childForFieldName('arguments')?.namedChildren[0];
       if (left?.type === 'identifier' && (marker === 'Depends' || marker === 'Security') && fn?.type === 'identifier') out.set(left.text, fn.text);
     }
-    // Only dependencies on functions this module defines (looked at in the tree: summaries fill in as passes go).
-    const defined = new Set(this.ctx.tree.rootNode.namedChildren.map((c) => (c?.type === 'decorated_definition' ? c.childForFieldName('definition') : c))
-      .filter((c) => c?.type === 'function_definition').map((c) => c!.childForFieldName('name')!.text));
-    for (const [name, fn] of out) if (!defined.has(fn)) out.delete(name);
+    // Only dependencies on what this module defines (its import table, not the summaries, which fill in as passes go).
+    for (const [name, fn] of out) if (!this.imports.defines.has(fn)) out.delete(name);
     return (this.#depends = out);
   }
 
@@ -877,7 +875,8 @@ export class PythonEngine extends Engine {
     // Starlette's `Request(scope)` / `HTTPConnection(scope)` in ASGI middleware is the same inbound request.
     if (/(Req|Request|HTTPConnection|WebSocket)$/.test(name) && args[0]) out = union(out, only(args[0], 'request'));
     // …and `Headers(scope=scope)`: its headers.
-    if (name === 'Headers' && keywords.get('scope')) out = union(out, only(keywords.get('scope')!.taints, 'request').map((t) => derive(t, 'headers', node)));
+    const scope = name === 'Headers' ? keywords.get('scope') : undefined;
+    if (scope) out = union(out, only(scope.taints, 'request').map((t) => derive(t, 'headers', node)));
     if (fn.type === 'attribute') {
       // Falcon's / Bottle's / Tornado's request getters: `req.get_header("Authorization")`, `self.request.headers…`.
       if (only(receiver, 'request').length && (name === 'get_header' || name === 'getheader')) {
