@@ -28,6 +28,8 @@ const REQUEST_GETTERS = new Set(['get', 'header', 'getHeader', 'get_header', 'he
 /** h3 and the frameworks built on it (Nitro, Nuxt, Vinxi, TanStack Start): the inbound request's helpers. */
 const H3_MODULES = /^(h3|nitropack|nitro|nuxt|#imports|vinxi\/http|@tanstack\/(react-)?start\/server)(\/|$)/;
 const H3_HEADER_GETTERS = new Set(['getHeader', 'getRequestHeader']);
+const H3_HANDLERS = new Set(['defineEventHandler', 'eventHandler', 'defineHandler', 'defineCachedEventHandler', 'defineLazyEventHandler']);
+const ROUTE_METHODS = new Set(['get', 'post', 'put', 'patch', 'delete', 'all', 'options', 'head', 'route']);
 const H3_HEADER_MAPS = new Set(['getHeaders', 'getRequestHeaders', 'getQuery', 'parseCookies']);
 const HEADER_GETTERS = new Set(['get', 'getAll', 'getSetCookie']);
 const HEADER_VIEWS = new Set(['entries', 'toJSON', 'values', 'raw']);
@@ -933,6 +935,14 @@ export class JavaScriptEngine extends Engine {
       const each = only(receiver, 'headers', 'cred');
       if (each.length) this.#entryParams.set(unwrap(argNodes[0]).startIndex, hop(each, argNodes[0], 'each entry'));
     }
+    // Servers whose handler is handed the inbound request whatever its name: `Deno.serve((r) => …)`, `Bun.serve({ fetch(r) {} })`,
+    // h3 / Nitro / Nuxt's `defineEventHandler((event) => …)` (its `event.headers`, `event.req`, `event.node.req`), and
+    // an Elysia route's context (`app.post('/mcp', ({ headers, request }) => …)`).
+    const entry = this.#serverHandler(name, receiverNode, argNodes);
+    if (entry) {
+      const first = entry.childForFieldName('parameters')?.namedChildren.find((p) => p && p.type !== 'comment') ?? entry.childForFieldName('parameter');
+      if (first) this.#entryParams.set(entry.startIndex, [source('request', first, `source: \`${short(first.text, 40)}\`, the inbound request the server hands its handler`)]);
+    }
     // Smithery's `createStatefulServer(({ sessionId, config }) => …)`: `config` is the session configuration the
     // client sent with its request (its keys included).
     if (SMITHERY_SERVERS.has(name) && argNodes[0] && FUNCTIONS.has(unwrap(argNodes[0]).type) && this.resolve(name)?.kind === 'package') {
@@ -948,7 +958,9 @@ export class JavaScriptEngine extends Engine {
     const moduleDefault = name === 'default' && receiverNode?.type === 'identifier' ? this.imports.bindings.get(receiverNode.text) : undefined;
     const binding = callee.type === 'identifier' ? this.imports.bindings.get(name) : moduleDefault && moduleDefault.name === undefined ? { ...moduleDefault, name: 'default' } : undefined;
     const importedAs = binding && (binding.name === 'default' || binding.name === undefined) ? (FETCH_PACKAGES.has(binding.module) ? 'fetch' : moduleDefault ? binding.module.split('/').pop()! : name) : binding?.name;
-    this.sinks(node, importedAs ?? name, moduleDefault ? undefined : receiverNode, argNodes, args, frame);
+    // Nuxt / Nitro's auto-imported `$fetch(url, { headers })` is ofetch, which takes Fetch API options.
+    const nitroFetch = name === '$fetch' && callee.type === 'identifier' && !this.resolve(name) ? 'fetch' : undefined;
+    this.sinks(node, nitroFetch ?? importedAs ?? name, moduleDefault ? undefined : receiverNode, argNodes, args, frame);
 
     if (isTokenExchangeName(name)) return NONE;
     // `super(apiKey, …)` in a constructor: what the base class's constructor does with it (stores it in a field its
@@ -1181,6 +1193,36 @@ export class JavaScriptEngine extends Engine {
     return out;
   }
 
+  /** The handler function of a server call that hands it the inbound request as its first argument, if `call` is one. */
+  #serverHandler(name: string, receiverNode: Node | undefined, argNodes: Node[]): Node | undefined {
+    const fnArg = (n: Node | undefined): Node | undefined => (n && FUNCTIONS.has(unwrap(n).type) ? unwrap(n) : undefined);
+    const method = (n: Node | undefined, key: string): Node | undefined => {
+      const o = n ? unwrap(n) : undefined;
+      if (o?.type !== 'object') return undefined;
+      for (const c of o.namedChildren) {
+        if (c?.type === 'method_definition' && c.childForFieldName('name')?.text === key) return c;
+        if (c?.type === 'pair' && propertyKey(c) === key) return fnArg(c.childForFieldName('value') ?? undefined);
+      }
+      return undefined;
+    };
+    if (name === 'serve' && (receiverNode?.text === 'Deno' || receiverNode?.text === 'Bun')) {
+      return receiverNode.text === 'Bun' ? method(argNodes[0], 'fetch') : fnArg(argNodes.at(-1)) ?? method(argNodes[0], 'handler');
+    }
+    if (!receiverNode && H3_HANDLERS.has(name)) {
+      const r = this.resolve(name);
+      if (r && !(r.kind === 'package' && H3_MODULES.test(r.module))) return undefined;
+      return fnArg(argNodes[0]) ?? method(argNodes[0], 'handler');
+    }
+    // Elysia: a route whose handler destructures its context (Express, Fastify and Hono handlers take positional objects).
+    if (receiverNode && ROUTE_METHODS.has(name) && stringValue(argNodes[0]) !== undefined) {
+      const handler = fnArg(argNodes[1]);
+      const first = handler?.childForFieldName('parameters')?.namedChildren.find((p) => p && p.type !== 'comment');
+      const pattern = first?.type === 'required_parameter' || first?.type === 'optional_parameter' ? first.childForFieldName('pattern') : first;
+      if (pattern?.type === 'object_pattern' && pattern.namedChildren.some((c) => ['headers', 'request'].includes(propertyKey(c) ?? ''))) return handler;
+    }
+    return undefined;
+  }
+
   /** `fetch(…)`, or a call on axios / got / ky / undici / node-fetch (imported), as opposed to any `.get(…)`. */
   /**
    * `new Resend(key)`, `new Stripe(key)`, `new OpenAI(…)`: the class a package is named after is its client, whatever
@@ -1232,7 +1274,7 @@ export class JavaScriptEngine extends Engine {
   isHttpCall(node: Node, name: string): boolean {
     if (node.type === 'call_expression' && (this.fetchAliases.has(calleeText(node)) || this.#callsTypedFetch(node, name))) return true;
     const fn = unwrap(node.childForFieldName(node.type === 'new_expression' ? 'constructor' : 'function')!);
-    if (fn.type === 'identifier' && name === 'fetch' && !this.resolve('fetch')) return true;
+    if (fn.type === 'identifier' && (fn.text === 'fetch' || fn.text === '$fetch') && name === 'fetch' && !this.resolve(fn.text)) return true;
     // Hono's `proxy(url, init)` helper is `fetch` with the hop-by-hop headers cleaned.
     const r = fn.type === 'identifier' ? this.resolve(fn.text) : undefined;
     if (r?.kind === 'package' && r.module === 'hono/proxy') return true;
@@ -1808,4 +1850,13 @@ function readAsObject(node: Node): boolean {
   if (!p) return false;
   if ((p.type === 'member_expression' || p.type === 'subscript_expression') && p.childForFieldName('object')?.id === n.id) return true;
   return p.type === 'variable_declarator' && p.childForFieldName('value')?.id === n.id && p.childForFieldName('name')?.type === 'object_pattern';
+}
+
+/** The key of an object literal's or object pattern's member (`a`, `'a': …`, `a = 1`, `a() {}`), if it has a plain one. */
+function propertyKey(member: Node | null): string | undefined {
+  if (!member) return undefined;
+  if (member.type === 'shorthand_property_identifier' || member.type === 'shorthand_property_identifier_pattern') return member.text;
+  if (member.type === 'object_assignment_pattern') return member.childForFieldName('left')?.text;
+  const key = member.type === 'pair' || member.type === 'pair_pattern' || member.type === 'method_definition' ? member.childForFieldName(member.type === 'method_definition' ? 'name' : 'key') : null;
+  return key ? (stringValue(key) ?? key.text) : undefined;
 }

@@ -32,6 +32,10 @@ const TRANSPARENT_CALLS = new Set([
   'urlencode',
 ]);
 /** Methods of header mappings that read one header. */
+/** aiohttp's `app.router.add_post(path, handler)` and `web.post(path, handler)` register a request handler. */
+const AIOHTTP_ROUTE_ADDERS = new Set(['add_get', 'add_post', 'add_put', 'add_patch', 'add_delete', 'add_head', 'add_route', 'add_view']);
+const AIOHTTP_ROUTE_DEFS = new Set(['get', 'post', 'put', 'patch', 'delete', 'head', 'route', 'view']);
+const REQUEST_HEADER_GETTERS = new Set(['get_header', 'getheader', 'get_first_header', 'get_single_header']);
 const HEADER_GETTERS = new Set(['get', 'getlist', 'get_list', 'get_all', 'getone', 'getheader', 'get_header']);
 /** Methods of header mappings that return (part of) the mapping. */
 const HEADER_VIEWS = new Set(['items', 'copy', 'to_dict', 'values', 'mutablecopy', 'raw', 'multi_items']);
@@ -217,7 +221,8 @@ export class PythonEngine extends Engine {
       if (splat) summary.kwargs = index;
       if (outer.className && index === 0 && (pname === 'self' || pname === 'cls') && p.type === 'identifier') continue;
       // ASGI middleware: `async def __call__(self, scope, receive, send)`; `scope["headers"]` are the inbound headers.
-      frame.vars.set(pname, (pname === 'scope' && asgi) || (pname === 'event' && lambda) ? [source('request', p)] : verifier && index === 0 ? [source('cred', p)] : this.paramTaint(p, pname, index));
+      const handler = index === 0 && !outer.className && this.requestHandlers().has(name);
+      frame.vars.set(pname, (pname === 'scope' && asgi) || (pname === 'event' && lambda) || handler ? [source('request', p)] : verifier && index === 0 ? [source('cred', p)] : this.paramTaint(p, pname, index));
       // `connector: RAGFlowConnector`: calls on the parameter reach that class's methods.
       const cls = this.annotatedClass(p.childForFieldName('type'));
       if (cls) (frame.types ??= new Map()).set(pname, cls);
@@ -299,6 +304,8 @@ export class PythonEngine extends Engine {
       const real = dep?.returns.filter((t) => t.origin && !isPlaceholder(t)) ?? [];
       if (real.length) return hop(real, p, `parameter \`${name}\` = \`${def.text}\``);
     }
+    // Litestar injects the request's headers into a route handler's parameter called `headers`.
+    if (name === 'headers' && this.#litestarRoute(p)) return [source('headers', p)];
     const markers = [def, ...(annotation ? annotation.descendantsOfType('call') : [])].filter((c): c is Node => c?.type === 'call');
     for (const marker of markers) {
       const fn = marker.childForFieldName('function')?.text.split('.').pop() ?? '';
@@ -308,6 +315,9 @@ export class PythonEngine extends Engine {
       const alias = argList?.namedChildren.find((a) => a?.type === 'keyword_argument' && a.childForFieldName('name')?.text === 'alias');
       const headerName = stringValue(alias?.childForFieldName('value')) ?? name;
       // A header named like one that carries credentials; a query parameter or cookie named like a credential itself.
+      // Litestar: `key: Annotated[str, Parameter(header="X-API-Key")]`.
+      const litestarHeader = fn === 'Parameter' ? stringValue(argList?.namedChildren.find((a) => a?.type === 'keyword_argument' && a.childForFieldName('name')?.text === 'header')?.childForFieldName('value')) : undefined;
+      if (litestarHeader !== undefined && isCredentialHeader(litestarHeader)) return [source('cred', p)];
       if ((fn === 'Header' && isCredentialHeader(headerName)) || ((fn === 'Header' || fn === 'Cookie' || fn === 'Query') && isCredentialName(headerName))) return [source('cred', p)];
       if (fn === 'Depends' || fn === 'Security') {
         // `Depends(oauth2_scheme)`, or a dependency of this scan whose result is the credential (`Depends(get_token)`).
@@ -614,7 +624,11 @@ export class PythonEngine extends Engine {
       if (t.kind === 'request' && (attr === 'headers' || attr === 'META' || attr === 'cookies' || attr === 'COOKIES')) out = union(out, [derive(t, 'headers', node)]);
       // Query parameters are read like headers: Starlette `query_params`, Flask `args`, Django `GET`, aiohttp `query`.
       else if (t.kind === 'request' && QUERY_ATTRS.has(attr)) out = union(out, [derive(t, 'headers', node)]);
-      else if (t.kind === 'request' && (attr === 'auth' || attr === 'user')) out = union(out, [derive(t, 'tokenobj', node)]);
+      // `request.auth` is a token object (Starlette's credentials, DRF's token) or the raw header itself (Falcon's).
+      else if (t.kind === 'request' && attr === 'auth') out = union(out, [derive(t, 'tokenobj', node), derive(t, 'cred', node)]);
+      else if (t.kind === 'request' && attr === 'user') out = union(out, [derive(t, 'tokenobj', node)]);
+      // Sanic's `request.token`: the Authorization header's token.
+      else if (t.kind === 'request' && attr === 'token') out = union(out, [derive(t, 'cred', node)]);
       // The parsed Authorization header (Flask / Werkzeug `request.authorization`, Pyramid), a credential (or one with
       // its `.token` / `.password`).
       else if (t.kind === 'request' && attr === 'authorization') out = union(out, [derive(t, 'cred', node)]);
@@ -716,6 +730,66 @@ export class PythonEngine extends Engine {
       this.#stateNames.set(fn.startIndex, names);
     }
     return names;
+  }
+
+  /** Whether a parameter's function is a Litestar route handler (`@get(…)`, `@post(…)` from litestar). */
+  #litestarRoute(p: Node): boolean {
+    const decorated = p.parent?.parent?.parent;
+    if (decorated?.type !== 'decorated_definition') return false;
+    return decorated.children.some((d) => {
+      if (d?.type !== 'decorator') return false;
+      const expr = d.namedChildren[0];
+      const fn = expr?.type === 'call' ? expr.childForFieldName('function') : expr;
+      const r = fn ? this.resolve(fn.text.split('.')[0]!) : undefined;
+      return r?.kind === 'package' && r.module.split('.')[0] === 'litestar';
+    });
+  }
+
+  #handlers: Set<string> | undefined;
+  /**
+   * Functions this module hands the inbound request as their first argument, whatever they call it: aiohttp handlers
+   * (`app.router.add_post("/mcp", handle)`, `web.post("/mcp", handle)`, `@routes.post(…)` on a `web.RouteTableDef()`)
+   * and Sanic routes (`@app.post(…)` on a `Sanic(…)` or a Sanic `Blueprint(…)`). FastAPI and Flask routes are not: their
+   * parameters are path, query and body values.
+   */
+  requestHandlers(): ReadonlySet<string> {
+    if (this.#handlers) return this.#handlers;
+    const out = new Set<string>();
+    const routers = new Set<string>();
+    const root = this.ctx.tree.rootNode;
+    for (const stmt of root.namedChildren) {
+      const a = stmt?.type === 'expression_statement' ? stmt.namedChildren[0] : undefined;
+      const left = a?.type === 'assignment' ? a.childForFieldName('left') : undefined;
+      const right = a?.childForFieldName('right');
+      const ctor = right?.type === 'call' ? right.childForFieldName('function') : undefined;
+      const ctorName = ctor?.text.split('.').pop();
+      const pkg = ctor ? this.resolve(ctor.text.split('.')[0]!) : undefined;
+      const fromPkg = pkg?.kind === 'package' ? pkg.module.split('.')[0] : undefined;
+      if (left?.type === 'identifier' && ((ctorName === 'RouteTableDef' && fromPkg === 'aiohttp') || ((ctorName === 'Sanic' || ctorName === 'Blueprint') && fromPkg === 'sanic'))) routers.add(left.text);
+    }
+    for (const call of root.descendantsOfType('call')) {
+      const fn = call?.childForFieldName('function');
+      if (fn?.type !== 'attribute') continue;
+      const attr = fn.childForFieldName('attribute')?.text ?? '';
+      const receiver = fn.childForFieldName('object');
+      const r = receiver?.type === 'identifier' ? this.resolve(receiver.text) : undefined;
+      const web = r?.kind === 'package' && (r.module === 'aiohttp.web' || (r.module === 'aiohttp' && r.name === 'web'));
+      if (!AIOHTTP_ROUTE_ADDERS.has(attr) && !(web && AIOHTTP_ROUTE_DEFS.has(attr))) continue;
+      const handler = call!.childForFieldName('arguments')?.namedChildren.filter((a) => a && a.type !== 'keyword_argument' && a.type !== 'comment').at(-1);
+      if (handler?.type === 'identifier') out.add(handler.text);
+    }
+    for (const d of root.descendantsOfType('decorated_definition')) {
+      const def = d?.childForFieldName('definition');
+      const name = def?.type === 'function_definition' ? def.childForFieldName('name')?.text : undefined;
+      if (!name) continue;
+      for (const dec of d!.children.filter((c): c is Node => c?.type === 'decorator')) {
+        const expr = dec.namedChildren[0];
+        const fn = expr?.type === 'call' ? expr.childForFieldName('function') : expr;
+        const obj = fn?.type === 'attribute' ? fn.childForFieldName('object') : undefined;
+        if (obj?.type === 'identifier' && routers.has(obj.text)) out.add(name);
+      }
+    }
+    return (this.#handlers = out);
   }
 
   #depends: Map<string, string> | undefined;
@@ -878,8 +952,9 @@ export class PythonEngine extends Engine {
     const scope = name === 'Headers' ? keywords.get('scope') : undefined;
     if (scope) out = union(out, only(scope.taints, 'request').map((t) => derive(t, 'headers', node)));
     if (fn.type === 'attribute') {
-      // Falcon's / Bottle's / Tornado's request getters: `req.get_header("Authorization")`, `self.request.headers…`.
-      if (only(receiver, 'request').length && (name === 'get_header' || name === 'getheader')) {
+      // Falcon's / Bottle's / Tornado's / BlackSheep's request getters: `req.get_header("Authorization")`,
+      // `request.get_first_header(b"Authorization")`.
+      if (only(receiver, 'request').length && REQUEST_HEADER_GETTERS.has(name)) {
         const key = this.constString(argsNode?.namedChildren[0], frame);
         if (key === undefined || isCredentialHeader(key)) out = union(out, only(receiver, 'request').map((t) => derive(t, 'cred', node)));
       }
