@@ -302,6 +302,22 @@ export const REQUEST_TYPES: ReadonlySet<string> = new Set([
   'HttpRequest', 'WSGIRequest', 'ASGIRequest', 'web.Request', 'BaseRequest', 'RequestInfo',
 ]);
 
+/**
+ * Whether a type annotation says a parameter called `request` is something other than the inbound HTTP request: an
+ * outgoing request's configuration (`InternalAxiosRequestConfig`, `RequestInit`), a JSON-RPC message
+ * (`CallToolRequest`) or an API's request model (`WebhookRequest`, `CreateIssueRequest`). An annotation naming the
+ * framework's request, or the project's own extension of it (`AuthenticatedRequest`, `McpRequest`, `IRequest`), does not.
+ */
+export function namesOtherRequest(typeName: string | undefined): boolean {
+  if (!typeName || REQUEST_TYPES.has(typeName)) return false;
+  if (/(Config|Configuration|Options|Opts|Init|Params|Args|Input|Payload|Body|Data|Schema|Spec|Model|Dto|DTO)$/.test(typeName)) return true;
+  const m = /^([A-Za-z0-9_]*?)_?(Request|Req)$/.exec(typeName);
+  if (!m) return false;
+  const prefix = m[1]!;
+  return !INBOUND_PREFIX.test(prefix) && !/auth|user|session|tenant|context|ctx|principal|identity|scoped|verified|secure|protected|signed/i.test(prefix);
+}
+const INBOUND_PREFIX = /^(|I|Express|Fastify|Next|NextApi|Vercel|Hono|Koa|Http|HTTP|Incoming|Inbound|Server|Node|Raw|Web|Base|Custom|Extended|Typed|App|Mcp|MCP|Worker|Cf|Cloudflare|Api|API|Lambda|Gateway|Proxy|Wsgi|WSGI|Asgi|ASGI|Django|Flask|Starlette|Fast|Sanic|Aiohttp|Tornado|Falcon|Litestar|Enhanced|Augmented|Remix|Svelte|Astro|Nitro|H3|Bun|Deno|Router|Route|Itty|Elysia|Any|Generic|Plain|Platform|Edge|Middleware)$/;
+
 /** What a token exchange trades, or what it gets: words that make `exchange` in a name mean RFC 8693 or OAuth. */
 const EXCHANGED = new Set(['token', 'tokens', 'credential', 'credentials', 'cred', 'creds', 'code', 'grant', 'jwt', 'assertion', 'auth', 'downstream', 'upstream', 'access', 'subject', 'delegation', 'for']);
 

@@ -3,7 +3,7 @@ import { enclosingFunction, functionName, stringValue } from '../context.ts';
 import { indirectCallee } from '../imports.ts';
 import type { Node } from '../parser.ts';
 import {
-  typeOf, heldUnder, bodyCredential, tradesTokenInBody, AUTH_INFO_ATTRS, CHECKS_CREDENTIAL, HTTP_CONSTRUCTORS, MCP_CLIENT_TRANSPORTS, HTTP_METHOD_NAMES, NONE, REQUEST_ATTRS, REQUEST_NAMES, REQUEST_TYPES, TOKEN_ATTRS,
+  typeOf, heldUnder, bodyCredential, namesOtherRequest, tradesTokenInBody, AUTH_INFO_ATTRS, CHECKS_CREDENTIAL, HTTP_CONSTRUCTORS, MCP_CLIENT_TRANSPORTS, HTTP_METHOD_NAMES, NONE, REQUEST_ATTRS, REQUEST_NAMES, REQUEST_TYPES, TOKEN_ATTRS,
   boundToCredentialName, branch, carriesCredential, derive, looksUpByCredential, emptySummary, hop, mergeSummaries, isCredentialHeader, isCredentialName, isPlaceholder, isLocal, isSettingsBlob, isTokenExchangeName, lookup, TO_ISSUER, only, retag,
   extend, short, source, stepAt, union, words, type Frame, type Kind, type Summary, type Taint, type Taints,
 } from './core.ts';
@@ -474,7 +474,10 @@ export class JavaScriptEngine extends Engine {
     // `req` typed with a plain object type of this file (`req: UpstashRequest` where `type UpstashRequest = { … }`) is
     // an outgoing request description, not the inbound request: the name alone does not make it one.
     // …nor is one typed as headers (`incoming: http.IncomingHttpHeaders`): it is what its callers pass.
-    if (name && REQUEST_NAMES.has(name) && !(typeName && this.#plainLocalTypes().has(typeName)) && !HEADERS_TYPE.test(p.childForFieldName('type')?.text ?? '') && !describesOutgoing(name, p)) return [source('request', p)];
+    // …nor one typed as another kind of request (`request: InternalAxiosRequestConfig`, `request: WebhookRequest`), nor
+    // the request an HTTP client's hook is handed (it is the one about to be sent).
+    const hook = fnNode && index === 0 && isRequestHook(fnNode);
+    if (name && REQUEST_NAMES.has(name) && !(typeName && this.#plainLocalTypes().has(typeName)) && !HEADERS_TYPE.test(p.childForFieldName('type')?.text ?? '') && !describesOutgoing(name, p) && !namesOtherRequest(typeName) && !hook) return [source('request', p)];
     if (name && AUTH_INFO_ATTRS.has(name)) return [source('tokenobj', p)];
     if (typeName === 'AuthInfo' || /\bAuthInfo\b/.test(p.childForFieldName('type')?.text ?? '')) return [source('tokenobj', p)];
     const placeholder: Taint = { kind: 'cred', param: index, owner: this.currentSummary, path: [stepAt(p, `parameter \`${name ?? pattern.text}\``)] };

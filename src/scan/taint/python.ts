@@ -3,7 +3,7 @@ import { stringValue } from '../context.ts';
 import { qualify } from '../imports.ts';
 import type { Node } from '../parser.ts';
 import {
-  AUTH_INFO_ATTRS, HTTP_CONSTRUCTORS, MCP_CLIENT_TRANSPORTS, HTTP_METHOD_NAMES, NONE, REQUEST_ATTRS, REQUEST_NAMES, REQUEST_TYPES, TOKEN_ATTRS,
+  namesOtherRequest, AUTH_INFO_ATTRS, HTTP_CONSTRUCTORS, MCP_CLIENT_TRANSPORTS, HTTP_METHOD_NAMES, NONE, REQUEST_ATTRS, REQUEST_NAMES, REQUEST_TYPES, TOKEN_ATTRS,
   boundToCredentialName, branch, carriesCredential, derive, looksUpByCredential, heldUnder, hop, isCredentialHeader, isCredentialName, isPlaceholder, isLocal, isSettingsBlob, isTokenExchangeName, lookup, TO_ISSUER, only, retag, short, source, stepAt, typeOf,
   bodyCredential, tradesTokenInBody, union, type Frame, type Summary, type Taints,
 } from './core.ts';
@@ -293,7 +293,8 @@ export class PythonEngine extends Engine {
   paramTaint(p: Node, name: string, index: number): Taints {
     const type = p.childForFieldName('type')?.text.split('.').pop();
     const def = p.childForFieldName('value');
-    if (REQUEST_NAMES.has(name) || (type && REQUEST_TYPES.has(type))) return [source('request', p)];
+    // A parameter called `request` annotated with an API model (`request: CreateIssueRequest`) is a request body.
+    if ((REQUEST_NAMES.has(name) && !namesOtherRequest(type)) || (type && REQUEST_TYPES.has(type))) return [source('request', p)];
     if (type === 'HTTPAuthorizationCredentials' || (type === 'AccessToken' && !this.behindTokenProxy())) return [source('tokenobj', p)];
     // FastAPI markers, as a default or inside `Annotated[str, Header()]`.
     const annotation = p.childForFieldName('type');
