@@ -197,6 +197,11 @@ export class JavaScriptEngine extends Engine {
     if (d.parent?.type === 'lexical_declaration' && name.type === 'identifier') frame.vars.delete(name.text);
     if (!value) {
       if (name.type === 'identifier') frame.locals.add(name.text);
+      // `let mcpHandler: StreamableServer;` at module level, assigned in a start-up function and exported: calls on
+      // it (here or where it is imported) reach that class's methods.
+      const typeName = typeText(d.childForFieldName('type'));
+      const cls = frame === this.#module && name.type === 'identifier' && typeName && /^[A-Z]/.test(typeName) ? (this.classesWithMembers.has(typeName) ? typeName : this.importedKey(this.resolve(typeName))) : undefined;
+      if (cls) (frame.types ??= new Map()).set(name.text, cls);
       return;
     }
     const v = unwrap(value);
@@ -1310,6 +1315,16 @@ export class JavaScriptEngine extends Engine {
 
   storageCall(node: Node, name: string, receiverNode: Node, argNodes: Node[], args: Taints[], frame: Frame): Taints {
     const recv = unwrap(receiverNode);
+    // A collection kept in a field (`this.sessions.set(id, { bearerAuth })`, later `this.sessions.get(id)?.bearerAuth`):
+    // what is put in is what the class's methods take out.
+    const field = memberPath(recv);
+    if (frame.className && field?.root === 'this' && field.names.length === 1 && COLLECTION_CALLS.has(name)) {
+      const key = `${this.file}#${frame.className}.${field.names[0]}[]`;
+      const label = `\`this.${field.names[0]}\``;
+      const put = name === 'set' ? args[1] : name === 'get' ? undefined : args[0];
+      if (put?.length) this.writeStore(key, hop(put, node, `stored in ${label}`), node, label);
+      if (name === 'get' && args.length === 1) return this.readStore(key, node, label);
+    }
     if (recv.type === 'identifier' && this.sharedHolder(recv.text, frame)) {
       const key = `${this.storeKey(recv.text)}()`;
       const label = `async-local storage \`${recv.text}\``;
@@ -1480,7 +1495,9 @@ export class JavaScriptEngine extends Engine {
     // `fetchProtectedResource(config, token, url, 'GET')`): the token argument is sent.
     const presents = OAUTH_RESOURCE_FUNCTIONS.has(name) ? OAUTH_RESOURCE_CALLS.get(`${this.calleePackage(node) ?? ''}:${name}`) : undefined;
     if (presents !== undefined) return this.reportSink(frame, argNodes[presents] ?? node, only(args[presents] ?? NONE, 'cred'), `the access token of \`${calleeText(node)}\` (sent as a bearer token)`);
-    const receiverIsClient = !!receiverNode && (this.clients.has(receiverNode.text) || this.clients.has(memberPath(receiverNode)?.root ?? ''));
+    // …or the client itself called (`apiClient(config)` on an `axios.create(…)` instance).
+    const calledClient = !receiverNode && node.type === 'call_expression' && unwrap(node.childForFieldName('function')!).type === 'identifier' && this.clients.has(name);
+    const receiverIsClient = calledClient || (!!receiverNode && (this.clients.has(receiverNode.text) || this.clients.has(memberPath(receiverNode)?.root ?? '')));
     const httpish = HTTP_METHOD_NAMES.has(name) || HTTP_CONSTRUCTORS.has(name) || name === 'axios' || name === 'got' || name === 'ky' || receiverIsClient ||
       (name === 'proxy' && this.isHttpCall(node, name));
     // `url.searchParams.set('access_token', tok)`: the credential travels in the query string.
@@ -1616,6 +1633,8 @@ const SCHEMA_PARSERS = new Set(['safeParse', 'parseAsync', 'safeParseAsync']);
 
 const ARRAY_MAPPERS = new Set(['map', 'flatMap', 'reduce']);
 /** Array methods whose callback's first parameter is an element. */
+/** Calls that put an element into a Map, Set or array, or take one out (`get`). */
+const COLLECTION_CALLS = new Set(['set', 'get', 'push', 'add', 'unshift']);
 const ELEMENT_CALLBACKS = new Set(['forEach', 'map', 'flatMap', 'filter', 'find', 'findLast', 'some', 'every']);
 /** Calls that pick one element of a collection. */
 const ELEMENT_PICKERS = new Set(['find', 'findLast', 'at', 'get']);
@@ -1656,6 +1675,11 @@ const NOT_CLIENT_PACKAGES = new Set([
   'express', 'hono', 'fastify', 'koa', 'next', 'zod', 'jsonwebtoken', 'jose', 'jwks-rsa', 'axios', 'got', 'ky', 'undici',
   'node-fetch', 'cross-fetch', 'http', 'https', 'crypto', 'url', 'events', 'stream', 'buffer', 'util', 'fs', 'path',
   'async_hooks', 'fastmcp', 'mcp-handler', 'agents', 'openid-client', 'oauth4webapi', '@cloudflare/workers-oauth-provider',
+  // Authorization servers and token verifiers: they check the request's credential here (`new OAuthRequest(req)` for
+  // `oauth.authenticate`), they do not send it.
+  '@node-oauth/oauth2-server', 'oauth2-server', 'express-oauth-server', 'oidc-provider', 'passport', 'passport-http-bearer',
+  'passport-jwt', 'express-jwt', 'express-oauth2-jwt-bearer', 'jwt-decode', '@auth/core', 'next-auth', 'better-auth',
+  '@clerk/backend', '@clerk/express', '@clerk/nextjs', 'firebase-admin', '@supabase/auth-js', 'aws-jwt-verify',
 ]);
 
 const OPTION_BAG_WORDS = new Set(['options', 'opts', 'config', 'configuration', 'settings', 'params', 'props', 'security']);
