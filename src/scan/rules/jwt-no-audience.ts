@@ -99,6 +99,10 @@ export function checkJwtNoAudience(ctx: FileContext, imports: Imports): JwtFindi
     const name = functionName(fn)!;
     out.push({ finding: makeFinding(ctx, JWT_RULE, 'error', fn.childForFieldName('name') ?? fn, `\`${name}\` verifies a JWT by hand (splits it, checks the signature, reads the claims) without checking its \`aud\` claim: a token issued for any audience is accepted.`, 'Use a JWT library with an audience (`jwtVerify(token, key, { audience })`, `jwt.decode(token, key, audience=…)`), or compare `aud` with this server\'s resource URI before accepting the token.') });
   }
+  for (const fn of unsignedVerifiers(ctx)) {
+    const name = functionName(fn)!;
+    out.push({ finding: makeFinding(ctx, JWT_RULE, 'error', fn.childForFieldName('name') ?? fn, `\`${name}\` accepts a JWT by decoding its payload and checking its expiry, with neither its signature nor its \`aud\` claim checked: anyone can write a token it accepts.`, 'Verify the token with a JWT library against the issuer\'s keys and this server\'s audience (`jwtVerify(token, JWKS, { issuer, audience })`, `jwt.decode(token, key, audience=…)`).') });
+  }
   return out;
 }
 
@@ -163,6 +167,27 @@ function handRolledVerifiers(ctx: FileContext): Node[] {
     return has(SPLITS) && has(THREE_PARTS) && has(PARSES) && has(SIGNATURE) && !texts.some(checksAudienceInCode);
   });
 }
+
+/**
+ * Functions named for verifying a token (`verifyAccessJWT`, `validate_token`) that split it at its dots, decode the
+ * payload (`JSON.parse(atob(parts[1]))`) and check its expiry, but compute no signature and read no `aud`: the claims
+ * are whatever the caller wrote. (A helper that only reads `exp`, such as `isTokenExpired`, is not named for verifying.)
+ */
+function unsignedVerifiers(ctx: FileContext): Node[] {
+  if (!SPLITS.test(ctx.source) || !EXPIRY.test(ctx.source)) return [];
+  const fns = descendants(ctx.tree.rootNode, FUNCTION_TYPES);
+  return fns.filter((fn) => {
+    const name = functionName(fn);
+    if (!name || !/jwt|token|assertion/i.test(name) || !/verify|validate|authenticate/i.test(name) || LIBRARY_VERIFY.test(fn.text)) return false;
+    const texts = [fn.text, ...sameFileCallees(fn, fns).map((f) => f.text)];
+    const has = (re: RegExp) => texts.some((t) => re.test(t));
+    return has(SPLITS) && has(PAYLOAD_DECODE) && has(EXPIRY) && !has(SIGNATURE) && !has(LIBRARY_VERIFY) && !texts.some(checksAudienceInCode);
+  });
+}
+/** The payload decoded from base64url text. */
+const PAYLOAD_DECODE = /\batob\(|Buffer\.from\([^)]*['"]base64(url)?['"]|b64decode|base64url\.decode|decodeBase64/;
+/** The expiry claim read. */
+const EXPIRY = /\.exp\b|\[\s*['"]exp['"]\s*\]|get\(\s*['"]exp['"]/;
 
 // ---- Python ----
 

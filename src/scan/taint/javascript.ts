@@ -1201,6 +1201,16 @@ export class JavaScriptEngine extends Engine {
     return out;
   }
 
+  /** Whether a call starts a child process: Node's child_process, execa / cross-spawn, Deno and Bun, the MCP SDK's stdio client. */
+  #spawns(node: Node, name: string, receiverNode: Node | undefined): boolean {
+    if (receiverNode?.text === 'Deno' && name === 'Command' && node.type === 'new_expression') return true;
+    if (receiverNode?.text === 'Bun' && (name === 'spawn' || name === 'spawnSync')) return true;
+    if (name === 'StdioClientTransport') return true;
+    const mod = this.calleeModule(node)?.replace(/^node:/, '');
+    if (mod === 'child_process') return CHILD_PROCESS_CALLS.has(name);
+    return mod === 'execa' || mod === 'cross-spawn' || mod === 'tinyexec';
+  }
+
   /** The handler function of a server call that hands it the inbound request as its first argument, if `call` is one. */
   #serverHandler(name: string, receiverNode: Node | undefined, argNodes: Node[]): Node | undefined {
     const fnArg = (n: Node | undefined): Node | undefined => (n && FUNCTIONS.has(unwrap(n).type) ? unwrap(n) : undefined);
@@ -1493,6 +1503,21 @@ export class JavaScriptEngine extends Engine {
     if ((this.fetchAliases.has(calleeText(node)) || this.#callsTypedFetch(node, name)) && name !== 'fetch') return this.sinks(node, 'fetch', undefined, argNodes, args, frame);
     // OAuth libraries' calls that present an access token to a resource (`fetchUserInfo(config, token, sub)`,
     // `fetchProtectedResource(config, token, url, 'GET')`): the token argument is sent.
+    // A child process given the credential in its environment: a spawned CLI or a stdio MCP server
+    // (`spawn(cmd, args, { env })`, `new Deno.Command(cmd, { env })`, `new StdioClientTransport({ command, env })`)
+    // calls its API with it.
+    if (this.#spawns(node, name, receiverNode)) {
+      for (const a of argNodes) {
+        const options = objectLiteralOf(a);
+        for (const member of options?.namedChildren ?? []) {
+          if (propertyKey(member) !== 'env') continue;
+          const value = member!.type === 'pair' ? this.eval(member!.childForFieldName('value')!, frame) : lookup(frame, 'env') ?? NONE;
+          const inside = member!.startIndex >= node.startIndex && member!.endIndex <= node.endIndex;
+          this.reportSink(frame, inside ? member! : node, retag(carriesCredential(value), 'cred'), `the environment of a child process (\`${calleeText(node)}\`)`);
+        }
+      }
+      return;
+    }
     const presents = OAUTH_RESOURCE_FUNCTIONS.has(name) ? OAUTH_RESOURCE_CALLS.get(`${this.calleePackage(node) ?? ''}:${name}`) : undefined;
     if (presents !== undefined) return this.reportSink(frame, argNodes[presents] ?? node, only(args[presents] ?? NONE, 'cred'), `the access token of \`${calleeText(node)}\` (sent as a bearer token)`);
     // …or the client itself called (`apiClient(config)` on an `axios.create(…)` instance).
@@ -1635,6 +1660,7 @@ const ARRAY_MAPPERS = new Set(['map', 'flatMap', 'reduce']);
 /** Array methods whose callback's first parameter is an element. */
 /** Calls that put an element into a Map, Set or array, or take one out (`get`). */
 const COLLECTION_CALLS = new Set(['set', 'get', 'push', 'add', 'unshift']);
+const CHILD_PROCESS_CALLS = new Set(['spawn', 'spawnSync', 'exec', 'execSync', 'execFile', 'execFileSync', 'fork']);
 const ELEMENT_CALLBACKS = new Set(['forEach', 'map', 'flatMap', 'filter', 'find', 'findLast', 'some', 'every']);
 /** Calls that pick one element of a collection. */
 const ELEMENT_PICKERS = new Set(['find', 'findLast', 'at', 'get']);

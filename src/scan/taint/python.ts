@@ -1294,7 +1294,8 @@ export class PythonEngine extends Engine {
     }
     // A child process given the credential in its environment (`subprocess.run(["gh", …], env=environ | {"GH_TOKEN":
     // tok})`, or in the `**kwargs` a wrapper passes on): the program it runs (a CLI) calls its API with it.
-    if (SPAWNS.test(qualified)) {
+    // …also a stdio MCP server the proxy starts (`StdioServerParameters(command=…, env={"API_KEY": tok})`).
+    if (SPAWNS.test(qualified) || name === 'StdioServerParameters') {
       const env = keywords.get('env');
       if (env) this.reportSink(frame, env.node, retag(carriesCredential(env.taints), 'cred'), `the environment of a child process (\`${shortCallee(fn)}\`)`);
       for (const s of splats) this.reportSink(frame, s.node, retag(carriesCredential(s.taints), 'cred'), `the environment or options of a child process (\`${shortCallee(fn)}\`)`);
