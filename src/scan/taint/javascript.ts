@@ -689,6 +689,16 @@ export class JavaScriptEngine extends Engine {
   // ---- expressions ----
 
   eval(node: Node, frame: Frame): Taints {
+    // `delete headers.authorization` (also `delete headers[h]` for each name of a deny list) on a copy of the inbound
+    // headers: what remains is not the caller's credential.
+    if (node.type === 'unary_expression' && node.childForFieldName('operator')?.text === 'delete') {
+      const target = node.childForFieldName('argument');
+      const obj = target?.type === 'member_expression' || target?.type === 'subscript_expression' ? target.childForFieldName('object') : undefined;
+      const key = target?.type === 'member_expression' ? target.childForFieldName('property') : target?.childForFieldName('index');
+      const named = target?.type === 'member_expression' ? STRIPPED_CREDENTIAL.test(key?.text ?? '') : !!target && this.#removesCredential(key, target);
+      if (obj?.type === 'identifier' && named && lookup(frame, obj.text)) stripHeaders(frame, obj.text);
+      return NONE;
+    }
     switch (node.type) {
       case 'identifier':
       case 'shorthand_property_identifier': {
@@ -1034,9 +1044,8 @@ export class JavaScriptEngine extends Engine {
       if (name === 'concat' || name === 'join') for (const a of args) out = union(out, retag(carriesCredential(a), 'cred'));
       // `headers.set('Authorization', tok)` on a Headers object being built here taints it.
       // `headers.delete('authorization')` on a copy of the inbound headers: what remains is not the caller's credential.
-      if (name === 'delete' && receiverNode?.type === 'identifier' && STRIPPED_CREDENTIAL.test(stringValue(argNodes[0]) ?? '') && lookup(frame, receiverNode.text)) {
-        const f = holder(frame, receiverNode.text);
-        f.vars.set(receiverNode.text, (f.vars.get(receiverNode.text) ?? NONE).filter((t) => !(t.kind === 'headers' && t.origin && !t.holders?.length && !t.keyed)));
+      if (name === 'delete' && receiverNode?.type === 'identifier' && this.#removesCredential(argNodes[0], node) && lookup(frame, receiverNode.text)) {
+        stripHeaders(frame, receiverNode.text);
       }
       if (HEADER_SETTERS.has(name) && args[1]) {
         const path = memberPath(receiverNode);
@@ -1199,6 +1208,27 @@ export class JavaScriptEngine extends Engine {
       }
     }
     return out;
+  }
+
+  /**
+   * A key that names the Authorization header: a string, a case change of one (`h.toLowerCase()`), or the variable of
+   * a loop over a list of names that includes it (`for (const h of HOP_BY_HOP) headers.delete(h)`).
+   */
+  #removesCredential(key: Node | null | undefined, at: Node): boolean {
+    let k = key ? unwrap(key) : undefined;
+    while (k?.type === 'call_expression' && /^(toLowerCase|toUpperCase|trim)$/.test(calleeName(k) ?? '')) {
+      const fn = unwrap(k.childForFieldName('function')!);
+      k = fn.type === 'member_expression' ? unwrap(fn.childForFieldName('object')!) : undefined;
+    }
+    const text = k ? stringValue(k) : undefined;
+    if (text !== undefined) return STRIPPED_CREDENTIAL.test(text);
+    if (k?.type !== 'identifier') return false;
+    for (let n: Node | null = at.parent; n && !FUNCTIONS.has(n.type); n = n.parent) {
+      if (n.type !== 'for_in_statement' || n.childForFieldName('left')?.text !== k.text) continue;
+      const list = objectOrArrayOf(n.childForFieldName('right'));
+      return !!list?.namedChildren.some((c) => STRIPPED_CREDENTIAL.test((c && stringValue(c)) ?? ''));
+    }
+    return false;
   }
 
   /** Whether a call starts a child process: Node's child_process, execa / cross-spawn, Deno and Bun, the MCP SDK's stdio client. */
@@ -1912,4 +1942,24 @@ function propertyKey(member: Node | null): string | undefined {
   if (member.type === 'object_assignment_pattern') return member.childForFieldName('left')?.text;
   const key = member.type === 'pair' || member.type === 'pair_pattern' || member.type === 'method_definition' ? member.childForFieldName(member.type === 'method_definition' ? 'name' : 'key') : null;
   return key ? (stringValue(key) ?? key.text) : undefined;
+}
+
+/** What remains of a copy of the inbound headers once the Authorization header is removed from it. */
+function stripHeaders(frame: Frame, name: string): void {
+  const f = holder(frame, name);
+  f.vars.set(name, (f.vars.get(name) ?? NONE).filter((t) => !(t.kind === 'headers' && t.origin && !t.holders?.length && !t.keyed)));
+}
+
+/** An array literal, directly or through a `const` declared earlier in the function or the module (`const HOP = [...]`). */
+function objectOrArrayOf(node: Node | null | undefined): Node | undefined {
+  const n = node ? unwrap(node) : undefined;
+  if (n?.type === 'array') return n;
+  if (n?.type !== 'identifier') return undefined;
+  for (let scope: Node | null = n.parent; scope; scope = scope.parent) {
+    if (!FUNCTIONS.has(scope.type) && scope.type !== 'program') continue;
+    const decl = scope.descendantsOfType('variable_declarator').find((d) => d?.childForFieldName('name')?.text === n.text && d.startIndex < n.startIndex);
+    const value = decl?.childForFieldName('value');
+    if (value) return unwrap(value).type === 'array' ? unwrap(value) : undefined;
+  }
+  return undefined;
 }

@@ -36,7 +36,8 @@ const TRANSPARENT_CALLS = new Set([
 const AIOHTTP_ROUTE_ADDERS = new Set(['add_get', 'add_post', 'add_put', 'add_patch', 'add_delete', 'add_head', 'add_route', 'add_view']);
 const AIOHTTP_ROUTE_DEFS = new Set(['get', 'post', 'put', 'patch', 'delete', 'head', 'route', 'view']);
 const REQUEST_HEADER_GETTERS = new Set(['get_header', 'getheader', 'get_first_header', 'get_single_header']);
-const HEADER_GETTERS = new Set(['get', 'getlist', 'get_list', 'get_all', 'getone', 'getheader', 'get_header']);
+const CASE_CHANGES = new Set(['lower', 'upper', 'title', 'casefold', 'strip']);
+const HEADER_GETTERS = new Set(['get', 'pop', 'getlist', 'get_list', 'get_all', 'getone', 'getheader', 'get_header']);
 /** Methods of header mappings that return (part of) the mapping. */
 const HEADER_VIEWS = new Set(['items', 'copy', 'to_dict', 'values', 'mutablecopy', 'raw', 'multi_items']);
 
@@ -148,6 +149,14 @@ export class PythonEngine extends Engine {
         }
         const body = node.childForFieldName('body');
         if (body) this.block(body, frame);
+        return;
+      }
+      case 'delete_statement': {
+        // `del headers["authorization"]` on a copy of the inbound headers: what remains is not the caller's credential.
+        for (const target of node.namedChildren.flatMap((c) => (c?.type === 'expression_list' ? c.namedChildren : [c]))) {
+          const obj = target?.type === 'subscript' ? target.childForFieldName('value') : undefined;
+          if (obj?.type === 'identifier' && this.removesCredential(target!.childForFieldName('subscript'), target!)) stripHeaders(frame, obj.text);
+        }
         return;
       }
       case 'for_statement': {
@@ -685,12 +694,37 @@ export class PythonEngine extends Engine {
     return false;
   }
 
-  /** The strings of a collection literal, directly, wrapped in `frozenset(…)`/`set(…)`, or through a module constant. */
-  stringCollection(node: Node | null | undefined): string[] | undefined {
+  /**
+   * A key that names the Authorization header: a string (`"authorization"`), a case change of one (`h.lower()`), or the
+   * variable of a loop over a collection of names that includes it (`for h in HOP_BY_HOP: headers.pop(h, None)`).
+   */
+  removesCredential(key: Node | null | undefined, at: Node): boolean {
+    let k = key;
+    while (k?.type === 'call' && k.childForFieldName('function')?.type === 'attribute' && CASE_CHANGES.has(k.childForFieldName('function')!.childForFieldName('attribute')?.text ?? '')) {
+      k = k.childForFieldName('function')!.childForFieldName('object');
+    }
+    const text = stringValue(k);
+    if (text !== undefined) return /^authorization$/i.test(text);
+    if (k?.type !== 'identifier') return false;
+    for (let n: Node | null = at.parent; n && n.type !== 'function_definition'; n = n.parent) {
+      if (n.type === 'for_statement' && n.childForFieldName('left')?.text === k.text) {
+        return (this.stringCollection(n.childForFieldName('right'), n) ?? []).some((h) => /^authorization$/i.test(h));
+      }
+    }
+    return false;
+  }
+
+  /**
+   * The strings of a collection literal, directly, wrapped in `frozenset(…)`/`set(…)`, through a module constant, or
+   * through a variable assigned earlier in the function around `at`.
+   */
+  stringCollection(node: Node | null | undefined, at?: Node): string[] | undefined {
     let n = node;
     if (n?.type === 'identifier') {
       const name = n.text;
-      const a = this.ctx.tree.rootNode.namedChildren.map((st) => (st?.type === 'expression_statement' ? st.namedChildren[0] : undefined))
+      const fn = at ? enclosingDef(at) : undefined;
+      const scopes = [...(fn ? [fn.childForFieldName('body')] : []), this.ctx.tree.rootNode];
+      const a = scopes.flatMap((scope) => scope?.namedChildren ?? []).map((st) => (st?.type === 'expression_statement' ? st.namedChildren[0] : undefined))
         .find((x) => x?.type === 'assignment' && x.childForFieldName('left')?.text === name);
       n = a?.childForFieldName('right');
     }
@@ -875,6 +909,8 @@ export class PythonEngine extends Engine {
     }
 
     // `client.get(path, headers=h)` on an object of a class of the scan: its method (summarised) decides, not the name.
+    // `headers.pop("authorization", None)` (also for each name of a deny list) on a copy of the inbound headers.
+    if (fn.type === 'attribute' && name === 'pop' && receiverNode?.type === 'identifier' && this.removesCredential(argsNode?.namedChildren[0], node)) stripHeaders(frame, receiverNode.text);
     const scannedMethod = fn.type === 'attribute' && HTTP_METHOD_NAMES.has(name) && !!this.calleeSummary(fn, name, receiverNode, frame);
     if (!scannedMethod) this.sinks(node, fn, name, qualified, receiverNode, positional, keywords, splats, frame);
     // `os.environ.get("API_TOKEN")` / `os.getenv("API_TOKEN")`: what the process set there earlier, if anything.
@@ -1554,3 +1590,19 @@ const CREDENTIAL_PROVIDER_FIELD = /token|auth|credential|api_?key|secret|bearer|
 
 /** Functions that call the function they are given and return its result (`asyncio.to_thread(fn, …)`). */
 const RUNS_ITS_ARGUMENT = new Set(['to_thread', 'run_sync', 'run_in_executor']);
+
+/** The function definition around a node, if any. */
+function enclosingDef(node: Node): Node | undefined {
+  for (let n: Node | null = node.parent; n; n = n.parent) if (n.type === 'function_definition') return n;
+  return undefined;
+}
+
+/** What remains of a copy of the inbound headers once the Authorization header is removed from it. */
+function stripHeaders(frame: Frame, name: string): void {
+  for (let f: Frame | undefined = frame; f; f = f.parent) {
+    const held = f.vars.get(name);
+    if (!held) continue;
+    f.vars.set(name, held.filter((t) => !(t.kind === 'headers' && t.origin && !t.holders?.length && !t.keyed)));
+    return;
+  }
+}
