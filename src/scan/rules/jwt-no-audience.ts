@@ -562,8 +562,11 @@ function verifiedWithAudienceAfter(call: Node): boolean {
   const fn = enclosingFunction(call);
   if (!fn) return false;
   const name = call.childForFieldName('function')?.text;
+  // …or verified after it with the audience compared by hand in the function (`"verify_aud": False`, then
+  // `if claims["aud"] not in expected`): the first decode only peeked at the issuer to pick the key.
+  const byHand = checksAudienceInCode(fn.text);
   return descendants(fn, new Set(['call'])).some((c) => c.startIndex > call.startIndex && c.childForFieldName('function')?.text === name &&
-    audienceKeyword(c) === true && !/verify_signature["']\s*:\s*False/.test(c.text));
+    (audienceKeyword(c) === true || byHand) && !/verify_signature["']\s*:\s*False/.test(c.text));
 }
 
 /** A Python call's `audience=` keyword: true when given a value, false when given `None`, undefined when absent. */

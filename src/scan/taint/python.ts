@@ -767,6 +767,15 @@ export class PythonEngine extends Engine {
     return names;
   }
 
+  /** `get_access_token()` as FastMCP / the MCP SDK define it: a function (imported or `dependencies.get_access_token`), no arguments. */
+  isFastmcpAccessToken(fn: Node, args: Node | null | undefined): boolean {
+    if (args?.namedChildren.some((a) => a && a.type !== 'comment')) return false;
+    if (fn.type === 'identifier') return true;
+    const root = fn.text.split('.')[0]!;
+    const r = this.resolve(root);
+    return r?.kind === 'package' && /^(fastmcp|mcp)(\.|$)/.test(r.module);
+  }
+
   /** Whether a parameter's function is a Litestar route handler (`@get(…)`, `@post(…)` from litestar). */
   #litestarRoute(p: Node): boolean {
     const decorated = p.parent?.parent?.parent;
@@ -978,7 +987,9 @@ export class PythonEngine extends Engine {
     if (name === 'get_http_headers' || original === 'get_http_headers') return [source('headers', node)];
     if (name === 'get_http_request' || original === 'get_http_request') return [source('request', node)];
     // FastMCP's `get_access_token()`, unless the project defines its own of that name (then its summary applies).
-    if (name === 'get_access_token' && !this.calleeSummary(fn, name, receiverNode, frame)) return this.behindTokenProxy() ? NONE : [source('tokenobj', node)];
+    // A method of that name on another object (PyGithub's `integration.get_access_token(installation_id)`, an OAuth
+    // client's) gets a token of the server's own; FastMCP's is a function, called without arguments.
+    if (name === 'get_access_token' && this.isFastmcpAccessToken(fn, argsNode) && !this.calleeSummary(fn, name, receiverNode, frame)) return this.behindTokenProxy() ? NONE : [source('tokenobj', node)];
     const args = positional;
     let out: Taints = fromEnv;
     // The default of a lookup is what it gives when the key is missing: `os.getenv("TOKEN", tok)`, `d.get(k, tok)`.
