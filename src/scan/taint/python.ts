@@ -54,8 +54,11 @@ function positionalNodes(call: Node): Node[] {
 /** Names of functions that send a request (`http_request`, `make_api_call`, `send_query`, `post_json`). */
 const REQUEST_FUNCTION = /request|fetch|call|send|http|^(get|post|put|patch|delete)|api|query/i;
 
-/** Calls that check a credential rather than use it (`verify_oauth2_token(token=…)`, `validate_access_token`). */
-const VERIFYING = /verify|validate|introspect|decode|check|compare|hash/i;
+/**
+ * Calls that judge, count or record a credential rather than use it (`verify_oauth2_token(token=…)`,
+ * `enforce_api_key_auth_failure(request)`, `rate_limit_key`, `audit_api_key_use`).
+ */
+const VERIFYING = /verify|validate|introspect|decode|check|compare|hash|enforce|rate_?limit|audit|fingerprint/i;
 
 const CLIENT_MODULES = new Set(['requests', 'httpx', 'aiohttp', 'urllib', 'urllib3', 'http']);
 
