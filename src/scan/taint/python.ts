@@ -630,6 +630,14 @@ export class PythonEngine extends Engine {
     }
     const cell = this.storeCell(objNode, attr, frame);
     if (cell) out = union(out, this.readStore(cell.key, node, cell.label, cell.guess));
+    // `state.value` on an instance of a record class of this file (a dataclass built as `_Valid(value=raw)`), known by
+    // construction, a factory, an annotation or an `isinstance` check around the read: what that field was given.
+    const cls = objNode.type === 'identifier' && objNode.text !== 'self' ? typeOf(frame, objNode.text) ?? narrowedClass(objNode) : undefined;
+    for (const c of cls?.split('|') ?? []) {
+      if (c.includes('#') || !this.recordClasses().has(c)) continue;
+      out = union(out, hop((this.attrs.get(`${c}.${attr}`) ?? NONE).filter((t) => t.origin), node, `read \`${objNode.text}.${attr}\``));
+      out = union(out, this.readStore(`${this.file}#${c}.${attr}`, node, `\`${c}.${attr}\``));
+    }
     const obj = this.eval(objNode, frame);
     if (REQUEST_ATTRS.has(attr)) out = union(out, [source('request', node)]);
     if (AUTH_INFO_ATTRS.has(attr)) out = union(out, [source('tokenobj', node)]);
@@ -790,6 +798,21 @@ export class PythonEngine extends Engine {
       const r = fn ? this.resolve(fn.text.split('.')[0]!) : undefined;
       return r?.kind === 'package' && r.module.split('.')[0] === 'litestar';
     });
+  }
+
+  #records: Set<string> | undefined;
+  /** Classes of this file declared as records: `@dataclass`, `@attr.s` / `@define`, `NamedTuple`, `TypedDict`, pydantic `BaseModel`. */
+  recordClasses(): ReadonlySet<string> {
+    if (this.#records) return this.#records;
+    const out = new Set<string>();
+    for (const c of this.ctx.tree.rootNode.descendantsOfType('class_definition')) {
+      const name = c?.childForFieldName('name')?.text;
+      if (!name) continue;
+      const decorators = c!.parent?.type === 'decorated_definition' ? c!.parent.children.filter((d) => d?.type === 'decorator').map((d) => d!.text) : [];
+      const bases = c!.childForFieldName('superclasses')?.text ?? '';
+      if (decorators.some((d) => /\b(dataclass|attr\.s|attrs|define|frozen)\b/.test(d)) || /\b(NamedTuple|BaseModel|TypedDict)\b/.test(bases)) out.add(name);
+    }
+    return (this.#records = out);
   }
 
   #handlers: Set<string> | undefined;
@@ -1148,6 +1171,9 @@ export class PythonEngine extends Engine {
         for (const [key, params] of this.ctorAttrs) {
           if (!key.startsWith(`${cls}.`)) continue;
           for (const p of params) for (const a of carriesCredential(ctorArgs[p.param!] ?? [])) if (a.origin) this.addAttr(key, [{ ...a, kind: p.kind, path: hop([a], node, `passed to \`${callee}\``)[0]!.path }]);
+          // …and for instances read outside the class (`state.value`), also what a caller's argument gives the field
+          // when it is built in a helper from its parameter (`def normalize(raw): return Supplied(value=raw.strip())`).
+          if (this.recordClasses().has(cls)) for (const p of params) this.writeStore(`${this.file}#${key}`, hop(carriesCredential(ctorArgs[p.param!] ?? []), node, `passed to \`${callee}\``), node, `\`${key}\``);
         }
       }
     } else if (!summary && (this.fromPackage(fn) || (fn.type === 'identifier' && this.packageBases.has(name) && !this.classMethod(name, '__init__'))) && !VERIFYING.test(name)) {
@@ -1619,4 +1645,15 @@ function stripHeaders(frame: Frame, name: string): void {
     f.vars.set(name, held.filter((t) => !(t.kind === 'headers' && t.origin && !t.holders?.length && !t.keyed)));
     return;
   }
+}
+
+/** The class an `if isinstance(name, Cls):` around the node narrows the name to (`Cls` an identifier), if any. */
+function narrowedClass(id: Node): string | undefined {
+  for (let n: Node | null = id.parent, child: Node = id; n && n.type !== 'function_definition'; child = n, n = n.parent) {
+    if (n.type !== 'if_statement' || n.childForFieldName('consequence')?.id !== child.id) continue;
+    const cond = n.childForFieldName('condition');
+    const args = cond?.type === 'call' && cond.childForFieldName('function')?.text === 'isinstance' ? cond.childForFieldName('arguments')?.namedChildren : undefined;
+    if (args?.[0]?.text === id.text && args[1]?.type === 'identifier') return args[1].text;
+  }
+  return undefined;
 }
