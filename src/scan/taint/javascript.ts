@@ -507,10 +507,14 @@ export class JavaScriptEngine extends Engine {
   fetchTypedNames(): Set<string> {
     if (this.#fetchTyped) return this.#fetchTyped;
     const out = new Set<string>();
-    for (const d of this.ctx.tree.rootNode.descendantsOfType(['property_signature', 'public_field_definition'])) {
+    // …also under a local alias (`type Fetcher = typeof fetch`), and parameters declared so (`fetcher: Fetcher`).
+    const root = this.ctx.tree.rootNode;
+    const aliases = new Set(root.descendantsOfType('type_alias_declaration').filter((d) => FETCH_TYPE.test(d?.childForFieldName('value')?.text ?? '')).map((d) => d!.childForFieldName('name')!.text));
+    const isFetchType = (type: string | undefined) => !!type && (FETCH_TYPE.test(type) || aliases.has(type));
+    for (const d of root.descendantsOfType(['property_signature', 'public_field_definition', 'required_parameter', 'optional_parameter'])) {
       const type = d?.childForFieldName('type')?.text.replace(/^:\s*/, '');
-      const name = d?.childForFieldName('name')?.text;
-      if (name && type && /^typeof\s+(?:globalThis\.)?fetch$/.test(type)) out.add(name);
+      const name = (d?.childForFieldName('name') ?? d?.childForFieldName('pattern'))?.text;
+      if (name && /^[\w$]+$/.test(name) && isFetchType(type)) out.add(name);
     }
     return (this.#fetchTyped = out);
   }
@@ -518,7 +522,7 @@ export class JavaScriptEngine extends Engine {
   /** `input.fetcher(…)` through a property declared `typeof fetch` (only calls named for fetch are looked at). */
   #callsTypedFetch(node: Node, name: string): boolean {
     const fn = node.type === 'call_expression' ? unwrap(node.childForFieldName('function')!) : undefined;
-    return fn?.type === 'member_expression' && /fetch/i.test(name) && this.fetchTypedNames().has(name);
+    return (fn?.type === 'member_expression' || fn?.type === 'identifier') && /fetch/i.test(name) && this.fetchTypedNames().has(name);
   }
 
   #typeNames: Set<string> | undefined;
@@ -1625,7 +1629,7 @@ export class JavaScriptEngine extends Engine {
   /** The global Fetch API itself as a value (`fetch`, `globalThis.fetch`), not a call to it or a local named so. */
   isGlobalFetch(arg: Node): boolean {
     const a = unwrap(arg);
-    if (a.type === 'identifier') return a.text === 'fetch' && !this.resolve('fetch') && !lookup(this.#module, 'fetch');
+    if (a.type === 'identifier') return (a.text === 'fetch' && !this.resolve('fetch') && !lookup(this.#module, 'fetch')) || this.fetchTypedNames().has(a.text);
     const path = a.type === 'member_expression' ? memberPath(a) : undefined;
     return !!path && ['globalThis', 'self', 'window'].includes(path.root) && path.names.length === 1 && path.names[0] === 'fetch';
   }
@@ -1690,6 +1694,7 @@ const ARRAY_MAPPERS = new Set(['map', 'flatMap', 'reduce']);
 /** Array methods whose callback's first parameter is an element. */
 /** Calls that put an element into a Map, Set or array, or take one out (`get`). */
 const COLLECTION_CALLS = new Set(['set', 'get', 'push', 'add', 'unshift']);
+const FETCH_TYPE = /^typeof\s+(?:globalThis\.)?fetch$/;
 const CHILD_PROCESS_CALLS = new Set(['spawn', 'spawnSync', 'exec', 'execSync', 'execFile', 'execFileSync', 'fork']);
 const ELEMENT_CALLBACKS = new Set(['forEach', 'map', 'flatMap', 'filter', 'find', 'findLast', 'some', 'every']);
 /** Calls that pick one element of a collection. */
