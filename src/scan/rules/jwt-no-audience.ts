@@ -179,13 +179,20 @@ function unsignedVerifiers(ctx: FileContext): Node[] {
   return fns.filter((fn) => {
     const name = functionName(fn);
     if (!name || !/jwt|token|assertion/i.test(name) || !/verify|validate|authenticate/i.test(name) || LIBRARY_VERIFY.test(fn.text)) return false;
+    // It is handed the token (or the request), not reading the server's own from its environment (a set-up script's
+    // `validate_all_tokens()` checking what `.env` holds).
+    const params = fn.childForFieldName('parameters')?.namedChildren.filter((p) => p && p.type !== 'comment' && !['self', 'cls'].includes(p.text)) ?? [];
+    if (!params.length || OWN_ENV.test(fn.text)) return false;
     const texts = [fn.text, ...sameFileCallees(fn, fns).map((f) => f.text)];
     const has = (re: RegExp) => texts.some((t) => re.test(t));
-    return has(SPLITS) && has(PAYLOAD_DECODE) && has(EXPIRY) && !has(SIGNATURE) && !has(LIBRARY_VERIFY) && !texts.some(checksAudienceInCode);
+    return has(SPLITS) && has(PAYLOAD_DECODE) && has(EXPIRY) && !has(SIGNATURE) && !has(SEALED) && !has(LIBRARY_VERIFY) && !has(/\baud\b/) && !texts.some(checksAudienceInCode);
   });
 }
 /** The payload decoded from base64url text. */
 const PAYLOAD_DECODE = /\batob\(|Buffer\.from\([^)]*['"]base64(url)?['"]|b64decode|base64url\.decode|decodeBase64/;
+const OWN_ENV = /\bos\.getenv\(|\bos\.environ\b|\bprocess\.env\b|\bDeno\.env\b/;
+/** Authenticated decryption: a sealed token of the server's own (AES-GCM, Fernet), not a JWT read unverified. */
+const SEALED = /\bcreateDecipheriv\b|\bsubtle\.decrypt\b|\bdecrypt\(|\bFernet\b|\bAESGCM\b|\bsecretbox\b/;
 /** The expiry claim read. */
 const EXPIRY = /\.exp\b|\[\s*['"]exp['"]\s*\]|get\(\s*['"]exp['"]/;
 

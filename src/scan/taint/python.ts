@@ -551,7 +551,9 @@ export class PythonEngine extends Engine {
         for (const c of node.namedChildren) {
           if (c?.type === 'interpolation') {
             const e = c.childForFieldName('expression') ?? c.namedChildren[0];
-            if (e) t = union(t, this.eval(e, frame));
+            // A whole inbound map interpolated (`f"{url}?{request.query_params}"`) is its text, as `str(…)` of it is:
+            // the request's query relayed, not a credential put there.
+            if (e) t = union(t, this.eval(e, frame).filter((x) => x.kind !== 'headers' || x.param !== undefined || bodyCredential([x]).length));
           }
         }
         return retag(carriesCredential(t), 'cred');
