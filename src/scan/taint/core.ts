@@ -264,6 +264,15 @@ export function tradesTokenInBody(at: Node): boolean {
   return CHECKS_CREDENTIAL.test(name) || ASKS_ISSUER.test(name) || ASKS_ISSUER.test(request.text) || TRADES_TOKEN.test((fn ?? at).text);
 }
 
+/**
+ * Functions that hand the caller's token to the service that issued it to learn what it stands for: RFC 7662
+ * introspection, a session lookup at the server's own auth service (`resolve_session(mcp_access_token)`). Their
+ * requests are the check, not a replay.
+ */
+export function resolvesWithIssuer(name: string | undefined): boolean {
+  return !!name && /introspect|(resolve|lookup|look_up)_?(mcp_?)?(session|token)s?$/i.test(name);
+}
+
 /** A request that asks the credential's issuer about it (`authenticate(token)`, `POST /api/keys/verify`). */
 const ASKS_ISSUER = /authenticate|verify|validate/i;
 

@@ -3,7 +3,7 @@ import { enclosingFunction, functionName, stringValue } from '../context.ts';
 import { indirectCallee } from '../imports.ts';
 import type { Node } from '../parser.ts';
 import {
-  typeOf, heldUnder, bodyCredential, namesOtherRequest, tradesTokenInBody, AUTH_INFO_ATTRS, CHECKS_CREDENTIAL, HTTP_CONSTRUCTORS, MCP_CLIENT_TRANSPORTS, HTTP_METHOD_NAMES, NONE, REQUEST_ATTRS, REQUEST_NAMES, REQUEST_TYPES, TOKEN_ATTRS,
+  typeOf, heldUnder, bodyCredential, namesOtherRequest, resolvesWithIssuer, tradesTokenInBody, AUTH_INFO_ATTRS, CHECKS_CREDENTIAL, HTTP_CONSTRUCTORS, MCP_CLIENT_TRANSPORTS, HTTP_METHOD_NAMES, NONE, REQUEST_ATTRS, REQUEST_NAMES, REQUEST_TYPES, TOKEN_ATTRS,
   boundToCredentialName, branch, carriesCredential, derive, looksUpByCredential, emptySummary, hop, mergeSummaries, isCredentialHeader, isCredentialName, isPlaceholder, isLocal, isSettingsBlob, isTokenExchangeName, lookup, TO_ISSUER, only, retag,
   extend, short, source, stepAt, union, words, type Frame, type Kind, type Summary, type Taint, type Taints,
 } from './core.ts';
@@ -374,7 +374,7 @@ export class JavaScriptEngine extends Engine {
     const frame: Frame = {
       vars: new Map(), locals: new Set(), parent: outer, className: outer.className, fn: name,
       summary: key ? this.summaryFor(key) : emptySummary(),
-      exempt: outer.exempt || (!!name && isTokenExchangeName(name)) || tokenParam !== undefined,
+      exempt: outer.exempt || (!!name && isTokenExchangeName(name)) || resolvesWithIssuer(name) || tokenParam !== undefined,
       verifier: tokenParam !== undefined,
       returned: [],
     };

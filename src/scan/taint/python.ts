@@ -3,7 +3,7 @@ import { stringValue } from '../context.ts';
 import { qualify } from '../imports.ts';
 import type { Node } from '../parser.ts';
 import {
-  namesOtherRequest, AUTH_INFO_ATTRS, HTTP_CONSTRUCTORS, MCP_CLIENT_TRANSPORTS, HTTP_METHOD_NAMES, NONE, REQUEST_ATTRS, REQUEST_NAMES, REQUEST_TYPES, TOKEN_ATTRS,
+  namesOtherRequest, resolvesWithIssuer, AUTH_INFO_ATTRS, HTTP_CONSTRUCTORS, MCP_CLIENT_TRANSPORTS, HTTP_METHOD_NAMES, NONE, REQUEST_ATTRS, REQUEST_NAMES, REQUEST_TYPES, TOKEN_ATTRS,
   boundToCredentialName, branch, carriesCredential, derive, looksUpByCredential, heldUnder, hop, isCredentialHeader, isCredentialName, isPlaceholder, isLocal, isSettingsBlob, isTokenExchangeName, lookup, TO_ISSUER, only, retag, short, source, stepAt, typeOf,
   bodyCredential, tradesTokenInBody, union, type Frame, type Summary, type Taints,
 } from './core.ts';
@@ -212,7 +212,7 @@ export class PythonEngine extends Engine {
     const verifier = !!outer.className && VERIFY_METHODS.has(name) && TOKEN_VERIFIER_BASES.has(this.bases.get(outer.className) ?? '');
     const frame: Frame = {
       vars: new Map(), locals: new Set(), parent: outer, summary, className: outer.className,
-      exempt: outer.exempt || isTokenExchangeName(name) || verifier,
+      exempt: outer.exempt || isTokenExchangeName(name) || resolvesWithIssuer(name) || verifier,
     };
     let index = 0;
     const params = node.childForFieldName('parameters')?.namedChildren ?? [];
@@ -624,6 +624,10 @@ export class PythonEngine extends Engine {
       const key = `${frame.className}.${attr}`;
       out = union(out, this.attrs.get(key) ?? NONE);
       const stored = this.ctorAttrs.get(key);
+      // In the constructor itself, a field it just stored from a parameter is still that parameter
+      // (`self._token = token; self._headers = {"Authorization": f"Bearer {self._token}"}`).
+      const inInit = !!frame.summary && frame.summary === this.summaries.get(`${frame.className}.__init__`);
+      if (stored && inInit) out = union(out, hop(stored.filter((p) => p.owner === frame.summary), node, `read \`self.${attr}\``));
       if (stored) out = union(out, union(stored.map((p) => ({ kind: p.kind, field: key, path: [stepAt(node, `read \`self.${attr}\``)] }))));
       out = union(out, this.readStore(`${this.file}#${key}`, node, `\`self.${attr}\` (set by a method)`));
       // `http.server` handlers (`class Handler(BaseHTTPRequestHandler)`, Vercel's Python functions): `self.headers`
@@ -643,6 +647,9 @@ export class PythonEngine extends Engine {
     const obj = this.eval(objNode, frame);
     if (REQUEST_ATTRS.has(attr)) out = union(out, [source('request', node)]);
     if (AUTH_INFO_ATTRS.has(attr)) out = union(out, [source('tokenobj', node)]);
+    // `ctx.request_context.headers` (also `getattr(request_context, "headers", {})`): the request's headers, read off
+    // the MCP request context as if it carried them.
+    if (attr === 'headers' && /(^|\.)request_context$/.test(objNode.text)) out = union(out, [source('headers', node)]);
     for (const t of obj) {
       if (t.kind === 'request' && (attr === 'headers' || attr === 'META' || attr === 'cookies' || attr === 'COOKIES')) out = union(out, [derive(t, 'headers', node)]);
       // Query parameters are read like headers: Starlette `query_params`, Flask `args`, Django `GET`, aiohttp `query`.
