@@ -327,6 +327,8 @@ export function namesOtherRequest(typeName: string | undefined): boolean {
 }
 const INBOUND_PREFIX = /^(|I|Express|Fastify|Next|NextApi|Vercel|Hono|Koa|Http|HTTP|Incoming|Inbound|Server|Node|Raw|Web|Base|Custom|Extended|Typed|App|Mcp|MCP|Worker|Cf|Cloudflare|Api|API|Lambda|Gateway|Proxy|Wsgi|WSGI|Asgi|ASGI|Django|Flask|Starlette|Fast|Sanic|Aiohttp|Tornado|Falcon|Litestar|Enhanced|Augmented|Remix|Svelte|Astro|Nitro|H3|Bun|Deno|Router|Route|Itty|Elysia|Any|Generic|Plain|Platform|Edge|Middleware)$/;
 
+const READS_REQUEST = new Set(['resolve', 'extract', 'parse', 'read', 'request', 'header', 'headers', 'incoming', 'from']);
+
 /** What a token exchange trades, or what it gets: words that make `exchange` in a name mean RFC 8693 or OAuth. */
 const EXCHANGED = new Set(['token', 'tokens', 'credential', 'credentials', 'cred', 'creds', 'code', 'grant', 'jwt', 'assertion', 'auth', 'downstream', 'upstream', 'access', 'subject', 'delegation', 'for']);
 
@@ -343,6 +345,9 @@ export function isTokenExchangeName(name: string): boolean {
   // `exchange_token`, `exchangeForDownstream`, `exchange(tok)`; not a crypto or currency exchange (`ExchangeClient`,
   // `get_exchange_rates`), whose API takes the caller's key like any other.
   if (w.includes('exchange') && (w.length === 1 || w.some((x) => EXCHANGED.has(x)))) return true;
+  // `resolve_client_credentials(ctx)`, `extractClientCredentials(req)`: the MCP client's own credentials read from its
+  // request, not an OAuth client-credentials grant.
+  if (joined.includes('client_credentials') && w.some((x) => READS_REQUEST.has(x))) return false;
   return [
     'downstream_token', 'downstream_cred', 'on_behalf_of', 'acquire_token', 'get_token_for', 'token_for',
     'client_credentials', 'service_token', 'service_account', 'upstream_token', 'token_from_vault', 'token_from_store',
