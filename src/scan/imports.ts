@@ -288,7 +288,8 @@ export function importsMcp(imports: Imports, family: Family): boolean {
  * serverless handler): it serves MCP as much as one that imports the SDK.
  */
 export function speaksMcpByHand(source: string): boolean {
-  return /["'`]tools\/call["'`]/.test(source) && /["'`](tools\/list|initialize)["'`]/.test(source) && /jsonrpc/.test(source);
+  // (also a module of method-name constants, `MCP_TOOL_CALL = "tools/call"` beside `"tools/list"`, as gateways keep them)
+  return /["'`]tools\/call["'`]/.test(source) && (/["'`]tools\/list["'`]/.test(source) || (/["'`]initialize["'`]/.test(source) && /jsonrpc/.test(source)));
 }
 
 /**

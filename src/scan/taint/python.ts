@@ -1299,6 +1299,8 @@ export class PythonEngine extends Engine {
     }
     if (fn?.type === 'identifier') {
       const name = fn.text;
+      // `cls(…)` in a classmethod (an alternative constructor such as `from_request_headers`): the class itself.
+      if (name === 'cls' && frame?.className && this.classesWithMembers.has(frame.className)) return frame.className;
       if (this.classesWithMembers.has(name)) return name;
       const key = this.importedKey(this.resolve(name));
       // A class named in lower case (`class mcp_utils:`) is known by its constructor, from the file defining it.
