@@ -623,6 +623,9 @@ export class PythonEngine extends Engine {
     if (objNode.type === 'identifier' && (objNode.text === 'self' || objNode.text === 'cls') && frame.className) {
       const key = `${frame.className}.${attr}`;
       out = union(out, this.attrs.get(key) ?? NONE);
+      // A property (`@property def api_key(self): return current_auth_context().api_key`): what its getter returns.
+      const getter = this.properties().has(key) ? this.summaries.get(key) : undefined;
+      if (getter) out = union(out, hop(getter.returns.filter((t) => t.origin), node, `property \`self.${attr}\``));
       const stored = this.ctorAttrs.get(key);
       // In the constructor itself, a field it just stored from a parameter is still that parameter
       // (`self._token = token; self._headers = {"Authorization": f"Bearer {self._token}"}`).
@@ -807,6 +810,22 @@ export class PythonEngine extends Engine {
       const r = fn ? this.resolve(fn.text.split('.')[0]!) : undefined;
       return r?.kind === 'package' && r.module.split('.')[0] === 'litestar';
     });
+  }
+
+  #properties: Set<string> | undefined;
+  /** `Class.name` of the file's methods decorated `@property` / `@cached_property`. */
+  properties(): ReadonlySet<string> {
+    if (this.#properties) return this.#properties;
+    const out = new Set<string>();
+    for (const c of this.ctx.tree.rootNode.descendantsOfType('class_definition')) {
+      const cls = c?.childForFieldName('name')?.text;
+      for (const d of c?.childForFieldName('body')?.namedChildren ?? []) {
+        if (d?.type !== 'decorated_definition') continue;
+        const name = d.childForFieldName('definition')?.childForFieldName('name')?.text;
+        if (cls && name && d.children.some((x) => x?.type === 'decorator' && /^@(functools\.)?(property|cached_property)$/.test(x.text.trim()))) out.add(`${cls}.${name}`);
+      }
+    }
+    return (this.#properties = out);
   }
 
   #records: Set<string> | undefined;
