@@ -359,6 +359,8 @@ export function isTokenExchangeName(name: string): boolean {
 export const HTTP_METHOD_NAMES: ReadonlySet<string> = new Set([
   'get', 'post', 'put', 'patch', 'delete', 'del', 'head', 'options', 'request', 'stream', 'send', 'fetch',
   'build_request', 'urlopen', 'ws_connect', 'create', 'extend', 'dispatch', 'connect',
+  // openapi-fetch's typed clients: `client.GET(path, { headers })`.
+  'GET', 'POST', 'PUT', 'PATCH', 'DELETE',
 ]);
 
 /** MCP client transports to a remote MCP server: the headers they are given go on every request to it. */
