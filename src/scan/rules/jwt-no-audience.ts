@@ -673,6 +673,8 @@ function splatAudience(call: Node, args: Node[], gates: string[] = []): 'always'
       let conditional = false;
       for (let n: Node | null = a.parent; n && n.id !== fn.id; n = n.parent) {
         if (n.type !== 'if_statement') continue;
+        // `if audience:` after `if not audience: raise …` earlier in the function: the branch is always taken.
+        if (alwaysTruthy(n.childForFieldName('condition'), fn, n)) continue;
         const branches = [n.childForFieldName('consequence'), ...n.namedChildren.filter((c) => c?.type === 'elif_clause' || c?.type === 'else_clause')].filter((b): b is Node => !!b);
         if (!n.namedChildren.some((c) => c?.type === 'else_clause') || !branches.every(setsAudience)) {
           conditional = true;
@@ -684,6 +686,23 @@ function splatAudience(call: Node, args: Node[], gates: string[] = []): 'always'
     }
   }
   return built ? found : 'unknown';
+}
+
+/**
+ * A condition that is a plain name the function already failed closed on (`if not audience: raise …` or
+ * `if audience is None: raise …` before `at`): it is always true there.
+ */
+function alwaysTruthy(cond: Node | null, fn: Node, at: Node): boolean {
+  if (cond?.type !== 'identifier') return false;
+  const name = cond.text;
+  return descendants(fn, new Set(['if_statement'])).some((i) => {
+    if (i.startIndex >= at.startIndex) return false;
+    const c = i.childForFieldName('condition')?.text.replace(/\s+/g, ' ');
+    if (c !== `not ${name}` && c !== `${name} is None`) return false;
+    const body = i.childForFieldName('consequence');
+    const first = body?.namedChildren.find((x) => x && x.type !== 'comment');
+    return first?.type === 'raise_statement' || (first?.type === 'expression_statement' && /^sys\.exit\(/.test(first.text));
+  });
 }
 
 /** The enclosing function reads the `aud` (or `azp`) claim in code: a subscript or `.get("aud")`, not a comment. */
