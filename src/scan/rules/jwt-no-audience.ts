@@ -181,16 +181,25 @@ function unsignedVerifiers(ctx: FileContext): Node[] {
     if (!name || !/jwt|token|assertion/i.test(name) || !/verify|validate|authenticate/i.test(name) || LIBRARY_VERIFY.test(fn.text)) return false;
     // It is handed the token (or the request), not reading the server's own from its environment (a set-up script's
     // `validate_all_tokens()` checking what `.env` holds).
-    const params = fn.childForFieldName('parameters')?.namedChildren.filter((p) => p && p.type !== 'comment' && !['self', 'cls'].includes(p.text)) ?? [];
-    if (!params.length || OWN_ENV.test(fn.text)) return false;
+    const single = fn.childForFieldName('parameter');
+    const params = single ? [single] : fn.childForFieldName('parameters')?.namedChildren.filter((p) => p && p.type !== 'comment' && !['self', 'cls'].includes(p.text)) ?? [];
+    if (!params.length || splitsOwnEnvToken(fn.text)) return false;
     const texts = [fn.text, ...sameFileCallees(fn, fns).map((f) => f.text)];
     const has = (re: RegExp) => texts.some((t) => re.test(t));
     return has(SPLITS) && has(PAYLOAD_DECODE) && has(EXPIRY) && !has(SIGNATURE) && !has(SEALED) && !has(LIBRARY_VERIFY) && !has(/\baud\b/) && !texts.some(checksAudienceInCode);
   });
 }
 /** The payload decoded from base64url text. */
-const PAYLOAD_DECODE = /\batob\(|Buffer\.from\([^)]*['"]base64(url)?['"]|b64decode|base64url\.decode|decodeBase64/;
+const PAYLOAD_DECODE = /\batob\(|Buffer\.from\([\s\S]*?['"]base64(url)?['"]\s*\)|b64decode|base64url\.decode|decodeBase64/;
 const OWN_ENV = /\bos\.getenv\(|\bos\.environ\b|\bprocess\.env\b|\bDeno\.env\b/;
+/** The token the function splits is one it read from its own environment (`token = os.getenv("GATEWAY_TOKEN")`). */
+function splitsOwnEnvToken(text: string): boolean {
+  for (const m of text.matchAll(/([\w$]+)\s*\.\s*split\(\s*['"]\.['"]/g)) {
+    const assigned = new RegExp(`\\b${m[1]!.replace(/\$/g, '\\$')}\\s*(?::[^=\\n]+)?=\\s*([^\\n;]+)`).exec(text);
+    if (assigned && OWN_ENV.test(assigned[1]!)) return true;
+  }
+  return false;
+}
 /** Authenticated decryption: a sealed token of the server's own (AES-GCM, Fernet), not a JWT read unverified. */
 const SEALED = /\bcreateDecipheriv\b|\bsubtle\.decrypt\b|\bdecrypt\(|\bFernet\b|\bAESGCM\b|\bsecretbox\b/;
 /** The expiry claim read. */

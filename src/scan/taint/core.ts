@@ -270,7 +270,7 @@ export function tradesTokenInBody(at: Node): boolean {
  * requests are the check, not a replay.
  */
 export function resolvesWithIssuer(name: string | undefined): boolean {
-  return !!name && /introspect|(resolve|lookup|look_up)_?(mcp_?)?(session|token)s?$/i.test(name);
+  return !!name && /introspect_?(access_?)?token|(resolve|lookup|look_up)_?(mcp_?)?session$/i.test(name);
 }
 
 /** A request that asks the credential's issuer about it (`authenticate(token)`, `POST /api/keys/verify`). */
@@ -322,12 +322,22 @@ export function namesOtherRequest(typeName: string | undefined): boolean {
   if (/(Config|Configuration|Options|Opts|Init|Params|Args|Input|Payload|Body|Data|Schema|Spec|Model|Dto|DTO)$/.test(typeName)) return true;
   const m = /^([A-Za-z0-9_]*?)_?(Request|Req)$/.exec(typeName);
   if (!m) return false;
-  const prefix = m[1]!;
-  return !INBOUND_PREFIX.test(prefix) && !/auth|user|session|tenant|context|ctx|principal|identity|scoped|verified|secure|protected|signed/i.test(prefix);
+  // Every word of the prefix names the framework or what the project added to its request (`AuthenticatedRequest`,
+  // `McpAuthRequest`); one other word makes it a model (`UserWebhookRequest`, `CreateSessionRequest`).
+  const prefix = words(m[1]!);
+  return prefix.length > 0 && !prefix.every((w) => INBOUND_WORDS.has(w));
 }
-const INBOUND_PREFIX = /^(|I|Express|Fastify|Next|NextApi|Vercel|Hono|Koa|Http|HTTP|Incoming|Inbound|Server|Node|Raw|Web|Base|Custom|Extended|Typed|App|Mcp|MCP|Worker|Cf|Cloudflare|Api|API|Lambda|Gateway|Proxy|Wsgi|WSGI|Asgi|ASGI|Django|Flask|Starlette|Fast|Sanic|Aiohttp|Tornado|Falcon|Litestar|Enhanced|Augmented|Remix|Svelte|Astro|Nitro|H3|Bun|Deno|Router|Route|Itty|Elysia|Any|Generic|Plain|Platform|Edge|Middleware)$/;
+const INBOUND_WORDS = new Set([
+  'i', 'express', 'fastify', 'next', 'nextapi', 'api', 'vercel', 'hono', 'koa', 'http', 'incoming', 'inbound', 'server', 'node',
+  'raw', 'web', 'base', 'custom', 'extended', 'typed', 'app', 'mcp', 'worker', 'cf', 'cloudflare', 'lambda', 'gateway',
+  'proxy', 'wsgi', 'asgi', 'django', 'flask', 'starlette', 'fast', 'sanic', 'aiohttp', 'tornado', 'falcon', 'litestar',
+  'enhanced', 'augmented', 'remix', 'svelte', 'astro', 'nitro', 'h3', 'bun', 'deno', 'router', 'route', 'itty', 'elysia',
+  'any', 'generic', 'plain', 'platform', 'edge', 'middleware', 'auth', 'authenticated', 'authed', 'authorized', 'user',
+  'session', 'tenant', 'context', 'ctx', 'principal', 'identity', 'scoped', 'verified', 'secure', 'protected', 'signed',
+  'with', 'oauth', 'bearer', 'token', 'jwt',
+]);
 
-const READS_REQUEST = new Set(['resolve', 'extract', 'parse', 'read', 'request', 'header', 'headers', 'incoming', 'from']);
+const READS_REQUEST = new Set(['resolve', 'extract', 'parse', 'read', 'header', 'headers', 'incoming']);
 
 /** What a token exchange trades, or what it gets: words that make `exchange` in a name mean RFC 8693 or OAuth. */
 const EXCHANGED = new Set(['token', 'tokens', 'credential', 'credentials', 'cred', 'creds', 'code', 'grant', 'jwt', 'assertion', 'auth', 'downstream', 'upstream', 'access', 'subject', 'delegation', 'for']);

@@ -474,7 +474,7 @@ export class JavaScriptEngine extends Engine {
     if (typeName && REQUEST_TYPES.has(typeName)) return [source('request', p)];
     // AWS Lambda / Netlify function handlers: `export const handler = async (event) => …`, `exports.handler = …`, or an
     // event typed as API Gateway's / a function URL's: its `headers` and `queryStringParameters` are the caller's.
-    const fnNode = p.parent?.type === 'formal_parameters' ? p.parent.parent : undefined;
+    const fnNode = p.parent?.type === 'formal_parameters' ? p.parent.parent : p.parent && FUNCTIONS.has(p.parent.type) ? p.parent : undefined;
     if (index === 0 && ((name === 'event' && fnNode && functionName(fnNode) === 'handler') || (typeName && LAMBDA_EVENT_TYPES.test(typeName)))) return [source('request', p)];
     // `req` typed with a plain object type of this file (`req: UpstashRequest` where `type UpstashRequest = { … }`) is
     // an outgoing request description, not the inbound request: the name alone does not make it one.
@@ -699,8 +699,10 @@ export class JavaScriptEngine extends Engine {
       const target = node.childForFieldName('argument');
       const obj = target?.type === 'member_expression' || target?.type === 'subscript_expression' ? target.childForFieldName('object') : undefined;
       const key = target?.type === 'member_expression' ? target.childForFieldName('property') : target?.childForFieldName('index');
-      const named = target?.type === 'member_expression' ? STRIPPED_CREDENTIAL.test(key?.text ?? '') : !!target && this.#removesCredential(key, target);
-      if (obj?.type === 'identifier' && named && lookup(frame, obj.text)) stripHeaders(frame, obj.text);
+      if (obj?.type === 'identifier' && lookup(frame, obj.text) && unconditional(node)) {
+        const named = target?.type === 'member_expression' ? STRIPPED_CREDENTIAL.test(key?.text ?? '') : !!target && this.#removesCredential(key, target);
+        if (named) stripHeaders(frame, obj.text);
+      }
       return NONE;
     }
     switch (node.type) {
@@ -1048,7 +1050,7 @@ export class JavaScriptEngine extends Engine {
       if (name === 'concat' || name === 'join') for (const a of args) out = union(out, retag(carriesCredential(a), 'cred'));
       // `headers.set('Authorization', tok)` on a Headers object being built here taints it.
       // `headers.delete('authorization')` on a copy of the inbound headers: what remains is not the caller's credential.
-      if (name === 'delete' && receiverNode?.type === 'identifier' && this.#removesCredential(argNodes[0], node) && lookup(frame, receiverNode.text)) {
+      if (name === 'delete' && receiverNode?.type === 'identifier' && lookup(frame, receiverNode.text) && this.#removesCredential(argNodes[0], node) && unconditional(node)) {
         stripHeaders(frame, receiverNode.text);
       }
       if (HEADER_SETTERS.has(name) && args[1]) {
@@ -1228,12 +1230,36 @@ export class JavaScriptEngine extends Engine {
     if (text !== undefined) return STRIPPED_CREDENTIAL.test(text);
     if (k?.type !== 'identifier') return false;
     for (let n: Node | null = at.parent; n && !FUNCTIONS.has(n.type); n = n.parent) {
-      if (n.type !== 'for_in_statement' || n.childForFieldName('left')?.text !== k.text) continue;
-      const list = objectOrArrayOf(n.childForFieldName('right'));
+      if (n.type !== 'for_in_statement' || n.childForFieldName('operator')?.text !== 'of' || n.childForFieldName('left')?.text !== k.text) continue;
+      const list = this.#arrayLiteral(n.childForFieldName('right'));
       return !!list?.namedChildren.some((c) => STRIPPED_CREDENTIAL.test((c && stringValue(c)) ?? ''));
     }
     return false;
   }
+
+  /** An array literal, directly or through a variable declared with one in the module (`const HOP = [...]`) or the function. */
+  #arrayLiteral(node: Node | null | undefined): Node | undefined {
+    const n = node ? unwrap(node) : undefined;
+    if (n?.type === 'array') return n;
+    if (n?.type !== 'identifier') return undefined;
+    for (let scope: Node | null = n.parent; scope; scope = scope.parent) {
+      if (!FUNCTIONS.has(scope.type) && scope.type !== 'program') continue;
+      let arrays = this.#arraysByScope.get(scope.id);
+      if (!arrays) {
+        arrays = new Map();
+        for (const d of scope.descendantsOfType('variable_declarator')) {
+          const value = d?.childForFieldName('value');
+          const name = d?.childForFieldName('name');
+          if (value && name?.type === 'identifier' && unwrap(value).type === 'array' && !arrays.has(name.text)) arrays.set(name.text, unwrap(value));
+        }
+        this.#arraysByScope.set(scope.id, arrays);
+      }
+      const found = arrays.get(n.text);
+      if (found) return found;
+    }
+    return undefined;
+  }
+  readonly #arraysByScope = new Map<number, Map<string, Node>>();
 
   /** Whether a call starts a child process: Node's child_process, execa / cross-spawn, Deno and Bun, the MCP SDK's stdio client. */
   #spawns(node: Node, name: string, receiverNode: Node | undefined): boolean {
@@ -1263,6 +1289,8 @@ export class JavaScriptEngine extends Engine {
     if (!receiverNode && H3_HANDLERS.has(name)) {
       const r = this.resolve(name);
       if (r && !(r.kind === 'package' && H3_MODULES.test(r.module))) return undefined;
+      // Auto-imported (Nuxt, Nitro) only when the file does not declare a function of that name itself.
+      if (!r && (this.summaries.has(name) || this.imports.defines.has(name))) return undefined;
       return fnArg(argNodes[0]) ?? method(argNodes[0], 'handler');
     }
     // Elysia: a route whose handler destructures its context (Express, Fastify and Hono handlers take positional objects).
@@ -1363,7 +1391,9 @@ export class JavaScriptEngine extends Engine {
     // what is put in is what the class's methods take out.
     const field = memberPath(recv);
     if (frame.className && field?.root === 'this' && field.names.length === 1 && COLLECTION_CALLS.has(name)) {
-      const key = `${this.file}#${frame.className}.${field.names[0]}[]`;
+      // Under its literal key when there is one (`this.values.set('token', …)` is not `this.values.get('baseUrl')`).
+      const literal = name === 'set' || name === 'get' ? stringValue(argNodes[0]) : undefined;
+      const key = `${this.file}#${frame.className}.${field.names[0]}[${literal ?? ''}]`;
       const label = `\`this.${field.names[0]}\``;
       const put = name === 'set' ? args[1] : name === 'get' ? undefined : args[0];
       if (put?.length) this.writeStore(key, hop(put, node, `stored in ${label}`), node, label);
@@ -1535,8 +1565,6 @@ export class JavaScriptEngine extends Engine {
     }
     // `this.fetchImpl(url, init)` where the field holds the global fetch (`options.fetch ?? fetch`).
     if ((this.fetchAliases.has(calleeText(node)) || this.#callsTypedFetch(node, name)) && name !== 'fetch') return this.sinks(node, 'fetch', undefined, argNodes, args, frame);
-    // OAuth libraries' calls that present an access token to a resource (`fetchUserInfo(config, token, sub)`,
-    // `fetchProtectedResource(config, token, url, 'GET')`): the token argument is sent.
     // A child process given the credential in its environment: a spawned CLI or a stdio MCP server
     // (`spawn(cmd, args, { env })`, `new Deno.Command(cmd, { env })`, `new StdioClientTransport({ command, env })`)
     // calls its API with it.
@@ -1552,6 +1580,8 @@ export class JavaScriptEngine extends Engine {
       }
       return;
     }
+    // OAuth libraries' calls that present an access token to a resource (`fetchUserInfo(config, token, sub)`,
+    // `fetchProtectedResource(config, token, url, 'GET')`): the token argument is sent.
     const presents = OAUTH_RESOURCE_FUNCTIONS.has(name) ? OAUTH_RESOURCE_CALLS.get(`${this.calleePackage(node) ?? ''}:${name}`) : undefined;
     if (presents !== undefined) return this.reportSink(frame, argNodes[presents] ?? node, only(args[presents] ?? NONE, 'cred'), `the access token of \`${calleeText(node)}\` (sent as a bearer token)`);
     // …or the client itself called (`apiClient(config)` on an `axios.create(…)` instance).
@@ -1629,7 +1659,7 @@ export class JavaScriptEngine extends Engine {
   /** The global Fetch API itself as a value (`fetch`, `globalThis.fetch`), not a call to it or a local named so. */
   isGlobalFetch(arg: Node): boolean {
     const a = unwrap(arg);
-    if (a.type === 'identifier') return (a.text === 'fetch' && !this.resolve('fetch') && !lookup(this.#module, 'fetch')) || this.fetchTypedNames().has(a.text);
+    if (a.type === 'identifier') return (a.text === 'fetch' && !this.resolve('fetch') && !lookup(this.#module, 'fetch')) || (/fetch/i.test(a.text) && this.fetchTypedNames().has(a.text));
     const path = a.type === 'member_expression' ? memberPath(a) : undefined;
     return !!path && ['globalThis', 'self', 'window'].includes(path.root) && path.names.length === 1 && path.names[0] === 'fetch';
   }
@@ -1691,11 +1721,13 @@ const SETS_CREDENTIAL = new RegExp(`^(set|use|with)\\w*${CREDENTIAL_WORDS}$`, 'i
 const SCHEMA_PARSERS = new Set(['safeParse', 'parseAsync', 'safeParseAsync']);
 
 const ARRAY_MAPPERS = new Set(['map', 'flatMap', 'reduce']);
-/** Array methods whose callback's first parameter is an element. */
 /** Calls that put an element into a Map, Set or array, or take one out (`get`). */
 const COLLECTION_CALLS = new Set(['set', 'get', 'push', 'add', 'unshift']);
+/** A type annotation naming the Fetch API. */
 const FETCH_TYPE = /^typeof\s+(?:globalThis\.)?fetch$/;
+/** `node:child_process` functions that start a program (their options' `env` is its environment). */
 const CHILD_PROCESS_CALLS = new Set(['spawn', 'spawnSync', 'exec', 'execSync', 'execFile', 'execFileSync', 'fork']);
+/** Array methods whose callback's first parameter is an element. */
 const ELEMENT_CALLBACKS = new Set(['forEach', 'map', 'flatMap', 'filter', 'find', 'findLast', 'some', 'every']);
 /** Calls that pick one element of a collection. */
 const ELEMENT_PICKERS = new Set(['find', 'findLast', 'at', 'get']);
@@ -1955,16 +1987,15 @@ function stripHeaders(frame: Frame, name: string): void {
   f.vars.set(name, (f.vars.get(name) ?? NONE).filter((t) => !(t.kind === 'headers' && t.origin && !t.holders?.length && !t.keyed)));
 }
 
-/** An array literal, directly or through a `const` declared earlier in the function or the module (`const HOP = [...]`). */
-function objectOrArrayOf(node: Node | null | undefined): Node | undefined {
-  const n = node ? unwrap(node) : undefined;
-  if (n?.type === 'array') return n;
-  if (n?.type !== 'identifier') return undefined;
-  for (let scope: Node | null = n.parent; scope; scope = scope.parent) {
-    if (!FUNCTIONS.has(scope.type) && scope.type !== 'program') continue;
-    const decl = scope.descendantsOfType('variable_declarator').find((d) => d?.childForFieldName('name')?.text === n.text && d.startIndex < n.startIndex);
-    const value = decl?.childForFieldName('value');
-    if (value) return unwrap(value).type === 'array' ? unwrap(value) : undefined;
+
+/**
+ * Whether a statement runs whenever its function does, as far as the headers copy is concerned: not under an `if`, a
+ * `switch` or a `try`, nor in a loop other than one over a deny list (`for (const h of HOP) delete headers[h]`).
+ */
+function unconditional(node: Node): boolean {
+  for (let n: Node | null = node.parent; n && !FUNCTIONS.has(n.type); n = n.parent) {
+    if (['if_statement', 'switch_statement', 'try_statement', 'ternary_expression', 'while_statement', 'do_statement', 'for_statement'].includes(n.type)) return false;
+    if (n.type === 'binary_expression' && /^(&&|\|\||\?\?)$/.test(n.childForFieldName('operator')?.text ?? '')) return false;
   }
-  return undefined;
+  return true;
 }

@@ -31,12 +31,16 @@ const TRANSPARENT_CALLS = new Set([
   'quote', 'quote_plus', 'Headers', 'MutableHeaders', 'CaseInsensitiveDict', 'CIMultiDict', 'MappingProxyType', 'OrderedDict',
   'urlencode',
 ]);
-/** Methods of header mappings that read one header. */
 /** aiohttp's `app.router.add_post(path, handler)` and `web.post(path, handler)` register a request handler. */
 const AIOHTTP_ROUTE_ADDERS = new Set(['add_get', 'add_post', 'add_put', 'add_patch', 'add_delete', 'add_head', 'add_route', 'add_view']);
 const AIOHTTP_ROUTE_DEFS = new Set(['get', 'post', 'put', 'patch', 'delete', 'head', 'route', 'view']);
+/** Sanic's route decorators (not its listeners and signals, whose first parameter is the app). */
+const SANIC_ROUTES = new Set(['get', 'post', 'put', 'patch', 'delete', 'head', 'options', 'route', 'websocket']);
+/** Request methods that read one header (Falcon, Bottle, Tornado, BlackSheep). */
 const REQUEST_HEADER_GETTERS = new Set(['get_header', 'getheader', 'get_first_header', 'get_single_header']);
+/** String methods that change a header name's case (a deny list compared case-insensitively). */
 const CASE_CHANGES = new Set(['lower', 'upper', 'title', 'casefold', 'strip']);
+/** Methods of header mappings that read one header. */
 const HEADER_GETTERS = new Set(['get', 'pop', 'getlist', 'get_list', 'get_all', 'getone', 'getheader', 'get_header']);
 /** Methods of header mappings that return (part of) the mapping. */
 const HEADER_VIEWS = new Set(['items', 'copy', 'to_dict', 'values', 'mutablecopy', 'raw', 'multi_items']);
@@ -58,7 +62,7 @@ const REQUEST_FUNCTION = /request|fetch|call|send|http|^(get|post|put|patch|dele
  * Calls that judge, count or record a credential rather than use it (`verify_oauth2_token(token=…)`,
  * `enforce_api_key_auth_failure(request)`, `rate_limit_key`, `audit_api_key_use`).
  */
-const VERIFYING = /verify|validate|introspect|decode|check|compare|hash|enforce|rate_?limit|audit|fingerprint/i;
+const VERIFYING = /verify|validate|introspect|decode|check|compare|hash|^_?(enforce|rate_?limit|audit|fingerprint)_/i;
 
 const CLIENT_MODULES = new Set(['requests', 'httpx', 'aiohttp', 'urllib', 'urllib3', 'http']);
 
@@ -158,7 +162,7 @@ export class PythonEngine extends Engine {
         // `del headers["authorization"]` on a copy of the inbound headers: what remains is not the caller's credential.
         for (const target of node.namedChildren.flatMap((c) => (c?.type === 'expression_list' ? c.namedChildren : [c]))) {
           const obj = target?.type === 'subscript' ? target.childForFieldName('value') : undefined;
-          if (obj?.type === 'identifier' && this.removesCredential(target!.childForFieldName('subscript'), target!)) stripHeaders(frame, obj.text);
+          if (obj?.type === 'identifier' && lookup(frame, obj.text) && unconditional(node) && this.removesCredential(target!.childForFieldName('subscript'), target!)) stripHeaders(frame, obj.text);
         }
         return;
       }
@@ -717,6 +721,23 @@ export class PythonEngine extends Engine {
     return false;
   }
 
+  readonly #assignments = new Map<number, Map<string, Node>>();
+  /** The values assigned to plain names by the statements of a block (the first assignment of each), cached per block. */
+  #assignedIn(block: Node | null | undefined): Map<string, Node> {
+    if (!block) return new Map();
+    let out = this.#assignments.get(block.id);
+    if (out) return out;
+    out = new Map();
+    for (const st of block.namedChildren) {
+      const a = st?.type === 'expression_statement' ? st.namedChildren[0] : undefined;
+      const left = a?.type === 'assignment' ? a.childForFieldName('left') : undefined;
+      const right = a?.childForFieldName('right');
+      if (left?.type === 'identifier' && right && !out.has(left.text)) out.set(left.text, right);
+    }
+    this.#assignments.set(block.id, out);
+    return out;
+  }
+
   /**
    * A key that names the Authorization header: a string (`"authorization"`), a case change of one (`h.lower()`), or the
    * variable of a loop over a collection of names that includes it (`for h in HOP_BY_HOP: headers.pop(h, None)`).
@@ -744,12 +765,8 @@ export class PythonEngine extends Engine {
   stringCollection(node: Node | null | undefined, at?: Node): string[] | undefined {
     let n = node;
     if (n?.type === 'identifier') {
-      const name = n.text;
       const fn = at ? enclosingDef(at) : undefined;
-      const scopes = [...(fn ? [fn.childForFieldName('body')] : []), this.ctx.tree.rootNode];
-      const a = scopes.flatMap((scope) => scope?.namedChildren ?? []).map((st) => (st?.type === 'expression_statement' ? st.namedChildren[0] : undefined))
-        .find((x) => x?.type === 'assignment' && x.childForFieldName('left')?.text === name);
-      n = a?.childForFieldName('right');
+      n = (fn ? this.#assignedIn(fn.childForFieldName('body')).get(n.text) : undefined) ?? this.#assignedIn(this.ctx.tree.rootNode).get(n.text);
     }
     if (n?.type === 'call' && ['frozenset', 'set', 'tuple', 'list'].includes(n.childForFieldName('function')?.text ?? '')) n = n.childForFieldName('arguments')?.namedChildren[0];
     if (!n || !['set', 'list', 'tuple'].includes(n.type)) return undefined;
@@ -872,7 +889,9 @@ export class PythonEngine extends Engine {
       const receiver = fn.childForFieldName('object');
       const r = receiver?.type === 'identifier' ? this.resolve(receiver.text) : undefined;
       const web = r?.kind === 'package' && (r.module === 'aiohttp.web' || (r.module === 'aiohttp' && r.name === 'web'));
-      if (!AIOHTTP_ROUTE_ADDERS.has(attr) && !(web && AIOHTTP_ROUTE_DEFS.has(attr))) continue;
+      // `app.router.add_post(…)` in a module that imports aiohttp (a dispatcher of its own with `add_route` is not one).
+      const router = AIOHTTP_ROUTE_ADDERS.has(attr) && /(^|\.)router$/.test(receiver?.text ?? '') && this.importsAiohttp();
+      if (!router && !(web && AIOHTTP_ROUTE_DEFS.has(attr))) continue;
       const handler = call!.childForFieldName('arguments')?.namedChildren.filter((a) => a && a.type !== 'keyword_argument' && a.type !== 'comment').at(-1);
       if (handler?.type === 'identifier') out.add(handler.text);
     }
@@ -884,10 +903,16 @@ export class PythonEngine extends Engine {
         const expr = dec.namedChildren[0];
         const fn = expr?.type === 'call' ? expr.childForFieldName('function') : expr;
         const obj = fn?.type === 'attribute' ? fn.childForFieldName('object') : undefined;
-        if (obj?.type === 'identifier' && routers.has(obj.text)) out.add(name);
+        const verb = fn?.type === 'attribute' ? fn.childForFieldName('attribute')?.text ?? '' : '';
+        if (obj?.type === 'identifier' && routers.has(obj.text) && (SANIC_ROUTES.has(verb) || AIOHTTP_ROUTE_DEFS.has(verb))) out.add(name);
       }
     }
     return (this.#handlers = out);
+  }
+
+  /** Whether the module imports aiohttp. */
+  importsAiohttp(): boolean {
+    return [...this.imports.bindings.values()].some((b) => b.module === 'aiohttp' || b.module.startsWith('aiohttp.'));
   }
 
   #depends: Map<string, string> | undefined;
@@ -973,7 +998,7 @@ export class PythonEngine extends Engine {
 
     // `client.get(path, headers=h)` on an object of a class of the scan: its method (summarised) decides, not the name.
     // `headers.pop("authorization", None)` (also for each name of a deny list) on a copy of the inbound headers.
-    if (fn.type === 'attribute' && name === 'pop' && receiverNode?.type === 'identifier' && this.removesCredential(argsNode?.namedChildren[0], node)) stripHeaders(frame, receiverNode.text);
+    if (fn.type === 'attribute' && name === 'pop' && receiverNode?.type === 'identifier' && lookup(frame, receiverNode.text) && unconditional(node) && this.removesCredential(argsNode?.namedChildren[0], node)) stripHeaders(frame, receiverNode.text);
     const scannedMethod = fn.type === 'attribute' && HTTP_METHOD_NAMES.has(name) && !!this.calleeSummary(fn, name, receiverNode, frame);
     if (!scannedMethod) this.sinks(node, fn, name, qualified, receiverNode, positional, keywords, splats, frame);
     // `os.environ.get("API_TOKEN")` / `os.getenv("API_TOKEN")`: what the process set there earlier, if anything.
@@ -1686,4 +1711,15 @@ function narrowedClass(id: Node): string | undefined {
     if (args?.[0]?.text === id.text && args[1]?.type === 'identifier') return args[1].text;
   }
   return undefined;
+}
+
+/**
+ * Whether a statement runs whenever its function does, as far as the headers copy is concerned: not under an `if`,
+ * `try`, `with`, `while` or `match`, nor in a loop other than a `for` over a deny list.
+ */
+function unconditional(node: Node): boolean {
+  for (let n: Node | null = node.parent; n && n.type !== 'function_definition'; n = n.parent) {
+    if (['if_statement', 'try_statement', 'while_statement', 'match_statement', 'conditional_expression', 'boolean_operator'].includes(n.type)) return false;
+  }
+  return true;
 }
