@@ -464,14 +464,22 @@ export abstract class Engine {
   receiverSummary(frame: Frame, recv: string, method: string): Summary | undefined {
     const type = typeOf(frame, recv);
     // A parameter typed with an interface or abstract base (`verifier: TokenVerifier`): what its implementations do.
-    if (type) return mergeSummaries(type.split('|').map((c) => this.classMethod(c, method) ?? this.methodSummary(c.slice(c.indexOf('#') + 1), method)).filter((s): s is Summary => !!s));
+    // (a record of functions that is also a registry of them, `const api = { listItems }`: its own members too)
+    if (type) {
+      const found = mergeSummaries(type.split('|').map((c) => this.classMethod(c, method) ?? this.methodSummary(c.slice(c.indexOf('#') + 1), method)).filter((s): s is Summary => !!s));
+      if (found || !this.summaries.has(`${recv}.${method}`)) return found;
+      return this.summaries.get(`${recv}.${method}`);
+    }
     if (lookup(frame, recv)?.length) return undefined;
     if (/^[A-Z]/.test(recv) && this.summaries.has(`${recv}.${method}`)) return this.summaries.get(`${recv}.${method}`);
     const target = this.resolve(recv);
     if (target?.kind === 'symbol') {
       // An instance another module made at its top level (`from .tasks import task_manager`).
       const key = `${target.file}#${target.name}`;
-      return mergeSummaries((this.importedInstance(key) ?? key).split('|').map((c) => this.classMethod(c, method)).filter((s): s is Summary => !!s));
+      // …or a record of functions another module exports (`export default { issueRequest }`), whose members are its
+      // methods even when it is also a registry of those functions.
+      const held = this.importedInstance(key)?.split('|') ?? [];
+      return mergeSummaries([...held, ...(held.includes(key) ? [] : [key])].map((c) => this.classMethod(c, method)).filter((s): s is Summary => !!s));
     }
     if (target?.kind === 'module') return this.importedSummary(target, method);
     return target ? undefined : this.uniqueMethod(method);

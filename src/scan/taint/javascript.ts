@@ -227,6 +227,12 @@ export class JavaScriptEngine extends Engine {
    * variable or a lookup (`tools.find(…)`, `handlers[name]`) reaches their methods.
    */
   #registry(name: string, v: Node, frame: Frame): void {
+    // Another name for a registry (`export const allActions = graphqlActions`, imported or not): the same elements.
+    if (v.type === 'identifier') {
+      const same = this.elementKeys(v, frame);
+      if (same.length) (frame.types ??= new Map()).set(name, same.join('|'));
+      return;
+    }
     const record = v.type === 'object' ? v : v.type === 'call_expression' ? argumentsOf(v).map(unwrap).find((a) => a.type === 'object') : undefined;
     if (record) this.#recordMethods(name, record);
     const elements = v.type === 'array' ? v.namedChildren : v.type === 'object' ? v.namedChildren.map((c) => c?.type === 'pair' ? c.childForFieldName('value') : c?.type === 'shorthand_property_identifier' ? c : null) : [];
@@ -298,7 +304,8 @@ export class JavaScriptEngine extends Engine {
       }
       return [];
     }
-    if (n.type !== 'identifier') return [];
+    // (`{ search }` names its element as `{ search: search }` does)
+    if (n.type !== 'identifier' && n.type !== 'shorthand_property_identifier') return [];
     const held = typeOf(frame, n.text);
     if (held) return held.split('|');
     if (element) {
@@ -1365,8 +1372,10 @@ export class JavaScriptEngine extends Engine {
   applyCallbackArgs(frame: Frame, summary: Summary, argNodes: Node[], call: Node): void {
     for (const [index, given] of Object.entries(summary.callbackArgs ?? {})) {
       const value = argNodes[Number(index)] ? unwrap(argNodes[Number(index)]!) : undefined;
-      if (value?.type !== 'identifier' && value?.type !== 'member_expression') continue;
+      if (value?.type !== 'identifier' && value?.type !== 'member_expression' && value?.type !== 'subscript_expression') continue;
+      // …also any function of a registry (`registerTool(name, actions[name])` for each name of `actions`).
       const fn = value.type === 'identifier' ? this.calleeSummary(value, value.text, undefined, frame)
+        : value.type === 'subscript_expression' ? this.elementsSummary(value, undefined, frame)
         : this.calleeSummary(value, value.childForFieldName('property')?.text ?? '', value.childForFieldName('object') ?? undefined, frame);
       if (fn && fn !== summary) this.applySummary(frame, fn, given, call, value.text);
     }
