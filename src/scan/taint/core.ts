@@ -499,6 +499,19 @@ export function assigned(frame: Frame, name: string, value: Taints): Taints {
   return before?.length ? union(before, value) : value;
 }
 
+/**
+ * What remains of a copy of the inbound headers once the Authorization header is removed from it (`del h["authorization"]`,
+ * `delete h.authorization`): the whole-map taints go, credentials put into it under a key stay.
+ */
+export function stripHeaders(frame: Frame, name: string): void {
+  for (let f: Frame | undefined = frame; f; f = f.parent) {
+    const held = f.vars.get(name);
+    if (!held) continue;
+    f.vars.set(name, held.filter((t) => !(t.kind === 'headers' && t.origin && !t.holders?.length && !t.keyed)));
+    return;
+  }
+}
+
 export function lookup(frame: Frame | undefined, name: string): Taints | undefined {
   for (let f = frame; f; f = f.parent) {
     const v = f.vars.get(name);

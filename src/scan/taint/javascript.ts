@@ -3,7 +3,7 @@ import { enclosingFunction, functionName, stringValue } from '../context.ts';
 import { indirectCallee } from '../imports.ts';
 import type { Node } from '../parser.ts';
 import {
-  typeOf, heldUnder, bodyCredential, namesOtherRequest, resolvesWithIssuer, tradesTokenInBody, AUTH_INFO_ATTRS, CHECKS_CREDENTIAL, HTTP_CONSTRUCTORS, MCP_CLIENT_TRANSPORTS, HTTP_METHOD_NAMES, NONE, REQUEST_ATTRS, REQUEST_NAMES, REQUEST_TYPES, TOKEN_ATTRS,
+  typeOf, heldUnder, bodyCredential, namesOtherRequest, resolvesWithIssuer, stripHeaders, tradesTokenInBody, AUTH_INFO_ATTRS, CHECKS_CREDENTIAL, HTTP_CONSTRUCTORS, MCP_CLIENT_TRANSPORTS, HTTP_METHOD_NAMES, NONE, REQUEST_ATTRS, REQUEST_NAMES, REQUEST_TYPES, TOKEN_ATTRS,
   boundToCredentialName, branch, carriesCredential, derive, looksUpByCredential, emptySummary, hop, mergeSummaries, isCredentialHeader, isCredentialName, isPlaceholder, isLocal, isSettingsBlob, isTokenExchangeName, lookup, TO_ISSUER, only, retag,
   extend, short, source, stepAt, union, words, type Frame, type Kind, type Summary, type Taint, type Taints,
 } from './core.ts';
@@ -1989,13 +1989,6 @@ function propertyKey(member: Node | null): string | undefined {
   const key = member.type === 'pair' || member.type === 'pair_pattern' || member.type === 'method_definition' ? member.childForFieldName(member.type === 'method_definition' ? 'name' : 'key') : null;
   return key ? (stringValue(key) ?? key.text) : undefined;
 }
-
-/** What remains of a copy of the inbound headers once the Authorization header is removed from it. */
-function stripHeaders(frame: Frame, name: string): void {
-  const f = holder(frame, name);
-  f.vars.set(name, (f.vars.get(name) ?? NONE).filter((t) => !(t.kind === 'headers' && t.origin && !t.holders?.length && !t.keyed)));
-}
-
 
 /**
  * Whether a statement runs whenever its function does, as far as the headers copy is concerned: not under an `if`, a

@@ -1,11 +1,11 @@
 // Python walker for the passthrough taint engine (tree-sitter-python node types).
-import { stringValue } from '../context.ts';
+import { enclosingFunction, stringValue } from '../context.ts';
 import { qualify } from '../imports.ts';
 import type { Node } from '../parser.ts';
 import {
   namesOtherRequest, resolvesWithIssuer, AUTH_INFO_ATTRS, HTTP_CONSTRUCTORS, MCP_CLIENT_TRANSPORTS, HTTP_METHOD_NAMES, NONE, REQUEST_ATTRS, REQUEST_NAMES, REQUEST_TYPES, TOKEN_ATTRS,
   boundToCredentialName, branch, carriesCredential, derive, looksUpByCredential, heldUnder, hop, isCredentialHeader, isCredentialName, isPlaceholder, isLocal, isSettingsBlob, isTokenExchangeName, lookup, TO_ISSUER, only, retag, short, source, stepAt, typeOf,
-  bodyCredential, tradesTokenInBody, union, type Frame, type Summary, type Taints,
+  bodyCredential, stripHeaders, tradesTokenInBody, union, type Frame, type Summary, type Taints,
 } from './core.ts';
 import { Engine, drawsAPage, isClientLike } from './engine.ts';
 
@@ -765,7 +765,7 @@ export class PythonEngine extends Engine {
   stringCollection(node: Node | null | undefined, at?: Node): string[] | undefined {
     let n = node;
     if (n?.type === 'identifier') {
-      const fn = at ? enclosingDef(at) : undefined;
+      const fn = at ? enclosingFunction(at) : undefined;
       n = (fn ? this.#assignedIn(fn.childForFieldName('body')).get(n.text) : undefined) ?? this.#assignedIn(this.ctx.tree.rootNode).get(n.text);
     }
     if (n?.type === 'call' && ['frozenset', 'set', 'tuple', 'list'].includes(n.childForFieldName('function')?.text ?? '')) n = n.childForFieldName('arguments')?.namedChildren[0];
@@ -829,35 +829,38 @@ export class PythonEngine extends Engine {
     });
   }
 
-  #properties: Set<string> | undefined;
-  /** `Class.name` of the file's methods decorated `@property` / `@cached_property`. */
-  properties(): ReadonlySet<string> {
-    if (this.#properties) return this.#properties;
-    const out = new Set<string>();
+  #classFacts: { properties: Set<string>; records: Set<string> } | undefined;
+  /**
+   * One walk over the file's classes: `Class.name` of its methods decorated `@property` / `@cached_property`, and the
+   * classes declared as records (`@dataclass`, `@attr.s` / `@define`, `NamedTuple`, `TypedDict`, pydantic `BaseModel`).
+   */
+  #classes(): { properties: Set<string>; records: Set<string> } {
+    if (this.#classFacts) return this.#classFacts;
+    const properties = new Set<string>();
+    const records = new Set<string>();
     for (const c of this.ctx.tree.rootNode.descendantsOfType('class_definition')) {
       const cls = c?.childForFieldName('name')?.text;
-      for (const d of c?.childForFieldName('body')?.namedChildren ?? []) {
+      if (!cls) continue;
+      for (const d of c!.childForFieldName('body')?.namedChildren ?? []) {
         if (d?.type !== 'decorated_definition') continue;
         const name = d.childForFieldName('definition')?.childForFieldName('name')?.text;
-        if (cls && name && d.children.some((x) => x?.type === 'decorator' && /^@(functools\.)?(property|cached_property)$/.test(x.text.trim()))) out.add(`${cls}.${name}`);
+        if (name && d.children.some((x) => x?.type === 'decorator' && /^@(functools\.)?(property|cached_property)$/.test(x.text.trim()))) properties.add(`${cls}.${name}`);
       }
-    }
-    return (this.#properties = out);
-  }
-
-  #records: Set<string> | undefined;
-  /** Classes of this file declared as records: `@dataclass`, `@attr.s` / `@define`, `NamedTuple`, `TypedDict`, pydantic `BaseModel`. */
-  recordClasses(): ReadonlySet<string> {
-    if (this.#records) return this.#records;
-    const out = new Set<string>();
-    for (const c of this.ctx.tree.rootNode.descendantsOfType('class_definition')) {
-      const name = c?.childForFieldName('name')?.text;
-      if (!name) continue;
       const decorators = c!.parent?.type === 'decorated_definition' ? c!.parent.children.filter((d) => d?.type === 'decorator').map((d) => d!.text) : [];
       const bases = c!.childForFieldName('superclasses')?.text ?? '';
-      if (decorators.some((d) => /\b(dataclass|attr\.s|attrs|define|frozen)\b/.test(d)) || /\b(NamedTuple|BaseModel|TypedDict)\b/.test(bases)) out.add(name);
+      if (decorators.some((d) => /\b(dataclass|attr\.s|attrs|define|frozen)\b/.test(d)) || /\b(NamedTuple|BaseModel|TypedDict)\b/.test(bases)) records.add(cls);
     }
-    return (this.#records = out);
+    return (this.#classFacts = { properties, records });
+  }
+
+  /** `Class.name` of the file's methods decorated `@property` / `@cached_property`. */
+  properties(): ReadonlySet<string> {
+    return this.#classes().properties;
+  }
+
+  /** Classes of this file declared as records. */
+  recordClasses(): ReadonlySet<string> {
+    return this.#classes().records;
   }
 
   #handlers: Set<string> | undefined;
@@ -1686,21 +1689,7 @@ const CREDENTIAL_PROVIDER_FIELD = /token|auth|credential|api_?key|secret|bearer|
 /** Functions that call the function they are given and return its result (`asyncio.to_thread(fn, …)`). */
 const RUNS_ITS_ARGUMENT = new Set(['to_thread', 'run_sync', 'run_in_executor']);
 
-/** The function definition around a node, if any. */
-function enclosingDef(node: Node): Node | undefined {
-  for (let n: Node | null = node.parent; n; n = n.parent) if (n.type === 'function_definition') return n;
-  return undefined;
-}
 
-/** What remains of a copy of the inbound headers once the Authorization header is removed from it. */
-function stripHeaders(frame: Frame, name: string): void {
-  for (let f: Frame | undefined = frame; f; f = f.parent) {
-    const held = f.vars.get(name);
-    if (!held) continue;
-    f.vars.set(name, held.filter((t) => !(t.kind === 'headers' && t.origin && !t.holders?.length && !t.keyed)));
-    return;
-  }
-}
 
 /** The class an `if isinstance(name, Cls):` around the node narrows the name to (`Cls` an identifier), if any. */
 function narrowedClass(id: Node): string | undefined {
