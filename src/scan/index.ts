@@ -10,7 +10,7 @@ import { Program } from './program.ts';
 import { ModuleResolver } from './resolve.ts';
 import { ProjectIndex, type Project } from './project.ts';
 import { authorizationPassthrough, checkAuthorizationPassthrough } from './rules/authorization-passthrough.ts';
-import { audienceCheckingCallers, checkJwtNoAudience, checksAudienceInCode, jwtNoAudience, settingsOnByDefault, type JwtFinding } from './rules/jwt-no-audience.ts';
+import { audienceCheckingCallers, checkJwtNoAudience, checksAudienceInCode, claimsWrappers, jwtNoAudience, settingsOnByDefault, type JwtFinding } from './rules/jwt-no-audience.ts';
 
 export type { Finding, Level, RuleMeta, ScanError } from './finding.ts';
 export { formatText } from './report/text.ts';
@@ -60,6 +60,8 @@ export async function scanPaths(paths: readonly string[], options: ScanOptions =
   const helpers: JwtFinding[] = [];
   /** `project root \0 function name` of functions called by a function that checks `aud` by hand. */
   const audienceCallees = new Set<string>();
+  /** `project root \0 function name` → the functions whose result it returns (see `claimsWrappers`). */
+  const wrapped = new Map<string, Set<string>>();
   /** `project root \0 setting` of boolean settings declared on by default (see `settingsOnByDefault`). */
   const settingsOn = new Set<string>();
   /** Projects behind a FastMCP OAuth proxy and without a token verifier of their own (see `importsTokenProxy`). */
@@ -93,6 +95,11 @@ export async function scanPaths(paths: readonly string[], options: ScanOptions =
         for (const j of checkJwtNoAudience(ctx, imports)) if (j.helper || j.gate) helpers.push(j); else findings.push(j.finding);
         if (ctx.family === 'python') for (const name of settingsOnByDefault(text)) settingsOn.add(`${project.root}\u0000${name}`);
         if (checksAudienceInCode(text)) for (const name of audienceCheckingCallers(ctx)) audienceCallees.add(`${project.root}\u0000${name}`);
+        for (const [fn, callee] of claimsWrappers(ctx)) {
+          const key = `${project.root}\u0000${fn}`;
+          if (!wrapped.has(key)) wrapped.set(key, new Set());
+          wrapped.get(key)!.add(callee);
+        }
         if (project.declaresMcp || importsMcp(imports, ctx.family) || speaksMcpByHand(text)) mcpProjects.add(project);
         const auth = importsTokenProxy(imports, ctx.family, text);
         if (auth === 'proxy') proxyProjects.add(project.root);
@@ -111,6 +118,12 @@ export async function scanPaths(paths: readonly string[], options: ScanOptions =
   // of a project has been seen: a helper module may precede the server).
   // A verification helper that returns the claims is left to its callers when one that checks `aud` by hand calls it.
   const rootOf = new Map(parsed.map((p) => [p.shown, p.project.root]));
+  // …and so is the helper of a wrapper such a caller calls (`claims = unpack(t)` where `unpack` returns `decode(t)`).
+  for (const key of audienceCallees) {
+    const root = key.slice(0, key.indexOf('\u0000'));
+    // (Only to helpers named for a token: `verify` or `decode` alone names too many unrelated methods.)
+    for (const callee of wrapped.get(key) ?? []) if (/jwt|token|claim/i.test(callee)) audienceCallees.add(`${root}\u0000${callee}`);
+  }
   // A one-branch check whose setting the project declares on by default is the default: not reported.
   findings.push(...helpers.filter((j) => {
     const root = rootOf.get(j.finding.file) ?? '';

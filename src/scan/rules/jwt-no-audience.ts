@@ -77,6 +77,40 @@ export function audienceCheckingCallers(ctx: FileContext): Set<string> {
   return out;
 }
 
+/**
+ * Functions that hand back what a call returned (`return verify(token)`, `claims = decode(t); …; return claims`), as
+ * `[function, callee]` pairs: when a caller checks `aud` on what such a wrapper returns, it checks it for the callee
+ * too (`unpack_access` wrapping a hand-rolled `jwt_decode`).
+ */
+export function claimsWrappers(ctx: FileContext): Array<[string, string]> {
+  if (!/decode|verify/i.test(ctx.source)) return [];
+  const out: Array<[string, string]> = [];
+  const calleeName = (n: Node | null | undefined): string | undefined => {
+    while (n && (n.type === 'await' || n.type === 'await_expression' || n.type === 'parenthesized_expression')) n = n.namedChildren[0];
+    if (!n || !CALLS.has(n.type)) return undefined;
+    const f = n.childForFieldName('function');
+    return f?.type === 'attribute' ? f.childForFieldName('attribute')?.text : f?.type === 'member_expression' ? f.childForFieldName('property')?.text : f?.text;
+  };
+  for (const fn of descendants(ctx.tree.rootNode, FUNCTION_TYPES)) {
+    const name = functionName(fn);
+    if (!name) continue;
+    const returned = descendants(fn, new Set(['return_statement'])).map((r) => r.namedChildren[0]).filter((e): e is Node => !!e);
+    for (const e of returned) {
+      const direct = calleeName(e);
+      if (direct) out.push([name, direct]);
+      else if (e.type === 'identifier') {
+        // …through the name it was assigned to (`claims = decode(t)`, `const claims = await verify(t)`).
+        for (const a of descendants(fn, new Set(['assignment', 'variable_declarator']))) {
+          const left = a.childForFieldName('left') ?? a.childForFieldName('name');
+          const callee = left?.text === e.text ? calleeName(a.childForFieldName('right') ?? a.childForFieldName('value')) : undefined;
+          if (callee) out.push([name, callee]);
+        }
+      }
+    }
+  }
+  return out;
+}
+
 export function checkJwtNoAudience(ctx: FileContext, imports: Imports): JwtFinding[] {
   const out: JwtFinding[] = [];
   const py = ctx.family === 'python';
@@ -97,11 +131,13 @@ export function checkJwtNoAudience(ctx: FileContext, imports: Imports): JwtFindi
   }
   for (const fn of handRolledVerifiers(ctx)) {
     const name = functionName(fn)!;
-    out.push({ finding: makeFinding(ctx, JWT_RULE, 'error', fn.childForFieldName('name') ?? fn, `\`${name}\` verifies a JWT by hand (splits it, checks the signature, reads the claims) without checking its \`aud\` claim: a token issued for any audience is accepted.`, 'Use a JWT library with an audience (`jwtVerify(token, key, { audience })`, `jwt.decode(token, key, audience=…)`), or compare `aud` with this server\'s resource URI before accepting the token.') });
+    // A verifier that returns the claims leaves the audience to its callers, as a library call returning them does.
+    const returnsClaims = descendants(fn, new Set(['return_statement'])).some((r) => r.namedChildren.length > 0);
+    out.push({ finding: makeFinding(ctx, JWT_RULE, 'error', fn.childForFieldName('name') ?? fn, `\`${name}\` verifies a JWT by hand (splits it, checks the signature, reads the claims) without checking its \`aud\` claim: a token issued for any audience is accepted.`, 'Use a JWT library with an audience (`jwtVerify(token, key, { audience })`, `jwt.decode(token, key, audience=…)`), or compare `aud` with this server\'s resource URI before accepting the token.'), helper: returnsClaims ? name : undefined });
   }
   for (const fn of unsignedVerifiers(ctx)) {
     const name = functionName(fn)!;
-    out.push({ finding: makeFinding(ctx, JWT_RULE, 'error', fn.childForFieldName('name') ?? fn, `\`${name}\` accepts a JWT by decoding its payload and checking its expiry, with neither its signature nor its \`aud\` claim checked: anyone can write a token it accepts.`, 'Verify the token with a JWT library against the issuer\'s keys and this server\'s audience (`jwtVerify(token, JWKS, { issuer, audience })`, `jwt.decode(token, key, audience=…)`).') });
+    out.push({ finding: makeFinding(ctx, JWT_RULE, 'error', fn.childForFieldName('name') ?? fn, `\`${name}\` accepts a JWT by decoding its payload, with neither its signature nor its \`aud\` claim checked: anyone can write a token it accepts.`, 'Verify the token with a JWT library against the issuer\'s keys and this server\'s audience (`jwtVerify(token, JWKS, { issuer, audience })`, `jwt.decode(token, key, audience=…)`).') });
   }
   return out;
 }
@@ -174,7 +210,7 @@ function handRolledVerifiers(ctx: FileContext): Node[] {
  * are whatever the caller wrote. (A helper that only reads `exp`, such as `isTokenExpired`, is not named for verifying.)
  */
 function unsignedVerifiers(ctx: FileContext): Node[] {
-  if (!SPLITS.test(ctx.source) || !EXPIRY.test(ctx.source)) return [];
+  if (!SPLITS.test(ctx.source) || (!EXPIRY.test(ctx.source) && !SUBJECT.test(ctx.source))) return [];
   const fns = descendants(ctx.tree.rootNode, FUNCTION_TYPES);
   return fns.filter((fn) => {
     const name = functionName(fn);
@@ -186,7 +222,10 @@ function unsignedVerifiers(ctx: FileContext): Node[] {
     if (!params.length || splitsOwnEnvToken(fn.text)) return false;
     const texts = [fn.text, ...sameFileCallees(fn, fns).map((f) => f.text)];
     const has = (re: RegExp) => texts.some((t) => re.test(t));
-    return has(SPLITS) && has(PAYLOAD_DECODE) && has(EXPIRY) && !has(SIGNATURE) && !has(SEALED) && !has(LIBRARY_VERIFY) && !has(/\baud\b/) && !texts.some(checksAudienceInCode);
+    // It checks the expiry, or takes the caller's identity from the payload (`return { userId: decoded.payload.sub }`)
+    // without asking anyone (an introspection or userinfo request would be the check).
+    const accepts = has(EXPIRY) || (has(SUBJECT) && !has(ASKS_REMOTELY));
+    return has(SPLITS) && has(PAYLOAD_DECODE) && accepts && !has(SIGNATURE) && !has(SEALED) && !has(LIBRARY_VERIFY) && !has(/\baud\b/) && !texts.some(checksAudienceInCode);
   });
 }
 /** The payload decoded from base64url text. */
@@ -202,6 +241,10 @@ function splitsOwnEnvToken(text: string): boolean {
 }
 /** Authenticated decryption: a sealed token of the server's own (AES-GCM, Fernet), not a JWT read unverified. */
 const SEALED = /\bcreateDecipheriv\b|\bsubtle\.decrypt\b|\bdecrypt\(|\bFernet\b|\bAESGCM\b|\bsecretbox\b/;
+/** The subject claim read: who the token says the caller is. */
+const SUBJECT = /\.sub\b|\[\s*['"]sub['"]\s*\]|get\(\s*['"]sub['"]/;
+/** An HTTP request from the verifier: the token checked remotely (introspection, userinfo), not trusted as decoded. */
+const ASKS_REMOTELY = /\bfetch\(|\baxios\b|\bhttpx\.|\brequests\.(get|post)\b|\burlopen\(|introspect|userinfo/i;
 /** The expiry claim read. */
 const EXPIRY = /\.exp\b|\[\s*['"]exp['"]\s*\]|get\(\s*['"]exp['"]/;
 

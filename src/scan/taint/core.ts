@@ -466,6 +466,8 @@ export interface Frame {
   /** Inside a token-exchange function: sinks are not reported. */
   exempt: boolean;
   className?: string;
+  /** A class body: the functions defined directly in it are its methods (`Class.name`); ones nested in a method are not. */
+  classBody?: boolean;
   /** Name of the function or method this frame belongs to. */
   fn?: string;
   /** Python `global x` / `nonlocal x` names in this function. */

@@ -336,7 +336,7 @@ export class JavaScriptEngine extends Engine {
   classDef(node: Node, frame: Frame): void {
     // `var HttpClient = class { … }` (as esbuild and tsup emit classes) is the class `HttpClient`.
     const className = node.childForFieldName('name')?.text ?? (node.parent?.type === 'variable_declarator' ? node.parent.childForFieldName('name')?.text : undefined) ?? '<class>';
-    const inner: Frame = { ...frame, className };
+    const inner: Frame = { ...frame, className, classBody: true };
     const heritage = node.namedChildren.find((c) => c?.type === 'class_heritage');
     const base = heritage?.descendantsOfType('extends_clause')[0]?.childForFieldName('value') ?? (heritage?.namedChildren[0]?.type === 'identifier' ? heritage.namedChildren[0] : undefined);
     if (base) this.bases.set(className, base.text.split('.').pop()!.replace(/<.*$/, ''));
@@ -374,7 +374,7 @@ export class JavaScriptEngine extends Engine {
    * closure: what this definition returns from its surroundings, without its own parameters.
    */
   functionDef(node: Node, outer: Frame, name: string | undefined): Taints {
-    const key = name ? (outer.className ? `${outer.className}.${name}` : name) : undefined;
+    const key = name ? (outer.classBody ? `${outer.className}.${name}` : name) : undefined;
     // A token verifier: its token parameter is the caller's bearer; calls made inside to verify it are not reported,
     // and the `extra` of the AuthInfo it returns is what tools read back as `authInfo.extra`.
     const tokenParam = this.#verifierTokenParam(node, name, outer);
@@ -567,7 +567,9 @@ export class JavaScriptEngine extends Engine {
           this.writeStore(`${this.file}#${name}`, held, target, `module variable \`${name}\``);
           return;
         }
-        if (valueNode && unwrap(valueNode).type === 'new_expression' && this.fromPackage(unwrap(valueNode).childForFieldName('constructor')!)) this.packageInstances.add(name);
+        // `new Octokit()`, or an object a package hands out (`const client = Asana.ApiClient.instance`).
+        const value = valueNode && unwrap(valueNode);
+        if (value && ((value.type === 'new_expression' && this.fromPackage(value.childForFieldName('constructor')!)) || (value.type === 'member_expression' && this.fromPackage(value)))) this.packageInstances.add(name);
         this.bindLocal(frame, name, held, !!valueNode && this.isClientConstruction(valueNode),
           valueNode ? this.classOfNew(valueNode) ?? this.factoryClass(valueNode, frame) ?? this.elementOf(valueNode, frame) ?? cloneOfThis(valueNode, frame) : undefined);
         return;
@@ -633,6 +635,12 @@ export class JavaScriptEngine extends Engine {
         const type = names.length === 1 ? typeOf(frame, root) : undefined;
         if (type && carriesCredential(t).length) {
           for (const c of type.split('|')) this.writeStore(`${c.includes('#') ? c : `${this.file}#${c}`}.${names[0]}`, hop(t, target, `stored in \`${root}.${names[0]}\``), target, `\`${root}.${names[0]}\``);
+        }
+        // `client.authentications['token'].accessToken = tok` on another package's client (or on the package itself):
+        // the client sends it.
+        if (isCredentialName(names.at(-1)!) && !names.includes('headers') && (this.packageInstances.has(root) || (!isLocal(frame, root) && this.fromPackage(target)))) {
+          this.reportSink(frame, target.parent ?? target, carriesCredential(t), `the credential of \`${root}\`, another package's client`);
+          return;
         }
         const sendsHeaders = names.includes('headers') && (!isLocal(frame, root) || this.clients.has(root) || root === frame.outgoing);
         if (sendsHeaders) {
@@ -1684,7 +1692,7 @@ export class JavaScriptEngine extends Engine {
             const key = stringValue(keyNode) ?? keyNode.text;
             if (key === 'headers') this.reportSink(frame, c, this.eval(c.childForFieldName('value')!, frame), `the headers of ${label}`);
             // axios `params`, got `searchParams`, ofetch `query`: the credential travels in the query string.
-            else if (http && QUERY_OPTIONS.has(key)) this.reportSink(frame, c, this.eval(c.childForFieldName('value')!, frame), `the query parameters of ${label}`);
+            else if (http && QUERY_OPTIONS.has(key) && !tradesTokenInBody(c)) this.reportSink(frame, c, this.eval(c.childForFieldName('value')!, frame), `the query parameters of ${label}`);
             // axios / node:http `auth`, got `username` / `password`: HTTP Basic credentials.
             else if (http && AUTH_OPTIONS.has(key)) this.reportSink(frame, c, this.eval(c.childForFieldName('value')!, frame), `the credentials of ${label}`);
             // fetch `body`, axios `data`, got/ky `json` / `form`: the credential travels in the request body.

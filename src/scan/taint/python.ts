@@ -129,7 +129,7 @@ export class PythonEngine extends Engine {
           const right = a?.childForFieldName('right');
           if (name && left?.type === 'identifier' && right?.type === 'identifier' && /^_*[A-Z]/.test(right.text)) this.classAliases.set(`${name}.${left.text}`, right.text);
         }
-        if (body) this.block(body, { ...frame, className: name });
+        if (body) this.block(body, { ...frame, className: name, classBody: true });
         return;
       }
       case 'return_statement': {
@@ -206,14 +206,14 @@ export class PythonEngine extends Engine {
 
   functionDef(node: Node, outer: Frame): void {
     const name = node.childForFieldName('name')?.text ?? '<lambda>';
-    const key = outer.className ? `${outer.className}.${name}` : name;
+    const key = outer.classBody ? `${outer.className}.${name}` : name;
     const summary = this.summaryFor(key);
     summary.params = [];
     this.currentSummary = summary;
     // A token verifier's `verify_token(self, token)` (FastMCP `AuthProvider` / `TokenVerifier`, the MCP SDK's
     // `TokenVerifier`) is handed the caller's bearer token: that parameter is the inbound credential. Calls made to
     // verify it (introspection, a userinfo endpoint) are not passthrough; what it stores or returns for later is.
-    const verifier = !!outer.className && VERIFY_METHODS.has(name) && TOKEN_VERIFIER_BASES.has(this.bases.get(outer.className) ?? '');
+    const verifier = !!outer.classBody && VERIFY_METHODS.has(name) && TOKEN_VERIFIER_BASES.has(this.bases.get(outer.className) ?? '');
     const frame: Frame = {
       vars: new Map(), locals: new Set(), parent: outer, summary, className: outer.className,
       exempt: outer.exempt || isTokenExchangeName(name) || resolvesWithIssuer(name) || verifier,
@@ -255,6 +255,8 @@ export class PythonEngine extends Engine {
   }
 
   /** `Class.attr` → the class name a class attribute holds (`_client_class = RestClient`). */
+  /** XML-RPC proxies (`common = xmlrpc.client.ServerProxy(url)`, `self._models`): every call on one is a request. */
+  readonly rpcProxies = new Set<string>();
   readonly classAliases = new Map<string, string>();
 
   /** Classes of this file that extend a class of another package (their constructor is the package's when not overridden). */
@@ -279,7 +281,7 @@ export class PythonEngine extends Engine {
   /** `@with_api_key(required=True) async def tool(*, api_key)`: the wrapper's arguments reach the tool's parameters. */
   applyInjections(decorated: Node, def: Node, frame: Frame): void {
     const name = def.childForFieldName('name')?.text;
-    const summary = name ? this.summaries.get(frame.className ? `${frame.className}.${name}` : name) : undefined;
+    const summary = name ? this.summaries.get(frame.classBody ? `${frame.className}.${name}` : name) : undefined;
     if (!summary) return;
     for (const d of decorated.children.filter((c): c is Node => c?.type === 'decorator')) {
       let expr: Node | null | undefined = d.namedChildren[0];
@@ -303,6 +305,15 @@ export class PythonEngine extends Engine {
   /** Under a FastMCP OAuth proxy, the tools' access token is the upstream provider's, which the server holds. */
   behindTokenProxy(): boolean {
     return this.program.tokenProxies.has(this.program.scopes.get(this.file) ?? '');
+  }
+
+  /** A parameter of the enclosing function annotated with a package's `…Context` class (`ctx: Context`). */
+  #packageContextParam(id: Node): boolean {
+    const params = enclosingFunction(id)?.childForFieldName('parameters')?.namedChildren ?? [];
+    const p = params.find((c) => (c?.type === 'typed_parameter' || c?.type === 'typed_default_parameter') && (c.childForFieldName('name') ?? c.namedChildren[0])?.text === id.text);
+    const type = p?.childForFieldName('type')?.text;
+    if (!type || !/^[\w.]*Context$/.test(type)) return false;
+    return this.resolve(type.split('.')[0]!)?.kind === 'package';
   }
 
   /** What a parameter holds: the inbound request or a credential (by name, annotation, FastAPI marker), else a placeholder. */
@@ -359,6 +370,7 @@ export class PythonEngine extends Engine {
         }
         this.bindLocal(frame, name, held, !!valueNode && this.isClientConstruction(valueNode),
           valueNode ? this.classOfCall(valueNode, frame) ?? this.factoryClass(valueNode, frame) : undefined);
+        if (valueNode && this.isRpcProxy(valueNode)) this.rpcProxies.add(name);
         return;
       }
       case 'pattern_list':
@@ -375,6 +387,7 @@ export class PythonEngine extends Engine {
           this.addAttr(`${frame.className}.${attr}`, t.filter((x) => x.origin));
           this.ctorParamAttr(frame, `${frame.className}.${attr}`, t, target);
           if (valueNode && this.isClientConstruction(valueNode)) this.clients.add(`self.${attr}`);
+          if (valueNode && this.isRpcProxy(valueNode)) this.rpcProxies.add(`self.${attr}`);
           return;
         }
         // `openai.api_key = tok`, `stripe.api_key = tok`: an SDK module configured with the credential sends it.
@@ -503,6 +516,16 @@ export class PythonEngine extends Engine {
     if (!root) return false;
     if (this.clients.has(root) || this.clients.has(obj.text)) return false;
     return isLocal(frame, root);
+  }
+
+  /** `xmlrpc.client.ServerProxy(url)` (Python 2's `xmlrpclib`): a proxy whose method calls are remote calls. */
+  isRpcProxy(node: Node): boolean {
+    const call = node.type === 'await' ? node.namedChildren[0] : node;
+    if (call?.type !== 'call') return false;
+    const fn = call.childForFieldName('function');
+    if (lastName(fn) !== 'ServerProxy') return false;
+    const r = this.resolve(fn!.text.split('.')[0]!);
+    return r?.kind === 'package' && /^(xmlrpc|xmlrpclib)(\.|$)/.test(r.module);
   }
 
   isClientConstruction(node: Node): boolean {
@@ -657,6 +680,9 @@ export class PythonEngine extends Engine {
     // `ctx.request_context.headers` (also `getattr(request_context, "headers", {})`): the request's headers, read off
     // the MCP request context as if it carried them.
     if (attr === 'headers' && /(^|\.)request_context$/.test(objNode.text)) out = union(out, [source('headers', node)]);
+    // `ctx.headers` on a framework's request context (`ctx: Context` of `mcp.server.mcpserver`, or of another
+    // package's MCP router): the headers of the request being served.
+    if (attr === 'headers' && objNode.type === 'identifier' && this.#packageContextParam(objNode)) out = union(out, [source('headers', node)]);
     for (const t of obj) {
       if (t.kind === 'request' && (attr === 'headers' || attr === 'META' || attr === 'cookies' || attr === 'COOKIES')) out = union(out, [derive(t, 'headers', node)]);
       // Query parameters are read like headers: Starlette `query_params`, Flask `args`, Django `GET`, aiohttp `query`.
@@ -1436,6 +1462,12 @@ export class PythonEngine extends Engine {
       return;
     }
     const root = qualified.split('.')[0] ?? '';
+    // A remote procedure of an XML-RPC proxy (Odoo's `models.execute_kw(db, uid, password, …)`, `common.authenticate(db,
+    // user, password, {})`): its arguments are the request, credentials included.
+    if (receiverNode && (this.rpcProxies.has(receiverNode.text) || this.isRpcProxy(receiverNode))) {
+      for (const p of positional) this.reportSink(frame, node, only(p, 'cred'), `the arguments of an XML-RPC call (\`${shortCallee(fn)}\`)`);
+      return;
+    }
     // gRPC call metadata (`stub.GetUser(req, metadata=[("authorization", f"Bearer {tok}")])`): request headers.
     const metadata = keywords.get('metadata');
     if (metadata && GRPC_CREDENTIAL_KEY.test(metadata.node.text)) {
@@ -1471,7 +1503,8 @@ export class PythonEngine extends Engine {
     const params = keywords.get('params');
     // A whole inbound query map relayed by a proxy (`params=dict(request.query_params)`) is the request relayed, as a
     // body is; a credential the code put there (`params={"api_key": tok}`) is sent.
-    if (params) this.reportSink(frame, params.node, bodyCredential(params.taints), `the query parameters of ${label}`);
+    // (A token handed to its issuer in the query, `GET …/tokeninfo?access_token=…`, is checked, as in a body.)
+    if (params && !tradesTokenInBody(node)) this.reportSink(frame, params.node, bodyCredential(params.taints), `the query parameters of ${label}`);
     // `json={"api_key": tok}`, `data={"refresh_token": tok}`: the credential travels in the body (a login, a form key,
     // a refresh grant), unless the request trades it (an RFC 8693 `subject_token`, introspection).
     for (const k of ['json', 'data', 'content']) {
