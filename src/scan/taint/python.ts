@@ -213,7 +213,7 @@ export class PythonEngine extends Engine {
     // A token verifier's `verify_token(self, token)` (FastMCP `AuthProvider` / `TokenVerifier`, the MCP SDK's
     // `TokenVerifier`) is handed the caller's bearer token: that parameter is the inbound credential. Calls made to
     // verify it (introspection, a userinfo endpoint) are not passthrough; what it stores or returns for later is.
-    const verifier = !!outer.classBody && VERIFY_METHODS.has(name) && TOKEN_VERIFIER_BASES.has(this.bases.get(outer.className) ?? '');
+    const verifier = !!outer.classBody && VERIFY_METHODS.has(name) && TOKEN_VERIFIER_BASES.has(this.bases.get(outer.className ?? '') ?? '');
     const frame: Frame = {
       vars: new Map(), locals: new Set(), parent: outer, summary, className: outer.className,
       exempt: outer.exempt || isTokenExchangeName(name) || resolvesWithIssuer(name) || verifier,
