@@ -60,6 +60,8 @@ export async function scanPaths(paths: readonly string[], options: ScanOptions =
   const helpers: JwtFinding[] = [];
   /** `project root \0 function name` of functions called by a function that checks `aud` by hand. */
   const audienceCallees = new Set<string>();
+  /** Per project root: the fewest arguments each verifier-like function is called with (see `checkJwtNoAudience`). */
+  const arities = new Map<string, Map<string, number>>();
   /** `project root \0 function name` → the functions whose result it returns (see `claimsWrappers`). */
   const wrapped = new Map<string, Set<string>>();
   /** `project root \0 setting` of boolean settings declared on by default (see `settingsOnByDefault`). */
@@ -92,7 +94,9 @@ export async function scanPaths(paths: readonly string[], options: ScanOptions =
         }
         const imports = collectImports(tree.rootNode, ctx.family);
         const project = await projects.projectOf(file.abs, file.scanRoot);
-        for (const j of checkJwtNoAudience(ctx, imports)) if (j.helper || j.gate) helpers.push(j); else findings.push(j.finding);
+        const counted = arities.get(project.root) ?? new Map<string, number>();
+        arities.set(project.root, counted);
+        for (const j of checkJwtNoAudience(ctx, imports, counted)) if (j.helper || j.gate || j.optional) helpers.push(j); else findings.push(j.finding);
         if (ctx.family === 'python') for (const name of settingsOnByDefault(text)) settingsOn.add(`${project.root}\u0000${name}`);
         if (checksAudienceInCode(text)) for (const name of audienceCheckingCallers(ctx)) audienceCallees.add(`${project.root}\u0000${name}`);
         for (const [fn, callee] of claimsWrappers(ctx)) {
@@ -127,6 +131,9 @@ export async function scanPaths(paths: readonly string[], options: ScanOptions =
   // A one-branch check whose setting the project declares on by default is the default: not reported.
   findings.push(...helpers.filter((j) => {
     const root = rootOf.get(j.finding.file) ?? '';
+    // An optional audience parameter every call of the project passes is always given.
+    const fewest = j.optional ? arities.get(root)?.get(j.optional.fn) : undefined;
+    if (j.optional) return fewest === undefined || fewest <= j.optional.index;
     return !(j.helper && audienceCallees.has(`${root}\u0000${j.helper}`)) && !(j.gate && settingsOn.has(`${root}\u0000${j.gate}`));
   }).map((j) => j.finding));
   includeImportedProjects(parsed, mcpProjects);

@@ -58,6 +58,8 @@ export interface JwtFinding {
   helper?: string;
   /** A one-branch warning gated by this setting: dropped when the project's settings default it to `True`. */
   gate?: string;
+  /** An audience taken from an optional parameter: dropped when every call of the function in the project passes it. */
+  optional?: { fn: string; index: number };
 }
 
 /** Functions called from a function that checks `aud` by hand: the helpers whose callers check the audience. */
@@ -111,13 +113,24 @@ export function claimsWrappers(ctx: FileContext): Array<[string, string]> {
   return out;
 }
 
-export function checkJwtNoAudience(ctx: FileContext, imports: Imports): JwtFinding[] {
+/**
+ * `arities`, when given, gets the fewest arguments each verifier-like function (`verifyToken`, `validate_jwt`) is called
+ * with in this file: whether callers pass an optional audience parameter.
+ */
+export function checkJwtNoAudience(ctx: FileContext, imports: Imports, arities?: Map<string, number>): JwtFinding[] {
   const out: JwtFinding[] = [];
   const py = ctx.family === 'python';
   const authlibInstances = py ? authlibJwtInstances(ctx.tree.rootNode, imports) : new Set<string>();
   for (const call of descendants(ctx.tree.rootNode, CALLS)) {
     const fn = call.childForFieldName('function');
     if (!fn) continue;
+    if (arities) {
+      const name = fn.type === 'member_expression' ? fn.childForFieldName('property')?.text : fn.type === 'attribute' ? fn.childForFieldName('attribute')?.text : fn.text;
+      if (name && VERIFIER_NAME.test(name)) {
+        const n = call.childForFieldName('arguments')?.namedChildren.filter((a) => a && a.type !== 'comment').length ?? 0;
+        arities.set(name, Math.min(n, arities.get(name) ?? n));
+      }
+    }
     const q = qualify(fn, imports) ?? '';
     const vendor = vendorVerifierIssue(call, q, py);
     if (vendor) {
@@ -127,7 +140,7 @@ export function checkJwtNoAudience(ctx: FileContext, imports: Imports): JwtFindi
     const lib = py ? (q ? pythonLib(q, fn, authlibInstances, imports) : undefined) : jsLib(q, imports, call);
     if (!lib) continue;
     const issue = py ? pythonIssue(lib, call, ctx) : jsIssue(lib, call, ctx, q);
-    if (issue) out.push({ finding: makeFinding(ctx, JWT_RULE, issue.level, issue.node, issue.message, issue.fix), helper: issue.unsigned ? undefined : claimsReturned(call), gate: issue.gate });
+    if (issue) out.push({ finding: makeFinding(ctx, JWT_RULE, issue.level, issue.node, issue.message, issue.fix), helper: issue.unsigned ? undefined : claimsReturned(call), gate: issue.gate, optional: issue.optional });
   }
   for (const fn of handRolledVerifiers(ctx)) {
     const name = functionName(fn)!;
@@ -303,6 +316,8 @@ interface Issue {
   unsigned?: boolean;
   /** A one-branch check gated by a setting (`settings.jwt_verify_audience`): the setting's name. */
   gate?: string;
+  /** The audience is an optional parameter of the verifier: its name and the parameter's position. */
+  optional?: { fn: string; index: number };
 }
 
 /** The setting a condition or option value reads: `settings.verify_aud`, `bool(self.config.verify_aud)` → its name. */
@@ -899,6 +914,17 @@ function jsIssue(lib: Lib, call: Node, ctx: FileContext, q: string): Issue | und
     options = resolved;
     if (set === 'sometimes' && objectAudience(options) !== 'yes') return sometimesIssue(call, label, lib);
   }
+  // `verifyToken(token, expectedAudience?)` passing `{ audience: expectedAudience }`: a caller that leaves it out
+  // accepts any audience (jose and jsonwebtoken skip the check for `undefined`), and so does the hand check that
+  // can only compare with it.
+  const optional = options ? optionalAudienceParam(options, call) : undefined;
+  if (optional) {
+    return {
+      level: 'warning', node: call, optional,
+      message: `\`${label}(…)\` (${lib === 'jose' ? 'jose' : 'jsonwebtoken'}) takes its audience from the optional parameter \`${optional.param}\` of \`${optional.fn}\`: a call that leaves it out accepts a token issued for any audience.`,
+      fix: 'Make the expected audience required (or default it to this server\'s resource URI) and fail closed without it.',
+    };
+  }
   const audience = options ? objectAudience(options) : 'no';
   // `if (payload.aud !== CLIENT_ID) throw …` right after, or in a function of this file it hands the claims to
   // (`audienceMatches(payload, clientId)`): the audience is checked by hand.
@@ -981,6 +1007,22 @@ function conditional(node: Node): boolean {
  * Whether an options object sets `audience`: yes, no, or only sometimes (`audience: cond ? aud : undefined`,
  * `...(cond ? { audience } : {})`). A spread we cannot see into gets the benefit of the doubt.
  */
+/** Verifier-like function names, whose call sites are counted for `optional`. */
+const VERIFIER_NAME = /verif|validat|decode|authenticat|jwt|token/i;
+
+/** `{ audience: expectedAudience }` where `expectedAudience?` is an optional parameter (no default) of the function. */
+function optionalAudienceParam(options: Node, call: Node): { fn: string; param: string; index: number } | undefined {
+  const pair = options.namedChildren.find((c) => c?.type === 'pair' && (stringValue(c.childForFieldName('key')!) ?? c.childForFieldName('key')!.text) === 'audience');
+  const value = pair?.childForFieldName('value');
+  if (value?.type !== 'identifier') return undefined;
+  let fn: Node | null = call.parent;
+  while (fn && !FUNCTION_TYPES.has(fn.type)) fn = fn.parent;
+  const name = fn ? functionName(fn) : undefined;
+  const params = fn?.childForFieldName('parameters')?.namedChildren.filter((p): p is Node => !!p && p.type !== 'comment') ?? [];
+  const index = params.findIndex((p) => p.type === 'optional_parameter' && p.childForFieldName('pattern')?.text === value.text && !p.childForFieldName('value'));
+  return name && index >= 0 ? { fn: name, param: value.text, index } : undefined;
+}
+
 function objectAudience(obj: Node): 'yes' | 'no' | 'sometimes' {
   let sometimes = false;
   for (const c of obj.namedChildren) {

@@ -569,7 +569,7 @@ export class JavaScriptEngine extends Engine {
         }
         // `new Octokit()`, or an object a package hands out (`const client = Asana.ApiClient.instance`).
         const value = valueNode && unwrap(valueNode);
-        if (value && ((value.type === 'new_expression' && this.fromPackage(value.childForFieldName('constructor')!)) || (value.type === 'member_expression' && this.fromPackage(value)))) this.packageInstances.add(name);
+        if (value && (value.type === 'member_expression' ? this.fromPackage(value) : this.builtFromPackage(value))) this.packageInstances.add(name);
         this.bindLocal(frame, name, held, !!valueNode && this.isClientConstruction(valueNode),
           valueNode ? this.classOfNew(valueNode) ?? this.factoryClass(valueNode, frame) ?? this.elementOf(valueNode, frame) ?? cloneOfThis(valueNode, frame) : undefined);
         return;
@@ -1205,9 +1205,10 @@ export class JavaScriptEngine extends Engine {
           this.reportSink(frame, c, value, `the headers given to \`${text}\` (a request function outside the scan)`);
         }
       }
-    } else if (!summary && (isNew || /client|sdk|^create/i.test(name) || CREDENTIAL_SETTER.test(name) || PACKAGE_SETUP.test(name)) && (this.fromPackage(callee) ||
-      // `auth.setCredentials({ access_token })` on an instance of another package's class (`new OAuth2Client()`).
-      (CREDENTIAL_SETTER.test(name) && !CHECKS_CREDENTIAL.test(name) && receiverNode?.type === 'identifier' && this.packageInstances.has(receiverNode.text)))) {
+    } else if (!summary && (isNew || /client|sdk|^create/i.test(name) || CREDENTIAL_SETTER.test(name) || PACKAGE_SETUP.test(name) || SETS_CREDENTIAL_FLOW.test(name)) && (this.fromPackage(callee) ||
+      // `auth.setCredentials({ access_token })` on an instance of another package's class (`new OAuth2Client()`), or a
+      // builder's `client.withExistingTokenFlow(`Bearer ${tok}`)` (`client = new ClientBuilder().with…()`).
+      ((CREDENTIAL_SETTER.test(name) || SETS_CREDENTIAL_FLOW.test(name)) && !CHECKS_CREDENTIAL.test(name) && receiverNode?.type === 'identifier' && this.packageInstances.has(receiverNode.text)))) {
       // (HTTP libraries are not `fromPackage`: a class named `Client` there is undici's; here it is an SDK's.)
       // A client of another package given the credential: `new Octokit({ auth })`, `new WebClient(token)`, `createClient({ apiKey })`.
       // A package's credential setter takes it positionally (`sgMail.setApiKey(key)`, `client.setToken(tok)`).
@@ -1509,6 +1510,16 @@ export class JavaScriptEngine extends Engine {
   }
 
   /** Whether the callee's root name is imported from another package that is an API client (not a server framework). */
+  /** `new Octokit()`, or a builder chain on one (`new ClientBuilder().withHttpMiddleware(…).withLogger()`). */
+  builtFromPackage(node: Node): boolean {
+    let n: Node | null = node;
+    while (n && (n.type === 'call_expression' || n.type === 'member_expression' || n.type === 'await_expression')) {
+      n = n.type === 'call_expression' ? n.childForFieldName('function') : n.type === 'member_expression' ? n.childForFieldName('object') : n.namedChildren[0] ?? null;
+      if (n?.type === 'parenthesized_expression') n = n.namedChildren[0] ?? null;
+    }
+    return n?.type === 'new_expression' && this.fromPackage(n.childForFieldName('constructor')!);
+  }
+
   fromPackage(callee: Node): boolean {
     // `new (Lib.default ?? Lib)(…)`: the first name in the callee expression.
     const root = memberPath(callee)?.root ?? (callee.type === 'identifier' ? callee.text : callee.descendantsOfType('identifier')[0]?.text);
@@ -1733,6 +1744,8 @@ const CREDENTIAL_WORDS = '(api_?key|token|auth|credentials?|bearer|password|secr
 const CREDENTIAL_SETTER = new RegExp(`^(set|use|with)?\\w*${CREDENTIAL_WORDS}$|^(login|authenticate|connect)$`, 'i');
 /** …of them, the setters proper (`set…`, `use…`, `with…`): they take the credential positionally. */
 const SETS_CREDENTIAL = new RegExp(`^(set|use|with)\\w*${CREDENTIAL_WORDS}$`, 'i');
+/** …and a builder's step that takes one (`withExistingTokenFlow(header)`, `useBearerAuth(tok)`), of a package's instance. */
+const SETS_CREDENTIAL_FLOW = new RegExp(`^(set|use|with)\\w*?${CREDENTIAL_WORDS}(flow|auth|header|provider|middleware)?$`, 'i');
 
 /** Schema validators that hand back the object they were given (`.data` of `safeParse`). */
 const SCHEMA_PARSERS = new Set(['safeParse', 'parseAsync', 'safeParseAsync']);
@@ -1785,6 +1798,8 @@ const NOT_CLIENT_PACKAGES = new Set([
   'express', 'hono', 'fastify', 'koa', 'next', 'zod', 'jsonwebtoken', 'jose', 'jwks-rsa', 'axios', 'got', 'ky', 'undici',
   'node-fetch', 'cross-fetch', 'http', 'https', 'crypto', 'url', 'events', 'stream', 'buffer', 'util', 'fs', 'path',
   'async_hooks', 'fastmcp', 'mcp-handler', 'agents', 'openid-client', 'oauth4webapi', '@cloudflare/workers-oauth-provider',
+  // MCP server frameworks (the SDK's own packages are excluded by scope).
+  '@vercel/mcp-adapter', '@hono/mcp', 'mcp-framework', 'xmcp', 'tmcp', 'mcp-lite', '@rekog/mcp-nest',
   // Authorization servers and token verifiers: they check the request's credential here (`new OAuthRequest(req)` for
   // `oauth.authenticate`), they do not send it.
   '@node-oauth/oauth2-server', 'oauth2-server', 'express-oauth-server', 'oidc-provider', 'passport', 'passport-http-bearer',
