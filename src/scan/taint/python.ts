@@ -666,11 +666,12 @@ export class PythonEngine extends Engine {
     }
     const cell = this.storeCell(objNode, attr, frame);
     if (cell) out = union(out, this.readStore(cell.key, node, cell.label, cell.guess));
-    // `state.value` on an instance of a record class of this file (a dataclass built as `_Valid(value=raw)`), known by
-    // construction, a factory, an annotation or an `isinstance` check around the read: what that field was given.
+    // `state.value` on an instance of a class of this file (a dataclass built as `_Valid(value=raw)`, a module-level
+    // `token_manager = TokenManager()` whose methods store the caller's token), known by construction, a factory, an
+    // annotation or an `isinstance` check around the read: what that field was given.
     const cls = objNode.type === 'identifier' && objNode.text !== 'self' ? typeOf(frame, objNode.text) ?? narrowedClass(objNode) : undefined;
     for (const c of cls?.split('|') ?? []) {
-      if (c.includes('#') || !this.recordClasses().has(c)) continue;
+      if (c.includes('#')) continue;
       out = union(out, hop((this.attrs.get(`${c}.${attr}`) ?? NONE).filter((t) => t.origin), node, `read \`${objNode.text}.${attr}\``));
       out = union(out, this.readStore(`${this.file}#${c}.${attr}`, node, `\`${c}.${attr}\``));
     }
@@ -689,7 +690,8 @@ export class PythonEngine extends Engine {
       else if (t.kind === 'request' && QUERY_ATTRS.has(attr)) out = union(out, [derive(t, 'headers', node)]);
       // `request.auth` is a token object (Starlette's credentials, DRF's token) or the raw header itself (Falcon's).
       else if (t.kind === 'request' && attr === 'auth') out = union(out, [derive(t, 'tokenobj', node), derive(t, 'cred', node)]);
-      else if (t.kind === 'request' && attr === 'user') out = union(out, [derive(t, 'tokenobj', node)]);
+      // (Behind a FastMCP OAuth proxy, the authenticated user's `access_token` is the upstream one the proxy swapped in.)
+      else if (t.kind === 'request' && attr === 'user' && !this.behindTokenProxy()) out = union(out, [derive(t, 'tokenobj', node)]);
       // Sanic's `request.token`: the Authorization header's token.
       else if (t.kind === 'request' && attr === 'token') out = union(out, [derive(t, 'cred', node)]);
       // The parsed Authorization header (Flask / Werkzeug `request.authorization`, Pyramid), a credential (or one with
@@ -719,7 +721,7 @@ export class PythonEngine extends Engine {
       else if ((t.kind === 'options' || t.kind === 'request') && key === 'headers') out = union(out, [{ ...t, kind: 'headers' }]);
       else if (t.kind === 'request' && key !== undefined && (key === 'META' || REQUEST_MAPS.has(key))) out = union(out, [derive(t, 'headers', node)]);
       // `scope["user"]`: what Starlette's AuthenticationMiddleware put there (the MCP SDK's `AuthenticatedUser`).
-      else if (t.kind === 'request' && (key === 'user' || key === 'auth')) out = union(out, [derive(t, 'tokenobj', node)]);
+      else if (t.kind === 'request' && (key === 'user' || key === 'auth') && !this.behindTokenProxy()) out = union(out, [derive(t, 'tokenobj', node)]);
       else if (isPlaceholder(t) && key !== undefined && REQUEST_MAPS.has(key)) out = union(out, [{ ...t, kind: 'headers' }]);
       else if (t.kind === 'tokenobj' && key !== undefined && TOKEN_ATTRS.has(key)) out = union(out, [{ ...t, kind: 'cred' }]);
     }
@@ -1258,6 +1260,11 @@ export class PythonEngine extends Engine {
           if (this.recordClasses().has(cls)) for (const p of params) this.writeStore(`${this.file}#${key}`, hop(carriesCredential(ctorArgs[p.param!] ?? []), node, `passed to \`${callee}\``), node, `\`${key}\``);
         }
       }
+    } else if (!summary && fn.type === 'attribute' && /(^|_)(client|api|sdk)$/i.test(lastName(receiverNode ?? null) ?? '') && !this.fromPackage(fn) && !VERIFYING.test(name) &&
+      [...keywords.keys()].some((k) => isCredentialName(k))) {
+      // A method of an API client the code keeps (`ctx.request_context.lifespan_context.search_api_client.search(req,
+      // api_key=key)`, `self.api.call(…, token=tok)`) given the credential by name: the client sends it.
+      this.packageCredentialSink(frame, node, callee, [], new Map([...keywords].filter(([k]) => isCredentialName(k))), false);
     } else if (!summary && (this.fromPackage(fn) || (fn.type === 'identifier' && this.packageBases.has(name) && !this.classMethod(name, '__init__'))) && !VERIFYING.test(name)) {
       // Code of another package given the credential: a client class (`Github(auth=…)`, `SomeApiClient(api_key=tok)`,
       // `datarobot.Client(token=…)`), or a connect/login function (`pyexasol.connect(access_token=tok)`), named
