@@ -358,15 +358,20 @@ export function checksAudienceInCode(source: string): boolean {
   // `typeof payload.aud === "string"` asks what kind of value it is, not whether it is ours.
   source = source.replace(/typeof\s+[\w.$?]+/g, 'typeof_');
   // Most code never names the claims: skip the patterns below.
-  if (!source.includes('aud') && !source.includes('azp')) return false;
+  if (!source.includes('aud') && !source.includes('azp') && !source.includes('client_id')) return false;
   // …or hands it to a check named for it (`config.audienceMatches(claims.aud)`, `validate_audience(claims["aud"])`).
   for (const m of source.matchAll(/([\w$]+)\s*\(\s*[\w$.?]+(?:\.aud\b|\[\s*["']aud["']\s*\])/g)) if (/aud/i.test(m[1]!)) return true;
   if (/\.(?:aud|azp)\b\s*(?:!==|===|!=|==|\bnot\s+in\b|\bin\b)|\[\s*["'](?:aud|azp)["']\s*\]\s*(?:!==|===|!=|==|\bnot\s+in\b|\bin\b)|\.get\(\s*["']aud["']|\baud\w*\.includes\(|\.includes\([^)]*\.aud\b/.test(source)) return true;
+  // Cognito access tokens' app client, compared where it is read (`claims.get("client_id") != self.client_id`).
+  if (/(?:\.get\(\s*["']client_id["']\s*\)|\[\s*["']client_id["']\s*\])\s*(?:!==|===|!=|==|\bnot\s+in\b|\bin\b)/.test(source)) return true;
   return comparedThroughName(source);
 }
 
-/** Reading the audience (`aud`) or authorized party (`azp`, the application a token was issued to) claim. */
-const CLAIM_READ = /\.(?:aud|azp)\b|\[\s*["'](?:aud|azp)["']\s*\]|\.get\(\s*["'](?:aud|azp)["']/;
+/**
+ * Reading the audience (`aud`) or authorized party (`azp`, the application a token was issued to) claim, or Cognito's
+ * `client_id` claim, which access tokens carry instead of `aud`, off the claims (`payload.get("client_id")`).
+ */
+const CLAIM_READ = /\.(?:aud|azp)\b|\[\s*["'](?:aud|azp|client_id)["']\s*\]|\.get\(\s*["'](?:aud|azp|client_id)["']|\b(?:payload|claims|decoded)\.client_id\b/;
 
 /**
  * The claim is read into a name, maybe through others (also a callback's parameter over an array of them), and that
@@ -478,7 +483,8 @@ function pythonIssue(lib: Lib, call: Node, ctx: FileContext): Issue | undefined 
     // `jwt.decode(token, key, **kwargs)` with `kwargs["audience"]` set only under an `if`.
     const gates: string[] = [];
     const splatted = splat ? splatAudience(call, args, gates) : 'unknown';
-    if (splatted === 'sometimes') {
+    // (…unless the other branch is checked by hand after the decode: Cognito access tokens' `client_id`.)
+    if (splatted === 'sometimes' && !checksAudienceNearby(call, ctx)) {
       return {
         level: 'warning', node: call, gate: gates.length === 1 ? gates[0] : undefined,
         message: `\`${label}(**…)\` gets \`audience\` only on one branch (set under a condition): when it is left out, a token issued for any audience is accepted.`,
@@ -521,7 +527,8 @@ function pythonIssue(lib: Lib, call: Node, ctx: FileContext): Issue | undefined 
     // `JWTVerifier(**kwargs)` with `kwargs` built in this function: what it holds decides.
     const gates: string[] = [];
     const splatted = splat ? splatAudience(call, args, gates) : 'unknown';
-    if (splatted === 'sometimes') {
+    // (…unless the other branch is checked by hand after the decode: Cognito access tokens' `client_id`.)
+    if (splatted === 'sometimes' && !checksAudienceNearby(call, ctx)) {
       return {
         level: 'warning', node: call, gate: gates.length === 1 ? gates[0] : undefined,
         message: `\`${label}(**…)\` gets \`audience\` only on one branch (set under a condition): when it is left out, the FastMCP verifier accepts tokens issued for any audience.`,
