@@ -1212,6 +1212,9 @@ export class JavaScriptEngine extends Engine {
       // (HTTP libraries are not `fromPackage`: a class named `Client` there is undici's; here it is an SDK's.)
       // A client of another package given the credential: `new Octokit({ auth })`, `new WebClient(token)`, `createClient({ apiKey })`.
       // A package's credential setter takes it positionally (`sgMail.setApiKey(key)`, `client.setToken(tok)`).
+      // A Supabase client made with the caller's JWT and only asked who the caller is (`client.auth.getUser()`,
+      // `client.auth.getClaims(token)`): Supabase Auth, the token's issuer, checks it; no data request is made with it.
+      if (/(^|[/:])@supabase\/supabase-js\b/.test(this.calleeModule(node) ?? '') && onlyAsksWhoCalls(node)) return out;
       const named = namedArgs(argNodes, (n) => this.eval(n, frame));
       let given = args;
       // Supabase's server-side clients (`@supabase/ssr`, the auth helpers) read and refresh the session cookies
@@ -1792,6 +1795,28 @@ const REQUEST_FIELDS = new Set([
   'hostname', 'protocol', 'raw', 'auth', 'authInfo', 'socket', 'header', 'get', 'json', 'text', 'formData', 'signal',
   'routeOptions', 'server', 'log', 'id', 'baseUrl', 'route', 'app', 'res', 'nextUrl', 'geo', 'valid', 'param', 'session',
 ]);
+
+/**
+ * A client bound to a name (`const c = createClient(…)`, also awaited) whose every use in the function is an identity
+ * question to Supabase Auth (`c.auth.getUser()`, `c.auth.getClaims(t)`, `c.auth.getSession()`); unused counts too.
+ */
+function onlyAsksWhoCalls(call: Node): boolean {
+  let n: Node = call;
+  while (n.parent && (n.parent.type === 'await_expression' || n.parent.type === 'parenthesized_expression')) n = n.parent;
+  const decl = n.parent;
+  const name = decl?.type === 'variable_declarator' && decl.childForFieldName('value')?.id === n.id ? decl.childForFieldName('name') : null;
+  if (name?.type !== 'identifier') return false;
+  let scope: Node | null = decl!.parent;
+  while (scope && !FUNCTIONS.has(scope.type) && scope.type !== 'program') scope = scope.parent;
+  if (!scope) return false;
+  return scope.descendantsOfType('identifier').every((id) => {
+    if (!id || id.text !== name.text || id.id === name.id) return true;
+    const auth = id.parent;
+    const method = auth?.parent;
+    return auth?.type === 'member_expression' && auth.childForFieldName('object')?.id === id.id && auth.childForFieldName('property')?.text === 'auth' &&
+      method?.type === 'member_expression' && ['getUser', 'getClaims', 'getSession'].includes(method.childForFieldName('property')?.text ?? '') && method.parent?.type === 'call_expression';
+  });
+}
 
 /** Server frameworks, validation, JWT and HTTP libraries: not API clients that send a credential handed to them. */
 const NOT_CLIENT_PACKAGES = new Set([
