@@ -638,6 +638,7 @@ export class JavaScriptEngine extends Engine {
         }
         // `client.authentications['token'].accessToken = tok` on another package's client (or on the package itself):
         // the client sends it.
+        // (Also `client.defaultHeaders['Authorization'] = tok`: the header's name is a credential's.)
         if (isCredentialName(names.at(-1)!) && !names.includes('headers') && (this.packageInstances.has(root) || (!isLocal(frame, root) && this.fromPackage(target)))) {
           this.reportSink(frame, target.parent ?? target, carriesCredential(t), `the credential of \`${root}\`, another package's client`);
           return;

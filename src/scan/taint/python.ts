@@ -255,6 +255,8 @@ export class PythonEngine extends Engine {
   }
 
   /** `Class.attr` → the class name a class attribute holds (`_client_class = RestClient`). */
+  /** Names bound to an object another package made (`client = asana.ApiClient()`): its default headers are sent. */
+  readonly packageInstances = new Set<string>();
   /** XML-RPC proxies (`common = xmlrpc.client.ServerProxy(url)`, `self._models`): every call on one is a request. */
   readonly rpcProxies = new Set<string>();
   readonly classAliases = new Map<string, string>();
@@ -371,6 +373,8 @@ export class PythonEngine extends Engine {
         this.bindLocal(frame, name, held, !!valueNode && this.isClientConstruction(valueNode),
           valueNode ? this.classOfCall(valueNode, frame) ?? this.factoryClass(valueNode, frame) : undefined);
         if (valueNode && this.isRpcProxy(valueNode)) this.rpcProxies.add(name);
+        const made = valueNode?.type === 'await' ? valueNode.namedChildren[0] : valueNode;
+        if (made?.type === 'call' && this.fromPackage(made.childForFieldName('function')!)) this.packageInstances.add(name);
         return;
       }
       case 'pattern_list':
@@ -418,6 +422,13 @@ export class PythonEngine extends Engine {
         const obj = target.childForFieldName('value')!;
         this.eval(target.childForFieldName('subscript') ?? obj, frame);
         // `request.headers["Authorization"] = tok` in an httpx event hook / auth flow, `session.headers[...] = tok`.
+        // …and `client.default_headers["Authorization"] = tok` on a client another package made (`asana.ApiClient()`).
+        const holderName = obj.type === 'attribute' ? obj.childForFieldName('attribute')!.text : '';
+        const owner = obj.type === 'attribute' ? obj.childForFieldName('object')! : undefined;
+        if (owner && /^_*default_headers$/.test(holderName) && owner.type === 'identifier' && this.packageInstances.has(owner.text)) {
+          this.reportSink(frame, target.parent ?? target, retag(carriesCredential(t), 'cred'), `the default headers of \`${owner.text}\`, another package's client`);
+          return;
+        }
         if (obj.type === 'attribute' && obj.childForFieldName('attribute')!.text === 'headers' && !this.isLocalContainer(obj.childForFieldName('object')!, frame)) {
           this.reportSink(frame, target.parent ?? target, retag(carriesCredential(t), 'cred'), 'the headers of an outbound HTTP request');
           return;
