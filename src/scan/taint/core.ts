@@ -202,6 +202,8 @@ const CREDENTIAL_WORDS = new Set([
 const NOT_A_CREDENTIAL_WORDS = new Set([
   'url', 'uri', 'endpoint', 'type', 'expires', 'name', 'id', 'ids', 'identifier', 'method', 'mode', 'provider', 'scheme',
   'status', 'enabled', 'required', 'mechanism', 'length', 'count', 'path', 'file', 'dir', 'hash', 'prefix', 'hint',
+  // A function that makes a key (slowapi's `Limiter(key_func=…)`) is not one.
+  'func', 'fn',
 ]);
 
 /** Parameter / property names that take a credential (`api_key`, `apiToken`, `auth`, `access_token`, `token`). */

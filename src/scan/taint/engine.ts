@@ -296,7 +296,10 @@ export abstract class Engine {
   packageCredentialSink(frame: Frame, call: Node, callee: string, positional: Taints[], named: Map<string, { node: Node; taints: Taints }>, clientLike = isClientLike(callee), argNodes: readonly Node[] = []): void {
     const reported = new Set<string>();
     const keyOf = (t: Taint) => `${t.origin?.file}:${t.origin?.line}:${t.origin?.text}:${t.param}`;
+    // Next to a bucket, `Key` names an object in it (S3's `GetObjectCommand({ Bucket, Key })`), not a credential.
+    const objectStore = [...named.keys()].some((k) => /^bucket(_?name)?$/i.test(k));
     for (const [name, arg] of named) {
+      if (objectStore && /^(object_?)?key$/i.test(name)) continue;
       // `**kw`: a dict of keyword arguments that holds a credential.
       const splat = name.startsWith('**');
       if (!splat && !isCredentialName(name)) continue;
@@ -308,6 +311,7 @@ export abstract class Engine {
     // one already reported under its option's name is the same flow.
     // …or one passed in a variable or field named for a credential (`Driver(tenant, server, self.api_key)`).
     positional.forEach((a, i) => {
+      if (objectStore && argNodes[i]?.type === 'object') return; // the `{ Bucket, Key }` literal itself
       const credentialNamed = argNodes[i] && /^[\w.]+$/.test(argNodes[i].text) && isCredentialName(argNodes[i].text.split('.').pop()!);
       const given = (clientLike || credentialNamed ? only(a, 'cred', 'headers') : only(a, 'headers').filter((t) => t.origin || t.param !== undefined)).filter((t) => !reported.has(keyOf(t)));
       this.reportSink(frame, call, given, `argument ${i + 1} of \`${callee}\` (a client outside the scan)`);

@@ -1226,9 +1226,13 @@ export class JavaScriptEngine extends Engine {
       }
       this.packageCredentialSink(frame, node, text, given, named, this.isSdkClass(callee, isNew) || (SETS_CREDENTIAL.test(name) && !CHECKS_CREDENTIAL.test(name)) || undefined, isNew || /^[A-Z]/.test(name) ? argNodes : []);
       // …or given default headers, at any depth of its options (`{ axiosConfigDefaults: { headers } }`).
-      for (const pair of argNodes.filter((a) => unwrap(a).type === 'object').flatMap((a) => a.descendantsOfType('pair'))) {
+      // (Not inside a callback among the options: `cookies: { setAll() { NextResponse.next({ request: { headers } }) } }`
+      // is code the client runs, not its configuration.)
+      for (const arg of argNodes.filter((a) => unwrap(a).type === 'object')) for (const pair of arg.descendantsOfType('pair')) {
         const key = pair?.childForFieldName('key');
-        if (pair && key && (stringValue(key) ?? key.text) === 'headers') {
+        let inCallback = false;
+        for (let n = pair?.parent ?? null; n && n.id !== arg.id; n = n.parent) if (FUNCTIONS.has(n.type)) inCallback = true;
+        if (pair && key && !inCallback && (stringValue(key) ?? key.text) === 'headers') {
           this.reportSink(frame, pair, this.eval(pair.childForFieldName('value')!, frame), `the default headers of \`${text}\` (a client outside the scan)`);
         }
       }

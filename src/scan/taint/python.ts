@@ -400,7 +400,9 @@ export class PythonEngine extends Engine {
           return;
         }
         // `client.headers = {...}` / `session.auth = ...` on an object shared beyond this function sends it.
-        if ((attr === 'headers' || attr === 'auth') && !this.isLocalContainer(obj, frame)) {
+        // (Not `request.state.auth = ctx`: Starlette's per-request storage, read back below.)
+        const requestState = obj.type === 'attribute' && obj.childForFieldName('attribute')!.text === 'state';
+        if ((attr === 'headers' || attr === 'auth') && !requestState && !this.isLocalContainer(obj, frame)) {
           this.reportSink(frame, target.parent ?? target, attr === 'auth' ? only(t, 'cred') : t, 'the default headers of an outbound HTTP client');
           return;
         }
@@ -1276,7 +1278,7 @@ export class PythonEngine extends Engine {
       // A method of an API client the code keeps (`ctx.request_context.lifespan_context.search_api_client.search(req,
       // api_key=key)`, `self.api.call(…, token=tok)`) given the credential by name: the client sends it.
       this.packageCredentialSink(frame, node, callee, [], new Map([...keywords].filter(([k]) => isCredentialName(k))), false);
-    } else if (!summary && (this.fromPackage(fn) || (fn.type === 'identifier' && this.packageBases.has(name) && !this.classMethod(name, '__init__'))) && !VERIFYING.test(name)) {
+    } else if (!summary && (this.fromPackage(fn) || (fn.type === 'identifier' && this.packageBases.has(name) && !this.classMethod(name, '__init__'))) && !VERIFYING.test(name) && !sendsNothing(fn, name)) {
       // Code of another package given the credential: a client class (`Github(auth=…)`, `SomeApiClient(api_key=tok)`,
       // `datarobot.Client(token=…)`), or a connect/login function (`pyexasol.connect(access_token=tok)`), named
       // or in a `**kwargs` dict. Positional arguments count for clients only (a function's are anything).
@@ -1743,6 +1745,18 @@ const RUNS_ITS_ARGUMENT = new Set(['to_thread', 'run_sync', 'run_in_executor']);
 
 
 /** The class an `if isinstance(name, Cls):` around the node narrows the name to (`Cls` an identifier), if any. */
+/**
+ * Calls of another package that send nothing anywhere, whatever they are handed: a logger's (`logger.debug(…,
+ * extra={"cookie": c})`) and an ORM lookup by the credential (`Token.objects.get(token=t)`, `query.filter_by(key=k)`),
+ * which is the server checking it against its own database.
+ */
+function sendsNothing(fn: Node, name: string): boolean {
+  const receiver = fn.type === 'attribute' ? fn.childForFieldName('object') : null;
+  if (receiver && /^_*(log|logger|logging|structlog|loguru)$/i.test(lastName(receiver) ?? receiver.text) && LOG_METHODS.has(name)) return true;
+  return /\.objects\./.test(fn.text) || name === 'filter_by';
+}
+const LOG_METHODS = new Set(['debug', 'info', 'warning', 'warn', 'error', 'exception', 'critical', 'log', 'msg', 'bind']);
+
 function narrowedClass(id: Node): string | undefined {
   for (let n: Node | null = id.parent, child: Node = id; n && n.type !== 'function_definition'; child = n, n = n.parent) {
     if (n.type !== 'if_statement' || n.childForFieldName('consequence')?.id !== child.id) continue;
