@@ -232,6 +232,12 @@ export function isSettingsBlob(name: string): boolean {
 export const TO_ISSUER = /revoke|revocation|introspect|tokeninfo/i;
 
 /**
+ * An authorization server's token or registration endpoint (`${authServer}/oauth/token`, `/oauth2/register`): what an
+ * OAuth proxy relays there (the client's own authentication, a refresh grant, a registration) is addressed to it.
+ */
+export const TO_AUTHORIZATION_SERVER = /\/(?:oauth2?|connect|auth)\/(?:token|register)(?![\w-])/i;
+
+/**
  * A request that looks a record up by the credential (`get_endpoint_by_key(key)` →
  * `GET {backend}/internal/endpoint-by-key/{key}`): the server's own backend resolving which tenant a key belongs to,
  * as a database query would, not a call made with the caller's authority.

@@ -3,7 +3,7 @@ import { enclosingFunction, functionName, stringValue } from '../context.ts';
 import { indirectCallee } from '../imports.ts';
 import type { Node } from '../parser.ts';
 import {
-  typeOf, heldUnder, bodyCredential, namesOtherRequest, resolvesWithIssuer, stripHeaders, tradesTokenInBody, AUTH_INFO_ATTRS, CHECKS_CREDENTIAL, HTTP_CONSTRUCTORS, MCP_CLIENT_TRANSPORTS, HTTP_METHOD_NAMES, NONE, REQUEST_ATTRS, REQUEST_NAMES, REQUEST_TYPES, TOKEN_ATTRS,
+  typeOf, heldUnder, bodyCredential, namesOtherRequest, resolvesWithIssuer, stripHeaders, tradesTokenInBody, AUTH_INFO_ATTRS, TO_AUTHORIZATION_SERVER, CHECKS_CREDENTIAL, HTTP_CONSTRUCTORS, MCP_CLIENT_TRANSPORTS, HTTP_METHOD_NAMES, NONE, REQUEST_ATTRS, REQUEST_NAMES, REQUEST_TYPES, TOKEN_ATTRS,
   boundToCredentialName, branch, carriesCredential, derive, looksUpByCredential, emptySummary, hop, mergeSummaries, isCredentialHeader, isCredentialName, isPlaceholder, isLocal, isSettingsBlob, isTokenExchangeName, lookup, TO_ISSUER, only, retag,
   extend, short, source, stepAt, union, words, type Frame, type Kind, type Summary, type Taint, type Taints,
 } from './core.ts';
@@ -643,7 +643,11 @@ export class JavaScriptEngine extends Engine {
           this.reportSink(frame, target.parent ?? target, carriesCredential(t), `the credential of \`${root}\`, another package's client`);
           return;
         }
-        const sendsHeaders = names.includes('headers') && (!isLocal(frame, root) || this.clients.has(root) || root === frame.outgoing);
+        // `event.request.headers = sanitize(event.request.headers)` rewrites the object's own headers in place (a Sentry
+        // `beforeSend` hook redacting them): nothing new is put there to be sent.
+        const carried = carriesCredential(t);
+        const rewritesItself = carried.length > 0 && carried.every((x) => x.origin?.text === target.text);
+        const sendsHeaders = names.includes('headers') && !rewritesItself && (!isLocal(frame, root) || this.clients.has(root) || root === frame.outgoing);
         if (sendsHeaders) {
           // `config.headers.Authorization = tok` in an axios interceptor, `axios.defaults.headers.common[...] = tok`.
           this.reportSink(frame, target.parent ?? target, carriesCredential(t), 'the headers of an outbound HTTP request');
@@ -1209,7 +1213,10 @@ export class JavaScriptEngine extends Engine {
     } else if (!summary && (isNew || /client|sdk|^create/i.test(name) || CREDENTIAL_SETTER.test(name) || PACKAGE_SETUP.test(name) || SETS_CREDENTIAL_FLOW.test(name)) && (this.fromPackage(callee) ||
       // `auth.setCredentials({ access_token })` on an instance of another package's class (`new OAuth2Client()`), or a
       // builder's `client.withExistingTokenFlow(`Bearer ${tok}`)` (`client = new ClientBuilder().with…()`).
-      ((CREDENTIAL_SETTER.test(name) || SETS_CREDENTIAL_FLOW.test(name)) && !CHECKS_CREDENTIAL.test(name) && receiverNode?.type === 'identifier' && this.packageInstances.has(receiverNode.text)))) {
+      ((CREDENTIAL_SETTER.test(name) || SETS_CREDENTIAL_FLOW.test(name)) && !CHECKS_CREDENTIAL.test(name) && receiverNode?.type === 'identifier' && this.packageInstances.has(receiverNode.text)) ||
+      // A client factory the object was handed (`this._createApiClient(token)`, injected through options by code the
+      // scan does not see): it builds the client that sends the credential.
+      (receiverNode?.type === 'this' && /^_*(create|make|build)\w*client$/i.test(name)))) {
       // (HTTP libraries are not `fromPackage`: a class named `Client` there is undici's; here it is an SDK's.)
       // A client of another package given the credential: `new Octokit({ auth })`, `new WebClient(token)`, `createClient({ apiKey })`.
       // A package's credential setter takes it positionally (`sgMail.setApiKey(key)`, `client.setToken(tok)`).
@@ -1669,6 +1676,8 @@ export class JavaScriptEngine extends Engine {
       this.bodySink(frame, argNodes[1], args[1] ?? NONE, label);
     }
     // Only a Fetch API call takes a Request as its init (`fetch(url, request)`, Hono's `proxy(url, c.req.raw)`).
+    // A request to an authorization server's token or registration endpoint is addressed to it.
+    if (argNodes[0] && TO_AUTHORIZATION_SERVER.test(argNodes[0].text)) return;
     this.optionsSinks(argNodes, args, frame, label, http, http || receiverIsClient, http && (name === 'fetch' || name === 'proxy'));
   }
 

@@ -4,7 +4,7 @@ import { qualify } from '../imports.ts';
 import type { Node } from '../parser.ts';
 import {
   namesOtherRequest, resolvesWithIssuer, AUTH_INFO_ATTRS, HTTP_CONSTRUCTORS, MCP_CLIENT_TRANSPORTS, HTTP_METHOD_NAMES, NONE, REQUEST_ATTRS, REQUEST_NAMES, REQUEST_TYPES, TOKEN_ATTRS,
-  boundToCredentialName, branch, carriesCredential, derive, looksUpByCredential, heldUnder, hop, isCredentialHeader, isCredentialName, isPlaceholder, isLocal, isSettingsBlob, isTokenExchangeName, lookup, TO_ISSUER, only, retag, short, source, stepAt, typeOf,
+  boundToCredentialName, branch, carriesCredential, derive, looksUpByCredential, heldUnder, hop, isCredentialHeader, isCredentialName, isPlaceholder, isLocal, isSettingsBlob, isTokenExchangeName, lookup, TO_ISSUER, TO_AUTHORIZATION_SERVER, only, retag, short, source, stepAt, typeOf,
   bodyCredential, stripHeaders, tradesTokenInBody, union, type Frame, type Summary, type Taints,
 } from './core.ts';
 import { Engine, drawsAPage, isClientLike } from './engine.ts';
@@ -1298,6 +1298,17 @@ export class PythonEngine extends Engine {
         const held = only(splat.taints, 'headers').filter((t) => t.origin);
         if (held.length) named.set(splat.node.text, { node: splat.node, taints: held });
       }
+      // …or headers for the requests it makes, directly or at any depth of a settings dict (python-redmine's
+      // `Redmine(url, requests={"headers": {"Authorization": f"Bearer {tok}"}})`).
+      const headersKw = keywords.get('headers');
+      if (headersKw) this.reportSink(frame, headersKw.node, headersKw.taints, `the headers given to \`${callee}\` (code outside the scan)`);
+      for (const arg of argsNode?.namedChildren ?? []) {
+        const a = arg?.type === 'keyword_argument' ? arg.childForFieldName('value') : arg;
+        for (const pair of a?.type === 'dictionary' ? a.descendantsOfType('pair') : []) {
+          if (!pair || stringValue(pair.childForFieldName('key')) !== 'headers') continue;
+          this.reportSink(frame, pair, this.eval(pair.childForFieldName('value')!, frame), `the headers given to \`${callee}\` (code outside the scan)`);
+        }
+      }
       // A client imported under another name (`from twilio.rest import Client as Twilio`) is judged by its own name.
       const imported = fn.type === 'identifier' ? this.resolve(name) : undefined;
       const original = imported?.kind === 'package' ? imported.name : undefined;
@@ -1510,6 +1521,9 @@ export class PythonEngine extends Engine {
       const urlTaints = keywords.get('url')?.taints ?? positional[name === 'request' || name === 'stream' ? 1 : 0];
       if (urlNode && urlTaints && !TO_ISSUER.test(urlNode.text) && !looksUpByCredential(node)) this.reportSink(frame, urlNode, only(urlTaints, 'cred'), `the URL of ${label}`);
     }
+    // A request to an authorization server's token or registration endpoint is addressed to it (an OAuth proxy).
+    const urlText = (keywords.get('url')?.node ?? positionalNodes(node)[name === 'request' || name === 'stream' ? 1 : 0])?.text ?? '';
+    if (TO_AUTHORIZATION_SERVER.test(urlText)) return;
     const headers = keywords.get('headers');
     if (headers) this.reportSink(frame, headers.node, headers.taints, `the headers of ${label}`);
     const auth = keywords.get('auth');
