@@ -85,7 +85,7 @@ export function audienceCheckingCallers(ctx: FileContext): Set<string> {
  * too (`unpack_access` wrapping a hand-rolled `jwt_decode`).
  */
 export function claimsWrappers(ctx: FileContext): Array<[string, string]> {
-  if (!/decode|verify/i.test(ctx.source)) return [];
+  if (!/decode|verify/i.test(ctx.source) || !/jwt|token|claim/i.test(ctx.source)) return [];
   const out: Array<[string, string]> = [];
   const calleeName = (n: Node | null | undefined): string | undefined => {
     while (n && (n.type === 'await' || n.type === 'await_expression' || n.type === 'parenthesized_expression')) n = n.namedChildren[0];
@@ -93,30 +93,38 @@ export function claimsWrappers(ctx: FileContext): Array<[string, string]> {
     const f = n.childForFieldName('function');
     return f?.type === 'attribute' ? f.childForFieldName('attribute')?.text : f?.type === 'member_expression' ? f.childForFieldName('property')?.text : f?.text;
   };
-  for (const fn of descendants(ctx.tree.rootNode, FUNCTION_TYPES)) {
-    const name = functionName(fn);
-    if (!name) continue;
-    const returned = descendants(fn, new Set(['return_statement'])).map((r) => r.namedChildren[0]).filter((e): e is Node => !!e);
+  // One walk per function body, not into the functions nested in it (each is visited as a function of its own).
+  const visit = (fn: Node, name: string) => {
+    const returned: Node[] = [];
+    const assignedFrom = new Map<string, string[]>();
+    const walk = (n: Node) => {
+      for (const c of n.namedChildren) {
+        if (!c || FUNCTION_TYPES.has(c.type)) continue;
+        if (c.type === 'return_statement' && c.namedChildren[0]) returned.push(c.namedChildren[0]);
+        if (c.type === 'assignment' || c.type === 'variable_declarator') {
+          const left = c.childForFieldName('left') ?? c.childForFieldName('name');
+          const callee = calleeName(c.childForFieldName('right') ?? c.childForFieldName('value'));
+          if (left?.type === 'identifier' && callee) assignedFrom.set(left.text, [...(assignedFrom.get(left.text) ?? []), callee]);
+        }
+        walk(c);
+      }
+    };
+    const body = fn.childForFieldName('body');
+    if (body) walk(body);
     for (const e of returned) {
       const direct = calleeName(e);
       if (direct) out.push([name, direct]);
-      else if (e.type === 'identifier') {
-        // …through the name it was assigned to (`claims = decode(t)`, `const claims = await verify(t)`).
-        for (const a of descendants(fn, new Set(['assignment', 'variable_declarator']))) {
-          const left = a.childForFieldName('left') ?? a.childForFieldName('name');
-          const callee = left?.text === e.text ? calleeName(a.childForFieldName('right') ?? a.childForFieldName('value')) : undefined;
-          if (callee) out.push([name, callee]);
-        }
-      }
+      // …through the name it was assigned to (`claims = decode(t)`, `const claims = await verify(t)`).
+      else if (e.type === 'identifier') for (const callee of assignedFrom.get(e.text) ?? []) out.push([name, callee]);
     }
+  };
+  for (const fn of descendants(ctx.tree.rootNode, FUNCTION_TYPES)) {
+    const name = functionName(fn);
+    if (name) visit(fn, name);
   }
   return out;
 }
 
-/**
- * `arities`, when given, gets the fewest arguments each verifier-like function (`verifyToken`, `validate_jwt`) is called
- * with in this file: whether callers pass an optional audience parameter.
- */
 export function checkJwtNoAudience(ctx: FileContext, imports: Imports, arities?: Map<string, number>): JwtFinding[] {
   const out: JwtFinding[] = [];
   const py = ctx.family === 'python';
@@ -255,7 +263,7 @@ function splitsOwnEnvToken(text: string): boolean {
 /** Authenticated decryption: a sealed token of the server's own (AES-GCM, Fernet), not a JWT read unverified. */
 const SEALED = /\bcreateDecipheriv\b|\bsubtle\.decrypt\b|\bdecrypt\(|\bFernet\b|\bAESGCM\b|\bsecretbox\b/;
 /** The subject claim read: who the token says the caller is. */
-const SUBJECT = /\.sub\b|\[\s*['"]sub['"]\s*\]|get\(\s*['"]sub['"]/;
+const SUBJECT = /\.sub\b(?!\s*\()|\[\s*['"]sub['"]\s*\]|get\(\s*['"]sub['"]/;
 /** An HTTP request from the verifier: the token checked remotely (introspection, userinfo), not trusted as decoded. */
 const ASKS_REMOTELY = /\bfetch\(|\baxios\b|\bhttpx\.|\brequests\.(get|post)\b|\burlopen\(|introspect|userinfo/i;
 /** The expiry claim read. */
@@ -358,20 +366,30 @@ export function checksAudienceInCode(source: string): boolean {
   // `typeof payload.aud === "string"` asks what kind of value it is, not whether it is ours.
   source = source.replace(/typeof\s+[\w.$?]+/g, 'typeof_');
   // Most code never names the claims: skip the patterns below.
-  if (!source.includes('aud') && !source.includes('azp') && !source.includes('client_id')) return false;
+  if (!source.includes('aud') && !source.includes('azp')) return false;
   // …or hands it to a check named for it (`config.audienceMatches(claims.aud)`, `validate_audience(claims["aud"])`).
   for (const m of source.matchAll(/([\w$]+)\s*\(\s*[\w$.?]+(?:\.aud\b|\[\s*["']aud["']\s*\])/g)) if (/aud/i.test(m[1]!)) return true;
   if (/\.(?:aud|azp)\b\s*(?:!==|===|!=|==|\bnot\s+in\b|\bin\b)|\[\s*["'](?:aud|azp)["']\s*\]\s*(?:!==|===|!=|==|\bnot\s+in\b|\bin\b)|\.get\(\s*["']aud["']|\baud\w*\.includes\(|\.includes\([^)]*\.aud\b/.test(source)) return true;
-  // Cognito access tokens' app client, compared where it is read (`claims.get("client_id") != self.client_id`).
-  if (/(?:\.get\(\s*["']client_id["']\s*\)|\[\s*["']client_id["']\s*\])\s*(?:!==|===|!=|==|\bnot\s+in\b|\bin\b)/.test(source)) return true;
   return comparedThroughName(source);
 }
 
+/** Reading the audience (`aud`) or authorized party (`azp`, the application a token was issued to) claim. */
+const CLAIM_READ = /\.(?:aud|azp)\b|\[\s*["'](?:aud|azp)["']\s*\]|\.get\(\s*["'](?:aud|azp)["']/;
+
 /**
- * Reading the audience (`aud`) or authorized party (`azp`, the application a token was issued to) claim, or Cognito's
- * `client_id` claim, which access tokens carry instead of `aud`, off the claims (`payload.get("client_id")`).
+ * Cognito's `client_id` claim, which its access tokens carry instead of `aud`, read off the decoded claims and compared
+ * (`claims.get("client_id") != self.client_id`, also through a name): the app binding of those tokens. Counted only
+ * for a decode that gets `audience=` on its ID-token branch; a form's `client_id` is not a claim.
  */
-const CLAIM_READ = /\.(?:aud|azp)\b|\[\s*["'](?:aud|azp|client_id)["']\s*\]|\.get\(\s*["'](?:aud|azp|client_id)["']|\b(?:payload|claims|decoded)\.client_id\b/;
+function comparesClientIdClaim(source: string): boolean {
+  const read = /\b(?:claims|payload|decoded|verified|token_data)\w*\s*(?:\.get\(\s*["']client_id["']\s*\)|\[\s*["']client_id["']\s*\])/;
+  const compare = '\\s*(?:!==|===|!=|==|\\bnot\\s+in\\b|\\bin\\b)';
+  if (new RegExp(read.source + compare).test(source)) return true;
+  for (const m of source.matchAll(new RegExp('\\b([A-Za-z_]\\w*)\\s*=\\s*' + read.source, 'g'))) {
+    if (new RegExp(`\\b${m[1]}\\b${compare}|(?:!==|===|!=|==)\\s*${m[1]}\\b`).test(source)) return true;
+  }
+  return false;
+}
 
 /**
  * The claim is read into a name, maybe through others (also a callback's parameter over an array of them), and that
@@ -484,7 +502,7 @@ function pythonIssue(lib: Lib, call: Node, ctx: FileContext): Issue | undefined 
     const gates: string[] = [];
     const splatted = splat ? splatAudience(call, args, gates) : 'unknown';
     // (…unless the other branch is checked by hand after the decode: Cognito access tokens' `client_id`.)
-    if (splatted === 'sometimes' && !checksAudienceNearby(call, ctx)) {
+    if (splatted === 'sometimes' && !checksAudienceNearby(call, ctx) && !comparesClientIdClaim(enclosingFunction(call)?.text ?? '')) {
       return {
         level: 'warning', node: call, gate: gates.length === 1 ? gates[0] : undefined,
         message: `\`${label}(**…)\` gets \`audience\` only on one branch (set under a condition): when it is left out, a token issued for any audience is accepted.`,
@@ -528,7 +546,7 @@ function pythonIssue(lib: Lib, call: Node, ctx: FileContext): Issue | undefined 
     const gates: string[] = [];
     const splatted = splat ? splatAudience(call, args, gates) : 'unknown';
     // (…unless the other branch is checked by hand after the decode: Cognito access tokens' `client_id`.)
-    if (splatted === 'sometimes' && !checksAudienceNearby(call, ctx)) {
+    if (splatted === 'sometimes' && !checksAudienceNearby(call, ctx) && !comparesClientIdClaim(enclosingFunction(call)?.text ?? '')) {
       return {
         level: 'warning', node: call, gate: gates.length === 1 ? gates[0] : undefined,
         message: `\`${label}(**…)\` gets \`audience\` only on one branch (set under a condition): when it is left out, the FastMCP verifier accepts tokens issued for any audience.`,

@@ -492,6 +492,26 @@ export interface Frame {
   returned?: Taints;
 }
 
+/**
+ * The summary key of a function defined in `outer`: `Class.name` for a method, `Class.method>name` for a function nested
+ * in a named function (two methods' `_emit` helpers are two functions), the bare name at module level.
+ */
+export function functionKey(outer: Frame, name: string): string {
+  if (outer.classBody) return `${outer.className}.${name}`;
+  if (outer.fn) return `${outer.className ?? ''}.${outer.fn}>${name}`;
+  return name;
+}
+
+/** The key a plain call `name(…)` made in `frame` resolves to: the nearest enclosing function's nested one, if any. */
+export function nestedKey(frame: Frame | undefined, name: string, has: (key: string) => boolean): string | undefined {
+  for (let f = frame; f; f = f.parent) {
+    if (f.classBody || !f.fn) continue;
+    const key = `${f.className ?? ''}.${f.fn}>${name}`;
+    if (has(key)) return key;
+  }
+  return undefined;
+}
+
 /** Walks `body` as code that may not run (a branch): assignments in it add to, rather than replace, what names hold. */
 export function branch(frame: Frame, body: () => void): void {
   frame.cond = (frame.cond ?? 0) + 1;

@@ -8,7 +8,7 @@ import type { Imports } from '../imports.ts';
 import type { Node } from '../parser.ts';
 import { signature, type Program, type Resolved } from '../program.ts';
 import {
-  CHECKS_CREDENTIAL, HTTP_METHOD_NAMES, NONE, applyReturns, assigned, mergeSummaries, carriesCredential, current, emptySummary, extend, isCredentialName, lookup, only, short, source, stepAt, typeOf, union,
+  CHECKS_CREDENTIAL, HTTP_METHOD_NAMES, NONE, applyReturns, assigned, mergeSummaries, carriesCredential, current, emptySummary, extend, isCredentialName, lookup, nestedKey, only, short, source, stepAt, typeOf, union,
   type Frame, type Kind, type SinkLoc, type SinkSite, type Summary, type Taint, type Taints,
 } from './core.ts';
 
@@ -279,6 +279,24 @@ export abstract class Engine {
         if (args.some((a) => a.length)) this.applySummary(frame, fn, args, call, `${callee} → ${field}`);
       }
     }
+  }
+
+  /**
+   * The summary of a helper nested in a function, for a plain call `name(…)`: the one nested in the function making the
+   * call (or one around it); else, when nothing at module level has the name, the only nested one so named (a closure
+   * walked later than its surroundings, as a returned record's method is).
+   */
+  nestedSummary(frame: Frame, name: string): Summary | undefined {
+    const key = nestedKey(frame, name, (k) => this.summaries.has(k));
+    if (key) return this.summaries.get(key);
+    if (this.summaries.has(name)) return undefined;
+    let only: Summary | undefined;
+    for (const [k, summary] of this.summaries) {
+      if (!k.endsWith(`>${name}`)) continue;
+      if (only) return undefined;
+      only = summary;
+    }
+    return only;
   }
 
   /** A method calls a field that holds a constructor parameter (a function): remember what it passes. */

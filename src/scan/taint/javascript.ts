@@ -4,7 +4,7 @@ import { indirectCallee } from '../imports.ts';
 import type { Node } from '../parser.ts';
 import {
   typeOf, heldUnder, bodyCredential, namesOtherRequest, resolvesWithIssuer, stripHeaders, tradesTokenInBody, AUTH_INFO_ATTRS, TO_AUTHORIZATION_SERVER, CHECKS_CREDENTIAL, HTTP_CONSTRUCTORS, MCP_CLIENT_TRANSPORTS, HTTP_METHOD_NAMES, NONE, REQUEST_ATTRS, REQUEST_NAMES, REQUEST_TYPES, TOKEN_ATTRS,
-  boundToCredentialName, branch, carriesCredential, derive, looksUpByCredential, emptySummary, hop, mergeSummaries, isCredentialHeader, isCredentialName, isPlaceholder, isLocal, isSettingsBlob, isTokenExchangeName, lookup, TO_ISSUER, only, retag,
+  boundToCredentialName, branch, functionKey, carriesCredential, derive, looksUpByCredential, emptySummary, hop, mergeSummaries, isCredentialHeader, isCredentialName, isPlaceholder, isLocal, isSettingsBlob, isTokenExchangeName, lookup, TO_ISSUER, only, retag,
   extend, short, source, stepAt, union, words, type Frame, type Kind, type Summary, type Taint, type Taints,
 } from './core.ts';
 import { Engine, isClientLike } from './engine.ts';
@@ -108,7 +108,7 @@ export class JavaScriptEngine extends Engine {
         return;
       case 'function_declaration':
       case 'generator_function_declaration':
-        this.functionDef(node, frame, node.childForFieldName('name')?.text);
+        this.functionDef(node, frame, node.childForFieldName('name')?.text, true);
         return;
       case 'class_declaration':
       case 'abstract_class_declaration':
@@ -208,11 +208,11 @@ export class JavaScriptEngine extends Engine {
     let t: Taints;
     // `const getKey = () => this.props.key`: the name holds the closure's value too (for calls that do not find it by
     // name, such as a closure declared inside a method, or one passed on as an argument).
-    if (FUNCTIONS.has(v.type) && name.type === 'identifier') t = this.functionDef(v, frame, name.text);
+    if (FUNCTIONS.has(v.type) && name.type === 'identifier') t = this.functionDef(v, frame, name.text, true);
     // `const build = options.factory ?? ((token) => new Client({ auth: token }))`: the default function is the name's.
     else if (name.type === 'identifier' && (v.type === 'binary_expression' || v.type === 'ternary_expression') && v.namedChildren.some((c) => c && FUNCTIONS.has(unwrap(c).type))) {
       t = NONE;
-      for (const c of v.namedChildren) if (c) t = union(t, FUNCTIONS.has(unwrap(c).type) ? this.functionDef(unwrap(c), frame, name.text) : this.eval(c, frame));
+      for (const c of v.namedChildren) if (c) t = union(t, FUNCTIONS.has(unwrap(c).type) ? this.functionDef(unwrap(c), frame, name.text, true) : this.eval(c, frame));
     } else t = this.eval(value, frame);
     this.assign(name, t, frame, value);
     if (name.type === 'identifier' && frame === this.#module) this.#registry(name.text, v, frame);
@@ -373,8 +373,10 @@ export class JavaScriptEngine extends Engine {
    * Walks a function, filling its summary (a fresh one for anonymous functions). Returns the function's value as a
    * closure: what this definition returns from its surroundings, without its own parameters.
    */
-  functionDef(node: Node, outer: Frame, name: string | undefined): Taints {
-    const key = name ? (outer.classBody ? `${outer.className}.${name}` : name) : undefined;
+  functionDef(node: Node, outer: Frame, name: string | undefined, binding = false): Taints {
+    // A function bound to a local name (`function helper() {}`, `const helper = () => {}` in a function) is keyed under
+    // its function; a member of a record or class keeps its plain name (`{ execute() {} }` is read back as `execute`).
+    const key = name ? (binding ? functionKey(outer, name) : outer.classBody ? `${outer.className}.${name}` : name) : undefined;
     // A token verifier: its token parameter is the caller's bearer; calls made inside to verify it are not reported,
     // and the `extra` of the AuthInfo it returns is what tools read back as `authInfo.extra`.
     const tokenParam = this.#verifierTokenParam(node, name, outer);
@@ -569,7 +571,9 @@ export class JavaScriptEngine extends Engine {
         }
         // `new Octokit()`, or an object a package hands out (`const client = Asana.ApiClient.instance`).
         const value = valueNode && unwrap(valueNode);
-        if (value && (value.type === 'member_expression' ? this.fromPackage(value) : this.builtFromPackage(value))) this.packageInstances.add(name);
+        // (A member only when it names a client: `Asana.ApiClient.instance`, `sdk.default`, not any state a package keeps.)
+        const clientMember = value?.type === 'member_expression' && (/\.instance$/.test(value.text) || /client|api\b|sdk/i.test(value.text));
+        if (value && (value.type === 'member_expression' ? clientMember && this.fromPackage(value) : this.builtFromPackage(value))) this.packageInstances.add(name);
         this.bindLocal(frame, name, held, !!valueNode && this.isClientConstruction(valueNode),
           valueNode ? this.classOfNew(valueNode) ?? this.factoryClass(valueNode, frame) ?? this.elementOf(valueNode, frame) ?? cloneOfThis(valueNode, frame) : undefined);
         return;
@@ -1450,6 +1454,9 @@ export class JavaScriptEngine extends Engine {
   /** The summary of what a call invokes: a function of this file, a method of this class, or a scanned import's. */
   calleeSummary(callee: Node, name: string, receiverNode: Node | undefined, frame: Frame): Summary | undefined {
     if (callee.type === 'identifier') {
+      // A helper nested in the function making the call (or one around it).
+      const nested = this.nestedSummary(frame, name);
+      if (nested) return nested;
       // `const factory = registry[name]; factory(context)`: any function of the registry.
       const element = typeOf(frame, name);
       if (element && !this.summaries.has(name)) return this.elementsSummary(undefined, element, frame);
@@ -1677,7 +1684,7 @@ export class JavaScriptEngine extends Engine {
     }
     // Only a Fetch API call takes a Request as its init (`fetch(url, request)`, Hono's `proxy(url, c.req.raw)`).
     // A request to an authorization server's token or registration endpoint is addressed to it.
-    if (argNodes[0] && TO_AUTHORIZATION_SERVER.test(argNodes[0].text)) return;
+    if (argNodes[0] && (TO_AUTHORIZATION_SERVER.test(argNodes[0].text) || TO_ISSUER.test(argNodes[0].text))) return;
     this.optionsSinks(argNodes, args, frame, label, http, http || receiverIsClient, http && (name === 'fetch' || name === 'proxy'));
   }
 
@@ -1720,7 +1727,7 @@ export class JavaScriptEngine extends Engine {
             const key = stringValue(keyNode) ?? keyNode.text;
             if (key === 'headers') this.reportSink(frame, c, this.eval(c.childForFieldName('value')!, frame), `the headers of ${label}`);
             // axios `params`, got `searchParams`, ofetch `query`: the credential travels in the query string.
-            else if (http && QUERY_OPTIONS.has(key) && !tradesTokenInBody(c)) this.reportSink(frame, c, this.eval(c.childForFieldName('value')!, frame), `the query parameters of ${label}`);
+            else if (http && QUERY_OPTIONS.has(key)) this.reportSink(frame, c, this.eval(c.childForFieldName('value')!, frame), `the query parameters of ${label}`);
             // axios / node:http `auth`, got `username` / `password`: HTTP Basic credentials.
             else if (http && AUTH_OPTIONS.has(key)) this.reportSink(frame, c, this.eval(c.childForFieldName('value')!, frame), `the credentials of ${label}`);
             // fetch `body`, axios `data`, got/ky `json` / `form`: the credential travels in the request body.

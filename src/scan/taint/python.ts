@@ -4,7 +4,7 @@ import { qualify } from '../imports.ts';
 import type { Node } from '../parser.ts';
 import {
   namesOtherRequest, resolvesWithIssuer, AUTH_INFO_ATTRS, HTTP_CONSTRUCTORS, MCP_CLIENT_TRANSPORTS, HTTP_METHOD_NAMES, NONE, REQUEST_ATTRS, REQUEST_NAMES, REQUEST_TYPES, TOKEN_ATTRS,
-  boundToCredentialName, branch, carriesCredential, derive, looksUpByCredential, heldUnder, hop, isCredentialHeader, isCredentialName, isPlaceholder, isLocal, isSettingsBlob, isTokenExchangeName, lookup, TO_ISSUER, TO_AUTHORIZATION_SERVER, only, retag, short, source, stepAt, typeOf,
+  boundToCredentialName, branch, functionKey, carriesCredential, derive, looksUpByCredential, heldUnder, hop, isCredentialHeader, isCredentialName, isPlaceholder, isLocal, isSettingsBlob, isTokenExchangeName, lookup, TO_ISSUER, TO_AUTHORIZATION_SERVER, only, retag, short, source, stepAt, typeOf,
   bodyCredential, stripHeaders, tradesTokenInBody, union, type Frame, type Summary, type Taints,
 } from './core.ts';
 import { Engine, drawsAPage, isClientLike } from './engine.ts';
@@ -206,7 +206,7 @@ export class PythonEngine extends Engine {
 
   functionDef(node: Node, outer: Frame): void {
     const name = node.childForFieldName('name')?.text ?? '<lambda>';
-    const key = outer.classBody ? `${outer.className}.${name}` : name;
+    const key = functionKey(outer, name);
     const summary = this.summaryFor(key);
     summary.params = [];
     this.currentSummary = summary;
@@ -215,7 +215,7 @@ export class PythonEngine extends Engine {
     // verify it (introspection, a userinfo endpoint) are not passthrough; what it stores or returns for later is.
     const verifier = !!outer.classBody && VERIFY_METHODS.has(name) && TOKEN_VERIFIER_BASES.has(this.bases.get(outer.className ?? '') ?? '');
     const frame: Frame = {
-      vars: new Map(), locals: new Set(), parent: outer, summary, className: outer.className,
+      vars: new Map(), locals: new Set(), parent: outer, summary, className: outer.className, fn: name,
       exempt: outer.exempt || isTokenExchangeName(name) || resolvesWithIssuer(name) || verifier,
     };
     let index = 0;
@@ -309,11 +309,20 @@ export class PythonEngine extends Engine {
     return this.program.tokenProxies.has(this.program.scopes.get(this.file) ?? '');
   }
 
+  readonly #instances = new Map<string, boolean>();
+  /** The file constructs the class exactly once. */
+  #singleton(cls: string): boolean {
+    let one = this.#instances.get(cls);
+    if (one === undefined) this.#instances.set(cls, (one = (this.ctx.source.match(new RegExp(`\\b${cls}\\(`, 'g')) ?? []).length === 1));
+    return one;
+  }
+
   /** A parameter of the enclosing function annotated with a package's `…Context` class (`ctx: Context`). */
   #packageContextParam(id: Node): boolean {
     const params = enclosingFunction(id)?.childForFieldName('parameters')?.namedChildren ?? [];
     const p = params.find((c) => (c?.type === 'typed_parameter' || c?.type === 'typed_default_parameter') && (c.childForFieldName('name') ?? c.namedChildren[0])?.text === id.text);
-    const type = p?.childForFieldName('type')?.text;
+    // `Context`, `Context[ServerSession, None]`, `Context | None`, `Optional[Context]`.
+    const type = p?.childForFieldName('type')?.text.replace(/^Optional\[(.*)\]$/, '$1').replace(/\[.*$/s, '').replace(/\s*\|.*$/s, '').trim();
     if (!type || !/^[\w.]*Context$/.test(type)) return false;
     return this.resolve(type.split('.')[0]!)?.kind === 'package';
   }
@@ -372,7 +381,7 @@ export class PythonEngine extends Engine {
         }
         this.bindLocal(frame, name, held, !!valueNode && this.isClientConstruction(valueNode),
           valueNode ? this.classOfCall(valueNode, frame) ?? this.factoryClass(valueNode, frame) : undefined);
-        if (valueNode && this.isRpcProxy(valueNode)) this.rpcProxies.add(name);
+        if (valueNode && this.isRpcProxy(valueNode)) this.rpcProxies.add(`${frame.fn ?? ''}|${name}`);
         const made = valueNode?.type === 'await' ? valueNode.namedChildren[0] : valueNode;
         if (made?.type === 'call' && this.fromPackage(made.childForFieldName('function')!)) this.packageInstances.add(name);
         return;
@@ -684,7 +693,9 @@ export class PythonEngine extends Engine {
     // annotation or an `isinstance` check around the read: what that field was given.
     const cls = objNode.type === 'identifier' && objNode.text !== 'self' ? typeOf(frame, objNode.text) ?? narrowedClass(objNode) : undefined;
     for (const c of cls?.split('|') ?? []) {
-      if (c.includes('#')) continue;
+      // (A class other than a record only when the file makes one instance of it, `token_manager = TokenManager()`:
+      // two instances' fields are not one.)
+      if (c.includes('#') || (!this.recordClasses().has(c) && !this.#singleton(c))) continue;
       out = union(out, hop((this.attrs.get(`${c}.${attr}`) ?? NONE).filter((t) => t.origin), node, `read \`${objNode.text}.${attr}\``));
       out = union(out, this.readStore(`${this.file}#${c}.${attr}`, node, `\`${c}.${attr}\``));
     }
@@ -1273,7 +1284,8 @@ export class PythonEngine extends Engine {
           if (this.recordClasses().has(cls)) for (const p of params) this.writeStore(`${this.file}#${key}`, hop(carriesCredential(ctorArgs[p.param!] ?? []), node, `passed to \`${callee}\``), node, `\`${key}\``);
         }
       }
-    } else if (!summary && fn.type === 'attribute' && /(^|_)(client|api|sdk)$/i.test(lastName(receiverNode ?? null) ?? '') && !this.fromPackage(fn) && !VERIFYING.test(name) &&
+    } else if (!summary && fn.type === 'attribute' && /(^|_)(client|api|sdk)$/i.test(lastName(receiverNode ?? null) ?? '') && !/cache|redis|memcache|db|store|kv|queue/i.test(lastName(receiverNode ?? null) ?? '') &&
+      !this.fromPackage(fn) && !VERIFYING.test(name) && !TO_ISSUER.test(name) &&
       [...keywords.keys()].some((k) => isCredentialName(k))) {
       // A method of an API client the code keeps (`ctx.request_context.lifespan_context.search_api_client.search(req,
       // api_key=key)`, `self.api.call(…, token=tok)`) given the credential by name: the client sends it.
@@ -1351,6 +1363,9 @@ export class PythonEngine extends Engine {
   /** The summary of what `fn` calls: a function of this file, a method of this class, or one of a scanned import. */
   calleeSummary(fn: Node, name: string, receiverNode: Node | undefined, frame: Frame): Summary | undefined {
     if (fn.type === 'identifier') {
+      // A helper nested in the function making the call (or one around it).
+      const nested = this.nestedSummary(frame, name);
+      if (nested) return nested;
       const held = lookup(frame, name);
       // A parameter named for a helper of another module (`zephyr_request` handed to `register_tools`): that helper.
       if (held?.length && held.every((t) => t.param !== undefined && !t.origin) && !this.summaries.has(name)) return this.namedFunction(name);
@@ -1495,7 +1510,9 @@ export class PythonEngine extends Engine {
     const root = qualified.split('.')[0] ?? '';
     // A remote procedure of an XML-RPC proxy (Odoo's `models.execute_kw(db, uid, password, …)`, `common.authenticate(db,
     // user, password, {})`): its arguments are the request, credentials included.
-    if (receiverNode && (this.rpcProxies.has(receiverNode.text) || this.isRpcProxy(receiverNode))) {
+    // (A local name is the function's own: another function's `common` may be anything.)
+    const proxyName = receiverNode?.type === 'identifier' ? `${frame.fn ?? ''}|${receiverNode.text}` : receiverNode?.text;
+    if (receiverNode && ((proxyName && this.rpcProxies.has(proxyName)) || this.isRpcProxy(receiverNode))) {
       for (const p of positional) this.reportSink(frame, node, only(p, 'cred'), `the arguments of an XML-RPC call (\`${shortCallee(fn)}\`)`);
       return;
     }
@@ -1523,7 +1540,8 @@ export class PythonEngine extends Engine {
     }
     // A request to an authorization server's token or registration endpoint is addressed to it (an OAuth proxy).
     const urlText = (keywords.get('url')?.node ?? positionalNodes(node)[name === 'request' || name === 'stream' ? 1 : 0])?.text ?? '';
-    if (TO_AUTHORIZATION_SERVER.test(urlText)) return;
+    // …and so is one to its tokeninfo / introspection / revocation URL (`GET …/tokeninfo?access_token=…`).
+    if (TO_AUTHORIZATION_SERVER.test(urlText) || TO_ISSUER.test(urlText)) return;
     const headers = keywords.get('headers');
     if (headers) this.reportSink(frame, headers.node, headers.taints, `the headers of ${label}`);
     const auth = keywords.get('auth');
@@ -1537,8 +1555,7 @@ export class PythonEngine extends Engine {
     const params = keywords.get('params');
     // A whole inbound query map relayed by a proxy (`params=dict(request.query_params)`) is the request relayed, as a
     // body is; a credential the code put there (`params={"api_key": tok}`) is sent.
-    // (A token handed to its issuer in the query, `GET …/tokeninfo?access_token=…`, is checked, as in a body.)
-    if (params && !tradesTokenInBody(node)) this.reportSink(frame, params.node, bodyCredential(params.taints), `the query parameters of ${label}`);
+    if (params) this.reportSink(frame, params.node, bodyCredential(params.taints), `the query parameters of ${label}`);
     // `json={"api_key": tok}`, `data={"refresh_token": tok}`: the credential travels in the body (a login, a form key,
     // a refresh grant), unless the request trades it (an RFC 8693 `subject_token`, introspection).
     for (const k of ['json', 'data', 'content']) {
