@@ -134,7 +134,9 @@ export function checkJwtNoAudience(ctx: FileContext, imports: Imports, arities?:
     if (!fn) continue;
     if (arities) {
       const name = fn.type === 'member_expression' ? fn.childForFieldName('property')?.text : fn.type === 'attribute' ? fn.childForFieldName('attribute')?.text : fn.text;
-      if (name && VERIFIER_NAME.test(name)) {
+      // (Not the library call inside a wrapper of the same name: `verify(t, aud?)` returning `jwt.verify(t, KEY, …)`.)
+      const around = enclosingFunction(call);
+      if (name && VERIFIER_NAME.test(name) && !(around && functionName(around) === name)) {
         const n = call.childForFieldName('arguments')?.namedChildren.filter((a) => a && a.type !== 'comment').length ?? 0;
         arities.set(name, Math.min(n, arities.get(name) ?? n));
       }
@@ -1037,9 +1039,11 @@ const VERIFIER_NAME = /verif|validat|decode|authenticat|jwt|token/i;
 
 /** `{ audience: expectedAudience }` where `expectedAudience?` is an optional parameter (no default) of the function. */
 function optionalAudienceParam(options: Node, call: Node): { fn: string; param: string; index: number } | undefined {
-  const pair = options.namedChildren.find((c) => c?.type === 'pair' && (stringValue(c.childForFieldName('key')!) ?? c.childForFieldName('key')!.text) === 'audience');
-  const value = pair?.childForFieldName('value');
-  if (value?.type !== 'identifier') return undefined;
+  // `{ audience: expectedAudience }`, or the shorthand `{ audience }` naming the parameter itself.
+  const entry = options.namedChildren.find((c) => (c?.type === 'pair' && (stringValue(c.childForFieldName('key')!) ?? c.childForFieldName('key')!.text) === 'audience') ||
+    (c?.type === 'shorthand_property_identifier' && c.text === 'audience'));
+  const value = entry?.type === 'pair' ? entry.childForFieldName('value') : entry;
+  if (value?.type !== 'identifier' && value?.type !== 'shorthand_property_identifier') return undefined;
   let fn: Node | null = call.parent;
   while (fn && !FUNCTION_TYPES.has(fn.type)) fn = fn.parent;
   const name = fn ? functionName(fn) : undefined;
