@@ -1247,8 +1247,33 @@ export class JavaScriptEngine extends Engine {
           this.reportSink(frame, pair, this.eval(pair.childForFieldName('value')!, frame), `the default headers of \`${text}\` (a client outside the scan)`);
         }
       }
+    } else if (!summary && receiverNode && this.keptClientMethod(receiverNode, name, callee)) {
+      // A method of an API client the code keeps (`state.searchClient.search(q, { apiKey: key })`, also `(q, apiKey)`)
+      // given the credential by name: the client sends it.
+      argNodes.forEach((arg, i) => {
+        const a = unwrap(arg);
+        if (a.type === 'object') {
+          for (const c of a.namedChildren) {
+            const key = c?.type === 'pair' ? c.childForFieldName('key') : c?.type === 'shorthand_property_identifier' ? c : undefined;
+            const keyName = key ? stringValue(key) ?? key.text : undefined;
+            if (!c || !keyName || !isCredentialName(keyName)) continue;
+            const value = c.type === 'pair' ? this.eval(c.childForFieldName('value')!, frame) : lookup(frame, keyName) ?? NONE;
+            this.reportSink(frame, c, only(value, 'cred', 'headers'), `the \`${keyName}\` option of \`${text}\` (a client's method outside the scan)`);
+          }
+        } else if (a.type === 'identifier' && isCredentialName(a.text)) {
+          this.reportSink(frame, arg, only(args[i] ?? NONE, 'cred'), `argument ${i + 1} of \`${text}\` (a client's method outside the scan)`);
+        }
+      });
     }
     return out;
+  }
+
+  /** `x.searchClient`, `this.api`, `sdk`: a kept client (not a cache or store), whose method here neither checks nor revokes. */
+  keptClientMethod(receiverNode: Node, name: string, callee: Node): boolean {
+    const recv = unwrap(receiverNode);
+    const last = recv.type === 'identifier' ? recv.text : recv.type === 'member_expression' ? recv.childForFieldName('property')?.text ?? '' : '';
+    return /(^|[a-z_])(client|api|sdk)$/i.test(last) && !/cache|redis|memcache|db|store|kv|queue/i.test(last) &&
+      !this.fromPackage(callee) && !CHECKS_CREDENTIAL.test(name) && !TO_ISSUER.test(name);
   }
 
   /**
