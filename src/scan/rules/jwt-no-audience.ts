@@ -70,13 +70,18 @@ export function audienceCheckingCallers(ctx: FileContext): Set<string> {
     // …by hand here, or through a helper of this file (`if (!audienceMatches(payload, req.url)) return`).
     if (!checksAudienceInCode(fn.text) && !sameFileCallees(fn, fns).some((other) => checksAudienceInCode(other.text))) continue;
     for (const call of descendants(fn, CALLS)) {
-      let callee = call.childForFieldName('function');
-      if (callee?.type === 'await_expression') callee = callee.namedChildren[0] ?? null;
-      const name = callee?.type === 'attribute' ? callee.childForFieldName('attribute')?.text : callee?.type === 'member_expression' ? callee.childForFieldName('property')?.text : callee?.text;
+      const name = calledName(call);
       if (name) out.add(name);
     }
   }
   return out;
+}
+
+/** The name a call calls: `f` of `f(…)`, `verify` of `jwt.verify(…)` / `self.verify(…)`. */
+function calledName(call: Node): string | undefined {
+  let callee = call.childForFieldName('function');
+  if (callee?.type === 'await_expression') callee = callee.namedChildren[0] ?? null;
+  return callee?.type === 'attribute' ? callee.childForFieldName('attribute')?.text : callee?.type === 'member_expression' ? callee.childForFieldName('property')?.text : callee?.text;
 }
 
 /**
@@ -87,11 +92,10 @@ export function audienceCheckingCallers(ctx: FileContext): Set<string> {
 export function claimsWrappers(ctx: FileContext): Array<[string, string]> {
   if (!/decode|verify/i.test(ctx.source) || !/jwt|token|claim/i.test(ctx.source)) return [];
   const out: Array<[string, string]> = [];
+  // The name called by an expression that is a call, awaited or parenthesized or not.
   const calleeName = (n: Node | null | undefined): string | undefined => {
     while (n && (n.type === 'await' || n.type === 'await_expression' || n.type === 'parenthesized_expression')) n = n.namedChildren[0];
-    if (!n || !CALLS.has(n.type)) return undefined;
-    const f = n.childForFieldName('function');
-    return f?.type === 'attribute' ? f.childForFieldName('attribute')?.text : f?.type === 'member_expression' ? f.childForFieldName('property')?.text : f?.text;
+    return n && CALLS.has(n.type) ? calledName(n) : undefined;
   };
   // One walk per function body, not into the functions nested in it (each is visited as a function of its own).
   const visit = (fn: Node, name: string) => {
@@ -133,12 +137,14 @@ export function checkJwtNoAudience(ctx: FileContext, imports: Imports, arities?:
     const fn = call.childForFieldName('function');
     if (!fn) continue;
     if (arities) {
-      const name = fn.type === 'member_expression' ? fn.childForFieldName('property')?.text : fn.type === 'attribute' ? fn.childForFieldName('attribute')?.text : fn.text;
-      // (Not the library call inside a wrapper of the same name: `verify(t, aud?)` returning `jwt.verify(t, KEY, …)`.)
-      const around = enclosingFunction(call);
-      if (name && VERIFIER_NAME.test(name) && !(around && functionName(around) === name)) {
-        const n = call.childForFieldName('arguments')?.namedChildren.filter((a) => a && a.type !== 'comment').length ?? 0;
-        arities.set(name, Math.min(n, arities.get(name) ?? n));
+      const name = calledName(call);
+      if (name && VERIFIER_NAME.test(name)) {
+        // (Not the library call inside a wrapper of the same name: `verify(t, aud?)` returning `jwt.verify(t, KEY, …)`.)
+        const around = enclosingFunction(call);
+        if (!around || functionName(around) !== name) {
+          const n = call.childForFieldName('arguments')?.namedChildren.filter((a) => a && a.type !== 'comment').length ?? 0;
+          arities.set(name, Math.min(n, arities.get(name) ?? n));
+        }
       }
     }
     const q = qualify(fn, imports) ?? '';

@@ -235,7 +235,15 @@ export const TO_ISSUER = /revoke|revocation|introspect|tokeninfo/i;
  * An authorization server's token or registration endpoint (`${authServer}/oauth/token`, `/oauth2/register`): what an
  * OAuth proxy relays there (the client's own authentication, a refresh grant, a registration) is addressed to it.
  */
-export const TO_AUTHORIZATION_SERVER = /\/(?:oauth2?|connect|auth)\/(?:token|register)(?![\w-])/i;
+const TO_AUTHORIZATION_SERVER = /\/(?:oauth2?|connect|auth)\/(?:token|register)(?![\w-])/i;
+
+/** Clients named so hold state, not a remote API (`cache_client`, `redisClient`, `db_api`): their methods send nothing on. */
+export const NOT_A_KEPT_CLIENT = /cache|redis|memcache|db|store|kv|queue/i;
+
+/** A request to the issuer itself: its token or registration endpoint, or its tokeninfo / introspect / revoke URL. */
+export function addressedToIssuer(url: string): boolean {
+  return TO_AUTHORIZATION_SERVER.test(url) || TO_ISSUER.test(url);
+}
 
 /**
  * A request that looks a record up by the credential (`get_endpoint_by_key(key)` →
@@ -506,7 +514,7 @@ export function functionKey(outer: Frame, name: string): string {
 export function nestedKey(frame: Frame | undefined, name: string, has: (key: string) => boolean): string | undefined {
   for (let f = frame; f; f = f.parent) {
     if (f.classBody || !f.fn) continue;
-    const key = `${f.className ?? ''}.${f.fn}>${name}`;
+    const key = functionKey(f, name);
     if (has(key)) return key;
   }
   return undefined;

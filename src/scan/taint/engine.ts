@@ -290,14 +290,12 @@ export abstract class Engine {
     const key = nestedKey(frame, name, (k) => this.summaries.has(k));
     if (key) return this.summaries.get(key);
     if (this.summaries.has(name)) return undefined;
-    let only: Summary | undefined;
-    for (const [k, summary] of this.summaries) {
-      if (!k.endsWith(`>${name}`)) continue;
-      if (only) return undefined;
-      only = summary;
-    }
-    return only;
+    const keys = this.#nested.get(name);
+    return keys?.length === 1 ? this.summaries.get(keys[0]!) : undefined;
   }
+
+  /** Bare name → the keys of the nested functions so named (`Class.method>name`), kept by `summaryFor`. */
+  readonly #nested = new Map<string, string[]>();
 
   /** A method calls a field that holds a constructor parameter (a function): remember what it passes. */
   recordFieldCall(className: string, field: string, args: Taints[], node: Node): void {
@@ -574,6 +572,8 @@ export abstract class Engine {
     let s = this.summaries.get(key);
     if (!s) {
       this.summaries.set(key, (s = emptySummary()));
+      const nested = key.indexOf('>');
+      if (nested >= 0) this.#nested.set(key.slice(nested + 1), [...(this.#nested.get(key.slice(nested + 1)) ?? []), key]);
       const dot = key.indexOf('.');
       if (dot > 0) this.classesWithMembers.add(key.slice(0, dot));
     }

@@ -3,7 +3,7 @@ import { enclosingFunction, functionName, stringValue } from '../context.ts';
 import { indirectCallee } from '../imports.ts';
 import type { Node } from '../parser.ts';
 import {
-  typeOf, heldUnder, bodyCredential, namesOtherRequest, resolvesWithIssuer, stripHeaders, tradesTokenInBody, AUTH_INFO_ATTRS, TO_AUTHORIZATION_SERVER, CHECKS_CREDENTIAL, HTTP_CONSTRUCTORS, MCP_CLIENT_TRANSPORTS, HTTP_METHOD_NAMES, NONE, REQUEST_ATTRS, REQUEST_NAMES, REQUEST_TYPES, TOKEN_ATTRS,
+  typeOf, heldUnder, bodyCredential, namesOtherRequest, resolvesWithIssuer, stripHeaders, tradesTokenInBody, AUTH_INFO_ATTRS, NOT_A_KEPT_CLIENT, addressedToIssuer, CHECKS_CREDENTIAL, HTTP_CONSTRUCTORS, MCP_CLIENT_TRANSPORTS, HTTP_METHOD_NAMES, NONE, REQUEST_ATTRS, REQUEST_NAMES, REQUEST_TYPES, TOKEN_ATTRS,
   boundToCredentialName, branch, functionKey, carriesCredential, derive, looksUpByCredential, emptySummary, hop, mergeSummaries, isCredentialHeader, isCredentialName, isPlaceholder, isLocal, isSettingsBlob, isTokenExchangeName, lookup, TO_ISSUER, only, retag,
   extend, short, source, stepAt, union, words, type Frame, type Kind, type Summary, type Taint, type Taints,
 } from './core.ts';
@@ -376,7 +376,7 @@ export class JavaScriptEngine extends Engine {
   functionDef(node: Node, outer: Frame, name: string | undefined, binding = false): Taints {
     // A function bound to a local name (`function helper() {}`, `const helper = () => {}` in a function) is keyed under
     // its function; a member of a record or class keeps its plain name (`{ execute() {} }` is read back as `execute`).
-    const key = name ? (binding ? functionKey(outer, name) : outer.classBody ? `${outer.className}.${name}` : name) : undefined;
+    const key = name ? (binding || outer.classBody ? functionKey(outer, name) : name) : undefined;
     // A token verifier: its token parameter is the caller's bearer; calls made inside to verify it are not reported,
     // and the `extra` of the AuthInfo it returns is what tools read back as `authInfo.extra`.
     const tokenParam = this.#verifierTokenParam(node, name, outer);
@@ -637,24 +637,24 @@ export class JavaScriptEngine extends Engine {
         // `c.cachedToken = token` on an instance of a class of the scan (a static factory filling a new instance):
         // that class's methods read it as `this.cachedToken`.
         const type = names.length === 1 ? typeOf(frame, root) : undefined;
-        if (type && carriesCredential(t).length) {
+        const carried = carriesCredential(t);
+        if (type && carried.length) {
           for (const c of type.split('|')) this.writeStore(`${c.includes('#') ? c : `${this.file}#${c}`}.${names[0]}`, hop(t, target, `stored in \`${root}.${names[0]}\``), target, `\`${root}.${names[0]}\``);
         }
         // `client.authentications['token'].accessToken = tok` on another package's client (or on the package itself):
         // the client sends it.
         // (Also `client.defaultHeaders['Authorization'] = tok`: the header's name is a credential's.)
         if (isCredentialName(names.at(-1)!) && !names.includes('headers') && (this.packageInstances.has(root) || (!isLocal(frame, root) && this.fromPackage(target)))) {
-          this.reportSink(frame, target.parent ?? target, carriesCredential(t), `the credential of \`${root}\`, another package's client`);
+          this.reportSink(frame, target.parent ?? target, carried, `the credential of \`${root}\`, another package's client`);
           return;
         }
         // `event.request.headers = sanitize(event.request.headers)` rewrites the object's own headers in place (a Sentry
         // `beforeSend` hook redacting them): nothing new is put there to be sent.
-        const carried = carriesCredential(t);
         const rewritesItself = carried.length > 0 && carried.every((x) => x.origin?.text === target.text);
         const sendsHeaders = names.includes('headers') && !rewritesItself && (!isLocal(frame, root) || this.clients.has(root) || root === frame.outgoing);
         if (sendsHeaders) {
           // `config.headers.Authorization = tok` in an axios interceptor, `axios.defaults.headers.common[...] = tok`.
-          this.reportSink(frame, target.parent ?? target, carriesCredential(t), 'the headers of an outbound HTTP request');
+          this.reportSink(frame, target.parent ?? target, carried, 'the headers of an outbound HTTP request');
           return;
         }
         const kind: Kind = names.includes('headers') ? 'options' : 'headers';
@@ -1272,7 +1272,7 @@ export class JavaScriptEngine extends Engine {
   keptClientMethod(receiverNode: Node, name: string, callee: Node): boolean {
     const recv = unwrap(receiverNode);
     const last = recv.type === 'identifier' ? recv.text : recv.type === 'member_expression' ? recv.childForFieldName('property')?.text ?? '' : '';
-    return /(^|[a-z_])(client|api|sdk)$/i.test(last) && !/cache|redis|memcache|db|store|kv|queue/i.test(last) &&
+    return /(^|[a-z_])(client|api|sdk)$/i.test(last) && !NOT_A_KEPT_CLIENT.test(last) &&
       !this.fromPackage(callee) && !CHECKS_CREDENTIAL.test(name) && !TO_ISSUER.test(name);
   }
 
@@ -1556,7 +1556,6 @@ export class JavaScriptEngine extends Engine {
     return undefined;
   }
 
-  /** Whether the callee's root name is imported from another package that is an API client (not a server framework). */
   /** `new Octokit()`, or a builder chain on one (`new ClientBuilder().withHttpMiddleware(…).withLogger()`). */
   builtFromPackage(node: Node): boolean {
     let n: Node | null = node;
@@ -1567,6 +1566,7 @@ export class JavaScriptEngine extends Engine {
     return n?.type === 'new_expression' && this.fromPackage(n.childForFieldName('constructor')!);
   }
 
+  /** Whether the callee's root name is imported from another package that is an API client (not a server framework). */
   fromPackage(callee: Node): boolean {
     // `new (Lib.default ?? Lib)(…)`: the first name in the callee expression.
     const root = memberPath(callee)?.root ?? (callee.type === 'identifier' ? callee.text : callee.descendantsOfType('identifier')[0]?.text);
@@ -1708,8 +1708,8 @@ export class JavaScriptEngine extends Engine {
       this.bodySink(frame, argNodes[1], args[1] ?? NONE, label);
     }
     // Only a Fetch API call takes a Request as its init (`fetch(url, request)`, Hono's `proxy(url, c.req.raw)`).
-    // A request to an authorization server's token or registration endpoint is addressed to it.
-    if (argNodes[0] && (TO_AUTHORIZATION_SERVER.test(argNodes[0].text) || TO_ISSUER.test(argNodes[0].text))) return;
+    // A request to the issuer (an OAuth proxy relaying to its token endpoint, a tokeninfo check) is addressed to it.
+    if (argNodes[0] && addressedToIssuer(argNodes[0].text)) return;
     this.optionsSinks(argNodes, args, frame, label, http, http || receiverIsClient, http && (name === 'fetch' || name === 'proxy'));
   }
 

@@ -3,8 +3,8 @@ import { enclosingFunction, stringValue } from '../context.ts';
 import { qualify } from '../imports.ts';
 import type { Node } from '../parser.ts';
 import {
-  namesOtherRequest, resolvesWithIssuer, AUTH_INFO_ATTRS, HTTP_CONSTRUCTORS, MCP_CLIENT_TRANSPORTS, HTTP_METHOD_NAMES, NONE, REQUEST_ATTRS, REQUEST_NAMES, REQUEST_TYPES, TOKEN_ATTRS,
-  boundToCredentialName, branch, functionKey, carriesCredential, derive, looksUpByCredential, heldUnder, hop, isCredentialHeader, isCredentialName, isPlaceholder, isLocal, isSettingsBlob, isTokenExchangeName, lookup, TO_ISSUER, TO_AUTHORIZATION_SERVER, only, retag, short, source, stepAt, typeOf,
+  namesOtherRequest, resolvesWithIssuer, NOT_A_KEPT_CLIENT, AUTH_INFO_ATTRS, HTTP_CONSTRUCTORS, MCP_CLIENT_TRANSPORTS, HTTP_METHOD_NAMES, NONE, REQUEST_ATTRS, REQUEST_NAMES, REQUEST_TYPES, TOKEN_ATTRS,
+  boundToCredentialName, branch, functionKey, carriesCredential, derive, looksUpByCredential, heldUnder, hop, isCredentialHeader, isCredentialName, isPlaceholder, isLocal, isSettingsBlob, isTokenExchangeName, lookup, TO_ISSUER, addressedToIssuer, only, retag, short, source, stepAt, typeOf,
   bodyCredential, stripHeaders, tradesTokenInBody, union, type Frame, type Summary, type Taints,
 } from './core.ts';
 import { Engine, drawsAPage, isClientLike } from './engine.ts';
@@ -254,11 +254,14 @@ export class PythonEngine extends Engine {
     return this.#module?.types ?? new Map();
   }
 
-  /** `Class.attr` → the class name a class attribute holds (`_client_class = RestClient`). */
   /** Names bound to an object another package made (`client = asana.ApiClient()`): its default headers are sent. */
   readonly packageInstances = new Set<string>();
-  /** XML-RPC proxies (`common = xmlrpc.client.ServerProxy(url)`, `self._models`): every call on one is a request. */
+  /**
+   * XML-RPC proxies (`common = xmlrpc.client.ServerProxy(url)`, `self._models`): every call on one is a request. Local
+   * names are the function's own (`fn|common`: another function's `common` may be anything).
+   */
   readonly rpcProxies = new Set<string>();
+  /** `Class.attr` → the class name a class attribute holds (`_client_class = RestClient`). */
   readonly classAliases = new Map<string, string>();
 
   /** Classes of this file that extend a class of another package (their constructor is the package's when not overridden). */
@@ -283,7 +286,7 @@ export class PythonEngine extends Engine {
   /** `@with_api_key(required=True) async def tool(*, api_key)`: the wrapper's arguments reach the tool's parameters. */
   applyInjections(decorated: Node, def: Node, frame: Frame): void {
     const name = def.childForFieldName('name')?.text;
-    const summary = name ? this.summaries.get(frame.classBody ? `${frame.className}.${name}` : name) : undefined;
+    const summary = name ? this.summaries.get(functionKey(frame, name)) : undefined;
     if (!summary) return;
     for (const d of decorated.children.filter((c): c is Node => c?.type === 'decorator')) {
       let expr: Node | null | undefined = d.namedChildren[0];
@@ -381,7 +384,7 @@ export class PythonEngine extends Engine {
         }
         this.bindLocal(frame, name, held, !!valueNode && this.isClientConstruction(valueNode),
           valueNode ? this.classOfCall(valueNode, frame) ?? this.factoryClass(valueNode, frame) : undefined);
-        if (valueNode && this.isRpcProxy(valueNode)) this.rpcProxies.add(`${frame.fn ?? ''}|${name}`);
+        if (valueNode && this.isRpcProxy(valueNode)) this.rpcProxies.add(localProxy(frame, name));
         const made = valueNode?.type === 'await' ? valueNode.namedChildren[0] : valueNode;
         if (made?.type === 'call' && this.fromPackage(made.childForFieldName('function')!)) this.packageInstances.add(name);
         return;
@@ -1284,7 +1287,7 @@ export class PythonEngine extends Engine {
           if (this.recordClasses().has(cls)) for (const p of params) this.writeStore(`${this.file}#${key}`, hop(carriesCredential(ctorArgs[p.param!] ?? []), node, `passed to \`${callee}\``), node, `\`${key}\``);
         }
       }
-    } else if (!summary && fn.type === 'attribute' && /(^|_)(client|api|sdk)$/i.test(lastName(receiverNode ?? null) ?? '') && !/cache|redis|memcache|db|store|kv|queue/i.test(lastName(receiverNode ?? null) ?? '') &&
+    } else if (!summary && fn.type === 'attribute' && /(^|_)(client|api|sdk)$/i.test(lastName(receiverNode ?? null) ?? '') && !NOT_A_KEPT_CLIENT.test(lastName(receiverNode ?? null) ?? '') &&
       !this.fromPackage(fn) && !VERIFYING.test(name) && !TO_ISSUER.test(name) &&
       [...keywords.keys()].some((k) => isCredentialName(k))) {
       // A method of an API client the code keeps (`ctx.request_context.lifespan_context.search_api_client.search(req,
@@ -1510,8 +1513,7 @@ export class PythonEngine extends Engine {
     const root = qualified.split('.')[0] ?? '';
     // A remote procedure of an XML-RPC proxy (Odoo's `models.execute_kw(db, uid, password, …)`, `common.authenticate(db,
     // user, password, {})`): its arguments are the request, credentials included.
-    // (A local name is the function's own: another function's `common` may be anything.)
-    const proxyName = receiverNode?.type === 'identifier' ? `${frame.fn ?? ''}|${receiverNode.text}` : receiverNode?.text;
+    const proxyName = receiverNode?.type === 'identifier' ? localProxy(frame, receiverNode.text) : receiverNode?.text;
     if (receiverNode && ((proxyName && this.rpcProxies.has(proxyName)) || this.isRpcProxy(receiverNode))) {
       for (const p of positional) this.reportSink(frame, node, only(p, 'cred'), `the arguments of an XML-RPC call (\`${shortCallee(fn)}\`)`);
       return;
@@ -1533,15 +1535,15 @@ export class PythonEngine extends Engine {
     // tokeninfo URL is not passthrough.
     const realHttp = (CLIENT_MODULES.has(root) && !NOT_A_REQUEST.has(name)) || (receiverNode !== undefined && (this.clients.has(receiverNode.text) || this.clients.has(rootName(receiverNode) ?? '') ||
       /(^|_)(client|session|http)$/i.test(lastName(receiverNode) ?? receiverNode.text)));
+    const urlAt = name === 'request' || name === 'stream' ? 1 : 0;
+    const urlNode = keywords.get('url')?.node.childForFieldName('value') ?? positionalNodes(node)[urlAt];
     if (realHttp && URL_METHODS.has(name)) {
-      const urlNode = keywords.get('url')?.node.childForFieldName('value') ?? positionalNodes(node)[name === 'request' || name === 'stream' ? 1 : 0];
-      const urlTaints = keywords.get('url')?.taints ?? positional[name === 'request' || name === 'stream' ? 1 : 0];
+      const urlTaints = keywords.get('url')?.taints ?? positional[urlAt];
       if (urlNode && urlTaints && !TO_ISSUER.test(urlNode.text) && !looksUpByCredential(node)) this.reportSink(frame, urlNode, only(urlTaints, 'cred'), `the URL of ${label}`);
     }
-    // A request to an authorization server's token or registration endpoint is addressed to it (an OAuth proxy).
-    const urlText = (keywords.get('url')?.node ?? positionalNodes(node)[name === 'request' || name === 'stream' ? 1 : 0])?.text ?? '';
-    // …and so is one to its tokeninfo / introspection / revocation URL (`GET …/tokeninfo?access_token=…`).
-    if (TO_AUTHORIZATION_SERVER.test(urlText) || TO_ISSUER.test(urlText)) return;
+    // A request to the issuer (an OAuth proxy relaying to the token or registration endpoint, `GET …/tokeninfo?
+    // access_token=…`) is addressed to it.
+    if (addressedToIssuer(urlNode?.text ?? '')) return;
     const headers = keywords.get('headers');
     if (headers) this.reportSink(frame, headers.node, headers.taints, `the headers of ${label}`);
     const auth = keywords.get('auth');
@@ -1775,7 +1777,11 @@ const RUNS_ITS_ARGUMENT = new Set(['to_thread', 'run_sync', 'run_in_executor']);
 
 
 
-/** The class an `if isinstance(name, Cls):` around the node narrows the name to (`Cls` an identifier), if any. */
+/** The key of a local name in `rpcProxies`. */
+function localProxy(frame: Frame, name: string): string {
+  return `${frame.fn ?? ''}|${name}`;
+}
+
 /**
  * Calls of another package that send nothing anywhere, whatever they are handed: a logger's (`logger.debug(…,
  * extra={"cookie": c})`) and an ORM lookup by the credential (`Token.objects.get(token=t)`, `query.filter_by(key=k)`),
@@ -1788,6 +1794,7 @@ function sendsNothing(fn: Node, name: string): boolean {
 }
 const LOG_METHODS = new Set(['debug', 'info', 'warning', 'warn', 'error', 'exception', 'critical', 'log', 'msg', 'bind']);
 
+/** The class an `if isinstance(name, Cls):` around the node narrows the name to (`Cls` an identifier), if any. */
 function narrowedClass(id: Node): string | undefined {
   for (let n: Node | null = id.parent, child: Node = id; n && n.type !== 'function_definition'; child = n, n = n.parent) {
     if (n.type !== 'if_statement' || n.childForFieldName('consequence')?.id !== child.id) continue;
