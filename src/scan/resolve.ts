@@ -1,8 +1,8 @@
 // Module resolution for cross-file analysis: which scanned file an import names. Python: relative imports
 // (`from .client import X`, `from .. import y`) and absolute dotted names against every ancestor folder of the
 // importing file (and its `src/`), then the top-level packages anywhere in the scan, packages through `__init__.py`.
-// JavaScript/TypeScript: relative specifiers with the usual extension and `index` probing (`./api.js` also finds `./api.ts`), `tsconfig.json` `paths`/`baseUrl`,
-// `package.json` subpath imports (`#lib/client`), and packages of the same repository imported by their `package.json`
+// JavaScript/TypeScript: relative specifiers with the usual extension and `index` probing (`./api.js` also finds `./api.ts`), `tsconfig.json` `paths`/`baseUrl`
+// (also through `extends`, and `@/`/`~/` by convention when no config maps them), `package.json` subpath imports (`#lib/client`), and packages of the same repository imported by their `package.json`
 // name (workspaces).
 // Only files in the scan count: anything else is a third-party or unresolved module.
 import { readFileSync } from 'node:fs';
@@ -10,6 +10,7 @@ import path from 'node:path';
 import type { Family } from './parser.ts';
 
 const JS_EXTENSIONS = ['.ts', '.tsx', '.mts', '.cts', '.js', '.jsx', '.mjs', '.cjs'];
+const CONVENTIONAL_ALIAS = /^[@~]\//;
 
 interface TsPaths {
   dir: string;
@@ -118,7 +119,20 @@ export class ModuleResolver {
   #javascript(fromFile: string, spec: string): string | undefined {
     if (spec.startsWith('.') || spec.startsWith('/')) return this.#jsFile(path.resolve(path.dirname(fromFile), spec));
     if (spec.startsWith('#')) return this.#subpathImport(fromFile, spec) ?? this.#tsPaths(fromFile, spec);
-    return this.#tsPaths(fromFile, spec) ?? this.#workspace(spec);
+    return this.#tsPaths(fromFile, spec) ?? this.#workspace(spec) ?? this.#conventionalAlias(fromFile, spec);
+  }
+
+  /**
+   * `@/lib/api` or `~/lib/api` that no tsconfig maps (the config is generated, or lives where the scan does not reach):
+   * the convention of Next.js, Nuxt and Vite templates, `src/` or the project folder. Neither can be an npm package.
+   */
+  #conventionalAlias(fromFile: string, spec: string): string | undefined {
+    if (!CONVENTIONAL_ALIAS.test(spec)) return undefined;
+    const rest = spec.slice(2);
+    for (let dir = path.dirname(fromFile); ; dir = path.dirname(dir)) {
+      const hit = this.#jsFile(path.join(dir, 'src', rest)) ?? this.#jsFile(path.join(dir, rest));
+      if (hit || this.#atProjectRoot(dir) || path.dirname(dir) === dir) return hit;
+    }
   }
 
   readonly #packageImports = new Map<string, { dir: string; imports: Record<string, unknown> } | undefined>();
@@ -177,6 +191,7 @@ export class ModuleResolver {
   isOwnAlias(fromFile: string, spec: string): boolean {
     const ts = this.#tsconfig(path.dirname(fromFile));
     if (ts && ts.paths.some(([pattern]) => wildcardMatch(pattern, spec) !== undefined)) return true;
+    if (CONVENTIONAL_ALIAS.test(spec)) return true;
     const pkg = spec.startsWith('#') ? this.#nearestImports(path.dirname(fromFile)) : undefined;
     return !!pkg && Object.keys(pkg.imports).some((pattern) => wildcardMatch(pattern, spec) !== undefined);
   }
@@ -264,24 +279,13 @@ export class ModuleResolver {
     return this.#files.has(file) ? file : undefined;
   }
 
-  /** The nearest tsconfig.json / jsconfig.json with `paths` or `baseUrl`, read once per folder. */
+  /** The nearest tsconfig.json / jsconfig.json, with what it inherits through `extends`, read once per folder. */
   #tsconfig(dir: string): TsPaths | undefined {
     if (this.#tsconfigs.has(dir)) return this.#tsconfigs.get(dir);
     let found: TsPaths | undefined;
     for (const name of ['tsconfig.json', 'jsconfig.json']) {
-      let text: string;
-      try {
-        text = readFileSync(path.join(dir, name), 'utf8');
-      } catch {
-        continue;
-      }
-      const options = (parseJsonc(text) as { compilerOptions?: { baseUrl?: string; paths?: Record<string, string[]> } } | undefined)?.compilerOptions;
-      found = {
-        dir,
-        baseUrl: options?.baseUrl ? path.resolve(dir, options.baseUrl) : undefined,
-        paths: Object.entries(options?.paths ?? {}).filter(([, v]) => Array.isArray(v)),
-      };
-      break;
+      found = readTsconfig(path.join(dir, name), 0);
+      if (found) break;
     }
     if (!found) {
       const parent = path.dirname(dir);
@@ -299,6 +303,33 @@ export class ModuleResolver {
       return false;
     }
   }
+}
+
+/**
+ * A tsconfig's `baseUrl` and `paths`, its own or inherited through `extends` (relative files only: a shared config
+ * from a package, `@tsconfig/node20`, maps no aliases of this repository). `paths` without a `baseUrl` are relative
+ * to the file that declares them, as TypeScript has it.
+ */
+function readTsconfig(file: string, depth: number): TsPaths | undefined {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const config = parseJsonc(text) as { extends?: unknown; compilerOptions?: { baseUrl?: string; paths?: Record<string, string[]> } } | undefined;
+  const dir = path.dirname(file);
+  const parents = (Array.isArray(config?.extends) ? config.extends : [config?.extends])
+    .filter((e): e is string => typeof e === 'string' && e.startsWith('.'))
+    .map((e) => depth < 5 ? readTsconfig(path.resolve(dir, e.endsWith('.json') ? e : e + '.json'), depth + 1) : undefined);
+  const inherited = parents.reduce<TsPaths | undefined>((acc, p) => p ? { dir: p.dir, baseUrl: p.baseUrl ?? acc?.baseUrl, paths: p.paths.length ? p.paths : acc?.paths ?? [] } : acc, undefined);
+  const options = config?.compilerOptions;
+  const own = Object.entries(options?.paths ?? {}).filter((entry): entry is [string, string[]] => Array.isArray(entry[1]));
+  return {
+    dir: own.length || !inherited ? dir : inherited.dir,
+    baseUrl: options?.baseUrl ? path.resolve(dir, options.baseUrl) : inherited?.baseUrl,
+    paths: own.length ? own : inherited?.paths ?? [],
+  };
 }
 
 /**
