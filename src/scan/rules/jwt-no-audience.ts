@@ -464,8 +464,8 @@ function pythonIssue(lib: Lib, call: Node, ctx: FileContext): Issue | undefined 
   const label = shortText(call.childForFieldName('function')!, 40);
   const given = (name: string, position?: number) => {
     const k = kw.get(name);
-    if (k) return k.childForFieldName('value')?.type !== 'none';
-    return position !== undefined && positional.length > position && positional[position]!.type !== 'none';
+    const value = k ? k.childForFieldName('value') : position !== undefined ? positional[position] : undefined;
+    return !!value && value.type !== 'none' && emptyConstant(value) === undefined;
   };
 
   // A token this server just received from an authorization server's token endpoint (`tokens = response.json()`,
@@ -520,9 +520,11 @@ function pythonIssue(lib: Lib, call: Node, ctx: FileContext): Issue | undefined 
     // `if claims.get("aud") != RESOURCE: raise …` after the decode (or in a helper of this file it calls) checks it by hand.
     if (!given('audience', lib === 'pyjwt' ? 5 : 4) && (!splat || splatted === 'never') && !ownTypedToken(call, ctx) && !checksAudienceNearby(call, ctx)) {
       const lname = lib === 'pyjwt' ? 'PyJWT' : 'python-jose';
+      const named = kw.get('audience')?.childForFieldName('value');
+      const line = named ? emptyConstant(named) : undefined;
       return {
         level: 'warning', node: call,
-        message: `\`${label}\` is called without \`audience=\`. ${lname} then only rejects tokens that carry an \`aud\` claim; tokens without one (for any service) are accepted.`,
+        message: `\`${label}\` is called ${line ? `with \`audience=${named!.text}\`, which is bound to nothing (line ${line})` : 'without `audience=`'}. ${lname} then only rejects tokens that carry an \`aud\` claim; tokens without one (for any service) are accepted.`,
         fix: FIX_AUDIENCE,
       };
     }
@@ -679,7 +681,41 @@ function verifiedWithAudienceAfter(call: Node): boolean {
 /** A Python call's `audience=` keyword: true when given a value, false when given `None`, undefined when absent. */
 function audienceKeyword(call: Node): boolean | undefined {
   const kw = call.childForFieldName('arguments')?.namedChildren.find((a) => a?.type === 'keyword_argument' && a.childForFieldName('name')?.text === 'audience');
-  return kw ? kw.childForFieldName('value')?.type !== 'none' : undefined;
+  const value = kw?.childForFieldName('value');
+  return kw ? !!value && value.type !== 'none' && emptyConstant(value) === undefined : undefined;
+}
+
+/**
+ * A name the file binds once, at its top, to nothing (`const AUDIENCE = undefined`, `AUDIENCE = None`, `= ''`, as a
+ * placeholder "to fill in later"), and no function on the way up rebinds: an audience option given it checks
+ * nothing, however present it looks. The line of the binding, or undefined.
+ */
+function emptyConstant(value: Node): number | undefined {
+  if (value.type !== 'identifier') return undefined;
+  const name = value.text;
+  const empty = (v: Node | null | undefined) => !!v && (['undefined', 'null', 'none'].includes(v.type) || (v.type === 'string' && /^[rbuf]*(""|'')$/i.test(v.text)));
+  const bindsHere = new RegExp(`\\b(?:const|let|var)\\s+${name}\\b|^\\s*${name}\\s*(?::[^=\\n]*)?=(?!=)`, 'm');
+  const word = new RegExp(`\\b${name}\\b`);
+  for (let fn = enclosingFunction(value); fn; fn = enclosingFunction(fn)) {
+    if (word.test(fn.childForFieldName('parameters')?.text ?? '') || bindsHere.test(fn.text.slice(0, value.startIndex - fn.startIndex))) return undefined;
+  }
+  const root = value.tree.rootNode;
+  if (root.type === 'module') {
+    const bindings = root.namedChildren.flatMap((st) => {
+      const a = st?.type === 'expression_statement' ? st.namedChildren[0] : undefined;
+      return a?.type === 'assignment' && a.childForFieldName('left')?.text === name ? [a] : [];
+    });
+    const only = bindings.length === 1 ? bindings[0]! : undefined;
+    return only && empty(only.childForFieldName('right')) && !new RegExp(`\\bglobal\\s[^\\n]*\\b${name}\\b`).test(root.text) ? only.startPosition.row + 1 : undefined;
+  }
+  for (const st of root.namedChildren) {
+    const decl = st?.type === 'export_statement' ? st.childForFieldName('declaration') : st;
+    if (decl?.type !== 'lexical_declaration' || decl.child(0)?.text !== 'const') continue;
+    for (const d of decl.namedChildren) {
+      if (d?.type === 'variable_declarator' && d.childForFieldName('name')?.text === name) return empty(d.childForFieldName('value')) ? d.startPosition.row + 1 : undefined;
+    }
+  }
+  return undefined;
 }
 
 /**
@@ -967,9 +1003,10 @@ function jsIssue(lib: Lib, call: Node, ctx: FileContext, q: string): Issue | und
   if (audience === 'no' && ownTypedToken(call, ctx)) return undefined;
   if (audience === 'sometimes') return sometimesIssue(call, label, lib);
   const claimKey = options?.namedChildren.some((c) => c?.type === 'pair' && ['aud', 'iss'].includes(stringValue(c.childForFieldName('key')!) ?? c.childForFieldName('key')!.text));
+  const placeholder = options && placeholderAudience(options);
   return {
     level: 'error', node: call,
-    message: `\`${label}(…)\` (${where}) verifies the token without an \`audience\` option: a token issued for any audience is accepted.` +
+    message: (placeholder ?? `\`${label}(…)\` (${where}) verifies the token without an \`audience\` option`) + ': a token issued for any audience is accepted.' +
       (claimKey ? ' (`aud` / `iss` are claim names, not options: the option is `audience` / `issuer`.)' : ''),
     fix: 'Pass `{ audience: RESOURCE_URI }` (with `issuer`) in the verify options.',
   };
@@ -1058,6 +1095,16 @@ function optionalAudienceParam(options: Node, call: Node): { fn: string; param: 
   return name && index >= 0 ? { fn: name, param: value.text, index } : undefined;
 }
 
+/** `audience: AUDIENCE` naming a placeholder bound to nothing, said as the finding's opening, or undefined. */
+function placeholderAudience(obj: Node): string | undefined {
+  for (const c of obj.namedChildren) {
+    const value = c?.type === 'pair' && (stringValue(c.childForFieldName('key')!) ?? c.childForFieldName('key')!.text) === 'audience' ? c.childForFieldName('value') : undefined;
+    const line = value ? emptyConstant(value) : undefined;
+    if (line) return `The verify options pass \`audience: ${value!.text}\`, but \`${value!.text}\` is bound to nothing (line ${line})`;
+  }
+  return undefined;
+}
+
 function objectAudience(obj: Node): 'yes' | 'no' | 'sometimes' {
   let sometimes = false;
   for (const c of obj.namedChildren) {
@@ -1076,7 +1123,7 @@ function objectAudience(obj: Node): 'yes' | 'no' | 'sometimes' {
       const key = c.childForFieldName('key')!;
       if ((stringValue(key) ?? key.text) !== 'audience') continue;
       const value = c.childForFieldName('value');
-      if (!value || value.type === 'undefined' || value.type === 'null') return 'no';
+      if (!value || value.type === 'undefined' || value.type === 'null' || emptyConstant(value) !== undefined) return 'no';
       if (value.type === 'ternary_expression' && [value.childForFieldName('consequence'), value.childForFieldName('alternative')].some((b) => b?.type === 'undefined' || b?.type === 'null')) return 'sometimes';
       return 'yes';
     }
