@@ -285,11 +285,14 @@ export function importsMcp(imports: Imports, family: Family): boolean {
 
 /**
  * A file that speaks MCP's JSON-RPC without an SDK (a hand-written `tools/call` / `tools/list` dispatcher behind a
- * serverless handler): it serves MCP as much as one that imports the SDK.
+ * serverless handler), or routes `/mcp` to relay it: it serves MCP as much as one that imports the SDK.
  */
 export function speaksMcpByHand(source: string): boolean {
   // (also a module of method-name constants, `MCP_TOOL_CALL = "tools/call"` beside `"tools/list"`, as gateways keep them)
-  return /["'`]tools\/call["'`]/.test(source) && (/["'`]tools\/list["'`]/.test(source) || (/["'`]initialize["'`]/.test(source) && /jsonrpc/.test(source)));
+  if (/["'`]tools\/call["'`]/.test(source) && (/["'`]tools\/list["'`]/.test(source) || (/["'`]initialize["'`]/.test(source) && /jsonrpc/.test(source)))) return true;
+  // …or a handler that routes the `/mcp` path itself (`if (url.pathname === "/mcp")`, `app.all("/mcp", …)`) and
+  // relays it to a remote MCP server: a proxy serves MCP to its callers as much as a server does.
+  return /(?:===?|\(|case)\s*["'`]\/mcp\/?["'`]/.test(source);
 }
 
 /**
