@@ -969,7 +969,9 @@ export class JavaScriptEngine extends Engine {
     if (callee.type === 'member_expression') {
       receiverNode = callee.childForFieldName('object')!;
       receiver = this.eval(receiverNode, frame);
-    } else if (callee.type !== 'identifier') this.eval(fn, frame);
+    }
+    // `(() => { …; return context; })()`: an immediately invoked function gives what it returns.
+    const invoked = callee.type === 'member_expression' || callee.type === 'identifier' ? NONE : this.eval(fn, frame);
 
     const argNodes = (argsNode?.type === 'arguments' ? argsNode.namedChildren : []).filter((a): a is Node => !!a && a.type !== 'comment');
     // `tools.forEach((tool) => …)`: the callback's first parameter is an element of the collection.
@@ -1023,7 +1025,7 @@ export class JavaScriptEngine extends Engine {
       }
       return NONE;
     }
-    let out: Taints = NONE;
+    let out: Taints = !isNew && FUNCTIONS.has(callee.type) ? hop(invoked, node, 'returned by the function invoked here') : NONE;
     // Next.js: `headers()` / `cookies()` from 'next/headers' are the inbound request's.
     if (callee.type === 'identifier') {
       const r = this.resolve(name);
