@@ -89,6 +89,21 @@ export class Program {
     return this.#follow(file, facts.family, binding.module, binding.name, 0);
   }
 
+  /** The names a scanned module exports (its definitions, aliases and re-exports, `export *` followed), for `import * as ns`. */
+  exportedNames(file: string, depth = 0): string[] {
+    const facts = this.modules.get(file);
+    if (!facts || depth > 4) return [];
+    const names = new Set([...facts.imports.defines, ...facts.imports.exportAliases.keys()]);
+    for (const r of facts.imports.reexports) {
+      if (r.names !== '*') for (const n of r.names.keys()) names.add(n);
+      else {
+        const target = this.resolveModule(file, r.module, facts.family);
+        if (target) for (const n of this.exportedNames(target, depth + 1)) names.add(n);
+      }
+    }
+    return [...names];
+  }
+
   /** `mod.name` where `mod` is a scanned module. */
   member(moduleFile: string, name: string): Resolved {
     return this.#symbol(moduleFile, name, 0) ?? { kind: 'symbol', file: moduleFile, name };

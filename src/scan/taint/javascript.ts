@@ -153,6 +153,10 @@ export class JavaScriptEngine extends Engine {
           const keys = this.elementKeys(right, frame);
           if (keys.length) (frame.types ??= new Map()).set(left.text, keys.join('|'));
         }
+        // `for (const [name, register] of Object.entries(tools))`: the pair's value.
+        const value = right && left && node.childForFieldName('operator')?.text === 'of' ? pairValue(left) : undefined;
+        const pairs = value ? this.pairKeys(right!, frame) : [];
+        if (pairs.length) (frame.types ??= new Map()).set(value!, pairs.join('|'));
         const body = node.childForFieldName('body');
         if (body) this.statement(body, frame);
         return;
@@ -314,9 +318,20 @@ export class JavaScriptEngine extends Engine {
       return r?.kind === 'symbol' ? [`${r.file}#${r.name}`] : [];
     }
     const r = this.resolve(n.text);
+    // `import * as tools from './generated/index.js'`: its values are the functions the module exports.
+    if (r?.kind === 'module') return this.program.exportedNames(r.file).map((e) => this.importedKey(r, e)).filter((k): k is string => !!k);
     if (r?.kind !== 'symbol') return [];
     const inst = this.importedInstance(`${r.file}#${r.name}`);
     return inst ? inst.split('|') : [];
+  }
+
+  /** `Object.entries(registry)`: the keys of the values its `[name, value]` pairs hold (see `elementKeys`). */
+  pairKeys(node: Node, frame: Frame): string[] {
+    const n = unwrap(node);
+    const fn = n.type === 'call_expression' ? unwrap(n.childForFieldName('function')!) : undefined;
+    if (fn?.type !== 'member_expression' || fn.childForFieldName('property')?.text !== 'entries' || fn.childForFieldName('object')?.text !== 'Object') return [];
+    const arg = argumentsOf(n)[0];
+    return arg ? this.elementKeys(arg, frame) : [];
   }
 
   /** One element of a collection: `tools.find(…)`, `tools[0]`, `tools.at(-1)`, `registry[name]`. */
@@ -420,8 +435,10 @@ export class JavaScriptEngine extends Engine {
       if (cls) (frame.types ??= new Map()).set(pattern.text, cls);
       else this.destructure(pattern, t, frame, false);
       frame.summary!.params.push(pattern.type === 'identifier' ? pattern.text : '');
-      const element = index === 0 && pattern.type === 'identifier' ? this.#elementParams.get(node.startIndex) : undefined;
-      if (element) (frame.types ??= new Map()).set(pattern.text, element);
+      const element = index === 0 ? this.#elementParams.get(node.startIndex) : undefined;
+      if (element && !element.startsWith('[]') && pattern.type === 'identifier') (frame.types ??= new Map()).set(pattern.text, element);
+      const value = element?.startsWith('[]') ? pairValue(pattern) : undefined;
+      if (value) (frame.types ??= new Map()).set(value, element!.slice(2));
       index++;
     }
     const body = node.childForFieldName('body');
@@ -978,6 +995,9 @@ export class JavaScriptEngine extends Engine {
     if (receiverNode && ELEMENT_CALLBACKS.has(name) && argNodes[0] && FUNCTIONS.has(unwrap(argNodes[0]).type)) {
       const keys = this.elementKeys(receiverNode, frame);
       if (keys.length) this.#elementParams.set(unwrap(argNodes[0]).startIndex, keys.join('|'));
+      // `Object.entries(tools).forEach(([name, register]) => register(server, key))`: the pair's value.
+      const pairs = this.pairKeys(receiverNode, frame);
+      if (pairs.length) this.#elementParams.set(unwrap(argNodes[0]).startIndex, `[]${pairs.join('|')}`);
     }
     // `request.headers.forEach((value, key) => …)`, `Object.entries(headers).forEach(([k, v]) => …)`: the callback
     // is handed each header, as `for … of` is.
@@ -1958,6 +1978,17 @@ function objectLiteralOf(node: Node): Node | undefined {
 function argumentsOf(call: Node): Node[] {
   const args = call.childForFieldName('arguments');
   return (args?.type === 'arguments' ? args.namedChildren : []).filter((a): a is Node => !!a && a.type !== 'comment');
+}
+
+/** The value name of a `[key, value]` destructuring pattern. */
+function pairValue(pattern: Node): string | undefined {
+  if (pattern.type !== 'array_pattern') return undefined;
+  let position = 0;
+  for (const c of pattern.children) {
+    if (c?.type === ',') position++;
+    else if (position === 1 && c?.type === 'identifier') return c.text;
+  }
+  return undefined;
 }
 
 function unwrap(node: Node): Node {
