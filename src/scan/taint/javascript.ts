@@ -325,6 +325,15 @@ export class JavaScriptEngine extends Engine {
     return inst ? inst.split('|') : [];
   }
 
+  /** Whether a callee is a function the code was handed rather than one it imports or defines: a parameter, a local, a member of `this` or of a local object. */
+  #injected(callee: Node, receiverNode: Node | undefined): boolean {
+    let root: Node | undefined = receiverNode ?? callee;
+    while (root?.type === 'member_expression') root = unwrap(root.childForFieldName('object')!);
+    if (!root) return false;
+    if (root.type === 'this') return true;
+    return root.type === 'identifier' && !this.resolve(root.text) && !this.summaries.has(root.text) && !this.classesWithMembers.has(root.text);
+  }
+
   /** `Object.entries(registry)`: the keys of the values its `[name, value]` pairs hold (see `elementKeys`). */
   pairKeys(node: Node, frame: Frame): string[] {
     const n = unwrap(node);
@@ -1240,9 +1249,10 @@ export class JavaScriptEngine extends Engine {
       // `auth.setCredentials({ access_token })` on an instance of another package's class (`new OAuth2Client()`), or a
       // builder's `client.withExistingTokenFlow(`Bearer ${tok}`)` (`client = new ClientBuilder().with…()`).
       ((CREDENTIAL_SETTER.test(name) || SETS_CREDENTIAL_FLOW.test(name)) && !CHECKS_CREDENTIAL.test(name) && receiverNode?.type === 'identifier' && this.packageInstances.has(receiverNode.text)) ||
-      // A client factory the object was handed (`this._createApiClient(token)`, injected through options by code the
-      // scan does not see): it builds the client that sends the credential.
-      (receiverNode?.type === 'this' && /^_*(create|make|build)\w*client$/i.test(name)))) {
+      // A client factory the code was handed (`this._createApiClient(token)`, `deps.createRequestClient(key)`, a
+      // parameter `createValidationClient(key)`: injected, with a default or by code the scan does not see): it
+      // builds the client that sends the credential.
+      (/^_*(create|make|build)\w*client$/i.test(name) && this.#injected(callee, receiverNode)))) {
       // (HTTP libraries are not `fromPackage`: a class named `Client` there is undici's; here it is an SDK's.)
       // A client of another package given the credential: `new Octokit({ auth })`, `new WebClient(token)`, `createClient({ apiKey })`.
       // A package's credential setter takes it positionally (`sgMail.setApiKey(key)`, `client.setToken(tok)`).
