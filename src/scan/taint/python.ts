@@ -1310,7 +1310,7 @@ export class PythonEngine extends Engine {
         }
       }
       for (const splat of splats) {
-        const held = only(splat.taints, 'headers').filter((t) => t.origin);
+        const held = only(splat.taints, 'headers').filter((t) => t.origin || t.param !== undefined);
         if (held.length) named.set(splat.node.text, { node: splat.node, taints: held });
       }
       // …or headers for the requests it makes, directly or at any depth of a settings dict (python-redmine's
