@@ -23,6 +23,9 @@ export type Resolved =
   | { kind: 'package'; module: string; name?: string }
   | { kind: 'unseen'; module: string; name?: string };
 
+/** The file of a Python namespace folder (see `#namespaceFolder`): its dotted name after this prefix. */
+const NAMESPACE = 'namespace:';
+
 export class Program {
   readonly resolver: ModuleResolver;
   readonly modules = new Map<string, ModuleFacts>();
@@ -106,7 +109,20 @@ export class Program {
 
   /** `mod.name` where `mod` is a scanned module. */
   member(moduleFile: string, name: string): Resolved {
+    if (moduleFile.startsWith(NAMESPACE)) return this.#inPackageFolder(moduleFile.slice(NAMESPACE.length), name) ?? { kind: 'unseen', module: moduleFile.slice(NAMESPACE.length), name };
     return this.#symbol(moduleFile, name, 0) ?? { kind: 'symbol', file: moduleFile, name };
+  }
+
+  /**
+   * Python `from pkg import handlers` where `pkg/handlers/` is a folder of the scan without an `__init__.py` (a namespace
+   * package, a partial checkout): the folder, whose members (`handlers.handle_call`) are found by `#inPackageFolder`.
+   */
+  #namespaceFolder(module: string, name: string): Resolved | undefined {
+    if (module.startsWith('.')) return undefined;
+    const dotted = `${module}.${name}`;
+    const folder = `${dotted.replaceAll('.', '/')}/`;
+    for (const file of this.modules.keys()) if (file.startsWith(folder) || file.includes(`/${folder}`)) return { kind: 'module', file: NAMESPACE + dotted };
+    return undefined;
   }
 
   #follow(file: string, family: Family, module: string, name: string | undefined, depth: number): Resolved | undefined {
@@ -117,7 +133,7 @@ export class Program {
         const sub = this.resolveModule(file, module.endsWith('.') ? module + name : `${module}.${name}`, family);
         if (sub) return { kind: 'module', file: sub };
       }
-      const found = family === 'python' && name ? this.#inPackageFolder(module, name) : undefined;
+      const found = family === 'python' && name ? this.#inPackageFolder(module, name) ?? this.#namespaceFolder(module, name) : undefined;
       if (found) return found;
       // The repository's own code under an alias (`@/core/context`) whose file is not in the scan: not another package.
       if (family !== 'python' && this.resolver.isOwnAlias(this.#abs.get(file) ?? file, module)) return { kind: 'unseen', module, name };
@@ -126,7 +142,7 @@ export class Program {
     }
     if (name === undefined) return { kind: 'module', file: target };
     return this.#symbol(target, name, depth + 1) ??
-      (family === 'python' ? this.#pySubmodule(file, module, name) : undefined) ?? { kind: 'symbol', file: target, name };
+      (family === 'python' ? this.#pySubmodule(file, module, name) ?? this.#namespaceFolder(module, name) : undefined) ?? { kind: 'symbol', file: target, name };
   }
 
   /**

@@ -437,6 +437,12 @@ export interface Summary {
    * hands over one of its own functions there has it called with them.
    */
   callbackArgs?: Record<number, Taints[]>;
+  /**
+   * Parameters the function fills with a credential (`headers[name] = f"Bearer {token}"` in
+   * `_inject_credentials(self, headers, token)`): parameter → what it now holds. The caller's own dict or object,
+   * passed there, holds it after the call.
+   */
+  fills?: Record<number, Taints>;
 }
 
 /** One summary for a call that may reach any of several functions (overrides, a factory's possible classes). */
