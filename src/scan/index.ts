@@ -10,7 +10,7 @@ import { Program } from './program.ts';
 import { ModuleResolver } from './resolve.ts';
 import { ProjectIndex, type Project } from './project.ts';
 import { authorizationPassthrough, checkAuthorizationPassthrough } from './rules/authorization-passthrough.ts';
-import { audienceCheckingCallers, checkJwtNoAudience, checksAudienceInCode, claimsWrappers, jwtNoAudience, settingsOnByDefault, type JwtFinding } from './rules/jwt-no-audience.ts';
+import { audienceCheckingCallers, checkJwtNoAudience, checksAudienceInCode, claimsWrappers, jwtNoAudience, settingsEmptyByDefault, settingsOnByDefault, settingsRequired, type JwtFinding } from './rules/jwt-no-audience.ts';
 
 export type { Finding, Level, RuleMeta, ScanError } from './finding.ts';
 export { formatText } from './report/text.ts';
@@ -66,6 +66,10 @@ export async function scanPaths(paths: readonly string[], options: ScanOptions =
   const wrapped = new Map<string, Set<string>>();
   /** `project root \0 setting` of boolean settings declared on by default (see `settingsOnByDefault`). */
   const settingsOn = new Set<string>();
+  /** `project root \0 setting` of audience settings declared empty by default (see `settingsEmptyByDefault`). */
+  const settingsEmpty = new Set<string>();
+  /** …and those some code of the project requires before use (see `settingsRequired`). */
+  const settingsNeeded = new Set<string>();
   /** Projects behind a FastMCP OAuth proxy and without a token verifier of their own (see `importsTokenProxy`). */
   const proxyProjects = new Set<string>();
   const verifierProjects = new Set<string>();
@@ -96,8 +100,10 @@ export async function scanPaths(paths: readonly string[], options: ScanOptions =
         const project = await projects.projectOf(file.abs, file.scanRoot);
         const counted = arities.get(project.root) ?? new Map<string, number>();
         arities.set(project.root, counted);
-        for (const j of checkJwtNoAudience(ctx, imports, counted)) if (j.helper || j.gate || j.optional) helpers.push(j); else findings.push(j.finding);
+        for (const j of checkJwtNoAudience(ctx, imports, counted)) if (j.helper || j.gate || j.optional || j.emptySetting) helpers.push(j); else findings.push(j.finding);
         if (ctx.family === 'python') for (const name of settingsOnByDefault(text)) settingsOn.add(`${project.root}\u0000${name}`);
+        if (ctx.family === 'python') for (const name of settingsEmptyByDefault(text)) settingsEmpty.add(`${project.root}\u0000${name.toLowerCase()}`);
+        if (ctx.family === 'python') for (const name of settingsRequired(text)) settingsNeeded.add(`${project.root}\u0000${name.toLowerCase()}`);
         if (checksAudienceInCode(text)) for (const name of audienceCheckingCallers(ctx)) audienceCallees.add(`${project.root}\u0000${name}`);
         for (const [fn, callee] of claimsWrappers(ctx)) {
           const key = `${project.root}\u0000${fn}`;
@@ -134,6 +140,8 @@ export async function scanPaths(paths: readonly string[], options: ScanOptions =
     // An optional audience parameter every call of the project passes is always given.
     const fewest = j.optional ? arities.get(root)?.get(j.optional.fn) : undefined;
     if (j.optional) return fewest === undefined || fewest <= j.optional.index;
+    // An audience setting counts as missing only where the project's settings leave it empty by default.
+    if (j.emptySetting) return settingsEmpty.has(`${root}\u0000${j.emptySetting.toLowerCase()}`) && !settingsNeeded.has(`${root}\u0000${j.emptySetting.toLowerCase()}`);
     return !(j.helper && audienceCallees.has(`${root}\u0000${j.helper}`)) && !(j.gate && settingsOn.has(`${root}\u0000${j.gate}`));
   }).map((j) => j.finding));
   includeImportedProjects(parsed, mcpProjects);

@@ -60,6 +60,8 @@ export interface JwtFinding {
   gate?: string;
   /** An audience taken from an optional parameter: dropped when every call of the function in the project passes it. */
   optional?: { fn: string; index: number };
+  /** An audience read from this setting: kept only when the project's settings declare it empty by default. */
+  emptySetting?: string;
 }
 
 /** Functions called from a function that checks `aud` by hand: the helpers whose callers check the audience. */
@@ -156,7 +158,7 @@ export function checkJwtNoAudience(ctx: FileContext, imports: Imports, arities?:
     const lib = py ? (q ? pythonLib(q, fn, authlibInstances, imports) : undefined) : jsLib(q, imports, call);
     if (!lib) continue;
     const issue = py ? pythonIssue(lib, call, ctx) : jsIssue(lib, call, ctx, q);
-    if (issue) out.push({ finding: makeFinding(ctx, JWT_RULE, issue.level, issue.node, issue.message, issue.fix), helper: issue.unsigned ? undefined : claimsReturned(call), gate: issue.gate, optional: issue.optional });
+    if (issue) out.push({ finding: makeFinding(ctx, JWT_RULE, issue.level, issue.node, issue.message, issue.fix), helper: issue.unsigned ? undefined : claimsReturned(call), gate: issue.gate, optional: issue.optional, emptySetting: issue.emptySetting });
   }
   for (const fn of handRolledVerifiers(ctx)) {
     const name = functionName(fn)!;
@@ -334,6 +336,8 @@ interface Issue {
   gate?: string;
   /** The audience is an optional parameter of the verifier: its name and the parameter's position. */
   optional?: { fn: string; index: number };
+  /** The audience is read from a setting (`settings.jwt_audience`): its name. */
+  emptySetting?: string;
 }
 
 /** The setting a condition or option value reads: `settings.verify_aud`, `bool(self.config.verify_aud)` → its name. */
@@ -528,6 +532,8 @@ function pythonIssue(lib: Lib, call: Node, ctx: FileContext): Issue | undefined 
         fix: FIX_AUDIENCE,
       };
     }
+    const setting = optionalSettingAudience(kw.get('audience'), call);
+    if (setting) return { ...setting, message: `\`${label}\` takes \`audience=${setting.text}\`, a setting that is empty unless configured: left unset, ${lib === 'pyjwt' ? 'PyJWT' : 'python-jose'} accepts tokens that carry no \`aud\` claim, for any service.` };
     return undefined;
   }
   if (lib === 'authlib') {
@@ -572,8 +578,39 @@ function pythonIssue(lib: Lib, call: Node, ctx: FileContext): Issue | undefined 
         fix: 'Pass `audience=` with this server\'s resource URI (or the audience your authorization server puts in its tokens).',
       };
     }
+    const setting = optionalSettingAudience(kw.get('audience'), call);
+    if (setting) return { ...setting, message: `\`${label}(…)\` takes \`audience=${setting.text}\`, a setting that is empty unless configured: left unset, the FastMCP verifier accepts tokens issued for any audience.` };
   }
   return undefined;
+}
+
+/**
+ * `audience=settings.jwt_audience`: an audience read from a setting, which the project may declare optional and empty by
+ * default (`jwt_audience: str | None = None`; `index.ts` keeps the finding only then, and only when no code of the
+ * project fails closed without it: see `settingsRequired`).
+ */
+function optionalSettingAudience(kw: Node | undefined, call: Node): (Omit<Issue, 'message'> & { text: string }) | undefined {
+  const value = kw?.childForFieldName('value');
+  const name = value?.type === 'attribute' ? value.childForFieldName('attribute')?.text : undefined;
+  if (!value || !name || !/aud/i.test(name)) return undefined;
+  return {
+    level: 'warning', node: call, emptySetting: name, text: value.text,
+    fix: 'Make the audience setting required (or default it to this server\'s resource URI) and fail at start-up without it.',
+  };
+}
+
+/** Audience settings some code checks before use, failing closed without them (see `settingsEmptyByDefault`). */
+export function settingsRequired(source: string): string[] {
+  // `if not settings.jwt_audience: raise …`, `if s.OIDC_MCP_AUDIENCE is None`, a validator's `assert self.jwt_audience`.
+  return [...source.matchAll(/\bnot\s+(?:[\w()]+\.)*(\w*aud\w*)\b|\b(\w*aud\w*)\s+is\s+None\b|\bassert\s+(?:[\w()]+\.)*(\w*aud\w*)\b/gi)].map((m) => (m[1] ?? m[2] ?? m[3])!);
+}
+
+/**
+ * Settings a Python settings class declares optional and empty by default, among those named for an audience
+ * (`jwt_audience: str | None = None`, `AUTH_AUDIENCE: Optional[str] = Field(default=None)`, `audience: str = ""`).
+ */
+export function settingsEmptyByDefault(source: string): string[] {
+  return [...source.matchAll(/^[ \t]+(\w*aud\w*)\s*:\s*(?:Optional\[\s*str\s*\]|str\s*\|\s*None|None\s*\|\s*str|str)\s*=\s*(?:None|""|''|Field\(\s*(?:default\s*=\s*)?(?:None|""|'')\s*[,)])/gim)].map((m) => m[1]!);
 }
 
 /**
