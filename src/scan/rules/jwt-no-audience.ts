@@ -743,7 +743,9 @@ function emptyConstant(value: Node): number | undefined {
       return a?.type === 'assignment' && a.childForFieldName('left')?.text === name ? [a] : [];
     });
     const only = bindings.length === 1 ? bindings[0]! : undefined;
-    return only && empty(only.childForFieldName('right')) && !new RegExp(`\\bglobal\\s[^\\n]*\\b${name}\\b`).test(root.text) ? only.startPosition.row + 1 : undefined;
+    // (bound nowhere else: not under an `if` at the top, not through `global` in a function)
+    const elsewhere = (root.text.match(new RegExp(`^[ \\t]*${name}\\s*(?::[^=\\n]*)?=(?!=)`, 'gm')) ?? []).length > 1;
+    return only && empty(only.childForFieldName('right')) && !elsewhere && !new RegExp(`\\bglobal\\s[^\\n]*\\b${name}\\b`).test(root.text) ? only.startPosition.row + 1 : undefined;
   }
   for (const st of root.namedChildren) {
     const decl = st?.type === 'export_statement' ? st.childForFieldName('declaration') : st;
