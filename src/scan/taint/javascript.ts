@@ -1135,7 +1135,8 @@ export class JavaScriptEngine extends Engine {
       const all = union(...args);
       const path = memberPath(argNodes[0]);
       // `Object.assign(ctx, { props: { key } })` on a Worker's execution context: what the McpAgent reads as `this.props`.
-      if (/(^|\.)(ctx|executionCtx|context)$/i.test(unwrap(argNodes[0]).text)) {
+      // (also a copy of it, `Object.assign(Object.create(ctx), ctx, { props })`)
+      if (/(^|\.)(ctx|executionCtx|context)$/i.test(unwrap(argNodes[0]).text) || /^Object\.create\(\s*[\w.]*\b(ctx|executionCtx|context)\s*\)$/i.test(unwrap(argNodes[0]).text)) {
         for (const a of argNodes.slice(1)) this.#contextProps(a, frame, `the \`props\` merged into \`${unwrap(argNodes[0]).text}\``);
       }
       if (path && path.names.includes('headers') && (!isLocal(frame, path.root) || this.clients.has(path.root))) {
