@@ -325,6 +325,14 @@ export class JavaScriptEngine extends Engine {
     return inst ? inst.split('|') : [];
   }
 
+  /**
+   * A vendor's MCP server package building its server from the settings it is given (`getServer(this.props)` of
+   * `@firefly-iii-mcp/core`): the server it builds calls the vendor's API with them, as a client would.
+   */
+  #vendorMcpServer(call: Node, name: string): boolean {
+    return /server$/i.test(name) && /(^|[-/@])mcp([-/]|$)/i.test(this.calleeModule(call) ?? '');
+  }
+
   /** A parameter the function fills with a credential (`headers[k] = tok`, `headers.set(k, tok)`): see `Summary.fills`. */
   #fill(frame: Frame, root: string, t: Taints): void {
     const param = !isLocal(frame, root) ? frame.summary?.params.indexOf(root) ?? -1 : -1;
@@ -1252,7 +1260,7 @@ export class JavaScriptEngine extends Engine {
           if (given.length) this.writeStore(`${remote ? cls : `${this.file}#${cls}`}.${field}`, hop(given.map((a) => ({ ...a, kind: p.kind })), node, `passed to \`${text}\``), node, `\`${field}\` of the \`${text}\` built here`);
         }
       }
-    } else if (!summary && !isNew && REQUEST_FUNCTION.test(name) && !/client|^create/i.test(name) && !SETS_CREDENTIAL.test(name) && this.fromPackage(callee)) {
+    } else if (!summary && !isNew && REQUEST_FUNCTION.test(name) && !/client|^create/i.test(name) && !SETS_CREDENTIAL.test(name) && !this.#vendorMcpServer(node, name) && this.fromPackage(callee)) {
       // A request helper of another package given headers (`httpRequest(url, { headers })` from a vendor library).
       for (const arg of argNodes.filter((a) => unwrap(a).type === 'object')) {
         for (const c of unwrap(arg).namedChildren) {
@@ -1262,7 +1270,7 @@ export class JavaScriptEngine extends Engine {
           this.reportSink(frame, c, value, `the headers given to \`${text}\` (a request function outside the scan)`);
         }
       }
-    } else if (!summary && (isNew || /client|sdk|^create/i.test(name) || CREDENTIAL_SETTER.test(name) || PACKAGE_SETUP.test(name) || SETS_CREDENTIAL_FLOW.test(name)) && (this.fromPackage(callee) ||
+    } else if (!summary && (isNew || /client|sdk|^create/i.test(name) || CREDENTIAL_SETTER.test(name) || PACKAGE_SETUP.test(name) || SETS_CREDENTIAL_FLOW.test(name) || this.#vendorMcpServer(node, name)) && (this.fromPackage(callee) ||
       // `auth.setCredentials({ access_token })` on an instance of another package's class (`new OAuth2Client()`), or a
       // builder's `client.withExistingTokenFlow(`Bearer ${tok}`)` (`client = new ClientBuilder().with…()`).
       ((CREDENTIAL_SETTER.test(name) || SETS_CREDENTIAL_FLOW.test(name)) && !CHECKS_CREDENTIAL.test(name) && receiverNode?.type === 'identifier' && this.packageInstances.has(receiverNode.text)) ||
@@ -1284,7 +1292,7 @@ export class JavaScriptEngine extends Engine {
       if (/^@supabase\/(ssr|auth-helpers)/.test(this.calleeModule(node) ?? '') && named.delete('cookies')) {
         given = args.map((a, i) => (argNodes[i] && unwrap(argNodes[i]).type === 'object' ? NONE : a));
       }
-      this.packageCredentialSink(frame, node, text, given, named, this.isSdkClass(callee, isNew) || (SETS_CREDENTIAL.test(name) && !CHECKS_CREDENTIAL.test(name)) || undefined, isNew || /^[A-Z]/.test(name) ? argNodes : []);
+      this.packageCredentialSink(frame, node, text, given, named, this.isSdkClass(callee, isNew) || (SETS_CREDENTIAL.test(name) && !CHECKS_CREDENTIAL.test(name)) || this.#vendorMcpServer(node, name) || undefined, isNew || /^[A-Z]/.test(name) ? argNodes : []);
       // …or given default headers, at any depth of its options (`{ axiosConfigDefaults: { headers } }`).
       // (Not inside a callback among the options: `cookies: { setAll() { NextResponse.next({ request: { headers } }) } }`
       // is code the client runs, not its configuration.)
