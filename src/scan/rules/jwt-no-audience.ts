@@ -1077,7 +1077,7 @@ function assignsMember(ctx: FileContext, object: string, member: string, gates: 
     const obj = left.childForFieldName('object')?.text;
     const prop = left.type === 'member_expression' ? left.childForFieldName('property')?.text : stringValue(left.childForFieldName('index'));
     if (obj !== object || prop !== member) continue;
-    if (!conditional(a)) return 'always';
+    if (!conditional(a) || optOutOnly(a)) return 'always';
     found = 'sometimes';
     // `if (config.audience) opts.audience = …`: the setting it depends on.
     let n: Node | null = a.parent;
@@ -1099,6 +1099,17 @@ function requiredAtStartup(source: string, setting: string): boolean {
   return new RegExp(`if\\s*\\((?:[^()]|\\([^()]*\\))*!\\s*${name}(?![\\w$])(?:[^()]|\\([^()]*\\))*\\)\\s*(?:\\{(?:[^{}]|\\{[^{}]*\\})*?)?\\bthrow\\b`).test(source);
 }
 
+
+/**
+ * Set under `if (options.audience !== "*")` (or `!= 'any'`): skipped only when the configuration asks for any audience
+ * in so many words, a deliberate opt-out, not a setting left empty.
+ */
+function optOutOnly(node: Node): boolean {
+  let n: Node | null = node.parent;
+  while (n && n.type !== 'if_statement' && !FUNCTION_TYPES.has(n.type)) n = n.parent;
+  const condition = n?.type === 'if_statement' ? n.childForFieldName('condition')?.text.replace(/^\(\s*|\s*\)$/g, '') : undefined;
+  return !!condition && /^[\w$.?]+\s*!==?\s*(["'`])(\*|any)\1$/.test(condition);
+}
 
 /** A node runs only on some paths through its function: under an `if`, a ternary, a `&&` / `||`, or a `switch` case. */
 function conditional(node: Node): boolean {
