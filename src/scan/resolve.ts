@@ -190,7 +190,8 @@ export class ModuleResolver {
    */
   isOwnAlias(fromFile: string, spec: string): boolean {
     const ts = this.#tsconfig(path.dirname(fromFile));
-    if (ts && ts.paths.some(([pattern]) => wildcardMatch(pattern, spec) !== undefined)) return true;
+    // (Not a catch-all `"*"` pattern, nor one mapping into `node_modules`: those name packages as much as own code.)
+    if (ts && ts.paths.some(([pattern, targets]) => pattern !== '*' && !targets.every((t) => t.includes('node_modules')) && wildcardMatch(pattern, spec) !== undefined)) return true;
     if (CONVENTIONAL_ALIAS.test(spec)) return true;
     const pkg = spec.startsWith('#') ? this.#nearestImports(path.dirname(fromFile)) : undefined;
     return !!pkg && Object.keys(pkg.imports).some((pattern) => wildcardMatch(pattern, spec) !== undefined);
