@@ -333,6 +333,18 @@ export class JavaScriptEngine extends Engine {
     return /server$/i.test(name) && /(^|[-/@])mcp([-/]|$)/i.test(this.calleeModule(call) ?? '');
   }
 
+  /** What `f.call(this, …)` / `f.apply(this, [...])` / `f.bind(this, …)` gets from `f`, a function of the scan; undefined otherwise. */
+  #calledThrough(node: Node, name: string, receiverNode: Node | undefined, argNodes: Node[], args: Taints[], frame: Frame): Taints | undefined {
+    if (!receiverNode || (name !== 'call' && name !== 'apply' && name !== 'bind')) return undefined;
+    const target = unwrap(receiverNode);
+    const targetName = target.type === 'identifier' ? target.text : target.type === 'member_expression' ? target.childForFieldName('property')?.text : undefined;
+    const called = targetName ? this.calleeSummary(target, targetName, target.type === 'member_expression' ? target.childForFieldName('object') ?? undefined : undefined, frame) : undefined;
+    if (!called) return undefined;
+    const list = argNodes[1] && unwrap(argNodes[1]).type === 'array' ? unwrap(argNodes[1]).namedChildren.filter((c): c is Node => !!c && c.type !== 'comment') : undefined;
+    const given = name !== 'apply' ? args.slice(1) : list ? list.map((c) => this.eval(c, frame)) : [args[1] ?? NONE];
+    return this.applySummary(frame, called, given, node, target.text);
+  }
+
   /** A parameter the function fills with a credential (`headers[k] = tok`, `headers.set(k, tok)`): see `Summary.fills`. */
   #fill(frame: Frame, root: string, t: Taints): void {
     const param = !isLocal(frame, root) ? frame.summary?.params.indexOf(root) ?? -1 : -1;
@@ -1025,8 +1037,9 @@ export class JavaScriptEngine extends Engine {
       if (pairs.length) this.#elementParams.set(unwrap(argNodes[0]).startIndex, `[]${pairs.join('|')}`);
     }
     // `request.headers.forEach((value, key) => …)`, `Object.entries(headers).forEach(([k, v]) => …)`: the callback
-    // is handed each header, as `for … of` is.
-    if (receiverNode && name === 'forEach' && argNodes[0] && FUNCTIONS.has(unwrap(argNodes[0]).type)) {
+    // is handed each header, as `for … of` is; so is `map`/`filter`/… over an array holding the credential
+    // (`[token, backup].map((t) => send(t))`).
+    if (receiverNode && ELEMENT_CALLBACKS.has(name) && argNodes[0] && FUNCTIONS.has(unwrap(argNodes[0]).type)) {
       const each = only(receiver, 'headers', 'cred');
       if (each.length) this.#entryParams.set(unwrap(argNodes[0]).startIndex, hop(each, argNodes[0], 'each entry'));
     }
@@ -1186,7 +1199,11 @@ export class JavaScriptEngine extends Engine {
     // Functions and methods of this file or of a scanned module it imports.
     const text = calleeText(node);
     // `(factoryForTests() ?? defaultFactory)(config)`: the call may reach any function named in the callee.
-    const summary = isNew ? undefined : this.calleeSummary(callee, name, receiverNode, frame) ?? this.alternativeCallees(callee, frame);
+    // `send.call(null, token)`, `send.apply(this, [token])`: the function called with those arguments; `send.bind(null,
+    // token)` taken as called where it is built, as Python's `partial` is.
+    const through = this.#calledThrough(node, name, receiverNode, argNodes, args, frame);
+    if (through) out = union(out, through);
+    const summary = isNew || through ? undefined : this.calleeSummary(callee, name, receiverNode, frame) ?? this.alternativeCallees(callee, frame);
     if (summary) {
       this.applyCallbackArgs(frame, summary, argNodes, node);
       let result = this.applySummary(frame, summary, args, node, text);
