@@ -1573,7 +1573,9 @@ export class PythonEngine extends Engine {
       const body = keywords.get(k);
       if (body && realHttp && !tradesTokenInBody(node)) this.reportSink(frame, body.node, bodyCredential(body.taints), `the body of ${label}`);
     }
-    for (const s of splats) this.reportSink(frame, s.node, retag(only(s.taints, 'options'), 'headers'), `the options of ${label}`);
+    // (…also the function's own `**kwargs`, handed on whole: `requests.get(url, **kwargs)` sends what callers put there.)
+    const kwargs = (t: Taints[number]) => t.param !== undefined && !t.origin && t.param === (t.owner ?? frame.summary)?.kwargs;
+    for (const s of splats) this.reportSink(frame, s.node, retag(union(only(s.taints, 'options'), s.taints.filter(kwargs)), 'headers'), `the options of ${label}`);
     // urllib.request.Request(url, data, headers)
     if (name === 'Request' && qualified.startsWith('urllib') && positional[2]) {
       const arg = node.childForFieldName('arguments')!.namedChildren.filter((a) => a && a.type !== 'keyword_argument')[2];
