@@ -838,7 +838,9 @@ export class JavaScriptEngine extends Engine {
         const index = node.childForFieldName('index');
         if (index) this.eval(index, frame);
         const key = stringValue(index);
-        return this.indexOf(obj, key, node);
+        // `httpRequest.mcpContext[TOKEN_KEY]`: an entry of a container middleware hung on the request (see `storeCell`).
+        const cell = key === undefined ? this.storeCell(node, frame) : undefined;
+        return union(this.indexOf(obj, key, node), cell ? this.readStore(cell.key, node, cell.label) : NONE);
       }
       case 'call_expression':
       case 'new_expression':
@@ -1096,6 +1098,8 @@ export class JavaScriptEngine extends Engine {
         if (key === undefined || isCredentialHeader(key)) out = union(out, [source('cred', node)]);
       } else if (h3 && H3_HEADER_MAPS.has(h3)) out = union(out, [source('headers', node)]);
     }
+    // NestJS guards, interceptors and filters: `context.switchToHttp().getRequest()` is the inbound request.
+    if (name === 'getRequest' && receiverNode && calleeName(unwrap(receiverNode)) === 'switchToHttp') out = union(out, [source('request', node)]);
     if (receiverNode) {
       const req = only(receiver, 'request');
       if (req.length && REQUEST_GETTERS.has(name)) {
@@ -1673,6 +1677,11 @@ export class JavaScriptEngine extends Engine {
    */
   storeCell(member: Node, frame: Frame): { key: string; label: string; guess?: string } | undefined {
     const path = memberPath(member);
+    // A container middleware hangs on the request (`request.mcpContext[TOKEN_KEY] = token`, read back by a handler as
+    // `httpRequest.mcpContext?.[TOKEN_KEY]`): one cell per container, whatever the key.
+    if (path?.names.length === 2 && !REQUEST_FIELDS.has(path.names[0]!) && (REQUEST_NAMES.has(path.root) || only(lookup(frame, path.root) ?? NONE, 'request').length)) {
+      return { key: `req.${path.names[0]}.*`, label: `\`${path.root}.${path.names[0]}[…]\`` };
+    }
     if (!path || !path.names.length || path.names.includes('*')) return undefined;
     const { root, names } = path;
     const last = names[names.length - 1]!;
