@@ -1041,8 +1041,9 @@ export class JavaScriptEngine extends Engine {
     // `request.headers.forEach((value, key) => …)`, `Object.entries(headers).forEach(([k, v]) => …)`: the callback
     // is handed each header, as `for … of` is; so is `map`/`filter`/… over an array holding the credential
     // (`[token, backup].map((t) => send(t))`).
+    // (A header map's entries mapped to new values are rewritten, as a log formatter's redaction is: `forEach` only.)
     if (receiverNode && ELEMENT_CALLBACKS.has(name) && argNodes[0] && FUNCTIONS.has(unwrap(argNodes[0]).type)) {
-      const each = only(receiver, 'headers', 'cred');
+      const each = name === 'forEach' ? only(receiver, 'headers', 'cred') : only(receiver, 'cred');
       if (each.length) this.#entryParams.set(unwrap(argNodes[0]).startIndex, hop(each, argNodes[0], 'each entry'));
     }
     // Servers whose handler is handed the inbound request whatever its name: `Deno.serve((r) => …)`, `Bun.serve({ fetch(r) {} })`,
