@@ -41,6 +41,8 @@ export class Program {
   readonly functions = new Map<string, Set<string>>();
   /** Base class name → `file#Subclass` of every class that extends it. */
   readonly subclasses = new Map<string, Set<string>>();
+  /** `file#name` of a module-level function → the functions assigned over it at run time (`api.get_token = patched`). */
+  readonly patches = new Map<string, Set<string>>();
   /** `file#NAME` of a module-level string constant → its value (storage keys, header names). */
   readonly constants = new Map<string, string>();
   /** `file#NAME` of a module-level FastAPI/FastMCP dependency (`ApiKeyDep = Depends(get_api_key)`) → `file#get_api_key`. */

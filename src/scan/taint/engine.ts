@@ -41,6 +41,8 @@ export abstract class Engine {
   readonly bases = new Map<string, string>();
   /** Class → the interfaces it implements (TypeScript `implements`): a call on the interface may reach it. */
   readonly implementations = new Map<string, string[]>();
+  /** `file#name` of another module's function → this file's function assigned over it (`api.get_token = patched`). */
+  readonly patches = new Map<string, string>();
   /** Names bound to HTTP client objects (`client = httpx.Client()`), whose `.headers` are sent. */
   readonly clients = new Set<string>();
   /** What this analysis read from the program, with the version it saw: re-analyse when one moves on. */
@@ -340,12 +342,25 @@ export abstract class Engine {
     return this.program.resolveName(this.file, local);
   }
 
+  /**
+   * The summary under `key`, merged with those of the functions some module assigns over it at run time
+   * (`auth.get_current_access_token = get_token_with_http_support`): a call may reach either.
+   */
+  withPatches(key: string, summary: Summary | undefined): Summary | undefined {
+    this.#dep(`patches:${key}`);
+    const patched = [...(this.program.patches.get(key) ?? [])].map((k) => {
+      this.#dep(k);
+      return this.program.summaries.get(k);
+    }).filter((s): s is Summary => !!s && s !== summary);
+    return patched.length ? mergeSummaries([...(summary ? [summary] : []), ...patched]) : summary;
+  }
+
   /** Summary of an imported function or of `module.f` (recorded as a dependency). */
   importedSummary(target: Resolved | undefined, member?: string): Summary | undefined {
     const key = this.importedKey(target, member);
     if (key === undefined) return undefined;
     this.#dep(key);
-    const summary = this.program.summaries.get(key);
+    const summary = this.withPatches(key, this.program.summaries.get(key));
     // A credential another file's function hands back is one this file now carries: later passes may need it.
     if (summary?.returns.some((t) => t.origin)) current.sources++;
     return summary;
@@ -607,6 +622,7 @@ export abstract class Engine {
       this.program.bump(dep);
     };
     for (const [sub, base] of this.bases) register(this.program.subclasses, base, `${this.file}#${sub}`, `subclasses:${base}`);
+    for (const [target, fn] of this.patches) register(this.program.patches, target, fn, `patches:${target}`);
     for (const [sub, ifaces] of this.implementations) for (const i of ifaces) register(this.program.subclasses, i, `${this.file}#${sub}`, `subclasses:${i}`);
     for (const key of this.summaries.keys()) if (!key.includes('.')) register(this.program.functions, key, this.file, `functions:${key}`);
     for (const key of this.summaries.keys()) {

@@ -4,7 +4,7 @@ import { qualify } from '../imports.ts';
 import type { Node } from '../parser.ts';
 import {
   namesOtherRequest, resolvesWithIssuer, NOT_A_KEPT_CLIENT, AUTH_INFO_ATTRS, HTTP_CONSTRUCTORS, MCP_CLIENT_TRANSPORTS, HTTP_METHOD_NAMES, NONE, REQUEST_ATTRS, REQUEST_NAMES, REQUEST_TYPES, TOKEN_ATTRS,
-  boundToCredentialName, branch, functionKey, carriesCredential, derive, looksUpByCredential, heldUnder, hop, isCredentialHeader, isCredentialName, isPlaceholder, isLocal, isSettingsBlob, isTokenExchangeName, lookup, TO_ISSUER, addressedToIssuer, only, retag, short, source, stepAt, typeOf,
+  boundToCredentialName, branch, functionKey, nestedKey, carriesCredential, derive, looksUpByCredential, heldUnder, hop, isCredentialHeader, isCredentialName, isPlaceholder, isLocal, isSettingsBlob, isTokenExchangeName, lookup, TO_ISSUER, addressedToIssuer, only, retag, short, source, stepAt, typeOf,
   applyReturns, emptySummary, bodyCredential, stripHeaders, tradesTokenInBody, union, type Frame, type Summary, type Taints,
 } from './core.ts';
 import { Engine, drawsAPage, isClientLike } from './engine.ts';
@@ -405,6 +405,13 @@ export class PythonEngine extends Engine {
           if (valueNode && this.isClientConstruction(valueNode)) this.clients.add(`self.${attr}`);
           if (valueNode && this.isRpcProxy(valueNode)) this.rpcProxies.add(`self.${attr}`);
           return;
+        }
+        // `api.get_current_access_token = get_token_with_http_support`: a function of this file assigned over another
+        // scanned module's; calls there may reach it.
+        const module = obj.type === 'identifier' && valueNode?.type === 'identifier' ? this.resolve(obj.text) : undefined;
+        if (module?.kind === 'module') {
+          const fn = nestedKey(frame, valueNode!.text, (k) => this.summaries.has(k)) ?? (this.summaries.has(valueNode!.text) ? valueNode!.text : undefined);
+          if (fn) this.patches.set(`${module.file}#${attr}`, `${this.file}#${fn}`);
         }
         // `openai.api_key = tok`, `stripe.api_key = tok`: an SDK module configured with the credential sends it.
         if (obj.type === 'identifier' && isCredentialName(attr) && this.fromPackage(obj)) {
@@ -1382,7 +1389,7 @@ export class PythonEngine extends Engine {
       // A parameter named for a helper of another module (`zephyr_request` handed to `register_tools`): that helper.
       if (held?.length && held.every((t) => t.param !== undefined && !t.origin) && !this.summaries.has(name)) return this.namedFunction(name);
       if (held && !this.summaries.has(name)) return undefined;
-      return this.summaries.get(name) ?? this.importedSummary(this.resolve(name));
+      return this.withPatches(`${this.file}#${name}`, this.summaries.get(name) ?? this.importedSummary(this.resolve(name)));
     }
     if (!receiverNode) return undefined;
     // `super().__init__(config)`: the base class's method.
