@@ -241,8 +241,25 @@ const TO_AUTHORIZATION_SERVER = /\/(?:oauth2?|connect|auth)\/(?:token|register)(
 export const NOT_A_KEPT_CLIENT = /cache|redis|memcache|db|store|kv|queue/i;
 
 /** A request to the issuer itself: its token or registration endpoint, or its tokeninfo / introspect / revoke URL. */
-export function addressedToIssuer(url: string): boolean {
-  return TO_AUTHORIZATION_SERVER.test(url) || TO_ISSUER.test(url);
+export function addressedToIssuer(url: Node | undefined): boolean {
+  const text = url ? urlText(url) : '';
+  return TO_AUTHORIZATION_SERVER.test(text) || TO_ISSUER.test(text);
+}
+
+/**
+ * The text of a URL argument, through the local it was built in (`debug_url = f"{BASE}/debug_token"`, then
+ * `client.get(debug_url, …)`): the last assignment to that name before it in the function.
+ */
+function urlText(url: Node): string {
+  if (url.type !== 'identifier') return url.text;
+  const fn = enclosingFunction(url);
+  let value: Node | null | undefined;
+  for (const d of fn ? fn.descendantsOfType(['assignment', 'variable_declarator']) : []) {
+    if (!d || d.startIndex > url.startIndex) continue;
+    const target = d.childForFieldName(d.type === 'assignment' ? 'left' : 'name');
+    if (target?.text === url.text) value = d.childForFieldName(d.type === 'assignment' ? 'right' : 'value');
+  }
+  return value ? `${url.text} ${value.text}` : url.text;
 }
 
 /**

@@ -1793,7 +1793,7 @@ export class JavaScriptEngine extends Engine {
     }
     // Only a Fetch API call takes a Request as its init (`fetch(url, request)`, Hono's `proxy(url, c.req.raw)`).
     // A request to the issuer (an OAuth proxy relaying to its token endpoint, a tokeninfo check) is addressed to it.
-    if (argNodes[0] && addressedToIssuer(argNodes[0].text)) return;
+    if (addressedToIssuer(argNodes[0])) return;
     this.optionsSinks(argNodes, args, frame, label, http, http || receiverIsClient, http && (name === 'fetch' || name === 'proxy'));
   }
 

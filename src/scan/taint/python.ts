@@ -1559,7 +1559,7 @@ export class PythonEngine extends Engine {
     }
     // A request to the issuer (an OAuth proxy relaying to the token or registration endpoint, `GET …/tokeninfo?
     // access_token=…`) is addressed to it.
-    if (addressedToIssuer(urlNode?.text ?? '')) return;
+    if (addressedToIssuer(urlNode)) return;
     const headers = keywords.get('headers');
     if (headers) this.reportSink(frame, headers.node, headers.taints, `the headers of ${label}`);
     const auth = keywords.get('auth');
