@@ -79,11 +79,13 @@ export async function scanPaths(paths: readonly string[], options: ScanOptions =
   const total = files.length;
   let done = 0;
 
-  // Pass 1, every file: parse, the per-call JWT rule, imports, and which projects serve MCP.
-  for (const file of files) {
+  // Pass 1, every file: parse, the per-call JWT rule, imports, and which projects serve MCP. The next files are read
+  // while this one is parsed, so the disk and the parser work at once.
+  const reads = readAhead(files.map((f) => f.abs), maxBytes);
+  for (const [index, file] of files.entries()) {
     const shown = display(file.abs);
     try {
-      const text = await readSource(file.abs, maxBytes);
+      const text = await reads(index);
       if (typeof text !== 'string') {
         errors.push({ kind: 'skipped', file: shown, message: text.skipped });
         continue;
@@ -216,9 +218,9 @@ async function crossFile(targets: Parsed[], maxBytes: number, errors: ScanError[
   }
 
   const results = new Map<string, { findings: Finding[]; deps: Map<string, number> }>();
-  const analyse = async (shown: string) => {
+  const analyse = async (shown: string, read?: Promise<string | { skipped: string }>) => {
     const t = byShown.get(shown)!;
-    const text = await readSource(t.file.abs, maxBytes);
+    const text = await (read ?? readSource(t.file.abs, maxBytes));
     if (typeof text !== 'string') return;
     const tree = await parse(t.file.language, text);
     try {
@@ -229,8 +231,9 @@ async function crossFile(targets: Parsed[], maxBytes: number, errors: ScanError[
     }
   };
   let done = 0;
-  for (const shown of order) {
-    await analyse(shown);
+  const reads = readAhead(order.map((shown) => byShown.get(shown)!.file.abs), maxBytes);
+  for (const [index, shown] of order.entries()) {
+    await analyse(shown, reads(index));
     onProgress?.(++done, order.length, shown, 'flow');
   }
   for (let round = 1; round < MAX_ROUNDS; round++) {
@@ -301,6 +304,23 @@ function dedupe(findings: Finding[]): Finding[] {
 }
 
 const MINIFIED_LINE = 5000;
+const READ_AHEAD = 16;
+
+/** `readSource` of the i-th path, with the next few already under way (each awaited once, in order). */
+function readAhead(paths: readonly string[], maxBytes: number): (i: number) => Promise<string | { skipped: string }> {
+  const pending = new Map<number, Promise<string | { skipped: string }>>();
+  let next = 0;
+  return (i) => {
+    while (next < paths.length && next <= i + READ_AHEAD) {
+      const read = readSource(paths[next]!, maxBytes);
+      read.catch(() => undefined); // awaited (and its error handled) when its turn comes
+      pending.set(next++, read);
+    }
+    const read = pending.get(i) ?? readSource(paths[i]!, maxBytes);
+    pending.delete(i);
+    return read;
+  };
+}
 
 /** The file's text, or why it is skipped: too large, binary (a NUL byte), or minified (very long lines). */
 async function readSource(abs: string, maxBytes: number): Promise<string | { skipped: string }> {
