@@ -131,6 +131,10 @@ export function claimsWrappers(ctx: FileContext): Array<[string, string]> {
   return out;
 }
 
+/**
+ * `arities`, when given, gets the fewest arguments each verifier-like function (`verifyToken`, `validate_jwt`) is called
+ * with in this file: whether callers pass an optional audience parameter.
+ */
 export function checkJwtNoAudience(ctx: FileContext, imports: Imports, arities?: Map<string, number>): JwtFinding[] {
   const out: JwtFinding[] = [];
   const py = ctx.family === 'python';
@@ -192,14 +196,13 @@ function vendorVerifierIssue(call: Node, q: string, py: boolean): Issue | undefi
   const fn = call.childForFieldName('function');
   const member = fn?.type === 'member_expression' ? fn.childForFieldName('property')?.text : undefined;
   const options = args[0]?.type === 'object' ? args[0] : undefined;
-  const keyOf = (p: Node) => p.type === 'pair' ? stringValue(p.childForFieldName('key')!) ?? p.childForFieldName('key')!.text : p.text;
   const pairs = options ? options.namedChildren.filter((c): c is Node => !!c && (c.type === 'pair' || c.type === 'shorthand_property_identifier')) : [];
-  if (member === 'verifyIdToken' && options && pairs.some((p) => keyOf(p) === 'idToken') && !pairs.some((p) => keyOf(p) === 'audience')) {
+  if (member === 'verifyIdToken' && options && pairs.some((p) => propertyName(p) === 'idToken') && !pairs.some((p) => propertyName(p) === 'audience')) {
     return { level: 'error', node: call, message: `\`${label}({ idToken })\` verifies a Google ID token without \`audience\`: a token issued to any Google client is accepted.`, fix };
   }
   if (/^aws-jwt-verify\.(CognitoJwtVerifier|JwtRsaVerifier)\.create$/.test(q) && options) {
-    const nulled = pairs.find((p) => p.type === 'pair' && ['clientId', 'audience'].includes(keyOf(p)) && p.childForFieldName('value')?.type === 'null');
-    if (nulled) return { level: 'error', node: nulled, message: `\`${label}({ ${keyOf(nulled)}: null })\` turns off the audience check: a token issued for any client of the issuer is accepted.`, fix: `Set \`${keyOf(nulled)}\` to the client ID (audience) this server expects.` };
+    const nulled = pairs.find((p) => p.type === 'pair' && ['clientId', 'audience'].includes(propertyName(p)) && p.childForFieldName('value')?.type === 'null');
+    if (nulled) return { level: 'error', node: nulled, message: `\`${label}({ ${propertyName(nulled)}: null })\` turns off the audience check: a token issued for any client of the issuer is accepted.`, fix: `Set \`${propertyName(nulled)}\` to the client ID (audience) this server expects.` };
   }
   return undefined;
 }
@@ -468,8 +471,7 @@ function pythonIssue(lib: Lib, call: Node, ctx: FileContext): Issue | undefined 
   const label = shortText(call.childForFieldName('function')!, 40);
   const given = (name: string, position?: number) => {
     const k = kw.get(name);
-    const value = k ? k.childForFieldName('value') : position !== undefined ? positional[position] : undefined;
-    return !!value && value.type !== 'none' && emptyConstant(value) === undefined;
+    return givesAudience(k ? k.childForFieldName('value') : position !== undefined ? positional[position] : undefined);
   };
 
   // A token this server just received from an authorization server's token endpoint (`tokens = response.json()`,
@@ -522,8 +524,8 @@ function pythonIssue(lib: Lib, call: Node, ctx: FileContext): Issue | undefined 
       };
     }
     // `if claims.get("aud") != RESOURCE: raise …` after the decode (or in a helper of this file it calls) checks it by hand.
+    const lname = lib === 'pyjwt' ? 'PyJWT' : 'python-jose';
     if (!given('audience', lib === 'pyjwt' ? 5 : 4) && (!splat || splatted === 'never') && !ownTypedToken(call, ctx) && !checksAudienceNearby(call, ctx)) {
-      const lname = lib === 'pyjwt' ? 'PyJWT' : 'python-jose';
       const named = kw.get('audience')?.childForFieldName('value');
       const line = named ? emptyConstant(named) : undefined;
       return {
@@ -533,7 +535,7 @@ function pythonIssue(lib: Lib, call: Node, ctx: FileContext): Issue | undefined 
       };
     }
     const setting = optionalSettingAudience(kw.get('audience'), call);
-    if (setting) return { ...setting, message: `\`${label}\` takes \`audience=${setting.text}\`, a setting that is empty unless configured: left unset, ${lib === 'pyjwt' ? 'PyJWT' : 'python-jose'} accepts tokens that carry no \`aud\` claim, for any service.` };
+    if (setting) return { ...setting, message: `\`${label}\` takes \`audience=${setting.text}\`, a setting that is empty unless configured: left unset, ${lname} accepts tokens that carry no \`aud\` claim, for any service.` };
     return undefined;
   }
   if (lib === 'authlib') {
@@ -718,8 +720,12 @@ function verifiedWithAudienceAfter(call: Node): boolean {
 /** A Python call's `audience=` keyword: true when given a value, false when given `None`, undefined when absent. */
 function audienceKeyword(call: Node): boolean | undefined {
   const kw = call.childForFieldName('arguments')?.namedChildren.find((a) => a?.type === 'keyword_argument' && a.childForFieldName('name')?.text === 'audience');
-  const value = kw?.childForFieldName('value');
-  return kw ? !!value && value.type !== 'none' && emptyConstant(value) === undefined : undefined;
+  return kw ? givesAudience(kw.childForFieldName('value')) : undefined;
+}
+
+/** A Python audience argument that checks something: not `None`, nor a module placeholder bound to nothing. */
+function givesAudience(value: Node | null | undefined): boolean {
+  return !!value && value.type !== 'none' && emptyConstant(value) === undefined;
 }
 
 /**
@@ -730,9 +736,10 @@ function audienceKeyword(call: Node): boolean | undefined {
 function emptyConstant(value: Node): number | undefined {
   if (value.type !== 'identifier') return undefined;
   const name = value.text;
+  const pattern = name.replace(/\$/g, '\\$');
   const empty = (v: Node | null | undefined) => !!v && (['undefined', 'null', 'none'].includes(v.type) || (v.type === 'string' && /^[rbuf]*(""|'')$/i.test(v.text)));
-  const bindsHere = new RegExp(`\\b(?:const|let|var)\\s+${name}\\b|^\\s*${name}\\s*(?::[^=\\n]*)?=(?!=)`, 'm');
-  const word = new RegExp(`\\b${name}\\b`);
+  const bindsHere = new RegExp(`(?<![\\w$])(?:const|let|var)\\s+${pattern}(?![\\w$])|^\\s*${pattern}\\s*(?::[^=\\n]*)?=(?!=)`, 'm');
+  const word = new RegExp(`(?<![\\w$])${pattern}(?![\\w$])`);
   for (let fn = enclosingFunction(value); fn; fn = enclosingFunction(fn)) {
     if (word.test(fn.childForFieldName('parameters')?.text ?? '') || bindsHere.test(fn.text.slice(0, value.startIndex - fn.startIndex))) return undefined;
   }
@@ -988,7 +995,7 @@ function jsIssue(lib: Lib, call: Node, ctx: FileContext, q: string): Issue | und
     const options = given ? resolveLiteral(unwrapTs(given), ctx, call, 'object') : undefined;
     const algorithmOnly = given && (given.type === 'string' || given.type === 'template_string' || !!resolveLiteral(unwrapTs(given), ctx, call, 'string'));
     if (given && !options && !algorithmOnly) return undefined;
-    if (options && descendants(options, new Set(['pair', 'shorthand_property_identifier'])).some((p) => keys.includes(p.type === 'pair' ? stringValue(p.childForFieldName('key')!) ?? p.childForFieldName('key')!.text : p.text))) return undefined;
+    if (options && descendants(options, new Set(['pair', 'shorthand_property_identifier'])).some((p) => keys.includes(propertyName(p)))) return undefined;
     return {
       level: 'error', node: call,
       message: `\`${label}(…)\` verifies the token without an expected audience (${keys.map((k) => `\`${k}\``).join(' / ')}): a token issued for any audience is accepted.`,
@@ -1041,7 +1048,7 @@ function jsIssue(lib: Lib, call: Node, ctx: FileContext, q: string): Issue | und
   if (audience === 'yes') return undefined;
   if (audience === 'no' && ownTypedToken(call, ctx)) return undefined;
   if (audience === 'sometimes') return sometimesIssue(call, label, lib);
-  const claimKey = options?.namedChildren.some((c) => c?.type === 'pair' && ['aud', 'iss'].includes(stringValue(c.childForFieldName('key')!) ?? c.childForFieldName('key')!.text));
+  const claimKey = options?.namedChildren.some((c) => c?.type === 'pair' && ['aud', 'iss'].includes(propertyName(c)));
   const placeholder = options && placeholderAudience(options);
   return {
     level: 'error', node: call,
@@ -1123,18 +1130,13 @@ function conditional(node: Node): boolean {
   return false;
 }
 
-/**
- * Whether an options object sets `audience`: yes, no, or only sometimes (`audience: cond ? aud : undefined`,
- * `...(cond ? { audience } : {})`). A spread we cannot see into gets the benefit of the doubt.
- */
 /** Verifier-like function names, whose call sites are counted for `optional`. */
 const VERIFIER_NAME = /verif|validat|decode|authenticat|jwt|token/i;
 
 /** `{ audience: expectedAudience }` where `expectedAudience?` is an optional parameter (no default) of the function. */
 function optionalAudienceParam(options: Node, call: Node): { fn: string; param: string; index: number } | undefined {
   // `{ audience: expectedAudience }`, or the shorthand `{ audience }` naming the parameter itself.
-  const entry = options.namedChildren.find((c) => (c?.type === 'pair' && (stringValue(c.childForFieldName('key')!) ?? c.childForFieldName('key')!.text) === 'audience') ||
-    (c?.type === 'shorthand_property_identifier' && c.text === 'audience'));
+  const entry = options.namedChildren.find((c) => (c?.type === 'pair' || c?.type === 'shorthand_property_identifier') && propertyName(c) === 'audience');
   const value = entry?.type === 'pair' ? entry.childForFieldName('value') : entry;
   if (value?.type !== 'identifier' && value?.type !== 'shorthand_property_identifier') return undefined;
   let fn: Node | null = call.parent;
@@ -1148,13 +1150,22 @@ function optionalAudienceParam(options: Node, call: Node): { fn: string; param: 
 /** `audience: AUDIENCE` naming a placeholder bound to nothing, said as the finding's opening, or undefined. */
 function placeholderAudience(obj: Node): string | undefined {
   for (const c of obj.namedChildren) {
-    const value = c?.type === 'pair' && (stringValue(c.childForFieldName('key')!) ?? c.childForFieldName('key')!.text) === 'audience' ? c.childForFieldName('value') : undefined;
+    const value = c?.type === 'pair' && propertyName(c) === 'audience' ? c.childForFieldName('value') : undefined;
     const line = value ? emptyConstant(value) : undefined;
     if (line) return `The verify options pass \`audience: ${value!.text}\`, but \`${value!.text}\` is bound to nothing (line ${line})`;
   }
   return undefined;
 }
 
+/** The name of an object literal's property: a pair's key (quoted or not), or a shorthand's name. */
+function propertyName(p: Node): string {
+  return p.type === 'pair' ? stringValue(p.childForFieldName('key')!) ?? p.childForFieldName('key')!.text : p.text;
+}
+
+/**
+ * Whether an options object sets `audience`: yes, no, or only sometimes (`audience: cond ? aud : undefined`,
+ * `...(cond ? { audience } : {})`). A spread we cannot see into gets the benefit of the doubt.
+ */
 function objectAudience(obj: Node): 'yes' | 'no' | 'sometimes' {
   let sometimes = false;
   for (const c of obj.namedChildren) {
@@ -1170,8 +1181,7 @@ function objectAudience(obj: Node): 'yes' | 'no' | 'sometimes' {
     }
     if (c.type === 'shorthand_property_identifier' && c.text === 'audience') return 'yes';
     if (c.type === 'pair') {
-      const key = c.childForFieldName('key')!;
-      if ((stringValue(key) ?? key.text) !== 'audience') continue;
+      if (propertyName(c) !== 'audience') continue;
       const value = c.childForFieldName('value');
       if (!value || value.type === 'undefined' || value.type === 'null' || emptyConstant(value) !== undefined) return 'no';
       if (value.type === 'ternary_expression' && [value.childForFieldName('consequence'), value.childForFieldName('alternative')].some((b) => b?.type === 'undefined' || b?.type === 'null')) return 'sometimes';
