@@ -103,9 +103,11 @@ export async function scanPaths(paths: readonly string[], options: ScanOptions =
         const counted = arities.get(project.root) ?? new Map<string, number>();
         arities.set(project.root, counted);
         for (const j of checkJwtNoAudience(ctx, imports, counted)) if (j.helper || j.gate || j.optional || j.emptySetting) helpers.push(j); else findings.push(j.finding);
-        if (ctx.family === 'python') for (const name of settingsOnByDefault(text)) settingsOn.add(`${project.root}\u0000${name}`);
-        if (ctx.family === 'python') for (const name of settingsEmptyByDefault(text)) settingsEmpty.add(`${project.root}\u0000${name.toLowerCase()}`);
-        if (ctx.family === 'python') for (const name of settingsRequired(text)) settingsNeeded.add(`${project.root}\u0000${name.toLowerCase()}`);
+        if (ctx.family === 'python') {
+          for (const name of settingsOnByDefault(text)) settingsOn.add(`${project.root}\u0000${name}`);
+          for (const name of settingsEmptyByDefault(text)) settingsEmpty.add(`${project.root}\u0000${name.toLowerCase()}`);
+          for (const name of settingsRequired(text)) settingsNeeded.add(`${project.root}\u0000${name.toLowerCase()}`);
+        }
         if (checksAudienceInCode(text)) for (const name of audienceCheckingCallers(ctx)) audienceCallees.add(`${project.root}\u0000${name}`);
         for (const [fn, callee] of claimsWrappers(ctx)) {
           const key = `${project.root}\u0000${fn}`;
@@ -143,7 +145,8 @@ export async function scanPaths(paths: readonly string[], options: ScanOptions =
     const fewest = j.optional ? arities.get(root)?.get(j.optional.fn) : undefined;
     if (j.optional) return fewest === undefined || fewest <= j.optional.index;
     // An audience setting counts as missing only where the project's settings leave it empty by default.
-    if (j.emptySetting) return settingsEmpty.has(`${root}\u0000${j.emptySetting.toLowerCase()}`) && !settingsNeeded.has(`${root}\u0000${j.emptySetting.toLowerCase()}`);
+    const setting = j.emptySetting && `${root}\u0000${j.emptySetting.toLowerCase()}`;
+    if (setting) return settingsEmpty.has(setting) && !settingsNeeded.has(setting);
     return !(j.helper && audienceCallees.has(`${root}\u0000${j.helper}`)) && !(j.gate && settingsOn.has(`${root}\u0000${j.gate}`));
   }).map((j) => j.finding));
   includeImportedProjects(parsed, mcpProjects);

@@ -123,9 +123,24 @@ export class Program {
     if (module.startsWith('.')) return undefined;
     const dotted = `${module}.${name}`;
     const folder = `${dotted.replaceAll('.', '/')}/`;
-    for (const file of this.modules.keys()) if (file.startsWith(folder) || file.includes(`/${folder}`)) return { kind: 'module', file: NAMESPACE + dotted };
-    return undefined;
+    // (Indexed by the folder's own name: this runs for every import the scan does not resolve.)
+    if (!this.#folders) {
+      this.#folders = new Map();
+      for (const file of this.modules.keys()) {
+        for (let end = file.lastIndexOf('/'); end > 0; end = file.lastIndexOf('/', end - 1)) {
+          const dir = file.slice(0, end + 1);
+          const base = dir.slice(dir.lastIndexOf('/', dir.length - 2) + 1, -1);
+          const list = this.#folders.get(base) ?? [];
+          if (!list.includes(dir)) this.#folders.set(base, [...list, dir]);
+        }
+      }
+    }
+    const found = (this.#folders.get(name) ?? []).some((dir) => dir === folder || dir.endsWith(`/${folder}`));
+    return found ? { kind: 'module', file: NAMESPACE + dotted } : undefined;
   }
+
+  /** Folder name → the folders of scanned files so named (with their paths, ending in `/`), for `#namespaceFolder`. */
+  #folders: Map<string, string[]> | undefined;
 
   #follow(file: string, family: Family, module: string, name: string | undefined, depth: number): Resolved | undefined {
     const target = this.resolveModule(file, module, family);

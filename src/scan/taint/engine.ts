@@ -8,7 +8,7 @@ import type { Imports } from '../imports.ts';
 import type { Node } from '../parser.ts';
 import { signature, type Program, type Resolved } from '../program.ts';
 import {
-  CHECKS_CREDENTIAL, HTTP_METHOD_NAMES, NONE, applyReturns, assigned, mergeSummaries, carriesCredential, current, emptySummary, extend, isCredentialName, lookup, nestedKey, only, short, source, stepAt, typeOf, union,
+  CHECKS_CREDENTIAL, HTTP_METHOD_NAMES, NONE, applyReturns, assigned, mergeSummaries, carriesCredential, current, emptySummary, extend, isCredentialName, isLocal, lookup, nestedKey, only, short, source, stepAt, typeOf, union,
   type Frame, type Kind, type SinkLoc, type SinkSite, type Summary, type Taint, type Taints,
 } from './core.ts';
 
@@ -348,11 +348,28 @@ export abstract class Engine {
    */
   withPatches(key: string, summary: Summary | undefined): Summary | undefined {
     this.#dep(`patches:${key}`);
-    const patched = [...(this.program.patches.get(key) ?? [])].map((k) => {
+    const keys = this.program.patches.get(key);
+    if (!keys) return summary; // (the usual case, on every call resolved)
+    const patched = [...keys].map((k) => {
       this.#dep(k);
       return this.program.summaries.get(k);
     }).filter((s): s is Summary => !!s && s !== summary);
     return patched.length ? mergeSummaries([...(summary ? [summary] : []), ...patched]) : summary;
+  }
+
+  /**
+   * Records that the function fills its parameter `root` (a dict or object it was given) with `t`: see `Summary.fills`.
+   * Only what comes from a source or from another parameter counts.
+   */
+  recordFill(frame: Frame, root: string, t: Taints): void {
+    const param = !isLocal(frame, root) ? frame.summary?.params.indexOf(root) ?? -1 : -1;
+    const filled = param >= 0 ? t.filter((x) => x.origin || (x.param !== undefined && x.param !== param)) : NONE;
+    if (filled.length) (frame.summary!.fills ??= {})[param] = union(frame.summary!.fills?.[param] ?? NONE, filled);
+  }
+
+  /** What a call of `summary` leaves in the arguments the function fills: argument position → taints. */
+  filledArguments(summary: Summary, args: Taints[], call: Node, callee: string): [number, Taints][] {
+    return Object.entries(summary.fills ?? {}).map(([i, held]) => [+i, applyReturns({ ...emptySummary(), returns: held }, args, call, callee)]);
   }
 
   /** Summary of an imported function or of `module.f` (recorded as a dependency). */

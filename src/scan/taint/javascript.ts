@@ -4,7 +4,7 @@ import { indirectCallee } from '../imports.ts';
 import type { Node } from '../parser.ts';
 import {
   typeOf, heldUnder, bodyCredential, namesOtherRequest, resolvesWithIssuer, stripHeaders, tradesTokenInBody, AUTH_INFO_ATTRS, NOT_A_KEPT_CLIENT, addressedToIssuer, CHECKS_CREDENTIAL, HTTP_CONSTRUCTORS, MCP_CLIENT_TRANSPORTS, HTTP_METHOD_NAMES, NONE, REQUEST_ATTRS, REQUEST_NAMES, REQUEST_TYPES, TOKEN_ATTRS,
-  applyReturns, boundToCredentialName, branch, functionKey, carriesCredential, derive, looksUpByCredential, emptySummary, hop, mergeSummaries, isCredentialHeader, isCredentialName, isPlaceholder, isLocal, isSettingsBlob, isTokenExchangeName, lookup, TO_ISSUER, only, retag,
+  boundToCredentialName, branch, functionKey, carriesCredential, derive, looksUpByCredential, emptySummary, hop, mergeSummaries, isCredentialHeader, isCredentialName, isPlaceholder, isLocal, isSettingsBlob, isTokenExchangeName, lookup, TO_ISSUER, only, retag,
   extend, short, source, stepAt, union, words, type Frame, type Kind, type Summary, type Taint, type Taints,
 } from './core.ts';
 import { Engine, isClientLike } from './engine.ts';
@@ -343,13 +343,6 @@ export class JavaScriptEngine extends Engine {
     const list = argNodes[1] && unwrap(argNodes[1]).type === 'array' ? unwrap(argNodes[1]).namedChildren.filter((c): c is Node => !!c && c.type !== 'comment') : undefined;
     const given = name !== 'apply' ? args.slice(1) : list ? list.map((c) => this.eval(c, frame)) : [args[1] ?? NONE];
     return this.applySummary(frame, called, given, node, target.text);
-  }
-
-  /** A parameter the function fills with a credential (`headers[k] = tok`, `headers.set(k, tok)`): see `Summary.fills`. */
-  #fill(frame: Frame, root: string, t: Taints): void {
-    const param = !isLocal(frame, root) ? frame.summary?.params.indexOf(root) ?? -1 : -1;
-    const filled = param >= 0 ? t.filter((x) => x.origin || (x.param !== undefined && x.param !== param)) : NONE;
-    if (filled.length) (frame.summary!.fills ??= {})[param] = union(frame.summary!.fills?.[param] ?? NONE, filled);
   }
 
   /** Whether a callee is a function the code was handed rather than one it imports or defines: a parameter, a local, a member of `this` or of a local object. */
@@ -714,7 +707,7 @@ export class JavaScriptEngine extends Engine {
         // A container of an enclosing function filled in a callback (`headers.forEach((v, k) => { raw[k] = v })`) is
         // the same object there.
         if (isLocal(frame, root) || lookup(frame, root)) holder(frame, root).vars.set(root, union(lookup(frame, root) ?? NONE, retag(carriesCredential(t), kind)));
-        this.#fill(frame, root, retag(carriesCredential(t), kind));
+        this.recordFill(frame, root, retag(carriesCredential(t), kind));
         return;
       }
       default:
@@ -1146,7 +1139,7 @@ export class JavaScriptEngine extends Engine {
         const path = memberPath(receiverNode);
         if (path && !path.names.includes('headers') && (isLocal(frame, path.root) || lookup(frame, path.root))) {
           holder(frame, path.root).vars.set(path.root, union(lookup(frame, path.root) ?? NONE, retag(carriesCredential(args[1]), 'headers')));
-          if (!path.names.length) this.#fill(frame, path.root, retag(carriesCredential(args[1]), 'headers'));
+          if (!path.names.length) this.recordFill(frame, path.root, retag(carriesCredential(args[1]), 'headers'));
         }
         // `superagent.get(url).set('Authorization', tok)`: a header set on a request an HTTP package is building.
         const builder = this.chainedFromHttp(receiverNode);
@@ -1213,10 +1206,10 @@ export class JavaScriptEngine extends Engine {
       this.applyCallbackArgs(frame, summary, argNodes, node);
       let result = this.applySummary(frame, summary, args, node, text);
       // …and the objects it fills (`applyAuth(headers, token)`) hold what it put there.
-      for (const [i, held] of Object.entries(summary.fills ?? {})) {
-        const arg = argNodes[+i] && unwrap(argNodes[+i]!);
+      for (const [i, filled] of this.filledArguments(summary, args, node, text)) {
+        const arg = argNodes[i] && unwrap(argNodes[i]!);
         if (arg?.type === 'identifier' && (isLocal(frame, arg.text) || lookup(frame, arg.text))) {
-          holder(frame, arg.text).vars.set(arg.text, union(lookup(frame, arg.text) ?? NONE, applyReturns({ ...emptySummary(), returns: held }, args, node, text)));
+          holder(frame, arg.text).vars.set(arg.text, union(lookup(frame, arg.text) ?? NONE, filled));
         }
       }
       // `provider.getAuthHeader()` on an object built from the credential (`new PatProvider(pat)`), for a method that

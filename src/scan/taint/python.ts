@@ -5,7 +5,7 @@ import type { Node } from '../parser.ts';
 import {
   namesOtherRequest, resolvesWithIssuer, NOT_A_KEPT_CLIENT, AUTH_INFO_ATTRS, HTTP_CONSTRUCTORS, MCP_CLIENT_TRANSPORTS, HTTP_METHOD_NAMES, NONE, REQUEST_ATTRS, REQUEST_NAMES, REQUEST_TYPES, TOKEN_ATTRS,
   boundToCredentialName, branch, functionKey, nestedKey, carriesCredential, derive, looksUpByCredential, heldUnder, hop, isCredentialHeader, isCredentialName, isPlaceholder, isLocal, isSettingsBlob, isTokenExchangeName, lookup, TO_ISSUER, addressedToIssuer, only, retag, short, source, stepAt, typeOf,
-  applyReturns, emptySummary, bodyCredential, stripHeaders, tradesTokenInBody, union, type Frame, type Summary, type Taints,
+  bodyCredential, stripHeaders, tradesTokenInBody, union, type Frame, type Summary, type Taints,
 } from './core.ts';
 import { Engine, drawsAPage, isClientLike } from './engine.ts';
 
@@ -542,9 +542,7 @@ export class PythonEngine extends Engine {
     }
     frame.vars.set(root, union(lookup(frame, root) ?? NONE, retag(t, kind)));
     // A dict the function was given and fills (`headers[name] = token`): its callers' dict holds it afterwards.
-    const param = obj.type === 'identifier' && !isLocal(frame, root) ? frame.summary?.params.indexOf(root) ?? -1 : -1;
-    const filled = param >= 0 ? retag(carriesCredential(t), kind).filter((x) => x.origin || (x.param !== undefined && x.param !== param)) : NONE;
-    if (filled.length) (frame.summary!.fills ??= {})[param] = union(frame.summary!.fills?.[param] ?? NONE, filled);
+    if (obj.type === 'identifier') this.recordFill(frame, root, retag(carriesCredential(t), kind));
   }
 
   isLocalContainer(obj: Node, frame: Frame): boolean {
@@ -1229,9 +1227,9 @@ export class PythonEngine extends Engine {
     if (summary) {
       out = union(out, this.applySummary(frame, summary, bound(summary), node, callee));
       // …and the dicts it fills (`self._inject_credentials(headers, query, token_data)`) hold what it put there.
-      for (const [i, held] of Object.entries(summary.fills ?? {})) {
-        const arg = keywords.get(summary.params[+i]!)?.node.childForFieldName('value') ?? positionalArgs[+i];
-        if (arg?.type === 'identifier') this.taintRoot(arg, applyReturns({ ...emptySummary(), returns: held }, bound(summary), node, callee), frame);
+      for (const [i, filled] of this.filledArguments(summary, bound(summary), node, callee)) {
+        const arg = keywords.get(summary.params[i]!)?.node.childForFieldName('value') ?? positionalArgs[i];
+        if (arg?.type === 'identifier') this.taintRoot(arg, filled, frame);
       }
       // `super().__init__(http, {"X-Api-Key": api_key})`: the fields the base's constructor stores its parameters in
       // hold what this constructor passes there (its own parameters).
