@@ -398,6 +398,19 @@ export function isTokenExchangeName(name: string): boolean {
   ].some((x) => joined.includes(x));
 }
 
+/**
+ * A call of a function named for a credential the server holds (`get_service_account_credentials()`,
+ * `get_upstream_token()`) gives a clean result, unless its body says otherwise: it hands back the caller's credential
+ * read inside it (a context variable the request filled), unchanged. A name that says it transforms the credential
+ * (mint, exchange, on-behalf-of, refresh) is believed whatever the body returns.
+ */
+export function exemptResult(name: string, summary: Summary | undefined): boolean {
+  if (!isTokenExchangeName(name)) return false;
+  const w = words(name);
+  if (['mint', 'exchange', 'obo', 'impersonate', 'acquire', 'refresh', 'behalf'].some((x) => w.includes(x))) return true;
+  return !summary?.returns.some((t) => t.origin && t.param === undefined && t.field === undefined && (t.kind === 'cred' || t.kind === 'headers'));
+}
+
 /** Methods of HTTP clients whose `headers` (or options with headers) go on the wire. */
 export const HTTP_METHOD_NAMES: ReadonlySet<string> = new Set([
   'get', 'post', 'put', 'patch', 'delete', 'del', 'head', 'options', 'request', 'stream', 'send', 'fetch',

@@ -4,7 +4,7 @@ import { indirectCallee } from '../imports.ts';
 import type { Node } from '../parser.ts';
 import {
   typeOf, heldUnder, bodyCredential, namesOtherRequest, resolvesWithIssuer, stripHeaders, tradesTokenInBody, AUTH_INFO_ATTRS, NOT_A_KEPT_CLIENT, addressedToIssuer, CHECKS_CREDENTIAL, HTTP_CONSTRUCTORS, MCP_CLIENT_TRANSPORTS, HTTP_METHOD_NAMES, NONE, REQUEST_ATTRS, REQUEST_NAMES, REQUEST_TYPES, TOKEN_ATTRS,
-  boundToCredentialName, branch, functionKey, carriesCredential, derive, looksUpByCredential, emptySummary, hop, mergeSummaries, isCredentialHeader, isCredentialName, isPlaceholder, isLocal, isSettingsBlob, isTokenExchangeName, lookup, TO_ISSUER, only, retag,
+  boundToCredentialName, branch, functionKey, carriesCredential, derive, looksUpByCredential, emptySummary, hop, mergeSummaries, isCredentialHeader, isCredentialName, isPlaceholder, isLocal, isSettingsBlob, isTokenExchangeName, exemptResult, lookup, TO_ISSUER, only, retag,
   extend, short, source, stepAt, union, words, type Frame, type Kind, type Summary, type Taint, type Taints,
 } from './core.ts';
 import { Engine, isClientLike } from './engine.ts';
@@ -1066,7 +1066,7 @@ export class JavaScriptEngine extends Engine {
     const nitroFetch = name === '$fetch' && callee.type === 'identifier' && !this.resolve(name) ? 'fetch' : undefined;
     this.sinks(node, nitroFetch ?? importedAs ?? name, moduleDefault ? undefined : receiverNode, argNodes, args, frame);
 
-    if (isTokenExchangeName(name)) return NONE;
+    if (isTokenExchangeName(name) && exemptResult(name, isNew ? undefined : this.calleeSummary(callee, name, receiverNode, frame))) return NONE;
     // `super(apiKey, …)` in a constructor: what the base class's constructor does with it (stores it in a field its
     // methods send), for this class's constructor parameters.
     if (callee.type === 'super' && frame.className) {

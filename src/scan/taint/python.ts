@@ -4,7 +4,7 @@ import { qualify } from '../imports.ts';
 import type { Node } from '../parser.ts';
 import {
   namesOtherRequest, resolvesWithIssuer, NOT_A_KEPT_CLIENT, AUTH_INFO_ATTRS, HTTP_CONSTRUCTORS, MCP_CLIENT_TRANSPORTS, HTTP_METHOD_NAMES, NONE, REQUEST_ATTRS, REQUEST_NAMES, REQUEST_TYPES, TOKEN_ATTRS,
-  boundToCredentialName, branch, functionKey, nestedKey, carriesCredential, derive, looksUpByCredential, heldUnder, hop, isCredentialHeader, isCredentialName, isPlaceholder, isLocal, isSettingsBlob, isTokenExchangeName, lookup, TO_ISSUER, addressedToIssuer, only, retag, short, source, stepAt, typeOf,
+  boundToCredentialName, branch, functionKey, nestedKey, carriesCredential, derive, looksUpByCredential, heldUnder, hop, isCredentialHeader, isCredentialName, isPlaceholder, isLocal, isSettingsBlob, isTokenExchangeName, exemptResult, lookup, TO_ISSUER, addressedToIssuer, only, retag, short, source, stepAt, typeOf,
   bodyCredential, stripHeaders, tradesTokenInBody, union, type Frame, type Summary, type Taints,
 } from './core.ts';
 import { Engine, drawsAPage, isClientLike } from './engine.ts';
@@ -1127,7 +1127,7 @@ export class PythonEngine extends Engine {
     }
 
     // Results.
-    if (isTokenExchangeName(name)) return NONE;
+    if (isTokenExchangeName(name) && exemptResult(name, this.calleeSummary(fn, name, receiverNode, frame))) return NONE;
     // …also imported under another name (`from fastmcp.server.dependencies import get_http_headers as h`).
     const original = qualified.includes('.') ? qualified.slice(qualified.lastIndexOf('.') + 1) : name;
     if (name === 'get_http_headers' || original === 'get_http_headers') return [source('headers', node)];
