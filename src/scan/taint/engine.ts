@@ -554,7 +554,10 @@ export abstract class Engine {
   /** A method of a class of this file (`Class`) or of another (`file#Class`). */
   classMethod(classKey: string, method: string): Summary | undefined {
     const hash = classKey.indexOf('#');
-    if (hash < 0 || classKey.slice(0, hash) === this.file) return this.summaries.get(`${classKey.slice(hash + 1)}.${method}`);
+    if (hash < 0 || classKey.slice(0, hash) === this.file) {
+      const name = `${classKey.slice(hash + 1)}.${method}`;
+      return this.withPatches(`${this.file}#${name}`, this.summaries.get(name));
+    }
     return this.importedSummary({ kind: 'symbol', file: classKey.slice(0, hash), name: `${classKey.slice(hash + 1)}.${method}` });
   }
 

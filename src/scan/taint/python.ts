@@ -413,6 +413,9 @@ export class PythonEngine extends Engine {
           const fn = nestedKey(frame, valueNode!.text, (k) => this.summaries.has(k)) ?? (this.summaries.has(valueNode!.text) ? valueNode!.text : undefined);
           if (fn) this.patches.set(`${module.file}#${attr}`, `${this.file}#${fn}`);
         }
+        // `DixaClient.get_organization = organization.get_organization`: a function (`def get_organization(self)`)
+        // attached to a class of the scan as a method after the class; calls on its instances reach it.
+        if (obj.type === 'identifier' && valueNode && !frame.parent) this.attachMethod(obj.text, attr, valueNode);
         // `openai.api_key = tok`, `stripe.api_key = tok`: an SDK module configured with the credential sends it.
         if (obj.type === 'identifier' && isCredentialName(attr) && this.fromPackage(obj)) {
           this.reportSink(frame, target.parent ?? target, only(t, 'cred', 'headers'), `the \`${attr}\` of the package \`${obj.text}\` (its SDK sends it)`);
@@ -893,18 +896,21 @@ export class PythonEngine extends Engine {
     });
   }
 
-  #classFacts: { properties: Set<string>; records: Set<string> } | undefined;
+  #classFacts: { properties: Set<string>; records: Set<string>; names: Set<string> } | undefined;
   /**
    * One walk over the file's classes: `Class.name` of its methods decorated `@property` / `@cached_property`, and the
-   * classes declared as records (`@dataclass`, `@attr.s` / `@define`, `NamedTuple`, `TypedDict`, pydantic `BaseModel`).
+   * classes declared as records (`@dataclass`, `@attr.s` / `@define`, `NamedTuple`, `TypedDict`, pydantic `BaseModel`),
+   * and the names of all its classes.
    */
-  #classes(): { properties: Set<string>; records: Set<string> } {
+  #classes(): { properties: Set<string>; records: Set<string>; names: Set<string> } {
     if (this.#classFacts) return this.#classFacts;
     const properties = new Set<string>();
     const records = new Set<string>();
+    const names = new Set<string>();
     for (const c of this.ctx.tree.rootNode.descendantsOfType('class_definition')) {
       const cls = c?.childForFieldName('name')?.text;
       if (!cls) continue;
+      names.add(cls);
       for (const d of c!.childForFieldName('body')?.namedChildren ?? []) {
         if (d?.type !== 'decorated_definition') continue;
         const name = d.childForFieldName('definition')?.childForFieldName('name')?.text;
@@ -914,7 +920,7 @@ export class PythonEngine extends Engine {
       const bases = c!.childForFieldName('superclasses')?.text ?? '';
       if (decorators.some((d) => /\b(dataclass|attr\.s|attrs|define|frozen)\b/.test(d)) || /\b(NamedTuple|BaseModel|TypedDict)\b/.test(bases)) records.add(cls);
     }
-    return (this.#classFacts = { properties, records });
+    return (this.#classFacts = { properties, records, names });
   }
 
   /** `Class.name` of the file's methods decorated `@property` / `@cached_property`. */
@@ -1223,7 +1229,8 @@ export class PythonEngine extends Engine {
     // Functions and methods of this file or of a scanned module it imports.
     const callee = shortCallee(fn);
     const summary = this.calleeSummary(fn, name, receiverNode, frame);
-    const bound = (s: Summary) => bindArgs(s, args, keywords, splats);
+    // (A function attached to a class after it, `def get_organization(self)`, gets the instance as its `self`.)
+    const bound = (s: Summary) => bindArgs(s, s.params[0] === 'self' && receiverNode ? [this.eval(receiverNode, frame), ...args] : args, keywords, splats);
     if (summary) {
       out = union(out, this.applySummary(frame, summary, bound(summary), node, callee));
       // …and the dicts it fills (`self._inject_credentials(headers, query, token_data)`) hold what it put there.
@@ -1402,6 +1409,16 @@ export class PythonEngine extends Engine {
     // …its own or its subclasses' method, or the one it inherits from a base class of the scan (a mixin's `_auth_headers`).
     if ((recv === 'self' || recv === 'cls') && frame.className) return this.methodSummary(frame.className, name) ?? this.inheritedMethod(frame.className, name);
     return this.receiverSummary(frame, recv, name);
+  }
+
+  /** Records `Class.attr = fn` (see `assign`): the function's key as a patch of the method's. */
+  attachMethod(className: string, attr: string, value: Node): void {
+    const cls = this.resolve(className);
+    const classKey = cls?.kind === 'symbol' ? `${cls.file}#${cls.name}` : this.#classes().names.has(className) ? `${this.file}#${className}` : undefined;
+    const object = value.type === 'attribute' ? value.childForFieldName('object') : undefined;
+    const fn = value.type === 'identifier' ? (this.summaries.has(value.text) ? `${this.file}#${value.text}` : this.importedKey(this.resolve(value.text)))
+      : object?.type === 'identifier' ? this.importedKey(this.resolve(object.text), value.childForFieldName('attribute')!.text) : undefined;
+    if (classKey && fn) this.patches.set(`${classKey}.${attr}`, fn);
   }
 
   /** The class of what a call to a factory returns (`credential = get_credential(target)`). */
