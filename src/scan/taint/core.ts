@@ -532,6 +532,8 @@ export interface Frame {
   verifier?: boolean;
   /** An HTTP client's request hook (an axios interceptor, a ky/got `beforeRequest`): its parameter that is the outgoing request. */
   outgoing?: string;
+  /** Python names bound to a method of an object (`post = client.post`, `send = getattr(client, method)`): calls of them are its. */
+  methodRefs?: Map<string, Node>;
   /** What this walk of the function returned (its summary may be shared with same-named functions): a closure's value. */
   returned?: Taints;
 }

@@ -196,6 +196,11 @@ export class PythonEngine extends Engine {
       const right = node.childForFieldName('right');
       const left = node.childForFieldName('left')!;
       if (!right) return; // annotation only
+      if (right.type === 'lambda' && left.type === 'identifier') this.functionDef(right, frame, left.text);
+      if (left.type === 'identifier') {
+        if (right.type === 'attribute' || getattrArgs(right)) (frame.methodRefs ??= new Map()).set(left.text, right);
+        else frame.methodRefs?.delete(left.text);
+      }
       let t = this.eval(right, frame);
       if (node.type === 'augmented_assignment' && left.type === 'identifier') t = union(t, lookup(frame, left.text) ?? NONE);
       this.assign(left, t, frame, right);
@@ -204,8 +209,9 @@ export class PythonEngine extends Engine {
     this.eval(node, frame);
   }
 
-  functionDef(node: Node, outer: Frame): void {
-    const name = node.childForFieldName('name')?.text ?? '<lambda>';
+  /** A `def`, or a lambda bound to a name (`send = lambda url, tok: requests.get(url, headers=…)`) under that name. */
+  functionDef(node: Node, outer: Frame, boundTo?: string): void {
+    const name = boundTo ?? node.childForFieldName('name')?.text ?? '<lambda>';
     const key = functionKey(outer, name);
     const summary = this.summaryFor(key);
     summary.params = [];
@@ -247,7 +253,8 @@ export class PythonEngine extends Engine {
     }
     // `def _provider(self) -> AirtableOAuthProvider | None`: what it returns is an instance of that class.
     this.returnsInstance(frame, this.annotatedClass(node.childForFieldName('return_type')));
-    if (body) this.block(body, frame);
+    if (body && node.type === 'lambda') summary.returns = union(summary.returns, hop(this.eval(body, frame), body, 'returned'));
+    else if (body) this.block(body, frame);
   }
 
   protected override moduleInstances(): ReadonlyMap<string, string> {
@@ -1037,10 +1044,12 @@ export class PythonEngine extends Engine {
   }
 
   call(node: Node, frame: Frame): Taints {
-    const fn = node.childForFieldName('function')!;
+    let fn = node.childForFieldName('function')!;
+    // `post = client.post` / `send = getattr(client, method)` earlier in the function: a call of that method.
+    if (fn.type === 'identifier') fn = methodRef(frame, fn.text) ?? fn;
     const argsNode = node.childForFieldName('arguments');
-    const name = lastName(fn) ?? '';
-    const qualified = qualify(fn, this.imports) ?? '';
+    let name = lastName(fn) ?? '';
+    let qualified = qualify(fn, this.imports) ?? '';
     let receiver: Taints = NONE;
     let receiverNode: Node | undefined;
     let calleeTaint: Taints = NONE;
@@ -1048,6 +1057,15 @@ export class PythonEngine extends Engine {
       receiverNode = fn.childForFieldName('object')!;
       receiver = this.eval(receiverNode, frame);
     } else if (fn.type !== 'identifier') calleeTaint = this.eval(fn, frame);
+    // `getattr(requests, method.lower())(url, headers=…)`: a method of that object, by name if the name is known, or
+    // any of its request methods, which take the URL first.
+    const dynamic = getattrArgs(fn);
+    if (dynamic) {
+      receiverNode = dynamic[0];
+      receiver = this.eval(receiverNode, frame);
+      name = this.constString(dynamic[1], frame) ?? 'get';
+      qualified = `${qualify(receiverNode, this.imports) ?? receiverNode.text}.${name}`;
+    }
 
     const positional: Taints[] = [];
     const positionalArgs: Node[] = [];
@@ -1074,6 +1092,12 @@ export class PythonEngine extends Engine {
     if (fn.type === 'attribute' && name === 'pop' && receiverNode?.type === 'identifier' && lookup(frame, receiverNode.text) && unconditional(node) && this.removesCredential(argsNode?.namedChildren[0], node)) stripHeaders(frame, receiverNode.text);
     const scannedMethod = fn.type === 'attribute' && HTTP_METHOD_NAMES.has(name) && !!this.calleeSummary(fn, name, receiverNode, frame);
     if (!scannedMethod) this.sinks(node, fn, name, qualified, receiverNode, positional, keywords, splats, frame);
+    // `partial(requests.get, headers={"Authorization": tok})`: the request it makes when called carries what it binds.
+    const wrapped = isPartial(node) ? positionalArgs[0] : undefined;
+    if (wrapped?.type === 'attribute' || wrapped?.type === 'identifier') {
+      const receiverOf = wrapped.type === 'attribute' ? wrapped.childForFieldName('object')! : undefined;
+      this.sinks(node, wrapped, lastName(wrapped) ?? '', qualify(wrapped, this.imports) ?? '', receiverOf, positional.slice(1), keywords, splats, frame);
+    }
     // `os.environ.get("API_TOKEN")` / `os.getenv("API_TOKEN")`: what the process set there earlier, if anything.
     const envKey = qualified === 'os.getenv' || qualified === 'os.environ.get' ? this.constString(argsNode?.namedChildren[0], frame) : undefined;
     const fromEnv = envKey !== undefined ? this.readStore(`env:${envKey}`, node, `environment variable \`${envKey}\``) : NONE;
@@ -1625,6 +1649,23 @@ const RUNNERS = new Map<string, { fn: number; keywords: boolean }>([
 ]);
 
 /** `partial(…)` / `functools.partial(…)`. */
+/** The object and name arguments of `getattr(obj, name)` when `fn` is such a call. */
+function getattrArgs(fn: Node): [Node, Node] | undefined {
+  if (fn.type !== 'call' || fn.childForFieldName('function')?.text !== 'getattr') return undefined;
+  const [obj, attr] = fn.childForFieldName('arguments')?.namedChildren.filter((a): a is Node => !!a && a.type !== 'comment') ?? [];
+  return obj && attr && obj.type !== 'keyword_argument' && attr.type !== 'keyword_argument' ? [obj, attr] : undefined;
+}
+
+/** What a name bound to a method stands for (see `Frame.methodRefs`), in this function or one around it. */
+function methodRef(frame: Frame, name: string): Node | undefined {
+  for (let f: Frame | undefined = frame; f; f = f.parent) {
+    const ref = f.methodRefs?.get(name);
+    if (ref) return ref;
+    if (f.vars.has(name)) return undefined;
+  }
+  return undefined;
+}
+
 function isPartial(call: Node): boolean {
   const f = call.childForFieldName('function');
   return !!f && (f.type === 'identifier' ? f.text === 'partial' : f.type === 'attribute' && f.text === 'functools.partial');
