@@ -473,6 +473,8 @@ export interface Summary {
    * passed there, holds it after the call.
    */
   fills?: Record<number, Taints>;
+  /** A method returning its own instance (`return self`, for chaining): a call gives back what its receiver holds. */
+  returnsSelf?: boolean;
 }
 
 /** One summary for a call that may reach any of several functions (overrides, a factory's possible classes). */
@@ -480,7 +482,7 @@ export function mergeSummaries(list: Summary[]): Summary | undefined {
   if (list.length <= 1) return list[0];
   return {
     params: list[0]!.params, returns: union(...list.map((s) => s.returns)), sinks: list.flatMap((s) => s.sinks), stores: list.flatMap((s) => s.stores ?? []),
-    parts: list.flatMap((s) => s.parts ?? [s]),
+    parts: list.flatMap((s) => s.parts ?? [s]), returnsSelf: list.some((s) => s.returnsSelf) || undefined,
   };
 }
 

@@ -134,6 +134,7 @@ export class PythonEngine extends Engine {
       }
       case 'return_statement': {
         const value = node.namedChildren[0];
+        if (value?.type === 'identifier' && value.text === 'self' && frame.className && frame.summary) frame.summary.returnsSelf = true;
         const t = value ? this.eval(value, frame) : NONE;
         if (frame.summary) frame.summary.returns = union(frame.summary.returns, hop(t, node, 'returned'));
         if (value) this.returnsInstance(frame, this.classOfCall(value, frame));
@@ -648,6 +649,16 @@ export class PythonEngine extends Engine {
       case 'parenthesized_expression':
       case 'await':
         return node.namedChildren[0] ? this.eval(node.namedChildren[0], frame) : NONE;
+      case 'yield': {
+        // A generator's values are what its callers get (`for x in gen()`, and `with cm() as x` for a
+        // `@contextmanager` that yields a client built with the caller's token).
+        const value = node.namedChildren[0];
+        if (!value || node.text.startsWith('yield from')) return value ? this.eval(value, frame) : NONE;
+        const t = this.eval(value, frame);
+        if (frame.summary) frame.summary.returns = union(frame.summary.returns, hop(t, node, 'yielded'));
+        this.returnsInstance(frame, this.classOfCall(value, frame));
+        return NONE;
+      }
       case 'named_expression': {
         const t = this.eval(node.childForFieldName('value')!, frame);
         this.assign(node.childForFieldName('name')!, t, frame);
@@ -851,6 +862,13 @@ export class PythonEngine extends Engine {
   /** A string literal, or a module constant holding one (`AUTH_HEADER = "Authorization"`). */
   constString(node: Node | null | undefined, frame: Frame): string | undefined {
     const direct = stringValue(node);
+    // `HEADER_TOKEN.lower()`: a constant with its case changed (or its blanks stripped).
+    const fn = node?.type === 'call' && !node.childForFieldName('arguments')?.namedChildCount ? node.childForFieldName('function') : undefined;
+    if (fn?.type === 'attribute' && /^(lower|upper|casefold|strip)$/.test(fn.childForFieldName('attribute')!.text)) {
+      const base = this.constString(fn.childForFieldName('object'), frame);
+      const op = fn.childForFieldName('attribute')!.text;
+      return base === undefined ? undefined : op === 'upper' ? base.toUpperCase() : op === 'strip' ? base.trim() : base.toLowerCase();
+    }
     if (direct !== undefined || !node || node.type !== 'identifier') return direct;
     void frame;
     this.#consts ??= this.collectConsts();
@@ -1257,6 +1275,7 @@ export class PythonEngine extends Engine {
     const bound = (s: Summary) => bindArgs(s, s.params[0] === 'self' && receiverNode ? [this.eval(receiverNode, frame), ...args] : args, keywords, splats);
     if (summary) {
       out = union(out, this.applySummary(frame, summary, bound(summary), node, callee));
+      if (summary.returnsSelf && receiverNode) out = union(out, receiver);
       // …and the dicts it fills (`self._inject_credentials(headers, query, token_data)`) hold what it put there.
       for (const [i, filled] of this.filledArguments(summary, bound(summary), node, callee)) {
         const arg = keywords.get(summary.params[i]!)?.node.childForFieldName('value') ?? positionalArgs[i];
