@@ -20,7 +20,8 @@ export interface ModuleFacts {
 export type Resolved =
   | { kind: 'symbol'; file: string; name: string }
   | { kind: 'module'; file: string }
-  | { kind: 'package'; module: string; name?: string }
+  /** `own`: a Python module of the repository's own packages that the scan does not hold. */
+  | { kind: 'package'; module: string; name?: string; own?: boolean }
   | { kind: 'unseen'; module: string; name?: string };
 
 /** The file of a Python namespace folder (see `#namespaceFolder`): its dotted name after this prefix. */
@@ -122,6 +123,11 @@ export class Program {
   #namespaceFolder(module: string, name: string): Resolved | undefined {
     if (module.startsWith('.')) return undefined;
     const dotted = `${module}.${name}`;
+    return this.#scannedFolder(dotted) ? { kind: 'module', file: NAMESPACE + dotted } : undefined;
+  }
+
+  /** Whether the dotted Python package `dotted` is a folder of scanned files (`pkg.sub` → `…/pkg/sub/`). */
+  #scannedFolder(dotted: string): boolean {
     const folder = `${dotted.replaceAll('.', '/')}/`;
     // (Indexed by the folder's own name: this runs for every import the scan does not resolve.)
     if (!this.#folders) {
@@ -135,12 +141,21 @@ export class Program {
         }
       }
     }
-    const found = (this.#folders.get(name) ?? []).some((dir) => dir === folder || dir.endsWith(`/${folder}`));
-    return found ? { kind: 'module', file: NAMESPACE + dotted } : undefined;
+    return (this.#folders.get(dotted.slice(dotted.lastIndexOf('.') + 1)) ?? []).some((dir) => dir === folder || dir.endsWith(`/${folder}`));
   }
 
-  /** Folder name → the folders of scanned files so named (with their paths, ending in `/`), for `#namespaceFolder`. */
+  /** Folder name → the folders of scanned files so named (with their paths, ending in `/`), for `#scannedFolder`. */
   #folders: Map<string, string[]> | undefined;
+
+  /**
+   * A Python module of the repository's own packages that the scan does not hold (`from src.core.auth_context import
+   * AuthContext` beside scanned `src/core/*.py`, or a relative import): unknown code, but not another vendor's SDK.
+   */
+  #ownPythonModule(module: string): boolean {
+    if (module.startsWith('.')) return true;
+    const parts = module.split('.');
+    return parts.length > 1 && this.#scannedFolder(parts.slice(0, -1).join('.'));
+  }
 
   #follow(file: string, family: Family, module: string, name: string | undefined, depth: number): Resolved | undefined {
     const target = this.resolveModule(file, module, family);
@@ -154,6 +169,7 @@ export class Program {
       if (found) return found;
       // The repository's own code under an alias (`@/core/context`) whose file is not in the scan: not another package.
       if (family !== 'python' && this.resolver.isOwnAlias(this.#abs.get(file) ?? file, module)) return { kind: 'unseen', module, name };
+      if (family === 'python' && this.#ownPythonModule(module)) return { kind: 'package', module, name, own: true };
       // Another package, or a module of this repository outside the scan: either way, code we cannot see.
       return { kind: 'package', module, name };
     }

@@ -69,7 +69,7 @@ const CLIENT_MODULES = new Set(['requests', 'httpx', 'aiohttp', 'urllib', 'urlli
 /** Methods of a token verifier that receive the caller's bearer token as their first parameter. */
 const VERIFY_METHODS = new Set(['verify_token', 'load_access_token']);
 /** Base classes of token verifiers: FastMCP 2-4 and the MCP Python SDK. */
-const TOKEN_VERIFIER_BASES = new Set(['AuthProvider', 'TokenVerifier', 'JWTVerifier', 'BearerAuthProvider', 'RemoteAuthProvider', 'StaticTokenVerifier', 'IntrospectionTokenVerifier', 'DebugTokenVerifier']);
+const TOKEN_VERIFIER_BASES = new Set(['AuthProvider', 'TokenVerifier', 'OAuthProvider', 'OAuthAuthorizationServerProvider', 'JWTVerifier', 'BearerAuthProvider', 'RemoteAuthProvider', 'StaticTokenVerifier', 'IntrospectionTokenVerifier', 'DebugTokenVerifier']);
 
 /**
  * A class named as a credential provider (`ContextTokenAuth`, `CallerTokenProvider`, `BearerCredentials`), or its base
@@ -199,7 +199,9 @@ export class PythonEngine extends Engine {
       if (!right) return; // annotation only
       if (right.type === 'lambda' && left.type === 'identifier') this.functionDef(right, frame, left.text);
       if (left.type === 'identifier') {
-        if (right.type === 'attribute' || getattrArgs(right)) (frame.methodRefs ??= new Map()).set(left.text, right);
+        const entries = right.type === 'dictionary' ? right.namedChildren.filter((p) => p?.type !== 'comment') : [];
+        const table = entries.length > 0 && entries.every((p) => p?.type === 'pair' && p.childForFieldName('value')?.type === 'attribute');
+        if (right.type === 'attribute' || getattrArgs(right) || table) (frame.methodRefs ??= new Map()).set(left.text, right);
         else frame.methodRefs?.delete(left.text);
       }
       let t = this.eval(right, frame);
@@ -220,7 +222,8 @@ export class PythonEngine extends Engine {
     // A token verifier's `verify_token(self, token)` (FastMCP `AuthProvider` / `TokenVerifier`, the MCP SDK's
     // `TokenVerifier`) is handed the caller's bearer token: that parameter is the inbound credential. Calls made to
     // verify it (introspection, a userinfo endpoint) are not passthrough; what it stores or returns for later is.
-    const verifier = !!outer.classBody && VERIFY_METHODS.has(name) && TOKEN_VERIFIER_BASES.has(this.bases.get(outer.className ?? '') ?? '');
+    // (`load_access_token` is the SDK's `OAuthAuthorizationServerProvider` protocol's, whatever the class extends.)
+    const verifier = !!outer.classBody && VERIFY_METHODS.has(name) && (name === 'load_access_token' || TOKEN_VERIFIER_BASES.has(this.bases.get(outer.className ?? '') ?? ''));
     const frame: Frame = {
       vars: new Map(), locals: new Set(), parent: outer, summary, className: outer.className, fn: name,
       exempt: outer.exempt || isTokenExchangeName(name) || resolvesWithIssuer(name) || verifier,
@@ -1063,8 +1066,16 @@ export class PythonEngine extends Engine {
 
   call(node: Node, frame: Frame): Taints {
     let fn = node.childForFieldName('function')!;
-    // `post = client.post` / `send = getattr(client, method)` earlier in the function: a call of that method.
+    // `post = client.post` / `send = getattr(client, method)` earlier in the function: a call of that method. So is
+    // a call through a table of them (`method_map = {"GET": client.get, …}; method_map[method](url, …)`): the entry
+    // of a constant key, or any of them.
     if (fn.type === 'identifier') fn = methodRef(frame, fn.text) ?? fn;
+    const table = fn.type === 'subscript' && fn.childForFieldName('value')?.type === 'identifier' ? methodRef(frame, fn.childForFieldName('value')!.text) : undefined;
+    if (table?.type === 'dictionary') {
+      const key = this.constString(fn.childForFieldName('subscript'), frame);
+      const pairs = table.namedChildren.filter((p): p is Node => p?.type === 'pair');
+      fn = (pairs.find((p) => key !== undefined && stringValue(p.childForFieldName('key')) === key) ?? pairs[0])?.childForFieldName('value') ?? fn;
+    }
     const argsNode = node.childForFieldName('arguments');
     let name = lastName(fn) ?? '';
     let qualified = qualify(fn, this.imports) ?? '';
@@ -1357,7 +1368,11 @@ export class PythonEngine extends Engine {
       // A method of an API client the code keeps (`ctx.request_context.lifespan_context.search_api_client.search(req,
       // api_key=key)`, `self.api.call(…, token=tok)`) given the credential by name: the client sends it.
       this.packageCredentialSink(frame, node, callee, [], new Map([...keywords].filter(([k]) => isCredentialName(k))), false);
-    } else if (!summary && (this.fromPackage(fn) || (fn.type === 'identifier' && this.packageBases.has(name) && !this.classMethod(name, '__init__'))) && !VERIFYING.test(name) && !sendsNothing(fn, name)) {
+    } else if (!summary && (this.fromPackage(fn) || (fn.type === 'identifier' && this.packageBases.has(name) && !this.classMethod(name, '__init__'))) && !VERIFYING.test(name) && !sendsNothing(fn, name) &&
+      // (A class of the repository's own module the scan does not hold counts when it is named as a client: an
+      // `AuthContext(auth_token=…)` is a record of the request, an `ApiClient(api_key=…)` the client that sends it.
+      // Its functions given a credential by name, `fetch_all_pages(access_token=…)`, still count.)
+      !(this.ownModule(fn) && /^_*[A-Z]/.test(name) && !isClientLike(name))) {
       // Code of another package given the credential: a client class (`Github(auth=…)`, `SomeApiClient(api_key=tok)`,
       // `datarobot.Client(token=…)`), or a connect/login function (`pyexasol.connect(access_token=tok)`), named
       // or in a `**kwargs` dict. Positional arguments count for clients only (a function's are anything).
@@ -1518,6 +1533,12 @@ export class PythonEngine extends Engine {
     if (!root) return false;
     const r = this.resolve(root);
     return r?.kind === 'package' && !NOT_CLIENT_PACKAGES.has(r.module.split('.')[0]!) && !CLIENT_MODULES.has(r.module.split('.')[0]!);
+  }
+
+  /** A name imported from a module of the repository's own packages that the scan does not hold. */
+  ownModule(fn: Node): boolean {
+    const r = this.resolve(rootName(fn) ?? '');
+    return r?.kind === 'package' && !!r.own;
   }
 
   /** A module-level or imported name (not a local, not an HTTP client): a candidate storage holder. */
@@ -1722,6 +1743,11 @@ const NOT_CLIENT_PACKAGES = new Set([
   'structlog', 'loguru', 'sentry_sdk', 'opentelemetry', 'prometheus_client', 'uvicorn', 'tenacity', 'anyio', 'trio',
   'attrs', 'attr', 'marshmallow', 'msgspec', 'orjson', 'ujson', 'yaml', 'toml', 'tomllib', 'dotenv', 'click', 'typer', 'rich',
   'multidict', 'yarl', 'werkzeug',
+  // More of the standard library: containers, text, numbers, files, processes, introspection.
+  'types', 'operator', 'math', 'random', 'decimal', 'fractions', 'statistics', 'numbers', 'textwrap', 'shlex', 'glob', 'fnmatch',
+  'shutil', 'tempfile', 'traceback', 'warnings', 'pprint', 'heapq', 'bisect', 'array', 'struct', 'codecs', 'unicodedata', 'html',
+  'csv', 'zlib', 'gzip', 'mimetypes', 'platform', 'signal', 'queue', 'concurrent', 'multiprocessing', 'ast', 'importlib',
+  'pkgutil', 'zoneinfo', 'calendar', 'ipaddress', 'getpass', 'locale', 'argparse', 'configparser', 'dataclasses_json',
 ]);
 
 /** The block always leaves the function: it ends in `return` / `raise`, or in an `if` or `try` whose every way out does. */
