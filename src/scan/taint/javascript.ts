@@ -816,6 +816,15 @@ export class JavaScriptEngine extends Engine {
         const env = envName(node);
         if (env) out = union(out, this.readStore(`env:${env}`, node, `environment variable \`${env}\``));
         if (cell?.key.startsWith('props.')) out = union(out, this.memberOf(this.readStore('props.*', node, '`props`'), prop, node));
+        // `API_CONFIG.API_KEY` on a record of this module or an imported one whose `get API_KEY()` returns the caller's
+        // key (read per request from async-local storage): what the getter returns. (A method read as a value is worth
+        // what it returns, as an imported function is.)
+        if (objNode.type === 'identifier' && !lookup(frame, objNode.text) && !isCallee(node)) {
+          const record = this.resolve(objNode.text);
+          const getter = record?.kind === 'symbol' ? this.importedSummary({ kind: 'symbol', file: record.file, name: `${record.name}.${prop}` })
+            : !record && this.recordOwners().has(objNode.text) ? this.summaries.get(`${objNode.text}.${prop}`) : undefined;
+          if (getter) out = union(out, hop(getter.returns.filter((t) => t.origin), node, `getter \`${prop}\``));
+        }
         const obj = this.eval(objNode, frame);
         // `analytics.props` on an instance built from the credential (`new Analytics(env, props)`) whose constructor
         // keeps that parameter in the field: the object's credential.
@@ -911,6 +920,10 @@ export class JavaScriptEngine extends Engine {
     // The Deco runtime (`@decocms/runtime`) hands tools the inbound request's context as `env.MESH_REQUEST_CONTEXT`;
     // its `authorization` is the caller's header (its `token` is the mesh's own, for calling the mesh back).
     if (prop === 'MESH_REQUEST_CONTEXT') out = union(out, [source('request', node)]);
+    // An MCP request's `_meta` (`extra._meta` in a tool callback, `request.params._meta`): what the client sent with the
+    // call, read like headers (`_meta.userToken`). Its `progressToken` is the protocol's, not a credential.
+    if (prop === '_meta' && !obj.some((t) => t.kind === 'request')) out = union(out, [source('headers', node)]);
+    if (prop === 'progressToken') return NONE;
     for (const t of obj) {
       const next = (kind: Kind) => derive(t, kind, node);
       if (t.kind === 'request' && prop === 'headers') out = union(out, [next('headers')]);
@@ -2182,4 +2195,9 @@ function unconditional(node: Node): boolean {
     if (n.type === 'binary_expression' && /^(&&|\|\||\?\?)$/.test(n.childForFieldName('operator')?.text ?? '')) return false;
   }
   return true;
+}
+
+/** The node is the function a call calls (`a.b` in `a.b()`). */
+function isCallee(node: Node): boolean {
+  return node.parent?.type === 'call_expression' && node.parent.childForFieldName('function')?.id === node.id;
 }

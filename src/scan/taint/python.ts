@@ -704,6 +704,8 @@ export class PythonEngine extends Engine {
 
   /** `obj.attr` at `node` (also `getattr(obj, "attr", default)`). */
   memberRead(objNode: Node, attr: string, node: Node, frame: Frame): Taints {
+    // (An MCP request's progress token is the protocol's, not a credential.)
+    if (attr === 'progressToken') return NONE;
     let out: Taints = NONE;
     if (objNode.type === 'identifier' && (objNode.text === 'self' || objNode.text === 'cls') && frame.className) {
       const key = `${frame.className}.${attr}`;
@@ -741,6 +743,8 @@ export class PythonEngine extends Engine {
     // `ctx.request_context.headers` (also `getattr(request_context, "headers", {})`): the request's headers, read off
     // the MCP request context as if it carried them.
     if (attr === 'headers' && /(^|\.)request_context$/.test(objNode.text)) out = union(out, [source('headers', node)]);
+    // `ctx.request_context.meta`: the `_meta` the client sent with the call (`meta.user_token`), read like headers.
+    if (attr === 'meta' && /(^|\.)request_context$/.test(objNode.text)) out = union(out, [source('headers', node)]);
     // `ctx.headers` on a framework's request context (`ctx: Context` of `mcp.server.mcpserver`, or of another
     // package's MCP router): the headers of the request being served.
     if (attr === 'headers' && objNode.type === 'identifier' && this.#packageContextParam(objNode)) out = union(out, [source('headers', node)]);
