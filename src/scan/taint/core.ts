@@ -34,6 +34,11 @@ export interface Taint {
   at?: string;
   /** A parameter parsed as a URL (`new URL(url).searchParams.get('apiKey')`): a caller's request URL reaches here. */
   parsed?: boolean;
+  /**
+   * A parameter read through a request's members (`ev.headers['x-api-key']`): a caller handing over its whole inbound
+   * request (`send(req)`) reaches the sink too.
+   */
+  fromRequest?: boolean;
 }
 
 export type Taints = Taint[];

@@ -151,7 +151,7 @@ export abstract class Engine {
     const path = extend(t.path, ...via);
     const summary = t.owner ?? frame.summary;
     if (t.param !== undefined && summary) {
-      if (!summary.sinks.some((s) => s.param === t.param && sameLoc(s.loc, loc))) summary.sinks.push({ param: t.param, loc, what, path });
+      if (!summary.sinks.some((s) => s.param === t.param && sameLoc(s.loc, loc))) summary.sinks.push({ param: t.param, loc, what, path, ...(t.fromRequest ? { kinds: ['cred', 'headers', 'options', 'request'] as Kind[] } : {}) });
     }
     if (t.field !== undefined) {
       const list = this.fieldSinks.get(t.field) ?? [];

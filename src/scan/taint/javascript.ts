@@ -950,9 +950,9 @@ export class JavaScriptEngine extends Engine {
       // `schema.safeParse(config).data`: the object that was validated.
       else if (t.kind === 'headers' && prop === 'data') out = union(out, [t]);
       // …also under another name for headers (`config.defaultHeaders`, `opts.extraHeaders`).
-      else if (isPlaceholder(t) && words(prop).at(-1) === 'headers') out = union(out, [{ ...t, kind: 'headers' }]);
+      else if (isPlaceholder(t) && words(prop).at(-1) === 'headers') out = union(out, [{ ...t, kind: 'headers', fromRequest: t.fromRequest || prop === 'headers' || undefined }]);
       // `req.query` of a request handed to a helper (`parseConfig(req)`): its query parameters, read like headers.
-      else if (isPlaceholder(t) && prop === 'query' && REQUEST_NAMES.has(memberObjectText(node))) out = union(out, [{ ...t, kind: 'headers' }]);
+      else if (isPlaceholder(t) && prop === 'query' && REQUEST_NAMES.has(memberObjectText(node))) out = union(out, [{ ...t, kind: 'headers', fromRequest: true }]);
       else if (isPlaceholder(t) && TOKEN_ATTRS.has(prop)) out = union(out, [{ ...t, kind: 'cred' }]);
       else if (isPlaceholder(t) && (isCredentialHeader(prop) || isCredentialName(prop))) out = union(out, [{ ...t, kind: 'cred' }]);
       // A nested options bag (`params.clientOptions`, `cfg.authConfig`) of an object that holds the credential holds it too.

@@ -769,7 +769,7 @@ export class PythonEngine extends Engine {
       else if ((t.kind === 'cred' || t.kind === 'headers') && t.origin && (TOKEN_ATTRS.has(attr) || isCredentialName(attr))) out = union(out, [{ ...t, kind: 'cred' }]);
       else if (t.kind === 'options' && attr === 'headers') out = union(out, [{ ...t, kind: 'headers' }]);
       else if (t.kind === 'options' && (TOKEN_ATTRS.has(attr) || isCredentialName(attr))) out = union(out, [{ ...t, kind: 'cred' }]);
-      else if (isPlaceholder(t) && attr === 'headers') out = union(out, [{ ...t, kind: 'headers' }]);
+      else if (isPlaceholder(t) && attr === 'headers') out = union(out, [{ ...t, kind: 'headers', fromRequest: true }]);
       else if (isPlaceholder(t) && (TOKEN_ATTRS.has(attr) || isCredentialHeader(attr))) out = union(out, [{ ...t, kind: 'cred' }]);
     }
     return out;
