@@ -27,6 +27,7 @@ export interface Binding {
 }
 
 const PY_IMPORTS = new Set(['import_statement', 'import_from_statement', 'future_import_statement']);
+const DYNAMIC_IMPORT = new Set(['importlib.import_module', 'import_module']);
 const JS_IMPORTS = new Set(['import_statement', 'call_expression']);
 
 
@@ -68,6 +69,27 @@ function pythonImports(root: Node): Imports {
         names.set(local, mod.endsWith('.') ? `${mod}${member}` : `${mod}.${member}`);
         bindings.set(local, { module: mod, name: member });
       }
+    }
+  }
+  // `jose = importlib.import_module("authlib.jose")` (an import deferred to run time) binds like `import authlib.jose as
+  // jose`; so does a member of it given a name, `JsonWebToken = jose.JsonWebToken`.
+  const dynamic = new Set<string>();
+  for (const a of root.descendantsOfType('assignment')) {
+    const left = a?.childForFieldName('left');
+    const right = a?.childForFieldName('right');
+    if (left?.type !== 'identifier' || !right) continue;
+    if (right.type === 'call' && DYNAMIC_IMPORT.has(right.childForFieldName('function')?.text ?? '')) {
+      const mod = stringValue(right.childForFieldName('arguments')?.namedChildren[0]);
+      if (!mod) continue;
+      modules.add(mod);
+      names.set(left.text, mod);
+      bindings.set(left.text, { module: mod });
+      dynamic.add(left.text);
+    } else if (right.type === 'attribute' && dynamic.has(right.childForFieldName('object')!.text)) {
+      const mod = bindings.get(right.childForFieldName('object')!.text)!.module;
+      const member = right.childForFieldName('attribute')!.text;
+      names.set(left.text, `${mod}.${member}`);
+      bindings.set(left.text, { module: mod, name: member });
     }
   }
   for (const stmt of root.namedChildren) {

@@ -70,7 +70,7 @@ export function audienceCheckingCallers(ctx: FileContext): Set<string> {
   const fns = descendants(ctx.tree.rootNode, FUNCTION_TYPES);
   for (const fn of fns) {
     // …by hand here, or through a helper of this file (`if (!audienceMatches(payload, req.url)) return`).
-    if (!checksAudienceInCode(fn.text) && !sameFileCallees(fn, fns).some((other) => checksAudienceInCode(other.text))) continue;
+    if (!checksAudienceInCode(fn.text) && !sameFileCallees(fn, fns, handsClaims(new Set())).some((other) => checksAudienceInCode(other.text))) continue;
     for (const call of descendants(fn, CALLS)) {
       const name = calledName(call);
       if (name) out.add(name);
@@ -356,16 +356,43 @@ function gateName(node: Node | null | undefined): string | undefined {
 function checksAudienceNearby(call: Node, ctx: FileContext): boolean {
   const fn = enclosingFunction(call);
   if (!fn) return false;
-  return checksAudienceInCode(fn.text) || sameFileCallees(fn, descendants(ctx.tree.rootNode, FUNCTION_TYPES)).some((other) => checksAudienceInCode(other.text));
+  return checksAudienceInCode(fn.text) || sameFileCallees(fn, descendants(ctx.tree.rootNode, FUNCTION_TYPES), handsClaims(boundNames(call))).some((other) => checksAudienceInCode(other.text));
 }
 
 /**
  * The functions of the file that `fn` calls, by the name they are defined under (`self._validate_audience(claims)`
- * calls `def _validate_audience`).
+ * calls `def _validate_audience`); with `counts`, only the calls it accepts.
  */
-function sameFileCallees(fn: Node, fns: Node[]): Node[] {
-  const called = new Set(descendants(fn, CALLS).map((c) => c.childForFieldName('function')?.text.split('.').pop()).filter((t): t is string => !!t));
+function sameFileCallees(fn: Node, fns: Node[], counts?: (call: Node) => boolean): Node[] {
+  const called = new Set(descendants(fn, CALLS).filter((c) => !counts || counts(c)).map((c) => c.childForFieldName('function')?.text.split('.').pop()).filter((t): t is string => !!t));
   return fns.filter((other) => other.id !== fn.id && called.has(functionName(other) ?? ''));
+}
+
+/**
+ * Calls that may check the audience of verified claims: handed one of the names the claims are bound to (`given`), or,
+ * when they are bound to none, anything but the raw token alone (`this.introspectToken(token)` is another way to
+ * accept the token, whose check does not cover this one).
+ */
+function handsClaims(given: ReadonlySet<string>): (call: Node) => boolean {
+  return (call) => {
+    const args = (call.childForFieldName('arguments')?.namedChildren ?? []).filter((a): a is Node => !!a && a.type !== 'comment');
+    if (given.size) return args.some((a) => [...given].some((n) => new RegExp(`(^|[^\\w$])${n.replace(/\$/g, '\\$')}($|[^\\w$])`).test(a.text)));
+    return !args.length || !args.every((a) => RAW_TOKEN.test(a.text.split('.').pop()!));
+  };
+}
+
+/** A name for the raw token itself (`token`, `rawToken`, `access_token`, `jwt`). */
+const RAW_TOKEN = /^_*(raw_?|access_?|bearer_?|encoded_?)?(token|jwt)$|^_*bearer$/i;
+
+/** The names a call's result is bound to (`const { payload } = await jwtVerify(…)`, `claims = jwt.decode(…)`). */
+function boundNames(call: Node): Set<string> {
+  let n: Node = call;
+  while (n.parent && ['await_expression', 'await', 'parenthesized_expression', 'as_expression', 'non_null_expression'].includes(n.parent.type)) n = n.parent;
+  const p = n.parent;
+  const target = p?.type === 'variable_declarator' ? p.childForFieldName('name') : p?.type === 'assignment' || p?.type === 'assignment_expression' ? p.childForFieldName('left') : undefined;
+  if (!target) return new Set();
+  const ids = target.type === 'identifier' ? [target] : target.descendantsOfType(['identifier', 'shorthand_property_identifier_pattern']);
+  return new Set(ids.filter((i): i is Node => !!i).map((i) => i.text));
 }
 
 /**
@@ -1040,6 +1067,17 @@ function jsIssue(lib: Lib, call: Node, ctx: FileContext, q: string): Issue | und
       fix: 'Make the expected audience required (or default it to this server\'s resource URI) and fail closed without it.',
     };
   }
+  // `{ audience: this.#audience }` where the class declares that field optional (`#audience?: string`, or a
+  // constructor's `audience?` it is set from): an instance built without one accepts any audience, unless the class
+  // fails closed without it (`if (!audience) throw …`).
+  const field = options ? optionalAudienceField(options) : undefined;
+  if (field) {
+    return {
+      level: 'warning', node: call,
+      message: `\`${label}(…)\` (${lib === 'jose' ? 'jose' : 'jsonwebtoken'}) takes its audience from \`${field}\`, which the class declares optional: an instance built without one accepts a token issued for any audience.`,
+      fix: 'Make the expected audience required (or default it to this server\'s resource URI) and fail closed without it.',
+    };
+  }
   const audience = options ? objectAudience(options) : 'no';
   // `if (payload.aud !== CLIENT_ID) throw …` right after, or in a function of this file it hands the claims to
   // (`audienceMatches(payload, clientId)`): the audience is checked by hand.
@@ -1145,6 +1183,37 @@ function optionalAudienceParam(options: Node, call: Node): { fn: string; param: 
   const params = fn?.childForFieldName('parameters')?.namedChildren.filter((p): p is Node => !!p && p.type !== 'comment') ?? [];
   const index = params.findIndex((p) => p.type === 'optional_parameter' && p.childForFieldName('pattern')?.text === value.text && !p.childForFieldName('value'));
   return name && index >= 0 ? { fn: name, param: value.text, index } : undefined;
+}
+
+/**
+ * `audience: this.#audience` (or `this.audience`) on a field its class declares optional: `#audience?: string`, a type
+ * that admits `undefined`, or a constructor parameter `audience?` (without a default) it is set from or declared as.
+ * The field's text, or undefined when the class requires it at start-up.
+ */
+function optionalAudienceField(options: Node): string | undefined {
+  const entry = options.namedChildren.find((c) => c?.type === 'pair' && propertyName(c) === 'audience');
+  const value = entry ? unwrapTs(entry.childForFieldName('value')!) : undefined;
+  if (value?.type !== 'member_expression' || value.childForFieldName('object')?.type !== 'this') return undefined;
+  const name = value.childForFieldName('property')!.text;
+  let body: Node | null = value.parent;
+  while (body && body.type !== 'class_body') body = body.parent;
+  if (!body) return undefined;
+  const members = body.namedChildren.filter((m): m is Node => !!m);
+  const declared = members.find((m) => m.type === 'public_field_definition' && m.childForFieldName('name')?.text === name);
+  const optionalType = (n: Node | undefined) => !!n && (n.children.some((c) => c?.type === '?') || /\bundefined\b/.test(n.childForFieldName('type')?.text ?? ''));
+  let optional = optionalType(declared) && !declared!.childForFieldName('value');
+  const ctor = members.find((m) => m.type === 'method_definition' && m.childForFieldName('name')?.text === 'constructor');
+  const params = ctor?.childForFieldName('parameters')?.namedChildren.filter((p): p is Node => !!p) ?? [];
+  const bare = name.replace(/^#/, '');
+  // `constructor(private audience?: string)`, or `this.#audience = audience` from an optional parameter.
+  const paramOf = (p: Node) => p.childForFieldName('pattern')?.text;
+  if (params.some((p) => p.type === 'optional_parameter' && paramOf(p) === bare && !p.childForFieldName('value') && p.children.some((c) => c?.type === 'accessibility_modifier' || c?.type === 'readonly'))) optional = true;
+  const assigned = ctor?.descendantsOfType('assignment_expression').find((a) => a?.childForFieldName('left')?.text === `this.${name}`)?.childForFieldName('right');
+  if (assigned?.type === 'identifier' && params.some((p) => p.type === 'optional_parameter' && paramOf(p) === assigned.text && !p.childForFieldName('value'))) optional = true;
+  if (!optional) return undefined;
+  // …unless the constructor or the class refuses to run without it.
+  if (requiredAtStartup(body.text, `this.${name}`) || requiredAtStartup(body.text, assigned?.type === 'identifier' ? assigned.text : bare)) return undefined;
+  return value.text;
 }
 
 /** `audience: AUDIENCE` naming a placeholder bound to nothing, said as the finding's opening, or undefined. */
