@@ -485,6 +485,20 @@ function claimsReturned(call: Node): string | undefined {
   return functionName(node);
 }
 
+/**
+ * Inside an `except` handler (of the enclosing function) that ends by refusing the request: re-raising, raising, or
+ * returning a 401/403 response, `None` or `False`.
+ */
+function inRefusingHandler(call: Node): boolean {
+  let n: Node | null = call.parent;
+  while (n && n.type !== 'except_clause' && !FUNCTION_TYPES.has(n.type)) n = n.parent;
+  if (n?.type !== 'except_clause') return false;
+  const block = n.namedChildren.filter((c): c is Node => !!c && c.type === 'block').at(-1);
+  const last = block?.namedChildren.filter((c): c is Node => !!c && c.type !== 'comment').at(-1);
+  if (last?.type === 'raise_statement') return true;
+  return last?.type === 'return_statement' && /\b40[13]\b|unauthori[sz]ed|forbidden|^return\s*$|^return\s+(None|False)\b/i.test(last.text);
+}
+
 function pythonIssue(lib: Lib, call: Node, ctx: FileContext): Issue | undefined {
   const args = call.childForFieldName('arguments')?.namedChildren.filter((a): a is Node => !!a && a.type !== 'comment') ?? [];
   const kw = new Map<string, Node>();
@@ -515,6 +529,9 @@ function pythonIssue(lib: Lib, call: Node, ctx: FileContext): Issue | undefined 
     // Claims read without the signature but with the audience checked, or the audience checked by hand right after
     // (`payload["aud"]`, `payload.get("aud")` in the same function): not this rule's finding.
     if (disabled && ((disabled.key === 'verify_signature' && audienceGiven) || (disabled.key === 'verify_aud' && (checksAudienceByHand(call) || checksAudienceNearby(call, ctx))))) return undefined;
+    // Claims read to explain a failed verification (`except InvalidAudienceError: … logger.warning(unverified["aud"])`)
+    // in a handler that then refuses the request: diagnostics, not a way in.
+    if (disabled && inRefusingHandler(call)) return undefined;
     // Claims read from a token the server's auth layer has already verified (`get_access_token().raw_token`).
     if (disabled?.key === 'verify_signature' && positional[0] && alreadyVerified(positional[0], call)) return undefined;
     // Claims read without the signature in a server whose MCP auth layer verifies every caller's token with an
