@@ -217,7 +217,8 @@ export function isCredentialName(name: string): boolean {
   if (!w.length) return false;
   // Names that say what kind of credential, where, or which one, but do not hold it (`auth_identifier`, `key_id`,
   // `auth_method`, `token_type`, `client_id`).
-  if (w.some((x) => NOT_A_CREDENTIAL_WORDS.has(x))) return false;
+  // (An `id_token` is one: an OpenID Connect ID token, which APIs that take it treat as a bearer.)
+  if (w.some((x, i) => NOT_A_CREDENTIAL_WORDS.has(x) && !(x === 'id' && w[i + 1] === 'token'))) return false;
   return w.some((x) => CREDENTIAL_WORDS.has(x));
 }
 
