@@ -704,9 +704,13 @@ export class JavaScriptEngine extends Engine {
           return;
         }
         const kind: Kind = names.includes('headers') ? 'options' : 'headers';
+        // (Kept under the keys it was stored at, as an object literal would: `state.creds = resolve(req.headers)` is
+        // read back as `state.creds`.)
+        let stored = carriesCredential(t);
+        for (const key of [...names].reverse()) stored = retag(nestUnder(stored, key), key === 'headers' ? 'options' : 'headers');
         // A container of an enclosing function filled in a callback (`headers.forEach((v, k) => { raw[k] = v })`) is
         // the same object there.
-        if (isLocal(frame, root) || lookup(frame, root)) holder(frame, root).vars.set(root, union(lookup(frame, root) ?? NONE, retag(carriesCredential(t), kind)));
+        if (isLocal(frame, root) || lookup(frame, root)) holder(frame, root).vars.set(root, union(lookup(frame, root) ?? NONE, retag(carriesCredential(t), kind), stored));
         this.recordFill(frame, root, retag(carriesCredential(t), kind));
         return;
       }
@@ -956,7 +960,8 @@ export class JavaScriptEngine extends Engine {
       else if (isPlaceholder(t) && TOKEN_ATTRS.has(prop)) out = union(out, [{ ...t, kind: 'cred' }]);
       else if (isPlaceholder(t) && (isCredentialHeader(prop) || isCredentialName(prop))) out = union(out, [{ ...t, kind: 'cred' }]);
       // A nested options bag (`params.clientOptions`, `cfg.authConfig`) of an object that holds the credential holds it too.
-      else if ((isPlaceholder(t) || t.kind === 'headers') && isOptionsBag(prop)) out = union(out, [t.kind === 'headers' ? next('headers') : { ...t, kind: 'headers' }]);
+      // (One the code put under that key itself is read back below, with what it holds.)
+      else if ((isPlaceholder(t) || t.kind === 'headers') && isOptionsBag(prop) && !t.holders?.includes(prop)) out = union(out, [t.kind === 'headers' ? next('headers') : { ...t, kind: 'headers' }]);
       // A section of a config a constructor stored (`this.config.hudu.apiKey` where callers pass `{ hudu: { apiKey } }`).
       else if (isPlaceholder(t) && t.field !== undefined && !NOT_A_SECTION.has(prop)) out = union(out, [{ ...t, kind: 'headers' }]);
       // …or one the constructor reads from its parameter itself (`const { apiKey } = config.cipp`).
