@@ -174,6 +174,40 @@ export function checkJwtNoAudience(ctx: FileContext, imports: Imports, arities?:
     const name = functionName(fn)!;
     out.push({ finding: makeFinding(ctx, JWT_RULE, 'error', fn.childForFieldName('name') ?? fn, `\`${name}\` accepts a JWT by decoding its payload, with neither its signature nor its \`aud\` claim checked: anyone can write a token it accepts.`, 'Verify the token with a JWT library against the issuer\'s keys and this server\'s audience (`jwtVerify(token, JWKS, { issuer, audience })`, `jwt.decode(token, key, audience=…)`).') });
   }
+  for (const call of unverifiedAuthInfo(ctx)) {
+    const name = shortText(call.childForFieldName('function')!, 40);
+    out.push({ finding: makeFinding(ctx, JWT_RULE, 'error', call, `The caller's identity (an MCP \`AuthInfo\`: \`token\`, \`clientId\`, \`scopes\`) is built from \`${name}(…)\`, which decodes the JWT without verifying it: its signature and \`aud\` claim are never checked, so anyone can write a token that is accepted.`, 'Verify the token with a JWT library against the issuer\'s keys and this server\'s audience (`jwtVerify(token, JWKS, { issuer, audience })`) before building the `AuthInfo` from its claims.') });
+  }
+  return out;
+}
+
+/** Decoders that read a JWT's payload without verifying it (jwt-decode, jsonwebtoken's `decode`, project helpers). */
+const UNVERIFIED_DECODER = /^(jwtDecode|jwt_decode|decode(Jwt|JWT|Token|Access[Tt]oken)(Payload|Claims)?|parse(Jwt|JWT|Token)(Payload|Claims)?)$/;
+
+/**
+ * Calls that decode a JWT without verifying it in a function that builds the MCP SDK's `AuthInfo` from the result
+ * (returns `{ token, clientId, scopes, … }`), with no verification, signature check or request to the issuer around
+ * it (here or in the same-file functions it calls): the caller's identity is whatever the token says.
+ */
+function unverifiedAuthInfo(ctx: FileContext): Node[] {
+  if (ctx.family === 'python' || !/clientId/.test(ctx.source) || !/scopes/.test(ctx.source)) return [];
+  const fns = descendants(ctx.tree.rootNode, FUNCTION_TYPES);
+  const out: Node[] = [];
+  for (const fn of fns) {
+    const returnsAuthInfo = descendants(fn, new Set(['return_statement'])).some((r) => {
+      const obj = r.namedChildren[0] ? unwrapTs(r.namedChildren[0]) : undefined;
+      const keys = new Set(obj?.type === 'object' ? obj.namedChildren.filter((c): c is Node => !!c && (c.type === 'pair' || c.type === 'shorthand_property_identifier')).map(propertyName) : []);
+      return keys.has('token') && keys.has('clientId') && keys.has('scopes');
+    });
+    if (!returnsAuthInfo) continue;
+    const texts = [fn.text, ...sameFileCallees(fn, fns).map((f) => f.text)];
+    const decode = descendants(fn, CALLS).find((c) => {
+      const callee = c.childForFieldName('function')?.text ?? '';
+      return UNVERIFIED_DECODER.test(callee.split('.').pop()!) || /^(jwt|jsonwebtoken)\.decode$/.test(callee);
+    });
+    if (!decode || texts.some((t) => SIGNATURE.test(t) || ASKS_REMOTELY.test(t) || /\bjwtVerify\b|\bjwt\.verify\b|\bverify(Access)?Token\b/.test(t))) continue;
+    out.push(decode);
+  }
   return out;
 }
 
