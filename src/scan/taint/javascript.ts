@@ -440,6 +440,8 @@ export class JavaScriptEngine extends Engine {
       const first = list.find((p) => p && p.type !== 'comment');
       const id = first?.type === 'identifier' ? first : first?.childForFieldName('pattern');
       if (id?.type === 'identifier') frame.outgoing = id.text;
+      // `onRequest({ request })`: the request is a member of the hook's argument.
+      else if (id?.type === 'object_pattern' && id.namedChildren.some((c) => c?.text === 'request')) frame.outgoing = 'request';
     }
     let index = 0;
     for (const p of list) {
@@ -2156,7 +2158,11 @@ function isRequestHook(fn: Node): boolean {
   }
   if (n?.type === 'array') n = n.parent;
   if (n?.type === 'pair') return ['beforeRequest', 'onRequest'].includes(stringValue(n.childForFieldName('key')) ?? n.childForFieldName('key')?.text ?? '');
-  return fn.type === 'method_definition' && ['beforeRequest', 'onRequest'].includes(fn.childForFieldName('name')?.text ?? '') && fn.parent?.parent?.type === 'object';
+  // `{ async onRequest({ request }) { … } }` (openapi-fetch middleware): not a server's hook (Fastify's
+  // `onRequest(request, reply)`), which is handed the reply too.
+  if (fn.type !== 'method_definition' || !['beforeRequest', 'onRequest'].includes(fn.childForFieldName('name')?.text ?? '') || fn.parent?.type !== 'object') return false;
+  const second = fn.childForFieldName('parameters')?.namedChildren.filter((p) => p && p.type !== 'comment')[1];
+  return !/^(reply|res|response|h)$/.test(second?.childForFieldName('pattern')?.text ?? second?.text ?? '');
 }
 
 /**
