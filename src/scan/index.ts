@@ -239,13 +239,17 @@ async function crossFile(targets: Parsed[], maxBytes: number, errors: ScanError[
     await analyse(shown, reads(index));
     onProgress?.(++done, order.length, shown, 'flow');
   }
+  // Each round walks the order again and re-analyses a file when it is reached, if its inputs changed by then: a
+  // change made earlier in the same round (a store written by a file re-analysed before it) is picked up at once.
   for (let round = 1; round < MAX_ROUNDS; round++) {
-    const stale = order.filter((shown) => {
+    let again = 0;
+    for (const shown of order) {
       const r = results.get(shown);
-      return r && [...r.deps].some(([key, seen]) => program.version(key) !== seen);
-    });
-    if (!stale.length) break;
-    for (const shown of stale) await analyse(shown);
+      if (!r || ![...r.deps].some(([key, seen]) => program.version(key) !== seen)) continue;
+      again++;
+      await analyse(shown);
+    }
+    if (!again) break;
   }
   return [...results.values()].flatMap((r) => r.findings);
 }

@@ -1515,8 +1515,15 @@ export class JavaScriptEngine extends Engine {
 
   /** Functions of the scan handed to a parameter the callee calls with the caller's credential: called with it here. */
   applyCallbackArgs(frame: Frame, summary: Summary, argNodes: Node[], call: Node): void {
-    for (const [index, given] of Object.entries(summary.callbackArgs ?? {})) {
-      const value = argNodes[Number(index)] ? unwrap(argNodes[Number(index)]!) : undefined;
+    for (const [index, passed] of Object.entries(summary.callbackArgs ?? {})) {
+      let value = argNodes[Number(index)] ? unwrap(argNodes[Number(index)]!) : undefined;
+      let given = passed;
+      // `this.execute.bind(this)` (with arguments bound after `this`, the callback's first ones are taken).
+      const bindCallee = value?.type === 'call_expression' ? value.childForFieldName('function') : undefined;
+      if (bindCallee?.type === 'member_expression' && bindCallee.childForFieldName('property')?.text === 'bind') {
+        given = [...argumentsOf(value!).slice(1).map(() => NONE), ...passed];
+        value = unwrap(bindCallee.childForFieldName('object')!);
+      }
       if (value?.type !== 'identifier' && value?.type !== 'member_expression' && value?.type !== 'subscript_expression') continue;
       // …also any function of a registry (`registerTool(name, actions[name])` for each name of `actions`).
       const fn = value.type === 'identifier' ? this.calleeSummary(value, value.text, undefined, frame)
@@ -1552,6 +1559,14 @@ export class JavaScriptEngine extends Engine {
       const put = name === 'set' ? args[1] : name === 'get' ? undefined : args[0];
       if (put?.length) this.writeStore(key, hop(put, node, `stored in ${label}`), node, label);
       if (name === 'get' && args.length === 1) return this.readStore(key, node, label);
+    }
+    // …and an async-local storage kept in a field (`private static storage = new AsyncLocalStorage()`, read as
+    // `this.storage.getStore()` in the class's methods).
+    if (frame.className && field?.root === 'this' && field.names.length === 1 && (name === 'run' || name === 'enterWith' || name === 'getStore')) {
+      const key = `${this.file}#${frame.className}.${field.names[0]}()`;
+      const label = `async-local storage \`this.${field.names[0]}\``;
+      if ((name === 'run' && args.length >= 1) || (name === 'enterWith' && args.length === 1)) this.writeStore(key, args[0]!, node, label);
+      if (name === 'getStore' && !args.length) return this.readStore(key, node, label, field.names[0]);
     }
     if (recv.type === 'identifier' && this.sharedHolder(recv.text, frame)) {
       const key = `${this.storeKey(recv.text)}()`;
