@@ -120,6 +120,12 @@ export class JavaScriptEngine extends Engine {
         const isDefault = node.children.some((c) => c?.type === 'default');
         for (const c of node.namedChildren) {
           if (!c) continue;
+          // Smithery's TypeScript runtime: a module exporting `configSchema` and a default function `({ config })`
+          // that builds the server; `config` is what the connecting client sent.
+          if (isDefault && FUNCTIONS.has(c.type) && frame === this.#module && /\bexport\s+(const|let|var)\s+configSchema\b/.test(this.ctx.source)) {
+            const session = c.childForFieldName('parameters')?.namedChildren.find((p) => p && p.type !== 'comment');
+            if (session) this.#entryParams.set(c.startIndex, [source('headers', session, `source: \`${short(session.text, 40)}\`, the session a Smithery client opens (its \`config\` is the client's)`)]);
+          }
           if (isDefault && FUNCTIONS.has(c.type) && !c.childForFieldName('name')) this.functionDef(c, frame, 'default');
           else if (isStatementType(c.type)) this.statement(c, frame);
           else {
@@ -1075,6 +1081,14 @@ export class JavaScriptEngine extends Engine {
       this.#entryParams.set(callback.startIndex, [source('headers', session, `source: \`${short(session.text, 40)}\`, the session a Smithery client opens (its \`config\` is the client's)`)]);
     }
     const args: Taints[] = argNodes.map((a) => this.eval(a, frame));
+    // A path getter (`get(req, 'headers.authorization')` of lodash or es-toolkit, `_.get`, dot-prop's `getProperty`):
+    // the member at that path, read one key at a time.
+    const path = PATH_GETTERS.has(name) && args[0]?.length ? this.#propertyPath(argNodes[1]) : undefined;
+    if (path && PATH_GETTER_PACKAGES.has(this.calleeModule(node) ?? '')) {
+      let held = args[0]!;
+      for (const key of path) held = this.indexOf(held, key, node);
+      return held;
+    }
 
     // Sinks are recognised by what the callee really is: `undiciRequest` imported as `request` from 'undici'.
     // A default import (or `require`) is the module's main export: `import fetch from 'node-fetch'` is a Fetch API.
@@ -1533,6 +1547,15 @@ export class JavaScriptEngine extends Engine {
     }
   }
 
+  /** The keys of a path given as `'a.b.c'` or `['a', 'b', 'c']`. */
+  #propertyPath(node: Node | undefined): string[] | undefined {
+    if (!node) return undefined;
+    const text = stringValue(node);
+    if (text !== undefined) return text.split('.');
+    const keys = node.type === 'array' ? node.namedChildren.map((k) => stringValue(k)) : [];
+    return keys.length && keys.every((k) => k !== undefined) ? (keys as string[]) : undefined;
+  }
+
   /** The package a call's callee is imported from (`axios.get` → `axios`, `https.request` → `https`), if any. */
   calleePackage(node: Node): string | undefined {
     return this.calleeModule(node)?.replace(/^node:/, '').split('/')[0];
@@ -1895,6 +1918,10 @@ const HEADERS_TYPE = /^:?\s*(?:[\w$]+\.)?(?:IncomingHttpHeaders|OutgoingHttpHead
 
 /** Smithery SDK server factories, whose callback gets the client's session (`{ sessionId, config }`). */
 const SMITHERY_SERVERS = new Set(['createStatefulServer', 'createStatelessServer']);
+
+/** Path getters (`get(obj, 'a.b')`) and the packages they come from. */
+const PATH_GETTERS = new Set(['get', 'getProperty', 'getPath']);
+const PATH_GETTER_PACKAGES = new Set(['lodash', 'lodash-es', 'lodash.get', 'lodash/get', 'lodash/fp', 'es-toolkit', 'es-toolkit/compat', 'dot-prop', 'object-path', 'just-safe-get', 'radash', 'remeda']);
 
 /** A package's set-up call, given its credentials by option name (`fal.config({ credentials })`, `mailchimp.setConfig({ apiKey })`). */
 const PACKAGE_SETUP = /^(config|configure|setConfig|init|initialize|setup)$/;
