@@ -522,7 +522,10 @@ export abstract class Engine {
       if (found || !this.summaries.has(`${recv}.${method}`)) return found;
       return this.summaries.get(`${recv}.${method}`);
     }
-    if (lookup(frame, recv)?.length) return undefined;
+    const held = lookup(frame, recv);
+    // A parameter (or an element picked from one, `tools.find(…)`) whose method is not a built-in one: the one class or
+    // record of the scan defining it (`tool.run(args, ctx)` for a registry handed in as `tools: Tool[]`).
+    if (held?.length) return held.every((t) => t.param !== undefined && !t.origin) && !BUILTIN_METHODS.has(method) ? this.uniqueMethod(method) : undefined;
     if (/^[A-Z]/.test(recv) && this.summaries.has(`${recv}.${method}`)) return this.summaries.get(`${recv}.${method}`);
     const target = this.resolve(recv);
     if (target?.kind === 'symbol') {
@@ -664,6 +667,16 @@ export abstract class Engine {
     }
   }
 }
+
+/** Methods of JavaScript's and Python's built-in values (strings, arrays, maps, promises, dicts): never a class of the scan's. */
+const BUILTIN_METHODS = new Set([
+  'replace', 'replaceAll', 'split', 'trim', 'trimStart', 'trimEnd', 'startsWith', 'endsWith', 'includes', 'indexOf', 'slice',
+  'substring', 'toLowerCase', 'toUpperCase', 'toString', 'valueOf', 'padStart', 'padEnd', 'match', 'matchAll', 'search',
+  'charAt', 'concat', 'filter', 'find', 'findIndex', 'forEach', 'reduce', 'some', 'every', 'push', 'shift', 'unshift', 'join',
+  'keys', 'values', 'entries', 'json', 'text', 'then', 'catch', 'finally', 'bind', 'call', 'apply', 'clone', 'append',
+  'delete', 'items', 'lower', 'upper', 'strip', 'lstrip', 'rstrip', 'format', 'encode', 'decode', 'update', 'setdefault',
+  'copy', 'pop', 'extend', 'insert', 'remove', 'sort', 'reverse', 'count', 'index', 'startswith', 'endswith', 'splitlines',
+]);
 
 const GENERIC_CALLBACKS = new Set(['callback', 'handler', 'call_next', 'callNext', 'function', 'factory', 'resolve', 'reject', 'wrapped', 'original']);
 
