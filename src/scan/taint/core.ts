@@ -249,8 +249,25 @@ export const NOT_A_KEPT_CLIENT = /cache|redis|memcache|db|store|kv|queue/i;
 /** A request to the issuer itself: its token or registration endpoint, or its tokeninfo / introspect / revoke URL. */
 export function addressedToIssuer(url: Node | undefined): boolean {
   const text = url ? urlText(url) : '';
-  return TO_AUTHORIZATION_SERVER.test(text) || TO_ISSUER.test(text);
+  return TO_AUTHORIZATION_SERVER.test(text) || TO_ISSUER.test(text) || (!!url && identityLookup(url, text));
 }
+
+/**
+ * `GET …/cloud/user` (`/me`, `/userinfo`, `/whoami`) from a function named for finding out who the caller is
+ * (`get_user`, `getCurrentUser`, `whoami`): the token's issuer is asked whose token it is, as a userinfo request asks.
+ */
+function identityLookup(url: Node, text: string): boolean {
+  if (!IDENTITY_PATH.test(text)) return false;
+  const fn = enclosingFunction(url);
+  const w = words((fn && functionName(fn)) ?? '');
+  while (w.length > 1 && ['info', 'id', 'name', 'details', 'data', 'async'].includes(w.at(-1)!)) w.pop();
+  const subject = w.at(-1) ?? '';
+  const verbs = w.slice(0, -1).filter((x) => !['current', 'authenticated', 'my', 'the', 'caller'].includes(x));
+  return IDENTITY_WORDS.has(subject) && verbs.every((x) => LOOKUP_VERBS.has(x));
+}
+const IDENTITY_PATH = /\/(users?|me|userinfo|user_?info|whoami|identity|current_?user|profile)\/?(\?[^'"`]*)?['"`]?\)?\s*$/i;
+const IDENTITY_WORDS = new Set(['user', 'me', 'identity', 'caller', 'principal', 'whoami', 'userinfo', 'profile']);
+const LOOKUP_VERBS = new Set(['get', 'fetch', 'resolve', 'lookup', 'load', 'identify', 'find', 'read', 'who', 'am', 'i', 'whoami']);
 
 /**
  * The text of a URL argument, through the local it was built in (`debug_url = f"{BASE}/debug_token"`, then
