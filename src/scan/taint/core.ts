@@ -263,8 +263,13 @@ function identityLookup(url: Node, text: string): boolean {
   while (w.length > 1 && ['info', 'id', 'name', 'details', 'data', 'async'].includes(w.at(-1)!)) w.pop();
   const subject = w.at(-1) ?? '';
   const verbs = w.slice(0, -1).filter((x) => !['current', 'authenticated', 'my', 'the', 'caller'].includes(x));
-  return IDENTITY_WORDS.has(subject) && verbs.every((x) => LOOKUP_VERBS.has(x));
+  if (!fn || !IDENTITY_WORDS.has(subject) || !verbs.every((x) => LOOKUP_VERBS.has(x))) return false;
+  // …handing back only who it is (an id, a login, an email), not the profile it read: a tool returning the user's
+  // data to its caller uses the token for that data.
+  const returns = fn.descendantsOfType('return_statement').map((r) => r?.namedChildren[0]?.text.trim()).filter((t): t is string => !!t);
+  return returns.length > 0 && returns.every((t) => IDENTITY_VALUE.test(t));
 }
+const IDENTITY_VALUE = /(\[\s*["'](id|login|sub|email|username|user_?id|uid|user_?name)["']\s*\]|\.(id|login|sub|email|username|userId|user_id|uid)|\.get\(\s*["'](id|login|sub|email|username|user_?id|uid)["'][^)]*\))\s*$|^(None|null|undefined)$/;
 const IDENTITY_PATH = /\/(users?|me|userinfo|user_?info|whoami|identity|current_?user|profile)\/?(\?[^'"`]*)?['"`]?\)?\s*$/i;
 const IDENTITY_WORDS = new Set(['user', 'me', 'identity', 'caller', 'principal', 'whoami', 'userinfo', 'profile']);
 const LOOKUP_VERBS = new Set(['get', 'fetch', 'resolve', 'lookup', 'load', 'identify', 'find', 'read', 'who', 'am', 'i', 'whoami']);
