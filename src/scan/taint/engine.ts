@@ -597,7 +597,9 @@ export abstract class Engine {
   namedFunction(name: string): Summary | undefined {
     if (name.length < 6 || GENERIC_CALLBACKS.has(name)) return undefined;
     this.#dep(`functions:${name}`);
-    const files = [...(this.program.functions.get(name) ?? [])].filter((f) => f !== this.file && this.program.modules.get(f)?.family === this.ctx.family);
+    let files = [...(this.program.functions.get(name) ?? [])].filter((f) => f !== this.file && this.program.modules.get(f)?.family === this.ctx.family);
+    // (Several: the one module defining it at its top level, not a record's member of the same name.)
+    if (files.length > 1) files = files.filter((f) => this.program.modules.get(f)?.imports.defines.has(name));
     if (files.length !== 1) return undefined;
     const key = `${files[0]}#${name}`;
     this.#dep(key);

@@ -487,6 +487,10 @@ export class JavaScriptEngine extends Engine {
       frame.returned = union(frame.returned!, t);
       this.#returnsRecord(frame, body);
     }
+    // A function declared as FastMCP's `authenticate` (`const auth: ServerOptions<S>['authenticate'] = async (req) =>
+    // …`), handed to the server elsewhere: what it returns is every tool's `context.session`.
+    const declared = node.parent?.type === 'variable_declarator' ? node.parent.childForFieldName('type')?.text ?? '' : '';
+    if (/\[\s*['"]authenticate['"]\s*\]/.test(declared)) this.writeStore('session.*', frame.returned!.filter((t) => t.origin), node, 'the FastMCP session');
     return hop(frame.returned!.filter((t) => t.owner !== frame.summary), node, 'returned by a callback');
   }
 
@@ -934,7 +938,8 @@ export class JavaScriptEngine extends Engine {
     if (prop === 'MESH_REQUEST_CONTEXT') out = union(out, [source('request', node)]);
     // An MCP request's `_meta` (`extra._meta` in a tool callback, `request.params._meta`): what the client sent with the
     // call, read like headers (`_meta.userToken`). Its `progressToken` is the protocol's, not a credential.
-    if (prop === '_meta' && !obj.some((t) => t.kind === 'request')) out = union(out, [source('headers', node)]);
+    // (Only off what a server is handed, not a result an MCP client got back: `result._meta`.)
+    if (prop === '_meta' && !obj.some((t) => t.kind === 'request') && INBOUND_META_HOLDERS.has(memberObjectText(node).split('.').pop()!.replace(/\?$/, ''))) out = union(out, [source('headers', node)]);
     if (prop === 'progressToken') return NONE;
     for (const t of obj) {
       const next = (kind: Kind) => derive(t, kind, node);
@@ -1615,7 +1620,11 @@ export class JavaScriptEngine extends Engine {
       // `const factory = registry[name]; factory(context)`: any function of the registry.
       const element = typeOf(frame, name);
       if (element && !this.summaries.has(name)) return this.elementsSummary(undefined, element, frame);
-      if (lookup(frame, name)?.length && !this.summaries.has(name)) return undefined;
+      const held = lookup(frame, name);
+      // A parameter named for a function of another module (`{ todoistApiResolver }: Params`, handed on to the code
+      // that calls it): that function.
+      if (held && held.every((t) => t.param !== undefined && !t.origin) && !this.summaries.has(name)) return this.namedFunction(name);
+      if (held?.length && !this.summaries.has(name)) return undefined;
       return this.summaries.get(name) ?? this.importedSummary(this.resolve(name));
     }
     // `handlers[name](args, token)`: any function of the registry.
@@ -1918,6 +1927,9 @@ const HEADERS_TYPE = /^:?\s*(?:[\w$]+\.)?(?:IncomingHttpHeaders|OutgoingHttpHead
 
 /** Smithery SDK server factories, whose callback gets the client's session (`{ sessionId, config }`). */
 const SMITHERY_SERVERS = new Set(['createStatefulServer', 'createStatelessServer']);
+
+/** Names of what an MCP server's handler is handed, whose `_meta` is the client's (`extra._meta`, `request.params._meta`). */
+const INBOUND_META_HOLDERS = new Set(['extra', 'context', 'ctx', 'params', 'request', 'req', 'rpc', 'message', 'msg', 'call', 'toolCall', 'handlerExtra', 'requestExtra']);
 
 /** Path getters (`get(obj, 'a.b')`) and the packages they come from. */
 const PATH_GETTERS = new Set(['get', 'getProperty', 'getPath']);
