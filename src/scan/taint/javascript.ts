@@ -1358,6 +1358,11 @@ export class JavaScriptEngine extends Engine {
           this.reportSink(frame, pair, this.eval(pair.childForFieldName('value')!, frame), `the default headers of \`${text}\` (a client outside the scan)`);
         }
       }
+    } else if (!summary && receiverNode && argNodes.length && (STRICT_SETTER.test(name) || (AUTH_STORE_WRITES.has(name) && AUTH_STORES.test(memberPath(unwrap(receiverNode))?.names.at(-1) ?? ''))) &&
+      this.#opaqueReceiver(receiverNode, frame)) {
+      // A client the scan cannot see into given the credential by its setter: `directus.setToken(tok)` on a client
+      // handed in, `pb.authStore.save(tok)` on an SDK's auth store.
+      argNodes.forEach((arg, i) => this.reportSink(frame, arg, only(args[i] ?? NONE, 'cred', 'headers'), `argument ${i + 1} of \`${text}\` (a client's credential setter outside the scan)`));
     } else if (!summary && receiverNode && this.keptClientMethod(receiverNode, name, callee)) {
       // A method of an API client the code keeps (`state.searchClient.search(q, { apiKey: key })`, also `(q, apiKey)`)
       // given the credential by name: the client sends it.
@@ -1550,6 +1555,18 @@ export class JavaScriptEngine extends Engine {
         : this.calleeSummary(value, value.childForFieldName('property')?.text ?? '', value.childForFieldName('object') ?? undefined, frame);
       if (fn && fn !== summary) this.applySummary(frame, fn, given, call, value.text);
     }
+  }
+
+  /**
+   * An object whose code the scan does not hold: rooted at a parameter or local that is not an instance of a class of
+   * the scan, nor a module or definition of the scan (`directus` handed in as `directus: Directus`, `pb = new PocketBase()`).
+   */
+  #opaqueReceiver(receiver: Node, frame: Frame): boolean {
+    const root = memberPath(unwrap(receiver))?.root ?? (unwrap(receiver).type === 'identifier' ? unwrap(receiver).text : undefined);
+    if (!root || root === 'this') return false;
+    if (typeOf(frame, root)) return false;
+    const r = this.resolve(root);
+    return !r || r.kind === 'package';
   }
 
   /** The keys of a path given as `'a.b.c'` or `['a', 'b', 'c']`. */
@@ -1927,6 +1944,12 @@ const HEADERS_TYPE = /^:?\s*(?:[\w$]+\.)?(?:IncomingHttpHeaders|OutgoingHttpHead
 
 /** Smithery SDK server factories, whose callback gets the client's session (`{ sessionId, config }`). */
 const SMITHERY_SERVERS = new Set(['createStatefulServer', 'createStatelessServer']);
+
+/** Setters of a client's credential (`setToken`, `setApiKey`, `setAccessToken`, `setCredentials`). */
+const STRICT_SETTER = /^set(Api|Access|Auth|Bearer|Session|User|Personal|Refresh)?(Token|Key|ApiKey|Credentials?|Auth|Password)$/;
+/** An SDK's auth store written (`pb.authStore.save(tok)`, `client.credentials.set(…)`). */
+const AUTH_STORES = /^(authStore|auth|credentials|tokenStore|session)$/;
+const AUTH_STORE_WRITES = new Set(['save', 'set', 'update', 'load']);
 
 /** Names of what an MCP server's handler is handed, whose `_meta` is the client's (`extra._meta`, `request.params._meta`). */
 const INBOUND_META_HOLDERS = new Set(['extra', 'context', 'ctx', 'params', 'request', 'req', 'rpc', 'message', 'msg', 'call', 'toolCall', 'handlerExtra', 'requestExtra']);
