@@ -205,7 +205,8 @@ function unverifiedAuthInfo(ctx: FileContext): Node[] {
       const callee = c.childForFieldName('function')?.text ?? '';
       return UNVERIFIED_DECODER.test(callee.split('.').pop()!) || /^(jwt|jsonwebtoken)\.decode$/.test(callee);
     });
-    if (!decode || texts.some((t) => SIGNATURE.test(t) || ASKS_REMOTELY.test(t) || /\bjwtVerify\b|\bjwt\.verify\b|\bverify(Access)?Token\b/.test(t))) continue;
+    // (Asking the issuer, `supabase.auth.getUser(token)`, or any verify / validate / introspect call is the check.)
+    if (!decode || texts.some((t) => SIGNATURE.test(t) || ASKS_REMOTELY.test(t) || /\b(jwtVerify|verify\w*|validate\w*|introspect\w*|getUser|getClaims|authenticate\w*)\s*\(|\bjwt\.verify\b/.test(t))) continue;
     out.push(decode);
   }
   return out;
@@ -292,10 +293,13 @@ function unsignedVerifiers(ctx: FileContext): Node[] {
     const has = (re: RegExp) => texts.some((t) => re.test(t));
     // It checks the expiry, or takes the caller's identity from the payload (`return { userId: decoded.payload.sub }`)
     // without asking anyone (an introspection or userinfo request would be the check).
-    const accepts = has(EXPIRY) || (has(SUBJECT) && !has(ASKS_REMOTELY));
+    // (A token then checked at its issuer, `supabase.auth.getUser(token)`, an introspection, is verified there.)
+    const accepts = (has(EXPIRY) || (has(SUBJECT) && !has(ASKS_REMOTELY))) && !has(CHECKED_AT_ISSUER);
     return has(SPLITS) && has(PAYLOAD_DECODE) && accepts && !has(SIGNATURE) && !has(SEALED) && !has(LIBRARY_VERIFY) && !has(/\baud\b/) && !texts.some(checksAudienceInCode);
   });
 }
+/** Calls that hand the token to its issuer to check it: Supabase Auth's `getUser(token)` / `getClaims`, introspection. */
+const CHECKED_AT_ISSUER = /\.auth\.(getUser|getClaims)\(\s*\w|\bintrospect\w*\(/;
 /** The payload decoded from base64url text. */
 const PAYLOAD_DECODE = /\batob\(|Buffer\.from\([\s\S]*?['"]base64(url)?['"]\s*\)|b64decode|base64url\.decode|decodeBase64/;
 const OWN_ENV = /\bos\.getenv\(|\bos\.environ\b|\bprocess\.env\b|\bDeno\.env\b/;

@@ -2029,7 +2029,8 @@ function onlyAsksWhoCalls(call: Node): boolean {
   let scope: Node | null = decl!.parent;
   while (scope && !FUNCTIONS.has(scope.type) && scope.type !== 'program') scope = scope.parent;
   if (!scope) return false;
-  return scope.descendantsOfType('identifier').every((id) => {
+  // (Every use, a shorthand property `{ supabase }` handing it on included.)
+  return scope.descendantsOfType(['identifier', 'shorthand_property_identifier']).every((id) => {
     if (!id || id.text !== name.text || id.id === name.id) return true;
     const auth = id.parent;
     const method = auth?.parent;
