@@ -39,6 +39,11 @@ export interface Taint {
    * request (`send(req)`) reaches the sink too.
    */
   fromRequest?: boolean;
+  /**
+   * Read from a mapping under the key the caller passes as parameter N (`def header(request, name): return
+   * request.headers.get(name)`): at a call, the caller's credential only when that key names one.
+   */
+  keyParam?: number;
 }
 
 export type Taints = Taint[];
@@ -525,6 +530,7 @@ export function emptySummary(): Summary {
 export function applyReturns(summary: Summary, args: Taints[], call: Node, callee: string): Taints {
   let out: Taints = [];
   for (const t of summary.returns) {
+    if (t.keyParam !== undefined && !keyNamesCredential(call, t.keyParam, summary.params[t.keyParam])) continue;
     // A closure returning its enclosing function's parameter (`def headers(): return {"X-Token": token}` inside
     // `build(token)`) returns that parameter, not the closure's own argument.
     const foreign = t.param !== undefined && !!t.owner && t.owner !== summary && !summary.parts?.includes(t.owner);
@@ -536,6 +542,18 @@ export function applyReturns(summary: Summary, args: Taints[], call: Node, calle
     }
   }
   return out;
+}
+
+/**
+ * Whether the key a call passes as parameter `index` (positionally, or by keyword `name`) may name a credential: a
+ * constant naming one, or one the code does not spell out.
+ */
+function keyNamesCredential(call: Node, index: number, name: string | undefined): boolean {
+  const args = call.childForFieldName('arguments')?.namedChildren.filter((a): a is Node => !!a && a.type !== 'comment') ?? [];
+  const keyword = args.find((a) => a.type === 'keyword_argument' && a.childForFieldName('name')?.text === name)?.childForFieldName('value');
+  const node = keyword ?? args.filter((a) => a.type !== 'keyword_argument')[index];
+  const key = node ? stringValue(node) : undefined;
+  return key === undefined || isCredentialHeader(key) || isCredentialName(key) || isSettingsBlob(key);
 }
 
 /** Per-function state while walking its body. */

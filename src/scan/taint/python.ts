@@ -617,7 +617,10 @@ export class PythonEngine extends Engine {
         if (names && key === undefined) return NONE;
         const scoped = key !== undefined ? this.scopeCell(valueNode, key, node, frame) : NONE;
         const env = key !== undefined && qualify(valueNode, this.imports) === 'os.environ' ? this.readStore(`env:${key}`, node, `environment variable \`${key}\``) : NONE;
-        return union(scoped, env, this.index(obj, key, node));
+        // `headers[name]` with the key a parameter: the caller's choice (see `Taint.keyParam`).
+        const keyParam = key === undefined ? this.keyParamOf(keyNode, frame) : undefined;
+        const read = this.index(obj, key, node);
+        return union(scoped, env, keyParam === undefined ? read : read.map((t) => ({ ...t, keyParam })));
       }
       case 'call':
         return this.call(node, frame);
@@ -743,6 +746,8 @@ export class PythonEngine extends Engine {
     // `ctx.request_context.headers` (also `getattr(request_context, "headers", {})`): the request's headers, read off
     // the MCP request context as if it carried them.
     if (attr === 'headers' && /(^|\.)request_context$/.test(objNode.text)) out = union(out, [source('headers', node)]);
+    // Smithery's `ctx.session_config`: the settings the connecting client sent (its API key included), read like headers.
+    if (attr === 'session_config') out = union(out, [source('headers', node)]);
     // `ctx.request_context.meta`: the `_meta` the client sent with the call (`meta.user_token`), read like headers.
     if (attr === 'meta' && /(^|\.)request_context$/.test(objNode.text)) out = union(out, [source('headers', node)]);
     // `ctx.headers` on a framework's request context (`ctx: Context` of `mcp.server.mcpserver`, or of another
@@ -1187,6 +1192,11 @@ export class PythonEngine extends Engine {
         // …and `getattr(ctx, "request", None)` is `ctx.request`.
         return this.memberRead(objArg, attr, node, frame);
       }
+      // `getattr(config, field, None)` with the field a parameter: the caller's choice of key (see `Taint.keyParam`).
+      const keyParam = this.keyParamOf(attrArg, frame);
+      if (objArg && keyParam !== undefined) {
+        return this.eval(objArg, frame).filter((t) => t.kind === 'headers' || t.kind === 'options' || isPlaceholder(t)).map((t) => ({ ...(t.origin ? derive(t, 'cred', node) : t), kind: 'cred' as const, keyParam }));
+      }
     }
 
     // Results.
@@ -1215,9 +1225,11 @@ export class PythonEngine extends Engine {
         const key = this.constString(argsNode?.namedChildren[0], frame);
         if (key === undefined || isCredentialHeader(key)) out = union(out, only(receiver, 'request').map((t) => derive(t, 'cred', node)));
       }
+      // (A key the function is handed, `headers.get(name)`, is the caller's choice: see `Taint.keyParam`.)
+      const keyParam = this.keyParamOf(argsNode?.namedChildren[0], frame);
       if (only(receiver, 'headers').length && HEADER_GETTERS.has(name)) {
         const key = this.constString(argsNode?.namedChildren[0], frame);
-        if (key === undefined || isCredentialHeader(key) || isSettingsBlob(key) || boundToCredentialName(node)) out = union(out, only(receiver, 'headers').map((t) => derive(t, 'cred', node)));
+        if (key === undefined || isCredentialHeader(key) || isSettingsBlob(key) || boundToCredentialName(node)) out = union(out, only(receiver, 'headers').map((t) => ({ ...derive(t, 'cred', node), keyParam })));
       }
       // A mapping handed in as a parameter (`def token_from(headers): return headers.get("authorization")`): what the
       // caller passes for it holds the credential under that name.
@@ -1228,6 +1240,7 @@ export class PythonEngine extends Engine {
         // A key from a loop over names (`for key in ("authorization", "x-api-key")`) on a mapping called `headers`.
         const headersParam = key === undefined && /headers$/i.test(receiverNode?.text ?? '');
         if (headersParam || (key !== undefined && (isCredentialHeader(key) || isCredentialName(key)))) out = union(out, held.map((t) => ({ ...t, kind: 'cred' as const })), plain);
+        else if (keyParam !== undefined) out = union(out, held.map((t) => ({ ...t, kind: 'cred' as const, keyParam })));
       }
       // `.items()` of a mapping handed in as a parameter: whatever the caller passed, as a mapping.
       if (HEADER_VIEWS.has(name)) out = union(out, only(receiver, 'headers', 'options'), receiver.filter((t) => isPlaceholder(t) && t.kind === 'cred').map((t) => ({ ...t, kind: 'headers' as const })));
@@ -1471,6 +1484,14 @@ export class PythonEngine extends Engine {
     // …its own or its subclasses' method, or the one it inherits from a base class of the scan (a mixin's `_auth_headers`).
     if ((recv === 'self' || recv === 'cls') && frame.className) return this.methodSummary(frame.className, name) ?? this.inheritedMethod(frame.className, name);
     return this.receiverSummary(frame, recv, name);
+  }
+
+  /** The index of the current function's parameter that `key` is (a name it was handed), if it is one. */
+  keyParamOf(key: Node | null | undefined, frame: Frame): number | undefined {
+    if (key?.type !== 'identifier' || !frame.summary) return undefined;
+    const index = frame.summary.params.indexOf(key.text);
+    const held = lookup(frame, key.text);
+    return index >= 0 && held?.every((t) => t.param === index && t.owner === frame.summary) ? index : undefined;
   }
 
   /** Records `Class.attr = fn` (see `assign`): the function's key as a patch of the method's. */
