@@ -18,8 +18,8 @@ const STRING_METHODS = new Set([
 ]);
 /** `re` functions and compiled-pattern methods whose result holds (parts of) the string they are given. */
 const REGEX_FUNCS = new Set(['match', 'search', 'fullmatch', 'findall', 'finditer', 'sub', 'subn']);
-/** Functions that return (a copy of) their argument's content. */
-const QUERY_ATTRS = new Set(['query_params', 'args', 'GET', 'query', 'rel_url']);
+/** Request attributes read like headers: query maps, and path parameters (Starlette `path_params`, aiohttp `match_info`, Flask `view_args`). */
+const QUERY_ATTRS = new Set(['query_params', 'args', 'GET', 'query', 'rel_url', 'path_params', 'match_info', 'view_args']);
 /** Keys of request mappings that hold header or query maps: ASGI `scope["headers"]`, AWS Lambda proxy events. */
 const REQUEST_MAPS = new Set(['headers', 'multiValueHeaders', 'queryStringParameters', 'multiValueQueryStringParameters']);
 /** `http.server` request handler classes: an instance's `headers` are the inbound request's. */
