@@ -122,7 +122,7 @@ export function namedForMcp(manifest: string, text: string): boolean {
     // pyproject.toml `[project]` / `[tool.poetry]`, setup.cfg `[metadata]`: the first `name = "…"`; setup.py `name="…"`.
     name = /^\s*name\s*=\s*["']?([A-Za-z0-9@/._-]+)/m.exec(text)?.[1] ?? /\bname\s*=\s*["']([A-Za-z0-9._-]+)["']/.exec(text)?.[1];
   }
-  return typeof name === 'string' && /(^|[-_@/.])mcp([-_/.]|$)/i.test(name) && /(^|[-_@/.])(server|proxy|gateway|bridge|relay|remote)([-_/.]|$)/i.test(name);
+  return typeof name === 'string' && /(^|[-_@/.])mcp([-_/.]|$)/i.test(name) && /(^|[-_@/.])(servers?|proxy|gateway|bridge|relay|remote)([-_/.]|$)/i.test(name);
 }
 
 export function packageJsonDeclaresMcp(text: string): boolean {
