@@ -139,6 +139,12 @@ export class JavaScriptEngine extends Engine {
       case 'return_statement': {
         const value = node.namedChildren[0];
         const t = value ? this.eval(value, frame) : NONE;
+        // A client class extending a base the scan does not hold (Stainless SDKs' `class Acme extends Core.APIClient`)
+        // whose header hook returns the credential (`protected authHeaders() { return { Authorization: this.apiKey } }`):
+        // the base sends what the hook returns on every request.
+        if (value && frame.className && HEADER_HOOKS.test(frame.fn ?? '') && this.bases.has(frame.className) && !this.baseKey(frame.className)) {
+          this.reportSink(frame, value, t, `the headers \`${frame.fn}()\` gives the client's requests (\`${frame.className}\` extends \`${this.bases.get(frame.className)}\`)`);
+        }
         if (frame.summary) frame.summary.returns = union(frame.summary.returns, hop(t, node, 'returned'));
         if (frame.returned) frame.returned = union(frame.returned, hop(t, node, 'returned'));
         // …or an element of a registry (`return tools.find((t) => t.name === name)`): what its callers call reaches it.
@@ -1944,6 +1950,9 @@ const HEADERS_TYPE = /^:?\s*(?:[\w$]+\.)?(?:IncomingHttpHeaders|OutgoingHttpHead
 
 /** Smithery SDK server factories, whose callback gets the client's session (`{ sessionId, config }`). */
 const SMITHERY_SERVERS = new Set(['createStatefulServer', 'createStatelessServer']);
+
+/** Methods a client's base class calls for the headers of every request it sends. */
+const HEADER_HOOKS = /^(authHeaders|defaultHeaders|getAuthHeaders|getDefaultHeaders|buildHeaders|getHeaders|headers)$/;
 
 /** Setters of a client's credential (`setToken`, `setApiKey`, `setAccessToken`, `setCredentials`). */
 const STRICT_SETTER = /^set(Api|Access|Auth|Bearer|Session|User|Personal|Refresh)?(Token|Key|ApiKey|Credentials?|Auth|Password)$/;
