@@ -238,9 +238,10 @@ export function isSettingsBlob(name: string): boolean {
 
 /**
  * URLs that hand a token back to the authorization server that issued it (RFC 7009 revocation, RFC 7662
- * introspection, Google's tokeninfo, Meta's debug_token): not a replay to another service.
+ * introspection, Google's tokeninfo, Meta's debug_token, an OpenID Connect userinfo endpoint): not a replay to another
+ * service.
  */
-export const TO_ISSUER = /revoke|revocation|introspect|tokeninfo|debug_token/i;
+export const TO_ISSUER = /revoke|revocation|introspect|tokeninfo|debug_token|userinfo|user_info/i;
 
 /**
  * An authorization server's token or registration endpoint (`${authServer}/oauth/token`, `/oauth2/register`): what an
