@@ -190,7 +190,7 @@ interface Parsed {
 }
 
 /** Rounds of re-analysis after the first: enough for chains of helpers across files, bounded for import cycles. */
-const MAX_ROUNDS = 4;
+const MAX_ROUNDS = 3;
 
 /**
  * Analyses files dependencies first (so most summaries exist when a caller is analysed), then again any file whose
