@@ -966,6 +966,8 @@ export class JavaScriptEngine extends Engine {
       }
       // A credential-named field may hold an object: `props.tokenSet.accessToken`, `session.credentials.apiKey`.
       else if (t.kind === 'cred' && !isPlaceholder(t) && (TOKEN_ATTRS.has(prop) || isCredentialHeader(prop))) out = union(out, [next('cred')]);
+      // A cookie read off a jar (`cookies().get('session')?.value`, `{ name, value }`): its value is the credential.
+      else if (t.kind === 'cred' && t.origin && prop === 'value') out = union(out, [t]);
       else if (t.kind === 'tokenobj' && TOKEN_ATTRS.has(prop)) out = union(out, [next('cred')]);
       // `authInfo.extra`: what the project's token verifier put there (the bearer, when it keeps it for the tools).
       else if (t.kind === 'tokenobj' && prop === 'extra') out = union(out, this.readStore('authInfo.extra', node, '`authInfo.extra` (filled by the token verifier)'));
