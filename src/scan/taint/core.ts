@@ -438,11 +438,12 @@ export function isTokenExchangeName(name: string): boolean {
  * read inside it (a context variable the request filled), unchanged. A name that says it transforms the credential
  * (mint, exchange, on-behalf-of, refresh) is believed whatever the body returns.
  */
-export function exemptResult(name: string, summary: Summary | undefined): boolean {
+export function exemptResult(name: string, summaryOf: () => Summary | undefined): boolean {
   if (!isTokenExchangeName(name)) return false;
   const w = words(name);
   if (['mint', 'exchange', 'obo', 'impersonate', 'acquire', 'refresh', 'behalf'].some((x) => w.includes(x))) return true;
-  return !summary?.returns.some((t) => t.origin && t.param === undefined && t.field === undefined && (t.kind === 'cred' || t.kind === 'headers'));
+  // (The callee's summary is looked up only here, for the few calls named so.)
+  return !summaryOf()?.returns.some((t) => t.origin && t.param === undefined && t.field === undefined && (t.kind === 'cred' || t.kind === 'headers'));
 }
 
 /** Methods of HTTP clients whose `headers` (or options with headers) go on the wire. */

@@ -1113,7 +1113,7 @@ export class JavaScriptEngine extends Engine {
     const nitroFetch = name === '$fetch' && callee.type === 'identifier' && !this.resolve(name) ? 'fetch' : undefined;
     this.sinks(node, nitroFetch ?? importedAs ?? name, moduleDefault ? undefined : receiverNode, argNodes, args, frame);
 
-    if (isTokenExchangeName(name) && exemptResult(name, isNew ? undefined : this.calleeSummary(callee, name, receiverNode, frame))) return NONE;
+    if (exemptResult(name, () => (isNew ? undefined : this.calleeSummary(callee, name, receiverNode, frame)))) return NONE;
     // `super(apiKey, …)` in a constructor: what the base class's constructor does with it (stores it in a field its
     // methods send), for this class's constructor parameters.
     if (callee.type === 'super' && frame.className) {
@@ -1613,19 +1613,14 @@ export class JavaScriptEngine extends Engine {
       if (put?.length) this.writeStore(key, hop(put, node, `stored in ${label}`), node, label);
       if (name === 'get' && args.length === 1) return this.readStore(key, node, label);
     }
-    // …and an async-local storage kept in a field (`private static storage = new AsyncLocalStorage()`, read as
-    // `this.storage.getStore()` in the class's methods).
-    if (frame.className && field?.root === 'this' && field.names.length === 1 && (name === 'run' || name === 'enterWith' || name === 'getStore')) {
-      const key = `${this.file}#${frame.className}.${field.names[0]}()`;
-      const label = `async-local storage \`this.${field.names[0]}\``;
-      if ((name === 'run' && args.length >= 1) || (name === 'enterWith' && args.length === 1)) this.writeStore(key, args[0]!, node, label);
-      if (name === 'getStore' && !args.length) return this.readStore(key, node, label, field.names[0]);
-    }
-    if (recv.type === 'identifier' && this.sharedHolder(recv.text, frame)) {
-      const key = `${this.storeKey(recv.text)}()`;
-      const label = `async-local storage \`${recv.text}\``;
-      if ((name === 'run' && args.length >= 1) || (name === 'enterWith' && args.length === 1)) this.writeStore(key, args[0]!, node, label);
-      if (name === 'getStore' && !args.length) return this.readStore(key, node, label, recv.text);
+    // Async-local storage: a shared one (`storage.run(ctx, fn)`, `storage.getStore()`), or one kept in a field
+    // (`private static storage = new AsyncLocalStorage()`, read as `this.storage.getStore()` in the class's methods).
+    const inField = frame.className && field?.root === 'this' && field.names.length === 1 ? field.names[0]! : undefined;
+    const storage = inField ? { key: `${this.file}#${frame.className}.${inField}()`, label: `async-local storage \`this.${inField}\``, guess: inField }
+      : recv.type === 'identifier' && this.sharedHolder(recv.text, frame) ? { key: `${this.storeKey(recv.text)}()`, label: `async-local storage \`${recv.text}\``, guess: recv.text } : undefined;
+    if (storage) {
+      if ((name === 'run' && args.length >= 1) || (name === 'enterWith' && args.length === 1)) this.writeStore(storage.key, args[0]!, node, storage.label);
+      if (name === 'getStore' && !args.length) return this.readStore(storage.key, node, storage.label, storage.guess);
     }
     // Hono's per-request variables: `c.set('token', tok)`, `c.get('token')`.
     if (recv.type === 'identifier' && (recv.text === 'c' || recv.text === 'ctx' || recv.text === 'context')) {

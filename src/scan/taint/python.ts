@@ -1195,12 +1195,12 @@ export class PythonEngine extends Engine {
       // `getattr(config, field, None)` with the field a parameter: the caller's choice of key (see `Taint.keyParam`).
       const keyParam = this.keyParamOf(attrArg, frame);
       if (objArg && keyParam !== undefined) {
-        return this.eval(objArg, frame).filter((t) => t.kind === 'headers' || t.kind === 'options' || isPlaceholder(t)).map((t) => ({ ...(t.origin ? derive(t, 'cred', node) : t), kind: 'cred' as const, keyParam }));
+        return (positional[0] ?? NONE).filter((t) => t.kind === 'headers' || t.kind === 'options' || isPlaceholder(t)).map((t) => ({ ...(t.origin ? derive(t, 'cred', node) : t), kind: 'cred' as const, keyParam }));
       }
     }
 
     // Results.
-    if (isTokenExchangeName(name) && exemptResult(name, this.calleeSummary(fn, name, receiverNode, frame))) return NONE;
+    if (exemptResult(name, () => this.calleeSummary(fn, name, receiverNode, frame))) return NONE;
     // …also imported under another name (`from fastmcp.server.dependencies import get_http_headers as h`).
     const original = qualified.includes('.') ? qualified.slice(qualified.lastIndexOf('.') + 1) : name;
     if (name === 'get_http_headers' || original === 'get_http_headers') return [source('headers', node)];
@@ -1300,7 +1300,7 @@ export class PythonEngine extends Engine {
     const callee = shortCallee(fn);
     const summary = this.calleeSummary(fn, name, receiverNode, frame);
     // (A function attached to a class after it, `def get_organization(self)`, gets the instance as its `self`.)
-    const bound = (s: Summary) => bindArgs(s, s.params[0] === 'self' && receiverNode ? [this.eval(receiverNode, frame), ...args] : args, keywords, splats);
+    const bound = (s: Summary) => bindArgs(s, s.params[0] === 'self' && receiverNode ? [receiver, ...args] : args, keywords, splats);
     if (summary) {
       out = union(out, this.applySummary(frame, summary, bound(summary), node, callee));
       if (summary.returnsSelf && receiverNode) out = union(out, receiver);
