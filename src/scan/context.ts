@@ -71,6 +71,19 @@ export function descendants(root: Node, types: ReadonlySet<string>): Node[] {
   return types.has(root.type) && !found.some((n) => n.id === root.id) ? [root, ...found] : found;
 }
 
+/** HTTP client programs: a credential on their command line goes out in the request they make. */
+const HTTP_CLIS = /^(?:[\w.-]*\/)*(curl|wget|http|https|xh)$/;
+
+/**
+ * The HTTP client program a command runs (`["curl", "-H", …]`, `f"curl -H 'Authorization: …'"`, `'curl'` before its
+ * arguments), from the literal naming it, or undefined.
+ */
+export function httpCliProgram(node: Node | null | undefined): string | undefined {
+  if (node?.type === 'list' || node?.type === 'array') return httpCliProgram(node.namedChildren.find((c) => c?.type !== 'comment'));
+  const program = node && /^[rbfuRBFU]*(?:"""|'''|["'`])\s*([^\s"'`]+)/.exec(node.text)?.[1];
+  return program ? HTTP_CLIS.exec(program)?.[1] : undefined;
+}
+
 /** The value of a plain string literal (no interpolation), or undefined. */
 export function stringValue(node: Node | null | undefined): string | undefined {
   if (!node) return undefined;

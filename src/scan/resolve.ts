@@ -67,7 +67,30 @@ export class ModuleResolver {
       const hit = this.#pyModule(root, parts);
       if (hit) return hit;
     }
+    // The same without `__init__.py` (a namespace package, PEP 420): `from shared.slack_api import …` where
+    // `libs/shared/shared/slack_api.py` is a workspace member's package. Only a dotted name that reaches a file counts.
+    if (parts.length < 2) return undefined;
+    this.#pyFolders ??= this.#findPyFolders();
+    for (const root of this.#pyFolders.get(parts[0]!) ?? []) {
+      if (roots.includes(root)) continue;
+      const hit = this.#pyModule(root, parts);
+      if (hit) return hit;
+    }
     return undefined;
+  }
+
+  #pyFolders: Map<string, string[]> | undefined;
+
+  /** Every folder of the scan holding Python files, by name → their parent folders. */
+  #findPyFolders(): Map<string, string[]> {
+    const found = new Map<string, string[]>();
+    for (const file of this.#files) {
+      if (!file.endsWith('.py')) continue;
+      const folder = path.dirname(file);
+      const list = found.get(path.basename(folder)) ?? [];
+      if (!list.includes(path.dirname(folder))) found.set(path.basename(folder), [...list, path.dirname(folder)]);
+    }
+    return found;
   }
 
   #pyPackages: Map<string, string[]> | undefined;

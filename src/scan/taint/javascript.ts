@@ -1,5 +1,5 @@
 // JavaScript / TypeScript walker for the passthrough taint engine (tree-sitter-javascript and -typescript node types).
-import { enclosingFunction, functionName, stringValue } from '../context.ts';
+import { enclosingFunction, functionName, httpCliProgram, stringValue } from '../context.ts';
 import { indirectCallee } from '../imports.ts';
 import type { Node } from '../parser.ts';
 import {
@@ -821,7 +821,9 @@ export class JavaScriptEngine extends Engine {
           out = union(out, this.attrs.get(key) ?? NONE);
           // A getter (`get props() { return this.props as Props }`) is read like a field.
           if (this.getters.has(key)) out = union(out, hop(this.summaries.get(key)?.returns ?? NONE, node, `getter \`${prop}\``));
-          const stored = this.ctorAttrs.get(key);
+          // (A credential-named field no constructor of this class fills, `protected token: string | null = null` of a
+          // base class, may be filled by a subclass's: `constructor(token) { super(); this.token = token }`.)
+          const stored = this.ctorAttrs.get(key) ?? (isCredentialName(prop) ? [{ kind: 'cred' as const }] : undefined);
           if (stored) out = union(out, union(stored.map((p) => ({ kind: p.kind, field: key, path: [stepAt(node, `read \`this.${prop}\``)] }))));
           // In the constructor itself the field is still its parameter (`constructor(private opts) {
           // setProvider(this.opts.getToken) }`): what callers pass goes where the parameter goes.
@@ -1146,12 +1148,12 @@ export class JavaScriptEngine extends Engine {
       if (req.length && REQUEST_GETTERS.has(name)) {
         const key = stringValue(argNodes[0]);
         if (!argNodes.length) out = union(out, req.map((t) => derive(t, 'headers', node)));
-        else if (key === undefined || isCredentialHeader(key) || boundToCredentialName(node)) out = union(out, req.map((t) => derive(t, 'cred', node)));
+        else if ((key === undefined && !this.#namesNoCredential(argNodes[0], node)) || (key !== undefined && isCredentialHeader(key)) || boundToCredentialName(node)) out = union(out, req.map((t) => derive(t, 'cred', node)));
       }
       const hdrs = only(receiver, 'headers');
       if (hdrs.length && HEADER_GETTERS.has(name)) {
         const key = stringValue(argNodes[0]);
-        if (key === undefined || isCredentialHeader(key) || isSettingsBlob(key) || boundToCredentialName(node)) out = union(out, hdrs.map((t) => derive(t, 'cred', node)));
+        if ((key === undefined && !this.#namesNoCredential(argNodes[0], node)) || (key !== undefined && (isCredentialHeader(key) || isSettingsBlob(key))) || boundToCredentialName(node)) out = union(out, hdrs.map((t) => derive(t, 'cred', node)));
       }
       // `headers.get('x-api-key')` on a parameter (`function credsFrom(headers: Headers)`): the credential its callers'
       // headers hold, as `headers['x-api-key']` is.
@@ -1412,13 +1414,27 @@ export class JavaScriptEngine extends Engine {
     }
     const text = k ? stringValue(k) : undefined;
     if (text !== undefined) return STRIPPED_CREDENTIAL.test(text);
-    if (k?.type !== 'identifier') return false;
+    return !!this.#loopNames(k, at)?.some((name) => STRIPPED_CREDENTIAL.test(name));
+  }
+
+  /**
+   * The names `key` takes when it is the variable of a loop over a list (`for (const h of ['x-user-id', configured])`):
+   * the list's string literals, or undefined when it is no such variable or the list holds none.
+   */
+  #loopNames(key: Node | undefined, at: Node): string[] | undefined {
+    if (key?.type !== 'identifier') return undefined;
     for (let n: Node | null = at.parent; n && !FUNCTIONS.has(n.type); n = n.parent) {
-      if (n.type !== 'for_in_statement' || n.childForFieldName('operator')?.text !== 'of' || n.childForFieldName('left')?.text !== k.text) continue;
-      const list = this.#arrayLiteral(n.childForFieldName('right'));
-      return !!list?.namedChildren.some((c) => STRIPPED_CREDENTIAL.test((c && stringValue(c)) ?? ''));
+      if (n.type !== 'for_in_statement' || n.childForFieldName('operator')?.text !== 'of' || n.childForFieldName('left')?.text !== key.text) continue;
+      const names = this.#arrayLiteral(n.childForFieldName('right'))?.namedChildren.map((c) => stringValue(c)).filter((v): v is string => v !== undefined);
+      return names?.length ? names : undefined;
     }
-    return false;
+    return undefined;
+  }
+
+  /** A header name computed here (not a literal) that can still be told to name no credential: a loop over non-credential names. */
+  #namesNoCredential(key: Node | undefined, at: Node): boolean {
+    const names = this.#loopNames(key ? unwrap(key) : undefined, at);
+    return !!names && !names.some((name) => isCredentialHeader(name) || isSettingsBlob(name));
   }
 
   /** An array literal, directly or through a variable declared with one in the module (`const HOP = [...]`) or the function. */
@@ -1817,6 +1833,10 @@ export class JavaScriptEngine extends Engine {
           this.reportSink(frame, inside ? member! : node, retag(carriesCredential(value), 'cred'), `the environment of a child process (\`${calleeText(node)}\`)`);
         }
       }
+      // `execFile('curl', ['-H', `Authorization: Bearer ${tok}`, url])`, `execSync(`curl -H … ${tok}`)`: the program
+      // is an HTTP client.
+      const program = httpCliProgram(argNodes[0]);
+      if (program) argNodes.slice(0, 2).forEach((a, i) => this.reportSink(frame, a, retag(carriesCredential(args[i] ?? NONE), 'cred'), `the command line of \`${program}\` (an outbound HTTP request)`));
       return;
     }
     // OAuth libraries' calls that present an access token to a resource (`fetchUserInfo(config, token, sub)`,
@@ -2059,7 +2079,7 @@ const NOT_CLIENT_PACKAGES = new Set([
   '@clerk/backend', '@clerk/express', '@clerk/nextjs', 'firebase-admin', '@supabase/auth-js', 'aws-jwt-verify',
 ]);
 
-const OPTION_BAG_WORDS = new Set(['options', 'opts', 'config', 'configuration', 'settings', 'params', 'props', 'security']);
+const OPTION_BAG_WORDS = new Set(['options', 'opts', 'config', 'configuration', 'settings', 'params', 'props', 'security', 'context']);
 /** Names of nested configuration objects: `clientOptions`, `apiConfig`, `connection_settings`, a Worker's `props`. */
 function isOptionsBag(name: string): boolean {
   const w = words(name);

@@ -1,5 +1,5 @@
 // Python walker for the passthrough taint engine (tree-sitter-python node types).
-import { enclosingFunction, stringValue } from '../context.ts';
+import { enclosingFunction, httpCliProgram, stringValue } from '../context.ts';
 import { qualify } from '../imports.ts';
 import type { Node } from '../parser.ts';
 import {
@@ -1130,11 +1130,13 @@ export class PythonEngine extends Engine {
     if (fn.type === 'attribute' && name === 'pop' && receiverNode?.type === 'identifier' && lookup(frame, receiverNode.text) && unconditional(node) && this.removesCredential(argsNode?.namedChildren[0], node)) stripHeaders(frame, receiverNode.text);
     const scannedMethod = fn.type === 'attribute' && HTTP_METHOD_NAMES.has(name) && !!this.calleeSummary(fn, name, receiverNode, frame);
     if (!scannedMethod) this.sinks(node, fn, name, qualified, receiverNode, positional, keywords, splats, frame);
-    // `partial(requests.get, headers={"Authorization": tok})`: the request it makes when called carries what it binds.
-    const wrapped = isPartial(node) ? positionalArgs[0] : undefined;
-    if (wrapped?.type === 'attribute' || wrapped?.type === 'identifier') {
+    // `partial(requests.get, headers={"Authorization": tok})`, `asyncio.to_thread(requests.post, url, headers=h)`: the
+    // request the runner makes (or the partial makes when called) carries the arguments handed on with it.
+    const runner = runnerOf(node, name, qualified);
+    const wrapped = runner ? positionalArgs[runner.fn] : undefined;
+    if (runner && (wrapped?.type === 'attribute' || wrapped?.type === 'identifier')) {
       const receiverOf = wrapped.type === 'attribute' ? wrapped.childForFieldName('object')! : undefined;
-      this.sinks(node, wrapped, lastName(wrapped) ?? '', qualify(wrapped, this.imports) ?? '', receiverOf, positional.slice(1), keywords, splats, frame);
+      this.sinks(node, wrapped, lastName(wrapped) ?? '', qualify(wrapped, this.imports) ?? '', receiverOf, positional.slice(runner.fn + 1), runner.keywords ? keywords : new Map(), splats, frame);
     }
     // `os.environ.get("API_TOKEN")` / `os.getenv("API_TOKEN")`: what the process set there earlier, if anything.
     const envKey = qualified === 'os.getenv' || qualified === 'os.environ.get' ? this.constString(argsNode?.namedChildren[0], frame) : undefined;
@@ -1441,10 +1443,8 @@ export class PythonEngine extends Engine {
    * result is what the function returns. Only a function of this file or a scanned module has a summary.
    */
   callThrough(node: Node, name: string, qualified: string, positional: Taints[], keywords: Map<string, { node: Node; taints: Taints }>, frame: Frame): Taints {
-    const runner = RUNNERS.get(name);
+    const runner = runnerOf(node, name, qualified);
     if (!runner) return NONE;
-    if (name === 'run_sync' && !qualified.endsWith('to_thread.run_sync')) return NONE;
-    if (name === 'partial' && !isPartial(node)) return NONE;
     const argNodes = (node.childForFieldName('arguments')?.namedChildren ?? []).filter((a): a is Node => !!a && a.type !== 'keyword_argument' && a.type !== 'dictionary_splat');
     const target = argNodes[runner.fn];
     if (!target) return NONE;
@@ -1628,6 +1628,10 @@ export class PythonEngine extends Engine {
       const env = keywords.get('env');
       if (env) this.reportSink(frame, env.node, retag(carriesCredential(env.taints), 'cred'), `the environment of a child process (\`${shortCallee(fn)}\`)`);
       for (const s of splats) this.reportSink(frame, s.node, retag(carriesCredential(s.taints), 'cred'), `the environment or options of a child process (\`${shortCallee(fn)}\`)`);
+      // `subprocess.run(["curl", "-H", f"Authorization: Bearer {tok}", url])`: the program is an HTTP client.
+      const argNodes = positionalNodes(node);
+      const program = httpCliProgram(argNodes[0]);
+      if (program) argNodes.forEach((a, i) => this.reportSink(frame, a, retag(carriesCredential(positional[i] ?? NONE), 'cred'), `the command line of \`${program}\` (an outbound HTTP request)`));
       return;
     }
     const root = qualified.split('.')[0] ?? '';
@@ -1712,6 +1716,13 @@ const RUNNERS = new Map<string, { fn: number; keywords: boolean }>([
   ['submit', { fn: 0, keywords: true }],
   ['partial', { fn: 0, keywords: true }],
 ]);
+
+/** The runner `node` calls (see `RUNNERS`), if it is one. */
+function runnerOf(node: Node, name: string, qualified: string): { fn: number; keywords: boolean } | undefined {
+  const runner = RUNNERS.get(name);
+  if (!runner || (name === 'run_sync' && !qualified.endsWith('to_thread.run_sync')) || (name === 'partial' && !isPartial(node))) return undefined;
+  return runner;
+}
 
 /** `partial(…)` / `functools.partial(…)`. */
 /** The object and name arguments of `getattr(obj, name)` when `fn` is such a call. */
