@@ -573,10 +573,11 @@ function pythonIssue(lib: Lib, call: Node, ctx: FileContext): Issue | undefined 
     // Claims read from a token the server's auth layer has already verified (`get_access_token().raw_token`).
     if (disabled?.key === 'verify_signature' && positional[0] && alreadyVerified(positional[0], call)) return undefined;
     // Claims read without the signature in a server whose MCP auth layer verifies every caller's token with an
-    // audience (`FastMCP(auth=BearerAuthProvider(…, audience=…))` in the same file): a display of verified claims.
+    // audience (`FastMCP(auth=BearerAuthProvider(…, audience=…))` in the same file), or by a helper of an IdP client
+    // class that verifies with an audience and gets its own tokens (`EntraProvider.user_info_from_token`): a display.
     // Only for a token the helper is given (a header it reads itself may be one the auth layer never saw), whose
     // claims it keeps to read from (a helper returning the decode itself is a verifier).
-    if (disabled?.key === 'verify_signature' && positional[0] && isParameter(positional[0], call) && call.parent?.type === 'assignment' && verifierWithAudienceInFile(call)) return undefined;
+    if (disabled?.key === 'verify_signature' && positional[0] && isParameter(positional[0], call) && call.parent?.type === 'assignment' && (verifierWithAudienceInFile(call) || inProviderClient(call))) return undefined;
     // A signature-off decode whose result is only looked at for routing or freshness (`iss` to pick the verifier,
     // `exp` of a cached token, `kid`) accepts nothing: it is a peek, not a verification.
     if (disabled?.key === 'verify_signature' && onlyPeeks(call)) return undefined;
@@ -655,10 +656,11 @@ function pythonIssue(lib: Lib, call: Node, ctx: FileContext): Issue | undefined 
     }
     // A verifier of this file built on FastMCP's (`class TenantVerifier(JWTVerifier)`) that reads `aud` by hand wraps
     // the ones built here without an audience.
-    if (!given('audience') && (!splat || splatted === 'never') && !wrappedByAudienceCheck(ctx)) {
+    if ((!given('audience') || emptyLiteral(kw.get('audience')?.childForFieldName('value'))) && (!splat || splatted === 'never') && !wrappedByAudienceCheck(ctx)) {
       return {
         level: 'error', node: call,
-        message: `\`${label}(…)\` is built without \`audience=\`: the FastMCP verifier then accepts tokens issued for any audience.`,
+        message: kw.has('audience') ? `\`${label}(…, audience=${shortText(kw.get('audience')!.childForFieldName('value')!, 20)})\` is built with an empty audience: the FastMCP verifier then accepts tokens issued for any audience.`
+          : `\`${label}(…)\` is built without \`audience=\`: the FastMCP verifier then accepts tokens issued for any audience.`,
         fix: 'Pass `audience=` with this server\'s resource URI (or the audience your authorization server puts in its tokens).',
       };
     }
@@ -721,7 +723,9 @@ function wrappedByAudienceCheck(ctx: FileContext): boolean {
 }
 
 /** Where the server's own tokens come from: an HTTP response's JSON, a file it reads, its environment. */
-const OWN_TOKEN = /\.json\(\s*\)|\.read\(\s*\)|\.read_text\(|\bos\.getenv\(|\bos\.environ\b/;
+// (…also what a helper of the server's own OAuth client returns: `exchange_code_for_token(…)`, `fetch_token(…)`,
+// MSAL's `acquire_token_by_authorization_code(…)`.)
+const OWN_TOKEN = /\.json\(\s*\)|\.read\(\s*\)|\.read_text\(|\bos\.getenv\(|\bos\.environ\b|\b\w*(exchange_code|code_for_tokens?|fetch_token|acquire_token|refresh_access_token)\w*\(/;
 
 /**
  * The value is read, within a few assignments in the enclosing function, from the JSON of an HTTP response, a file
@@ -787,6 +791,20 @@ function verifierWithAudienceInFile(call: Node): boolean {
   return descendants(call.tree.rootNode, new Set(['call'])).some((c) => FASTMCP_VERIFIERS.test(c.childForFieldName('function')?.text ?? '') && audienceKeyword(c) === true);
 }
 
+/**
+ * Whether the call sits in a method of an identity provider's client class: one that gets tokens from the IdP itself
+ * (a method named for the code exchange or a refresh) and verifies presented tokens with an audience (a `jwt.decode`
+ * given `audience=`). Its helpers read the claims of tokens the class obtained or verified.
+ */
+function inProviderClient(call: Node): boolean {
+  let cls: Node | null = call.parent;
+  while (cls && cls.type !== 'class_definition') cls = cls.parent;
+  if (!cls) return false;
+  const methods = descendants(cls, new Set(['function_definition']));
+  return methods.some((m) => /exchange_code|code_for_tokens?|fetch_token|refresh_token|acquire_token/.test(m.childForFieldName('name')?.text ?? '')) &&
+    descendants(cls, new Set(['call'])).some((c) => /(^|\.)(jwt|jose)\.decode$/.test(c.childForFieldName('function')?.text ?? '') && audienceKeyword(c) === true);
+}
+
 /** Whether the function around a signature-off decode later decodes with a key and an `audience=` (not `None`). */
 function verifiedWithAudienceAfter(call: Node): boolean {
   const fn = enclosingFunction(call);
@@ -808,6 +826,16 @@ function audienceKeyword(call: Node): boolean | undefined {
 /** A Python audience argument that checks something: not `None`, nor a module placeholder bound to nothing. */
 function givesAudience(value: Node | null | undefined): boolean {
   return !!value && value.type !== 'none' && emptyConstant(value) === undefined;
+}
+
+/**
+ * An empty list, tuple or string literal (`audience=[]`). Verifiers that test the option for truth (FastMCP's
+ * `if self.audience:`) skip the check for it; PyJWT, jsonwebtoken and jose compare against it and reject every token
+ * (so does `[]` in JavaScript, where it is true), except jose and jsonwebtoken for `''`.
+ */
+function emptyLiteral(value: Node | null | undefined, strings = true, lists = true): boolean {
+  if (!value) return false;
+  return (lists && ['list', 'tuple', 'array'].includes(value.type) && value.namedChildCount === 0) || (strings && value.type === 'string' && /^[rbuf]*(""|''|``)$/i.test(value.text));
 }
 
 /**
@@ -1307,7 +1335,7 @@ function objectAudience(obj: Node): 'yes' | 'no' | 'sometimes' {
     if (c.type === 'pair') {
       if (propertyName(c) !== 'audience') continue;
       const value = c.childForFieldName('value');
-      if (!value || value.type === 'undefined' || value.type === 'null' || emptyConstant(value) !== undefined) return 'no';
+      if (!value || value.type === 'undefined' || value.type === 'null' || emptyLiteral(value, true, false) || emptyConstant(value) !== undefined) return 'no';
       if (value.type === 'ternary_expression' && [value.childForFieldName('consequence'), value.childForFieldName('alternative')].some((b) => b?.type === 'undefined' || b?.type === 'null')) return 'sometimes';
       return 'yes';
     }

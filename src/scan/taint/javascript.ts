@@ -1273,6 +1273,9 @@ export class JavaScriptEngine extends Engine {
     // `this.factory(headers)`: a function the constructor stored in a field, called by a method.
     if (!summary && receiverNode?.type === 'this' && frame.className && this.ctorAttrs.has(`${frame.className}.${name}`)) {
       this.recordFieldCall(frame.className, name, args, node);
+      // …and its result is what the function its callers handed over returns (`this.tokenProvider()`, a function value
+      // being worth what it returns).
+      out = union(out, hop(this.eval(callee, frame), node, `called \`this.${name}()\``));
     }
     // Calling a variable or parameter that holds a callback gives what the callback returns (see closures in `eval`),
     // also a module variable a setter filled (`let provider; setProvider(fn) { provider = fn }`, then `provider?.()`).

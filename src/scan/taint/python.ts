@@ -341,12 +341,25 @@ export class PythonEngine extends Engine {
     return this.resolve(type.split('.')[0]!)?.kind === 'package';
   }
 
+  /** An HTTP client library's request type (`httpx.Request`, `requests.PreparedRequest`, `Request` imported from httpx). */
+  clientRequestType(annotation: string | undefined): boolean {
+    if (!annotation) return false;
+    const root = annotation.replace(/^["']|["']$/g, '').split('.')[0]!;
+    const r = this.resolve(root);
+    const module = r?.kind === 'package' ? r.module : r?.kind === 'module' ? root : annotation.includes('.') ? root : '';
+    return /^(httpx|requests|urllib3?)(\.|$)/.test(module) || (/^aiohttp(\.|$)/.test(module) && annotation.endsWith('ClientRequest'));
+  }
+
   /** What a parameter holds: the inbound request or a credential (by name, annotation, FastAPI marker), else a placeholder. */
   paramTaint(p: Node, name: string, index: number): Taints {
     const type = p.childForFieldName('type')?.text.split('.').pop();
     const def = p.childForFieldName('value');
-    // A parameter called `request` annotated with an API model (`request: CreateIssueRequest`) is a request body.
-    if ((REQUEST_NAMES.has(name) && !namesOtherRequest(type)) || (type && REQUEST_TYPES.has(type))) return [source('request', p)];
+    // A parameter called `request` annotated with an API model (`request: CreateIssueRequest`) is a request body, and
+    // one annotated with an HTTP client's request (`auth_flow(self, request: httpx.Request)` of an `httpx.Auth`) is
+    // the outbound request being sent.
+    if ((REQUEST_NAMES.has(name) && !namesOtherRequest(type)) || (type && REQUEST_TYPES.has(type))) {
+      if (!this.clientRequestType(p.childForFieldName('type')?.text)) return [source('request', p)];
+    }
     if (type === 'HTTPAuthorizationCredentials' || (type === 'AccessToken' && !this.behindTokenProxy())) return [source('tokenobj', p)];
     // FastAPI markers, as a default or inside `Annotated[str, Header()]`.
     const annotation = p.childForFieldName('type');
