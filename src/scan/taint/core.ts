@@ -44,6 +44,8 @@ export interface Taint {
    * request.headers.get(name)`): at a call, the caller's credential only when that key names one.
    */
   keyParam?: number;
+  /** …and read from the storage cell of that key (`ctx.get_state(key)`): a caller's constant key must be this one. */
+  cellKey?: string;
 }
 
 export type Taints = Taint[];
@@ -257,6 +259,33 @@ export function addressedToIssuer(url: Node | undefined): boolean {
   const text = url ? urlText(url) : '';
   return TO_AUTHORIZATION_SERVER.test(text) || TO_ISSUER.test(text) || (!!url && identityLookup(url, text));
 }
+
+/**
+ * A request to this server itself: a URL built, through up to three locals, from the inbound request's own base
+ * (`str(request.base_url)`, `request.url_for(…)`, `request.build_absolute_uri(…)`, `new URL('/mcp', req.url)`,
+ * `` `${req.protocol}://${req.get('host')}` ``). A route relaying to the server's own `/mcp` endpoint hands the
+ * request to itself, not to another service.
+ */
+export function addressedToSelf(url: Node | undefined): boolean {
+  let node = url;
+  for (let hops = 0; node && hops < 4; hops++) {
+    if (SELF_URL.test(node.text)) return true;
+    const ids = node.type === 'identifier' ? [node] : node.descendantsOfType('identifier').filter((n): n is Node => !!n);
+    const fn = enclosingFunction(node);
+    let next: Node | undefined;
+    for (const id of ids) {
+      for (const d of fn ? fn.descendantsOfType(['assignment', 'variable_declarator']) : []) {
+        if (!d || d.startIndex > id.startIndex) continue;
+        const target = d.childForFieldName(d.type === 'assignment' ? 'left' : 'name');
+        if (target?.text === id.text) next = d.childForFieldName(d.type === 'assignment' ? 'right' : 'value') ?? undefined;
+      }
+      if (next) break;
+    }
+    node = next;
+  }
+  return false;
+}
+const SELF_URL = /\b(request|req)\.(base_url\b|url_for\(|build_absolute_uri\()|new URL\([^,()]+,\s*(request|req)\.url\s*\)|\$\{\s*req\.protocol\s*\}:\/\/\$\{\s*req\.(get\(\s*['"]host['"]\s*\)|headers\.host)/;
 
 /**
  * `GET …/cloud/user` (`/me`, `/userinfo`, `/whoami`) from a function named for finding out who the caller is
@@ -532,7 +561,7 @@ export function emptySummary(): Summary {
 export function applyReturns(summary: Summary, args: Taints[], call: Node, callee: string): Taints {
   let out: Taints = [];
   for (const t of summary.returns) {
-    if (t.keyParam !== undefined && !keyNamesCredential(call, t.keyParam, summary.params[t.keyParam])) continue;
+    if (t.keyParam !== undefined && !keyNamesCredential(call, t.keyParam, summary.params[t.keyParam], t.cellKey)) continue;
     // A closure returning its enclosing function's parameter (`def headers(): return {"X-Token": token}` inside
     // `build(token)`) returns that parameter, not the closure's own argument.
     const foreign = t.param !== undefined && !!t.owner && t.owner !== summary && !summary.parts?.includes(t.owner);
@@ -550,11 +579,12 @@ export function applyReturns(summary: Summary, args: Taints[], call: Node, calle
  * Whether the key a call passes as parameter `index` (positionally, or by keyword `name`) may name a credential: a
  * constant naming one, or one the code does not spell out.
  */
-function keyNamesCredential(call: Node, index: number, name: string | undefined): boolean {
+function keyNamesCredential(call: Node, index: number, name: string | undefined, cellKey?: string): boolean {
   const args = call.childForFieldName('arguments')?.namedChildren.filter((a): a is Node => !!a && a.type !== 'comment') ?? [];
   const keyword = args.find((a) => a.type === 'keyword_argument' && a.childForFieldName('name')?.text === name)?.childForFieldName('value');
   const node = keyword ?? args.filter((a) => a.type !== 'keyword_argument')[index];
   const key = node ? stringValue(node) : undefined;
+  if (cellKey !== undefined) return key === undefined ? node?.type !== 'identifier' || isCredentialName(node.text) : key === cellKey;
   return key === undefined || isCredentialHeader(key) || isCredentialName(key) || isSettingsBlob(key);
 }
 

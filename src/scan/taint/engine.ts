@@ -320,7 +320,7 @@ export abstract class Engine {
       if (objectStore && /^(object_?)?key$/i.test(name)) continue;
       // `**kw`: a dict of keyword arguments that holds a credential.
       const splat = name.startsWith('**');
-      if (!splat && !isCredentialName(name)) continue;
+      if (!splat && (!isCredentialName(name) || CLIENT_SECRET.test(name))) continue;
       const given = only(arg.taints, 'cred', 'headers');
       this.reportSink(frame, arg.node, given, splat ? `the keyword arguments \`${name}\` of \`${callee}\` (code outside the scan that takes a credential)` : `the \`${name}\` credential of \`${callee}\` (code outside the scan that takes a credential)`);
       for (const t of given) reported.add(keyOf(t));
@@ -330,6 +330,7 @@ export abstract class Engine {
     // …or one passed in a variable or field named for a credential (`Driver(tenant, server, self.api_key)`).
     positional.forEach((a, i) => {
       if (objectStore && argNodes[i]?.type === 'object') return; // the `{ Bucket, Key }` literal itself
+      if (argNodes[i] && CLIENT_SECRET.test(argNodes[i].text.split(/[.?]+/).pop()!)) return;
       const credentialNamed = argNodes[i] && /^[\w.]+$/.test(argNodes[i].text) && isCredentialName(argNodes[i].text.split('.').pop()!);
       const given = (clientLike || credentialNamed ? only(a, 'cred', 'headers') : only(a, 'headers').filter((t) => t.origin || t.param !== undefined)).filter((t) => !reported.has(keyOf(t)));
       this.reportSink(frame, call, given, `argument ${i + 1} of \`${callee}\` (a client outside the scan)`);
@@ -436,6 +437,23 @@ export abstract class Engine {
     return [];
   }
 
+  /**
+   * Every cell under `prefix` (`fastmcp_state.` for `ctx.get_state(key)` in a helper handed the key): what any of them
+   * holds, for the caller's key to pick (the taints carry `keyParam`). Cells written later re-run the reader.
+   */
+  readStoreFamily(prefix: string, node: Node, label: string): Taints {
+    const scoped = this.#scoped(prefix);
+    this.#dep(`family:${scoped}`);
+    let out: Taints = [];
+    for (const [key, stored] of this.program.stores) {
+      if (!key.startsWith(scoped)) continue;
+      const cellKey = key.slice(scoped.length);
+      out = union(out, stored.map((t) => ({ ...t, cellKey, path: extend(t.path, stepAt(node, `read from ${label} \`${cellKey}\``)) })));
+    }
+    if (out.some((t) => t.origin)) current.sources++;
+    return out;
+  }
+
   writeStore(cell: string, taints: Taints, node: Node, label: string): void {
     const key = this.#scoped(cell);
     this.#storeParams(key, taints, label);
@@ -466,6 +484,8 @@ export abstract class Engine {
     if (next.length !== before.length) {
       this.program.stores.set(key, next);
       this.program.bump(`store:${key}`);
+      const family = key.lastIndexOf('.');
+      if (family > 0) this.program.bump(`family:${key.slice(0, family + 1)}`);
     }
   }
 
@@ -681,6 +701,13 @@ const BUILTIN_METHODS = new Set([
 ]);
 
 const GENERIC_CALLBACKS = new Set(['callback', 'handler', 'call_next', 'callNext', 'function', 'factory', 'resolve', 'reject', 'wrapped', 'original']);
+
+/**
+ * An OAuth client secret (`new google.auth.OAuth2(clientId, clientSecret, redirectUri)`, `Client(client_secret=…)`):
+ * the client presents it to the authorization server in a grant (a code, a refresh, client credentials), which is
+ * the sanctioned trade, even when a person typed it in for their own OAuth app.
+ */
+const CLIENT_SECRET = /client_?secret$/i;
 
 /** Storage cells for what a method passes to a function held in a field (see `applyFieldCallbacks`). */
 const FIELD_CALL = 'fieldcall#';

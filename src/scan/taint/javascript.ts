@@ -3,7 +3,7 @@ import { enclosingFunction, functionName, httpCliProgram, stringValue } from '..
 import { indirectCallee } from '../imports.ts';
 import type { Node } from '../parser.ts';
 import {
-  typeOf, heldUnder, bodyCredential, namesOtherRequest, resolvesWithIssuer, stripHeaders, tradesTokenInBody, AUTH_INFO_ATTRS, NOT_A_KEPT_CLIENT, addressedToIssuer, CHECKS_CREDENTIAL, HTTP_CONSTRUCTORS, MCP_CLIENT_TRANSPORTS, HTTP_METHOD_NAMES, NONE, REQUEST_ATTRS, REQUEST_NAMES, REQUEST_TYPES, TOKEN_ATTRS,
+  typeOf, heldUnder, bodyCredential, namesOtherRequest, resolvesWithIssuer, stripHeaders, tradesTokenInBody, AUTH_INFO_ATTRS, NOT_A_KEPT_CLIENT, addressedToIssuer, addressedToSelf, CHECKS_CREDENTIAL, HTTP_CONSTRUCTORS, MCP_CLIENT_TRANSPORTS, HTTP_METHOD_NAMES, NONE, REQUEST_ATTRS, REQUEST_NAMES, REQUEST_TYPES, TOKEN_ATTRS,
   boundToCredentialName, branch, functionKey, carriesCredential, derive, looksUpByCredential, emptySummary, hop, mergeSummaries, isCredentialHeader, isCredentialName, isPlaceholder, isLocal, isSettingsBlob, isTokenExchangeName, exemptResult, lookup, TO_ISSUER, only, retag,
   extend, short, source, stepAt, union, words, type Frame, type Kind, type Summary, type Taint, type Taints,
 } from './core.ts';
@@ -1896,7 +1896,7 @@ export class JavaScriptEngine extends Engine {
     }
     // Only a Fetch API call takes a Request as its init (`fetch(url, request)`, Hono's `proxy(url, c.req.raw)`).
     // A request to the issuer (an OAuth proxy relaying to its token endpoint, a tokeninfo check) is addressed to it.
-    if (addressedToIssuer(argNodes[0])) return;
+    if (addressedToIssuer(argNodes[0]) || addressedToSelf(argNodes[0])) return;
     this.optionsSinks(argNodes, args, frame, label, http, http || receiverIsClient, http && (name === 'fetch' || name === 'proxy'));
   }
 

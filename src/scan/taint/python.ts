@@ -4,8 +4,8 @@ import { qualify } from '../imports.ts';
 import type { Node } from '../parser.ts';
 import {
   namesOtherRequest, resolvesWithIssuer, NOT_A_KEPT_CLIENT, AUTH_INFO_ATTRS, HTTP_CONSTRUCTORS, MCP_CLIENT_TRANSPORTS, HTTP_METHOD_NAMES, NONE, REQUEST_ATTRS, REQUEST_NAMES, REQUEST_TYPES, TOKEN_ATTRS,
-  boundToCredentialName, branch, functionKey, nestedKey, carriesCredential, derive, looksUpByCredential, heldUnder, hop, isCredentialHeader, isCredentialName, isPlaceholder, isLocal, isSettingsBlob, isTokenExchangeName, exemptResult, lookup, TO_ISSUER, addressedToIssuer, only, retag, short, source, stepAt, typeOf,
-  bodyCredential, stripHeaders, tradesTokenInBody, union, type Frame, type Summary, type Taints,
+  boundToCredentialName, branch, functionKey, nestedKey, carriesCredential, derive, looksUpByCredential, heldUnder, hop, isCredentialHeader, isCredentialName, isPlaceholder, isLocal, isSettingsBlob, isTokenExchangeName, exemptResult, lookup, TO_ISSUER, addressedToIssuer, addressedToSelf, only, retag, short, source, stepAt, typeOf,
+  bodyCredential, stripHeaders, tradesTokenInBody, union, type Frame, type Summary, type Taint, type Taints,
 } from './core.ts';
 import { Engine, drawsAPage, isClientLike } from './engine.ts';
 
@@ -395,7 +395,15 @@ export class PythonEngine extends Engine {
         } else if (/oauth2|bearer|token|api_?key/.test(arg)) return [source(type === 'HTTPAuthorizationCredentials' ? 'tokenobj' : 'cred', p)];
       }
     }
-    return [{ kind: 'cred', param: index, owner: this.currentSummary, path: [stepAt(p, `parameter \`${name}\``)] }];
+    const placeholder: Taint = { kind: 'cred', param: index, owner: this.currentSummary, path: [stepAt(p, `parameter \`${name}\``)] };
+    // A function given as the default (`headers_getter=_request_headers`, kept in a field and called): unless a caller
+    // passes another, the parameter is worth what that function returns, as a function value is.
+    if (def?.type === 'identifier') {
+      const fn = this.summaries.get(def.text) ?? this.importedSummary(this.resolve(def.text));
+      const real = fn?.returns.filter((t) => t.origin && !isPlaceholder(t)) ?? [];
+      if (real.length) return union([placeholder], hop(real, p, `parameter \`${name}\` defaults to \`${def.text}\``));
+    }
+    return [placeholder];
   }
 
   assign(target: Node, t: Taints, frame: Frame, valueNode?: Node): void {
@@ -1176,7 +1184,7 @@ export class PythonEngine extends Engine {
 
     // FastMCP's per-session context state: `ctx.set_state("creds", value)` in middleware, `ctx.get_state("creds")` in a
     // tool or helper (whatever the receiver is called: `ctx`, `context.fastmcp_context`, `get_context()`).
-    if (fn.type === 'attribute' && (name === 'set_state' || name === 'get_state')) {
+    if ((fn.type === 'attribute' || dynamic) && (name === 'set_state' || name === 'get_state')) {
       const key = this.constString(argsNode?.namedChildren[0], frame);
       if (key !== undefined) {
         const label = `FastMCP context state \`${key}\``;
@@ -1186,6 +1194,9 @@ export class PythonEngine extends Engine {
         }
         if (name === 'get_state') return this.readStore(`fastmcp_state.${key}`, node, label, key);
       }
+      // `ctx.get_state(key)` in a helper handed the key (`_get_state(ctx, "oauth_access_token")`): the caller's key picks.
+      const keyParam = key === undefined && name === 'get_state' ? this.keyParamOf(argsNode?.namedChildren[0], frame) : undefined;
+      if (keyParam !== undefined) return this.readStoreFamily('fastmcp_state.', node, 'FastMCP context state').map((t) => ({ ...t, keyParam }));
     }
 
     // `request.scope.get("token")`: what ASGI middleware put in the scope.
@@ -1680,7 +1691,7 @@ export class PythonEngine extends Engine {
     }
     // A request to the issuer (an OAuth proxy relaying to the token or registration endpoint, `GET …/tokeninfo?
     // access_token=…`) is addressed to it.
-    if (addressedToIssuer(urlNode)) return;
+    if (addressedToIssuer(urlNode) || addressedToSelf(urlNode)) return;
     const headers = keywords.get('headers');
     if (headers) this.reportSink(frame, headers.node, headers.taints, `the headers of ${label}`);
     const auth = keywords.get('auth');
