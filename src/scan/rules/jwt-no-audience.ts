@@ -200,7 +200,8 @@ function unverifiedAuthInfo(ctx: FileContext): Node[] {
       return keys.has('token') && keys.has('clientId') && keys.has('scopes');
     });
     if (!returnsAuthInfo) continue;
-    const texts = [fn.text, ...sameFileCallees(fn, fns).map((f) => f.text)];
+    // (Bodies only: the function's own name, `verifyAccessToken`, verifies nothing.)
+    const texts = [fn, ...sameFileCallees(fn, fns)].map((f) => (f.childForFieldName('body') ?? f).text);
     const decode = descendants(fn, CALLS).find((c) => {
       const callee = c.childForFieldName('function')?.text ?? '';
       return UNVERIFIED_DECODER.test(callee.split('.').pop()!) || /^(jwt|jsonwebtoken)\.decode$/.test(callee);

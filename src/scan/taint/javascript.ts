@@ -1252,7 +1252,7 @@ export class JavaScriptEngine extends Engine {
     if (through) out = union(out, through);
     const summary = isNew || through ? undefined : this.calleeSummary(callee, name, receiverNode, frame) ?? this.alternativeCallees(callee, frame);
     if (summary) {
-      this.applyCallbackArgs(frame, summary, argNodes, node);
+      this.applyCallbackArgs(frame, summary, argNodes, node, args);
       let result = this.applySummary(frame, summary, args, node, text);
       // …and the objects it fills (`applyAuth(headers, token)`) hold what it put there.
       for (const [i, filled] of this.filledArguments(summary, args, node, text)) {
@@ -1287,7 +1287,10 @@ export class JavaScriptEngine extends Engine {
       // the function its callers hand over gets it (see `applyCallbackArgs`).
       for (const t of local ?? []) {
         if (t.param === undefined || !t.owner || t.field !== undefined) continue;
-        const given = args.map((a) => carriesCredential(a).filter((x) => x.origin).map((x) => ({ ...x, path: extend(x.path, stepAt(node, `passed to \`${name}()\` (a function given as parameter ${t.param! + 1})`)) })));
+        // (…also what another parameter of the same function gives, `callApi(path, getApiKey())` beside `callApi`: the
+        // call site hands both over.)
+        const given = args.map((a) => carriesCredential(a).filter((x) => x.origin || (x.param !== undefined && x.owner === t.owner && x.param !== t.param && x.field === undefined))
+          .map((x) => ({ ...x, path: extend(x.path, stepAt(node, `passed to \`${name}()\` (a function given as parameter ${t.param! + 1})`)) })));
         if (!given.some((g) => g.length)) continue;
         const record = (t.owner.callbackArgs ??= {});
         const before = record[t.param] ?? [];
@@ -1565,10 +1568,12 @@ export class JavaScriptEngine extends Engine {
   }
 
   /** Functions of the scan handed to a parameter the callee calls with the caller's credential: called with it here. */
-  applyCallbackArgs(frame: Frame, summary: Summary, argNodes: Node[], call: Node): void {
+  applyCallbackArgs(frame: Frame, summary: Summary, argNodes: Node[], call: Node, args: Taints[]): void {
     for (const [index, passed] of Object.entries(summary.callbackArgs ?? {})) {
       let value = argNodes[Number(index)] ? unwrap(argNodes[Number(index)]!) : undefined;
-      let given = passed;
+      // What the callee's other parameters gave is what this call passes there (a key getter's result).
+      let given = passed.map((g) => union(...g.map((t) => t.param !== undefined && t.owner === summary && !t.origin
+        ? hop(carriesCredential(args[t.param] ?? NONE).filter((a) => a.origin), call, `passed to \`${calleeText(call)}\``) : [t])));
       // `this.execute.bind(this)` (with arguments bound after `this`, the callback's first ones are taken).
       const bindCallee = value?.type === 'call_expression' ? value.childForFieldName('function') : undefined;
       if (bindCallee?.type === 'member_expression' && bindCallee.childForFieldName('property')?.text === 'bind') {
