@@ -299,11 +299,14 @@ export abstract class Engine {
   /** Bare name → the keys of the nested functions so named (`Class.method>name`), kept by `summaryFor`. */
   readonly #nested = new Map<string, string[]>();
 
-  /** A method calls a field that holds a constructor parameter (a function): remember what it passes. */
+  /**
+   * A method calls a field that holds a constructor parameter (a function): remember what it passes, also what its
+   * own callers pass it (`forKey(apiKey) { return this.factory({ ...this.base, apiKey }) }`: a setter of that cell).
+   */
   recordFieldCall(className: string, field: string, args: Taints[], node: Node): void {
     args.slice(0, 4).forEach((a, i) => {
-      const real = a.filter((t) => t.origin && !t.field && t.param === undefined);
-      if (real.length) this.writeStore(`${FIELD_CALL}${this.file}#${className}.${field}#${i}`, real, node, `argument ${i + 1} of the function held in \`${field}\``);
+      const passed = a.filter((t) => !t.field && (t.origin ? t.param === undefined : t.param !== undefined));
+      if (passed.length) this.writeStore(`${FIELD_CALL}${this.file}#${className}.${field}#${i}`, passed, node, `argument ${i + 1} of the function held in \`${field}\``);
     });
   }
 

@@ -1312,9 +1312,13 @@ export class JavaScriptEngine extends Engine {
       if (base) this.packageCredentialSink(frame, node, `${text} (a ${base})`, args, namedArgs(argNodes, (n) => this.eval(n, frame)), isClientLike(base) || isClientLike(cls.split('#').pop()!) || undefined);
       this.applyConstructor(frame, cls, args, node, text);
       // Functions of the scan handed to the constructor (`new Transport(serverFactory)`), which methods call.
+      // (…either side of `options.factory ?? defaultFactory`.)
       this.applyFieldCallbacks(frame, cls, argNodes.map((a) => {
         const value = unwrap(a);
-        return value.type === 'identifier' && !lookup(frame, value.text) ? this.calleeSummary(value, value.text, undefined, frame) : undefined;
+        const op = value.type === 'binary_expression' ? value.childForFieldName('operator')?.text : undefined;
+        const sides = op === '??' || op === '||' ? [value.childForFieldName('left')!, value.childForFieldName('right')!].map(unwrap) : [value];
+        return mergeSummaries(sides.map((v) => v.type === 'identifier' && !lookup(frame, v.text) ? this.calleeSummary(v, v.text, undefined, frame) : undefined)
+          .filter((x): x is Summary => !!x));
       }), node, text);
       if (!remote) {
         for (const [attrKey, params] of this.ctorAttrs) {
