@@ -620,6 +620,11 @@ function pythonIssue(lib: Lib, call: Node, ctx: FileContext): Issue | undefined 
     }
     const setting = optionalSettingAudience(kw.get('audience'), call);
     if (setting) return { ...setting, message: `\`${label}\` takes \`audience=${setting.text}\`, a setting that is empty unless configured: left unset, ${lname} accepts tokens that carry no \`aud\` claim, for any service.` };
+    // `def validate_token(token, key, audience=None): jwt.decode(…, audience=audience)`, wired in the same module to
+    // such a setting (`JWTAuthMiddleware(…, audience=settings.jwt_audience)`): the same, one call away.
+    const param = optionalParameter(kw.get('audience')?.childForFieldName('value'), call);
+    const wired = param ? settingWiredInFile(call) : undefined;
+    if (wired) return { ...wired, message: `\`${label}\` takes \`audience=${param}\`, an optional parameter this module fills from \`${wired.text}\`, a setting that is empty unless configured: left unset, ${lname} accepts tokens that carry no \`aud\` claim, for any service.` };
     return undefined;
   }
   if (lib === 'authlib') {
@@ -684,6 +689,24 @@ function optionalSettingAudience(kw: Node | undefined, call: Node): (Omit<Issue,
     level: 'warning', node: call, emptySetting: name, text: value.text,
     fix: 'Make the audience setting required (or default it to this server\'s resource URI) and fail at start-up without it.',
   };
+}
+
+/** `audience` given a parameter of the enclosing function that defaults to `None`: the parameter's name. */
+function optionalParameter(value: Node | null | undefined, call: Node): string | undefined {
+  const fn = enclosingFunction(call);
+  if (value?.type !== 'identifier' || !fn) return undefined;
+  const param = fn.childForFieldName('parameters')?.namedChildren.find((p) => (p?.type === 'default_parameter' || p?.type === 'typed_default_parameter') && p.childForFieldName('name')?.text === value.text);
+  return param?.childForFieldName('value')?.type === 'none' ? value.text : undefined;
+}
+
+/** The first `audience=<setting named for an audience>` handed to any call of the file (see `optionalSettingAudience`). */
+function settingWiredInFile(call: Node): (Omit<Issue, 'message'> & { text: string }) | undefined {
+  for (const c of descendants(call.tree.rootNode, new Set(['call']))) {
+    const kw = c.childForFieldName('arguments')?.namedChildren.find((a) => a?.type === 'keyword_argument' && a.childForFieldName('name')?.text === 'audience') ?? undefined;
+    const found = optionalSettingAudience(kw, call);
+    if (found) return found;
+  }
+  return undefined;
 }
 
 /** Audience settings some code checks before use, failing closed without them (see `settingsEmptyByDefault`). */
