@@ -8,7 +8,7 @@ import type { Imports } from '../imports.ts';
 import type { Node } from '../parser.ts';
 import { signature, type Program, type Resolved } from '../program.ts';
 import {
-  CHECKS_CREDENTIAL, HTTP_METHOD_NAMES, NONE, applyReturns, assigned, mergeSummaries, carriesCredential, current, emptySummary, extend, isCredentialName, isLocal, lookup, nestedKey, only, short, source, stepAt, typeOf, union,
+  CHECKS_CREDENTIAL, HTTP_METHOD_NAMES, NONE, applyReturns, assigned, mergeSummaries, carriesCredential, current, emptySummary, extend, isCredentialName, isLocal, lookup, nestedKey, only, retag, short, source, stepAt, typeOf, union,
   type Frame, type Kind, type SinkLoc, type SinkSite, type Summary, type Taint, type Taints,
 } from './core.ts';
 
@@ -323,8 +323,10 @@ export abstract class Engine {
       if (objectStore && /^(object_?)?key$/i.test(name)) continue;
       // `**kw`: a dict of keyword arguments that holds a credential.
       const splat = name.startsWith('**');
-      if (!splat && (!isCredentialName(name) || CLIENT_SECRET.test(name))) continue;
-      const given = only(arg.taints, 'cred', 'headers');
+      // `authProvider: new AccessTokenAuthProvider(token)`: an object the client asks for the token, built from it.
+      const provider = AUTH_PROVIDER_OPTION.test(name);
+      if (!splat && !provider && (!isCredentialName(name) || CLIENT_SECRET.test(name))) continue;
+      const given = union(only(arg.taints, 'cred', 'headers'), provider ? retag(only(arg.taints, 'options'), 'cred') : NONE);
       this.reportSink(frame, arg.node, given, splat ? `the keyword arguments \`${name}\` of \`${callee}\` (code outside the scan that takes a credential)` : `the \`${name}\` credential of \`${callee}\` (code outside the scan that takes a credential)`);
       for (const t of given) reported.add(keyOf(t));
     }
@@ -711,6 +713,9 @@ const GENERIC_CALLBACKS = new Set(['callback', 'handler', 'call_next', 'callNext
  * the sanctioned trade, even when a person typed it in for their own OAuth app.
  */
 const CLIENT_SECRET = /client_?secret$/i;
+
+/** Options taking an object the client asks for its credential (the Microsoft Graph SDK's `authProvider`). */
+const AUTH_PROVIDER_OPTION = /^(auth|authentication|credentials?|token)_?provider$/i;
 
 /** Storage cells for what a method passes to a function held in a field (see `applyFieldCallbacks`). */
 const FIELD_CALL = 'fieldcall#';

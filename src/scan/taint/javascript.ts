@@ -1996,8 +1996,11 @@ const INBOUND_META_HOLDERS = new Set(['extra', 'context', 'ctx', 'params', 'requ
 const PATH_GETTERS = new Set(['get', 'getProperty', 'getPath']);
 const PATH_GETTER_PACKAGES = new Set(['lodash', 'lodash-es', 'lodash.get', 'lodash/get', 'lodash/fp', 'es-toolkit', 'es-toolkit/compat', 'dot-prop', 'object-path', 'just-safe-get', 'radash', 'remeda']);
 
-/** A package's set-up call, given its credentials by option name (`fal.config({ credentials })`, `mailchimp.setConfig({ apiKey })`). */
-const PACKAGE_SETUP = /^(config|configure|setConfig|init|initialize|setup)$/;
+/**
+ * A package's set-up call, given its credentials by option name (`fal.config({ credentials })`, `mailchimp.setConfig({
+ * apiKey })`, the Graph SDK's `Client.initWithMiddleware({ authProvider })`).
+ */
+const PACKAGE_SETUP = /^(config|configure|setConfig|init|initWith\w+|initialize|setup)$/;
 
 /** What a credential setter is named for (`…ApiKey`, `…Token`, `…Credentials`). */
 const CREDENTIAL_WORDS = '(api_?key|token|auth|credentials?|bearer|password|secret)';
