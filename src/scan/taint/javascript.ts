@@ -1851,6 +1851,21 @@ export class JavaScriptEngine extends Engine {
       if (program) argNodes.slice(0, 2).forEach((a, i) => this.reportSink(frame, a, retag(carriesCredential(args[i] ?? NONE), 'cred'), `the command line of \`${program}\` (an outbound HTTP request)`));
       return;
     }
+    // An MCP client's request whose `_meta` carries a credential the code put there (`upstream.callTool({ name,
+    // arguments, _meta: { ...meta, authorization } })` in a gateway): the upstream MCP server receives it. The
+    // client's own `_meta` relayed whole is the request relayed, as a body is.
+    if (receiverNode && MCP_CLIENT_REQUESTS.has(name)) {
+      for (const a of argNodes) {
+        for (const member of objectLiteralOf(a)?.namedChildren ?? []) {
+          if (!member || propertyKey(member) !== '_meta') continue;
+          const value = member.type === 'pair' ? this.eval(member.childForFieldName('value')!, frame) : lookup(frame, '_meta') ?? NONE;
+          // (The client's own `_meta`, relayed or spread beside what the code adds, is the request relayed, whatever the
+          // helpers it passed through made of it.)
+          const put = carriesCredential(value).filter((t) => !/(^|\.)_meta$/.test(t.origin?.text ?? ''));
+          this.reportSink(frame, member, put, `the \`_meta\` of an MCP request to another server (\`${calleeText(node)}\`)`);
+        }
+      }
+    }
     // OAuth libraries' calls that present an access token to a resource (`fetchUserInfo(config, token, sub)`,
     // `fetchProtectedResource(config, token, url, 'GET')`): the token argument is sent.
     const presents = OAUTH_RESOURCE_FUNCTIONS.has(name) ? OAUTH_RESOURCE_CALLS.get(`${this.calleePackage(node) ?? ''}:${name}`) : undefined;
@@ -2019,6 +2034,9 @@ const ARRAY_MAPPERS = new Set(['map', 'flatMap', 'reduce']);
 const COLLECTION_CALLS = new Set(['set', 'get', 'push', 'add', 'unshift']);
 /** A type annotation naming the Fetch API. */
 const FETCH_TYPE = /^typeof\s+(?:globalThis\.)?fetch$/;
+/** Requests of an MCP client (the SDK's `Client`), which send their `params._meta` to the server. */
+const MCP_CLIENT_REQUESTS = new Set(['callTool', 'getPrompt', 'readResource', 'listTools', 'listPrompts', 'listResources', 'complete']);
+
 /** `node:child_process` functions that start a program (their options' `env` is its environment). */
 const CHILD_PROCESS_CALLS = new Set(['spawn', 'spawnSync', 'exec', 'execSync', 'execFile', 'execFileSync', 'fork']);
 /** Array methods whose callback's first parameter is an element. */
