@@ -271,17 +271,7 @@ export function addressedToSelf(url: Node | undefined): boolean {
   for (let hops = 0; node && hops < 4; hops++) {
     if (SELF_URL.test(node.text)) return true;
     const ids = node.type === 'identifier' ? [node] : node.descendantsOfType('identifier').filter((n): n is Node => !!n);
-    const fn = enclosingFunction(node);
-    let next: Node | undefined;
-    for (const id of ids) {
-      for (const d of fn ? fn.descendantsOfType(['assignment', 'variable_declarator']) : []) {
-        if (!d || d.startIndex > id.startIndex) continue;
-        const target = d.childForFieldName(d.type === 'assignment' ? 'left' : 'name');
-        if (target?.text === id.text) next = d.childForFieldName(d.type === 'assignment' ? 'right' : 'value') ?? undefined;
-      }
-      if (next) break;
-    }
-    node = next;
+    node = ids.map(assignedBefore).find(Boolean);
   }
   return false;
 }
@@ -314,15 +304,20 @@ const LOOKUP_VERBS = new Set(['get', 'fetch', 'resolve', 'lookup', 'load', 'iden
  * `client.get(debug_url, …)`): the last assignment to that name before it in the function.
  */
 function urlText(url: Node): string {
-  if (url.type !== 'identifier') return url.text;
-  const fn = enclosingFunction(url);
-  let value: Node | null | undefined;
-  for (const d of fn ? fn.descendantsOfType(['assignment', 'variable_declarator']) : []) {
-    if (!d || d.startIndex > url.startIndex) continue;
-    const target = d.childForFieldName(d.type === 'assignment' ? 'left' : 'name');
-    if (target?.text === url.text) value = d.childForFieldName(d.type === 'assignment' ? 'right' : 'value');
-  }
+  const value = url.type === 'identifier' ? assignedBefore(url) : undefined;
   return value ? `${url.text} ${value.text}` : url.text;
+}
+
+/** The value last assigned to the name `id` before it, in the function around it. */
+function assignedBefore(id: Node): Node | undefined {
+  const fn = enclosingFunction(id);
+  let value: Node | undefined;
+  for (const d of fn ? fn.descendantsOfType(['assignment', 'variable_declarator']) : []) {
+    if (!d || d.startIndex > id.startIndex) continue;
+    const target = d.childForFieldName(d.type === 'assignment' ? 'left' : 'name');
+    if (target?.text === id.text) value = d.childForFieldName(d.type === 'assignment' ? 'right' : 'value') ?? undefined;
+  }
+  return value;
 }
 
 /**

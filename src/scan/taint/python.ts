@@ -1748,7 +1748,6 @@ function runnerOf(node: Node, name: string, qualified: string): { fn: number; ke
   return runner;
 }
 
-/** `partial(…)` / `functools.partial(…)`. */
 /** The object and name arguments of `getattr(obj, name)` when `fn` is such a call. */
 function getattrArgs(fn: Node): [Node, Node] | undefined {
   if (fn.type !== 'call' || fn.childForFieldName('function')?.text !== 'getattr') return undefined;
@@ -1766,6 +1765,7 @@ function methodRef(frame: Frame, name: string): Node | undefined {
   return undefined;
 }
 
+/** `partial(…)` / `functools.partial(…)`. */
 function isPartial(call: Node): boolean {
   const f = call.childForFieldName('function');
   return !!f && (f.type === 'identifier' ? f.text === 'partial' : f.type === 'attribute' && f.text === 'functools.partial');
