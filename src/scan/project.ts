@@ -38,8 +38,9 @@ export function isMcpNpmSpecifier(spec: string): boolean {
   if (spec === 'agents/mcp' || spec.startsWith('agents/mcp/')) return true;
   const parts = spec.split('/');
   const name = spec.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]!;
-  // Forks and scoped republishes of the frameworks (`firecrawl-fastmcp`, `@acme/fastmcp`).
-  return MCP_NPM_PACKAGES.has(name) || /(^|[-/])fastmcp$/.test(name);
+  // Forks and scoped republishes of the frameworks (`firecrawl-fastmcp`, `@acme/fastmcp`), and a vendor's own MCP
+  // framework published under its scope (`@lovable.dev/mcp-js`, `@acme/mcp-server`).
+  return MCP_NPM_PACKAGES.has(name) || /(^|[-/])fastmcp$/.test(name) || /^@[^/]+\/mcp(-js|-sdk|-server|-framework)?$/.test(name);
 }
 
 const MANIFESTS = ['package.json', 'deno.json', 'deno.jsonc', 'pyproject.toml', 'setup.py', 'setup.cfg', 'Pipfile'];

@@ -1141,6 +1141,9 @@ export class JavaScriptEngine extends Engine {
         if (key === undefined || isCredentialHeader(key)) out = union(out, [source('cred', node)]);
       } else if (h3 && H3_HEADER_MAPS.has(h3)) out = union(out, [source('headers', node)]);
     }
+    // An MCP framework's tool context asked for the request's token (`ctx.getToken()` on a `ctx: ToolContext` of
+    // `@lovable.dev/mcp-js`, or any context type of an MCP package): the caller's bearer.
+    if (TOKEN_GETTERS.has(name) && !argNodes.length && receiverNode && this.#mcpContextParam(unwrap(receiverNode))) out = union(out, [source('cred', node)]);
     // NestJS guards, interceptors and filters: `context.switchToHttp().getRequest()` is the inbound request.
     if (name === 'getRequest' && receiverNode && calleeName(unwrap(receiverNode)) === 'switchToHttp') out = union(out, [source('request', node)]);
     if (receiverNode) {
@@ -1470,6 +1473,18 @@ export class JavaScriptEngine extends Engine {
     return undefined;
   }
   readonly #arraysByScope = new Map<number, Map<string, Node>>();
+
+  /** A parameter of the function around it whose declared type is a context type of an MCP package (`ctx: ToolContext`). */
+  #mcpContextParam(receiver: Node): boolean {
+    if (receiver.type !== 'identifier') return false;
+    let fn: Node | null = receiver.parent;
+    while (fn && !FUNCTIONS.has(fn.type)) fn = fn.parent;
+    const param = fn?.childForFieldName('parameters')?.namedChildren.find((p) => (p?.type === 'required_parameter' || p?.type === 'optional_parameter') && p.childForFieldName('pattern')?.text === receiver.text);
+    const type = param?.childForFieldName('type')?.namedChildren[0]?.text.split(/[.<]/)[0];
+    if (!type || !/Context$/.test(type)) return false;
+    const r = this.resolve(type);
+    return r?.kind === 'package' && MCP_PACKAGE.test(r.module);
+  }
 
   /** Whether a call starts a child process: Node's child_process, execa / cross-spawn, Deno and Bun, the MCP SDK's stdio client. */
   #spawns(node: Node, name: string, receiverNode: Node | undefined): boolean {
@@ -2034,6 +2049,11 @@ const ARRAY_MAPPERS = new Set(['map', 'flatMap', 'reduce']);
 const COLLECTION_CALLS = new Set(['set', 'get', 'push', 'add', 'unshift']);
 /** A type annotation naming the Fetch API. */
 const FETCH_TYPE = /^typeof\s+(?:globalThis\.)?fetch$/;
+/** Methods of a tool context that hand back the request's bearer token. */
+const TOKEN_GETTERS = new Set(['getToken', 'getAccessToken', 'getBearerToken', 'getAuthToken']);
+/** npm packages of MCP frameworks and SDKs. */
+const MCP_PACKAGE = /(^|[/@-])mcp([/-]|$)|modelcontextprotocol/;
+
 /** Requests of an MCP client (the SDK's `Client`), which send their `params._meta` to the server. */
 const MCP_CLIENT_REQUESTS = new Set(['callTool', 'getPrompt', 'readResource', 'listTools', 'listPrompts', 'listResources', 'complete']);
 
