@@ -1,16 +1,17 @@
 // `scanPaths`: the scanner's public entry point, used by `deputy scan` and reusable by other commands.
-import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { FileContext } from './context.ts';
 import { compareFindings, type Finding, type RuleMeta, type ScanError } from './finding.ts';
 import { collectFiles, type SourceFile } from './files.ts';
-import { collectImports, importsMcp, importsTokenProxy, speaksMcpByHand, type Imports } from './imports.ts';
-import { familyOf, firstSyntaxError, parse } from './parser.ts';
+import type { Imports } from './imports.ts';
+import { familyOf, parse } from './parser.ts';
 import { Program } from './program.ts';
 import { ModuleResolver } from './resolve.ts';
 import { ProjectIndex, type Project } from './project.ts';
 import { authorizationPassthrough, checkAuthorizationPassthrough } from './rules/authorization-passthrough.ts';
-import { audienceCheckingCallers, checkJwtNoAudience, checksAudienceInCode, claimsWrappers, jwtNoAudience, settingsEmptyByDefault, settingsOnByDefault, settingsRequired, type JwtFinding } from './rules/jwt-no-audience.ts';
+import { jwtNoAudience, type JwtFinding } from './rules/jwt-no-audience.ts';
+import { readSource } from './survey.ts';
+import { readAhead, surveyAll } from './survey-pool.ts';
 
 export type { Finding, Level, RuleMeta, ScanError } from './finding.ts';
 export { formatText } from './report/text.ts';
@@ -30,6 +31,11 @@ export interface ScanOptions {
   maxFileBytes?: number;
   /** Directory paths are reported relative to (default: process.cwd()). */
   cwd?: string;
+  /**
+   * Worker threads parsing files in the first pass (default: one per core, up to four, for scans of 400 files or more;
+   * 1: none). Results do not depend on it.
+   */
+  threads?: number;
   /** Progress callback, called after each file: `parse` for every file, then `flow` for the cross-file pass. */
   onProgress?: (done: number, total: number, file: string, stage: 'parse' | 'flow') => void;
 }
@@ -79,54 +85,36 @@ export async function scanPaths(paths: readonly string[], options: ScanOptions =
   const total = files.length;
   let done = 0;
 
-  // Pass 1, every file: parse, the per-call JWT rule, imports, and which projects serve MCP. The next files are read
-  // while this one is parsed, so the disk and the parser work at once.
-  const reads = readAhead(files.map((f) => f.abs), maxBytes);
-  for (const [index, file] of files.entries()) {
+  // Pass 1, every file: parse, the per-call JWT rule, imports, and which projects serve MCP (see survey.ts), merged
+  // per project here in file order.
+  await surveyAll(files, (i) => display(files[i]!.abs), maxBytes, async (index, result) => {
+    const file = files[index]!;
     const shown = display(file.abs);
-    try {
-      const text = await reads(index);
-      if (typeof text !== 'string') {
-        errors.push({ kind: 'skipped', file: shown, message: text.skipped });
-        continue;
+    if ('skipped' in result) errors.push({ kind: 'skipped', file: shown, message: result.skipped });
+    else if ('error' in result) errors.push({ kind: 'read', file: shown, message: `cannot scan: ${result.error}` });
+    else {
+      if (result.syntaxError) errors.push({ kind: 'parse', file: shown, message: 'syntax error: the file was only partly scanned', ...result.syntaxError });
+      const project = await projects.projectOf(file.abs, file.scanRoot);
+      const at = (name: string) => `${project.root}\u0000${name}`;
+      const counted = arities.get(project.root) ?? new Map<string, number>();
+      arities.set(project.root, counted);
+      for (const [name, n] of result.arities) counted.set(name, Math.min(n, counted.get(name) ?? n));
+      for (const j of result.jwt) if (j.helper || j.gate || j.optional || j.emptySetting) helpers.push(j); else findings.push(j.finding);
+      for (const name of result.settingsOn) settingsOn.add(at(name));
+      for (const name of result.settingsEmpty) settingsEmpty.add(at(name));
+      for (const name of result.settingsNeeded) settingsNeeded.add(at(name));
+      for (const name of result.audienceCallees) audienceCallees.add(at(name));
+      for (const [fn, callee] of result.wrappers) {
+        if (!wrapped.has(at(fn))) wrapped.set(at(fn), new Set());
+        wrapped.get(at(fn))!.add(callee);
       }
-      const tree = await parse(file.language, text);
-      try {
-        const ctx: FileContext = { file: shown, source: text, tree, language: file.language, family: familyOf(file.language) };
-        const bad = firstSyntaxError(tree);
-        if (bad) {
-          // tree-sitter recovers around the error; the rest of the file is still checked.
-          errors.push({ kind: 'parse', file: shown, message: 'syntax error: the file was only partly scanned', line: bad.startPosition.row + 1, column: bad.startPosition.column + 1 });
-        }
-        const imports = collectImports(tree.rootNode, ctx.family);
-        const project = await projects.projectOf(file.abs, file.scanRoot);
-        const counted = arities.get(project.root) ?? new Map<string, number>();
-        arities.set(project.root, counted);
-        for (const j of checkJwtNoAudience(ctx, imports, counted)) if (j.helper || j.gate || j.optional || j.emptySetting) helpers.push(j); else findings.push(j.finding);
-        if (ctx.family === 'python') {
-          for (const name of settingsOnByDefault(text)) settingsOn.add(`${project.root}\u0000${name}`);
-          for (const name of settingsEmptyByDefault(text)) settingsEmpty.add(`${project.root}\u0000${name.toLowerCase()}`);
-          for (const name of settingsRequired(text)) settingsNeeded.add(`${project.root}\u0000${name.toLowerCase()}`);
-        }
-        if (checksAudienceInCode(text)) for (const name of audienceCheckingCallers(ctx)) audienceCallees.add(`${project.root}\u0000${name}`);
-        for (const [fn, callee] of claimsWrappers(ctx)) {
-          const key = `${project.root}\u0000${fn}`;
-          if (!wrapped.has(key)) wrapped.set(key, new Set());
-          wrapped.get(key)!.add(callee);
-        }
-        if (project.declaresMcp || importsMcp(imports, ctx.family) || speaksMcpByHand(text)) mcpProjects.add(project);
-        const auth = importsTokenProxy(imports, ctx.family, text);
-        if (auth === 'proxy') proxyProjects.add(project.root);
-        if (auth === 'verifier') verifierProjects.add(project.root);
-        parsed.push({ file, shown, project, imports });
-      } finally {
-        tree.delete();
-      }
-    } catch (error) {
-      errors.push({ kind: 'read', file: shown, message: `cannot scan: ${(error as Error).message}` });
+      if (project.declaresMcp || result.servesMcp) mcpProjects.add(project);
+      if (result.tokenProxy === 'proxy') proxyProjects.add(project.root);
+      if (result.tokenProxy === 'verifier') verifierProjects.add(project.root);
+      parsed.push({ file, shown, project, imports: result.imports });
     }
     options.onProgress?.(++done, total, shown, 'parse');
-  }
+  }, options.threads);
 
   // Pass 2, files of MCP projects: the passthrough taint analysis across files (the gate is decided once every file
   // of a project has been seen: a helper module may precede the server).
@@ -310,44 +298,4 @@ function dedupe(findings: Finding[]): Finding[] {
   });
 }
 
-const MINIFIED_LINE = 5000;
-const READ_AHEAD = 16;
 
-/** `readSource` of the i-th path, with the next few already under way (each awaited once, in order). */
-function readAhead(paths: readonly string[], maxBytes: number): (i: number) => Promise<string | { skipped: string }> {
-  const pending = new Map<number, Promise<string | { skipped: string }>>();
-  let next = 0;
-  return (i) => {
-    while (next < paths.length && next <= i + READ_AHEAD) {
-      const read = readSource(paths[next]!, maxBytes);
-      read.catch(() => undefined); // awaited (and its error handled) when its turn comes
-      pending.set(next++, read);
-    }
-    const read = pending.get(i) ?? readSource(paths[i]!, maxBytes);
-    pending.delete(i);
-    return read;
-  };
-}
-
-/** The file's text, or why it is skipped: too large, binary (a NUL byte), or minified (very long lines). */
-async function readSource(abs: string, maxBytes: number): Promise<string | { skipped: string }> {
-  const info = await stat(abs);
-  if (info.size > maxBytes) return { skipped: `skipped: larger than ${maxBytes} bytes` };
-  const bytes = await readFile(abs);
-  if (bytes.subarray(0, 8192).includes(0)) return { skipped: 'skipped: binary file' };
-  const text = bytes.toString('utf8');
-  let lineStart = 0;
-  let longest = 0;
-  let lines = 1;
-  for (let i = text.indexOf('\n'); ; i = text.indexOf('\n', i + 1)) {
-    const end = i < 0 ? text.length : i;
-    longest = Math.max(longest, end - lineStart);
-    if (i < 0) break;
-    lineStart = i + 1;
-    lines++;
-  }
-  if (longest > MINIFIED_LINE && text.length / lines > 500) {
-    return { skipped: `skipped: minified or generated (a line of ${longest} characters)` };
-  }
-  return text;
-}

@@ -34,3 +34,11 @@ async function listFixtureFiles(): Promise<string[]> {
     .filter((e) => e.isFile() && /\.(py|ts|js)$/.test(e.name))
     .map((e) => `${e.parentPath}/${e.name}`.slice(ROOT.length));
 }
+
+test('fixture corpus: surveyed in worker threads or on one thread, the scan reports the same findings and notes', async () => {
+  const [threaded, single] = await Promise.all([scanPaths([FIXTURES], { cwd: ROOT, threads: 2 }), scanPaths([FIXTURES], { cwd: ROOT, threads: 1 })]);
+  assert.ok(threaded.filesScanned > 400, `the corpus is large enough to matter (${threaded.filesScanned} files)`);
+  assert.equal(threaded.filesScanned, single.filesScanned);
+  assert.deepEqual(threaded.findings, single.findings);
+  assert.deepEqual(threaded.errors, single.errors);
+});

@@ -97,6 +97,9 @@ test('bad input is reported and the scan goes on: link loops, binary, minified, 
   assert.ok(byKind('note').some((m) => /import cycle across files \(src\/a\.ts → src\/b\.ts → src\/a\.ts\)/.test(m)), byKind('note').join('\n'));
   // The cycle is still analysed: the header read in a.ts reaches the request in b.ts.
   assert.deepEqual(r.findings.map((f) => `${f.file}:${f.line}`), ['src/b.ts:2']);
+  // Surveyed in worker threads, the same notes, skips and finding.
+  const threaded = await scanPaths([dir], { cwd: dir, threads: 2 });
+  assert.deepEqual({ errors: threaded.errors, findings: threaded.findings }, { errors: r.errors, findings: r.findings });
   // Notes and skips do not make the CLI fail with 2; the finding makes it 1.
   const cli = runCli(['scan', path.join(dir, 'src', 'a.ts'), path.join(dir, 'src', 'b.ts'), path.join(dir, 'src', 'binary.js')]);
   assert.equal(cli.code, 1, cli.stdout + cli.stderr);
