@@ -297,5 +297,3 @@ function dedupe(findings: Finding[]): Finding[] {
     return true;
   });
 }
-
-

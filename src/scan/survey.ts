@@ -44,7 +44,6 @@ export async function survey(shown: string, language: LanguageId, text: string):
     const arities = new Map<string, number>();
     const jwt = checkJwtNoAudience(ctx, imports, arities);
     const python = family === 'python';
-    const auth = importsTokenProxy(imports, family, text);
     return {
       syntaxError: bad ? { line: bad.startPosition.row + 1, column: bad.startPosition.column + 1 } : undefined,
       imports,
@@ -56,7 +55,7 @@ export async function survey(shown: string, language: LanguageId, text: string):
       audienceCallees: checksAudienceInCode(text) ? [...audienceCheckingCallers(ctx)] : [],
       wrappers: [...claimsWrappers(ctx)],
       servesMcp: importsMcp(imports, family) || speaksMcpByHand(text),
-      tokenProxy: auth === 'proxy' || auth === 'verifier' ? auth : undefined,
+      tokenProxy: importsTokenProxy(imports, family, text),
     };
   } finally {
     tree.delete();

@@ -271,7 +271,9 @@ export function addressedToSelf(url: Node | undefined): boolean {
   for (let hops = 0; node && hops < 4; hops++) {
     if (SELF_URL.test(node.text)) return true;
     const ids = node.type === 'identifier' ? [node] : node.descendantsOfType('identifier').filter((n): n is Node => !!n);
-    node = ids.map(assignedBefore).find(Boolean);
+    let next: Node | undefined;
+    for (const id of ids) if ((next = assignedBefore(id))) break;
+    node = next;
   }
   return false;
 }
