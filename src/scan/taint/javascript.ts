@@ -1596,7 +1596,7 @@ export class JavaScriptEngine extends Engine {
       // `this.execute.bind(this)` (with arguments bound after `this`, the callback's first ones are taken).
       const bindCallee = value?.type === 'call_expression' ? value.childForFieldName('function') : undefined;
       if (bindCallee?.type === 'member_expression' && bindCallee.childForFieldName('property')?.text === 'bind') {
-        given = [...argumentsOf(value!).slice(1).map(() => NONE), ...passed];
+        given = [...argumentsOf(value!).slice(1).map(() => NONE), ...given];
         value = unwrap(bindCallee.childForFieldName('object')!);
       }
       if (value?.type !== 'identifier' && value?.type !== 'member_expression' && value?.type !== 'subscript_expression') continue;
