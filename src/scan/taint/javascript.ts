@@ -276,6 +276,19 @@ export class JavaScriptEngine extends Engine {
     if (this.#recordMethods(owner, record)) this.returnsInstance(frame, owner);
   }
 
+  /**
+   * The record a method of a factory's returned object literal belongs to (`createContext()` returning `{ params: {},
+   * async fetch() { this.params.token } }`): `this` there is that record, whose fields the factory's callers fill
+   * (`ctx.params = { token }`, see `assign`). Arrow functions keep the `this` around them.
+   */
+  #recordOf(fn: Node, outer: Frame): string | undefined {
+    if (fn.type === 'arrow_function' || !outer.fn || outer.className || outer.summary !== this.summaries.get(outer.fn)) return undefined;
+    let n: Node | null = fn.type === 'method_definition' ? fn.parent : fn.parent?.type === 'pair' ? fn.parent.parent : null;
+    if (n?.type !== 'object') return undefined;
+    while (n.parent && WRAPPERS.has(n.parent.type)) n = n.parent;
+    return n.parent?.type === 'return_statement' ? `${outer.fn}()` : undefined;
+  }
+
   protected override recordOwners(): ReadonlySet<string> {
     return this.#recordOwners;
   }
@@ -437,9 +450,9 @@ export class JavaScriptEngine extends Engine {
     // and the `extra` of the AuthInfo it returns is what tools read back as `authInfo.extra`.
     const tokenParam = this.#verifierTokenParam(node, name, outer);
     const frame: Frame = {
-      vars: new Map(), locals: new Set(), parent: outer, className: outer.className, fn: name,
+      vars: new Map(), locals: new Set(), parent: outer, className: outer.className ?? this.#recordOf(node, outer), fn: name,
       summary: key ? this.summaryFor(key) : emptySummary(),
-      exempt: outer.exempt || (!!name && isTokenExchangeName(name)) || resolvesWithIssuer(name) || tokenParam !== undefined,
+      exempt: outer.exempt || (!!name && isTokenExchangeName(name)) || resolvesWithIssuer(name) || tokenParam !== undefined || isOAuthRedirectHandler(node),
       verifier: tokenParam !== undefined,
       returned: [],
     };
@@ -733,7 +746,7 @@ export class JavaScriptEngine extends Engine {
         return;
       }
       default:
-        if (WRAPPERS.has(target.type) && target.namedChildren[0]) this.assign(target.namedChildren[0], t, frame, valueNode);
+        if (WRAPPERS.has(target.type) && target.namedChildren[0]) this.assign(unwrap(target), t, frame, valueNode);
     }
   }
 
@@ -931,7 +944,10 @@ export class JavaScriptEngine extends Engine {
         this.classDef(node, frame);
         return NONE;
       default:
-        if (WRAPPERS.has(node.type)) return node.namedChildren[0] ? this.eval(node.namedChildren[0], frame) : NONE;
+        if (WRAPPERS.has(node.type)) {
+          const inner = node.type === 'type_assertion' ? node.namedChildren.at(-1) : node.namedChildren[0];
+          return inner ? this.eval(inner, frame) : NONE;
+        }
         for (const c of node.namedChildren) if (c) this.eval(c, frame);
         return NONE;
     }
@@ -1382,7 +1398,7 @@ export class JavaScriptEngine extends Engine {
         }
       }
     } else if (!summary && receiverNode && argNodes.length && (STRICT_SETTER.test(name) || (AUTH_STORE_WRITES.has(name) && AUTH_STORES.test(memberPath(unwrap(receiverNode))?.names.at(-1) ?? ''))) &&
-      this.#opaqueReceiver(receiverNode, frame)) {
+      this.#opaqueReceiver(receiverNode, frame) && !KEEPER_NAME.test(memberPath(unwrap(receiverNode))?.names.at(-1) ?? unwrap(receiverNode).text)) {
       // A client the scan cannot see into given the credential by its setter: `directus.setToken(tok)` on a client
       // handed in, `pb.authStore.save(tok)` on an SDK's auth store.
       argNodes.forEach((arg, i) => this.reportSink(frame, arg, only(args[i] ?? NONE, 'cred', 'headers'), `argument ${i + 1} of \`${text}\` (a client's credential setter outside the scan)`));
@@ -1617,7 +1633,7 @@ export class JavaScriptEngine extends Engine {
     if (!root || root === 'this') return false;
     if (typeOf(frame, root)) return false;
     const r = this.resolve(root);
-    return !r || r.kind === 'package';
+    return !r || (r.kind === 'package' && !KEEPER_PACKAGES.includes(r.module.replace(/^(@[^/]+\/[^/]+|[^/]+).*$/, '$1')));
   }
 
   /** The keys of a path given as `'a.b.c'` or `['a', 'b', 'c']`. */
@@ -1688,6 +1704,8 @@ export class JavaScriptEngine extends Engine {
       // that calls it): that function.
       if (held && held.every((t) => t.param !== undefined && !t.origin) && !this.summaries.has(name)) return this.namedFunction(name);
       if (held?.length && !this.summaries.has(name)) return undefined;
+      // The global `fetch`, not a record's method of that name (`{ async fetch(path) { … } }`, kept under its plain name).
+      if (name === 'fetch' && !this.imports.defines.has(name)) return this.importedSummary(this.resolve(name));
       return this.summaries.get(name) ?? this.importedSummary(this.resolve(name));
     }
     // `handlers[name](args, token)`: any function of the registry.
@@ -2118,6 +2136,15 @@ function onlyAsksWhoCalls(call: Node): boolean {
   });
 }
 
+/**
+ * The OS keychain and local stores (keytar, a settings file, an in-process cache): given a credential, they keep it on
+ * this machine; they send it nowhere (`keytar.setPassword(service, account, token)`).
+ */
+const KEEPER_PACKAGES = ['keytar', '@napi-rs/keyring', 'keyring', 'cross-keychain', 'conf', 'configstore', 'electron-store', 'node-persist', 'lru-cache', 'node-cache', 'keyv'];
+
+/** …and a receiver named for one (`keytar`, `keychain`, `this.secretStore`, `vault`), however it was loaded. */
+const KEEPER_NAME = /^(keytar|keychain|keyring|vault|storage|store|(secret|token|credential)s?_?(store|storage))$/i;
+
 /** Server frameworks, validation, JWT and HTTP libraries: not API clients that send a credential handed to them. */
 const NOT_CLIENT_PACKAGES = new Set([
   'express', 'hono', 'fastify', 'koa', 'next', 'zod', 'jsonwebtoken', 'jose', 'jwks-rsa', 'axios', 'got', 'ky', 'undici',
@@ -2130,6 +2157,7 @@ const NOT_CLIENT_PACKAGES = new Set([
   '@node-oauth/oauth2-server', 'oauth2-server', 'express-oauth-server', 'oidc-provider', 'passport', 'passport-http-bearer',
   'passport-jwt', 'express-jwt', 'express-oauth2-jwt-bearer', 'jwt-decode', '@auth/core', 'next-auth', 'better-auth',
   '@clerk/backend', '@clerk/express', '@clerk/nextjs', 'firebase-admin', '@supabase/auth-js', 'aws-jwt-verify',
+  ...KEEPER_PACKAGES,
 ]);
 
 const OPTION_BAG_WORDS = new Set(['options', 'opts', 'config', 'configuration', 'settings', 'params', 'props', 'security', 'context']);
@@ -2226,12 +2254,37 @@ function pairValue(pattern: Node): string | undefined {
 function unwrap(node: Node): Node {
   let n = node;
   for (;;) {
-    if (WRAPPERS.has(n.type) && n.namedChildren[0]) n = n.namedChildren[0];
+    // (`<T>value`: the type comes first.)
+    if (n.type === 'type_assertion' && n.namedChildren.at(-1)) n = n.namedChildren.at(-1)!;
+    else if (WRAPPERS.has(n.type) && n.namedChildren[0]) n = n.namedChildren[0];
     // `(0, server_1.getToken)(req)`: how tsc and Babel call an imported function.
     else if (n.type === 'sequence_expression' && indirectCallee(n)) n = indirectCallee(n)!;
     else return n;
   }
 }
+
+/**
+ * The handler of this server's own OAuth redirect: a route whose path names the callback (`app.get('/oauth/callback',
+ * …)`), or the handler of a loopback server started by a function that builds the authorization URL
+ * (`client.generateAuthUrl(…)` then `http.createServer((req) => …)`). What arrives there (a code, or the tokens a relay
+ * hands back) is the result of the server's own login, not a credential its MCP caller sent.
+ */
+function isOAuthRedirectHandler(fn: Node): boolean {
+  if (fn.parent?.type !== 'arguments') return false;
+  const call = fn.parent.parent;
+  const callee = call?.type === 'call_expression' ? unwrap(call.childForFieldName('function')!) : undefined;
+  if (!callee) return false;
+  const method = callee.type === 'member_expression' ? callee.childForFieldName('property')?.text : callee.text;
+  const first = fn.parent.namedChildren.find((a) => a && a.type !== 'comment');
+  if (method && ROUTE_METHODS.has(method) && first && first.id !== fn.id && /callback/i.test(stringValue(first) ?? '')) return true;
+  if (!method || !/^createServer$/.test(method)) return false;
+  for (let n: Node | null = call!.parent; n; n = n.parent) {
+    if (FUNCTIONS.has(n.type) && AUTH_URL_CALL.test(n.text)) return true;
+  }
+  return false;
+}
+/** Building the URL that sends a person to an authorization server's login (googleapis, openid-client, oauth4webapi, arctic). */
+const AUTH_URL_CALL = /\b(generateAuthUrl|authorizationUrl|buildAuthorizationUrl|createAuthorizationURL|getAuthorizationUrl|getAuthorizeUrl)\s*\(/;
 
 /**
  * A copy of the instance a method runs on (`Object.create(Object.getPrototypeOf(this))`, `Object.assign(…, this)`,
