@@ -34,6 +34,10 @@ test('every passthrough finding carries its path: a source first, the sink (the 
   // A constructor in one file, the header in another.
   const cls = passthrough.find((f) => f.file.includes('ts-repo-client-class'))!;
   assert.ok(cls.path!.some((s) => s.file.endsWith('server.ts') && /passed to `new TrackerClient`/.test(s.message)));
+  // A credential picked out again in another file (`this.params.token` of what the handler stored): the message names
+  // the first read as well.
+  const record = passthrough.find((f) => f.file.includes('ts-factory-record-methods-read-this-field'))!;
+  assert.match(record.message, /^Inbound credential `this\.params\.token` \(line 14; first read as `extra\?\.authInfo\?\.token` at \S+server\.ts:10\)/);
 });
 
 test('SARIF codeFlows: one thread flow per finding, valid against the SARIF 2.1.0 schema', async () => {

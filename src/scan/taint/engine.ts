@@ -166,7 +166,11 @@ export abstract class Engine {
     if (this.#findings.has(key)) return;
     const o = taint.origin!;
     const where = o.file === loc.file ? `line ${o.line}` : `${o.file}:${o.line}`;
-    const message = `Inbound credential \`${o.text}\` (${where}) is forwarded into ${what}. ` +
+    // Picked out of what another file read (`this.params.token` of what a handler stored from `extra.authInfo.token`):
+    // name that first read too.
+    const first = path[0]?.message.startsWith('source: ') && path[0].file !== o.file ? path[0] : undefined;
+    const from = first ? `; first read as ${first.message.slice('source: '.length)} at ${first.file === loc.file ? 'line ' : `${first.file}:`}${first.line}` : '';
+    const message = `Inbound credential \`${o.text}\` (${where}${from}) is forwarded into ${what}. ` +
       'A token issued to this server must not be replayed to another service (MCP security best practices: token passthrough).';
     const steps = extend(path, { file: loc.file, line: loc.line, column: loc.column, message: `sink: ${what}` });
     this.#findings.set(key, {

@@ -1190,7 +1190,8 @@ export class JavaScriptEngine extends Engine {
       if (HEADER_VIEWS.has(name)) out = union(out, only(receiver, 'headers', 'options'));
       // `tok.split(';').entries()`: the parts of a credential, still the credential.
       if ((name === 'entries' || name === 'values') && !argNodes.length) out = union(out, only(receiver, 'cred'));
-      if (STRING_METHODS.has(name)) out = union(out, only(receiver, 'cred'));
+      // (`tok.slice(0, 8)`, `tok.slice(-4)`: a few characters shown in a log line, not the credential.)
+      if (STRING_METHODS.has(name) && !displayFragment(name, argNodes)) out = union(out, only(receiver, 'cred'));
       // `params.toString()` of a `URLSearchParams` given the credential (`params.append('access_token', tok)`): a query string holding it.
       if (name === 'toString' && !argNodes.length) out = union(out, retag(only(receiver, 'headers'), 'cred'));
       // `Buffer.from(config, 'base64').toString('utf-8')`: the decoded text of a settings blob, still that blob.
@@ -1245,7 +1246,7 @@ export class JavaScriptEngine extends Engine {
     if (name === 'stringify' && receiverNode?.text === 'JSON') out = union(out, carriesCredential(args[0] ?? NONE));
     // `names.map((n) => headers[n])`: the array holds what the callback returns; `find`/`filter` keep the elements.
     if (receiverNode && ARRAY_MAPPERS.has(name)) out = union(out, ...args.slice(0, 1), name === 'reduce' ? args[1] ?? NONE : NONE);
-    if (receiverNode && ARRAY_PICKERS.has(name)) out = union(out, carriesCredential(receiver));
+    if (receiverNode && ARRAY_PICKERS.has(name) && !displayFragment(name, argNodes)) out = union(out, carriesCredential(receiver));
     // `new URL(req.url, base)` is still the inbound URL; `new URLSearchParams(url.search)` its query, and
     // `new URLSearchParams({ key: apiKey })` a query string holding the credential.
     // …also of a parameter (`function parseConfig(url) { new URL(url).searchParams.get('apiKey') }`): a caller's URL.
@@ -2261,6 +2262,13 @@ function unwrap(node: Node): Node {
     else if (n.type === 'sequence_expression' && indirectCallee(n)) n = indirectCallee(n)!;
     else return n;
   }
+}
+
+/** `slice(0, 8)`, `substring(0, 8)`, `slice(-4)`: a short prefix or suffix of a string (`slice(7)` drops a `Bearer ` prefix). */
+function displayFragment(name: string, args: Node[]): boolean {
+  if (!['slice', 'substring', 'substr'].includes(name)) return false;
+  const [a, b] = args.map((x) => Number(unwrap(x).text));
+  return (args.length === 2 && a === 0 && Number.isInteger(b) && b! > 0 && b! <= 16) || (args.length === 1 && name === 'slice' && Number.isInteger(a) && a! < 0 && a! >= -16);
 }
 
 /**

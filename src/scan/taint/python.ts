@@ -38,6 +38,15 @@ const AIOHTTP_ROUTE_DEFS = new Set(['get', 'post', 'put', 'patch', 'delete', 'he
 const SANIC_ROUTES = new Set(['get', 'post', 'put', 'patch', 'delete', 'head', 'options', 'route', 'websocket']);
 /** Request methods that read one header (Falcon, Bottle, Tornado, BlackSheep). */
 const REQUEST_HEADER_GETTERS = new Set(['get_header', 'getheader', 'get_first_header', 'get_single_header']);
+/** `[:8]` or `[-4:]`: a short prefix or suffix. */
+function displaySlice(slice: Node): boolean {
+  const parts = slice.text.replace(/\s+/g, '').split(':');
+  if (parts.length !== 2) return false;
+  const [start, stop] = parts.map((x) => (x === '' ? undefined : Number(x)));
+  return (start === undefined && Number.isInteger(stop) && stop! > 0 && stop! <= 16) || (stop === undefined && Number.isInteger(start) && start! < 0 && start! >= -16);
+}
+/** Getters named for the caller's credential (`get_active_api_key`, `get_user_token`, `get_bearer_token`). */
+const CONTEXT_CREDENTIAL_GETTER = /^get_(\w+_)?(api_key|token|access_token|auth_token|bearer(_token)?|credentials?)$/;
 /** String methods that change a header name's case (a deny list compared case-insensitively). */
 const CASE_CHANGES = new Set(['lower', 'upper', 'title', 'casefold', 'strip']);
 /** Methods of header mappings that read one header. */
@@ -632,6 +641,8 @@ export class PythonEngine extends Engine {
         const obj = this.eval(valueNode, frame);
         const keyNode = node.childForFieldName('subscript');
         if (keyNode) this.eval(keyNode, frame);
+        // `tok[:8]`, `tok[-4:]`: a few characters shown in a log line, not the credential (`auth[7:]` drops `Bearer `).
+        if (keyNode?.type === 'slice' && displaySlice(keyNode)) return NONE;
         // `{k: request.headers[k] for k in ["accept", "mcp-session-id"]}`: a key drawn from names written here is one of them.
         const names = keyNode?.type === 'identifier' ? loopLiterals(keyNode) : undefined;
         const key = this.constString(keyNode, frame) ?? names?.find((n) => isCredentialHeader(n) || isCredentialName(n));
@@ -659,6 +670,8 @@ export class PythonEngine extends Engine {
       }
       case 'concatenated_string':
       case 'binary_operator': {
+        // `SESSION_DIR / f"{token}.session"`: a file path (pathlib), not a credential sent anywhere.
+        if (node.childForFieldName('operator')?.text === '/') return NONE;
         let t: Taints = NONE;
         for (const c of node.namedChildren) if (c) t = union(t, this.eval(c, frame));
         return retag(carriesCredential(t), 'cred');
@@ -1235,6 +1248,10 @@ export class PythonEngine extends Engine {
     // A method of that name on another object (PyGithub's `integration.get_access_token(installation_id)`, an OAuth
     // client's) gets a token of the server's own; FastMCP's is a function, called without arguments.
     if (name === 'get_access_token' && this.isFastmcpAccessToken(fn, argsNode) && !this.calleeSummary(fn, name, receiverNode, frame)) return this.behindTokenProxy() ? NONE : [source('tokenobj', node)];
+    // A package's credential getter handed the MCP request context (`get_active_api_key(context)` with `context:
+    // Context`, from a payment or auth middleware the scan does not hold): the key that request carried.
+    if (fn.type === 'identifier' && CONTEXT_CREDENTIAL_GETTER.test(name) && this.resolve(name)?.kind === 'package' && !this.calleeSummary(fn, name, receiverNode, frame) &&
+      positionalArgs.some((a) => a.type === 'identifier' && this.#packageContextParam(a))) return [source('cred', node)];
     const args = positional;
     let out: Taints = fromEnv;
     // The default of a lookup is what it gives when the key is missing: `os.getenv("TOKEN", tok)`, `d.get(k, tok)`.
