@@ -174,6 +174,9 @@ export function checkJwtNoAudience(ctx: FileContext, imports: Imports, arities?:
     const name = functionName(fn)!;
     out.push({ finding: makeFinding(ctx, JWT_RULE, 'error', fn.childForFieldName('name') ?? fn, `\`${name}\` accepts a JWT by decoding its payload, with neither its signature nor its \`aud\` claim checked: anyone can write a token it accepts.`, 'Verify the token with a JWT library against the issuer\'s keys and this server\'s audience (`jwtVerify(token, JWKS, { issuer, audience })`, `jwt.decode(token, key, audience=…)`).') });
   }
+  for (const { node, name } of selfAudiences(ctx)) {
+    out.push({ finding: makeFinding(ctx, JWT_RULE, 'error', node, `The audience expected here is the token's own \`aud\` claim (read from \`${name}\`, decoded without verification): every token matches the audience it names, so a token issued for any service is accepted.`, 'Expect the audience this server defines (its canonical resource URI, or the client IDs it issues tokens to), never a value read from the token being checked.') });
+  }
   for (const call of unverifiedAuthInfo(ctx)) {
     const name = shortText(call.childForFieldName('function')!, 40);
     out.push({ finding: makeFinding(ctx, JWT_RULE, 'error', call, `The caller's identity (an MCP \`AuthInfo\`: \`token\`, \`clientId\`, \`scopes\`) is built from \`${name}(…)\`, which decodes the JWT without verifying it: its signature and \`aud\` claim are never checked, so anyone can write a token that is accepted.`, 'Verify the token with a JWT library against the issuer\'s keys and this server\'s audience (`jwtVerify(token, JWKS, { issuer, audience })`) before building the `AuthInfo` from its claims.') });
@@ -299,6 +302,40 @@ function unsignedVerifiers(ctx: FileContext): Node[] {
     return has(SPLITS) && has(PAYLOAD_DECODE) && accepts && !has(SIGNATURE) && !has(SEALED) && !has(LIBRARY_VERIFY) && !has(/\baud\b/) && !texts.some(checksAudienceInCode);
   });
 }
+/**
+ * Audience options whose value is the `aud` claim of the same token, decoded without verification in the function
+ * (`const peeked = decodeJwt(token); verify(token, { audience: peeked.payload.aud })`, `jwt.decode(t, key,
+ * audience=unverified["aud"])`), directly or through a local (`expected = claims?.aud ?? DEFAULT`).
+ */
+function selfAudiences(ctx: FileContext): Array<{ node: Node; name: string }> {
+  if (!/\baud\b/.test(ctx.source) || !UNVERIFIED_READ.test(ctx.source)) return [];
+  const out: Array<{ node: Node; name: string }> = [];
+  const options = ctx.family === 'python'
+    ? descendants(ctx.tree.rootNode, new Set(['keyword_argument'])).filter((k) => k.childForFieldName('name')?.text === 'audience')
+    : descendants(ctx.tree.rootNode, new Set(['pair'])).filter((p) => (stringValue(p.childForFieldName('key')!) ?? p.childForFieldName('key')?.text) === 'audience');
+  for (const option of options) {
+    const value = option.childForFieldName('value');
+    const fn = value && enclosingFunction(option);
+    if (!value || !fn) continue;
+    // What was decoded without verification here, and the names holding parts of it (`claims = peeked?.payload`).
+    const decoded = new Set<string>();
+    const text = fn.text;
+    for (const m of text.matchAll(/(?:const|let|var)?\s*([\w$]+)\s*(?::[^=\n]+)?=\s*(?:await\s+)?([^;\n]+)/g)) {
+      const [, name, right] = m;
+      if (UNVERIFIED_READ.test(right!) || [...decoded].some((d) => new RegExp(`(?<![\\w$])${d.replace(/\$/g, '\\$')}(?![\\w$])`).test(right!))) decoded.add(name!);
+    }
+    if (!decoded.size) continue;
+    // The option's text, and the right-hand side of the local it names.
+    const texts = [value.text];
+    if (value.type === 'identifier') for (const m of text.matchAll(new RegExp(`(?<![\\w$.])${value.text.replace(/\$/g, '\\$')}\\s*(?::[^=\\n]+)?=(?!=)\\s*([^;]+?)(?:;|\\n\\s*\\n|$)`, 'gs'))) texts.push(m[1]!);
+    const name = [...decoded].find((d) => texts.some((t) => new RegExp(`(?<![\\w$])${d.replace(/\$/g, '\\$')}(?:\\??\\.[\\w$?.]*)?(?:\\??\\.aud\\b|\\[\\s*['"]aud['"]\\s*\\]|\\.get\\(\\s*['"]aud['"])`).test(t)));
+    if (name) out.push({ node: option, name });
+  }
+  return out;
+}
+/** A token decoded without verification: jwt-decode, jsonwebtoken's or jose's decoders, PyJWT / python-jose unverified. */
+const UNVERIFIED_READ = /\b(jwtDecode|jwt_decode|decodeJwt|decodeJWT|get_unverified_claims|decode_complete)\s*\(|\bjwt\.decode\s*\([^)]*(verify_signature['"]?\s*:\s*False|complete\s*:\s*true|\)\s*$)|\bjwt\.decode\(\s*[\w$.]+\s*(,\s*\{\s*complete\s*:\s*true\s*\})?\s*\)/;
+
 /** Calls that hand the token to its issuer to check it: Supabase Auth's `getUser(token)` / `getClaims`, introspection. */
 const CHECKED_AT_ISSUER = /\.auth\.(getUser|getClaims)\(\s*\w|\bintrospect\w*\(/;
 /** The payload decoded from base64url text. */

@@ -30,6 +30,8 @@ const TRANSPARENT_CALLS = new Set([
   'b64decode', 'urlsafe_b64decode', 'standard_b64decode', 'unquote', 'unquote_plus', 'loads', 'SecretStr',
   'quote', 'quote_plus', 'Headers', 'MutableHeaders', 'CaseInsensitiveDict', 'CIMultiDict', 'MappingProxyType', 'OrderedDict',
   'urlencode',
+  // FastAPI's `scheme, credentials = get_authorization_scheme_param(auth_header)`.
+  'get_authorization_scheme_param',
 ]);
 /** aiohttp's `app.router.add_post(path, handler)` and `web.post(path, handler)` register a request handler. */
 const AIOHTTP_ROUTE_ADDERS = new Set(['add_get', 'add_post', 'add_put', 'add_patch', 'add_delete', 'add_head', 'add_route', 'add_view']);
