@@ -316,7 +316,10 @@ function selfAudiences(ctx: FileContext): Array<{ node: Node; name: string }> {
   for (const option of options) {
     const value = option.childForFieldName('value');
     const fn = value && enclosingFunction(option);
-    if (!value || !fn) continue;
+    // An option of a verifying call (`verify(token, { audience })`, `jwt.decode(…, audience=…)`), not a field of a
+    // record logged or returned (`console.log({ audience: payload.aud })`).
+    const call = option.parent?.type === 'argument_list' ? option.parent.parent : option.parent?.type === 'object' && option.parent.parent?.type === 'arguments' ? option.parent.parent.parent : undefined;
+    if (!value || !fn || !call || !CALLS.has(call.type) || !VERIFYING_CALL.test(calledName(call) ?? '')) continue;
     // What was decoded without verification here, and the names holding parts of it (`claims = peeked?.payload`).
     const decoded = new Set<string>();
     const text = fn.text;
@@ -333,6 +336,8 @@ function selfAudiences(ctx: FileContext): Array<{ node: Node; name: string }> {
   }
   return out;
 }
+/** Calls named for verifying a token (`jwt.verify`, `verifyJwt`, `jwt.decode`, `validate_token`, `jwtVerify`). */
+const VERIFYING_CALL = /verif|valid|decode|check|authenticat/i;
 /** A token decoded without verification: jwt-decode, jsonwebtoken's or jose's decoders, PyJWT / python-jose unverified. */
 const UNVERIFIED_READ = /\b(jwtDecode|jwt_decode|decodeJwt|decodeJWT|get_unverified_claims|decode_complete)\s*\(|\bjwt\.decode\s*\([^)]*(verify_signature['"]?\s*:\s*False|complete\s*:\s*true|\)\s*$)|\bjwt\.decode\(\s*[\w$.]+\s*(,\s*\{\s*complete\s*:\s*true\s*\})?\s*\)/;
 
