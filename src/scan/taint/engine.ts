@@ -168,7 +168,8 @@ export abstract class Engine {
     const where = o.file === loc.file ? `line ${o.line}` : `${o.file}:${o.line}`;
     // Picked out of what another file read (`this.params.token` of what a handler stored from `extra.authInfo.token`):
     // name that first read too.
-    const first = path[0]?.message.startsWith('source: ') && path[0].file !== o.file ? path[0] : undefined;
+    // (The most specific of those reads: `req.headers.authorization` rather than the `req` it came from.)
+    const first = path[0]?.file !== o.file ? path.findLast((s) => s.message.startsWith('source: ') && s.file !== o.file) : undefined;
     const from = first ? `; first read as ${first.message.slice('source: '.length)} at ${first.file === loc.file ? 'line ' : `${first.file}:`}${first.line}` : '';
     const message = `Inbound credential \`${o.text}\` (${where}${from}) is forwarded into ${what}. ` +
       'A token issued to this server must not be replayed to another service (MCP security best practices: token passthrough).';
@@ -573,6 +574,14 @@ export abstract class Engine {
   importedInstance(key: string): string | undefined {
     this.#dep(`instance:${key}`);
     return this.program.instances.get(key);
+  }
+
+  /** The index of the current function's parameter that `key` is (a name it was handed), if it is one. */
+  keyParamOf(key: Node | null | undefined, frame: Frame): number | undefined {
+    if (key?.type !== 'identifier' || !frame.summary) return undefined;
+    const index = frame.summary.params.indexOf(key.text);
+    const held = lookup(frame, key.text);
+    return index >= 0 && held?.every((t) => t.param === index && t.owner === frame.summary) ? index : undefined;
   }
 
   /** Records that the function being summarised returns an instance of `classKey` (a factory). */

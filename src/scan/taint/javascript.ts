@@ -54,6 +54,13 @@ export class JavaScriptEngine extends Engine {
   readonly packageInstances = new Set<string>();
   /** Callbacks (by start index) handed the entries of an inbound header map (`headers.forEach((value, key) => …)`). */
   readonly #entryParams = new Map<number, Taints>();
+  /** Inline callbacks handed to a function that stores them and calls them later: what each parameter gets (by index). */
+  readonly #callbackParams = new Map<number, Taints[]>();
+  /**
+   * Methods that put a function they are handed into a map field (`registerTool(name, executor) {
+   * this.executors.set(name, executor) }`), by `Class.field`: calls of what the map holds reach that parameter.
+   */
+  readonly #functionMapSetters = new Map<string, Array<{ owner: Summary; param: number }>>();
   /** Module-level records of this file whose functions are aliased as `name.prop` summaries. */
   readonly #recordOwners = new Set<string>();
 
@@ -482,7 +489,9 @@ export class JavaScriptEngine extends Engine {
         }
       } else if (p.type === 'assignment_pattern') pattern = p.childForFieldName('left');
       if (!pattern) continue;
-      const given = index === 0 ? this.#entryParams.get(node.startIndex) : undefined;
+      const seeded = this.#callbackParams.get(node.startIndex)?.[index];
+      const first = index === 0 ? this.#entryParams.get(node.startIndex) : undefined;
+      const given = first || seeded?.length ? union(first ?? NONE, seeded ?? NONE) : undefined;
       const t = index === tokenParam ? [source('cred', p, `source: the bearer token given to the token verifier \`${name ?? 'verifyToken'}\``)]
         : given ? union(given, this.paramTaint(pattern, typeName, index, p)) : this.paramTaint(pattern, typeName, index, p);
       if (pattern.type === 'identifier') frame.vars.set(pattern.text, t);
@@ -829,6 +838,9 @@ export class JavaScriptEngine extends Engine {
         const objNode = node.childForFieldName('object')!;
         const prop = node.childForFieldName('property')?.text ?? '';
         let out: Taints = NONE;
+        // A FastMCP fork's hidden per-call arguments (`context.extraArgs` of `@missionsquad/fastmcp`): the secrets the
+        // MCP host sends with each call for its user (`extraArgs.accessToken`).
+        if (prop === 'extraArgs' && objNode.type === 'identifier' && lookup(frame, objNode.text)?.some(isPlaceholder) && FASTMCP_IMPORT.test(this.ctx.source)) out = [source('headers', node)];
         if (objNode.type === 'this' && frame.className) {
           const key = `${frame.className}.${prop}`;
           out = union(out, this.attrs.get(key) ?? NONE);
@@ -879,7 +891,10 @@ export class JavaScriptEngine extends Engine {
         const key = stringValue(index);
         // `httpRequest.mcpContext[TOKEN_KEY]`: an entry of a container middleware hung on the request (see `storeCell`).
         const cell = key === undefined ? this.storeCell(node, frame) : undefined;
-        return union(this.indexOf(obj, key, node), cell ? this.readStore(cell.key, node, cell.label) : NONE);
+        // `extra?.[key]` with the key a parameter: the caller's choice (see `Taint.keyParam`).
+        const keyParam = key === undefined ? this.keyParamOf(index, frame) : undefined;
+        const read = this.indexOf(obj, key, node);
+        return union(keyParam === undefined ? read : read.map((t) => ({ ...t, keyParam })), cell ? this.readStore(cell.key, node, cell.label) : NONE);
       }
       case 'call_expression':
       case 'new_expression':
@@ -1080,6 +1095,35 @@ export class JavaScriptEngine extends Engine {
     const invoked = callee.type === 'member_expression' || callee.type === 'identifier' ? NONE : this.eval(fn, frame);
 
     const argNodes = (argsNode?.type === 'arguments' ? argsNode.namedChildren : []).filter((a): a is Node => !!a && a.type !== 'comment');
+    // An inline callback handed to a function that keeps it and calls it later with the caller's credential
+    // (`this.registerTool('delete', async (args, ctx) => …)`, dispatched by `executeTool(name, args, ctx)`): its
+    // parameters get what those calls pass.
+    const inlineFunctions = argNodes.some((a) => FUNCTIONS.has(unwrap(a).type));
+    // …and a function put in a map field itself (`this.executors.set(name, async (args, ctx) => executor(args, ctx))`):
+    // its parameters get what calls of the map's functions pass.
+    const mapPath = name === 'set' && frame.className && receiverNode ? memberPath(unwrap(receiverNode)) : undefined;
+    const inlineValue = argNodes[1] ? unwrap(argNodes[1]) : undefined;
+    if (mapPath?.root === 'this' && mapPath.names.length === 1 && inlineValue && FUNCTIONS.has(inlineValue.type)) {
+      const key = `${frame.className}.${mapPath.names[0]}`;
+      if (!this.#functionMapSetters.has(key)) this.#functionMapSetters.set(key, []);
+      this.#callbackParams.set(inlineValue.startIndex, [0, 1, 2, 3].map((i) => this.readStore(`${FUNCTION_MAP_CALL}${this.file}#${key}#${i}`, inlineValue, `argument ${i + 1} of the functions kept in \`this.${mapPath.names[0]}\``)));
+    }
+    // (A callback the callee calls with the caller's credential, handed over inline, gets it too: see `applyCallbackArgs`.)
+    const target = inlineFunctions ? this.calleeSummary(callee, name, receiverNode, frame) : undefined;
+    for (const [index, passed] of Object.entries(target?.callbackArgs ?? {})) {
+      const value = argNodes[Number(index)] ? unwrap(argNodes[Number(index)]!) : undefined;
+      if (value && FUNCTIONS.has(value.type)) this.#callbackParams.set(value.startIndex, passed.map((g) => g.filter((t) => t.origin)));
+    }
+    if (target && frame.className && this.#functionMapSetters.size) {
+      for (const [key, setters] of this.#functionMapSetters) {
+        for (const { owner, param } of setters) {
+          const value = owner === target && argNodes[param] ? unwrap(argNodes[param]!) : undefined;
+          if (!value || !FUNCTIONS.has(value.type)) continue;
+          const field = key.slice(key.indexOf('.') + 1);
+          this.#callbackParams.set(value.startIndex, [0, 1, 2, 3].map((i) => this.readStore(`${FUNCTION_MAP_CALL}${this.file}#${key}#${i}`, value, `argument ${i + 1} of the functions kept in \`this.${field}\``)));
+        }
+      }
+    }
     // `tools.forEach((tool) => …)`: the callback's first parameter is an element of the collection.
     if (receiverNode && ELEMENT_CALLBACKS.has(name) && argNodes[0] && FUNCTIONS.has(unwrap(argNodes[0]).type)) {
       const keys = this.elementKeys(receiverNode, frame);
@@ -1297,8 +1341,29 @@ export class JavaScriptEngine extends Engine {
       // being worth what it returns).
       out = union(out, hop(this.eval(callee, frame), node, `called \`this.${name}()\``));
     }
+    // `this.executors.set(name, executor)` with `executor` a parameter: a setter of that map of functions.
+    if (name === 'set' && frame.className && receiverNode && argNodes[1]?.type === 'identifier') {
+      const path = memberPath(unwrap(receiverNode));
+      const param = (lookup(frame, argNodes[1].text) ?? NONE).find((t) => t.param !== undefined && t.owner === frame.summary && !t.origin && t.field === undefined);
+      if (path?.root === 'this' && path.names.length === 1 && param) {
+        const key = `${frame.className}.${path.names[0]}`;
+        const list = this.#functionMapSetters.get(key) ?? [];
+        if (!list.some((x) => x.owner === param.owner && x.param === param.param)) list.push({ owner: param.owner!, param: param.param! });
+        this.#functionMapSetters.set(key, list);
+      }
+    }
+    // Calling what such a map holds (`const executor = this.executors.get(name); executor(args, ctx)`): the functions
+    // handed to its setter get the arguments.
+    const mapField = !isNew && frame.className && !summary ? this.#functionMapOf(callee, frame) : undefined;
+    if (mapField) {
+      args.slice(0, 4).forEach((a, i) => {
+        const passed = a.filter((t) => !t.field && (t.origin ? t.param === undefined : t.param !== undefined));
+        this.writeStore(`${FUNCTION_MAP_CALL}${this.file}#${frame.className}.${mapField}#${i}`, passed, node, `argument ${i + 1} of a function kept in \`this.${mapField}\``);
+      });
+    }
     // Calling a variable or parameter that holds a callback gives what the callback returns (see closures in `eval`),
     // also a module variable a setter filled (`let provider; setProvider(fn) { provider = fn }`, then `provider?.()`).
+    if (mapField) { /* handled above */ }
     else if (!isNew && callee.type === 'identifier') {
       const local = lookup(frame, name);
       const held = local?.length ? local : this.eval(callee, frame);
@@ -1626,6 +1691,45 @@ export class JavaScriptEngine extends Engine {
   }
 
   /**
+   * The class of the scan a field is declared with: `private readonly client: TasksClient;` in the class body, or a
+   * constructor parameter property `constructor(private client: TasksClient)`.
+   */
+  #fieldClass(className: string, field: string): string | undefined {
+    const cls = this.ctx.tree.rootNode.descendantsOfType('class_declaration').find((c) => c?.childForFieldName('name')?.text === className);
+    const body = cls?.childForFieldName('body');
+    if (!body || !field) return undefined;
+    let typeName: string | undefined;
+    for (const member of body.namedChildren) {
+      if (member?.type === 'public_field_definition' && member.childForFieldName('name')?.text === field) typeName = typeText(member.childForFieldName('type'));
+      if (member?.type === 'method_definition' && member.childForFieldName('name')?.text === 'constructor') {
+        for (const p of member.childForFieldName('parameters')?.namedChildren ?? []) {
+          if (p?.type === 'required_parameter' && p.childForFieldName('pattern')?.text === field && p.children.some((c) => c?.type === 'accessibility_modifier' || c?.type === 'readonly')) typeName = typeText(p.childForFieldName('type'));
+        }
+      }
+    }
+    if (!typeName || !/^[A-Z]/.test(typeName)) return undefined;
+    return this.classesWithMembers.has(typeName) ? typeName : this.importedKey(this.resolve(typeName));
+  }
+
+  /**
+   * The map field a called function comes from: `this.executors.get(name)(…)`, or a local assigned from it in the
+   * function (`const executor = this.executors.get(name)`).
+   */
+  #functionMapOf(callee: Node, frame: Frame): string | undefined {
+    let value: Node | undefined = callee;
+    if (callee.type === 'identifier') {
+      const fn = enclosingFunction(callee);
+      const decl = fn ? fn.descendantsOfType('variable_declarator').find((d) => d?.childForFieldName('name')?.text === callee.text) : undefined;
+      value = decl?.childForFieldName('value') ?? undefined;
+    }
+    const call = value ? unwrap(value) : undefined;
+    const getter = call?.type === 'call_expression' ? unwrap(call.childForFieldName('function')!) : undefined;
+    if (getter?.type !== 'member_expression' || getter.childForFieldName('property')?.text !== 'get') return undefined;
+    const path = memberPath(unwrap(getter.childForFieldName('object')!));
+    return path?.root === 'this' && path.names.length === 1 && this.#functionMapSetters.has(`${frame.className}.${path.names[0]}`) ? path.names[0] : undefined;
+  }
+
+  /**
    * An object whose code the scan does not hold: rooted at a parameter or local that is not an instance of a class of
    * the scan, nor a module or definition of the scan (`directus` handed in as `directus: Directus`, `pb = new PocketBase()`).
    */
@@ -1721,6 +1825,10 @@ export class JavaScriptEngine extends Engine {
     const receiver = unwrap(receiverNode);
     const made = receiver.type === 'new_expression' || receiver.type === 'call_expression' ? this.classOfNew(receiver) ?? this.factoryClass(receiver, frame) : undefined;
     if (made && !made.includes('|')) return this.classMethod(made, name);
+    // `this.client.delete(path, token)` on a field declared with a class of the scan (`private client: TasksClient`):
+    // that class's method, even when its name is an HTTP verb.
+    const field = receiver.type === 'member_expression' && receiver.childForFieldName('object')?.type === 'this' && frame.className ? this.#fieldClass(frame.className, receiver.childForFieldName('property')?.text ?? '') : undefined;
+    if (field) return this.classMethod(field, name);
     if (receiverNode.type !== 'identifier') return receiverNode.type === 'member_expression' || receiver.type === 'call_expression' ? this.uniqueMethod(name) : undefined;
     // An instance of another package's class runs that package's code, not a same-named method of the scan.
     if (this.packageInstances.has(receiverNode.text) && !typeOf(frame, receiverNode.text)) return undefined;
@@ -2263,6 +2371,12 @@ function unwrap(node: Node): Node {
     else return n;
   }
 }
+
+/** Storage cells for what a method passes to the functions a map field holds (see `#functionMapSetters`). */
+const FUNCTION_MAP_CALL = 'function-map:';
+
+/** An import of a FastMCP package (punkpeye's `fastmcp`, forks such as `@missionsquad/fastmcp`). */
+const FASTMCP_IMPORT = /\bfrom\s+['"](?:@[\w.-]+\/)?fastmcp['"]/;
 
 /** `slice(0, 8)`, `substring(0, 8)`, `slice(-4)`: a short prefix or suffix of a string (`slice(7)` drops a `Bearer ` prefix). */
 function displayFragment(name: string, args: Node[]): boolean {

@@ -1529,14 +1529,6 @@ export class PythonEngine extends Engine {
     return this.receiverSummary(frame, recv, name);
   }
 
-  /** The index of the current function's parameter that `key` is (a name it was handed), if it is one. */
-  keyParamOf(key: Node | null | undefined, frame: Frame): number | undefined {
-    if (key?.type !== 'identifier' || !frame.summary) return undefined;
-    const index = frame.summary.params.indexOf(key.text);
-    const held = lookup(frame, key.text);
-    return index >= 0 && held?.every((t) => t.param === index && t.owner === frame.summary) ? index : undefined;
-  }
-
   /** Records `Class.attr = fn` (see `assign`): the function's key as a patch of the method's. */
   attachMethod(className: string, attr: string, value: Node): void {
     const cls = this.resolve(className);
