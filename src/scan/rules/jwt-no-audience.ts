@@ -332,7 +332,9 @@ function selfAudiences(ctx: FileContext): Array<{ node: Node; name: string }> {
     const texts = [value.text];
     if (value.type === 'identifier') for (const m of text.matchAll(new RegExp(`(?<![\\w$.])${value.text.replace(/\$/g, '\\$')}\\s*(?::[^=\\n]+)?=(?!=)\\s*([^;]+?)(?:;|\\n\\s*\\n|$)`, 'gs'))) texts.push(m[1]!);
     const name = [...decoded].find((d) => texts.some((t) => new RegExp(`(?<![\\w$])${d.replace(/\$/g, '\\$')}(?:\\??\\.[\\w$?.]*)?(?:\\??\\.aud\\b|\\[\\s*['"]aud['"]\\s*\\]|\\.get\\(\\s*['"]aud['"])`).test(t)));
-    if (name) out.push({ node: option, name });
+    // (An audience first looked up among the server's own clients, `clients[peeked.payload.aud]`,
+    // `allowed.includes(claims.aud)`, is checked there.)
+    if (name && !/(?:\[|\.(?:includes|has|indexOf|get)\(\s*)[\w$.?]*\baud\s*[\])]/.test(text)) out.push({ node: option, name });
   }
   return out;
 }
