@@ -1363,8 +1363,7 @@ export class JavaScriptEngine extends Engine {
     }
     // Calling a variable or parameter that holds a callback gives what the callback returns (see closures in `eval`),
     // also a module variable a setter filled (`let provider; setProvider(fn) { provider = fn }`, then `provider?.()`).
-    if (mapField) { /* handled above */ }
-    else if (!isNew && callee.type === 'identifier') {
+    if (!mapField && !isNew && callee.type === 'identifier') {
       const local = lookup(frame, name);
       const held = local?.length ? local : this.eval(callee, frame);
       if (held.length) out = union(out, hop(held, node, `called \`${name}()\``));
@@ -1695,6 +1694,16 @@ export class JavaScriptEngine extends Engine {
    * constructor parameter property `constructor(private client: TasksClient)`.
    */
   #fieldClass(className: string, field: string): string | undefined {
+    const memo = `${className}.${field}`;
+    if (this.#fieldClasses.has(memo)) return this.#fieldClasses.get(memo);
+    const found = this.#declaredFieldClass(className, field);
+    this.#fieldClasses.set(memo, found);
+    return found;
+  }
+
+  readonly #fieldClasses = new Map<string, string | undefined>();
+
+  #declaredFieldClass(className: string, field: string): string | undefined {
     const cls = this.ctx.tree.rootNode.descendantsOfType('class_declaration').find((c) => c?.childForFieldName('name')?.text === className);
     const body = cls?.childForFieldName('body');
     if (!body || !field) return undefined;
