@@ -71,9 +71,10 @@ const REQUEST_FUNCTION = /request|fetch|call|send|http|^(get|post|put|patch|dele
 
 /**
  * Calls that judge, count or record a credential rather than use it (`verify_oauth2_token(token=…)`,
- * `enforce_api_key_auth_failure(request)`, `rate_limit_key`, `audit_api_key_use`).
+ * `enforce_api_key_auth_failure(request)`, `rate_limit_key`, `audit_api_key_use`), or look up what it stands for
+ * (`resolve_token(session, token_value=tok)`, `lookup_api_key(key)`).
  */
-const VERIFYING = /verify|validate|introspect|decode|check|compare|hash|^_?(enforce|rate_?limit|audit|fingerprint)_/i;
+const VERIFYING = /verify|validate|introspect|decode|check|compare|hash|^_?(enforce|rate_?limit|audit|fingerprint)_|^_*(resolve|lookup|look_up|find)_(\w+_)?(token|key|credential)s?$/i;
 
 const CLIENT_MODULES = new Set(['requests', 'httpx', 'aiohttp', 'urllib', 'urllib3', 'http']);
 
