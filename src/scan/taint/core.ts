@@ -311,7 +311,7 @@ function urlText(url: Node): string {
 }
 
 /** The value last assigned to the name `id` before it, in the function around it. */
-function assignedBefore(id: Node): Node | undefined {
+export function assignedBefore(id: Node): Node | undefined {
   const fn = enclosingFunction(id);
   let value: Node | undefined;
   for (const d of fn ? fn.descendantsOfType(['assignment', 'variable_declarator']) : []) {

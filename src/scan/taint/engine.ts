@@ -282,10 +282,15 @@ export abstract class Engine {
       for (const p of params) {
         const fn = fns[p.param!];
         if (!fn) continue;
-        const args = [0, 1, 2, 3].map((i) => this.readStore(`${FIELD_CALL}${key}.${field}#${i}`, call, `the arguments \`${callee}\` passes to \`${field}\``));
+        const args = this.fieldCallArgs(`${key}.${field}`, call, `the arguments \`${callee}\` passes to \`${field}\``);
         if (args.some((a) => a.length)) this.applySummary(frame, fn, args, call, `${callee} → ${field}`);
       }
     }
+  }
+
+  /** What the methods of a class pass to the function(s) a field holds (`file#Class.field`, see `recordFieldCall`), by position. */
+  fieldCallArgs(fieldKey: string, node: Node, label: string): Taints[] {
+    return [0, 1, 2, 3].map((i) => this.readStore(`${FIELD_CALL}${fieldKey}#${i}`, node, label));
   }
 
   /**
@@ -305,8 +310,9 @@ export abstract class Engine {
   readonly #nested = new Map<string, string[]>();
 
   /**
-   * A method calls a field that holds a constructor parameter (a function): remember what it passes, also what its
-   * own callers pass it (`forKey(apiKey) { return this.factory({ ...this.base, apiKey }) }`: a setter of that cell).
+   * A method calls a field that holds a constructor parameter (a function), or a function a map field holds
+   * (`this.executors.get(name)(args, ctx)`): remember what it passes, also what its own callers pass it
+   * (`forKey(apiKey) { return this.factory({ ...this.base, apiKey }) }`: a setter of that cell).
    */
   recordFieldCall(className: string, field: string, args: Taints[], node: Node): void {
     args.slice(0, 4).forEach((a, i) => {

@@ -3,7 +3,7 @@ import { enclosingFunction, functionName, httpCliProgram, stringValue } from '..
 import { indirectCallee } from '../imports.ts';
 import type { Node } from '../parser.ts';
 import {
-  typeOf, heldUnder, bodyCredential, namesOtherRequest, resolvesWithIssuer, stripHeaders, tradesTokenInBody, AUTH_INFO_ATTRS, NOT_A_KEPT_CLIENT, addressedToIssuer, addressedToSelf, CHECKS_CREDENTIAL, HTTP_CONSTRUCTORS, MCP_CLIENT_TRANSPORTS, HTTP_METHOD_NAMES, NONE, REQUEST_ATTRS, REQUEST_NAMES, REQUEST_TYPES, TOKEN_ATTRS,
+  typeOf, heldUnder, bodyCredential, assignedBefore, namesOtherRequest, resolvesWithIssuer, stripHeaders, tradesTokenInBody, AUTH_INFO_ATTRS, NOT_A_KEPT_CLIENT, addressedToIssuer, addressedToSelf, CHECKS_CREDENTIAL, HTTP_CONSTRUCTORS, MCP_CLIENT_TRANSPORTS, HTTP_METHOD_NAMES, NONE, REQUEST_ATTRS, REQUEST_NAMES, REQUEST_TYPES, TOKEN_ATTRS,
   boundToCredentialName, branch, functionKey, carriesCredential, derive, looksUpByCredential, emptySummary, hop, mergeSummaries, isCredentialHeader, isCredentialName, isPlaceholder, isLocal, isSettingsBlob, isTokenExchangeName, exemptResult, lookup, TO_ISSUER, only, retag,
   extend, short, source, stepAt, union, words, type Frame, type Kind, type Summary, type Taint, type Taints,
 } from './core.ts';
@@ -223,7 +223,7 @@ export class JavaScriptEngine extends Engine {
       // `let mcpHandler: StreamableServer;` at module level, assigned in a start-up function and exported: calls on
       // it (here or where it is imported) reach that class's methods.
       const typeName = typeText(d.childForFieldName('type'));
-      const cls = frame === this.#module && name.type === 'identifier' && typeName && /^[A-Z]/.test(typeName) ? (this.classesWithMembers.has(typeName) ? typeName : this.importedKey(this.resolve(typeName))) : undefined;
+      const cls = frame === this.#module && name.type === 'identifier' ? this.#classOfType(typeName) : undefined;
       if (cls) (frame.types ??= new Map()).set(name.text, cls);
       return;
     }
@@ -278,9 +278,8 @@ export class JavaScriptEngine extends Engine {
    */
   #returnsRecord(frame: Frame, value: Node): void {
     const record = unwrap(value);
-    if (record.type !== 'object' || !frame.fn || frame.className || !frame.summary || frame.summary !== this.summaries.get(frame.fn)) return;
-    const owner = `${frame.fn}()`;
-    if (this.#recordMethods(owner, record)) this.returnsInstance(frame, owner);
+    const owner = record.type === 'object' ? this.#recordOwner(frame) : undefined;
+    if (owner && this.#recordMethods(owner, record)) this.returnsInstance(frame, owner);
   }
 
   /**
@@ -289,11 +288,17 @@ export class JavaScriptEngine extends Engine {
    * (`ctx.params = { token }`, see `assign`). Arrow functions keep the `this` around them.
    */
   #recordOf(fn: Node, outer: Frame): string | undefined {
-    if (fn.type === 'arrow_function' || !outer.fn || outer.className || outer.summary !== this.summaries.get(outer.fn)) return undefined;
+    const owner = fn.type === 'arrow_function' ? undefined : this.#recordOwner(outer);
+    if (!owner) return undefined;
     let n: Node | null = fn.type === 'method_definition' ? fn.parent : fn.parent?.type === 'pair' ? fn.parent.parent : null;
     if (n?.type !== 'object') return undefined;
     while (n.parent && WRAPPERS.has(n.parent.type)) n = n.parent;
-    return n.parent?.type === 'return_statement' ? `${outer.fn}()` : undefined;
+    return n.parent?.type === 'return_statement' ? owner : undefined;
+  }
+
+  /** What the records a named function (not a method) returns are called: `createSearchTool()`. */
+  #recordOwner(frame: Frame): string | undefined {
+    return frame.fn && !frame.className && frame.summary && frame.summary === this.summaries.get(frame.fn) ? `${frame.fn}()` : undefined;
   }
 
   protected override recordOwners(): ReadonlySet<string> {
@@ -496,7 +501,7 @@ export class JavaScriptEngine extends Engine {
         : given ? union(given, this.paramTaint(pattern, typeName, index, p)) : this.paramTaint(pattern, typeName, index, p);
       if (pattern.type === 'identifier') frame.vars.set(pattern.text, t);
       // `(client: Scope3ApiClient) => client.createAgent(key)`: calls on the parameter reach that class's methods.
-      const cls = pattern.type === 'identifier' && typeName && /^[A-Z]/.test(typeName) ? (this.classesWithMembers.has(typeName) ? typeName : this.importedKey(this.resolve(typeName))) : undefined;
+      const cls = pattern.type === 'identifier' ? this.#classOfType(typeName) : undefined;
       if (cls) (frame.types ??= new Map()).set(pattern.text, cls);
       else this.destructure(pattern, t, frame, false);
       frame.summary!.params.push(pattern.type === 'identifier' ? pattern.text : '');
@@ -1106,7 +1111,7 @@ export class JavaScriptEngine extends Engine {
     if (mapPath?.root === 'this' && mapPath.names.length === 1 && inlineValue && FUNCTIONS.has(inlineValue.type)) {
       const key = `${frame.className}.${mapPath.names[0]}`;
       if (!this.#functionMapSetters.has(key)) this.#functionMapSetters.set(key, []);
-      this.#callbackParams.set(inlineValue.startIndex, [0, 1, 2, 3].map((i) => this.readStore(`${FUNCTION_MAP_CALL}${this.file}#${key}#${i}`, inlineValue, `argument ${i + 1} of the functions kept in \`this.${mapPath.names[0]}\``)));
+      this.#callbackParams.set(inlineValue.startIndex, this.fieldCallArgs(`${this.file}#${key}`, inlineValue, `the arguments given to the functions kept in \`this.${mapPath.names[0]}\``));
     }
     // (A callback the callee calls with the caller's credential, handed over inline, gets it too: see `applyCallbackArgs`.)
     const target = inlineFunctions ? this.calleeSummary(callee, name, receiverNode, frame) : undefined;
@@ -1119,8 +1124,7 @@ export class JavaScriptEngine extends Engine {
         for (const { owner, param } of setters) {
           const value = owner === target && argNodes[param] ? unwrap(argNodes[param]!) : undefined;
           if (!value || !FUNCTIONS.has(value.type)) continue;
-          const field = key.slice(key.indexOf('.') + 1);
-          this.#callbackParams.set(value.startIndex, [0, 1, 2, 3].map((i) => this.readStore(`${FUNCTION_MAP_CALL}${this.file}#${key}#${i}`, value, `argument ${i + 1} of the functions kept in \`this.${field}\``)));
+          this.#callbackParams.set(value.startIndex, this.fieldCallArgs(`${this.file}#${key}`, value, `the arguments given to the functions kept in \`this.${key.slice(key.indexOf('.') + 1)}\``));
         }
       }
     }
@@ -1355,12 +1359,7 @@ export class JavaScriptEngine extends Engine {
     // Calling what such a map holds (`const executor = this.executors.get(name); executor(args, ctx)`): the functions
     // handed to its setter get the arguments.
     const mapField = !isNew && frame.className && !summary ? this.#functionMapOf(callee, frame) : undefined;
-    if (mapField) {
-      args.slice(0, 4).forEach((a, i) => {
-        const passed = a.filter((t) => !t.field && (t.origin ? t.param === undefined : t.param !== undefined));
-        this.writeStore(`${FUNCTION_MAP_CALL}${this.file}#${frame.className}.${mapField}#${i}`, passed, node, `argument ${i + 1} of a function kept in \`this.${mapField}\``);
-      });
-    }
+    if (mapField) this.recordFieldCall(frame.className!, mapField, args, node);
     // Calling a variable or parameter that holds a callback gives what the callback returns (see closures in `eval`),
     // also a module variable a setter filled (`let provider; setProvider(fn) { provider = fn }`, then `provider?.()`).
     if (!mapField && !isNew && callee.type === 'identifier') {
@@ -1716,6 +1715,11 @@ export class JavaScriptEngine extends Engine {
         }
       }
     }
+    return this.#classOfType(typeName);
+  }
+
+  /** The class of the scan a type annotation names (`TasksClient`: this file's, or `file#TasksClient` imported). */
+  #classOfType(typeName: string | undefined): string | undefined {
     if (!typeName || !/^[A-Z]/.test(typeName)) return undefined;
     return this.classesWithMembers.has(typeName) ? typeName : this.importedKey(this.resolve(typeName));
   }
@@ -1725,12 +1729,7 @@ export class JavaScriptEngine extends Engine {
    * function (`const executor = this.executors.get(name)`).
    */
   #functionMapOf(callee: Node, frame: Frame): string | undefined {
-    let value: Node | undefined = callee;
-    if (callee.type === 'identifier') {
-      const fn = enclosingFunction(callee);
-      const decl = fn ? fn.descendantsOfType('variable_declarator').find((d) => d?.childForFieldName('name')?.text === callee.text) : undefined;
-      value = decl?.childForFieldName('value') ?? undefined;
-    }
+    const value = callee.type === 'identifier' ? assignedBefore(callee) : callee;
     const call = value ? unwrap(value) : undefined;
     const getter = call?.type === 'call_expression' ? unwrap(call.childForFieldName('function')!) : undefined;
     if (getter?.type !== 'member_expression' || getter.childForFieldName('property')?.text !== 'get') return undefined;
@@ -1747,7 +1746,7 @@ export class JavaScriptEngine extends Engine {
     if (!root || root === 'this') return false;
     if (typeOf(frame, root)) return false;
     const r = this.resolve(root);
-    return !r || (r.kind === 'package' && !KEEPER_PACKAGES.includes(r.module.replace(/^(@[^/]+\/[^/]+|[^/]+).*$/, '$1')));
+    return !r || (r.kind === 'package' && !KEEPER_PACKAGES.includes(packageRoot(r.module)));
   }
 
   /** The keys of a path given as `'a.b.c'` or `['a', 'b', 'c']`. */
@@ -1911,7 +1910,7 @@ export class JavaScriptEngine extends Engine {
     if (!root || root === 'this' || root === 'Response') return false;
     const r = this.resolve(root);
     if (r?.kind !== 'package') return false;
-    const mod = r.module.startsWith('@') ? r.module.split('/').slice(0, 2).join('/') : r.module.split('/')[0]!;
+    const mod = packageRoot(r.module);
     return !NOT_CLIENT_PACKAGES.has(mod) && !mod.startsWith('@modelcontextprotocol/');
   }
 
@@ -2381,8 +2380,10 @@ function unwrap(node: Node): Node {
   }
 }
 
-/** Storage cells for what a method passes to the functions a map field holds (see `#functionMapSetters`). */
-const FUNCTION_MAP_CALL = 'function-map:';
+/** The package a module specifier is in: `@scope/name` or `name` (`@supabase/ssr/dist` → `@supabase/ssr`). */
+function packageRoot(module: string): string {
+  return module.startsWith('@') ? module.split('/').slice(0, 2).join('/') : module.split('/')[0]!;
+}
 
 /** An import of a FastMCP package (punkpeye's `fastmcp`, forks such as `@missionsquad/fastmcp`). */
 const FASTMCP_IMPORT = /\bfrom\s+['"](?:@[\w.-]+\/)?fastmcp['"]/;
