@@ -22,6 +22,11 @@ export function snippetOf(node: Node): string {
   return text;
 }
 
+/** A name (an identifier, a dotted setting) quoted to stand for itself in a RegExp source. */
+export function reQuote(name: string): string {
+  return name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
 /** One-line summary of a node's text for messages. */
 export function shortText(node: Node, max = 60): string {
   const flat = node.text.replace(/\s+/g, ' ').trim();

@@ -1,7 +1,7 @@
 // Rule `jwt-no-audience`: a JWT is decoded or verified without checking its audience, judged per call (a comment or
 // another call mentioning "audience" clears nothing). Not gated on MCP context: accepting tokens minted for another
 // service is a bug in any server.
-import { FUNCTION_TYPES, descendants, enclosingFunction, functionName, makeFinding, shortText, stringValue, type FileContext } from '../context.ts';
+import { FUNCTION_TYPES, descendants, enclosingFunction, functionName, makeFinding, reQuote, shortText, stringValue, type FileContext } from '../context.ts';
 import type { Finding, Level, RuleMeta } from '../finding.ts';
 import { emptyImports, qualify, type Imports } from '../imports.ts';
 import type { Node } from '../parser.ts';
@@ -325,13 +325,13 @@ function selfAudiences(ctx: FileContext): Array<{ node: Node; name: string }> {
     const text = fn.text;
     for (const m of text.matchAll(/(?:const|let|var)?\s*([\w$]+)\s*(?::[^=\n]+)?=\s*(?:await\s+)?([^;\n]+)/g)) {
       const [, name, right] = m;
-      if (UNVERIFIED_READ.test(right!) || [...decoded].some((d) => new RegExp(`(?<![\\w$])${d.replace(/\$/g, '\\$')}(?![\\w$])`).test(right!))) decoded.add(name!);
+      if (UNVERIFIED_READ.test(right!) || [...decoded].some((d) => new RegExp(`(?<![\\w$])${reQuote(d)}(?![\\w$])`).test(right!))) decoded.add(name!);
     }
     if (!decoded.size) continue;
     // The option's text, and the right-hand side of the local it names.
     const texts = [value.text];
-    if (value.type === 'identifier') for (const m of text.matchAll(new RegExp(`(?<![\\w$.])${value.text.replace(/\$/g, '\\$')}\\s*(?::[^=\\n]+)?=(?!=)\\s*([^;]+?)(?:;|\\n\\s*\\n|$)`, 'gs'))) texts.push(m[1]!);
-    const name = [...decoded].find((d) => texts.some((t) => new RegExp(`(?<![\\w$])${d.replace(/\$/g, '\\$')}(?:\\??\\.[\\w$?.]*)?(?:\\??\\.aud\\b|\\[\\s*['"]aud['"]\\s*\\]|\\.get\\(\\s*['"]aud['"])`).test(t)));
+    if (value.type === 'identifier') for (const m of text.matchAll(new RegExp(`(?<![\\w$.])${reQuote(value.text)}\\s*(?::[^=\\n]+)?=(?!=)\\s*([^;]+?)(?:;|\\n\\s*\\n|$)`, 'gs'))) texts.push(m[1]!);
+    const name = [...decoded].find((d) => texts.some((t) => new RegExp(`(?<![\\w$])${reQuote(d)}(?:\\??\\.[\\w$?.]*)?(?:\\??\\.aud\\b|\\[\\s*['"]aud['"]\\s*\\]|\\.get\\(\\s*['"]aud['"])`).test(t)));
     // (An audience first looked up among the server's own clients, `clients[peeked.payload.aud]`,
     // `allowed.includes(claims.aud)`, is checked there.)
     if (name && !/(?:\[|\.(?:includes|has|indexOf|get)\(\s*)[\w$.?]*\baud\s*[\])]/.test(text)) out.push({ node: option, name });
@@ -351,7 +351,7 @@ const OWN_ENV = /\bos\.getenv\(|\bos\.environ\b|\bprocess\.env\b|\bDeno\.env\b/;
 /** The token the function splits is one it read from its own environment (`token = os.getenv("GATEWAY_TOKEN")`). */
 function splitsOwnEnvToken(text: string): boolean {
   for (const m of text.matchAll(/([\w$]+)\s*\.\s*split\(\s*['"]\.['"]/g)) {
-    const assigned = new RegExp(`\\b${m[1]!.replace(/\$/g, '\\$')}\\s*(?::[^=\\n]+)?=\\s*([^\\n;]+)`).exec(text);
+    const assigned = new RegExp(`\\b${reQuote(m[1]!)}\\s*(?::[^=\\n]+)?=\\s*([^\\n;]+)`).exec(text);
     if (assigned && OWN_ENV.test(assigned[1]!)) return true;
   }
   return false;
@@ -459,7 +459,7 @@ function sameFileCallees(fn: Node, fns: Node[], counts?: (call: Node) => boolean
 function handsClaims(given: ReadonlySet<string>): (call: Node) => boolean {
   return (call) => {
     const args = (call.childForFieldName('arguments')?.namedChildren ?? []).filter((a): a is Node => !!a && a.type !== 'comment');
-    if (given.size) return args.some((a) => [...given].some((n) => new RegExp(`(^|[^\\w$])${n.replace(/\$/g, '\\$')}($|[^\\w$])`).test(a.text)));
+    if (given.size) return args.some((a) => [...given].some((n) => new RegExp(`(?<![\\w$])${reQuote(n)}(?![\\w$])`).test(a.text)));
     return !args.length || !args.every((a) => RAW_TOKEN.test(a.text.split('.').pop()!));
   };
 }
@@ -528,13 +528,13 @@ function comparedThroughName(source: string): boolean {
   for (let grew = names.size > 0; grew; ) {
     grew = false;
     for (const b of bindings) {
-      if (names.has(b.name) || ![...names].some((n) => new RegExp(`(?<![\\w$.])${n.replace(/\$/g, '\\$')}(?![\\w$])`).test(b.value))) continue;
+      if (names.has(b.name) || ![...names].some((n) => new RegExp(`(?<![\\w$.])${reQuote(n)}(?![\\w$])`).test(b.value))) continue;
       names.add(b.name);
       grew = true;
     }
   }
   return [...names].some((n) => {
-    const id = n.replace(/\$/g, '\\$');
+    const id = reQuote(n);
     return new RegExp(`(?<![\\w$.])${id}\\s*(?:!==|===|!=|==|\\bnot\\s+in\\b|\\bin\\b)|(?:!==|===|!=|==)\\s*${id}(?![\\w$])|\\.includes\\(\\s*${id}\\s*\\)|(?<![\\w$.])${id}\\.includes\\(`).test(source);
   });
 }
@@ -778,7 +778,7 @@ function neverValidated(call: Node): string | undefined {
   const fn = enclosingFunction(assign!);
   if (!fn) return undefined;
   const name = target.text;
-  if (new RegExp(`\\b${name}\\.validate\\(`).test(fn.text)) return undefined;
+  if (new RegExp(`(?<![\\w$])${reQuote(name)}\\.validate\\(`).test(fn.text)) return undefined;
   if (descendants(fn, new Set(['return_statement'])).some((r) => r.text === `return ${name}`)) return undefined;
   return name;
 }
@@ -914,7 +914,7 @@ function emptyLiteral(value: Node | null | undefined, strings = true, lists = tr
 function emptyConstant(value: Node): number | undefined {
   if (value.type !== 'identifier') return undefined;
   const name = value.text;
-  const pattern = name.replace(/\$/g, '\\$');
+  const pattern = reQuote(name);
   const empty = (v: Node | null | undefined) => !!v && (['undefined', 'null', 'none'].includes(v.type) || (v.type === 'string' && /^[rbuf]*(""|'')$/i.test(v.text)));
   const bindsHere = new RegExp(`(?<![\\w$])(?:const|let|var)\\s+${pattern}(?![\\w$])|^\\s*${pattern}\\s*(?::[^=\\n]*)?=(?!=)`, 'm');
   const word = new RegExp(`(?<![\\w$])${pattern}(?![\\w$])`);
@@ -929,8 +929,8 @@ function emptyConstant(value: Node): number | undefined {
     });
     const only = bindings.length === 1 ? bindings[0]! : undefined;
     // (bound nowhere else: not under an `if` at the top, not through `global` in a function)
-    const elsewhere = (root.text.match(new RegExp(`^[ \\t]*${name}\\s*(?::[^=\\n]*)?=(?!=)`, 'gm')) ?? []).length > 1;
-    return only && empty(only.childForFieldName('right')) && !elsewhere && !new RegExp(`\\bglobal\\s[^\\n]*\\b${name}\\b`).test(root.text) ? only.startPosition.row + 1 : undefined;
+    const elsewhere = (root.text.match(new RegExp(`^[ \\t]*${pattern}\\s*(?::[^=\\n]*)?=(?!=)`, 'gm')) ?? []).length > 1;
+    return only && empty(only.childForFieldName('right')) && !elsewhere && !new RegExp(`\\bglobal\\s[^\\n]*\\b${pattern}\\b`).test(root.text) ? only.startPosition.row + 1 : undefined;
   }
   for (const st of root.namedChildren) {
     const decl = st?.type === 'export_statement' ? st.childForFieldName('declaration') : st;
@@ -1289,7 +1289,7 @@ function assignsMember(ctx: FileContext, object: string, member: string, gates: 
  * tests), or gives it a default (`process.env.AUDIENCE || 'my-api'`), so a check gated on it always runs.
  */
 function requiredAtStartup(source: string, setting: string): boolean {
-  const name = setting.replace(/[.$?*+()[\]{}|^\\]/g, '\\$&');
+  const name = reQuote(setting);
   // …or it always has a value: `const AUDIENCE = process.env.AUDIENCE || 'my-api'` (a non-empty literal default).
   if (new RegExp(`\\b(?:const|let|var)\\s+${name}\\s*=[^;\\n]*(?:\\|\\||\\?\\?)\\s*(['"\`])[^'"\`\\s]+\\1\\s*;?\\s*$`, 'm').test(source)) return true;
   return new RegExp(`if\\s*\\((?:[^()]|\\([^()]*\\))*!\\s*${name}(?![\\w$])(?:[^()]|\\([^()]*\\))*\\)\\s*(?:\\{(?:[^{}]|\\{[^{}]*\\})*?)?\\bthrow\\b`).test(source);
