@@ -1,5 +1,5 @@
 // JavaScript / TypeScript walker for the passthrough taint engine (tree-sitter-javascript and -typescript node types).
-import { enclosingFunction, functionName, httpCliProgram, stringValue } from '../context.ts';
+import { enclosingFunction, functionName, httpCliProgram, reQuote, stringValue } from '../context.ts';
 import { indirectCallee } from '../imports.ts';
 import type { Node } from '../parser.ts';
 import {
@@ -623,6 +623,21 @@ export class JavaScriptEngine extends Engine {
   #callsTypedFetch(node: Node, name: string): boolean {
     const fn = node.type === 'call_expression' ? unwrap(node.childForFieldName('function')!) : undefined;
     return (fn?.type === 'member_expression' || fn?.type === 'identifier') && /fetch/i.test(name) && this.fetchTypedNames().has(name);
+  }
+
+  /**
+   * `this.httpRequest(url)`, `opts.fetchImpl(url, init)`, `fetcher(url)`: a function handed in to make HTTP requests,
+   * named so, with no code of the scan behind it (its wiring is elsewhere, often `new Tool({ httpRequest: fetch })`).
+   */
+  #callsInjectedFetch(node: Node, name: string, receiverNode: Node | undefined, frame: Frame): boolean {
+    if (node.type !== 'call_expression' || !INJECTED_FETCH.test(name)) return false;
+    const callee = unwrap(node.childForFieldName('function')!);
+    // (A parameter or a member: a local bound here, `const fetcher = FETCHERS[kind]`, is whatever it was bound to.)
+    if (callee.type === 'identifier' ? !lookup(frame, name) || assignedBefore(callee) : callee.type !== 'member_expression') return false;
+    if (this.resolve(memberPath(callee)?.root ?? name) || this.calleeSummary(callee, name, receiverNode, frame)) return false;
+    // (Known from here on as a fetch, to `isHttpCall` too.)
+    this.fetchAliases.add(calleeText(node));
+    return true;
   }
 
   #typeNames: Set<string> | undefined;
@@ -1640,7 +1655,10 @@ export class JavaScriptEngine extends Engine {
     return mergeSummaries(found);
   }
 
-  /** Names (`this.fetchImpl`, `doFetch`) assigned the global fetch, possibly as a fallback (`opts.fetch ?? fetch`). */
+  /**
+   * Names (`this.fetchImpl`, `doFetch`) assigned the global fetch, possibly as a fallback (`opts.fetch ?? fetch`), or
+   * handed in to make HTTP requests (`this.httpRequest`, see `#callsInjectedFetch`).
+   */
   readonly fetchAliases = new Set<string>();
 
   /** The value is, or falls back to, the global fetch (`fetch`, `globalThis.fetch.bind(globalThis)`, `a ?? fetch`). */
@@ -1981,7 +1999,7 @@ export class JavaScriptEngine extends Engine {
       if (IN_PROCESS_HANDLER.test(handlerName)) return;
     }
     // `this.fetchImpl(url, init)` where the field holds the global fetch (`options.fetch ?? fetch`).
-    if ((this.fetchAliases.has(calleeText(node)) || this.#callsTypedFetch(node, name)) && name !== 'fetch') return this.sinks(node, 'fetch', undefined, argNodes, args, frame);
+    if ((this.fetchAliases.has(calleeText(node)) || this.#callsTypedFetch(node, name) || this.#callsInjectedFetch(node, name, receiverNode, frame)) && name !== 'fetch') return this.sinks(node, 'fetch', undefined, argNodes, args, frame);
     // A child process given the credential in its environment: a spawned CLI or a stdio MCP server
     // (`spawn(cmd, args, { env })`, `new Deno.Command(cmd, { env })`, `new StdioClientTransport({ command, env })`)
     // calls its API with it.
@@ -2184,6 +2202,8 @@ const ARRAY_MAPPERS = new Set(['map', 'flatMap', 'reduce']);
 const COLLECTION_CALLS = new Set(['set', 'get', 'push', 'add', 'unshift']);
 /** A type annotation naming the Fetch API. */
 const FETCH_TYPE = /^typeof\s+(?:globalThis\.)?fetch$/;
+/** Names of a function handed in to make HTTP requests: `fetchImpl`, `customFetch`, `fetcher`, `httpRequest`. */
+const INJECTED_FETCH = /^_?(?:(?:custom|base|raw|inner|wrapped|native|traced|patched|http|api)?[Ff]etch(?:Fn|Impl|Func|Function|er)|(?:custom|base|raw|inner|wrapped|native|traced|patched)Fetch|http(?:Request|Fetch|Call)(?:Fn|Impl|Func)?)$/;
 /** Methods of a tool context that hand back the request's bearer token. */
 const TOKEN_GETTERS = new Set(['getToken', 'getAccessToken', 'getBearerToken', 'getAuthToken']);
 /** npm packages of MCP frameworks and SDKs. */
@@ -2516,7 +2536,7 @@ function describesOutgoing(name: string, param: Node): boolean {
   let fn: Node | null = param.parent;
   while (fn && !FUNCTIONS.has(fn.type)) fn = fn.parent;
   const body = fn?.childForFieldName('body')?.text;
-  return !!body && new RegExp(`\\b(?:fetch|new\\s+Request)\\(\\s*${name.replace(/\$/g, '\\$')}\\.url\\b`).test(body);
+  return !!body && new RegExp(`\\b(?:fetch|new\\s+Request)\\(\\s*${reQuote(name)}\\.url\\b`).test(body);
 }
 
 /** A member expression read as an object: the object of another member (`config.portal.apiKey`) or destructured. */

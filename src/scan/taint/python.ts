@@ -212,8 +212,10 @@ export class PythonEngine extends Engine {
       if (right.type === 'lambda' && left.type === 'identifier') this.functionDef(right, frame, left.text);
       if (left.type === 'identifier') {
         const entries = right.type === 'dictionary' ? right.namedChildren.filter((p) => p?.type !== 'comment') : [];
-        const table = entries.length > 0 && entries.every((p) => p?.type === 'pair' && p.childForFieldName('value')?.type === 'attribute');
-        if (right.type === 'attribute' || getattrArgs(right) || table) (frame.methodRefs ??= new Map()).set(left.text, right);
+        const table = entries.length > 0 && entries.every((p) => p?.type === 'pair' && ['attribute', 'identifier'].includes(p.childForFieldName('value')!.type));
+        // (…also an entry of such a table, `tool_func = tool_map[name]`.)
+        const tableEntry = right.type === 'subscript' && right.childForFieldName('value')?.type === 'identifier' && methodRef(frame, right.childForFieldName('value')!.text)?.type === 'dictionary';
+        if (right.type === 'attribute' || getattrArgs(right) || table || tableEntry) (frame.methodRefs ??= new Map()).set(left.text, right);
         else frame.methodRefs?.delete(left.text);
       }
       let t = this.eval(right, frame);
@@ -407,6 +409,9 @@ export class PythonEngine extends Engine {
         } else if (/oauth2|bearer|token|api_?key/.test(arg)) return [source(type === 'HTTPAuthorizationCredentials' ? 'tokenobj' : 'cred', p)];
       }
     }
+    // A route's parameter named like a credential, with no marker: a path parameter (FastAPI `@app.post("/mcp/{token}")`,
+    // Flask `@app.route("/mcp/<api_key>")`) or, FastAPI's reading of a plain scalar, a query parameter (`api_key: str = ""`).
+    if (!markers.length && isCredentialName(name) && this.#routeParameter(p, name)) return [source('cred', p, `source: \`${name}\`, a parameter of the route's URL`)];
     const placeholder: Taint = { kind: 'cred', param: index, owner: this.currentSummary, path: [stepAt(p, `parameter \`${name}\``)] };
     // A function given as the default (`headers_getter=_request_headers`, kept in a field and called): unless a caller
     // passes another, the parameter is worth what that function returns, as a function value is.
@@ -587,9 +592,11 @@ export class PythonEngine extends Engine {
       this.writeStore(this.storeKey(root), hop(retag(t, kind), obj, `stored in \`${root}[…]\``), obj, `module variable \`${root}\``);
       return;
     }
-    frame.vars.set(root, union(lookup(frame, root) ?? NONE, retag(t, kind)));
+    // (Under its key, as in a dict built in view: `params["_headers"] = h` is `{"_headers": h}` for `f(**params)`.)
+    const held = retag(t, kind).map((x) => (key && obj.type === 'identifier' && kind === 'headers' ? heldUnder(x, key) : x));
+    frame.vars.set(root, union(lookup(frame, root) ?? NONE, held));
     // A dict the function was given and fills (`headers[name] = token`): its callers' dict holds it afterwards.
-    if (obj.type === 'identifier') this.recordFill(frame, root, retag(carriesCredential(t), kind));
+    if (obj.type === 'identifier') this.recordFill(frame, root, carriesCredential(held));
   }
 
   isLocalContainer(obj: Node, frame: Frame): boolean {
@@ -958,6 +965,27 @@ export class PythonEngine extends Engine {
   }
 
   /** Whether a parameter's function is a Litestar route handler (`@get(…)`, `@post(…)` from litestar). */
+  /**
+   * The parameter is filled from the URL of the route its function serves: any parameter of a FastAPI route
+   * (`@app.get("/…")`, `@router.post("/…")`) not in the path is a query parameter; Flask's (`@app.route("/u/<key>")`,
+   * `@bp.get(…)`) are in the path only.
+   */
+  #routeParameter(p: Node, name: string): boolean {
+    const decorated = p.parent?.parent?.parent;
+    if (decorated?.type !== 'decorated_definition') return false;
+    const framework = (m: RegExp) => [...this.imports.modules].some((x) => m.test(x));
+    const fastapi = framework(/^fastapi(\.|$)/);
+    const flask = framework(/^flask(\.|$)/);
+    if (!fastapi && !flask) return false;
+    return decorated.children.some((d) => {
+      const expr = d?.type === 'decorator' ? d.namedChildren[0] : undefined;
+      const fn = expr?.type === 'call' ? expr.childForFieldName('function') : undefined;
+      const path = stringValue(expr?.childForFieldName('arguments')?.namedChildren[0]);
+      if (fn?.type !== 'attribute' || !path?.startsWith('/') || !ROUTE_DECORATORS.has(fn.childForFieldName('attribute')!.text)) return false;
+      return fastapi || new RegExp(`<(?:\\w+:)?${name}>`).test(path);
+    });
+  }
+
   #litestarRoute(p: Node): boolean {
     const decorated = p.parent?.parent?.parent;
     if (decorated?.type !== 'decorated_definition') return false;
@@ -1110,17 +1138,20 @@ export class PythonEngine extends Engine {
     return out;
   }
 
-  call(node: Node, frame: Frame): Taints {
-    let fn = node.childForFieldName('function')!;
+  /** A call; `entry` is the function it calls when known apart from its text (an entry of a table of functions). */
+  call(node: Node, frame: Frame, entry?: Node): Taints {
+    let fn = entry ?? node.childForFieldName('function')!;
     // `post = client.post` / `send = getattr(client, method)` earlier in the function: a call of that method. So is
-    // a call through a table of them (`method_map = {"GET": client.get, …}; method_map[method](url, …)`): the entry
-    // of a constant key, or any of them.
+    // a call through a table of them (`method_map = {"GET": client.get, …}; method_map[method](url, …)`, also through
+    // a name, `tool_func = tool_map[name]; tool_func(**params)`): the entry of a constant key, or any of them.
     if (fn.type === 'identifier') fn = methodRef(frame, fn.text) ?? fn;
     const table = fn.type === 'subscript' && fn.childForFieldName('value')?.type === 'identifier' ? methodRef(frame, fn.childForFieldName('value')!.text) : undefined;
     if (table?.type === 'dictionary') {
       const key = this.constString(fn.childForFieldName('subscript'), frame);
-      const pairs = table.namedChildren.filter((p): p is Node => p?.type === 'pair');
-      fn = (pairs.find((p) => key !== undefined && stringValue(p.childForFieldName('key')) === key) ?? pairs[0])?.childForFieldName('value') ?? fn;
+      const entries = table.namedChildren.flatMap((p) => (p?.type === 'pair' ? [p.childForFieldName('value')!] : []));
+      const chosen = key === undefined ? undefined : table.namedChildren.find((p) => p?.type === 'pair' && stringValue(p.childForFieldName('key')) === key);
+      if (!chosen && entries.length > 1 && entries.length <= MAX_TABLE_ENTRIES) return union(...entries.map((e) => this.call(node, frame, e)));
+      fn = chosen?.childForFieldName('value') ?? entries[0] ?? fn;
     }
     const argsNode = node.childForFieldName('arguments');
     let name = lastName(fn) ?? '';
@@ -1782,6 +1813,12 @@ function isPartial(call: Node): boolean {
   const f = call.childForFieldName('function');
   return !!f && (f.type === 'identifier' ? f.text === 'partial' : f.type === 'attribute' && f.text === 'functools.partial');
 }
+
+/** Route decorators of a FastAPI app or router, a Flask app or blueprint. */
+const ROUTE_DECORATORS = new Set(['get', 'post', 'put', 'patch', 'delete', 'api_route', 'websocket', 'route']);
+
+/** Entries of a table of functions followed one by one when the key called is not known (`tools[name](…)`). */
+const MAX_TABLE_ENTRIES = 64;
 
 /** Positional arguments, then keyword arguments placed at their parameter's index. */
 function bindArgs(summary: Summary, positional: Taints[], keywords: Map<string, { taints: Taints }>, splats: { taints: Taints }[] = []): Taints[] {
