@@ -964,7 +964,6 @@ export class PythonEngine extends Engine {
     return r?.kind === 'package' && /^(fastmcp|mcp)(\.|$)/.test(r.module);
   }
 
-  /** Whether a parameter's function is a Litestar route handler (`@get(…)`, `@post(…)` from litestar). */
   /**
    * The parameter is filled from the URL of the route its function serves: any parameter of a FastAPI route
    * (`@app.get("/…")`, `@router.post("/…")`) not in the path is a query parameter; Flask's (`@app.route("/u/<key>")`,
@@ -986,6 +985,7 @@ export class PythonEngine extends Engine {
     });
   }
 
+  /** Whether a parameter's function is a Litestar route handler (`@get(…)`, `@post(…)` from litestar). */
   #litestarRoute(p: Node): boolean {
     const decorated = p.parent?.parent?.parent;
     if (decorated?.type !== 'decorated_definition') return false;
