@@ -573,6 +573,12 @@ export abstract class Engine {
       return mergeSummaries([...held, ...(held.includes(key) ? [] : [key])].map((c) => this.classMethod(c, method)).filter((s): s is Summary => !!s));
     }
     if (target?.kind === 'module') return this.importedSummary(target, method);
+    // A module of the repository's own that the scan does not hold (an index re-exporting its folder's files, left out):
+    // the one function of the scan so named (`transport_1.initStreamableServer(getNewServer)` of `require("../transport")`).
+    if (target && target.name === undefined && (target.kind === 'unseen' || target.module.startsWith('.'))) {
+      const named = this.namedFunction(method);
+      if (named) return named;
+    }
     return target ? undefined : this.uniqueMethod(method);
   }
 
