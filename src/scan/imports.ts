@@ -143,7 +143,10 @@ function jsImports(root: Node): Imports {
       // require('x') / await import('x'), bound by `const a = require(...)` or `const { b } = require(...)`.
       const fn = node.childForFieldName('function');
       if (!fn || (fn.text !== 'require' && fn.type !== 'import')) continue;
-      const spec = stringValue(node.childForFieldName('arguments')?.namedChildren[0]);
+      // (Past a bundler's hint, `import(/* webpackIgnore: true */ name)`.)
+      const arg = node.childForFieldName('arguments')?.namedChildren.find((a) => a?.type !== 'comment');
+      // (…also through a name for the specifier, `const packageName = "@acme/sdk"; await import(packageName)`.)
+      const spec = stringValue(arg) ?? (arg?.type === 'identifier' && fn.type === 'import' ? constantString(root, arg.text) : undefined);
       if (spec === undefined) continue;
       const mod = normaliseSpecifier(spec);
       modules.add(mod);
@@ -179,6 +182,12 @@ function jsImports(root: Node): Imports {
   }
   jsModuleInterface(root, out);
   return out;
+}
+
+/** The string a `const` of the file binds `name` to, when exactly one does. */
+function constantString(root: Node, name: string): string | undefined {
+  const values = root.descendantsOfType('variable_declarator').filter((d) => d?.childForFieldName('name')?.text === name && d.parent?.text.startsWith('const'));
+  return values.length === 1 ? stringValue(values[0]!.childForFieldName('value')) : undefined;
 }
 
 /** Helpers that wrap `require(…)` for ES-module interop; what they return is the module. */

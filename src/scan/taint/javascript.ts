@@ -1783,7 +1783,7 @@ export class JavaScriptEngine extends Engine {
 
   /** The module specifier of the package a call's callee is imported from (`@supabase/ssr`), if any. */
   calleeModule(node: Node): string | undefined {
-    const fn = unwrap(node.childForFieldName(node.type === 'new_expression' ? 'constructor' : 'function')!);
+    const fn = this.#boundClass(unwrap(node.childForFieldName(node.type === 'new_expression' ? 'constructor' : 'function')!));
     const root = fn.type === 'identifier' ? fn.text : memberPath(fn)?.root;
     const r = root ? this.resolve(root) : undefined;
     return r?.kind === 'package' ? r.module : undefined;
@@ -1922,7 +1922,8 @@ export class JavaScriptEngine extends Engine {
   }
 
   /** Whether the callee's root name is imported from another package that is an API client (not a server framework). */
-  fromPackage(callee: Node): boolean {
+  fromPackage(node: Node): boolean {
+    const callee = this.#boundClass(node);
     // `new (Lib.default ?? Lib)(…)`: the first name in the callee expression.
     const root = memberPath(callee)?.root ?? (callee.type === 'identifier' ? callee.text : callee.descendantsOfType('identifier')[0]?.text);
     if (!root || root === 'this' || root === 'Response') return false;
@@ -1930,6 +1931,16 @@ export class JavaScriptEngine extends Engine {
     if (r?.kind !== 'package') return false;
     const mod = packageRoot(r.module);
     return !NOT_CLIENT_PACKAGES.has(mod) && !mod.startsWith('@modelcontextprotocol/');
+  }
+
+  /**
+   * A class-like local bound to another module's export, what it stands for (`const ClientClass = mod.AcmeClient as
+   * new (o: Options) => Client` after `const mod = await import(packageName)`); else the callee itself.
+   */
+  #boundClass(callee: Node): Node {
+    if (callee.type !== 'identifier' || !/^[A-Z]/.test(callee.text) || this.classesWithMembers.has(callee.text) || this.resolve(callee.text)) return callee;
+    const bound = assignedBefore(callee);
+    return bound && unwrap(bound).type === 'member_expression' ? unwrap(bound) : callee;
   }
 
   /** A module-level or imported name (not a local, not an HTTP client): a candidate storage holder. */
