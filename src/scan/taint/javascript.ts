@@ -1922,10 +1922,10 @@ export class JavaScriptEngine extends Engine {
   }
 
   /** Whether the callee's root name is imported from another package that is an API client (not a server framework). */
-  fromPackage(node: Node): boolean {
-    const callee = this.#boundClass(node);
+  fromPackage(callee: Node): boolean {
+    const target = this.#boundClass(callee);
     // `new (Lib.default ?? Lib)(…)`: the first name in the callee expression.
-    const root = memberPath(callee)?.root ?? (callee.type === 'identifier' ? callee.text : callee.descendantsOfType('identifier')[0]?.text);
+    const root = memberPath(target)?.root ?? (target.type === 'identifier' ? target.text : target.descendantsOfType('identifier')[0]?.text);
     if (!root || root === 'this' || root === 'Response') return false;
     const r = this.resolve(root);
     if (r?.kind !== 'package') return false;
