@@ -1938,7 +1938,7 @@ export class JavaScriptEngine extends Engine {
    * new (o: Options) => Client` after `const mod = await import(packageName)`); else the callee itself.
    */
   #boundClass(callee: Node): Node {
-    if (callee.type !== 'identifier' || !/^[A-Z]/.test(callee.text) || this.classesWithMembers.has(callee.text) || this.resolve(callee.text)) return callee;
+    if (callee.type !== 'identifier' || !/^[A-Z]/.test(callee.text) || GLOBAL_CLASSES.test(callee.text) || this.classesWithMembers.has(callee.text) || this.resolve(callee.text)) return callee;
     const bound = assignedBefore(callee);
     return bound && unwrap(bound).type === 'member_expression' ? unwrap(bound) : callee;
   }
@@ -2213,6 +2213,8 @@ const ARRAY_MAPPERS = new Set(['map', 'flatMap', 'reduce']);
 const COLLECTION_CALLS = new Set(['set', 'get', 'push', 'add', 'unshift']);
 /** A type annotation naming the Fetch API. */
 const FETCH_TYPE = /^typeof\s+(?:globalThis\.)?fetch$/;
+/** The runtime's own classes (`new Error(…)`, `new Map()`): never a local bound to another module's export. */
+const GLOBAL_CLASSES = /^(?:\w*Error|Map|Set|WeakMap|WeakSet|WeakRef|Date|URL|URLSearchParams|Promise|Response|Request|Headers|RegExp|Array|Object|\w*Array|Buffer|TextEncoder|TextDecoder|AbortController|FormData|Blob|File|Proxy|Symbol|Number|String|Boolean|Function|BigInt|Intl|ReadableStream|WritableStream|TransformStream|\w*Event|EventTarget|EventEmitter|WebSocket|Worker|MessageChannel|Math|JSON|Reflect)$/;
 /** Names of a function handed in to make HTTP requests: `fetchImpl`, `customFetch`, `fetcher`, `httpRequest`. */
 const INJECTED_FETCH = /^_?(?:(?:custom|base|raw|inner|wrapped|native|traced|patched|http|api)?[Ff]etch(?:Fn|Impl|Func|Function|er)|(?:custom|base|raw|inner|wrapped|native|traced|patched)Fetch|http(?:Request|Fetch|Call)(?:Fn|Impl|Func)?)$/;
 /** Methods of a tool context that hand back the request's bearer token. */
