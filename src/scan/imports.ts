@@ -186,7 +186,7 @@ function jsImports(root: Node): Imports {
 
 /** The string a `const` of the file binds `name` to, when exactly one does. */
 function constantString(root: Node, name: string): string | undefined {
-  const values = root.descendantsOfType('variable_declarator').filter((d) => d?.childForFieldName('name')?.text === name && d.parent?.text.startsWith('const'));
+  const values = root.descendantsOfType('variable_declarator').filter((d) => d?.childForFieldName('name')?.text === name && d.parent?.childForFieldName('kind')?.text === 'const');
   return values.length === 1 ? stringValue(values[0]!.childForFieldName('value')) : undefined;
 }
 

@@ -1126,7 +1126,7 @@ export class JavaScriptEngine extends Engine {
     if (mapPath?.root === 'this' && mapPath.names.length === 1 && inlineValue && FUNCTIONS.has(inlineValue.type)) {
       const key = `${frame.className}.${mapPath.names[0]}`;
       if (!this.#functionMapSetters.has(key)) this.#functionMapSetters.set(key, []);
-      this.#callbackParams.set(inlineValue.startIndex, this.fieldCallArgs(`${this.file}#${key}`, inlineValue, `the arguments given to the functions kept in \`this.${mapPath.names[0]}\``));
+      this.#callbackParams.set(inlineValue.startIndex, this.#mapFieldArgs(key, inlineValue));
     }
     // (A callback the callee calls with the caller's credential, handed over inline, gets it too: see `applyCallbackArgs`.)
     const target = inlineFunctions ? this.calleeSummary(callee, name, receiverNode, frame) : undefined;
@@ -1139,7 +1139,7 @@ export class JavaScriptEngine extends Engine {
         for (const { owner, param } of setters) {
           const value = owner === target && argNodes[param] ? unwrap(argNodes[param]!) : undefined;
           if (!value || !FUNCTIONS.has(value.type)) continue;
-          this.#callbackParams.set(value.startIndex, this.fieldCallArgs(`${this.file}#${key}`, value, `the arguments given to the functions kept in \`this.${key.slice(key.indexOf('.') + 1)}\``));
+          this.#callbackParams.set(value.startIndex, this.#mapFieldArgs(key, value));
         }
       }
     }
@@ -1373,7 +1373,7 @@ export class JavaScriptEngine extends Engine {
     }
     // Calling what such a map holds (`const executor = this.executors.get(name); executor(args, ctx)`): the functions
     // handed to its setter get the arguments.
-    const mapField = !isNew && frame.className && !summary ? this.#functionMapOf(callee, frame) : undefined;
+    const mapField = !isNew && frame.className && !summary && this.#functionMapSetters.size ? this.#functionMapOf(callee, frame) : undefined;
     if (mapField) this.recordFieldCall(frame.className!, mapField, args, node);
     // Calling a variable or parameter that holds a callback gives what the callback returns (see closures in `eval`),
     // also a module variable a setter filled (`let provider; setProvider(fn) { provider = fn }`, then `provider?.()`).
@@ -1740,6 +1740,11 @@ export class JavaScriptEngine extends Engine {
   #classOfType(typeName: string | undefined): string | undefined {
     if (!typeName || !/^[A-Z]/.test(typeName)) return undefined;
     return this.classesWithMembers.has(typeName) ? typeName : this.importedKey(this.resolve(typeName));
+  }
+
+  /** What calls of the functions a map field holds (`Class.field`) pass, for a function put there. */
+  #mapFieldArgs(key: string, fn: Node): Taints[] {
+    return this.fieldCallArgs(`${this.file}#${key}`, fn, `the arguments given to the functions kept in \`this.${key.slice(key.indexOf('.') + 1)}\``);
   }
 
   /**

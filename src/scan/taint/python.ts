@@ -593,7 +593,7 @@ export class PythonEngine extends Engine {
       return;
     }
     // (Under its key, as in a dict built in view: `params["_headers"] = h` is `{"_headers": h}` for `f(**params)`.)
-    const held = retag(t, kind).map((x) => (key && obj.type === 'identifier' && kind === 'headers' ? heldUnder(x, key) : x));
+    const held = key && kind === 'headers' ? retag(t, kind).map((x) => heldUnder(x, key)) : retag(t, kind);
     frame.vars.set(root, union(lookup(frame, root) ?? NONE, held));
     // A dict the function was given and fills (`headers[name] = token`): its callers' dict holds it afterwards.
     if (obj.type === 'identifier') this.recordFill(frame, root, carriesCredential(held));
@@ -970,16 +970,14 @@ export class PythonEngine extends Engine {
    * `@bp.get(…)`) are in the path only.
    */
   #routeParameter(p: Node, name: string): boolean {
-    const decorated = p.parent?.parent?.parent;
-    if (decorated?.type !== 'decorated_definition') return false;
-    const framework = (m: RegExp) => [...this.imports.modules].some((x) => m.test(x));
-    const fastapi = framework(/^fastapi(\.|$)/);
-    const flask = framework(/^flask(\.|$)/);
-    if (!fastapi && !flask) return false;
-    return decorated.children.some((d) => {
-      const expr = d?.type === 'decorator' ? d.namedChildren[0] : undefined;
-      const fn = expr?.type === 'call' ? expr.childForFieldName('function') : undefined;
-      const path = stringValue(expr?.childForFieldName('arguments')?.namedChildren[0]);
+    const decorators = parameterDecorators(p);
+    if (!decorators.length) return false;
+    const modules = [...this.imports.modules];
+    const fastapi = modules.some((m) => /^fastapi(\.|$)/.test(m));
+    if (!fastapi && !modules.some((m) => /^flask(\.|$)/.test(m))) return false;
+    return decorators.some((expr) => {
+      const fn = expr.type === 'call' ? expr.childForFieldName('function') : undefined;
+      const path = stringValue(expr.childForFieldName('arguments')?.namedChildren[0]);
       if (fn?.type !== 'attribute' || !path?.startsWith('/') || !ROUTE_DECORATORS.has(fn.childForFieldName('attribute')!.text)) return false;
       return fastapi || new RegExp(`<(?:\\w+:)?${name}>`).test(path);
     });
@@ -987,12 +985,8 @@ export class PythonEngine extends Engine {
 
   /** Whether a parameter's function is a Litestar route handler (`@get(…)`, `@post(…)` from litestar). */
   #litestarRoute(p: Node): boolean {
-    const decorated = p.parent?.parent?.parent;
-    if (decorated?.type !== 'decorated_definition') return false;
-    return decorated.children.some((d) => {
-      if (d?.type !== 'decorator') return false;
-      const expr = d.namedChildren[0];
-      const fn = expr?.type === 'call' ? expr.childForFieldName('function') : expr;
+    return parameterDecorators(p).some((expr) => {
+      const fn = expr.type === 'call' ? expr.childForFieldName('function') : expr;
       const r = fn ? this.resolve(fn.text.split('.')[0]!) : undefined;
       return r?.kind === 'package' && r.module.split('.')[0] === 'litestar';
     });
@@ -1812,6 +1806,13 @@ function methodRef(frame: Frame, name: string): Node | undefined {
 function isPartial(call: Node): boolean {
   const f = call.childForFieldName('function');
   return !!f && (f.type === 'identifier' ? f.text === 'partial' : f.type === 'attribute' && f.text === 'functools.partial');
+}
+
+/** The decorators (`@app.get("/x")`, `@post`) of the function whose parameter `p` is. */
+function parameterDecorators(p: Node): Node[] {
+  const decorated = p.parent?.parent?.parent;
+  if (decorated?.type !== 'decorated_definition') return [];
+  return decorated.children.flatMap((d) => (d?.type === 'decorator' && d.namedChildren[0] ? [d.namedChildren[0]] : []));
 }
 
 /** Route decorators of a FastAPI app or router, a Flask app or blueprint. */
